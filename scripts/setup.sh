@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what building and testing ExaiFast needs on a fresh Debian machine, and nothing when it is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 1; }
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  echo "setup: installing ${need_apt[*]} with apt-get" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# Independent test clients (Node 'ws'), pinned by the committed lock file.
+(cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
+
+dotnet restore ExaiFast.sln --verbosity quiet
