@@ -1,0 +1,82 @@
+namespace ExaiFast.Core.Options;
+
+/// <summary>Validated settings of the listener, the HTTP layer and the WebSocket framer.</summary>
+/// <remarks>
+/// Built once by the composition root from defaults, <c>.env</c>, environment and flags, validated before the
+/// socket binds, and never mutated afterwards: safe to share between threads.
+/// </remarks>
+public sealed record ServerOptions
+{
+    /// <summary>Address to bind (<c>EXAI_WS_HOST</c>).</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>TCP port (<c>EXAI_WS_PORT</c>); 0 lets the OS choose.</summary>
+    public int Port { get; init; } = 8079;
+
+    /// <summary>Largest WebSocket message accepted, in bytes (<c>EXAI_WS_MAX_BYTES</c>).</summary>
+    public long MaxMessageBytes { get; init; } = 32L * 1024 * 1024;
+
+    /// <summary>Largest HTTP request head, in bytes; larger heads get 431.</summary>
+    public int MaxRequestHeadBytes { get; init; } = 8 * 1024;
+
+    /// <summary>Time allowed for a complete request head (<c>EXAI_WS_HANDSHAKE_TIMEOUT</c>); slower peers are dropped.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Ping after this much silence from the peer (<c>EXAI_WS_PING_INTERVAL</c>).</summary>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Close when nothing arrived within <see cref="PingInterval"/> plus this (<c>EXAI_WS_PING_TIMEOUT</c>).</summary>
+    public TimeSpan PingTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long to wait for the peer's close frame after sending ours.</summary>
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long shutdown waits for connections to finish before aborting them (<c>EXAI_WS_DRAIN_SECS</c>).</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Most WebSocket connections at once (<c>EXAI_WS_MAX_CONNECTIONS</c>); more are closed with 1008.</summary>
+    public int MaxConnections { get; init; } = 10_000;
+
+    /// <summary>Most WebSocket connections per client IP (<c>EXAI_WS_MAX_CONNECTIONS_PER_IP</c>).</summary>
+    public int MaxConnectionsPerIp { get; init; } = 1_000;
+
+    /// <summary>Frames queued for one connection's writer before senders wait (<c>EXAI_WS_OUTBOUND_QUEUE</c>).</summary>
+    public int OutboundQueueFrames { get; init; } = 256;
+
+    /// <summary>
+    /// Browser origins allowed to open a WebSocket (<c>EXAI_WS_ALLOWED_ORIGINS</c>, comma-separated).
+    /// Requests without <c>Origin</c> (non-browser clients) and from <c>http://localhost*</c> or
+    /// <c>http://127.0.0.1*</c> are always allowed.
+    /// </summary>
+    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+
+    /// <summary>Which socket-to-pipe adapter connections use.</summary>
+    public SocketTransport Transport { get; init; } = SocketTransport.Streams;
+
+    /// <summary>Whether <paramref name="origin"/> may open a WebSocket.</summary>
+    public bool IsOriginAllowed(string origin)
+    {
+        if (origin.StartsWith("http://localhost", StringComparison.OrdinalIgnoreCase)
+            || origin.StartsWith("http://127.0.0.1", StringComparison.OrdinalIgnoreCase))
+        {
+            // "http://localhost.evil.com" must not pass: the prefix must end the host.
+            string rest = origin[(origin.IndexOf("//", StringComparison.Ordinal) + 2)..];
+            int end = rest.IndexOfAny([':', '/']);
+            string host = end < 0 ? rest : rest[..end];
+            if (host is "localhost" or "127.0.0.1")
+            {
+                return true;
+            }
+        }
+
+        foreach (string allowed in AllowedOrigins)
+        {
+            if (string.Equals(allowed, origin, StringComparison.OrdinalIgnoreCase) || allowed == "*")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,183 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using ExaiFast.Server.Logging;
+using ExaiFast.Server.Transport;
+using ExaiFast.Server.WebSockets;
+
+namespace ExaiFast.Server.Connections;
+
+/// <summary>One accepted socket: HTTP request heads, then (after an upgrade) a WebSocket.</summary>
+/// <remarks>
+/// One reader loop (<see cref="RunAsync"/>) and, once upgraded, one writer loop: nothing else touches the pipes.
+/// Teardown has a single owner, the end of <see cref="RunAsync"/>; <see cref="Abort"/> (heartbeat, shutdown) only
+/// makes the loops stop.
+/// </remarks>
+internal sealed partial class Connection : IThreadPoolWorkItem
+{
+    private static long s_nextId;
+
+    private readonly ServerContext _ctx;
+    private readonly ConnectionTransport _transport;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly CancellationTokenSource _closed = new();
+    private volatile ConnectionPhase _phase;
+    private long _phaseStarted;
+    private int _aborted;
+
+    public Connection(Socket socket, ServerContext ctx)
+    {
+        _ctx = ctx;
+        Id = Interlocked.Increment(ref s_nextId);
+        RemoteEndPoint = socket.RemoteEndPoint;
+        RemoteAddress = (RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+        if (RemoteAddress.IsIPv4MappedToIPv6)
+        {
+            RemoteAddress = RemoteAddress.MapToIPv4();
+        }
+
+        _transport = ConnectionTransport.Create(socket, ctx.Options.Transport);
+        _input = _transport.Input;
+        _output = _transport.Output;
+        _phaseStarted = ctx.Time.GetTimestamp();
+    }
+
+    public long Id { get; }
+
+    public EndPoint? RemoteEndPoint { get; }
+
+    public IPAddress RemoteAddress { get; }
+
+    /// <summary>Runs on the thread pool (started by the accept loop).</summary>
+    public void Execute() => _ = RunAsync();
+
+    public async Task RunAsync()
+    {
+        _ctx.Registry.Add(this);
+        _ctx.Metrics.ConnectionsOpen.Inc();
+        _ctx.Metrics.ConnectionsTotal.Inc();
+        ServerLog.ConnectionOpened(_ctx.Logger, Id, RemoteEndPoint);
+        string reason = "peer closed";
+        try
+        {
+            var upgrade = await ProcessHttpAsync().ConfigureAwait(false);
+            if (upgrade is not null)
+            {
+                reason = await RunWebSocketAsync(upgrade).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (IsConnectionError(ex))
+        {
+            reason = Volatile.Read(ref _aborted) != 0 ? "aborted" : "connection reset";
+        }
+        catch (Exception ex)
+        {
+            reason = "unexpected error";
+            ServerLog.UnexpectedError(_ctx.Logger, Id, ex);
+        }
+        finally
+        {
+            await TeardownAsync().ConfigureAwait(false);
+            ServerLog.ConnectionClosed(_ctx.Logger, Id, reason);
+        }
+    }
+
+    /// <summary>Makes both loops stop now: shuts the socket down and cancels pending pipe operations. Idempotent.</summary>
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0)
+        {
+            return;
+        }
+
+        _transport.Abort();
+        try
+        {
+            _input.CancelPendingRead();
+            _output.CancelPendingFlush();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
+        {
+            // pipes already completed by teardown
+        }
+    }
+
+    /// <summary>Shutdown: WebSockets get a 1001 close and time to answer it; plain HTTP connections end now.</summary>
+    public void BeginShutdown()
+    {
+        if (_outbound is null)
+        {
+            Abort();
+            return;
+        }
+
+        BeginClose(Wire.CloseCodes.GoingAway, "server shutting down");
+    }
+
+    private void EnterPhase(ConnectionPhase phase)
+    {
+        Volatile.Write(ref _phaseStarted, _ctx.Time.GetTimestamp());
+        _phase = phase;
+    }
+
+    private async Task TeardownAsync()
+    {
+        _closed.Cancel();
+        EnterPhase(ConnectionPhase.Closing); // the heartbeat aborts whatever below outlives the close deadline
+        if (_outbound is not null)
+        {
+            _outbound.Writer.TryComplete();
+            await _writer!.ConfigureAwait(false);
+        }
+
+        if (Volatile.Read(ref _aborted) == 0)
+        {
+            // Lingering close: FIN first, then read until the peer's FIN, so that unread bytes of ours
+            // (e.g. the close frame) are not destroyed by the RST a close() with unread input would send.
+            _transport.ShutdownSend();
+            await DrainInputAsync().ConfigureAwait(false);
+        }
+
+        await _input.CompleteAsync().ConfigureAwait(false);
+        await _output.CompleteAsync().ConfigureAwait(false);
+        _transport.Dispose();
+
+        _ctx.Registry.Remove(this);
+        _ctx.Metrics.ConnectionsOpen.Dec();
+        if (_admitted)
+        {
+            _ctx.Registry.ReleaseWebSocket(RemoteAddress);
+            _ctx.Metrics.WebSocketsOpen.Dec();
+            _ctx.Handler.OnClosed(this);
+        }
+
+        _closed.Dispose();
+    }
+
+    private async Task DrainInputAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var result = await _input.ReadAsync().ConfigureAwait(false);
+                _input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (IsConnectionError(ex))
+        {
+            // reset while lingering: nothing left to protect
+        }
+    }
+
+    private static bool IsConnectionError(Exception ex) =>
+        ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException
+            or Pipelines.Sockets.Unofficial.ConnectionResetException or Pipelines.Sockets.Unofficial.ConnectionAbortedException
+            or InvalidOperationException { Source: "System.IO.Pipelines" };
+}

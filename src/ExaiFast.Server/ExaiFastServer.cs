@@ -1,0 +1,177 @@
+using System.Net;
+using System.Net.Sockets;
+using ExaiFast.Core.Options;
+using ExaiFast.Server.Connections;
+using ExaiFast.Server.Logging;
+using ExaiFast.Server.Metrics;
+using ExaiFast.Server.WebSockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ExaiFast.Server;
+
+/// <summary>The listening socket, its accept loop, and graceful shutdown of every connection it accepted.</summary>
+/// <remarks>
+/// <see cref="StartAsync"/> and <see cref="StopAsync"/> are called once each, from one thread (the host).
+/// Everything else is safe to read from any thread.
+/// </remarks>
+public sealed class ExaiFastServer : IAsyncDisposable
+{
+    private readonly ServerContext _ctx;
+    private Socket? _listener;
+    private Task? _acceptLoop;
+    private int _stopped;
+
+    /// <summary>Creates a server; nothing is bound until <see cref="StartAsync"/>.</summary>
+    /// <param name="options">Validated options.</param>
+    /// <param name="handler">Where WebSocket messages go; <see cref="EchoHandler"/> if null.</param>
+    /// <param name="loggerFactory">Logging; nothing is logged if null.</param>
+    /// <param name="metrics">Metrics; a new registry if null.</param>
+    /// <param name="timeProvider">Clock for every timeout; the system clock if null.</param>
+    public ExaiFastServer(ServerOptions options, IWebSocketHandler? handler = null, ILoggerFactory? loggerFactory = null, ServerMetrics? metrics = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ExaiFast.Server");
+        _ctx = new ServerContext(options, metrics ?? new ServerMetrics(), logger, timeProvider ?? TimeProvider.System, handler ?? EchoHandler.Instance);
+    }
+
+    /// <summary>The bound address (with the OS-assigned port when <see cref="ServerOptions.Port"/> was 0).</summary>
+    public IPEndPoint? LocalEndPoint => _listener?.LocalEndPoint as IPEndPoint;
+
+    /// <summary>The server's metrics.</summary>
+    public ServerMetrics Metrics => _ctx.Metrics;
+
+    /// <summary>Open TCP connections.</summary>
+    public int ConnectionCount => _ctx.Registry.Count;
+
+    /// <summary>Open WebSocket connections.</summary>
+    public int WebSocketCount => _ctx.Registry.WebSocketCount;
+
+    /// <summary>Binds and starts accepting. Throws <see cref="SocketException"/> if the address can't be bound.</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        var options = _ctx.Options;
+        var address = ResolveHost(options.Host);
+        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.Equals(IPAddress.IPv6Any))
+            {
+                listener.DualMode = true;
+            }
+
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(new IPEndPoint(address, options.Port));
+            listener.Listen(1024);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+
+        _listener = listener;
+        _ctx.IsListening = true;
+        ServerLog.Listening(_ctx.Logger, listener.LocalEndPoint!, options.Transport.ToString());
+        _acceptLoop = AcceptLoopAsync(listener);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Stops accepting, sends close 1001 to every WebSocket, waits until they finish or the drain deadline
+    /// (<see cref="ServerOptions.DrainTimeout"/>, or <paramref name="cancellationToken"/>) passes, then aborts the rest.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        _ctx.BeginDrain();
+        _ctx.IsListening = false;
+        _listener?.Dispose();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+
+        ServerLog.Draining(_ctx.Logger, _ctx.Registry.Count, _ctx.Options.DrainTimeout.TotalSeconds);
+        foreach (var connection in _ctx.Registry.Snapshot())
+        {
+            connection.BeginShutdown();
+        }
+
+        long deadline = _ctx.Time.GetTimestamp();
+        while (_ctx.Registry.Count > 0 && _ctx.Time.GetElapsedTime(deadline) < _ctx.Options.DrainTimeout && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _ctx.Time, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        int aborted = 0;
+        foreach (var connection in _ctx.Registry.Snapshot())
+        {
+            connection.Abort();
+            aborted++;
+        }
+
+        // Aborted connections finish their teardown promptly; wait a little so the counts settle.
+        for (int i = 0; i < 100 && _ctx.Registry.Count > 0; i++)
+        {
+            await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        ServerLog.Stopped(_ctx.Logger, aborted);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await _ctx.Registry.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        while (true)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException || (ex is SocketException && Volatile.Read(ref _stopped) != 0))
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                // EMFILE and friends: log, back off a little, keep serving the connections we have.
+                ServerLog.AcceptFailed(_ctx.Logger, ex);
+                await Task.Delay(50).ConfigureAwait(false);
+                continue;
+            }
+
+            Connection connection;
+            try
+            {
+                connection = new Connection(socket, _ctx);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                socket.Dispose(); // the peer vanished between accept and setup
+                continue;
+            }
+
+            ThreadPool.UnsafeQueueUserWorkItem(connection, preferLocal: false);
+        }
+    }
+
+    private static IPAddress ResolveHost(string host) => host switch
+    {
+        "localhost" => IPAddress.Loopback,
+        "*" or "0.0.0.0" => IPAddress.Any,
+        "::" or "[::]" => IPAddress.IPv6Any,
+        _ => IPAddress.Parse(host.Trim('[', ']')),
+    };
+}

@@ -1,0 +1,41 @@
+using System.Text.Json;
+
+namespace ExaiFast.Server.Http;
+
+/// <summary>Bodies of <c>/health</c> and <c>/ready</c>.</summary>
+internal static class StatusEndpoints
+{
+    public static byte[] Health(ServerContext ctx)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("status", "ok");
+            json.WriteNumber("uptime_s", Math.Round(ctx.Time.GetElapsedTime(ctx.StartedAt).TotalSeconds, 3));
+            json.WriteNumber("connections", ctx.Registry.Count);
+            json.WriteNumber("websockets", ctx.Registry.WebSocketCount);
+            json.WriteBoolean("draining", ctx.IsDraining);
+            json.WriteString("version", ServerInfo.Version);
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static (int Status, byte[] Body) Ready(ServerContext ctx)
+    {
+        bool ready = ctx.IsListening && !ctx.IsDraining;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteBoolean("ready", ready);
+            json.WriteBoolean("listening", ctx.IsListening);
+            json.WriteBoolean("draining", ctx.IsDraining);
+            json.WriteEndObject();
+        }
+
+        return (ready ? 200 : 503, buffer.WrittenSpan.ToArray());
+    }
+}

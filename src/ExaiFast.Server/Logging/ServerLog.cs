@@ -1,0 +1,38 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace ExaiFast.Server.Logging;
+
+/// <summary>The server's log events. Source-generated: no boxing, and nothing is formatted when the level is off.</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Listening on {EndPoint} (transport {Transport})")]
+    public static partial void Listening(ILogger logger, EndPoint endPoint, string transport);
+
+    [LoggerMessage(2, LogLevel.Information, "Draining {Connections} connections (deadline {DeadlineSeconds}s)")]
+    public static partial void Draining(ILogger logger, int connections, double deadlineSeconds);
+
+    [LoggerMessage(3, LogLevel.Information, "Stopped; {Aborted} connections aborted at the drain deadline")]
+    public static partial void Stopped(ILogger logger, int aborted);
+
+    [LoggerMessage(10, LogLevel.Debug, "Connection {ConnectionId} from {Remote} opened")]
+    public static partial void ConnectionOpened(ILogger logger, long connectionId, EndPoint? remote);
+
+    [LoggerMessage(11, LogLevel.Debug, "Connection {ConnectionId} closed: {Reason}")]
+    public static partial void ConnectionClosed(ILogger logger, long connectionId, string reason);
+
+    [LoggerMessage(12, LogLevel.Debug, "Connection {ConnectionId} protocol error {Code}: {Reason}")]
+    public static partial void ProtocolError(ILogger logger, long connectionId, ushort code, string reason);
+
+    [LoggerMessage(13, LogLevel.Information, "Connection {ConnectionId} refused: {Reason}")]
+    public static partial void Refused(ILogger logger, long connectionId, string reason);
+
+    [LoggerMessage(14, LogLevel.Debug, "Connection {ConnectionId} timed out: {Kind}")]
+    public static partial void TimedOut(ILogger logger, long connectionId, string kind);
+
+    [LoggerMessage(20, LogLevel.Error, "Connection {ConnectionId} failed unexpectedly")]
+    public static partial void UnexpectedError(ILogger logger, long connectionId, Exception exception);
+
+    [LoggerMessage(21, LogLevel.Error, "Accept loop failed")]
+    public static partial void AcceptFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,79 @@
+using Prometheus;
+
+namespace ExaiFast.Server.Metrics;
+
+/// <summary>The server's Prometheus metrics, in a registry of its own (several servers can share a process in tests).</summary>
+/// <remarks>prometheus-net metrics are thread-safe. Hot loops add per read batch, not per frame.</remarks>
+public sealed class ServerMetrics
+{
+    /// <summary>Creates the registry and every metric, including the .NET runtime collectors (GC, memory, threads).</summary>
+    public ServerMetrics()
+    {
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        DotNetStats.Register(Registry);
+        var f = Prometheus.Metrics.WithCustomRegistry(Registry);
+        ConnectionsOpen = f.CreateGauge("exaifast_connections_open", "TCP connections open now.");
+        ConnectionsTotal = f.CreateCounter("exaifast_connections_total", "TCP connections accepted since start.");
+        WebSocketsOpen = f.CreateGauge("exaifast_websocket_connections_open", "WebSocket connections open now.");
+        WebSocketsTotal = f.CreateCounter("exaifast_websocket_connections_total", "WebSocket upgrades completed since start.", "subprotocol");
+        ConnectionsRefused = f.CreateCounter("exaifast_connections_refused_total", "Connections refused, by reason.", "reason");
+        HttpRequests = f.CreateCounter("exaifast_http_requests_total", "HTTP requests answered, by route and status.", "route", "status");
+        FramesReceived = f.CreateCounter("exaifast_ws_frames_received_total", "WebSocket frames received.");
+        FramesSent = f.CreateCounter("exaifast_ws_frames_sent_total", "WebSocket frames sent.");
+        MessagesReceived = f.CreateCounter("exaifast_ws_messages_received_total", "Complete WebSocket data messages received.");
+        BytesReceived = f.CreateCounter("exaifast_bytes_received_total", "Bytes read from sockets.");
+        BytesSent = f.CreateCounter("exaifast_bytes_sent_total", "Bytes written to sockets.");
+        Closes = f.CreateCounter("exaifast_ws_closes_total", "WebSocket closes by status code and which side started them.", "code", "initiator");
+        Timeouts = f.CreateCounter("exaifast_timeouts_total", "Connections dropped by a timeout, by kind.", "kind");
+        LogDropped = f.CreateCounter("exaifast_log_entries_dropped_total", "Log entries dropped because the logging queue was full.");
+    }
+
+    /// <summary>The registry <c>/metrics</c> exports.</summary>
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>TCP connections open now.</summary>
+    public Gauge ConnectionsOpen { get; }
+
+    /// <summary>TCP connections accepted since start.</summary>
+    public Counter ConnectionsTotal { get; }
+
+    /// <summary>WebSocket connections open now.</summary>
+    public Gauge WebSocketsOpen { get; }
+
+    /// <summary>WebSocket upgrades, by subprotocol (<c>exai-ws</c> or <c>mcp</c>).</summary>
+    public Counter WebSocketsTotal { get; }
+
+    /// <summary>Refusals: <c>max_connections</c>, <c>max_connections_per_ip</c>, <c>draining</c>.</summary>
+    public Counter ConnectionsRefused { get; }
+
+    /// <summary>HTTP answers by route and status code.</summary>
+    public Counter HttpRequests { get; }
+
+    /// <summary>Frames received.</summary>
+    public Counter FramesReceived { get; }
+
+    /// <summary>Frames sent.</summary>
+    public Counter FramesSent { get; }
+
+    /// <summary>Data messages received.</summary>
+    public Counter MessagesReceived { get; }
+
+    /// <summary>Bytes read from sockets (HTTP and WebSocket).</summary>
+    public Counter BytesReceived { get; }
+
+    /// <summary>Bytes written to sockets.</summary>
+    public Counter BytesSent { get; }
+
+    /// <summary>Closes by code and initiator (<c>client</c>, <c>server</c>); code <c>1006</c> means the TCP connection ended without one.</summary>
+    public Counter Closes { get; }
+
+    /// <summary>Timeouts: <c>handshake</c>, <c>ping</c>, <c>close</c>.</summary>
+    public Counter Timeouts { get; }
+
+    /// <summary>Log entries dropped by a full logging queue.</summary>
+    public Counter LogDropped { get; }
+
+    /// <summary>Writes the Prometheus text exposition.</summary>
+    public Task ExportAsync(Stream destination, CancellationToken cancellationToken) =>
+        Registry.CollectAndExportAsTextAsync(destination, cancellationToken);
+}

@@ -1,0 +1,76 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using ExaiFast.Core.Options;
+using Pipelines.Sockets.Unofficial;
+
+namespace ExaiFast.Server.Transport;
+
+/// <summary>A connected socket seen as a pipe pair. The connection that owns it disposes it once.</summary>
+internal sealed class ConnectionTransport : IDisposable
+{
+    private readonly IDisposable _owner;
+
+    private ConnectionTransport(Socket socket, PipeReader input, PipeWriter output, IDisposable owner)
+    {
+        Socket = socket;
+        Input = input;
+        Output = output;
+        _owner = owner;
+    }
+
+    public Socket Socket { get; }
+
+    public PipeReader Input { get; }
+
+    public PipeWriter Output { get; }
+
+    /// <summary>Wraps an accepted socket with the configured adapter.</summary>
+    public static ConnectionTransport Create(Socket socket, SocketTransport kind)
+    {
+        socket.NoDelay = true;
+        if (kind == SocketTransport.Sockets)
+        {
+            var connection = SocketConnection.Create(socket, PipeOptions.Default);
+            return new ConnectionTransport(socket, connection.Input, connection.Output, connection);
+        }
+
+        var stream = new NetworkStream(socket, ownsSocket: true);
+
+        // Zero-byte reads: an idle connection holds no receive buffer until data is actually there (Kestrel does the same).
+        var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true, useZeroByteReads: true));
+        var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
+        return new ConnectionTransport(socket, input, output, stream);
+    }
+
+    /// <summary>Stops both directions at the socket so pending reads and writes end now.</summary>
+    public void Abort()
+    {
+        try
+        {
+            Socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // already gone
+        }
+    }
+
+    /// <summary>Sends FIN: the peer reads what was written, then end of stream.</summary>
+    public void ShutdownSend()
+    {
+        try
+        {
+            Socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // already gone
+        }
+    }
+
+    public void Dispose()
+    {
+        _owner.Dispose();
+        Socket.Dispose();
+    }
+}

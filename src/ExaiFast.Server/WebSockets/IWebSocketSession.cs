@@ -1,0 +1,30 @@
+using System.Net;
+using ExaiFast.Wire;
+
+namespace ExaiFast.Server.WebSockets;
+
+/// <summary>What a message handler may do with its connection.</summary>
+/// <remarks>All members are thread-safe: workers may send while the reader loop runs.</remarks>
+public interface IWebSocketSession
+{
+    /// <summary>A process-unique connection number.</summary>
+    long ConnectionId { get; }
+
+    /// <summary>The negotiated subprotocol (<c>mcp</c>) or null for exai-ws.</summary>
+    string? Subprotocol { get; }
+
+    /// <summary>The peer's address.</summary>
+    IPAddress RemoteAddress { get; }
+
+    /// <summary>Cancelled when the connection ends.</summary>
+    CancellationToken ConnectionClosed { get; }
+
+    /// <summary>
+    /// Queues a whole message for the connection's single writer; waits only while the outbound queue is full.
+    /// Takes ownership of <paramref name="payload"/> (returned to the pool once written, or if the connection is gone).
+    /// </summary>
+    ValueTask SendAsync(WebSocketOpcode opcode, PooledBuffer payload, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts the closing handshake with <paramref name="code"/>; later messages are not delivered.</summary>
+    void Close(ushort code, string reason);
+}

@@ -1,0 +1,136 @@
+using System.Collections;
+using System.CommandLine;
+using System.Net.Sockets;
+using ExaiFast.Configuration;
+using ExaiFast.Hosting;
+using Microsoft.Extensions.Hosting;
+
+namespace ExaiFast.Cli;
+
+/// <summary>The command line: <c>exaifast serve</c> (more commands come with the protocol).</summary>
+/// <remarks>The only code allowed to write to the console. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.</remarks>
+public static class ExaiFastCli
+{
+    /// <summary>Exit code for a configuration or usage error.</summary>
+    public const int ExitConfig = 2;
+
+    /// <summary>Exit code for a failure at run time (e.g. the port is taken).</summary>
+    public const int ExitFailure = 1;
+
+    /// <summary>Runs the command line against the given environment and writers (tests pass their own).</summary>
+    public static int Run(string[] args, IReadOnlyDictionary<string, string> environment, TextWriter stdout, TextWriter stderr)
+    {
+        var root = BuildRootCommand(environment, stderr);
+        var parse = root.Parse(args);
+        var invocation = new InvocationConfiguration
+        {
+            Output = stdout,
+            Error = stderr,
+
+            // The host handles SIGTERM/Ctrl-C and drains; System.CommandLine's own handler would kill the process after 2 s.
+            ProcessTerminationTimeout = null,
+        };
+        return parse.Invoke(invocation);
+    }
+
+    /// <summary>The process environment as a dictionary.</summary>
+    public static IReadOnlyDictionary<string, string> ProcessEnvironment()
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            env[(string)e.Key] = (string?)e.Value ?? string.Empty;
+        }
+
+        return env;
+    }
+
+    private static RootCommand BuildRootCommand(IReadOnlyDictionary<string, string> environment, TextWriter stderr)
+    {
+        var root = new RootCommand("ExaiFast: a fast, trustworthy MCP tool daemon (exai-ws, MCP over WebSocket and HTTP).");
+        var serve = new Command("serve", "Run the daemon: WebSocket (exai-ws, MCP) and HTTP (/health, /ready, /metrics) on one port.");
+        var envFile = new Option<string?>("--env-file") { Description = "Read settings from this .env file (default: ./.env when present)." };
+        serve.Add(envFile);
+
+        var flagOptions = new List<(SettingDefinition Definition, Option<string?> Option)>();
+        foreach (var definition in SettingsCatalog.All)
+        {
+            if (definition.Flag is null)
+            {
+                continue;
+            }
+
+            string defaultText = definition.Default.Length == 0 ? string.Empty : $" [default: {definition.Default}]";
+            var option = new Option<string?>(definition.Flag) { Description = $"{definition.Help} (env {definition.Key}){defaultText}", HelpName = "value" };
+            serve.Add(option);
+            flagOptions.Add((definition, option));
+        }
+
+        serve.SetAction(async (parse, cancellationToken) =>
+        {
+            var flags = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (definition, option) in flagOptions)
+            {
+                if (parse.GetValue(option) is { } value)
+                {
+                    flags[definition.Key] = value;
+                }
+            }
+
+            ExaiFastSettings settings;
+            try
+            {
+                settings = SettingsLoader.Load(environment, flags, parse.GetValue(envFile));
+            }
+            catch (ConfigurationException ex)
+            {
+                stderr.WriteLine($"exaifast: {ex.Message}");
+                return ExitConfig;
+            }
+
+            return await ServeAsync(settings, stderr).ConfigureAwait(false);
+        });
+
+        root.Add(serve);
+        return root;
+    }
+
+    private static async Task<int> ServeAsync(ExaiFastSettings settings, TextWriter stderr)
+    {
+        Stream logStream;
+        bool owns;
+        if (settings.Log.File is { } file)
+        {
+            try
+            {
+                logStream = new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.Read);
+                owns = true;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"exaifast: cannot open log file '{file}': {ex.Message}");
+                return ExitConfig;
+            }
+        }
+        else
+        {
+            logStream = Console.OpenStandardError();
+            owns = false;
+        }
+
+        var host = DaemonHost.Build(settings, logStream, owns);
+        await using var _ = (IAsyncDisposable)host;
+        try
+        {
+            await host.StartAsync().ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            await stderr.WriteLineAsync($"exaifast: cannot listen on {settings.Server.Host}:{settings.Server.Port}: {ex.Message}").ConfigureAwait(false);
+            return ExitFailure;
+        }
+
+        await host.WaitForShutdownAsync().ConfigureAwait(false);
+        return 0;
+    }
+}

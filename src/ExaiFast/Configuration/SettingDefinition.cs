@@ -1,0 +1,41 @@
+using System.Globalization;
+
+namespace ExaiFast.Configuration;
+
+/// <summary>One setting: its environment name, its flag, its help text and how it is parsed and range-checked.</summary>
+/// <param name="Key">The environment variable (the original EX-AI name where one exists).</param>
+/// <param name="Flag">The command-line flag, or null if it has none.</param>
+/// <param name="Help">One line for <c>--help</c> and the docs.</param>
+/// <param name="Default">The default, as text.</param>
+/// <param name="Apply">Parses the text into the settings; returns null, or the allowed range/format when the text is bad.</param>
+public sealed record SettingDefinition(string Key, string? Flag, string Help, string Default, Func<ExaiFastSettings, string, (ExaiFastSettings? Result, string? Allowed)> Apply)
+{
+    /// <summary>Values of secrets are never echoed.</summary>
+    public bool IsSecret => Key.Contains("TOKEN", StringComparison.Ordinal) || Key.Contains("KEY", StringComparison.Ordinal) || Key.Contains("SECRET", StringComparison.Ordinal);
+
+    /// <summary>An integer setting in [min, max].</summary>
+    public static SettingDefinition Int(string key, string? flag, string help, long def, long min, long max, Func<ExaiFastSettings, long, ExaiFastSettings> set) =>
+        new(key, flag, help, def.ToString(CultureInfo.InvariantCulture), (s, text) =>
+            long.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) && v >= min && v <= max
+                ? (set(s, v), null)
+                : (null, $"an integer from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}"));
+
+    /// <summary>A duration in seconds (fractions allowed) in [min, max].</summary>
+    public static SettingDefinition Seconds(string key, string? flag, string help, double def, double min, double max, Func<ExaiFastSettings, TimeSpan, ExaiFastSettings> set) =>
+        new(key, flag, help, def.ToString(CultureInfo.InvariantCulture), (s, text) =>
+            double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) && v >= min && v <= max
+                ? (set(s, TimeSpan.FromSeconds(v)), null)
+                : (null, $"a number of seconds from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}"));
+
+    /// <summary>One of a fixed set of words (case-insensitive).</summary>
+    public static SettingDefinition Choice(string key, string? flag, string help, string def, string[] choices, Func<ExaiFastSettings, string, ExaiFastSettings> set) =>
+        new(key, flag, help, def, (s, text) =>
+        {
+            string t = text.Trim().ToLowerInvariant();
+            return Array.IndexOf(choices, t) >= 0 ? (set(s, t), null) : (null, "one of " + string.Join(", ", choices));
+        });
+
+    /// <summary>Free text, checked by <paramref name="validate"/> (returns the allowed format, or null when fine).</summary>
+    public static SettingDefinition Text(string key, string? flag, string help, string def, Func<string, string?> validate, Func<ExaiFastSettings, string, ExaiFastSettings> set) =>
+        new(key, flag, help, def, (s, text) => validate(text) is { } allowed ? (null, allowed) : (set(s, text.Trim()), null));
+}

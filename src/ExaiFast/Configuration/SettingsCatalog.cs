@@ -1,0 +1,51 @@
+using System.Net;
+using ExaiFast.Core.Options;
+using Microsoft.Extensions.Logging;
+
+namespace ExaiFast.Configuration;
+
+/// <summary>Every setting <c>serve</c> understands: the single table that binding, validation and help read from.</summary>
+public static class SettingsCatalog
+{
+    /// <summary>The settings, in help order.</summary>
+    public static IReadOnlyList<SettingDefinition> All { get; } =
+    [
+        SettingDefinition.Text("EXAI_WS_HOST", "--host", "Address to listen on (IPv4/IPv6 literal, localhost, 0.0.0.0 or ::).", "127.0.0.1",
+            v => v.Trim() is "localhost" or "*" || IPAddress.TryParse(v.Trim().Trim('[', ']'), out _) ? null : "an IP address, localhost, 0.0.0.0 or ::",
+            (s, v) => s with { Server = s.Server with { Host = v } }),
+        SettingDefinition.Int("EXAI_WS_PORT", "--port", "TCP port; 0 lets the OS choose.", 8079, 0, 65535,
+            (s, v) => s with { Server = s.Server with { Port = (int)v } }),
+        SettingDefinition.Int("EXAI_WS_MAX_BYTES", "--max-bytes", "Largest WebSocket message, in bytes (larger: close 1009).", 32L * 1024 * 1024, 1024, 1024L * 1024 * 1024,
+            (s, v) => s with { Server = s.Server with { MaxMessageBytes = v } }),
+        SettingDefinition.Seconds("EXAI_WS_HANDSHAKE_TIMEOUT", "--handshake-timeout", "Seconds allowed for a complete HTTP request head (slowloris guard).", 10, 0.05, 3600,
+            (s, v) => s with { Server = s.Server with { HandshakeTimeout = v } }),
+        SettingDefinition.Seconds("EXAI_WS_PING_INTERVAL", "--ping-interval", "Seconds of peer silence before the server pings.", 30, 0.05, 86400,
+            (s, v) => s with { Server = s.Server with { PingInterval = v } }),
+        SettingDefinition.Seconds("EXAI_WS_PING_TIMEOUT", "--ping-timeout", "Seconds after the ping interval before a silent peer is closed.", 10, 0.05, 86400,
+            (s, v) => s with { Server = s.Server with { PingTimeout = v } }),
+        SettingDefinition.Seconds("EXAI_WS_CLOSE_TIMEOUT", "--close-timeout", "Seconds to wait for the peer's close frame after ours.", 5, 0.05, 600,
+            (s, v) => s with { Server = s.Server with { CloseTimeout = v } }),
+        SettingDefinition.Seconds("EXAI_WS_DRAIN_SECS", "--drain-timeout", "Seconds shutdown waits for connections to finish before aborting them.", 10, 0, 3600,
+            (s, v) => s with { Server = s.Server with { DrainTimeout = v } }),
+        SettingDefinition.Int("EXAI_WS_MAX_CONNECTIONS", "--max-connections", "Most WebSocket connections at once (more: close 1008).", 10_000, 1, 1_000_000,
+            (s, v) => s with { Server = s.Server with { MaxConnections = (int)v } }),
+        SettingDefinition.Int("EXAI_WS_MAX_CONNECTIONS_PER_IP", "--max-connections-per-ip", "Most WebSocket connections from one address.", 1_000, 1, 1_000_000,
+            (s, v) => s with { Server = s.Server with { MaxConnectionsPerIp = (int)v } }),
+        SettingDefinition.Int("EXAI_WS_OUTBOUND_QUEUE", "--outbound-queue", "Frames queued per connection before senders wait.", 256, 1, 65_536,
+            (s, v) => s with { Server = s.Server with { OutboundQueueFrames = (int)v } }),
+        SettingDefinition.Text("EXAI_WS_ALLOWED_ORIGINS", "--allowed-origins", "Comma-separated browser origins allowed besides http://localhost and http://127.0.0.1 ('*' for any).", "",
+            v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).All(o => o == "*" || Uri.TryCreate(o, UriKind.Absolute, out _)) ? null : "a comma-separated list of origins such as https://example.com",
+            (s, v) => s with { Server = s.Server with { AllowedOrigins = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) } }),
+        SettingDefinition.Choice("EXAIFAST_TRANSPORT", "--transport", "Socket adapter: streams (BCL NetworkStream + PipeReader/PipeWriter) or sockets (Pipelines.Sockets.Unofficial).", "streams", ["streams", "sockets"],
+            (s, v) => s with { Server = s.Server with { Transport = v == "sockets" ? SocketTransport.Sockets : SocketTransport.Streams } }),
+        SettingDefinition.Choice("EXAIFAST_LOG_LEVEL", "--log-level", "Lowest log level written.", "information", ["trace", "debug", "information", "warning", "error", "critical", "none"],
+            (s, v) => s with { Log = s.Log with { Level = Enum.Parse<LogLevel>(v, ignoreCase: true) } }),
+        SettingDefinition.Choice("EXAIFAST_LOG_FORMAT", "--log-format", "Log line format.", "text", ["text", "json"],
+            (s, v) => s with { Log = s.Log with { Json = v == "json" } }),
+        SettingDefinition.Text("EXAIFAST_LOG_FILE", "--log-file", "Append logs to this file instead of stderr.", "",
+            v => v.IndexOfAny(Path.GetInvalidPathChars()) >= 0 ? "a file path" : null,
+            (s, v) => s with { Log = s.Log with { File = v.Length == 0 ? null : v } }),
+        SettingDefinition.Int("EXAIFAST_LOG_QUEUE", "--log-queue", "Log entries queued before new ones are dropped (and counted).", 10_000, 16, 10_000_000,
+            (s, v) => s with { Log = s.Log with { QueueCapacity = (int)v } }),
+    ];
+}

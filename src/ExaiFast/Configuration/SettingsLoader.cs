@@ -1,0 +1,81 @@
+namespace ExaiFast.Configuration;
+
+/// <summary>
+/// Binds <see cref="ExaiFastSettings"/> from, lowest to highest, defaults, a <c>.env</c> file, the environment and
+/// command-line flags, and validates every value before anything binds a socket.
+/// </summary>
+public static class SettingsLoader
+{
+    /// <summary>Loads and validates. Throws <see cref="ConfigurationException"/> with one line naming the bad setting.</summary>
+    /// <param name="environment">Environment variables (only catalogued keys are read).</param>
+    /// <param name="flags">Flag values given on the command line, keyed by setting key.</param>
+    /// <param name="envFile">An explicit <c>.env</c> path (must exist), or null to read <c>./.env</c> when present.</param>
+    public static ExaiFastSettings Load(IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, string> flags, string? envFile)
+    {
+        var values = new Dictionary<string, SettingValue>(StringComparer.Ordinal);
+        string? path = envFile ?? (File.Exists(".env") ? ".env" : null);
+        if (path is not null)
+        {
+            if (!File.Exists(path))
+            {
+                throw new ConfigurationException($"--env-file '{path}' does not exist");
+            }
+
+            foreach (var (key, value) in DotEnvFile.Parse(File.ReadAllText(path), path))
+            {
+                values[key] = new SettingValue(value, path);
+            }
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            values[key] = new SettingValue(value, "environment");
+        }
+
+        foreach (var definition in SettingsCatalog.All)
+        {
+            if (definition.Flag is not null && flags.TryGetValue(definition.Key, out string? flagValue))
+            {
+                values[definition.Key] = new SettingValue(flagValue, definition.Flag);
+            }
+        }
+
+        var settings = new ExaiFastSettings();
+        foreach (var definition in SettingsCatalog.All)
+        {
+            if (!values.TryGetValue(definition.Key, out var given))
+            {
+                continue;
+            }
+
+            // An empty environment variable means "unset", as in the original daemon.
+            if (given.Value.Length == 0 && given.Origin == "environment")
+            {
+                continue;
+            }
+
+            var (result, allowed) = definition.Apply(settings, given.Value);
+            if (result is null)
+            {
+                string shown = definition.IsSecret ? "***" : given.Value;
+                string name = given.Origin.StartsWith("--", StringComparison.Ordinal) ? given.Origin : $"{definition.Key} (from {given.Origin})";
+                throw new ConfigurationException($"invalid {name}: '{shown}' is not {allowed}");
+            }
+
+            settings = result;
+        }
+
+        return CrossCheck(settings);
+    }
+
+    private static ExaiFastSettings CrossCheck(ExaiFastSettings settings)
+    {
+        if (settings.Server.MaxConnectionsPerIp > settings.Server.MaxConnections)
+        {
+            // Not an error: a per-IP limit above the total simply never binds first.
+            return settings with { Server = settings.Server with { MaxConnectionsPerIp = settings.Server.MaxConnections } };
+        }
+
+        return settings;
+    }
+}

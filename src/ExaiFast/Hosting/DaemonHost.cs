@@ -1,0 +1,79 @@
+using ExaiFast.Configuration;
+using ExaiFast.Logging;
+using ExaiFast.Server;
+using ExaiFast.Server.Metrics;
+using ExaiFast.Server.WebSockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ZLogger;
+using ZLogger.Formatters;
+
+namespace ExaiFast.Hosting;
+
+/// <summary>The composition root of <c>serve</c>: every singleton is created here, before the socket binds.</summary>
+internal static class DaemonHost
+{
+    public static IHost Build(ExaiFastSettings settings, Stream logStream, bool ownsLogStream)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(settings.Server);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.AddSingleton<IWebSocketHandler>(EchoHandler.Instance);
+        builder.Services.AddSingleton(sp => new ExaiFastServer(
+            settings.Server,
+            sp.GetRequiredService<IWebSocketHandler>(),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<ServerMetrics>(),
+            sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddHostedService<ServerHostedService>();
+
+        // SIGTERM / Ctrl-C stop the host, which drains the server; give it the drain deadline plus a margin.
+        builder.Services.AddSingleton<IHostLifetime, Microsoft.Extensions.Hosting.Internal.ConsoleLifetime>();
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Server.DrainTimeout + TimeSpan.FromSeconds(5));
+
+        BoundedLogProcessor? processor = null;
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(settings.Log.Level);
+        builder.Logging.AddZLoggerLogProcessor(options =>
+        {
+            Configure(options, settings.Log.Json);
+            processor = new BoundedLogProcessor(logStream, options.CreateFormatter(), settings.Log.QueueCapacity, ownsLogStream);
+            return processor;
+        });
+
+        var host = builder.Build();
+
+        // Resolve eagerly: providers and the server exist before anything is accepted (no lazy check-then-act).
+        var metrics = host.Services.GetRequiredService<ServerMetrics>();
+        host.Services.GetRequiredService<ILoggerFactory>();
+        metrics.Registry.AddBeforeCollectCallback(() =>
+        {
+            if (processor is not null)
+            {
+                metrics.LogDropped.IncTo(processor.Dropped);
+            }
+        });
+        return host;
+    }
+
+    /// <summary>Text: <c>2026-11-24T05:23:27.123Z INF ExaiFast.Server: message</c>; JSON: ZLogger's structured lines.</summary>
+    internal static void Configure(ZLoggerOptions options, bool json)
+    {
+        options.IncludeScopes = false;
+        if (json)
+        {
+            options.UseJsonFormatter();
+            return;
+        }
+
+        options.UsePlainTextFormatter(f =>
+        {
+            f.SetPrefixFormatter($"{0:yyyy-MM-ddTHH:mm:ss.fffZ} {1:short} {2}: ", (in MessageTemplate t, in LogInfo info) => t.Format(info.Timestamp.Utc, info.LogLevel, info.Category));
+            f.SetExceptionFormatter((writer, ex) => Utf8StringInterpolation.Utf8String.Format(writer, $"\n{ex}"));
+        });
+    }
+}

@@ -1,0 +1,3 @@
+using ExaiFast.Cli;
+
+return ExaiFastCli.Run(args, ExaiFastCli.ProcessEnvironment(), Console.Out, Console.Error);
