@@ -1,0 +1,139 @@
+using ExaiFast.Core.Options;
+using ExaiFast.Server.Tests.Infrastructure;
+using ExaiFast.Wire;
+
+namespace ExaiFast.Server.Tests.Conformance;
+
+/// <summary>Message size limit (1009), connection limits (1008), handshake, ping and close timeouts.</summary>
+public class LimitsAndTimeoutsTests
+{
+    [Fact]
+    public async Task DeclaredLengthOverTheLimit_Closes1009_WithoutWaitingForThePayload()
+    {
+        await using var server = await TestServer.StartAsync(new ServerOptions { MaxMessageBytes = 64 * 1024 });
+        await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
+
+        // Header only: a 1 GiB binary frame. Nothing of it is sent, nothing may be allocated for it.
+        var header = new byte[14];
+        int n = FrameWriter.WriteHeader(header, WebSocketOpcode.Binary, fin: true, 1L << 30, maskKey: 0x01020304);
+        await client.SendRawAsync(header.AsMemory(0, n));
+
+        await client.ExpectCloseAsync(CloseCodes.MessageTooBig);
+    }
+
+    [Fact]
+    public async Task FragmentsAddingUpPastTheLimit_Close1009()
+    {
+        await using var server = await TestServer.StartAsync(new ServerOptions { MaxMessageBytes = 64 * 1024 });
+        await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
+
+        await client.SendFrameAsync(WebSocketOpcode.Binary, new byte[40 * 1024], fin: false);
+        await client.SendFrameAsync(WebSocketOpcode.Continuation, new byte[40 * 1024], fin: true);
+
+        await client.ExpectCloseAsync(CloseCodes.MessageTooBig);
+    }
+
+    [Fact]
+    public async Task MessageExactlyAtTheLimit_IsAccepted()
+    {
+        await using var server = await TestServer.StartAsync(new ServerOptions { MaxMessageBytes = 64 * 1024 });
+        await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
+
+        await client.SendFrameAsync(WebSocketOpcode.Binary, new byte[64 * 1024]);
+
+        Assert.Equal(64 * 1024, (await client.ReadMessageAsync()).Payload.Length);
+    }
+
+    [Fact]
+    public async Task ConnectionsPerIpOverTheLimit_AreClosedWith1008_AndTheOthersKeepWorking()
+    {
+        await using var server = await TestServer.StartAsync(new ServerOptions { MaxConnectionsPerIp = 2 });
+        await using var first = await RawWebSocketClient.ConnectAsync(server.EndPoint);
+        await using var second = await RawWebSocketClient.ConnectAsync(server.EndPoint);
+        await using var third = await RawWebSocketClient.ConnectAsync(server.EndPoint);
+
+        await third.ExpectCloseAsync(CloseCodes.PolicyViolation);
+        await first.SendTextAsync("still here");
+        Assert.Equal("still here", (await first.ReadMessageAsync()).Text);
+        Assert.Equal(1, server.Server.Metrics.ConnectionsRefused.WithLabels("max_connections_per_ip").Value);
+
+        // A freed slot can be used again.
+        await second.SendCloseAsync(CloseCodes.Normal);
+        await second.ExpectCloseAsync(CloseCodes.Normal);
+        await TestServer.EventuallyAsync(() => server.Server.WebSocketCount == 1, "slot released");
+        await using var fourth = await RawWebSocketClient.ConnectAsync(server.EndPoint);
+        await fourth.SendTextAsync("admitted");
+        Assert.Equal("admitted", (await fourth.ReadMessageAsync()).Text);
+    }
+
+    [Fact]
+    public async Task TotalConnectionsOverTheLimit_AreClosedWith1008()
+    {
+        await using var server = await TestServer.StartAsync(new ServerOptions { MaxConnections = 1 });
+        await using var first = await RawWebSocketClient.ConnectAsync(server.EndPoint);
+        await using var second = await RawWebSocketClient.ConnectAsync(server.EndPoint);
+
+        await second.ExpectCloseAsync(CloseCodes.PolicyViolation);
+        Assert.Equal(1, server.Server.Metrics.ConnectionsRefused.WithLabels("max_connections").Value);
+    }
+
+    [Fact]
+    public async Task SlowlorisHead_IsDroppedAtTheHandshakeTimeout()
+    {
+        await using var server = await TestServer.StartAsync(new ServerOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var client = await RawWebSocketClient.OpenAsync(server.EndPoint);
+
+        await client.SendRawAsync("GET / HTTP/1.1\r\nHost: x\r\n"u8.ToArray()); // and never finish
+
+        Assert.True(await client.WaitForServerCloseAsync(), "server kept a half-sent head open");
+        Assert.Equal(1, server.Server.Metrics.Timeouts.WithLabels("handshake").Value);
+    }
+
+    [Fact]
+    public async Task SilentPeer_IsPinged_ThenClosedWith1001()
+    {
+        var options = new ServerOptions { PingInterval = TimeSpan.FromMilliseconds(200), PingTimeout = TimeSpan.FromMilliseconds(200) };
+        await using var server = await TestServer.StartAsync(options);
+        await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
+
+        var ping = await client.ReadFrameAsync(); // we say nothing and don't answer
+        Assert.Equal(WebSocketOpcode.Ping, ping!.Opcode);
+        await client.ExpectCloseAsync(CloseCodes.GoingAway);
+        Assert.Equal(1, server.Server.Metrics.Timeouts.WithLabels("ping").Value);
+    }
+
+    [Fact]
+    public async Task PeerThatAnswersPings_StaysConnected()
+    {
+        var options = new ServerOptions { PingInterval = TimeSpan.FromMilliseconds(100), PingTimeout = TimeSpan.FromMilliseconds(150) };
+        await using var server = await TestServer.StartAsync(options);
+        await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
+
+        for (int i = 0; i < 4; i++)
+        {
+            var ping = await client.ReadFrameAsync();
+            Assert.Equal(WebSocketOpcode.Ping, ping!.Opcode);
+            await client.SendFrameAsync(WebSocketOpcode.Pong, ping.Payload);
+        }
+
+        await client.SendTextAsync("alive");
+        Assert.Equal("alive", (await client.ReadMessageAsync()).Text);
+    }
+
+    [Fact]
+    public async Task PeerThatNeverAnswersOurClose_IsAbortedAtTheCloseTimeout()
+    {
+        var options = new ServerOptions { CloseTimeout = TimeSpan.FromMilliseconds(200), DrainTimeout = TimeSpan.FromSeconds(5) };
+        var server = await TestServer.StartAsync(options);
+        await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
+
+        var stop = server.Server.StopAsync(TestContext.Current.CancellationToken); // sends 1001, waits for our close
+
+        var close = await client.ReadFrameAsync();
+        Assert.Equal(CloseCodes.GoingAway, close!.CloseCode);
+        Assert.True(await client.WaitForServerCloseAsync());
+        await stop;
+        Assert.Equal(0, server.Server.ConnectionCount);
+        await server.DisposeAsync();
+    }
+}
