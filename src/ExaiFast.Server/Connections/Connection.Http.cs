@@ -33,7 +33,8 @@ internal sealed partial class Connection
             }
 
             _ctx.Metrics.BytesReceived.Inc(buffer.Slice(0, consumed).Length);
-            _input.AdvanceTo(consumed, buffer.End);
+            // Examined only up to the head: pipelined requests, or frames sent with the handshake, are already here.
+            _input.AdvanceTo(consumed);
             if (status == HttpHeadStatus.TooLarge)
             {
                 await RespondErrorAsync("other", 431, "request head too large").ConfigureAwait(false);

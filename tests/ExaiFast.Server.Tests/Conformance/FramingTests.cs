@@ -49,6 +49,20 @@ public class FramingTests
     }
 
     [Fact]
+    public async Task FramesSentInTheSamePacketAsTheHandshake_AreNotLost()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var client = await RawWebSocketClient.OpenAsync(server.EndPoint);
+        byte[] request = [.. "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"u8,
+            .. RawWebSocketClient.BuildFrame(WebSocketOpcode.Text, "eager"u8)];
+
+        await client.SendRawAsync(request);
+
+        Assert.Equal(101, (await client.ReadHttpResponseAsync(readBody: false)).Status);
+        Assert.Equal("eager", (await client.ReadMessageAsync()).Text);
+    }
+
+    [Fact]
     public async Task ManyFramesInOneWrite_AreEachEchoedInOrder()
     {
         await using var server = await TestServer.StartAsync();
