@@ -72,7 +72,7 @@ public sealed class ExaiFastServer : IAsyncDisposable
 
         _listener = listener;
         _ctx.IsListening = true;
-        ServerLog.Listening(_ctx.Logger, listener.LocalEndPoint!, options.Transport.ToString());
+        ServerLog.Listening(_ctx.Logger, listener.LocalEndPoint!.ToString()!, options.Transport.ToString());
         _acceptLoop = AcceptLoopAsync(listener);
         return Task.CompletedTask;
     }

@@ -58,7 +58,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         _ctx.Registry.Add(this);
         _ctx.Metrics.ConnectionsOpen.Inc();
         _ctx.Metrics.ConnectionsTotal.Inc();
-        ServerLog.ConnectionOpened(_ctx.Logger, Id, RemoteEndPoint);
+        ServerLog.ConnectionOpened(_ctx.Logger, Id, RemoteEndPoint?.ToString());
         string reason = "peer closed";
         try
         {

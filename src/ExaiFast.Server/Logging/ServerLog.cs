@@ -1,13 +1,14 @@
-using System.Net;
 using Microsoft.Extensions.Logging;
 
 namespace ExaiFast.Server.Logging;
 
 /// <summary>The server's log events. Source-generated: no boxing, and nothing is formatted when the level is off.</summary>
+/// <remarks>Arguments are strings and numbers only: a structured (JSON) formatter serialises every argument, and
+/// types such as <c>IPEndPoint</c> throw while being serialised (IPv4 <c>ScopeId</c>).</remarks>
 internal static partial class ServerLog
 {
     [LoggerMessage(1, LogLevel.Information, "Listening on {EndPoint} (transport {Transport})")]
-    public static partial void Listening(ILogger logger, EndPoint endPoint, string transport);
+    public static partial void Listening(ILogger logger, string endPoint, string transport);
 
     [LoggerMessage(2, LogLevel.Information, "Draining {Connections} connections (deadline {DeadlineSeconds}s)")]
     public static partial void Draining(ILogger logger, int connections, double deadlineSeconds);
@@ -16,7 +17,7 @@ internal static partial class ServerLog
     public static partial void Stopped(ILogger logger, int aborted);
 
     [LoggerMessage(10, LogLevel.Debug, "Connection {ConnectionId} from {Remote} opened")]
-    public static partial void ConnectionOpened(ILogger logger, long connectionId, EndPoint? remote);
+    public static partial void ConnectionOpened(ILogger logger, long connectionId, string? remote);
 
     [LoggerMessage(11, LogLevel.Debug, "Connection {ConnectionId} closed: {Reason}")]
     public static partial void ConnectionClosed(ILogger logger, long connectionId, string reason);

@@ -84,6 +84,7 @@ public sealed class BoundedLogProcessor : IAsyncLogProcessor
         {
             while (reader.TryRead(out var entry))
             {
+                int mark = buffer.WrittenCount;
                 try
                 {
                     _formatter.FormatLogEntry(buffer, entry);
@@ -95,9 +96,16 @@ public sealed class BoundedLogProcessor : IAsyncLogProcessor
 
                     Interlocked.Increment(ref _written);
                 }
-                catch (Exception)
+                catch (Exception ex)
                 {
-                    // A formatting bug must not stop logging: skip the entry.
+                    // A formatting bug must neither stop logging nor lose the event silently. The partial output
+                    // can't be taken back from an ArrayBufferWriter, so end that line and say what happened.
+                    if (buffer.WrittenCount > mark)
+                    {
+                        buffer.Write("\n"u8);
+                    }
+
+                    WriteFallbackLine(buffer, entry, ex);
                 }
                 finally
                 {
@@ -112,6 +120,12 @@ public sealed class BoundedLogProcessor : IAsyncLogProcessor
 
             await WriteOutAsync(buffer).ConfigureAwait(false);
         }
+    }
+
+    private static void WriteFallbackLine(ArrayBufferWriter<byte> buffer, IZLoggerEntry entry, Exception ex)
+    {
+        string line = $"log entry of category {entry.LogInfo.Category.Name} could not be formatted ({ex.GetType().Name}): {entry.ToString()}\n";
+        System.Text.EncodingExtensions.GetBytes(System.Text.Encoding.UTF8, line, buffer);
     }
 
     private async Task WriteOutAsync(ArrayBufferWriter<byte> buffer)

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ExaiFast.Tests.Cli;
+
+/// <summary>The real <c>exaifast</c> executable in a child process, with its stdout and stderr captured.</summary>
+internal sealed partial class DaemonProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private DaemonProcess(Process process)
+    {
+        _process = process;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (_stdout) { _stdout.AppendLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                _port.TrySetException(new InvalidOperationException("exaifast exited before listening:\n" + Stderr));
+                return;
+            }
+
+            lock (_stderr)
+            {
+                _stderr.AppendLine(e.Data);
+            }
+
+            var match = ListeningLine().Match(e.Data);
+            if (match.Success)
+            {
+                _port.TrySetResult(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Stdout { get { lock (_stdout) { return _stdout.ToString(); } } }
+
+    public string Stderr { get { lock (_stderr) { return _stderr.ToString(); } } }
+
+    public int Pid => _process.Id;
+
+    public static DaemonProcess Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "exaifast.dll"));
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        // A clean environment for what we configure: nothing inherited may change the daemon's settings.
+        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("EXAI", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        return new DaemonProcess(Process.Start(start)!);
+    }
+
+    public Task<int> WaitForPortAsync() => _port.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(timeout, TestContext.Current.CancellationToken);
+        _process.WaitForExit(); // drains the async readers
+        return _process.ExitCode;
+    }
+
+    public void Signal(int signal)
+    {
+        Assert.Equal(0, Kill(_process.Id, signal));
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    [GeneratedRegex(@"Listening on [^ ]*:(\d+) ")]
+    private static partial Regex ListeningLine();
+}

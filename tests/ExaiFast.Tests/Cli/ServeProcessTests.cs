@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+
+namespace ExaiFast.Tests.Cli;
+
+/// <summary>The real executable: configuration errors, a taken port, SIGTERM draining, and a quiet stdout.</summary>
+public class ServeProcessTests
+{
+    private const int SigTerm = 15;
+
+    [Fact]
+    public async Task BadPort_Exits2_WithOneLine_BeforeBindingAnything()
+    {
+        await using var daemon = DaemonProcess.Start("serve", "--port", "99999");
+
+        Assert.Equal(2, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal("exaifast: invalid --port: '99999' is not an integer from 0 to 65535", daemon.Stderr.Trim());
+        Assert.Equal(string.Empty, daemon.Stdout);
+    }
+
+    [Fact]
+    public async Task PortInUse_Exits1_SayingSo()
+    {
+        using var blocker = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        blocker.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        blocker.Listen();
+        int port = ((IPEndPoint)blocker.LocalEndPoint!).Port;
+
+        await using var daemon = DaemonProcess.Start("serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(1, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains($"exaifast: cannot listen on 127.0.0.1:{port}:", daemon.Stderr);
+    }
+
+    [Fact]
+    public async Task Serve_AnswersHealth_ThenSigterm_Closes1001_AndExits0_WithNothingOnStdout()
+    {
+        await using var daemon = DaemonProcess.Start("serve", "--port", "0", "--log-level", "debug");
+        int port = await daemon.WaitForPortAsync();
+        var ct = TestContext.Current.CancellationToken;
+
+        using var http = new HttpClient();
+        Assert.Contains("\"status\":\"ok\"", await http.GetStringAsync($"http://127.0.0.1:{port}/health", ct));
+        using var ws = new ClientWebSocket();
+        await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"), ct);
+        await ws.SendAsync("hello"u8.ToArray(), WebSocketMessageType.Text, true, ct);
+        var buffer = new byte[64];
+        var echo = await ws.ReceiveAsync(buffer, ct);
+        Assert.Equal("hello", System.Text.Encoding.UTF8.GetString(buffer, 0, echo.Count));
+
+        daemon.Signal(SigTerm);
+        var close = await ws.ReceiveAsync(buffer, ct);
+        Assert.Equal(WebSocketMessageType.Close, close.MessageType);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, ws.CloseStatus);
+        await ws.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, null, ct);
+
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(string.Empty, daemon.Stdout);
+        Assert.Matches(@"Draining [12] connections", daemon.Stderr); // the WebSocket, and HttpClient's kept-alive connection
+        Assert.Contains("Stopped; 0 connections aborted", daemon.Stderr);
+    }
+
+    [Fact]
+    public async Task JsonLogs_AreOneObjectPerLine()
+    {
+        await using var daemon = DaemonProcess.Start("serve", "--port", "0", "--log-format", "json");
+        await daemon.WaitForPortAsync();
+        daemon.Signal(SigTerm);
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+
+        var lines = daemon.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        foreach (string line in lines)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(line);
+            Assert.True(doc.RootElement.TryGetProperty("Message", out _) || doc.RootElement.TryGetProperty("message", out _), line);
+        }
+    }
+}

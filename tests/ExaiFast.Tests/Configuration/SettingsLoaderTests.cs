@@ -1,0 +1,113 @@
+using ExaiFast.Cli;
+using ExaiFast.Configuration;
+using ExaiFast.Core.Options;
+
+namespace ExaiFast.Tests.Configuration;
+
+public class SettingsLoaderTests
+{
+    private static readonly Dictionary<string, string> None = [];
+
+    [Fact]
+    public void Defaults_MatchTheProtocol()
+    {
+        var s = SettingsLoader.Load(None, None, envFile: null).Server;
+        Assert.Equal("127.0.0.1", s.Host);
+        Assert.Equal(8079, s.Port);
+        Assert.Equal(32L * 1024 * 1024, s.MaxMessageBytes);
+        Assert.Equal(TimeSpan.FromSeconds(30), s.PingInterval);
+        Assert.Equal(TimeSpan.FromSeconds(10), s.PingTimeout);
+        Assert.Equal(10_000, s.MaxConnections);
+        Assert.Equal(1_000, s.MaxConnectionsPerIp);
+    }
+
+    [Fact]
+    public void Precedence_IsDefaults_ThenDotEnv_ThenEnvironment_ThenFlags()
+    {
+        string file = Path.GetTempFileName();
+        File.WriteAllText(file, "# comment\nEXAI_WS_PORT=1111\nexport EXAI_WS_MAX_BYTES=\"2048\"\nEXAI_WS_PING_INTERVAL=2.5 # inline comment\nEXAI_WS_HOST=0.0.0.0\n");
+        var env = new Dictionary<string, string> { ["EXAI_WS_PORT"] = "2222", ["EXAI_WS_MAX_BYTES"] = "4096" };
+        var flags = new Dictionary<string, string> { ["EXAI_WS_PORT"] = "3333" };
+
+        var s = SettingsLoader.Load(env, flags, file).Server;
+
+        Assert.Equal(3333, s.Port);                           // flag beats env beats .env
+        Assert.Equal(4096, s.MaxMessageBytes);                // env beats .env
+        Assert.Equal(TimeSpan.FromSeconds(2.5), s.PingInterval); // .env beats default, fractions allowed
+        Assert.Equal("0.0.0.0", s.Host);
+    }
+
+    [Theory]
+    [InlineData("EXAI_WS_PORT", "abc", "invalid EXAI_WS_PORT (from environment): 'abc' is not an integer from 0 to 65535")]
+    [InlineData("EXAI_WS_PORT", "70000", "invalid EXAI_WS_PORT (from environment): '70000' is not an integer from 0 to 65535")]
+    [InlineData("EXAI_WS_MAX_BYTES", "-1", "invalid EXAI_WS_MAX_BYTES (from environment): '-1' is not an integer from 1024 to 1073741824")]
+    [InlineData("EXAI_WS_PING_INTERVAL", "soon", "invalid EXAI_WS_PING_INTERVAL (from environment): 'soon' is not a number of seconds from 0.05 to 86400")]
+    [InlineData("EXAI_WS_HOST", "not-an-ip", "invalid EXAI_WS_HOST (from environment): 'not-an-ip' is not an IP address, localhost, 0.0.0.0 or ::")]
+    [InlineData("EXAIFAST_LOG_LEVEL", "loud", "invalid EXAIFAST_LOG_LEVEL (from environment): 'loud' is not one of trace, debug, information, warning, error, critical, none")]
+    [InlineData("EXAIFAST_TRANSPORT", "carrier-pigeon", "invalid EXAIFAST_TRANSPORT (from environment): 'carrier-pigeon' is not one of streams, sockets")]
+    public void BadValues_NameTheVariable_TheValue_AndTheAllowedRange(string key, string value, string message)
+    {
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { [key] = value }, None, null));
+        Assert.Equal(message, ex.Message);
+    }
+
+    [Fact]
+    public void BadFlag_IsNamedByItsFlag()
+    {
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(None, new Dictionary<string, string> { ["EXAI_WS_PORT"] = "-5" }, null));
+        Assert.Equal("invalid --port: '-5' is not an integer from 0 to 65535", ex.Message);
+    }
+
+    [Fact]
+    public void BadDotEnvLine_NamesTheFileAndLine()
+    {
+        string file = Path.GetTempFileName();
+        File.WriteAllText(file, "EXAI_WS_PORT=1\nthis is not a setting\n");
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(None, None, file));
+        Assert.Equal($"{file}:2: expected KEY=value", ex.Message);
+    }
+
+    [Fact]
+    public void SecretValues_AreMasked_InErrors()
+    {
+        var secret = new SettingDefinition("EXAI_WS_TOKEN", null, "t", "", (_, _) => (null, "a token"));
+        Assert.True(secret.IsSecret);
+        Assert.False(SettingsCatalog.All.Single(d => d.Key == "EXAI_WS_PORT").IsSecret);
+    }
+
+    [Fact]
+    public void Transport_CanBeChosen()
+    {
+        var s = SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_TRANSPORT"] = "sockets" }, None, null).Server;
+        Assert.Equal(SocketTransport.Sockets, s.Transport);
+    }
+
+    [Theory]
+    [InlineData(new[] { "serve", "--port", "abc" }, "exaifast: invalid --port: 'abc' is not an integer from 0 to 65535")]
+    [InlineData(new[] { "serve", "--max-bytes", "12" }, "exaifast: invalid --max-bytes: '12' is not an integer from 1024 to 1073741824")]
+    [InlineData(new[] { "serve", "--env-file", "/nonexistent/.env" }, "exaifast: --env-file '/nonexistent/.env' does not exist")]
+    public void Cli_BadConfiguration_Exits2_WithOneLine(string[] args, string line)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        int code = ExaiFastCli.Run(args, new Dictionary<string, string>(), stdout, stderr);
+
+        Assert.Equal(ExaiFastCli.ExitConfig, code);
+        Assert.Equal(line, stderr.ToString().TrimEnd());
+        Assert.Equal(string.Empty, stdout.ToString());
+    }
+
+    [Fact]
+    public void Cli_Help_ListsEveryFlag_WithItsEnvironmentName()
+    {
+        var stdout = new StringWriter();
+        int code = ExaiFastCli.Run(["serve", "--help"], new Dictionary<string, string>(), stdout, new StringWriter());
+        Assert.Equal(0, code);
+        foreach (var d in SettingsCatalog.All)
+        {
+            Assert.Contains(d.Flag!, stdout.ToString());
+            Assert.Contains(d.Key, stdout.ToString());
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System.Text;
+using ExaiFast.Hosting;
+using ExaiFast.Logging;
+using Microsoft.Extensions.Logging;
+using ZLogger;
+
+namespace ExaiFast.Tests.Logging;
+
+/// <summary>
+/// Cysharp/ZLogger#237: ZLogger's stream writers can stop writing for good when a line ends exactly at their 64 KiB
+/// buffer boundary. We log through our own processor; these tests write lines that end at every offset around
+/// 64 KiB (and its multiples) and prove every line arrives, whole, in order, and logging keeps working after.
+/// </summary>
+public class LoggingBoundaryTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task LinesEndingAtEveryOffsetAround64KiB_AllArrive_AndLoggingContinues(bool json)
+    {
+        var stream = new MemoryStream();
+        BoundedLogProcessor? processor = null;
+        var expected = new List<string>();
+        using (var factory = LoggerFactory.Create(b =>
+        {
+            b.SetMinimumLevel(LogLevel.Trace);
+            b.AddZLoggerLogProcessor(o =>
+            {
+                DaemonHost.Configure(o, json);
+                processor = new BoundedLogProcessor(stream, o.CreateFormatter(), capacity: 1_000_000, ownsStream: false);
+                return processor;
+            });
+        }))
+        {
+            var log = factory.CreateLogger("boundary");
+
+            // Messages whose lengths walk the cumulative end of line across 64 KiB, 128 KiB … at every byte offset,
+            // whatever the prefix length: lengths 65500..65560 alone and after a varying small line.
+            for (int length = 65_500; length <= 65_560; length++)
+            {
+                string big = new('a', length);
+                string small = $"n{length}";
+                log.ZLogInformation($"{big}");
+                log.ZLogInformation($"{small}");
+                expected.Add(big);
+                expected.Add(small);
+            }
+
+            for (int i = 0; i < 2_000; i++)
+            {
+                string line = new('b', i % 97);
+                log.ZLogInformation($"{line}{i}");
+                expected.Add(line + i);
+            }
+        }
+
+        await processor!.DisposeAsync(); // idempotent: drains whatever the factory's disposal left
+        var lines = Encoding.UTF8.GetString(stream.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(expected.Count, lines.Length);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Contains(expected[i], lines[i]);
+        }
+
+        Assert.Equal(0, processor.Dropped);
+    }
+
+    [Fact]
+    public async Task FullQueue_DropsAndCounts_WithoutBlockingTheCaller()
+    {
+        var blocked = new BlockingStream();
+        var processor = new BoundedLogProcessor(blocked, CreateFormatter(), capacity: 16, ownsStream: false);
+        using (var factory = LoggerFactory.Create(b => b.AddZLoggerLogProcessor(processor)))
+        {
+            try
+            {
+                var log = factory.CreateLogger("drop");
+                log.ZLogInformation($"first");
+                await blocked.Entered.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken); // the writer is now stuck
+
+                for (int i = 0; i < 1_000; i++)
+                {
+                    log.ZLogInformation($"line {i}"); // must not wait for the stuck writer
+                }
+
+                Assert.Equal(1_000 - 16, processor.Dropped); // 16 queued, the rest dropped and counted
+            }
+            finally
+            {
+                blocked.Release();
+            }
+        }
+
+        await processor.DisposeAsync();
+        Assert.Equal(17, processor.Written);
+    }
+
+    [Fact]
+    public async Task EntryTheFormatterCannotSerialise_BecomesAFallbackLine_AndLoggingContinues()
+    {
+        var stream = new MemoryStream();
+        BoundedLogProcessor? processor = null;
+        using (var factory = LoggerFactory.Create(b => b.AddZLoggerLogProcessor(o =>
+        {
+            DaemonHost.Configure(o, json: true);
+            processor = new BoundedLogProcessor(stream, o.CreateFormatter(), 100, ownsStream: false);
+            return processor;
+        })))
+        {
+            var log = factory.CreateLogger("fallback");
+            var endPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 8079); // IPv4 ScopeId throws when serialised
+            log.ZLogInformation($"bound {endPoint}");
+            log.ZLogInformation($"next");
+        }
+
+        await processor!.DisposeAsync();
+        string text = Encoding.UTF8.GetString(stream.ToArray());
+        Assert.Contains("log entry of category fallback could not be formatted", text);
+        Assert.Contains("bound 127.0.0.1:8079", text);
+        Assert.Contains("\"Message\":\"next\"", text);
+    }
+
+    private static IZLoggerFormatter CreateFormatter()
+    {
+        var options = new ZLoggerOptions();
+        DaemonHost.Configure(options, json: false);
+        return options.CreateFormatter();
+    }
+
+    private sealed class BlockingStream : MemoryStream
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Entered => _entered.Task;
+
+        public void Release() => _gate.TrySetResult();
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            _entered.TrySetResult();
+            await _gate.Task;
+            await base.WriteAsync(buffer, cancellationToken);
+        }
+    }
+}
