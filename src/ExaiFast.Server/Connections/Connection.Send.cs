@@ -112,7 +112,11 @@ internal sealed partial class Connection : IWebSocketSession
             SingleReader = true,
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
-            AllowSynchronousContinuations = false,
+
+            // Deliberately true (STYLE.md says false by default): the writer loop then runs inline on the thread that
+            // queued the frame when it is idle, instead of hopping to the thread pool. Measured: p50 23 µs vs 45 µs and
+            // a third less CPU per round trip at one connection (perf/RESULTS.md). Ordering stays single-writer.
+            AllowSynchronousContinuations = true,
         });
         _writer = Task.Run(WriteLoopAsync);
     }

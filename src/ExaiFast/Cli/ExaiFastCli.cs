@@ -97,6 +97,14 @@ public static class ExaiFastCli
 
     private static async Task<int> ServeAsync(ExaiFastSettings settings, TextWriter stderr)
     {
+        // Read once by System.Net.Sockets when the first socket operation starts its engine, which has not happened
+        // yet in this process: nothing before this line touches a socket. An explicit value in the environment wins.
+        const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
+        {
+            Environment.SetEnvironmentVariable(InlineCompletions, settings.SocketInlineCompletions ? "1" : "0");
+        }
+
         Stream logStream;
         bool owns;
         if (settings.Log.File is { } file)

@@ -38,6 +38,8 @@ public static class SettingsCatalog
             (s, v) => s with { Server = s.Server with { AllowedOrigins = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) } }),
         SettingDefinition.Choice("EXAIFAST_TRANSPORT", "--transport", "Socket adapter: streams (BCL NetworkStream + PipeReader/PipeWriter) or sockets (Pipelines.Sockets.Unofficial).", "streams", ["streams", "sockets"],
             (s, v) => s with { Server = s.Server with { Transport = v == "sockets" ? SocketTransport.Sockets : SocketTransport.Streams } }),
+        SettingDefinition.Choice("EXAIFAST_SOCKET_INLINE_COMPLETIONS", "--socket-inline-completions", "Run socket completions on the epoll threads (lower latency and CPU; 'off' queues them to the thread pool).", "on", ["on", "off"],
+            (s, v) => s with { SocketInlineCompletions = v == "on" }),
         SettingDefinition.Choice("EXAIFAST_LOG_LEVEL", "--log-level", "Lowest log level written.", "information", ["trace", "debug", "information", "warning", "error", "critical", "none"],
             (s, v) => s with { Log = s.Log with { Level = Enum.Parse<LogLevel>(v, ignoreCase: true) } }),
         SettingDefinition.Choice("EXAIFAST_LOG_FORMAT", "--log-format", "Log line format.", "text", ["text", "json"],

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# End-to-end echo load. Every target runs in the same invocation, so the numbers compare as ratios:
+#   exaifast (defaults: BCL streams + inline socket completions), exaifast with --socket-inline-completions off,
+#   exaifast on Pipelines.Sockets.Unofficial, stock Kestrel (ASP.NET Core WebSockets), Node ws, and a raw TCP
+#   echo (no WebSocket at all: the kernel's ceiling).
+# Each target gets a warm-up run first; then a measured run. "server CPU" is the server process's user+system
+# time (from /proc) divided by the round trips: the cost per message, less noisy than throughput on a shared VM.
+# Usage: scripts/load.sh [duration_s=5] [connections="1 16 64"] [sizes="32 4096"]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-5}
+conns=${2:-"1 16 64"}
+sizes=${3:-"32 4096"}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+[ -d tests/clients/node_modules/ws ] || (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
+for p in src/ExaiFast perf/ExaiFast.Load perf/KestrelEcho; do dotnet build "$p" -c Release --verbosity quiet -nologo >/dev/null; done
+exe=src/ExaiFast/bin/Release/net10.0/exaifast.dll
+load=perf/ExaiFast.Load/bin/Release/net10.0/exaifast-load.dll
+kestrel=perf/KestrelEcho/bin/Release/net10.0/KestrelEcho.dll
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+declare -A port pid
+start() { # name, then the command (PORT is replaced by a free port)
+  local name=$1; shift; local p; p=$(free_port)
+  "${@//PORT/$p}" >/dev/null 2>&1 & pid[$name]=$!; pids+=($!); port[$name]=$p
+}
+start exaifast       dotnet "$exe" serve --port PORT --log-level warning
+start exaifast-noinl dotnet "$exe" serve --port PORT --log-level warning --socket-inline-completions off
+start exaifast-psu   dotnet "$exe" serve --port PORT --log-level warning --transport sockets
+start kestrel        dotnet "$kestrel" --urls http://127.0.0.1:PORT
+start node           node tests/clients/ws-echo-server.mjs PORT
+start tcp            env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$load" tcp-echo-server --target 127.0.0.1:PORT
+for name in "${!port[@]}"; do wait_port "${port[$name]}"; done
+
+run() { # name, label, mode, target, conns, size
+  local name=$1 label=$2 mode=$3 target=$4 c=$5 size=$6
+  dotnet "$load" "$mode" --target "$target" --connections "$c" --size "$size" --duration 1 --warmup 1 >/dev/null
+  local before after row rt
+  before=$(cpu_ticks "${pid[$name]}")
+  row=$(dotnet "$load" "$mode" --target "$target" --connections "$c" --size "$size" --duration "$duration" --warmup 0.5 --label "$label")
+  after=$(cpu_ticks "${pid[$name]}")
+  rt=$(awk -F'|' '{gsub(/[ ,]/,"",$5); print $5}' <<<"$row")
+  # the window is warm-up (0.5 s) + duration; round trips/s covers the duration only
+  echo "$row $(python3 -c "print(f'{($after-$before)/$hz*1e6/($rt*($duration+0.5)):.1f}')") |"
+}
+
+echo "| target | conns | bytes | round trips/s | p50 µs | p99 µs | p99.9 µs | server CPU µs/rt |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+for size in $sizes; do
+  for c in $conns; do
+    run exaifast       "exaifast"                 ws  "ws://127.0.0.1:${port[exaifast]}/"       "$c" "$size"
+    run exaifast-noinl "exaifast, inline off"     ws  "ws://127.0.0.1:${port[exaifast-noinl]}/" "$c" "$size"
+    run exaifast-psu   "exaifast, PSU transport"  ws  "ws://127.0.0.1:${port[exaifast-psu]}/"   "$c" "$size"
+    run kestrel        "Kestrel (stock)"          ws  "ws://127.0.0.1:${port[kestrel]}/"        "$c" "$size"
+    run node           "Node ws"                  ws  "ws://127.0.0.1:${port[node]}/"           "$c" "$size"
+    run tcp            "raw TCP echo (ceiling)"   tcp "127.0.0.1:${port[tcp]}"                  "$c" "$size"
+  done
+done
