@@ -5,5 +5,14 @@ namespace ExaiFast.Benchmarks;
 internal static class Program
 {
     // dotnet run -c Release --project perf/ExaiFast.Benchmarks -- --filter '*'   (see scripts/bench.sh)
-    private static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchmarkConfig.Create());
+    private static void Main(string[] args)
+    {
+        if (args is ["echo-alloc"])
+        {
+            EchoAllocationReport.Run();
+            return;
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchmarkConfig.Create());
+    }
 }
