@@ -1,0 +1,32 @@
+namespace ExaiFast.Core.Calls;
+
+/// <summary>How a call ended: output text, or an error. Immutable; the result store keeps it for the result TTL.</summary>
+public sealed record CallResult
+{
+    /// <summary>Whether the call succeeded.</summary>
+    public bool Ok => Error is null;
+
+    /// <summary>The tool's text output (success).</summary>
+    public string? Text { get; init; }
+
+    /// <summary>The conversation to continue, when the tool has one.</summary>
+    public string? ContinuationId { get; init; }
+
+    /// <summary>The failure (error).</summary>
+    public CallError? Error { get; init; }
+
+    /// <summary>Milliseconds between admission and a worker starting the call.</summary>
+    public double QueueMs { get; init; }
+
+    /// <summary>Milliseconds the worker spent running it.</summary>
+    public double RunMs { get; init; }
+
+    /// <summary>The provider that answered (e.g. <c>local</c>).</summary>
+    public string? Provider { get; init; }
+
+    /// <summary>The model that answered.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>A failure result.</summary>
+    public static CallResult Failed(string code, string message, double? retryAfter = null) => new() { Error = new CallError(code, message, retryAfter) };
+}

@@ -1,0 +1,20 @@
+namespace ExaiFast.Core.Calls;
+
+/// <summary>Receives what happens to a call: progress, stream chunks, and exactly one completion per key.</summary>
+/// <remarks>
+/// Called from workers and timers, possibly concurrently for different calls: implementations only enqueue
+/// (a frame into the connection's outbound channel) and never block. One execution may have several listeners:
+/// the same request id sent again (attach), or an identical concurrent call (single-flight) — the <c>key</c> argument
+/// says which request each notification answers.
+/// </remarks>
+public interface ICallListener
+{
+    /// <summary>A heartbeat (message null) or a message the tool reported.</summary>
+    void OnProgress(CallKey key, ToolCall call, string? message);
+
+    /// <summary>A piece of streamed output (when the call asked for <c>stream: true</c>).</summary>
+    void OnStreamChunk(CallKey key, ToolCall call, int sequence, string chunk);
+
+    /// <summary>The call ended for the <c>key</c> argument; <paramref name="result"/> is final.</summary>
+    void OnCompleted(CallKey key, ToolCall call, CallResult result);
+}

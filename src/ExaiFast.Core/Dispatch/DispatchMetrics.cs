@@ -1,0 +1,51 @@
+using Prometheus;
+
+namespace ExaiFast.Core.Dispatch;
+
+/// <summary>The dispatcher's Prometheus metrics, registered in the server's registry.</summary>
+public sealed class DispatchMetrics
+{
+    /// <summary>Creates the metrics in <paramref name="registry"/>.</summary>
+    public DispatchMetrics(CollectorRegistry registry)
+    {
+        var f = Prometheus.Metrics.WithCustomRegistry(registry);
+        Calls = f.CreateCounter("exaifast_calls_total", "Tool calls by tool and outcome (ok, error, timeout, cancelled, refused).", "tool", "outcome");
+        Submissions = f.CreateCounter("exaifast_call_submissions_total", "call_tool requests by what admission did (accepted, attached, coalesced, replayed, refused).", "status");
+        Inflight = f.CreateGauge("exaifast_calls_inflight", "Calls admitted and not finished (queued or running).");
+        Queued = f.CreateGauge("exaifast_lane_queued", "Calls waiting in a lane's queue.", "lane");
+        Busy = f.CreateGauge("exaifast_lane_workers_busy", "Workers of a lane executing a call now.", "lane");
+        Workers = f.CreateGauge("exaifast_lane_workers", "Workers of a lane (its concurrency limit).", "lane");
+        QueueSeconds = f.CreateHistogram("exaifast_call_queue_seconds", "Time from admission to a worker starting the call.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 4, 10) });
+        RunSeconds = f.CreateHistogram("exaifast_call_run_seconds", "Time a worker spent executing a call.",
+            new HistogramConfiguration { LabelNames = ["tool"], Buckets = Histogram.ExponentialBuckets(0.001, 4, 10) });
+        StoredResults = f.CreateGauge("exaifast_results_stored", "Finished results kept for re-delivery.");
+    }
+
+    /// <summary>Calls by tool and outcome.</summary>
+    public Counter Calls { get; }
+
+    /// <summary>Submissions by admission status.</summary>
+    public Counter Submissions { get; }
+
+    /// <summary>In-flight calls.</summary>
+    public Gauge Inflight { get; }
+
+    /// <summary>Queue length per lane (set at collection time).</summary>
+    public Gauge Queued { get; }
+
+    /// <summary>Busy workers per lane (set at collection time).</summary>
+    public Gauge Busy { get; }
+
+    /// <summary>Workers per lane.</summary>
+    public Gauge Workers { get; }
+
+    /// <summary>Queue latency.</summary>
+    public Histogram QueueSeconds { get; }
+
+    /// <summary>Run latency by tool.</summary>
+    public Histogram RunSeconds { get; }
+
+    /// <summary>Results in the result store.</summary>
+    public Gauge StoredResults { get; }
+}

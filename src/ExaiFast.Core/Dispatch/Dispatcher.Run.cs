@@ -1,0 +1,150 @@
+using ExaiFast.Core.Calls;
+using ExaiFast.Core.Tools;
+using Microsoft.Extensions.Logging;
+
+namespace ExaiFast.Core.Dispatch;
+
+public sealed partial class Dispatcher
+{
+    /// <summary>A worker runs one call. Every outcome goes through <see cref="Complete"/>.</summary>
+    private async Task RunAsync(ToolCall call)
+    {
+        if (!call.TryStart())
+        {
+            return; // completed while queued (cancel, timeout, shutdown): already answered
+        }
+
+        call.StartedAt = _time.GetTimestamp();
+        CallResult result;
+        try
+        {
+            var output = await call.Tool.ExecuteAsync(new ToolContext(call), call.Token).ConfigureAwait(false);
+            result = new CallResult { Text = output.Text, Provider = output.Provider, Model = output.Model, ContinuationId = output.ContinuationId };
+        }
+        catch (OperationCanceledException) when (call.Token.IsCancellationRequested)
+        {
+            result = ResultForCancellation(call);
+        }
+        catch (ToolArgumentException ex)
+        {
+            result = CallResult.Failed(ErrorCodes.InvalidArguments, ex.Message);
+        }
+        catch (ProviderException ex)
+        {
+            result = CallResult.Failed(ex.Unavailable ? ErrorCodes.ProviderUnavailable : ErrorCodes.ProviderError, ex.Message, ex.RetryAfterSeconds);
+        }
+        catch (Exception ex)
+        {
+            // Details stay in the log; the client learns only that it was our fault.
+            DispatchLog.ToolFailed(_logger, call.Tool.Name, call.Key.RequestId, ex);
+            result = CallResult.Failed(ErrorCodes.InternalError, "the tool failed unexpectedly; see the daemon's log");
+        }
+
+        Complete(call, result);
+    }
+
+    /// <summary>The one exit of every call: leaves the in-flight table, releases its limits, stores and delivers the result.</summary>
+    private void Complete(ToolCall call, CallResult result)
+    {
+        long now = _time.GetTimestamp();
+        double queueMs = call.StartedAt == 0 ? _time.GetElapsedTime(call.AdmittedAt, now).TotalMilliseconds : _time.GetElapsedTime(call.AdmittedAt, call.StartedAt).TotalMilliseconds;
+        double runMs = call.StartedAt == 0 ? 0 : _time.GetElapsedTime(call.StartedAt, now).TotalMilliseconds;
+        result = result with { QueueMs = Math.Round(queueMs, 3), RunMs = Math.Round(runMs, 3) };
+
+        var listeners = call.TryComplete(result);
+        if (listeners is null)
+        {
+            return; // someone else completed it
+        }
+
+        foreach (var key in call.Keys)
+        {
+            _inflight.TryRemove(new KeyValuePair<CallKey, ToolCall>(key, call));
+            _results.Add(key, result);
+        }
+
+        if (call.FlightKey is not null)
+        {
+            _flights.TryRemove(new KeyValuePair<string, ToolCall>(call.FlightKey, call));
+        }
+
+        _sessions.Release(call.Key.SessionId);
+        Interlocked.Decrement(ref _admitted);
+        call.Cancellation.Dispose();
+
+        if (_metrics is { } m)
+        {
+            m.Inflight.Dec();
+            m.Calls.WithLabels(call.Tool.Name, Outcome(result)).Inc();
+            m.QueueSeconds.Observe(queueMs / 1000);
+            if (runMs > 0)
+            {
+                m.RunSeconds.WithLabels(call.Tool.Name).Observe(runMs / 1000);
+            }
+        }
+
+        foreach (var (key, listener) in listeners)
+        {
+            try
+            {
+                listener.OnCompleted(key, call, result);
+            }
+            catch (Exception ex)
+            {
+                DispatchLog.ListenerFailed(_logger, key.RequestId, ex);
+            }
+        }
+    }
+
+    private static CallResult ResultForCancellation(ToolCall call) => call.CancelReason switch
+    {
+        CancelReason.Client => CallResult.Failed(ErrorCodes.Cancelled, "cancelled by the client"),
+        CancelReason.Disconnected => CallResult.Failed(ErrorCodes.Cancelled, "the client disconnected and did not come back within the grace period"),
+        CancelReason.Shutdown => CallResult.Failed(ErrorCodes.ShuttingDown, "the daemon shut down before the call finished"),
+        _ => CallResult.Failed(ErrorCodes.Timeout, $"the call did not finish within {call.Timeout.TotalSeconds:0.###} s"),
+    };
+
+    private static string Outcome(CallResult result) => result.Error?.Code switch
+    {
+        null => "ok",
+        ErrorCodes.Timeout => "timeout",
+        ErrorCodes.Cancelled => "cancelled",
+        _ => "error",
+    };
+
+    /// <summary>Progress heartbeats for running calls, result expiry, and gauges — one timer for all calls.</summary>
+    private async Task HeartbeatAsync()
+    {
+        using var timer = new PeriodicTimer(_options.ProgressInterval, _time);
+        while (await timer.WaitForNextTickAsync(_heartbeatStop.Token).ConfigureAwait(false))
+        {
+            foreach (var (key, call) in _inflight)
+            {
+                if (call.IsRunning && call.Keys[0] == key) // once per execution, even if its first key was cancelled
+                {
+                    call.ReportProgress(null);
+                }
+            }
+
+            _results.Sweep();
+            if (_metrics is { } m)
+            {
+                m.StoredResults.Set(_results.Count);
+                foreach (var lane in _lanes.Values)
+                {
+                    m.Queued.WithLabels(lane.Name).Set(lane.Queued);
+                    m.Busy.WithLabels(lane.Name).Set(lane.Busy);
+                }
+            }
+        }
+    }
+
+    private static partial class DispatchLog
+    {
+        [LoggerMessage(100, LogLevel.Error, "Tool {Tool} failed on request {RequestId}")]
+        public static partial void ToolFailed(ILogger logger, string tool, string requestId, Exception exception);
+
+        [LoggerMessage(101, LogLevel.Error, "A listener failed while delivering the result of {RequestId}")]
+        public static partial void ListenerFailed(ILogger logger, string requestId, Exception exception);
+    }
+}

@@ -1,0 +1,306 @@
+using System.Collections.Concurrent;
+using ExaiFast.Core.Calls;
+using ExaiFast.Core.Options;
+using ExaiFast.Core.Tools;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ExaiFast.Core.Dispatch;
+
+/// <summary>
+/// Admits tool calls into bounded lanes drained by fixed workers, enforces the global and per-session limits,
+/// deadlines and cancellation, shares identical work, and keeps results for re-delivery.
+/// </summary>
+/// <remarks>
+/// <para><see cref="Submit"/> and <see cref="Cancel"/> never wait: a reader loop may call them for every frame.</para>
+/// <para>A call enters the in-flight table in <see cref="Submit"/> and leaves it in <see cref="Complete"/>, which runs
+/// exactly once per call (guarded by the call's state) whether it ends by result, error, timeout, cancel,
+/// disconnect or shutdown — the only two places that touch the table.</para>
+/// <para>Thread-safe; one instance per daemon, created before the server accepts connections.</para>
+/// </remarks>
+public sealed partial class Dispatcher : IAsyncDisposable
+{
+    private readonly DispatcherOptions _options;
+    private readonly TimeProvider _time;
+    private readonly DispatchMetrics? _metrics;
+    private readonly ILogger _logger;
+    private readonly Dictionary<string, Lane> _lanes;
+    private readonly ConcurrentDictionary<CallKey, ToolCall> _inflight = new();
+    private readonly ConcurrentDictionary<string, ToolCall> _flights = new(StringComparer.Ordinal);
+    private readonly SessionLoad _sessions = new();
+    private readonly ResultStore _results;
+    private readonly CancellationTokenSource _heartbeatStop = new();
+    private readonly Task _heartbeat;
+    private int _admitted;
+    private volatile bool _draining;
+
+    /// <summary>Starts the lanes' workers and the progress heartbeat.</summary>
+    public Dispatcher(DispatcherOptions options, TimeProvider? time = null, DispatchMetrics? metrics = null, ILogger? logger = null)
+    {
+        _options = options;
+        _time = time ?? TimeProvider.System;
+        _metrics = metrics;
+        _logger = logger ?? NullLogger.Instance;
+        _results = new ResultStore(_time, options.ResultTtl, options.ResultStoreCapacity);
+        _lanes = options.LaneWorkers.ToDictionary(l => l.Key, l => new Lane(l.Key, l.Value, options.QueueDepth, RunAsync), StringComparer.Ordinal);
+        foreach (var lane in _lanes.Values)
+        {
+            metrics?.Workers.WithLabels(lane.Name).Set(lane.Workers);
+        }
+
+        _heartbeat = HeartbeatAsync();
+    }
+
+    /// <summary>Calls admitted and not finished.</summary>
+    public int Inflight => Volatile.Read(ref _admitted);
+
+    /// <summary>Calls waiting in all lanes' queues (including cancelled ones not yet dequeued).</summary>
+    public int Queued => _lanes.Values.Sum(l => l.Queued);
+
+    /// <summary>Workers executing a call now.</summary>
+    public int BusyWorkers => _lanes.Values.Sum(l => l.Busy);
+
+    /// <summary>Workers in all lanes.</summary>
+    public int Capacity => _lanes.Values.Sum(l => l.Workers);
+
+    /// <summary>Keys in the in-flight table (a call shared by several requests appears once per key).</summary>
+    public int InflightKeys => _inflight.Count;
+
+    /// <summary>Sessions with at least one call in flight.</summary>
+    public int ActiveSessions => _sessions.Sessions;
+
+    /// <summary>The lanes and their worker counts.</summary>
+    public IReadOnlyDictionary<string, int> Lanes => _options.LaneWorkers;
+
+    /// <summary>Whether <see cref="DrainAsync"/> has begun.</summary>
+    public bool IsDraining => _draining;
+
+    /// <summary>Whether <paramref name="lane"/> exists.</summary>
+    public bool HasLane(string lane) => _lanes.ContainsKey(lane);
+
+    /// <summary>
+    /// Admits, attaches, replays or refuses — at once. On Accepted/Attached/Coalesced the listener will get exactly
+    /// one <see cref="ICallListener.OnCompleted"/> for <see cref="CallRequest.Key"/> (unless detached first).
+    /// </summary>
+    public SubmitResult Submit(in CallRequest request, ICallListener listener)
+    {
+        var key = request.Key;
+        if (_draining)
+        {
+            return Refuse(request, ErrorCodes.ShuttingDown, "the daemon is shutting down", retryAfter: null);
+        }
+
+        // The same request id again: attach to the running call, or replay its stored result. Never a second run.
+        if (_inflight.TryGetValue(key, out var running) && running.TryAttach(key, listener))
+        {
+            return Counted(new SubmitResult(SubmitStatus.Attached, running, null));
+        }
+
+        if (_results.TryGet(key, out var stored))
+        {
+            return Counted(new SubmitResult(SubmitStatus.Replayed, null, stored));
+        }
+
+        string? flightKey = request.Tool.Coalescable && !_options.DisableCoalesceFor.Contains(request.Tool.Name)
+            ? CanonicalJson.Hash(key.SessionId, request.Tool.Name, request.Arguments)
+            : null;
+        if (flightKey is not null && _flights.TryGetValue(flightKey, out var twin) && twin.TryAttach(key, listener))
+        {
+            // Registered under this key too, so a repeat of this request id attaches and its cancel is found.
+            _inflight[key] = twin;
+            return Counted(new SubmitResult(SubmitStatus.Coalesced, twin, null));
+        }
+
+        if (!_lanes.TryGetValue(request.Lane, out var lane))
+        {
+            return Refuse(request, ErrorCodes.InternalError, $"no lane '{request.Lane}'", retryAfter: null);
+        }
+
+        if (!_sessions.TryAcquire(key.SessionId, _options.SessionMaxInflight))
+        {
+            return Refuse(request, ErrorCodes.OverCapacity, $"session has {_options.SessionMaxInflight} calls in flight", _options.OverCapacityRetryAfterSeconds);
+        }
+
+        if (Interlocked.Increment(ref _admitted) > _options.GlobalMaxInflight)
+        {
+            Interlocked.Decrement(ref _admitted);
+            _sessions.Release(key.SessionId);
+            return Refuse(request, ErrorCodes.OverCapacity, $"{_options.GlobalMaxInflight} calls in flight", _options.OverCapacityRetryAfterSeconds);
+        }
+
+        var timeout = request.Timeout is { } t && t < _options.CallTimeout ? t : _options.CallTimeout;
+        var call = new ToolCall(key, request.Tool, request.Arguments.Clone(), request.Lane, request.Stream, timeout, flightKey, _time.GetTimestamp(), listener);
+        if (!_inflight.TryAdd(key, call))
+        {
+            // Another frame with the same key won the race a moment ago: share its call instead.
+            Undo(key);
+            call.Cancellation.Dispose();
+            return _inflight.TryGetValue(key, out var winner) && winner.TryAttach(key, listener)
+                ? Counted(new SubmitResult(SubmitStatus.Attached, winner, null))
+                : Submit(request, listener);
+        }
+
+        if (flightKey is not null)
+        {
+            _flights.TryAdd(flightKey, call);
+        }
+
+        if (!lane.TryEnqueue(call))
+        {
+            _inflight.TryRemove(new KeyValuePair<CallKey, ToolCall>(key, call));
+            if (flightKey is not null)
+            {
+                _flights.TryRemove(new KeyValuePair<string, ToolCall>(flightKey, call));
+            }
+
+            Undo(key);
+            call.Cancellation.Dispose();
+            return Refuse(request, ErrorCodes.OverCapacity, $"lane '{request.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds);
+        }
+
+        _metrics?.Inflight.Inc();
+
+        // A queued call that is cancelled or times out completes now, not when a worker finally dequeues it.
+        call.Token.UnsafeRegister(static state =>
+        {
+            var (dispatcher, c) = ((Dispatcher, ToolCall))state!;
+            if (!c.IsRunning)
+            {
+                dispatcher.Complete(c, ResultForCancellation(c));
+            }
+        }, (this, call));
+        call.Cancellation.CancelAfter(timeout);
+        return Counted(new SubmitResult(SubmitStatus.Accepted, call, null));
+    }
+
+    /// <summary>Cancels the call with this key; a shared execution only drops this key's interest.</summary>
+    public CancelResult Cancel(CallKey key)
+    {
+        if (!_inflight.TryGetValue(key, out var call))
+        {
+            return new CancelResult(false, false);
+        }
+
+        bool wasRunning = call.IsRunning;
+        if (call.Keys.Count > 1 && call.DetachKey(key) is { } detached)
+        {
+            // Other requests (single-flight twins) still want this execution: only this one gives up.
+            _inflight.TryRemove(new KeyValuePair<CallKey, ToolCall>(key, call));
+            var cancelled = CallResult.Failed(ErrorCodes.Cancelled, "cancelled by the client");
+            _results.Add(key, cancelled);
+            foreach (var (k, listener) in detached)
+            {
+                listener.OnCompleted(k, call, cancelled);
+            }
+
+            return new CancelResult(true, wasRunning);
+        }
+
+        call.Cancel(CancelReason.Client);
+        return new CancelResult(true, wasRunning);
+    }
+
+    /// <summary>
+    /// A connection ended: stop notifying <paramref name="listener"/>. Calls keep running (a reconnecting client
+    /// collects them); <see cref="CancelOrphans"/> ends those nobody came back for.
+    /// </summary>
+    public void Detach(ICallListener listener, IEnumerable<CallKey> keys)
+    {
+        foreach (var key in keys)
+        {
+            if (_inflight.TryGetValue(key, out var call))
+            {
+                call.Detach(listener);
+            }
+        }
+    }
+
+    /// <summary>Cancels the session's calls that no listener waits for any more (after the disconnect grace).</summary>
+    public int CancelOrphans(string sessionId)
+    {
+        int n = 0;
+        foreach (var (key, call) in _inflight)
+        {
+            if (key.SessionId == sessionId && !call.HasListeners)
+            {
+                call.Cancel(CancelReason.Disconnected);
+                n++;
+            }
+        }
+
+        return n;
+    }
+
+    /// <summary>The running or queued call with this key, if any.</summary>
+    public bool TryGetCall(CallKey key, out ToolCall call) => _inflight.TryGetValue(key, out call!);
+
+    /// <summary>Drops expired results, and under memory pressure all but <paramref name="keep"/>.</summary>
+    public int TrimResults(int? keep = null) => _results.Sweep(keep);
+
+    /// <summary>
+    /// Refuses new calls, waits for in-flight ones until <paramref name="deadline"/>, then cancels the rest
+    /// (they end with SHUTTING_DOWN) and stops the workers.
+    /// </summary>
+    public async Task DrainAsync(TimeSpan deadline, CancellationToken cancellationToken = default)
+    {
+        _draining = true;
+        long start = _time.GetTimestamp();
+        while (Inflight > 0 && _time.GetElapsedTime(start) < deadline && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        foreach (var call in _inflight.Values)
+        {
+            call.Cancel(CancelReason.Shutdown);
+        }
+
+        await Task.WhenAll(_lanes.Values.Select(l => l.CompleteAsync())).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (!_draining)
+        {
+            await DrainAsync(TimeSpan.Zero).ConfigureAwait(false);
+        }
+
+        await _heartbeatStop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _heartbeat.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // stopped
+        }
+
+        _heartbeatStop.Dispose();
+    }
+
+    private void Undo(CallKey key)
+    {
+        Interlocked.Decrement(ref _admitted);
+        _sessions.Release(key.SessionId);
+    }
+
+    private SubmitResult Refuse(in CallRequest request, string code, string message, double? retryAfter)
+    {
+        _metrics?.Calls.WithLabels(request.Tool.Name, "refused").Inc();
+        return Counted(new SubmitResult(SubmitStatus.Refused, null, CallResult.Failed(code, message, retryAfter)));
+    }
+
+    private SubmitResult Counted(SubmitResult result)
+    {
+        _metrics?.Submissions.WithLabels(result.Status switch
+        {
+            SubmitStatus.Accepted => "accepted",
+            SubmitStatus.Attached => "attached",
+            SubmitStatus.Coalesced => "coalesced",
+            SubmitStatus.Replayed => "replayed",
+            _ => "refused",
+        }).Inc();
+        return result;
+    }
+}

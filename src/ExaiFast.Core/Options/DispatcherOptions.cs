@@ -1,0 +1,41 @@
+namespace ExaiFast.Core.Options;
+
+/// <summary>Limits and timings of the dispatcher. Validated by the composition root; immutable.</summary>
+public sealed record DispatcherOptions
+{
+    /// <summary>Calls admitted and not finished (queued or running), all lanes together (<c>EXAI_WS_GLOBAL_MAX_INFLIGHT</c>).</summary>
+    public int GlobalMaxInflight { get; init; } = 24;
+
+    /// <summary>Calls admitted and not finished per session (<c>EXAI_WS_SESSION_MAX_INFLIGHT</c>).</summary>
+    public int SessionMaxInflight { get; init; } = 8;
+
+    /// <summary>Calls that may wait in one lane's queue (<c>EXAI_WS_QUEUE_DEPTH</c>).</summary>
+    public int QueueDepth { get; init; } = 64;
+
+    /// <summary>Workers per lane = the lane's concurrency limit (<c>EXAI_WS_KIMI_MAX_INFLIGHT</c> …).</summary>
+    public IReadOnlyDictionary<string, int> LaneWorkers { get; init; } = new Dictionary<string, int>
+    {
+        ["kimi"] = 6,
+        ["glm"] = 4,
+        ["openai"] = 4,
+        ["local"] = 8,
+    };
+
+    /// <summary>A call's deadline from admission (<c>EXAI_WS_CALL_TIMEOUT_SECS</c>; default 1.5 × <c>WORKFLOW_TOOL_TIMEOUT_SECS</c>).</summary>
+    public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(180);
+
+    /// <summary>Heartbeat progress while a call runs (<c>EXAI_WS_PROGRESS_INTERVAL_SECS</c>).</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>How long a finished call's result can be fetched again (<c>EXAI_WS_RESULT_TTL</c>).</summary>
+    public TimeSpan ResultTtl { get; init; } = TimeSpan.FromSeconds(600);
+
+    /// <summary>Most stored results; the oldest go first (and under memory pressure).</summary>
+    public int ResultStoreCapacity { get; init; } = 10_000;
+
+    /// <summary>Tools whose identical concurrent calls must each run (<c>EXAI_WS_DISABLE_COALESCE_FOR_TOOLS</c>).</summary>
+    public IReadOnlySet<string> DisableCoalesceFor { get; init; } = new HashSet<string>();
+
+    /// <summary>Seconds a refused client is told to wait before retrying.</summary>
+    public double OverCapacityRetryAfterSeconds { get; init; } = 1;
+}

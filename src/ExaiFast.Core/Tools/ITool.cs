@@ -1,0 +1,28 @@
+using System.Text.Json;
+
+namespace ExaiFast.Core.Tools;
+
+/// <summary>A tool the daemon offers. Stateless: everything about one call arrives in its context.</summary>
+/// <remarks>One instance serves every call concurrently; per-call state lives in <see cref="ToolContext"/> and the
+/// conversation store, never in fields (ROADMAP item 10: shared mutable history).</remarks>
+public interface ITool
+{
+    /// <summary>The tool's name, as in <c>tools/list</c>.</summary>
+    string Name { get; }
+
+    /// <summary>One paragraph for the client's model.</summary>
+    string Description { get; }
+
+    /// <summary>The JSON Schema of the arguments (UTF-8 JSON object).</summary>
+    ReadOnlyMemory<byte> InputSchema { get; }
+
+    /// <summary>Whether identical concurrent calls may share one execution (single-flight).</summary>
+    bool Coalescable { get; }
+
+    /// <summary>Checks the arguments and picks the lane (provider) the call runs in. Cheap: runs on the reader.</summary>
+    /// <returns>The lane name, or an INVALID_ARGUMENTS message naming the field.</returns>
+    ToolValidation Validate(JsonElement arguments);
+
+    /// <summary>Runs the call. Honour <paramref name="cancellationToken"/>: it fires on timeout, cancel, disconnect and shutdown.</summary>
+    ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken);
+}

@@ -1,0 +1,30 @@
+using System.Text.Json;
+using ExaiFast.Core.Calls;
+
+namespace ExaiFast.Core.Tools;
+
+/// <summary>Everything a tool knows about one call. Owned by the call; safe to use from the tool's async flow.</summary>
+public sealed class ToolContext
+{
+    private readonly ToolCall _call;
+
+    internal ToolContext(ToolCall call) => _call = call;
+
+    /// <summary>The validated arguments (an object).</summary>
+    public JsonElement Arguments => _call.Arguments;
+
+    /// <summary>The lane the call runs in (the provider chosen at validation).</summary>
+    public string Lane => _call.Lane;
+
+    /// <summary>The client's request id.</summary>
+    public string RequestId => _call.Key.RequestId;
+
+    /// <summary>Whether the client asked for streamed output.</summary>
+    public bool Stream => _call.Stream;
+
+    /// <summary>Reports a progress message to every listener of the call.</summary>
+    public void ReportProgress(string message) => _call.ReportProgress(message);
+
+    /// <summary>Streams a chunk of output (sent only when <see cref="Stream"/> is true).</summary>
+    public void EmitChunk(string chunk) => _call.EmitChunk(chunk);
+}

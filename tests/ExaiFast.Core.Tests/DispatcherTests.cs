@@ -1,0 +1,265 @@
+using System.Text.Json;
+using ExaiFast.Core.Calls;
+using ExaiFast.Core.Dispatch;
+using ExaiFast.Core.Options;
+
+namespace ExaiFast.Core.Tests;
+
+public class DispatcherTests
+{
+    private static DispatcherOptions Options(int workers = 4, int queue = 64, int global = 100, int session = 100, double timeoutS = 30) => new()
+    {
+        LaneWorkers = new Dictionary<string, int> { ["local"] = workers },
+        QueueDepth = queue,
+        GlobalMaxInflight = global,
+        SessionMaxInflight = session,
+        CallTimeout = TimeSpan.FromSeconds(timeoutS),
+        ProgressInterval = TimeSpan.FromMilliseconds(50),
+    };
+
+    private static CallRequest Request(SleepTool tool, string id, string json = "{}", string session = "s1", TimeSpan? timeout = null)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return new CallRequest(new CallKey(session, id), tool, doc.RootElement.Clone(), "local", Stream: false, timeout);
+    }
+
+    [Fact]
+    public async Task AcceptedCall_Completes_AndLeavesNothingInFlight_AndItsResultCanBeFetchedAgain()
+    {
+        await using var d = new Dispatcher(Options());
+        var tool = new SleepTool();
+        var listener = new RecordingListener();
+
+        var submit = d.Submit(Request(tool, "a", """{"text":"hello"}"""), listener);
+        var result = await listener.ResultAsync(new CallKey("s1", "a"));
+
+        Assert.Equal(SubmitStatus.Accepted, submit.Status);
+        Assert.True(result.Ok);
+        Assert.Equal("hello", result.Text);
+        Assert.Equal("local", result.Provider);
+        await Eventually(() => d.Inflight == 0 && d.InflightKeys == 0 && d.ActiveSessions == 0);
+
+        var again = d.Submit(Request(tool, "a", """{"text":"other"}"""), new RecordingListener());
+        Assert.Equal(SubmitStatus.Replayed, again.Status);
+        Assert.Equal("hello", again.Result!.Text);
+        Assert.Equal(1, tool.Started);
+    }
+
+    [Fact]
+    public async Task SameRequestIdWhileRunning_Attaches_AndRunsOnce()
+    {
+        await using var d = new Dispatcher(Options());
+        var tool = new SleepTool(coalescable: false);
+        var first = new RecordingListener();
+        var second = new RecordingListener();
+
+        d.Submit(Request(tool, "dup", """{"ms":200}"""), first);
+        var attach = d.Submit(Request(tool, "dup", """{"ms":200}"""), second);
+
+        Assert.Equal(SubmitStatus.Attached, attach.Status);
+        Assert.True((await first.ResultAsync(new("s1", "dup"))).Ok);
+        Assert.True((await second.ResultAsync(new("s1", "dup"))).Ok);
+        Assert.Equal(1, tool.Started);
+        Assert.Equal(1, first.CompletionsOf(new("s1", "dup")));
+        Assert.Equal(1, second.CompletionsOf(new("s1", "dup")));
+    }
+
+    [Fact]
+    public async Task IdenticalConcurrentCalls_ShareOneExecution_EachAnsweredUnderItsOwnId()
+    {
+        await using var d = new Dispatcher(Options());
+        var tool = new SleepTool();
+        var listener = new RecordingListener();
+
+        d.Submit(Request(tool, "x1", """{"ms":200,"text":"t"}"""), listener);
+        var twin = d.Submit(Request(tool, "x2", """{"text":"t","ms":200}"""), listener); // same arguments, other order
+
+        Assert.Equal(SubmitStatus.Coalesced, twin.Status);
+        Assert.Equal("t", (await listener.ResultAsync(new("s1", "x1"))).Text);
+        Assert.Equal("t", (await listener.ResultAsync(new("s1", "x2"))).Text);
+        Assert.Equal(1, tool.Started);
+        await Eventually(() => d.InflightKeys == 0);
+    }
+
+    [Fact]
+    public async Task CoalescingIsOff_ForNonCoalescableTools_AndAcrossSessions()
+    {
+        await using var d = new Dispatcher(Options());
+        var tool = new SleepTool(coalescable: false);
+        var shared = new SleepTool();
+        var listener = new RecordingListener();
+
+        Assert.Equal(SubmitStatus.Accepted, d.Submit(Request(tool, "n1", """{"ms":100}"""), listener).Status);
+        Assert.Equal(SubmitStatus.Accepted, d.Submit(Request(tool, "n2", """{"ms":100}"""), listener).Status);
+        Assert.Equal(SubmitStatus.Accepted, d.Submit(Request(shared, "c1", """{"ms":100}""", session: "A"), listener).Status);
+        Assert.Equal(SubmitStatus.Accepted, d.Submit(Request(shared, "c1", """{"ms":100}""", session: "B"), listener).Status);
+        await listener.ResultAsync(new("B", "c1"));
+        await Eventually(() => d.Inflight == 0);
+        Assert.Equal(2, tool.Started);
+        Assert.Equal(2, shared.Started);
+    }
+
+    [Fact]
+    public async Task Timeout_StopsTheWork_AndAnswersTimeout()
+    {
+        await using var d = new Dispatcher(Options());
+        var tool = new SleepTool();
+        var listener = new RecordingListener();
+
+        d.Submit(Request(tool, "slow", """{"ms":30000}""", timeout: TimeSpan.FromMilliseconds(150)), listener);
+        var result = await listener.ResultAsync(new("s1", "slow"));
+
+        Assert.Equal(ErrorCodes.Timeout, result.Error!.Code);
+        await Eventually(() => tool.Cancelled == 1 && d.Inflight == 0 && d.BusyWorkers == 0);
+    }
+
+    [Fact]
+    public async Task CancelRunning_AbortsTheWork_CancelQueued_AnswersAtOnce_CancelUnknown_FindsNothing()
+    {
+        await using var d = new Dispatcher(Options(workers: 1));
+        var tool = new SleepTool(coalescable: false);
+        var listener = new RecordingListener();
+        d.Submit(Request(tool, "running", """{"ms":30000}"""), listener);
+        d.Submit(Request(tool, "queued", """{"ms":30000}"""), listener);
+        await Eventually(() => tool.Started == 1);
+
+        var queued = d.Cancel(new("s1", "queued"));
+        Assert.Equal(new CancelResult(true, false), queued);
+        Assert.Equal(ErrorCodes.Cancelled, (await listener.ResultAsync(new("s1", "queued"))).Error!.Code); // the worker is still busy
+
+        var running = d.Cancel(new("s1", "running"));
+        Assert.Equal(new CancelResult(true, true), running);
+        Assert.Equal(ErrorCodes.Cancelled, (await listener.ResultAsync(new("s1", "running"))).Error!.Code);
+        await Eventually(() => tool.Cancelled == 1 && d.Inflight == 0 && d.BusyWorkers == 0);
+        Assert.Equal(1, tool.Started); // the queued one never ran
+
+        Assert.Equal(new CancelResult(false, false), d.Cancel(new("s1", "never-sent")));
+    }
+
+    [Fact]
+    public async Task Limits_RefuseAtOnce_WithRetryAfter()
+    {
+        await using var d = new Dispatcher(Options(workers: 1, queue: 1, global: 100, session: 3));
+        var tool = new SleepTool(coalescable: false);
+        var listener = new RecordingListener();
+
+        Assert.Equal(SubmitStatus.Accepted, d.Submit(Request(tool, "1", """{"ms":30000}"""), listener).Status);
+        await Eventually(() => tool.Started == 1);
+        Assert.Equal(SubmitStatus.Accepted, d.Submit(Request(tool, "2", """{"ms":30000}"""), listener).Status); // queued
+        var queueFull = d.Submit(Request(tool, "3", """{"ms":30000}"""), listener);
+        Assert.Equal(SubmitStatus.Refused, queueFull.Status);
+        Assert.Equal(ErrorCodes.OverCapacity, queueFull.Result!.Error!.Code);
+        Assert.Equal(1, queueFull.Result.Error.RetryAfterSeconds);
+
+        await using var d2 = new Dispatcher(Options(workers: 10, session: 2, global: 3));
+        d2.Submit(Request(tool, "a", """{"ms":30000}""", session: "A"), listener);
+        d2.Submit(Request(tool, "b", """{"ms":30000}""", session: "A"), listener);
+        Assert.Contains("session", d2.Submit(Request(tool, "c", """{"ms":30000}""", session: "A"), listener).Result!.Error!.Message);
+        d2.Submit(Request(tool, "d", """{"ms":30000}""", session: "B"), listener);
+        Assert.Contains("3 calls in flight", d2.Submit(Request(tool, "e", """{"ms":30000}""", session: "C"), listener).Result!.Error!.Message);
+        Assert.Equal(3, d2.Inflight);
+    }
+
+    [Fact]
+    public async Task ThousandCallsThatAllTimeOut_LeaveNothingBehind_AndTheNextThousandSucceed()
+    {
+        await using var d = new Dispatcher(Options(workers: 50, queue: 1000, global: 1000, session: 1000, timeoutS: 0.3));
+        var tool = new SleepTool(coalescable: false);
+        var listener = new RecordingListener();
+
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.Equal(SubmitStatus.Accepted, d.Submit(Request(tool, $"t{i}", """{"ms":60000}"""), listener).Status);
+        }
+
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.Equal(ErrorCodes.Timeout, (await listener.ResultAsync(new("s1", $"t{i}"))).Error!.Code);
+        }
+
+        await Eventually(() => d.Inflight == 0 && d.InflightKeys == 0 && d.BusyWorkers == 0 && d.ActiveSessions == 0);
+        Assert.Equal(tool.Started, tool.Cancelled); // every call that started was really stopped
+        Assert.Equal(1000, listener.TotalCompletions);
+
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.Equal(SubmitStatus.Accepted, d.Submit(Request(tool, $"ok{i}", $$"""{"text":"{{i}}"}"""), listener).Status);
+        }
+
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.Equal(i.ToString(System.Globalization.CultureInfo.InvariantCulture), (await listener.ResultAsync(new("s1", $"ok{i}"))).Text);
+        }
+
+        await Eventually(() => d.Inflight == 0 && d.InflightKeys == 0);
+    }
+
+    [Fact]
+    public async Task OrphanedCalls_AreCancelled_AfterTheirListenerDetaches()
+    {
+        await using var d = new Dispatcher(Options());
+        var tool = new SleepTool(coalescable: false);
+        var gone = new RecordingListener();
+        d.Submit(Request(tool, "o1", """{"ms":30000}""", session: "S"), gone);
+        d.Submit(Request(tool, "o2", """{"ms":30000}""", session: "S"), gone);
+        await Eventually(() => tool.Started == 2);
+
+        d.Detach(gone, [new("S", "o1"), new("S", "o2")]);
+        Assert.Equal(2, d.CancelOrphans("S"));
+
+        await Eventually(() => tool.Cancelled == 2 && d.Inflight == 0 && d.InflightKeys == 0);
+        Assert.Equal(0, gone.TotalCompletions); // detached: nobody to tell
+        var replay = d.Submit(Request(tool, "o1", "{}", session: "S"), new RecordingListener());
+        Assert.Equal(SubmitStatus.Replayed, replay.Status);
+        Assert.Equal(ErrorCodes.Cancelled, replay.Result!.Error!.Code);
+    }
+
+    [Fact]
+    public async Task ProgressHeartbeats_ReachListeners_WhileRunning()
+    {
+        await using var d = new Dispatcher(Options());
+        var listener = new RecordingListener();
+        d.Submit(Request(new SleepTool(), "p", """{"ms":400}"""), listener);
+        await listener.ResultAsync(new("s1", "p"));
+        Assert.True(listener.ProgressCount >= 3, $"progress {listener.ProgressCount}"); // "sleeping" + heartbeats every 50 ms
+    }
+
+    [Fact]
+    public async Task UnexpectedToolException_IsInternalError_WithoutItsMessage()
+    {
+        await using var d = new Dispatcher(Options());
+        var listener = new RecordingListener();
+        d.Submit(Request(new SleepTool(), "f", """{"fail":true}"""), listener);
+        var result = await listener.ResultAsync(new("s1", "f"));
+        Assert.Equal(ErrorCodes.InternalError, result.Error!.Code);
+        Assert.DoesNotContain("secret", result.Error.Message);
+    }
+
+    [Fact]
+    public async Task Drain_RefusesNewCalls_AndEndsRunningOnesWithShuttingDown()
+    {
+        var d = new Dispatcher(Options());
+        var tool = new SleepTool();
+        var listener = new RecordingListener();
+        d.Submit(Request(tool, "long", """{"ms":30000}"""), listener);
+        await Eventually(() => tool.Started == 1);
+
+        var drain = d.DrainAsync(TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
+        Assert.Equal(ErrorCodes.ShuttingDown, d.Submit(Request(tool, "late", "{}"), listener).Result!.Error!.Code);
+        await drain;
+
+        Assert.Equal(ErrorCodes.ShuttingDown, (await listener.ResultAsync(new("s1", "long"))).Error!.Code);
+        Assert.Equal(0, d.Inflight);
+        await d.DisposeAsync();
+    }
+
+    internal static async Task Eventually(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+    }
+}
