@@ -1,0 +1,23 @@
+namespace ExaiFast.Core.Tools;
+
+/// <summary>Live numbers the <c>status</c> tool and the <c>health</c> op report.</summary>
+public interface IDaemonStatus
+{
+    /// <summary>Seconds since start.</summary>
+    double UptimeSeconds { get; }
+
+    /// <summary>Open WebSocket connections.</summary>
+    int Connections { get; }
+
+    /// <summary>Sessions with a live connection.</summary>
+    int Sessions { get; }
+
+    /// <summary>Calls admitted and not finished.</summary>
+    int Inflight { get; }
+
+    /// <summary>Calls waiting in queues.</summary>
+    int Queued { get; }
+
+    /// <summary>Workers in all lanes.</summary>
+    int Capacity { get; }
+}

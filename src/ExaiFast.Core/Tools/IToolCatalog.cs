@@ -1,0 +1,11 @@
+namespace ExaiFast.Core.Tools;
+
+/// <summary>The daemon's tools: listing in a fixed order and lookup by name (protocol suffixes stripped).</summary>
+public interface IToolCatalog
+{
+    /// <summary>Every tool, in the order <c>list_tools</c> shows them.</summary>
+    IReadOnlyList<ITool> All { get; }
+
+    /// <summary>Finds a tool by name; accepts the EX-AI suffixes <c>_EXAI-WS</c>, <c>-EXAI-WS</c>, <c>_EXAI_WS</c>, <c>-EXAI_WS</c>.</summary>
+    bool TryGet(string name, out ITool tool);
+}

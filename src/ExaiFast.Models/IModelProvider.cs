@@ -1,0 +1,20 @@
+namespace ExaiFast.Models;
+
+/// <summary>A model server the tools can ask. Created once by the composition root; thread-safe.</summary>
+public interface IModelProvider
+{
+    /// <summary>The provider's name, also its lane (<c>local</c>, <c>kimi</c>, <c>glm</c>, <c>openai</c>).</summary>
+    string Name { get; }
+
+    /// <summary>The models it serves; the first is its default.</summary>
+    IReadOnlyList<string> Models { get; }
+
+    /// <summary>Whether it can take requests now (configured, circuit closed).</summary>
+    bool IsAvailable { get; }
+
+    /// <summary>Completes a prompt. Honours <paramref name="cancellationToken"/> by abandoning the request at once.</summary>
+    /// <param name="request">What to ask.</param>
+    /// <param name="onToken">Called with each piece of output as it is produced (streaming), or null.</param>
+    /// <param name="cancellationToken">Fires on timeout, cancel, disconnect, shutdown.</param>
+    Task<ModelResponse> CompleteAsync(ModelRequest request, Action<string>? onToken, CancellationToken cancellationToken);
+}

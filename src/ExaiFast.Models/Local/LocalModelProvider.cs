@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ExaiFast.Models.Local;
+
+/// <summary>
+/// The built-in offline model: deterministic, clearly labelled text derived from the request, with configurable
+/// latency and token streaming. Makes every tool work with no API key, and is the zero-cost upstream for load tests.
+/// </summary>
+/// <remarks>Thread-safe and stateless apart from its counters, which tests read to see that cancellation reaches it.</remarks>
+public sealed class LocalModelProvider : IModelProvider
+{
+    /// <summary>The provider (and lane) name.</summary>
+    public const string ProviderName = "local";
+
+    /// <summary>The model name.</summary>
+    public const string ModelName = "local-echo";
+
+    private readonly TimeSpan _defaultLatency;
+    private readonly TimeProvider _time;
+    private long _requests;
+    private long _cancelled;
+    private long _completed;
+
+    /// <summary>Creates the provider.</summary>
+    /// <param name="defaultLatency">Simulated latency per request (<c>LOCAL_MODEL_LATENCY_MS</c>).</param>
+    /// <param name="time">Clock for the simulated latency.</param>
+    public LocalModelProvider(TimeSpan defaultLatency, TimeProvider? time = null)
+    {
+        _defaultLatency = defaultLatency;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <inheritdoc />
+    public string Name => ProviderName;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Models { get; } = [ModelName];
+
+    /// <inheritdoc />
+    public bool IsAvailable => true;
+
+    /// <summary>Requests started.</summary>
+    public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>Requests abandoned because their token fired.</summary>
+    public long Cancelled => Interlocked.Read(ref _cancelled);
+
+    /// <summary>Requests answered.</summary>
+    public long Completed => Interlocked.Read(ref _completed);
+
+    /// <inheritdoc />
+    public async Task<ModelResponse> CompleteAsync(ModelRequest request, Action<string>? onToken, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _requests);
+        string text = Compose(request);
+        var latency = request.LatencyMs is int ms ? TimeSpan.FromMilliseconds(ms) : _defaultLatency;
+        try
+        {
+            if (onToken is null)
+            {
+                if (latency > TimeSpan.Zero)
+                {
+                    await Task.Delay(latency, _time, cancellationToken).ConfigureAwait(false);
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+            else
+            {
+                // Stream word by word, the latency spread over the words.
+                string[] words = text.Split(' ');
+                var perWord = latency / Math.Max(1, words.Length);
+                for (int i = 0; i < words.Length; i++)
+                {
+                    if (perWord > TimeSpan.Zero)
+                    {
+                        await Task.Delay(perWord, _time, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    cancellationToken.ThrowIfCancellationRequested();
+                    onToken(i == 0 ? words[i] : " " + words[i]);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Interlocked.Increment(ref _cancelled);
+            throw;
+        }
+
+        Interlocked.Increment(ref _completed);
+        return new ModelResponse(text, ProviderName, ModelName);
+    }
+
+    private static string Compose(ModelRequest request)
+    {
+        string prompt = request.Prompt.Trim();
+        string excerpt = prompt.Length <= 200 ? prompt : prompt[..200] + "…";
+        string digest = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(request.SystemPrompt + "\n" + prompt)))[..12].ToLowerInvariant();
+        int words = prompt.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+        return $"[offline local model — no API key configured; this is not an AI answer] " +
+               $"Received {words} words ({prompt.Length} characters), digest {digest}. You wrote: \"{excerpt}\"";
+    }
+}

@@ -1,0 +1,36 @@
+using ExaiFast.Core.Tools;
+
+namespace ExaiFast.Tools;
+
+/// <summary>The tools in their <c>list_tools</c> order, looked up by name with the EX-AI suffixes stripped.</summary>
+/// <remarks>Immutable after construction; thread-safe.</remarks>
+public sealed class ToolCatalog : IToolCatalog
+{
+    private static readonly string[] Suffixes = ["_EXAI-WS", "-EXAI-WS", "_EXAI_WS", "-EXAI_WS"];
+    private readonly Dictionary<string, ITool> _byName;
+
+    /// <summary>Creates the catalog; names must be unique.</summary>
+    public ToolCatalog(IEnumerable<ITool> tools)
+    {
+        All = [.. tools.OrderBy(t => t.Name, StringComparer.Ordinal)];
+        _byName = All.ToDictionary(t => t.Name, StringComparer.Ordinal);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<ITool> All { get; }
+
+    /// <inheritdoc />
+    public bool TryGet(string name, out ITool tool)
+    {
+        foreach (string suffix in Suffixes)
+        {
+            if (name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+            {
+                name = name[..^suffix.Length];
+                break;
+            }
+        }
+
+        return _byName.TryGetValue(name, out tool!);
+    }
+}

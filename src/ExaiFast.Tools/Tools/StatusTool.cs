@@ -1,0 +1,29 @@
+using System.Globalization;
+using System.Text.Json;
+using ExaiFast.Core.Tools;
+using ExaiFast.Models;
+
+namespace ExaiFast.Tools.Tools;
+
+/// <summary>Live load and provider state, for a human or a model deciding whether to wait.</summary>
+public sealed class StatusTool(IDaemonStatus status, ProviderRegistry providers) : ToolBase
+{
+    /// <inheritdoc />
+    public override string Name => "status";
+
+    /// <inheritdoc />
+    public override string Description => "Show the daemon's uptime, connections, calls in flight and queued, capacity, and provider availability.";
+
+    /// <inheritdoc />
+    protected override ToolValidation ValidateOwn(ArgumentReader reader, JsonElement arguments) => ToolValidation.RunIn("local");
+
+    /// <inheritdoc />
+    public override async ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken)
+    {
+        await SimulateLatencyAsync(context, cancellationToken).ConfigureAwait(false);
+        string providerList = string.Join(", ", providers.All.Select(p => $"{p.Name} {(p.IsAvailable ? "available" : "unavailable")}"));
+        string text = string.Create(CultureInfo.InvariantCulture,
+            $"uptime {status.UptimeSeconds:0.0} s; connections {status.Connections}; sessions {status.Sessions}; calls in flight {status.Inflight} (this one included), queued {status.Queued}; worker capacity {status.Capacity}; providers: {providerList}");
+        return new ToolOutput(text);
+    }
+}
