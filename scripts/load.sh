@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end echo load. Every target runs in the same invocation, so the numbers compare as ratios:
+# End-to-end echo load (exaifast's echo lives at /echo; / speaks exai-ws). Every target runs in the same invocation, so the numbers compare as ratios:
 #   exaifast (defaults: BCL streams + inline socket completions), exaifast with --socket-inline-completions off,
 #   exaifast on Pipelines.Sockets.Unofficial, stock Kestrel (ASP.NET Core WebSockets), Node ws, and a raw TCP
 #   echo (no WebSocket at all: the kernel's ceiling).
@@ -56,9 +56,9 @@ echo "| target | conns | bytes | round trips/s | p50 µs | p99 µs | p99.9 µs |
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for size in $sizes; do
   for c in $conns; do
-    run exaifast       "exaifast"                 ws  "ws://127.0.0.1:${port[exaifast]}/"       "$c" "$size"
-    run exaifast-noinl "exaifast, inline off"     ws  "ws://127.0.0.1:${port[exaifast-noinl]}/" "$c" "$size"
-    run exaifast-psu   "exaifast, PSU transport"  ws  "ws://127.0.0.1:${port[exaifast-psu]}/"   "$c" "$size"
+    run exaifast       "exaifast"                 ws  "ws://127.0.0.1:${port[exaifast]}/echo"       "$c" "$size"
+    run exaifast-noinl "exaifast, inline off"     ws  "ws://127.0.0.1:${port[exaifast-noinl]}/echo" "$c" "$size"
+    run exaifast-psu   "exaifast, PSU transport"  ws  "ws://127.0.0.1:${port[exaifast-psu]}/echo"   "$c" "$size"
     run kestrel        "Kestrel (stock)"          ws  "ws://127.0.0.1:${port[kestrel]}/"        "$c" "$size"
     run node           "Node ws"                  ws  "ws://127.0.0.1:${port[node]}/"           "$c" "$size"
     run tcp            "raw TCP echo (ceiling)"   tcp "127.0.0.1:${port[tcp]}"                  "$c" "$size"

@@ -77,6 +77,14 @@ public sealed class ExaiFastServer : IAsyncDisposable
         return Task.CompletedTask;
     }
 
+    /// <summary>Stops accepting connections and reports not-ready; open connections are untouched. Idempotent.</summary>
+    public void StopListening()
+    {
+        _ctx.BeginDrain();
+        _ctx.IsListening = false;
+        _listener?.Dispose();
+    }
+
     /// <summary>
     /// Stops accepting, sends close 1001 to every WebSocket, waits until they finish or the drain deadline
     /// (<see cref="ServerOptions.DrainTimeout"/>, or <paramref name="cancellationToken"/>) passes, then aborts the rest.
@@ -88,9 +96,7 @@ public sealed class ExaiFastServer : IAsyncDisposable
             return;
         }
 
-        _ctx.BeginDrain();
-        _ctx.IsListening = false;
-        _listener?.Dispose();
+        StopListening();
         if (_acceptLoop is not null)
         {
             await _acceptLoop.ConfigureAwait(false);

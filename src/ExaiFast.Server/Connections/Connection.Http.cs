@@ -49,7 +49,7 @@ internal sealed partial class Connection
 
             switch (head!.Path)
             {
-                case "/" or "/ws":
+                case "/" or "/ws" or "/echo":
                     return await TryAcceptUpgradeAsync(head).ConfigureAwait(false);
                 case "/health" or "/ready" or "/metrics":
                     if (!await ServeStatusAsync(head).ConfigureAwait(false))

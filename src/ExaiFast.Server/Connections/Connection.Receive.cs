@@ -22,15 +22,20 @@ internal sealed partial class Connection
     private long _lastReceived;
     private int _pingSent;
     private bool _admitted;
+    private IWebSocketHandler? _handler;
     private string? _failReason;
 
     /// <summary>Completes the handshake, then reads frames until the connection ends; returns why it ended.</summary>
     private async Task<string> RunWebSocketAsync(HttpRequestHead head)
     {
+        _handler = head.Path == "/echo" ? EchoHandler.Instance : _ctx.Handler;
         Subprotocol = WebSocketHandshake.SelectSubprotocol(head);
         WriteHandshakeResponse(head["Sec-WebSocket-Key"]!);
-        StartWriter();
+
+        // Flush before the writer loop exists: from here on it is the only code that touches the PipeWriter
+        // (a close queued by a shutdown racing this flush once corrupted the stream).
         await _output.FlushAsync().ConfigureAwait(false);
+        StartWriter();
         _ctx.Metrics.HttpRequests.WithLabels("websocket", "101").Inc();
 
         string? refusal = _ctx.Registry.TryAdmitWebSocket(RemoteAddress);
@@ -47,6 +52,7 @@ internal sealed partial class Connection
         _ctx.Metrics.WebSocketsTotal.WithLabels(Subprotocol ?? "exai-ws").Inc();
         Volatile.Write(ref _lastReceived, _ctx.Time.GetTimestamp());
         EnterPhase(ConnectionPhase.WebSocket);
+        _handler.OnOpened(this);
         return await ReceiveLoopAsync().ConfigureAwait(false);
     }
 
@@ -61,7 +67,7 @@ internal sealed partial class Connection
     /// <summary>The frame loop (Autobahn sections 1–7, 9, 10). Returns the reason the connection ended.</summary>
     private async Task<string> ReceiveLoopAsync()
     {
-        var handler = _ctx.Handler;
+        var handler = _handler!;
         while (true)
         {
             var result = await _input.ReadAsync().ConfigureAwait(false);

@@ -40,6 +40,21 @@ internal sealed partial class Connection : IWebSocketSession
         return _outbound.Writer.TryWrite(frame) ? default : SendSlowAsync(frame, cancellationToken);
     }
 
+    /// <inheritdoc />
+    public bool TrySend(WebSocketOpcode opcode, PooledBuffer payload)
+    {
+        if (Volatile.Read(ref _closeSent) == 0 && _outbound is not null && _outbound.Writer.TryWrite(new OutboundFrame(opcode, payload)))
+        {
+            return true;
+        }
+
+        payload.Return();
+        return false;
+    }
+
+    /// <inheritdoc />
+    public object? HandlerState { get; set; }
+
     private async ValueTask SendSlowAsync(OutboundFrame frame, CancellationToken cancellationToken)
     {
         try

@@ -150,7 +150,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         {
             _ctx.Registry.ReleaseWebSocket(RemoteAddress);
             _ctx.Metrics.WebSocketsOpen.Dec();
-            _ctx.Handler.OnClosed(this);
+            _handler!.OnClosed(this);
         }
 
         _closed.Dispose();

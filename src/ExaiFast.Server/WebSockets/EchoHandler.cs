@@ -7,6 +7,11 @@ public sealed class EchoHandler : IWebSocketHandler
     public static EchoHandler Instance { get; } = new();
 
     /// <inheritdoc />
+    public void OnOpened(IWebSocketSession session)
+    {
+    }
+
+    /// <inheritdoc />
     public ValueTask OnMessageAsync(IWebSocketSession session, WebSocketMessage message, CancellationToken cancellationToken) =>
         session.SendAsync(message.Opcode, message.Payload, cancellationToken);
 

@@ -7,6 +7,9 @@ namespace ExaiFast.Server.WebSockets;
 /// </remarks>
 public interface IWebSocketHandler
 {
+    /// <summary>The connection was upgraded and admitted; called before its first message.</summary>
+    void OnOpened(IWebSocketSession session);
+
     /// <summary>A message arrived. The handler owns <see cref="WebSocketMessage.Payload"/>.</summary>
     ValueTask OnMessageAsync(IWebSocketSession session, WebSocketMessage message, CancellationToken cancellationToken);
 

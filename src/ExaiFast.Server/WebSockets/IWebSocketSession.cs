@@ -25,6 +25,15 @@ public interface IWebSocketSession
     /// </summary>
     ValueTask SendAsync(WebSocketOpcode opcode, PooledBuffer payload, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Queues a message only if the outbound queue has room now; false (payload returned to the pool) otherwise.
+    /// For frames that may be dropped under backpressure, such as progress heartbeats.
+    /// </summary>
+    bool TrySend(WebSocketOpcode opcode, PooledBuffer payload);
+
+    /// <summary>Per-connection state of the handler (set by the handler, typically in <see cref="IWebSocketHandler.OnOpened"/>).</summary>
+    object? HandlerState { get; set; }
+
     /// <summary>Starts the closing handshake with <paramref name="code"/>; later messages are not delivered.</summary>
     void Close(ushort code, string reason);
 }

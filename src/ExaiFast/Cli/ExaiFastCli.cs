@@ -53,10 +53,19 @@ public static class ExaiFastCli
         serve.Add(envFile);
 
         var flagOptions = new List<(SettingDefinition Definition, Option<string?> Option)>();
+        var switchOptions = new List<(SettingDefinition Definition, Option<bool> Option)>();
         foreach (var definition in SettingsCatalog.All)
         {
             if (definition.Flag is null)
             {
+                continue;
+            }
+
+            if (definition.IsSwitch)
+            {
+                var flag = new Option<bool>(definition.Flag) { Description = $"{definition.Help} (env {definition.Key}=true)" };
+                serve.Add(flag);
+                switchOptions.Add((definition, flag));
                 continue;
             }
 
@@ -74,6 +83,14 @@ public static class ExaiFastCli
                 if (parse.GetValue(option) is { } value)
                 {
                     flags[definition.Key] = value;
+                }
+            }
+
+            foreach (var (definition, option) in switchOptions)
+            {
+                if (parse.GetValue(option))
+                {
+                    flags[definition.Key] = "true";
                 }
             }
 

@@ -8,6 +8,24 @@ public sealed record ExaiFastSettings
     /// <summary>Listener, HTTP and WebSocket settings.</summary>
     public ServerOptions Server { get; init; } = new();
 
+    /// <summary>Lanes, limits, deadlines and result retention.</summary>
+    public DispatcherOptions Dispatcher { get; init; } = new();
+
+    /// <summary>Token, hello timeout, disconnect grace.</summary>
+    public ExaiWsOptions ExaiWs { get; init; } = new();
+
+    /// <summary>Simulated latency of the offline local model (<c>LOCAL_MODEL_LATENCY_MS</c>).</summary>
+    public TimeSpan LocalModelLatency { get; init; }
+
+    /// <summary>The original's per-tool timeout (<c>WORKFLOW_TOOL_TIMEOUT_SECS</c>); the call deadline defaults to 1.5 × this.</summary>
+    public TimeSpan WorkflowToolTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>An explicit call deadline (<c>EXAI_WS_CALL_TIMEOUT_SECS</c>), overriding the 1.5 × rule.</summary>
+    public TimeSpan? CallTimeout { get; init; }
+
+    /// <summary>Allow a non-loopback address with no token (<c>--allow-remote-without-token</c>).</summary>
+    public bool AllowRemoteWithoutToken { get; init; }
+
     /// <summary>
     /// Run socket completions on the epoll threads instead of queueing them to the thread pool
     /// (<c>EXAIFAST_SOCKET_INLINE_COMPLETIONS</c>; sets <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c>).

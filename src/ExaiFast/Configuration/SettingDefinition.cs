@@ -10,6 +10,9 @@ namespace ExaiFast.Configuration;
 /// <param name="Apply">Parses the text into the settings; returns null, or the allowed range/format when the text is bad.</param>
 public sealed record SettingDefinition(string Key, string? Flag, string Help, string Default, Func<ExaiFastSettings, string, (ExaiFastSettings? Result, string? Allowed)> Apply)
 {
+    /// <summary>A flag without a value (present = "true").</summary>
+    public bool IsSwitch { get; init; }
+
     /// <summary>Values of secrets are never echoed.</summary>
     public bool IsSecret => Key.Contains("TOKEN", StringComparison.Ordinal) || Key.Contains("KEY", StringComparison.Ordinal) || Key.Contains("SECRET", StringComparison.Ordinal);
 
@@ -34,6 +37,10 @@ public sealed record SettingDefinition(string Key, string? Flag, string Help, st
             string t = text.Trim().ToLowerInvariant();
             return Array.IndexOf(choices, t) >= 0 ? (set(s, t), null) : (null, "one of " + string.Join(", ", choices));
         });
+
+    /// <summary>A true/false setting whose flag is a switch.</summary>
+    public static SettingDefinition Switch(string key, string flag, string help, Func<ExaiFastSettings, bool, ExaiFastSettings> set) =>
+        Choice(key, flag, help, "false", ["true", "false"], (s, v) => set(s, v == "true")) with { IsSwitch = true };
 
     /// <summary>Free text, checked by <paramref name="validate"/> (returns the allowed format, or null when fine).</summary>
     public static SettingDefinition Text(string key, string? flag, string help, string def, Func<string, string?> validate, Func<ExaiFastSettings, string, ExaiFastSettings> set) =>

@@ -73,9 +73,22 @@ public static class SettingsLoader
         if (settings.Server.MaxConnectionsPerIp > settings.Server.MaxConnections)
         {
             // Not an error: a per-IP limit above the total simply never binds first.
-            return settings with { Server = settings.Server with { MaxConnectionsPerIp = settings.Server.MaxConnections } };
+            settings = settings with { Server = settings.Server with { MaxConnectionsPerIp = settings.Server.MaxConnections } };
+        }
+
+        // The original's timeout hierarchy: the daemon's deadline is 1.5 × the tool timeout unless set explicitly.
+        var callTimeout = settings.CallTimeout ?? settings.WorkflowToolTimeout * 1.5;
+        settings = settings with { Dispatcher = settings.Dispatcher with { CallTimeout = callTimeout } };
+
+        if (settings.ExaiWs.Token.Length == 0 && !settings.AllowRemoteWithoutToken && !IsLoopback(settings.Server.Host))
+        {
+            throw new ConfigurationException(
+                $"refusing to listen on {settings.Server.Host} without a token: set EXAI_WS_TOKEN, or pass --allow-remote-without-token");
         }
 
         return settings;
     }
+
+    private static bool IsLoopback(string host) =>
+        host == "localhost" || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
 }

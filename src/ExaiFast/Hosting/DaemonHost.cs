@@ -1,4 +1,11 @@
 using ExaiFast.Configuration;
+using ExaiFast.Core.Dispatch;
+using ExaiFast.Core.Tools;
+using ExaiFast.Models;
+using ExaiFast.Models.Local;
+using ExaiFast.Server.ExaiWs;
+using ExaiFast.Tools;
+using ExaiFast.Tools.Tools;
 using ExaiFast.Logging;
 using ExaiFast.Server;
 using ExaiFast.Server.Metrics;
@@ -21,7 +28,34 @@ internal static class DaemonHost
         builder.Services.AddSingleton(settings.Server);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ServerMetrics>();
-        builder.Services.AddSingleton<IWebSocketHandler>(EchoHandler.Instance);
+        builder.Services.AddSingleton(settings.Dispatcher);
+        builder.Services.AddSingleton(sp => new DispatchMetrics(sp.GetRequiredService<ServerMetrics>().Registry));
+        builder.Services.AddSingleton(sp => new Dispatcher(settings.Dispatcher, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<DispatchMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Dispatch")));
+
+        // Providers and tools: created once, here, before anything is accepted (ROADMAP items 3-5).
+        builder.Services.AddSingleton(sp => new LocalModelProvider(settings.LocalModelLatency, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new ProviderRegistry([sp.GetRequiredService<LocalModelProvider>()]));
+        builder.Services.AddSingleton<IToolCatalog>(sp =>
+        {
+            var providers = sp.GetRequiredService<ProviderRegistry>();
+            return new ToolCatalog([
+                new ChatTool(providers),
+                new ListModelsTool(providers),
+                new VersionTool(),
+                new StatusTool(new LazyStatus(() => sp.GetRequiredService<ExaiWsHandler>()), providers),
+            ]);
+        });
+        builder.Services.AddSingleton(sp => new ExaiWsHandler(
+            settings.ExaiWs,
+            sp.GetRequiredService<Dispatcher>(),
+            sp.GetRequiredService<IToolCatalog>(),
+            () => sp.GetRequiredService<ProviderRegistry>().All.ToDictionary(p => p.Name, p => p.IsAvailable),
+            settings.Server.MaxMessageBytes,
+            settings.Dispatcher.SessionMaxInflight,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.ExaiWs")));
+        builder.Services.AddSingleton<IWebSocketHandler>(sp => sp.GetRequiredService<ExaiWsHandler>());
         builder.Services.AddSingleton(sp => new ExaiFastServer(
             settings.Server,
             sp.GetRequiredService<IWebSocketHandler>(),
@@ -50,6 +84,8 @@ internal static class DaemonHost
         // Resolve eagerly: providers and the server exist before anything is accepted (no lazy check-then-act).
         var metrics = host.Services.GetRequiredService<ServerMetrics>();
         host.Services.GetRequiredService<ILoggerFactory>();
+        host.Services.GetRequiredService<IToolCatalog>();
+        host.Services.GetRequiredService<ExaiFastServer>();
         metrics.Registry.AddBeforeCollectCallback(() =>
         {
             if (processor is not null)

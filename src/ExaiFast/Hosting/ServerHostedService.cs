@@ -1,12 +1,21 @@
+using ExaiFast.Core.Dispatch;
+using ExaiFast.Core.Options;
 using ExaiFast.Server;
 using Microsoft.Extensions.Hosting;
 
 namespace ExaiFast.Hosting;
 
-/// <summary>Starts the server with the host and drains it when the host stops (SIGTERM, Ctrl-C).</summary>
-internal sealed class ServerHostedService(ExaiFastServer server) : IHostedService
+/// <summary>Starts the server with the host; on SIGTERM/Ctrl-C drains in PROTOCOL.md's order.</summary>
+/// <remarks>Stop accepting → let in-flight calls finish until the drain deadline (the rest end with SHUTTING_DOWN)
+/// → close every WebSocket with 1001.</remarks>
+internal sealed class ServerHostedService(ExaiFastServer server, Dispatcher dispatcher, ServerOptions options) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => server.StartAsync(cancellationToken);
 
-    public Task StopAsync(CancellationToken cancellationToken) => server.StopAsync(cancellationToken);
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        server.StopListening();
+        await dispatcher.DrainAsync(options.DrainTimeout, cancellationToken).ConfigureAwait(false);
+        await server.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
 }

@@ -44,10 +44,10 @@ public class ServeProcessTests
         Assert.Contains("\"status\":\"ok\"", await http.GetStringAsync($"http://127.0.0.1:{port}/health", ct));
         using var ws = new ClientWebSocket();
         await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"), ct);
-        await ws.SendAsync("hello"u8.ToArray(), WebSocketMessageType.Text, true, ct);
-        var buffer = new byte[64];
-        var echo = await ws.ReceiveAsync(buffer, ct);
-        Assert.Equal("hello", System.Text.Encoding.UTF8.GetString(buffer, 0, echo.Count));
+        await ws.SendAsync("{\"op\":\"hello\"}"u8.ToArray(), WebSocketMessageType.Text, true, ct);
+        var buffer = new byte[1024];
+        var ack = await ws.ReceiveAsync(buffer, ct);
+        Assert.Contains("\"op\":\"hello_ack\",\"ok\":true", System.Text.Encoding.UTF8.GetString(buffer, 0, ack.Count));
 
         daemon.Signal(SigTerm);
         var close = await ws.ReceiveAsync(buffer, ct);

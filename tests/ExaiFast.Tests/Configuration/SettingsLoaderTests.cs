@@ -25,7 +25,7 @@ public class SettingsLoaderTests
     public void Precedence_IsDefaults_ThenDotEnv_ThenEnvironment_ThenFlags()
     {
         string file = Path.GetTempFileName();
-        File.WriteAllText(file, "# comment\nEXAI_WS_PORT=1111\nexport EXAI_WS_MAX_BYTES=\"2048\"\nEXAI_WS_PING_INTERVAL=2.5 # inline comment\nEXAI_WS_HOST=0.0.0.0\n");
+        File.WriteAllText(file, "# comment\nEXAI_WS_PORT=1111\nexport EXAI_WS_MAX_BYTES=\"2048\"\nEXAI_WS_PING_INTERVAL=2.5 # inline comment\nEXAI_WS_HOST=0.0.0.0\nEXAI_WS_TOKEN=t0k3n\n");
         var env = new Dictionary<string, string> { ["EXAI_WS_PORT"] = "2222", ["EXAI_WS_MAX_BYTES"] = "4096" };
         var flags = new Dictionary<string, string> { ["EXAI_WS_PORT"] = "3333" };
 
@@ -76,6 +76,38 @@ public class SettingsLoaderTests
     }
 
     [Fact]
+    public void RemoteAddressWithoutToken_IsRefused_UnlessAllowed()
+    {
+        var env = new Dictionary<string, string> { ["EXAI_WS_HOST"] = "0.0.0.0" };
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(env, None, null));
+        Assert.Equal("refusing to listen on 0.0.0.0 without a token: set EXAI_WS_TOKEN, or pass --allow-remote-without-token", ex.Message);
+
+        Assert.Equal("0.0.0.0", SettingsLoader.Load(env, new Dictionary<string, string> { ["EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN"] = "true" }, null).Server.Host);
+        Assert.Equal("0.0.0.0", SettingsLoader.Load(new Dictionary<string, string>(env) { ["EXAI_WS_TOKEN"] = "s3cret" }, None, null).Server.Host);
+        Assert.Equal("::1", SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_HOST"] = "::1" }, None, null).Server.Host);
+    }
+
+    [Fact]
+    public void CallTimeout_DefaultsTo1Point5TimesTheWorkflowTimeout_UnlessSet()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(180), SettingsLoader.Load(None, None, null).Dispatcher.CallTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(15), SettingsLoader.Load(new Dictionary<string, string> { ["WORKFLOW_TOOL_TIMEOUT_SECS"] = "10" }, None, null).Dispatcher.CallTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), SettingsLoader.Load(new Dictionary<string, string> { ["WORKFLOW_TOOL_TIMEOUT_SECS"] = "10", ["EXAI_WS_CALL_TIMEOUT_SECS"] = "2.5" }, None, null).Dispatcher.CallTimeout);
+    }
+
+    [Fact]
+    public void LaneWorkers_AndLimits_AreBound()
+    {
+        var env = new Dictionary<string, string> { ["EXAI_WS_KIMI_MAX_INFLIGHT"] = "3", ["EXAI_WS_LOCAL_MAX_INFLIGHT"] = "50", ["EXAI_WS_SESSION_MAX_INFLIGHT"] = "2", ["EXAI_WS_DISABLE_COALESCE_FOR_TOOLS"] = "chat, version" };
+        var d = SettingsLoader.Load(env, None, null).Dispatcher;
+        Assert.Equal(3, d.LaneWorkers["kimi"]);
+        Assert.Equal(50, d.LaneWorkers["local"]);
+        Assert.Equal(4, d.LaneWorkers["glm"]);
+        Assert.Equal(2, d.SessionMaxInflight);
+        Assert.True(d.DisableCoalesceFor.SetEquals(["chat", "version"]));
+    }
+
+    [Fact]
     public void Transport_CanBeChosen()
     {
         var s = SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_TRANSPORT"] = "sockets" }, None, null).Server;
@@ -104,10 +136,12 @@ public class SettingsLoaderTests
         var stdout = new StringWriter();
         int code = ExaiFastCli.Run(["serve", "--help"], new Dictionary<string, string>(), stdout, new StringWriter());
         Assert.Equal(0, code);
-        foreach (var d in SettingsCatalog.All)
+        foreach (var d in SettingsCatalog.All.Where(d => d.Flag is not null))
         {
             Assert.Contains(d.Flag!, stdout.ToString());
             Assert.Contains(d.Key, stdout.ToString());
         }
+
+        Assert.DoesNotContain("--token", stdout.ToString()); // secrets are never flags (they would show in ps)
     }
 }

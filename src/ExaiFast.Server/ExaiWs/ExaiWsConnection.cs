@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using ExaiFast.Core.Calls;
+using ExaiFast.Server.WebSockets;
+using ExaiFast.Wire;
+
+namespace ExaiFast.Server.ExaiWs;
+
+/// <summary>
+/// One exai-ws connection's state, and the listener of the calls it submitted: turns call events into frames.
+/// </summary>
+/// <remarks>
+/// Listener methods run on workers and timers. They never block: results and stream chunks are queued (waiting in
+/// the background only while the client is not reading), heartbeats are dropped when the queue is full.
+/// Frames of a call that is being submitted are parked until its <c>call_tool_ack</c> is queued, so that nothing
+/// about a call ever reaches the client before its ack.
+/// </remarks>
+internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadline, TimeProvider time) : ICallListener
+{
+    private readonly ConcurrentDictionary<CallKey, byte> _calls = new();
+    private readonly ConcurrentDictionary<CallKey, Parking> _parked = new();
+
+    public IWebSocketSession Socket { get; } = socket;
+
+    public long HelloDeadline { get; } = helloDeadline;
+
+    /// <summary>Set once by the hello; read by the reader loop only.</summary>
+    public string? SessionId { get; set; }
+
+    public bool HelloDone => SessionId is not null;
+
+    /// <summary>Keys this connection waits for (detached from their calls when it closes).</summary>
+    public ICollection<CallKey> Calls => _calls.Keys;
+
+    /// <summary>Called on the reader before submitting: frames for <paramref name="key"/> wait until <see cref="Release"/>.</summary>
+    public void Park(CallKey key) => _parked[key] = new Parking();
+
+    /// <summary>Sends the ack (if any) and then, in order, whatever the call produced meanwhile.</summary>
+    public void Release(CallKey key, PooledBuffer? ack, bool track)
+    {
+        if (track)
+        {
+            _calls[key] = 0;
+        }
+
+        if (!_parked.TryRemove(key, out var parking))
+        {
+            return;
+        }
+
+        lock (parking)
+        {
+            if (ack is { } a)
+            {
+                Send(a, droppable: false);
+            }
+
+            foreach (var (frame, droppable) in parking.Frames)
+            {
+                Send(frame, droppable);
+            }
+
+            parking.Released = true;
+        }
+    }
+
+    public void OnProgress(CallKey key, ToolCall call, string? message)
+    {
+        double elapsedMs = call.StartedAt == 0 ? 0 : time.GetElapsedTime(call.StartedAt).TotalMilliseconds;
+        Deliver(key, ExaiWsFrames.Progress(key.RequestId, call.Tool.Name, elapsedMs, message), droppable: true);
+    }
+
+    public void OnStreamChunk(CallKey key, ToolCall call, int sequence, string chunk) =>
+        Deliver(key, ExaiWsFrames.StreamChunk(key.RequestId, sequence, chunk), droppable: false);
+
+    public void OnCompleted(CallKey key, ToolCall call, CallResult result)
+    {
+        _calls.TryRemove(key, out _);
+        Deliver(key, ExaiWsFrames.Result(key.RequestId, result), droppable: false);
+    }
+
+    private void Deliver(CallKey key, PooledBuffer frame, bool droppable)
+    {
+        if (_parked.TryGetValue(key, out var parking))
+        {
+            lock (parking)
+            {
+                if (!parking.Released)
+                {
+                    parking.Frames.Add((frame, droppable));
+                    return;
+                }
+            }
+        }
+
+        Send(frame, droppable);
+    }
+
+    private void Send(PooledBuffer frame, bool droppable)
+    {
+        if (droppable)
+        {
+            Socket.TrySend(WebSocketOpcode.Text, frame); // a slow client loses heartbeats, never results
+            return;
+        }
+
+        var pending = Socket.SendAsync(WebSocketOpcode.Text, frame);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            _ = pending.AsTask(); // completes when queued or when the connection is gone; SendAsync observes its own errors
+        }
+    }
+
+    private sealed class Parking
+    {
+        public List<(PooledBuffer Frame, bool Droppable)> Frames { get; } = [];
+
+        public bool Released { get; set; }
+    }
+}

@@ -1,0 +1,226 @@
+using System.Text.Json;
+using ExaiFast.Core.Calls;
+using ExaiFast.Core.Tools;
+using ExaiFast.Server.WebSockets;
+
+namespace ExaiFast.Server.ExaiWs;
+
+/// <summary>
+/// Builds every frame the daemon sends on exai-ws. Each has <c>op</c>; each that concerns a request has its
+/// <c>request_id</c> (PROTOCOL.md: the Python daemon's replies without them made clients hang).
+/// </summary>
+/// <remarks>Writes straight into a pooled buffer with a per-thread <see cref="Utf8JsonWriter"/>: no strings, no DOM.</remarks>
+internal static class ExaiWsFrames
+{
+    // Relaxed escaping: frames are JSON over WebSocket, never embedded in HTML, so non-ASCII text and quotes stay readable.
+    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    public delegate void Body<TState>(Utf8JsonWriter json, in TState state);
+
+    /// <summary>Writes <c>{"op":op, …body}</c> into a new pooled buffer.</summary>
+    public static PooledBuffer Build<TState>(string op, in TState state, Body<TState> body)
+    {
+        var output = new PooledBufferWriter();
+        var json = t_writer ?? new Utf8JsonWriter(output, WriterOptions);
+        t_writer = null; // re-entrancy safe: a nested Build gets its own writer
+        json.Reset(output);
+        try
+        {
+            json.WriteStartObject();
+            json.WriteString("op"u8, op);
+            body(json, state);
+            json.WriteEndObject();
+            json.Flush();
+        }
+        finally
+        {
+            json.Reset();
+            t_writer = json;
+        }
+
+        return output.Detach();
+    }
+
+    public static PooledBuffer Error(string? requestId, string code, string message) =>
+        Build("error", (requestId, code, message), static (json, in s) =>
+        {
+            WriteRequestId(json, s.requestId);
+            json.WriteStartObject("error"u8);
+            json.WriteString("code"u8, s.code);
+            json.WriteString("message"u8, s.message);
+            json.WriteEndObject();
+        });
+
+    public static PooledBuffer HelloFailed(string error) =>
+        Build("hello_ack", error, static (json, in e) =>
+        {
+            json.WriteBoolean("ok"u8, false);
+            json.WriteString("error"u8, e);
+        });
+
+    public static PooledBuffer HelloAck(string sessionId, string version, long maxBytes, int sessionMaxInflight) =>
+        Build("hello_ack", (sessionId, version, maxBytes, sessionMaxInflight), static (json, in s) =>
+        {
+            json.WriteBoolean("ok"u8, true);
+            json.WriteString("session_id"u8, s.sessionId);
+            json.WriteStartObject("server"u8);
+            json.WriteString("name"u8, ServerInfo.Name);
+            json.WriteString("version"u8, s.version);
+            json.WriteEndObject();
+            json.WriteStartObject("limits"u8);
+            json.WriteNumber("max_bytes"u8, s.maxBytes);
+            json.WriteNumber("session_max_inflight"u8, s.sessionMaxInflight);
+            json.WriteEndObject();
+        });
+
+    public static PooledBuffer ListTools(string? requestId, IToolCatalog catalog) =>
+        Build("list_tools_res", (requestId, catalog), static (json, in s) =>
+        {
+            WriteRequestId(json, s.requestId);
+            json.WriteStartArray("tools"u8);
+            foreach (var tool in s.catalog.All)
+            {
+                json.WriteStartObject();
+                json.WriteString("name"u8, tool.Name);
+                json.WriteString("description"u8, tool.Description);
+                json.WritePropertyName("inputSchema"u8);
+                json.WriteRawValue(tool.InputSchema.Span, skipInputValidation: true);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        });
+
+    public static PooledBuffer Ack(string requestId, string name, TimeSpan timeout) =>
+        Build("call_tool_ack", (requestId, name, timeout), static (json, in s) =>
+        {
+            json.WriteString("request_id"u8, s.requestId);
+            json.WriteBoolean("accepted"u8, true);
+            json.WriteString("name"u8, s.name);
+            json.WriteNumber("timeout"u8, s.timeout.TotalSeconds);
+        });
+
+    public static PooledBuffer Progress(string requestId, string name, double elapsedMs, string? message) =>
+        Build("progress", (requestId, name, elapsedMs, message), static (json, in s) =>
+        {
+            json.WriteString("request_id"u8, s.requestId);
+            json.WriteString("name"u8, s.name);
+            json.WriteNumber("t"u8, Math.Round(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, 3));
+            json.WriteNumber("elapsed_ms"u8, Math.Round(s.elapsedMs, 1));
+            if (s.message is not null)
+            {
+                json.WriteString("message"u8, s.message);
+            }
+        });
+
+    public static PooledBuffer StreamChunk(string requestId, int sequence, string chunk) =>
+        Build("stream_chunk", (requestId, sequence, chunk), static (json, in s) =>
+        {
+            json.WriteString("request_id"u8, s.requestId);
+            json.WriteNumber("seq"u8, s.sequence);
+            json.WriteString("chunk"u8, s.chunk);
+        });
+
+    public static PooledBuffer Result(string requestId, CallResult result) =>
+        Build("call_tool_res", (requestId, result), static (json, in s) =>
+        {
+            var r = s.result;
+            json.WriteString("request_id"u8, s.requestId);
+            json.WriteBoolean("ok"u8, r.Ok);
+            if (r.Error is { } error)
+            {
+                json.WriteStartObject("error"u8);
+                json.WriteString("code"u8, error.Code);
+                json.WriteString("message"u8, error.Message);
+                if (error.RetryAfterSeconds is double retry)
+                {
+                    json.WriteNumber("retry_after"u8, retry);
+                }
+
+                json.WriteEndObject();
+                return;
+            }
+
+            json.WriteStartArray("outputs"u8);
+            json.WriteStartObject();
+            json.WriteString("type"u8, "text");
+            json.WriteString("text"u8, r.Text);
+            json.WriteEndObject();
+            json.WriteEndArray();
+            json.WriteString("text"u8, r.Text);
+            if (r.ContinuationId is not null)
+            {
+                json.WriteString("continuation_id"u8, r.ContinuationId);
+            }
+
+            json.WriteStartObject("metrics"u8);
+            json.WriteNumber("queue_ms"u8, r.QueueMs);
+            json.WriteNumber("run_ms"u8, r.RunMs);
+            json.WriteString("provider"u8, r.Provider);
+            json.WriteString("model"u8, r.Model);
+            json.WriteEndObject();
+        });
+
+    public static PooledBuffer Refused(string requestId, CallError error) => Result(requestId, new CallResult { Error = error });
+
+    public static PooledBuffer Cancelled(string requestId, bool wasRunning) =>
+        Build("cancelled", (requestId, wasRunning), static (json, in s) =>
+        {
+            json.WriteString("request_id"u8, s.requestId);
+            json.WriteBoolean("was_running"u8, s.wasRunning);
+        });
+
+    public static PooledBuffer Pong(string? requestId) =>
+        Build("pong", requestId, static (json, in id) =>
+        {
+            WriteRequestId(json, id);
+            json.WriteNumber("t"u8, Math.Round(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, 3));
+        });
+
+    public static PooledBuffer RotateTokenResult(string? requestId, string? error) =>
+        Build("rotate_token_res", (requestId, error), static (json, in s) =>
+        {
+            WriteRequestId(json, s.requestId);
+            json.WriteBoolean("ok"u8, s.error is null);
+            if (s.error is not null)
+            {
+                json.WriteString("error"u8, s.error);
+            }
+        });
+
+    public static PooledBuffer Health(string? requestId, IDaemonStatus status, int toolCount, IReadOnlyDictionary<string, bool> providers) =>
+        Build("health_res", (requestId, status, toolCount, providers), static (json, in s) =>
+        {
+            WriteRequestId(json, s.requestId);
+            json.WriteBoolean("ok"u8, true);
+            json.WriteStartObject("health"u8);
+            json.WriteNumber("uptime_s"u8, Math.Round(s.status.UptimeSeconds, 3));
+            json.WriteNumber("sessions"u8, s.status.Sessions);
+            json.WriteNumber("connections"u8, s.status.Connections);
+            json.WriteNumber("inflight"u8, s.status.Inflight);
+            json.WriteNumber("queued"u8, s.status.Queued);
+            json.WriteNumber("capacity"u8, s.status.Capacity);
+            json.WriteNumber("tool_count"u8, s.toolCount);
+            json.WriteStartObject("providers"u8);
+            foreach (var (name, available) in s.providers)
+            {
+                json.WriteStartObject(name);
+                json.WriteString("state"u8, available ? "available" : "unavailable");
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        });
+
+    private static void WriteRequestId(Utf8JsonWriter json, string? requestId)
+    {
+        if (requestId is not null)
+        {
+            json.WriteString("request_id"u8, requestId);
+        }
+    }
+}
