@@ -1,0 +1,48 @@
+using System.Net;
+using ExaiFast.Configuration;
+using ExaiFast.Core.Dispatch;
+using ExaiFast.Hosting;
+using ExaiFast.Models.Local;
+using ExaiFast.Server;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace ExaiFast.Tests.ExaiWs;
+
+/// <summary>The real composition root (DaemonHost) on 127.0.0.1 with an OS-assigned port, in process.</summary>
+internal sealed class Daemon : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private Daemon(IHost host) => _host = host;
+
+    public ExaiFastServer Server => _host.Services.GetRequiredService<ExaiFastServer>();
+
+    public Dispatcher Dispatcher => _host.Services.GetRequiredService<Dispatcher>();
+
+    public LocalModelProvider LocalModel => _host.Services.GetRequiredService<LocalModelProvider>();
+
+    public IServiceProvider Services => _host.Services;
+
+    public Uri Uri => new($"ws://127.0.0.1:{Server.LocalEndPoint!.Port}/");
+
+    public IPEndPoint EndPoint => Server.LocalEndPoint!;
+
+    /// <summary>Starts a daemon with the given settings (as environment variables would give them).</summary>
+    public static async Task<Daemon> StartAsync(Dictionary<string, string>? env = null)
+    {
+        var settings = SettingsLoader.Load(new Dictionary<string, string>(env ?? []) { ["EXAI_WS_PORT"] = "0", ["EXAIFAST_LOG_LEVEL"] = "warning" }, new Dictionary<string, string>(), envFile: null);
+        var host = DaemonHost.Build(settings, Stream.Null, ownsLogStream: false);
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        return new Daemon(host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync(CancellationToken.None);
+        if (_host is IAsyncDisposable d)
+        {
+            await d.DisposeAsync();
+        }
+    }
+}
