@@ -31,6 +31,9 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
     /// <summary>Keys this connection waits for (detached from their calls when it closes).</summary>
     public ICollection<CallKey> Calls => _calls.Keys;
 
+    /// <summary>Whether this connection already waits for <paramref name="key"/> (a repeat needs only a new ack).</summary>
+    public bool IsWaitingFor(CallKey key) => _calls.ContainsKey(key);
+
     /// <summary>Called on the reader before submitting: frames for <paramref name="key"/> wait until <see cref="Release"/>.</summary>
     public void Park(CallKey key) => _parked[key] = new Parking();
 

@@ -249,6 +249,13 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
 
         bool stream = arguments.TryGetProperty("stream", out var st) && st.ValueKind == JsonValueKind.True;
         var key = new CallKey(connection.SessionId!, requestId);
+        if (connection.IsWaitingFor(key) && _dispatcher.TryGetCall(key, out var running))
+        {
+            // The same request again on the same connection: it is already attached; one result will come.
+            await SendAsync(session, ExaiWsFrames.Ack(requestId, tool.Name, running.Timeout)).ConfigureAwait(false);
+            return;
+        }
+
         connection.Park(key);
         var submitted = _dispatcher.Submit(new CallRequest(key, tool, arguments, validation.Lane!, stream), connection);
         switch (submitted.Status)
