@@ -8,6 +8,7 @@ public sealed class DispatchMetrics
     /// <summary>Creates the metrics in <paramref name="registry"/>.</summary>
     public DispatchMetrics(CollectorRegistry registry)
     {
+        Registry = registry;
         var f = Prometheus.Metrics.WithCustomRegistry(registry);
         Calls = f.CreateCounter("exaifast_calls_total", "Tool calls by tool and outcome (ok, error, timeout, cancelled, refused).", "tool", "outcome");
         Submissions = f.CreateCounter("exaifast_call_submissions_total", "call_tool requests by what admission did (accepted, attached, coalesced, replayed, refused).", "status");
@@ -21,6 +22,9 @@ public sealed class DispatchMetrics
             new HistogramConfiguration { LabelNames = ["tool"], Buckets = Histogram.ExponentialBuckets(0.001, 4, 10) });
         StoredResults = f.CreateGauge("exaifast_results_stored", "Finished results kept for re-delivery.");
     }
+
+    /// <summary>The registry the metrics live in.</summary>
+    public CollectorRegistry Registry { get; }
 
     /// <summary>Calls by tool and outcome.</summary>
     public Counter Calls { get; }

@@ -74,7 +74,6 @@ public sealed partial class Dispatcher
 
         if (_metrics is { } m)
         {
-            m.Inflight.Dec();
             m.Calls.WithLabels(call.Tool.Name, Outcome(result)).Inc();
             m.QueueSeconds.Observe(queueMs / 1000);
             if (runMs > 0)
@@ -127,15 +126,18 @@ public sealed partial class Dispatcher
             }
 
             _results.Sweep();
-            if (_metrics is { } m)
-            {
-                m.StoredResults.Set(_results.Count);
-                foreach (var lane in _lanes.Values)
-                {
-                    m.Queued.WithLabels(lane.Name).Set(lane.Queued);
-                    m.Busy.WithLabels(lane.Name).Set(lane.Busy);
-                }
-            }
+        }
+    }
+
+    private void UpdateGauges()
+    {
+        var m = _metrics!;
+        m.StoredResults.Set(_results.Count);
+        m.Inflight.Set(Inflight);
+        foreach (var lane in _lanes.Values)
+        {
+            m.Queued.WithLabels(lane.Name).Set(lane.Queued);
+            m.Busy.WithLabels(lane.Name).Set(lane.Busy);
         }
     }
 

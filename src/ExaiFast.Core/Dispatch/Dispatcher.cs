@@ -48,6 +48,8 @@ public sealed partial class Dispatcher : IAsyncDisposable
             metrics?.Workers.WithLabels(lane.Name).Set(lane.Workers);
         }
 
+        // Gauges are read at scrape time, so /metrics is exact whenever it is asked.
+        metrics?.Registry.AddBeforeCollectCallback(UpdateGauges);
         _heartbeat = HeartbeatAsync();
     }
 
@@ -158,7 +160,6 @@ public sealed partial class Dispatcher : IAsyncDisposable
             return Refuse(request, ErrorCodes.OverCapacity, $"lane '{request.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds);
         }
 
-        _metrics?.Inflight.Inc();
 
         // A queued call that is cancelled or times out completes now, not when a worker finally dequeues it.
         call.Token.UnsafeRegister(static state =>

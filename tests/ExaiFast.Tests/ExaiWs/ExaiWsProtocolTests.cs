@@ -115,6 +115,29 @@ public class ExaiWsProtocolTests
     }
 
     [Fact]
+    public async Task Metrics_ShowCallsByOutcome_InFlight_LaneGauges_AndLatencyHistograms()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_LOCAL_MAX_INFLIGHT"] = "3" });
+        await using var client = await ExaiWsClient.ConnectAsync(daemon.Uri);
+        await client.CallAsync("m1", "chat", new JsonObject { ["prompt"] = "ok" });
+        await client.ResultAsync("m1");
+        await client.CallAsync("m2", "chat", new JsonObject { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 });
+        await Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+
+        using var http = new HttpClient();
+        string text = await http.GetStringAsync($"http://127.0.0.1:{daemon.EndPoint.Port}/metrics", TestContext.Current.CancellationToken);
+
+        Assert.Contains("exaifast_calls_total{tool=\"chat\",outcome=\"ok\"} 1", text);
+        Assert.Contains("exaifast_calls_inflight 1", text);
+        Assert.Contains("exaifast_lane_workers_busy{lane=\"local\"} 1", text);
+        Assert.Contains("exaifast_lane_workers{lane=\"local\"} 3", text);
+        Assert.Contains("exaifast_lane_queued{lane=\"local\"} 0", text);
+        Assert.Contains("exaifast_call_submissions_total{status=\"accepted\"} 2", text);
+        Assert.Contains("exaifast_call_queue_seconds_count 1", text);
+        Assert.Contains("exaifast_call_run_seconds_count{tool=\"chat\"} 1", text);
+    }
+
+    [Fact]
     public async Task Streaming_SendsOrderedChunks_ThatAddUpToTheText()
     {
         await using var daemon = await Daemon.StartAsync();
