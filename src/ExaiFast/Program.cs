@@ -1,3 +1,1 @@
-using ExaiFast.Cli;
-
-return ExaiFastCli.Run(args, ExaiFastCli.ProcessEnvironment(), Console.Out, Console.Error);
+return ExaiFast.Cli.ExaiFastCli.RunProcess(args);

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace ExaiFast.Cli;
 
-/// <summary>The command line: <c>exaifast serve</c> (more commands come with the protocol).</summary>
+/// <summary>The command line: <c>exaifast serve</c>, <c>exaifast call</c>, <c>exaifast tools</c>.</summary>
 /// <remarks>The only code allowed to write to the console. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.</remarks>
 public static class ExaiFastCli
 {
@@ -17,10 +17,13 @@ public static class ExaiFastCli
     /// <summary>Exit code for a failure at run time (e.g. the port is taken).</summary>
     public const int ExitFailure = 1;
 
+    /// <summary>The process entry point: the real environment, stdout and stderr.</summary>
+    public static int RunProcess(string[] args) => Run(args, ProcessEnvironment(), Console.Out, Console.Error);
+
     /// <summary>Runs the command line against the given environment and writers (tests pass their own).</summary>
     public static int Run(string[] args, IReadOnlyDictionary<string, string> environment, TextWriter stdout, TextWriter stderr)
     {
-        var root = BuildRootCommand(environment, stderr);
+        var root = BuildRootCommand(environment, stdout, stderr);
         var parse = root.Parse(args);
         var invocation = new InvocationConfiguration
         {
@@ -45,7 +48,7 @@ public static class ExaiFastCli
         return env;
     }
 
-    private static RootCommand BuildRootCommand(IReadOnlyDictionary<string, string> environment, TextWriter stderr)
+    private static RootCommand BuildRootCommand(IReadOnlyDictionary<string, string> environment, TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("ExaiFast: a fast, trustworthy MCP tool daemon (exai-ws, MCP over WebSocket and HTTP).");
         var serve = new Command("serve", "Run the daemon: WebSocket (exai-ws, MCP) and HTTP (/health, /ready, /metrics) on one port.");
@@ -109,6 +112,11 @@ public static class ExaiFastCli
         });
 
         root.Add(serve);
+        foreach (var command in ClientCommands.Create(environment, stdout, stderr))
+        {
+            root.Add(command);
+        }
+
         return root;
     }
 
