@@ -2,7 +2,8 @@
 # End-to-end echo load (exaifast's echo lives at /echo; / speaks exai-ws). Every target runs in the same invocation, so the numbers compare as ratios:
 #   exaifast (defaults: BCL streams + inline socket completions), exaifast with --socket-inline-completions off,
 #   exaifast on Pipelines.Sockets.Unofficial, stock Kestrel (ASP.NET Core WebSockets), Node ws, and a raw TCP
-#   echo (no WebSocket at all: the kernel's ceiling).
+#   echo (no WebSocket at all: the kernel's ceiling); plus exai-ws call_tool round trips (chat on the offline local model
+#   at 0 ms, a --size-byte prompt) on the same exaifast process as its echo, to price the dispatch path.
 # Each target gets a warm-up run first; then a measured run. "server CPU" is the server process's user+system
 # time (from /proc) divided by the round trips: the cost per message, less noisy than throughput on a shared VM.
 # Usage: scripts/load.sh [duration_s=5] [connections="1 16 64"] [sizes="32 4096"]
@@ -32,7 +33,8 @@ start() { # name, then the command (PORT is replaced by a free port)
   local name=$1; shift; local p; p=$(free_port)
   "${@//PORT/$p}" >/dev/null 2>&1 & pid[$name]=$!; pids+=($!); port[$name]=$p
 }
-start exaifast       dotnet "$exe" serve --port PORT --log-level warning
+# Limits raised so the load, not admission, is what is measured (each connection is its own session).
+start exaifast       env EXAI_WS_LOCAL_MAX_INFLIGHT=64 dotnet "$exe" serve --port PORT --log-level warning --global-max-inflight 1000 --session-max-inflight 100 --queue-depth 1000
 start exaifast-noinl dotnet "$exe" serve --port PORT --log-level warning --socket-inline-completions off
 start exaifast-psu   dotnet "$exe" serve --port PORT --log-level warning --transport sockets
 start kestrel        dotnet "$kestrel" --urls http://127.0.0.1:PORT
@@ -57,6 +59,7 @@ echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for size in $sizes; do
   for c in $conns; do
     run exaifast       "exaifast"                 ws  "ws://127.0.0.1:${port[exaifast]}/echo"       "$c" "$size"
+    run exaifast       "exaifast call_tool chat (local model, 0 ms)" call "ws://127.0.0.1:${port[exaifast]}/" "$c" "$size"
     run exaifast-noinl "exaifast, inline off"     ws  "ws://127.0.0.1:${port[exaifast-noinl]}/echo" "$c" "$size"
     run exaifast-psu   "exaifast, PSU transport"  ws  "ws://127.0.0.1:${port[exaifast-psu]}/echo"   "$c" "$size"
     run kestrel        "Kestrel (stock)"          ws  "ws://127.0.0.1:${port[kestrel]}/"        "$c" "$size"

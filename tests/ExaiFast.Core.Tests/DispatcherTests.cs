@@ -195,6 +195,22 @@ public class DispatcherTests
     }
 
     [Fact]
+    public async Task ZeroLatencyCalls_CompletingBeforeSubmitReturns_NeverBreakSubmit()
+    {
+        // Regression: the deadline was armed after TryEnqueue; a call finished by a worker in between had its token
+        // source disposed, and Submit threw ObjectDisposedException on the connection's reader.
+        await using var d = new Dispatcher(Options(workers: 8, queue: 100_000, global: 100_000, session: 100_000));
+        var tool = new SleepTool(coalescable: false);
+        var listener = new RecordingListener();
+        for (int i = 0; i < 20_000; i++)
+        {
+            Assert.Equal(SubmitStatus.Accepted, d.Submit(Request(tool, $"z{i}"), listener).Status);
+        }
+
+        await Eventually(() => listener.TotalCompletions == 20_000 && d.Inflight == 0 && d.InflightKeys == 0);
+    }
+
+    [Fact]
     public async Task OrphanedCalls_AreCancelled_AfterTheirListenerDetaches()
     {
         await using var d = new Dispatcher(Options());

@@ -147,20 +147,8 @@ public sealed partial class Dispatcher : IAsyncDisposable
             _flights.TryAdd(flightKey, call);
         }
 
-        if (!lane.TryEnqueue(call))
-        {
-            _inflight.TryRemove(new KeyValuePair<CallKey, ToolCall>(key, call));
-            if (flightKey is not null)
-            {
-                _flights.TryRemove(new KeyValuePair<string, ToolCall>(flightKey, call));
-            }
-
-            Undo(key);
-            call.Cancellation.Dispose();
-            return Refuse(request, ErrorCodes.OverCapacity, $"lane '{request.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds);
-        }
-
-
+        // Arm the deadline before a worker can see the call: a 0 ms call may complete (and dispose its token
+        // source) on a worker before this thread runs another line after TryEnqueue.
         // A queued call that is cancelled or times out completes now, not when a worker finally dequeues it.
         call.Token.UnsafeRegister(static state =>
         {
@@ -171,6 +159,27 @@ public sealed partial class Dispatcher : IAsyncDisposable
             }
         }, (this, call));
         call.Cancellation.CancelAfter(timeout);
+
+        if (!lane.TryEnqueue(call))
+        {
+            var refused = CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{request.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds);
+            if (call.TryComplete(refused) is not null)
+            {
+                // Never admitted: undo without storing a result, so a retry with the same request id is a fresh call.
+                _inflight.TryRemove(new KeyValuePair<CallKey, ToolCall>(key, call));
+                if (flightKey is not null)
+                {
+                    _flights.TryRemove(new KeyValuePair<string, ToolCall>(flightKey, call));
+                }
+
+                Undo(key);
+                call.Cancellation.Dispose();
+            }
+
+            _metrics?.Calls.WithLabels(request.Tool.Name, "refused").Inc();
+            return Counted(new SubmitResult(SubmitStatus.Refused, null, refused));
+        }
+
         return Counted(new SubmitResult(SubmitStatus.Accepted, call, null));
     }
 

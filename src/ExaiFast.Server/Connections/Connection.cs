@@ -70,7 +70,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         }
         catch (Exception ex) when (IsConnectionError(ex))
         {
-            reason = Volatile.Read(ref _aborted) != 0 ? "aborted" : "connection reset";
+            reason = Volatile.Read(ref _aborted) != 0 ? "aborted" : $"connection error ({ex.GetType().Name}: {ex.Message})";
         }
         catch (Exception ex)
         {

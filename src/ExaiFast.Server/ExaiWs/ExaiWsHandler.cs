@@ -161,6 +161,13 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
                     break;
             }
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A bug in handling one frame must not take the connection (and its other calls) down with it.
+            Log.FrameFailed(_logger, session.ConnectionId, ex);
+            await SendAsync(session, ExaiWsFrames.Error(document is null ? null : RequestIdOf(document.RootElement), ErrorCodes.InternalError,
+                "the daemon failed to handle this frame; see its log")).ConfigureAwait(false);
+        }
         finally
         {
             document?.Dispose();
@@ -359,5 +366,8 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
 
         [LoggerMessage(201, LogLevel.Information, "Connection {ConnectionId} rotated the token")]
         public static partial void TokenRotated(ILogger logger, long connectionId);
+
+        [LoggerMessage(202, LogLevel.Error, "Connection {ConnectionId}: handling a frame failed")]
+        public static partial void FrameFailed(ILogger logger, long connectionId, Exception exception);
     }
 }

@@ -209,9 +209,14 @@ public class ExaiWsProtocolTests
     {
         await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_LOCAL_MAX_INFLIGHT"] = "2", ["EXAI_WS_QUEUE_DEPTH"] = "4" });
         await using var client = await ExaiWsClient.ConnectAsync(daemon.Uri);
+        // Two to occupy the workers first: submitted all at once, the queue (4) could fill before a worker dequeues.
         for (int i = 0; i < 6; i++)
         {
             await client.CallAsync($"busy{i}", "chat", new JsonObject { ["prompt"] = $"p{i}", ["local_latency_ms"] = 60_000 });
+            if (i == 1)
+            {
+                await Eventually(() => daemon.Dispatcher.BusyWorkers == 2);
+            }
         }
 
         await Eventually(() => daemon.Dispatcher.BusyWorkers == 2 && daemon.Dispatcher.Queued == 4);

@@ -186,13 +186,31 @@ public class ExaiWsReliabilityTests
         var results = client.All.Where(f => (string?)f["op"] == "call_tool_res").ToList();
         var ok = results.Where(f => (bool)f["ok"]!).ToList();
         var refused = results.Where(f => !(bool)f["ok"]!).ToList();
-        Assert.Equal(8, ok.Count);
-        Assert.Equal(72, refused.Count);
+        // 4 workers + 4 queue slots, and the global limit 8: between 4 (workers not yet dequeued) and 8 admitted.
+        Assert.InRange(ok.Count, 4, 8);
+        Assert.Equal(80 - ok.Count, refused.Count);
         Assert.All(refused, f => Assert.Equal("OVER_CAPACITY", (string?)f["error"]!["code"]));
         int firstOk = results.IndexOf(ok[0]);
-        Assert.True(results.Take(firstOk).Count() == 72, "every refusal arrived before the first accepted call finished: nothing waited");
+        Assert.True(firstOk == refused.Count, "every refusal arrived before the first accepted call finished: nothing waited");
         await Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.Queued == 0);
         Assert.True(GC.GetTotalMemory(forceFullCollection: true) - before < 16 << 20, "memory grew by more than 16 MiB");
+    }
+
+    [Fact]
+    public async Task ClosedLoopOfInstantCalls_NeverBreaksTheConnection()
+    {
+        // Regression (found by perf/ExaiFast.Load): a 0 ms call could finish on a worker before Submit armed its
+        // deadline; the disposed token source threw on the reader and the connection was dropped. It shows with the
+        // real executable's inline socket completions (this test process can't switch them on for itself), in Release
+        // builds as scripts/test.sh makes them: there it failed on the old code within a few hundred calls.
+        await using var daemon = Cli.DaemonProcess.Start("serve", "--port", "0");
+        int port = await daemon.WaitForPortAsync();
+        await using var client = await ExaiWsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"));
+        for (int i = 0; i < 3000; i++)
+        {
+            await client.CallAsync($"i{i}", "chat", new JsonObject { ["prompt"] = $"n{i}" });
+            Assert.True((bool)(await client.ResultAsync($"i{i}"))["ok"]!);
+        }
     }
 
     [Fact]
