@@ -13,6 +13,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["call-alloc"])
+        {
+            CallAllocationReport.RunAsync().GetAwaiter().GetResult();
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchmarkConfig.Create());
     }
 }

@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Text;
+using ExaiFast.Core.Dispatch;
+using ExaiFast.Core.Options;
+using ExaiFast.Models;
+using ExaiFast.Models.Local;
+using ExaiFast.Server;
+using ExaiFast.Server.ExaiWs;
+using ExaiFast.Tools;
+using ExaiFast.Tools.Tools;
+using ExaiFast.Wire;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ExaiFast.Benchmarks;
+
+/// <summary>
+/// Time and bytes allocated (all threads) per exai-ws <c>call_tool</c> through a real in-process daemon: frame in,
+/// JSON parse, admission, lane, worker, the chat tool on the local model at 0 ms, ack and result frames out.
+/// Next to it, the same server's <c>/echo</c> as the baseline. Run: <c>scripts/bench.sh call-alloc</c>.
+/// </summary>
+/// <remarks>The client is a blocking raw socket with every request frame prebuilt before measuring.</remarks>
+internal static class CallAllocationReport
+{
+    private const int Warmup = 5_000;
+    private const int Measured = 20_000;
+
+    public static async Task RunAsync()
+    {
+        Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+        var time = TimeProvider.System;
+        var options = new DispatcherOptions { GlobalMaxInflight = 1000, SessionMaxInflight = 1000, LaneWorkers = new Dictionary<string, int> { ["local"] = 8 }, ResultStoreCapacity = 100_000 };
+        await using var dispatcher = new Dispatcher(options, time);
+        var providers = new ProviderRegistry([new LocalModelProvider(TimeSpan.Zero, time)]);
+        var catalog = new ToolCatalog([new ChatTool(providers)]);
+        await using var handler = new ExaiWsHandler(new ExaiWsOptions(), dispatcher, catalog, () => new Dictionary<string, bool>(), 1 << 20, 1000, time, NullLogger.Instance);
+        await using var server = new ExaiFastServer(new ServerOptions { Port = 0 }, handler);
+        await server.StartAsync();
+
+        using var call = Connect(server, "/");
+        Send(call, Frame(Encoding.UTF8.GetBytes("""{"op":"hello","session_id":"alloc-bench"}""")));
+        ReadFrame(call);
+        var requests = Enumerable.Range(0, Warmup + Measured)
+            .Select(i => Frame(Encoding.UTF8.GetBytes($$$"""{"op":"call_tool","request_id":"r{{{i}}}","name":"chat","arguments":{"prompt":"hello {{{i % 10}}}"}}""")))
+            .ToArray();
+        for (int i = 0; i < Warmup; i++)
+        {
+            try
+            {
+                RoundTrip(call, requests[i]);
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new InvalidOperationException($"call {i}: {ex.Message}", ex);
+            }
+        }
+
+        long bytes = GC.GetTotalAllocatedBytes(precise: true);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = Warmup; i < Warmup + Measured; i++)
+        {
+            RoundTrip(call, requests[i]);
+        }
+
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - bytes;
+        Console.WriteLine($"call_tool chat (local, 0 ms): {elapsed.TotalMicroseconds / Measured,7:F1} µs per call, {allocated / (double)Measured,8:F0} bytes allocated per call (all threads, {Measured:N0} calls)");
+
+        using var echo = Connect(server, "/echo");
+        var payload = Frame(new byte[120]);
+        for (int i = 0; i < Warmup; i++)
+        {
+            Send(echo, payload);
+            ReadFrame(echo);
+        }
+
+        bytes = GC.GetTotalAllocatedBytes(precise: true);
+        start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; i < Measured; i++)
+        {
+            Send(echo, payload);
+            ReadFrame(echo);
+        }
+
+        elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - bytes;
+        Console.WriteLine($"echo 120 B on the same server:  {elapsed.TotalMicroseconds / Measured,7:F1} µs per round trip, {allocated / (double)Measured,8:F1} bytes allocated per round trip");
+    }
+
+    private static void RoundTrip(Socket socket, byte[] request)
+    {
+        Send(socket, request);
+        while (true)
+        {
+            var frame = ReadFrame(socket);
+            if (frame.AsSpan().IndexOf("\"op\":\"call_tool_res\""u8) >= 0)
+            {
+                if (frame.AsSpan().IndexOf("\"ok\":true"u8) < 0)
+                {
+                    throw new InvalidOperationException(Encoding.UTF8.GetString(frame));
+                }
+
+                return;
+            }
+        }
+    }
+
+    private static Socket Connect(ExaiFastServer server, string path)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        socket.Connect(server.LocalEndPoint!);
+        socket.Send(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+        var head = new byte[1024];
+        int n = 0;
+        while (!head.AsSpan(0, n).EndsWith("\r\n\r\n"u8))
+        {
+            n += socket.Receive(head.AsSpan(n, 1));
+        }
+
+        return socket;
+    }
+
+    private static byte[] Frame(byte[] payload)
+    {
+        var frame = new byte[FrameWriter.GetHeaderLength(payload.Length, true) + payload.Length];
+        int h = FrameWriter.WriteHeader(frame, WebSocketOpcode.Text, true, payload.Length, 0x0A0B0C0D);
+        payload.CopyTo(frame, h);
+        Masking.Apply(frame.AsSpan(h), 0x0A0B0C0D, 0);
+        return frame;
+    }
+
+    private static void Send(Socket socket, byte[] frame) => socket.Send(frame);
+
+    // Reads one whole server frame (the client's own reads allocate only the returned payload array).
+    private static byte[] ReadFrame(Socket socket)
+    {
+        Span<byte> header = stackalloc byte[10];
+        ReadExactly(socket, header[..2]);
+        int len7 = header[1] & 0x7F;
+        int extra = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+        ReadExactly(socket, header.Slice(2, extra));
+        FrameParser.TryParseHeader(header[..(2 + extra)], fromClient: false, out var parsed);
+        var payload = new byte[parsed.PayloadLength];
+        ReadExactly(socket, payload);
+        return payload;
+    }
+
+    private static void ReadExactly(Socket socket, Span<byte> destination)
+    {
+        while (!destination.IsEmpty)
+        {
+            int n = socket.Receive(destination);
+            if (n == 0)
+            {
+                throw new InvalidOperationException("server closed");
+            }
+
+            destination = destination[n..];
+        }
+    }
+}
