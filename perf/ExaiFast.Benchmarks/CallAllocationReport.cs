@@ -37,11 +37,11 @@ internal static class CallAllocationReport
         await using var server = new ExaiFastServer(new ServerOptions { Port = 0 }, handler);
         await server.StartAsync();
 
-        using var call = Connect(server, "/");
-        Send(call, Frame(Encoding.UTF8.GetBytes("""{"op":"hello","session_id":"alloc-bench"}""")));
+        using var call = LoopbackWebSocket.Connect(server.LocalEndPoint!, "/");
+        Send(call, LoopbackWebSocket.MaskedFrame(WebSocketOpcode.Text, Encoding.UTF8.GetBytes("""{"op":"hello","session_id":"alloc-bench"}""")));
         ReadFrame(call);
         var requests = Enumerable.Range(0, Warmup + Measured)
-            .Select(i => Frame(Encoding.UTF8.GetBytes($$$"""{"op":"call_tool","request_id":"r{{{i}}}","name":"chat","arguments":{"prompt":"hello {{{i % 10}}}"}}""")))
+            .Select(i => LoopbackWebSocket.MaskedFrame(WebSocketOpcode.Text, Encoding.UTF8.GetBytes($$$"""{"op":"call_tool","request_id":"r{{{i}}}","name":"chat","arguments":{"prompt":"hello {{{i % 10}}}"}}""")))
             .ToArray();
         for (int i = 0; i < Warmup; i++)
         {
@@ -66,8 +66,8 @@ internal static class CallAllocationReport
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - bytes;
         Console.WriteLine($"call_tool chat (local, 0 ms): {elapsed.TotalMicroseconds / Measured,7:F1} µs per call, {allocated / (double)Measured,8:F0} bytes allocated per call (all threads, {Measured:N0} calls)");
 
-        using var echo = Connect(server, "/echo");
-        var payload = Frame(new byte[120]);
+        using var echo = LoopbackWebSocket.Connect(server.LocalEndPoint!, "/echo");
+        var payload = LoopbackWebSocket.MaskedFrame(WebSocketOpcode.Text, new byte[120]);
         for (int i = 0; i < Warmup; i++)
         {
             Send(echo, payload);
@@ -103,30 +103,6 @@ internal static class CallAllocationReport
                 return;
             }
         }
-    }
-
-    private static Socket Connect(ExaiFastServer server, string path)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        socket.Connect(server.LocalEndPoint!);
-        socket.Send(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"));
-        var head = new byte[1024];
-        int n = 0;
-        while (!head.AsSpan(0, n).EndsWith("\r\n\r\n"u8))
-        {
-            n += socket.Receive(head.AsSpan(n, 1));
-        }
-
-        return socket;
-    }
-
-    private static byte[] Frame(byte[] payload)
-    {
-        var frame = new byte[FrameWriter.GetHeaderLength(payload.Length, true) + payload.Length];
-        int h = FrameWriter.WriteHeader(frame, WebSocketOpcode.Text, true, payload.Length, 0x0A0B0C0D);
-        payload.CopyTo(frame, h);
-        Masking.Apply(frame.AsSpan(h), 0x0A0B0C0D, 0);
-        return frame;
     }
 
     private static void Send(Socket socket, byte[] frame) => socket.Send(frame);

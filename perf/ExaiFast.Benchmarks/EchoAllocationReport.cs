@@ -43,18 +43,8 @@ internal static class EchoAllocationReport
         {
             _server = new ExaiFastServer(new ServerOptions { Port = 0 });
             _server.StartAsync().GetAwaiter().GetResult();
-            _client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            _client.Connect(_server.LocalEndPoint!);
-            _client.Send("GET / HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"u8);
-            var head = new byte[1024];
-            int n = 0;
-            while (!head.AsSpan(0, n).EndsWith("\r\n\r\n"u8))
-            {
-                n += _client.Receive(head.AsSpan(n, 1));
-            }
-
-            _frame = new byte[FrameWriter.GetHeaderLength(size, true) + size];
-            int h = FrameWriter.WriteHeader(_frame, WebSocketOpcode.Binary, true, size, 0x11223344);
+            _client = LoopbackWebSocket.Connect(_server.LocalEndPoint!, "/echo");
+            _frame = LoopbackWebSocket.MaskedFrame(WebSocketOpcode.Binary, new byte[size]);
             _reply = new byte[FrameWriter.GetHeaderLength(size, false) + size];
         }
 

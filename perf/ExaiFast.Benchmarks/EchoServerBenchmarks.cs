@@ -27,22 +27,10 @@ public class EchoServerBenchmarks
     {
         _server = new ExaiFastServer(new ServerOptions { Port = 0 });
         _server.StartAsync().GetAwaiter().GetResult();
-        _client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        _client.Connect(_server.LocalEndPoint!);
-        _client.Send("GET / HTTP/1.1\r\nHost: b\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"u8);
-        var head = new byte[1024];
-        int n = 0;
-        while (!head.AsSpan(0, n).EndsWith("\r\n\r\n"u8))
-        {
-            n += _client.Receive(head.AsSpan(n, 1));
-        }
-
+        _client = LoopbackWebSocket.Connect(_server.LocalEndPoint!, "/echo");
         var payload = new byte[Size];
         new Random(1).NextBytes(payload);
-        _frame = new byte[FrameWriter.GetHeaderLength(Size, true) + Size];
-        int h = FrameWriter.WriteHeader(_frame, WebSocketOpcode.Binary, true, Size, 0x11223344);
-        payload.CopyTo(_frame, h);
-        Masking.Apply(_frame.AsSpan(h), 0x11223344, 0);
+        _frame = LoopbackWebSocket.MaskedFrame(WebSocketOpcode.Binary, payload);
         _reply = new byte[FrameWriter.GetHeaderLength(Size, false) + Size];
     }
 

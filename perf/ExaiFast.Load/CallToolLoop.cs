@@ -57,20 +57,7 @@ internal sealed class CallToolLoop : LoadRunner.ILoop
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or InvalidOperationException)
-        {
-            // cancelled mid-operation
-        }
-
-        _socket.Dispose();
-    }
+    public ValueTask DisposeAsync() => new(_socket.CloseQuietlyAsync());
 
     private async Task<int> ReadFrameAsync(CancellationToken cancellationToken)
     {

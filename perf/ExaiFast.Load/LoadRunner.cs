@@ -30,10 +30,18 @@ internal static class LoadRunner
             while (!stop.IsCancellationRequested)
             {
                 long start = Stopwatch.GetTimestamp();
-                if (!await loop.RoundTripAsync(stop.Token))
+                try
                 {
-                    return;
+                    if (!await loop.RoundTripAsync(stop.Token))
+                    {
+                        return;
+                    }
                 }
+                catch (Exception) when (stop.IsCancellationRequested)
+                {
+                    return; // stopping aborts whatever the loop was doing (ClientWebSocket aborts its socket)
+                }
+
 
                 long end = Stopwatch.GetTimestamp();
                 long from = Volatile.Read(ref measureFrom);

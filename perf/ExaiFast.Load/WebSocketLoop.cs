@@ -49,18 +49,5 @@ internal sealed class WebSocketLoop : LoadRunner.ILoop
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
-        }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or InvalidOperationException)
-        {
-            // the loop was cancelled mid-operation; abort
-        }
-
-        _socket.Dispose();
-    }
+    public ValueTask DisposeAsync() => new(_socket.CloseQuietlyAsync());
 }
