@@ -27,7 +27,8 @@ internal static class CallAllocationReport
 
     public static async Task RunAsync()
     {
-        Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+        // Runtime defaults (no inline socket completions): with the client in the same process on 2 cores, inline
+        // completions make this harness's times an artifact; scripts/load.sh measures latency with separate processes.
         var time = TimeProvider.System;
         var options = new DispatcherOptions { GlobalMaxInflight = 1000, SessionMaxInflight = 1000, LaneWorkers = new Dictionary<string, int> { ["local"] = 8 }, ResultStoreCapacity = 100_000 };
         await using var dispatcher = new Dispatcher(options, time);
@@ -57,14 +58,21 @@ internal static class CallAllocationReport
 
         long bytes = GC.GetTotalAllocatedBytes(precise: true);
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        for (int i = Warmup; i < Warmup + Measured; i++)
+        using (var sampler = new AllocationSampler())
         {
-            RoundTrip(call, requests[i]);
-        }
+            for (int i = Warmup; i < Warmup + Measured; i++)
+            {
+                RoundTrip(call, requests[i]);
+            }
 
-        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - bytes;
-        Console.WriteLine($"call_tool chat (local, 0 ms): {elapsed.TotalMicroseconds / Measured,7:F1} µs per call, {allocated / (double)Measured,8:F0} bytes allocated per call (all threads, {Measured:N0} calls)");
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - bytes;
+            Console.WriteLine($"call_tool chat (local, 0 ms): {elapsed.TotalMicroseconds / Measured,7:F1} µs per call, {allocated / (double)Measured,8:F0} bytes allocated per call (all threads, {Measured:N0} calls)");
+            if (Environment.GetEnvironmentVariable("EXAIFAST_ALLOC_TYPES") == "1")
+            {
+                sampler.Print(Console.Out, 25);
+            }
+        }
 
         using var echo = LoopbackWebSocket.Connect(server.LocalEndPoint!, "/echo");
         var payload = LoopbackWebSocket.MaskedFrame(WebSocketOpcode.Text, new byte[120]);
@@ -82,9 +90,9 @@ internal static class CallAllocationReport
             ReadFrame(echo);
         }
 
-        elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
-        allocated = GC.GetTotalAllocatedBytes(precise: true) - bytes;
-        Console.WriteLine($"echo 120 B on the same server:  {elapsed.TotalMicroseconds / Measured,7:F1} µs per round trip, {allocated / (double)Measured,8:F1} bytes allocated per round trip");
+        var echoElapsed = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+        long echoAllocated = GC.GetTotalAllocatedBytes(precise: true) - bytes;
+        Console.WriteLine($"echo 120 B on the same server:  {echoElapsed.TotalMicroseconds / Measured,7:F1} µs per round trip, {echoAllocated / (double)Measured,8:F1} bytes allocated per round trip");
     }
 
     private static void RoundTrip(Socket socket, byte[] request)

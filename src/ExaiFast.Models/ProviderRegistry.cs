@@ -34,9 +34,19 @@ public sealed class ProviderRegistry
         error = null;
         if (string.IsNullOrEmpty(model) || model.Equals("auto", StringComparison.OrdinalIgnoreCase))
         {
-            provider = All.FirstOrDefault(p => p.IsAvailable)!;
-            error = provider is null ? "no model provider is available" : null;
-            return provider is not null;
+            // Index loop: foreach over IReadOnlyList boxes its enumerator, and this runs twice per call.
+            for (int i = 0; i < All.Count; i++)
+            {
+                if (All[i].IsAvailable)
+                {
+                    provider = All[i];
+                    return true;
+                }
+            }
+
+            provider = null!;
+            error = "no model provider is available";
+            return false;
         }
 
         if (_byModel.TryGetValue(model, out provider!) || _byName.TryGetValue(model, out provider!))

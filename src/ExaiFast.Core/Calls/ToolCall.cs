@@ -22,7 +22,7 @@ public sealed class ToolCall
     private int _reason;
     private int _chunkSequence;
 
-    internal ToolCall(CallKey key, ITool tool, JsonElement arguments, string lane, bool stream, TimeSpan timeout, string? flightKey, long admittedAt, ICallListener listener)
+    internal ToolCall(CallKey key, ITool tool, JsonElement arguments, string lane, bool stream, TimeSpan timeout, Dispatch.FlightKey? flightKey, long admittedAt, ICallListener listener)
     {
         Key = key;
         Tool = tool;
@@ -56,7 +56,7 @@ public sealed class ToolCall
     public TimeSpan Timeout { get; }
 
     /// <summary>The single-flight key, when the call can be shared.</summary>
-    public string? FlightKey { get; }
+    internal Dispatch.FlightKey? FlightKey { get; }
 
     /// <summary>Timestamp (TimeProvider) of admission.</summary>
     public long AdmittedAt { get; }

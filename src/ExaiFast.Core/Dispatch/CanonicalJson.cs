@@ -1,26 +1,44 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
 namespace ExaiFast.Core.Dispatch;
 
-/// <summary>A stable hash of a JSON value: object properties sorted, no whitespace — for single-flight keys.</summary>
+/// <summary>A stable hash of a JSON value: object properties sorted by name, no whitespace — for single-flight keys.</summary>
+/// <remarks>Writes into a pooled buffer and sorts properties in rented arrays: per call, only the writer is allocated.</remarks>
 internal static class CanonicalJson
 {
-    public static string Hash(string sessionId, string tool, JsonElement arguments)
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    public static FlightKey Hash(string sessionId, string tool, JsonElement arguments)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        buffer.Write(Encoding.UTF8.GetBytes(sessionId));
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        Encoding.UTF8.GetBytes(sessionId, buffer);
         buffer.Write<byte>([0]);
-        buffer.Write(Encoding.UTF8.GetBytes(tool));
+        Encoding.UTF8.GetBytes(tool, buffer);
         buffer.Write<byte>([0]);
-        using (var writer = new Utf8JsonWriter(buffer))
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        Write(writer, arguments);
+        writer.Flush();
+        writer.Reset();
+
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(buffer.WrittenSpan, hash);
+        var halves = MemoryMarshal.Cast<byte, UInt128>(hash);
+        if (buffer.Capacity > 64 * 1024)
         {
-            Write(writer, arguments);
+            t_buffer = null; // don't keep a huge prompt's buffer alive on this thread
         }
 
-        return Convert.ToHexString(SHA256.HashData(buffer.WrittenSpan));
+        return new FlightKey(halves[0], halves[1]);
     }
 
     private static void Write(Utf8JsonWriter writer, JsonElement element)
@@ -28,14 +46,36 @@ internal static class CanonicalJson
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
-                writer.WriteStartObject();
-                foreach (var property in element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
+                int count = 0;
+                foreach (var _ in element.EnumerateObject())
                 {
-                    writer.WritePropertyName(property.Name);
-                    Write(writer, property.Value);
+                    count++;
                 }
 
-                writer.WriteEndObject();
+                var properties = ArrayPool<JsonProperty>.Shared.Rent(count);
+                try
+                {
+                    int i = 0;
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        properties[i++] = property;
+                    }
+
+                    Array.Sort(properties, 0, count, PropertyNameComparer.Instance);
+                    writer.WriteStartObject();
+                    for (i = 0; i < count; i++)
+                    {
+                        writer.WritePropertyName(properties[i].Name);
+                        Write(writer, properties[i].Value);
+                    }
+
+                    writer.WriteEndObject();
+                }
+                finally
+                {
+                    ArrayPool<JsonProperty>.Shared.Return(properties, clearArray: true);
+                }
+
                 break;
             case JsonValueKind.Array:
                 writer.WriteStartArray();
@@ -50,5 +90,12 @@ internal static class CanonicalJson
                 element.WriteTo(writer);
                 break;
         }
+    }
+
+    private sealed class PropertyNameComparer : IComparer<JsonProperty>
+    {
+        public static readonly PropertyNameComparer Instance = new();
+
+        public int Compare(JsonProperty x, JsonProperty y) => string.CompareOrdinal(x.Name, y.Name);
     }
 }

@@ -65,7 +65,7 @@ public sealed partial class Dispatcher
 
         if (call.FlightKey is not null)
         {
-            _flights.TryRemove(new KeyValuePair<string, ToolCall>(call.FlightKey, call));
+            _flights.TryRemove(new KeyValuePair<FlightKey, ToolCall>(call.FlightKey.Value, call));
         }
 
         _sessions.Release(call.Key.SessionId);

@@ -26,7 +26,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<string, Lane> _lanes;
     private readonly ConcurrentDictionary<CallKey, ToolCall> _inflight = new();
-    private readonly ConcurrentDictionary<string, ToolCall> _flights = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<FlightKey, ToolCall> _flights = new();
     private readonly SessionLoad _sessions = new();
     private readonly ResultStore _results;
     private readonly CancellationTokenSource _heartbeatStop = new();
@@ -103,10 +103,10 @@ public sealed partial class Dispatcher : IAsyncDisposable
             return Counted(new SubmitResult(SubmitStatus.Replayed, null, stored));
         }
 
-        string? flightKey = request.Tool.Coalescable && !_options.DisableCoalesceFor.Contains(request.Tool.Name)
+        FlightKey? flightKey = request.Tool.Coalescable && !_options.DisableCoalesceFor.Contains(request.Tool.Name)
             ? CanonicalJson.Hash(key.SessionId, request.Tool.Name, request.Arguments)
             : null;
-        if (flightKey is not null && _flights.TryGetValue(flightKey, out var twin) && twin.TryAttach(key, listener))
+        if (flightKey is { } fk && _flights.TryGetValue(fk, out var twin) && twin.TryAttach(key, listener))
         {
             // Registered under this key too, so a repeat of this request id attaches and its cancel is found.
             _inflight[key] = twin;
@@ -144,7 +144,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
         if (flightKey is not null)
         {
-            _flights.TryAdd(flightKey, call);
+            _flights.TryAdd(flightKey.Value, call);
         }
 
         // Arm the deadline before a worker can see the call: a 0 ms call may complete (and dispose its token
@@ -169,7 +169,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
                 _inflight.TryRemove(new KeyValuePair<CallKey, ToolCall>(key, call));
                 if (flightKey is not null)
                 {
-                    _flights.TryRemove(new KeyValuePair<string, ToolCall>(flightKey, call));
+                    _flights.TryRemove(new KeyValuePair<FlightKey, ToolCall>(flightKey.Value, call));
                 }
 
                 Undo(key);

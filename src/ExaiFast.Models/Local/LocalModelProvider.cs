@@ -93,12 +93,49 @@ public sealed class LocalModelProvider : IModelProvider
         return new ModelResponse(text, ProviderName, ModelName);
     }
 
+    // First 6 bytes of SHA-256(system + "\n" + prompt) as lowercase hex; stack buffers for short prompts.
+    private static string Digest(string system, string prompt)
+    {
+        int max = Encoding.UTF8.GetMaxByteCount(system.Length + prompt.Length + 1);
+        byte[]? rented = max > 1024 ? System.Buffers.ArrayPool<byte>.Shared.Rent(max) : null;
+        Span<byte> bytes = rented ?? stackalloc byte[1024];
+        int n = Encoding.UTF8.GetBytes(system, bytes);
+        bytes[n++] = (byte)'\n';
+        n += Encoding.UTF8.GetBytes(prompt, bytes[n..]);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(bytes[..n], hash);
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        return Convert.ToHexStringLower(hash[..6]);
+    }
+
+    private static int CountWords(string text)
+    {
+        int words = 0;
+        bool inWord = false;
+        foreach (char c in text)
+        {
+            bool space = char.IsWhiteSpace(c);
+            if (!space && !inWord)
+            {
+                words++;
+            }
+
+            inWord = !space;
+        }
+
+        return words;
+    }
+
     private static string Compose(ModelRequest request)
     {
         string prompt = request.Prompt.Trim();
         string excerpt = prompt.Length <= 200 ? prompt : prompt[..200] + "…";
-        string digest = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(request.SystemPrompt + "\n" + prompt)))[..12].ToLowerInvariant();
-        int words = prompt.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+        string digest = Digest(request.SystemPrompt, prompt);
+        int words = CountWords(prompt);
         return $"[offline local model — no API key configured; this is not an AI answer] " +
                $"Received {words} words ({prompt.Length} characters), digest {digest}. You wrote: \"{excerpt}\"";
     }

@@ -57,7 +57,7 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
                 Send(a, droppable: false);
             }
 
-            foreach (var (frame, droppable) in parking.Frames)
+            foreach (var (frame, droppable) in parking.Frames ?? [])
             {
                 Send(frame, droppable);
             }
@@ -89,7 +89,7 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
             {
                 if (!parking.Released)
                 {
-                    parking.Frames.Add((frame, droppable));
+                    (parking.Frames ??= []).Add((frame, droppable));
                     return;
                 }
             }
@@ -115,7 +115,7 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
 
     private sealed class Parking
     {
-        public List<(PooledBuffer Frame, bool Droppable)> Frames { get; } = [];
+        public List<(PooledBuffer Frame, bool Droppable)>? Frames { get; set; }
 
         public bool Released { get; set; }
     }

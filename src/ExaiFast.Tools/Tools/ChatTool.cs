@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
@@ -60,11 +59,26 @@ public sealed class ChatTool(ProviderRegistry providers) : ToolBase
             throw new ToolArgumentException($"'model': {error}");
         }
 
-        var request = new ModelRequest(model is null || provider.Models.Contains(model) ? model : null, SystemPrompt, prompt, temperature, LatencyOf(context));
-        StringBuilder? streamed = null;
-        Action<string>? onToken = context.Stream ? token => { (streamed ??= new()).Append(token); context.EmitChunk(token); } : null;
-        context.ReportProgress($"asking {provider.Name}");
-        var response = await provider.CompleteAsync(request, onToken, cancellationToken).ConfigureAwait(false);
+        var request = new ModelRequest(model is not null && ServesModel(provider, model) ? model : null, SystemPrompt, prompt, temperature, LatencyOf(context));
+        context.ReportProgress(provider.Name == Models.Local.LocalModelProvider.ProviderName ? "asking local" : $"asking {provider.Name}");
+        var response = await provider.CompleteAsync(request, context.Stream ? StreamTo(context) : null, cancellationToken).ConfigureAwait(false);
         return new ToolOutput(response.Text, response.Provider, response.Model);
+    }
+
+    // In its own method so that the closure is allocated only for streaming calls.
+    private static Action<string> StreamTo(ToolContext context) => context.EmitChunk;
+
+    private static bool ServesModel(IModelProvider provider, string model)
+    {
+        var models = provider.Models;
+        for (int i = 0; i < models.Count; i++)
+        {
+            if (string.Equals(models[i], model, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
