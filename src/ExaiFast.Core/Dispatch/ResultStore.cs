@@ -4,23 +4,34 @@ using ExaiFast.Core.Calls;
 namespace ExaiFast.Core.Dispatch;
 
 /// <summary>Finished results by key, kept for the TTL and bounded in count (oldest evicted first).</summary>
-/// <remarks>Thread-safe. Expiry is swept by the dispatcher's heartbeat and checked on read.</remarks>
+/// <remarks>
+/// Thread-safe. Expiry is swept by the dispatcher's heartbeat and checked on read. The count is kept with
+/// <see cref="Interlocked"/>: <c>ConcurrentDictionary.Count</c> takes every lock stripe, and reading it on each add
+/// was 60% of the daemon's CPU under call_tool load (lock convoys in Monitor.Enter, see perf/RESULTS.md).
+/// </remarks>
 internal sealed class ResultStore(TimeProvider time, TimeSpan ttl, int capacity)
 {
     private readonly ConcurrentDictionary<CallKey, Entry> _entries = new();
     private readonly ConcurrentQueue<(CallKey Key, Entry Entry)> _order = new();
     private readonly long _ttlTicks = (long)(ttl.TotalSeconds * time.TimestampFrequency);
+    private int _count;
 
-    public int Count => _entries.Count;
+    public int Count => Volatile.Read(ref _count);
 
     public void Add(CallKey key, CallResult result)
     {
         var entry = new Entry(result, time.GetTimestamp() + _ttlTicks);
-        _entries[key] = entry;
-        _order.Enqueue((key, entry));
-        while (_entries.Count > capacity && _order.TryDequeue(out var oldest))
+        bool added = false;
+        _entries.AddOrUpdate(key, _ => { added = true; return entry; }, (_, _) => { added = false; return entry; });
+        if (added)
         {
-            _entries.TryRemove(new KeyValuePair<CallKey, Entry>(oldest.Key, oldest.Entry));
+            Interlocked.Increment(ref _count);
+        }
+
+        _order.Enqueue((key, entry));
+        while (Volatile.Read(ref _count) > capacity && _order.TryDequeue(out var oldest))
+        {
+            Remove(oldest.Key, oldest.Entry);
         }
     }
 
@@ -42,15 +53,27 @@ internal sealed class ResultStore(TimeProvider time, TimeSpan ttl, int capacity)
         long now = time.GetTimestamp();
         int removed = 0;
         int limit = trimTo ?? capacity;
-        while (_order.TryPeek(out var head) && (head.Entry.ExpiresAt <= now || _entries.Count > limit))
+        while (_order.TryPeek(out var head) && (head.Entry.ExpiresAt <= now || Volatile.Read(ref _count) > limit))
         {
-            if (_order.TryDequeue(out head) && _entries.TryRemove(new KeyValuePair<CallKey, Entry>(head.Key, head.Entry)))
+            if (_order.TryDequeue(out head) && Remove(head.Key, head.Entry))
             {
                 removed++;
             }
         }
 
         return removed;
+    }
+
+    private bool Remove(CallKey key, Entry entry)
+    {
+        // Only the exact entry: a newer result stored under the same key stays.
+        if (_entries.TryRemove(new KeyValuePair<CallKey, Entry>(key, entry)))
+        {
+            Interlocked.Decrement(ref _count);
+            return true;
+        }
+
+        return false;
     }
 
     private sealed record Entry(CallResult Result, long ExpiresAt);

@@ -21,7 +21,8 @@ internal sealed partial class Connection
     private Utf8Validator _utf8;
     private long _lastReceived;
     private int _pingSent;
-    private bool _admitted;
+    private bool _admitted; // holds a slot in the registry's connection limits
+    private bool _opened;   // counted in the open gauge and announced to the handler
     private IWebSocketHandler? _handler;
     private string? _failReason;
 
@@ -30,6 +31,11 @@ internal sealed partial class Connection
     {
         _handler = head.Path == "/echo" ? EchoHandler.Instance : _ctx.Handler;
         Subprotocol = WebSocketHandshake.SelectSubprotocol(head);
+
+        // Count the connection before the 101 goes out, so that whoever holds a 101 was counted in the order the
+        // 101s were sent (admitting after the flush let a later connection take an earlier one's slot under load).
+        string? refusal = _ctx.Registry.TryAdmitWebSocket(RemoteAddress);
+        _admitted = refusal is null;
         WriteHandshakeResponse(head["Sec-WebSocket-Key"]!);
 
         // Flush before the writer loop exists: from here on it is the only code that touches the PipeWriter
@@ -38,7 +44,6 @@ internal sealed partial class Connection
         StartWriter();
         _ctx.Metrics.HttpRequests.WithLabels("websocket", "101").Inc();
 
-        string? refusal = _ctx.Registry.TryAdmitWebSocket(RemoteAddress);
         if (refusal is not null)
         {
             ServerLog.Refused(_ctx.Logger, Id, refusal);
@@ -47,11 +52,11 @@ internal sealed partial class Connection
             return refusal;
         }
 
-        _admitted = true;
         _ctx.Metrics.WebSocketsOpen.Inc();
         _ctx.Metrics.WebSocketsTotal.WithLabels(Subprotocol ?? "exai-ws").Inc();
         Volatile.Write(ref _lastReceived, _ctx.Time.GetTimestamp());
         EnterPhase(ConnectionPhase.WebSocket);
+        _opened = true;
         _handler.OnOpened(this);
         return await ReceiveLoopAsync().ConfigureAwait(false);
     }

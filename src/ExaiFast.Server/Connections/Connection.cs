@@ -149,6 +149,10 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         if (_admitted)
         {
             _ctx.Registry.ReleaseWebSocket(RemoteAddress);
+        }
+
+        if (_opened)
+        {
             _ctx.Metrics.WebSocketsOpen.Dec();
             _handler!.OnClosed(this);
         }
