@@ -29,7 +29,7 @@ internal sealed partial class Connection
     /// <summary>Completes the handshake, then reads frames until the connection ends; returns why it ended.</summary>
     private async Task<string> RunWebSocketAsync(HttpRequestHead head)
     {
-        _handler = head.Path == "/echo" ? EchoHandler.Instance : _ctx.Handler;
+        Volatile.Write(ref _handler, head.Path == "/echo" ? EchoHandler.Instance : _ctx.Handler);
         Subprotocol = WebSocketHandshake.SelectSubprotocol(head);
 
         // Count the connection before the 101 goes out, so that whoever holds a 101 was counted in the order the
@@ -58,6 +58,11 @@ internal sealed partial class Connection
         EnterPhase(ConnectionPhase.WebSocket);
         _opened = true;
         _handler.OnOpened(this);
+        if (Volatile.Read(ref _shutdownRequested) != 0)
+        {
+            BeginClose(CloseCodes.GoingAway, "server shutting down"); // shutdown raced the upgrade
+        }
+
         return await ReceiveLoopAsync().ConfigureAwait(false);
     }
 

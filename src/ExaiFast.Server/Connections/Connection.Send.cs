@@ -122,7 +122,7 @@ internal sealed partial class Connection : IWebSocketSession
 
     private void StartWriter()
     {
-        _outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(_ctx.Options.OutboundQueueFrames)
+        var outbound = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(_ctx.Options.OutboundQueueFrames)
         {
             SingleReader = true,
             SingleWriter = false,
@@ -133,6 +133,7 @@ internal sealed partial class Connection : IWebSocketSession
             // a third less CPU per round trip at one connection (perf/RESULTS.md). Ordering stays single-writer.
             AllowSynchronousContinuations = true,
         });
+        Interlocked.Exchange(ref _outbound, outbound); // full fence: see BeginShutdown
         _writer = Task.Run(WriteLoopAsync);
     }
 

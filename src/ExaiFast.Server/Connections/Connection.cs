@@ -26,6 +26,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     private volatile ConnectionPhase _phase;
     private long _phaseStarted;
     private int _aborted;
+    private int _shutdownRequested;
 
     public Connection(Socket socket, ServerContext ctx)
     {
@@ -105,11 +106,20 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     }
 
     /// <summary>Shutdown: WebSockets get a 1001 close and time to answer it; plain HTTP connections end now.</summary>
+    /// <remarks>
+    /// A connection between its 101 and its writer loop is neither: the flag makes the upgrade path close it as soon as
+    /// the writer exists. Flag and writer are both published with full fences, so at least one side sees the other.
+    /// </remarks>
     public void BeginShutdown()
     {
-        if (_outbound is null)
+        Interlocked.Exchange(ref _shutdownRequested, 1);
+        if (Volatile.Read(ref _outbound) is null)
         {
-            Abort();
+            if (Volatile.Read(ref _handler) is null)
+            {
+                Abort(); // still plain HTTP (no 101 sent)
+            }
+
             return;
         }
 
