@@ -16,10 +16,11 @@ public sealed record CallResult
     public CallError? Error { get; init; }
 
     /// <summary>Milliseconds between admission and a worker starting the call.</summary>
-    public double QueueMs { get; init; }
+    /// <remarks>Set once by the dispatcher before the result is published; never changed afterwards.</remarks>
+    public double QueueMs { get; internal set; }
 
     /// <summary>Milliseconds the worker spent running it.</summary>
-    public double RunMs { get; init; }
+    public double RunMs { get; internal set; }
 
     /// <summary>The provider that answered (e.g. <c>local</c>).</summary>
     public string? Provider { get; init; }

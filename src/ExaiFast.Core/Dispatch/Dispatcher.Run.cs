@@ -49,8 +49,10 @@ public sealed partial class Dispatcher
         long now = _time.GetTimestamp();
         double queueMs = call.StartedAt == 0 ? _time.GetElapsedTime(call.AdmittedAt, now).TotalMilliseconds : _time.GetElapsedTime(call.AdmittedAt, call.StartedAt).TotalMilliseconds;
         double runMs = call.StartedAt == 0 ? 0 : _time.GetElapsedTime(call.StartedAt, now).TotalMilliseconds;
-        result = result with { QueueMs = Math.Round(queueMs, 3), RunMs = Math.Round(runMs, 3) };
-
+        // Every path hands Complete a result object of its own, so the timings are stamped before publication
+        // (one object per call instead of a `with` copy); a losing concurrent Complete only stamps its own object.
+        result.QueueMs = Math.Round(queueMs, 3);
+        result.RunMs = Math.Round(runMs, 3);
         var listeners = call.TryComplete(result);
         if (listeners is null)
         {

@@ -60,7 +60,13 @@ public sealed class ChatTool(ProviderRegistry providers) : ToolBase
         }
 
         var request = new ModelRequest(model is not null && ServesModel(provider, model) ? model : null, SystemPrompt, prompt, temperature, LatencyOf(context));
-        context.ReportProgress(provider.Name == Models.Local.LocalModelProvider.ProviderName ? "asking local" : $"asking {provider.Name}");
+        if (provider.Name != Models.Local.LocalModelProvider.ProviderName)
+        {
+            // Worth a frame when a remote model is about to take seconds; the local one answers at once (heartbeats
+            // still cover a simulated slow local call).
+            context.ReportProgress($"asking {provider.Name}");
+        }
+
         var response = await provider.CompleteAsync(request, context.Stream ? StreamTo(context) : null, cancellationToken).ConfigureAwait(false);
         return new ToolOutput(response.Text, response.Provider, response.Model);
     }
