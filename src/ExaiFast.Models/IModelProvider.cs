@@ -16,5 +16,5 @@ public interface IModelProvider
     /// <param name="request">What to ask.</param>
     /// <param name="onToken">Called with each piece of output as it is produced (streaming), or null.</param>
     /// <param name="cancellationToken">Fires on timeout, cancel, disconnect, shutdown.</param>
-    Task<ModelResponse> CompleteAsync(ModelRequest request, Action<string>? onToken, CancellationToken cancellationToken);
+    ValueTask<ModelResponse> CompleteAsync(ModelRequest request, Action<string>? onToken, CancellationToken cancellationToken);
 }

@@ -21,11 +21,21 @@ internal sealed class ResultStore(TimeProvider time, TimeSpan ttl, int capacity)
     public void Add(CallKey key, CallResult result)
     {
         var entry = new Entry(result, time.GetTimestamp() + _ttlTicks);
-        bool added = false;
-        _entries.AddOrUpdate(key, _ => { added = true; return entry; }, (_, _) => { added = false; return entry; });
-        if (added)
+
+        // TryAdd/TryUpdate rather than AddOrUpdate: no closures, and the count moves only on a real add even when a
+        // sweep removes the key between the two attempts (the loop then adds it again).
+        while (true)
         {
-            Interlocked.Increment(ref _count);
+            if (_entries.TryAdd(key, entry))
+            {
+                Interlocked.Increment(ref _count);
+                break;
+            }
+
+            if (_entries.TryGetValue(key, out var existing) && _entries.TryUpdate(key, entry, existing))
+            {
+                break;
+            }
         }
 
         _order.Enqueue((key, entry));

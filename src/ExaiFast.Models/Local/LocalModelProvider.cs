@@ -50,7 +50,7 @@ public sealed class LocalModelProvider : IModelProvider
     public long Completed => Interlocked.Read(ref _completed);
 
     /// <inheritdoc />
-    public async Task<ModelResponse> CompleteAsync(ModelRequest request, Action<string>? onToken, CancellationToken cancellationToken)
+    public async ValueTask<ModelResponse> CompleteAsync(ModelRequest request, Action<string>? onToken, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _requests);
         string text = Compose(request);

@@ -17,7 +17,13 @@ namespace ExaiFast.Server.ExaiWs;
 internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadline, TimeProvider time) : ICallListener
 {
     private readonly ConcurrentDictionary<CallKey, byte> _calls = new();
-    private readonly ConcurrentDictionary<CallKey, Parking> _parked = new();
+
+    // The reader submits one call at a time (Park, Submit, Release), so one parking slot is enough; the lock orders
+    // frames produced by workers meanwhile against the flush in Release.
+    private readonly Lock _parkingGate = new();
+    private CallKey? _parkedKey;
+    private volatile bool _parking; // the call was enqueued after this was set: a worker's read of it can't be stale
+    private List<(PooledBuffer Frame, bool Droppable)>? _parkedFrames;
 
     public IWebSocketSession Socket { get; } = socket;
 
@@ -35,7 +41,14 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
     public bool IsWaitingFor(CallKey key) => _calls.ContainsKey(key);
 
     /// <summary>Called on the reader before submitting: frames for <paramref name="key"/> wait until <see cref="Release"/>.</summary>
-    public void Park(CallKey key) => _parked[key] = new Parking();
+    public void Park(CallKey key)
+    {
+        lock (_parkingGate)
+        {
+            _parkedKey = key;
+            _parking = true;
+        }
+    }
 
     /// <summary>Sends the ack (if any) and then, in order, whatever the call produced meanwhile.</summary>
     public void Release(CallKey key, PooledBuffer? ack, bool track)
@@ -45,24 +58,25 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
             _calls[key] = 0;
         }
 
-        if (!_parked.TryRemove(key, out var parking))
-        {
-            return;
-        }
-
-        lock (parking)
+        lock (_parkingGate)
         {
             if (ack is { } a)
             {
                 Send(a, droppable: false);
             }
 
-            foreach (var (frame, droppable) in parking.Frames ?? [])
+            if (_parkedFrames is { } frames)
             {
-                Send(frame, droppable);
+                foreach (var (frame, droppable) in frames)
+                {
+                    Send(frame, droppable);
+                }
+
+                frames.Clear();
             }
 
-            parking.Released = true;
+            _parkedKey = null;
+            _parking = false;
         }
     }
 
@@ -83,13 +97,13 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
 
     private void Deliver(CallKey key, PooledBuffer frame, bool droppable)
     {
-        if (_parked.TryGetValue(key, out var parking))
+        if (_parking)
         {
-            lock (parking)
+            lock (_parkingGate)
             {
-                if (!parking.Released)
+                if (_parkedKey == key)
                 {
-                    (parking.Frames ??= []).Add((frame, droppable));
+                    (_parkedFrames ??= []).Add((frame, droppable));
                     return;
                 }
             }
@@ -111,12 +125,5 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
         {
             _ = pending.AsTask(); // completes when queued or when the connection is gone; SendAsync observes its own errors
         }
-    }
-
-    private sealed class Parking
-    {
-        public List<(PooledBuffer Frame, bool Droppable)>? Frames { get; set; }
-
-        public bool Released { get; set; }
     }
 }
