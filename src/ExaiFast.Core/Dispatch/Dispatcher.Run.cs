@@ -128,6 +128,7 @@ public sealed partial class Dispatcher
             }
 
             _results.Sweep();
+            _sessions.Sweep();
         }
     }
 
