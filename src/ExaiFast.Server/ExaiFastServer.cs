@@ -146,9 +146,9 @@ public sealed class ExaiFastServer : IAsyncDisposable
             {
                 socket = await listener.AcceptAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is ObjectDisposedException || (ex is SocketException && Volatile.Read(ref _stopped) != 0))
+            catch (Exception ex) when (ex is ObjectDisposedException || (ex is SocketException && _ctx.IsDraining))
             {
-                return;
+                return; // StopListening disposed the listener: the pending accept ends with OperationAborted
             }
             catch (SocketException ex)
             {

@@ -59,6 +59,7 @@ public class ServeProcessTests
         Assert.Equal(string.Empty, daemon.Stdout);
         Assert.Matches(@"Draining [12] connections", daemon.Stderr); // the WebSocket, and HttpClient's kept-alive connection
         Assert.Contains("Stopped; 0 connections aborted", daemon.Stderr);
+        Assert.DoesNotContain(" ERR ", daemon.Stderr); // a clean shutdown logs no error (the accept loop's end included)
     }
 
     [Fact]
