@@ -244,9 +244,6 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// <summary>The running or queued call with this key, if any.</summary>
     public bool TryGetCall(CallKey key, out ToolCall call) => _inflight.TryGetValue(key, out call!);
 
-    /// <summary>Drops expired results, and under memory pressure all but <paramref name="keep"/>.</summary>
-    public int TrimResults(int? keep = null) => _results.Sweep(keep);
-
     /// <summary>
     /// Refuses new calls, waits for in-flight ones until <paramref name="deadline"/>, then cancels the rest
     /// (they end with SHUTTING_DOWN) and stops the workers.
