@@ -90,6 +90,7 @@ internal sealed partial class Connection
             }
 
             int frames = 0;
+            int messages = 0;
             string? stop = result.IsCanceled ? _failReason ?? "aborted" : null;
             while (stop is null)
             {
@@ -162,7 +163,7 @@ internal sealed partial class Connection
                     _message = null;
                     _messageLength = 0;
                     _messageOpcode = WebSocketOpcode.Continuation;
-                    _ctx.Metrics.MessagesReceived.Inc();
+                    messages++;
                     if (Volatile.Read(ref _closeSent) != 0)
                     {
                         message.Payload.Return(); // RFC 6455 §5.5.1: after our close, data is discarded
@@ -180,7 +181,12 @@ internal sealed partial class Connection
             _ctx.Metrics.BytesReceived.Inc(received);
             if (frames > 0)
             {
+                // Counters move once per read batch, not per frame or message (each Inc is an interlocked update).
                 _ctx.Metrics.FramesReceived.Inc(frames);
+                if (messages > 0)
+                {
+                    _ctx.Metrics.MessagesReceived.Inc(messages);
+                }
             }
 
             if (stop is not null)
