@@ -101,9 +101,9 @@ internal static class CallAllocationReport
         while (true)
         {
             var frame = ReadFrame(socket);
-            if (frame.AsSpan().IndexOf("\"op\":\"call_tool_res\""u8) >= 0)
+            if (frame.IndexOf("\"op\":\"call_tool_res\""u8) >= 0)
             {
-                if (frame.AsSpan().IndexOf("\"ok\":true"u8) < 0)
+                if (frame.IndexOf("\"ok\":true"u8) < 0)
                 {
                     throw new InvalidOperationException(Encoding.UTF8.GetString(frame));
                 }
@@ -115,8 +115,12 @@ internal static class CallAllocationReport
 
     private static void Send(Socket socket, byte[] frame) => socket.Send(frame);
 
-    // Reads one whole server frame (the client's own reads allocate only the returned payload array).
-    private static byte[] ReadFrame(Socket socket)
+    [ThreadStatic]
+    private static byte[]? t_payload;
+
+    // Reads one whole server frame into a reused buffer: the client allocates nothing per frame, so the bytes counted
+    // are the server's.
+    private static ReadOnlySpan<byte> ReadFrame(Socket socket)
     {
         Span<byte> header = stackalloc byte[10];
         ReadExactly(socket, header[..2]);
@@ -124,7 +128,8 @@ internal static class CallAllocationReport
         int extra = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
         ReadExactly(socket, header.Slice(2, extra));
         FrameParser.TryParseHeader(header[..(2 + extra)], fromClient: false, out var parsed);
-        var payload = new byte[parsed.PayloadLength];
+        var buffer = t_payload is { } b && b.Length >= parsed.PayloadLength ? b : t_payload = new byte[Math.Max(4096, (int)parsed.PayloadLength)];
+        var payload = buffer.AsSpan(0, (int)parsed.PayloadLength);
         ReadExactly(socket, payload);
         return payload;
     }

@@ -4,4 +4,4 @@ namespace ExaiFast.Models;
 /// <param name="Text">The answer.</param>
 /// <param name="Provider">Who answered.</param>
 /// <param name="Model">Which model.</param>
-public sealed record ModelResponse(string Text, string Provider, string Model);
+public readonly record struct ModelResponse(string Text, string Provider, string Model);

@@ -1,13 +1,22 @@
+using System.Buffers;
 using System.Text.Json;
+using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Core.Calls;
 
-/// <summary>One admitted execution of a tool: its arguments, deadline, token, listeners and final result.</summary>
+/// <summary>One admitted execution of a tool: its arguments, deadline, token, subscribers and final result.</summary>
 /// <remarks>
-/// The state only moves forward — Queued → Running → Completed, or Queued → Completed — by compare-and-swap, so
-/// exactly one path completes a call and runs its cleanup (the roadmap's leaked semaphores and never-shrinking
-/// in-flight table have no second exit to hide in). Listeners are a copy-on-write array: notifying never locks.
+/// <para>The state only moves forward — Queued → Running → Completed, or Queued → Completed — so exactly one path
+/// completes a call and runs its cleanup (the roadmap's leaked semaphores and never-shrinking in-flight table have no
+/// second exit to hide in). Once completed, the subscriptions are frozen and read without the lock.</para>
+/// <para>What a call borrows — its arguments' memory (<see cref="ArgumentsLease"/>) and a pooled token source — is given
+/// back when the last of its holds is released: one for its completion, one for the worker that dequeues it, one for
+/// the admitting thread, and a short one for each <see cref="Cancel"/>. A call completed by a timeout while its
+/// tool still runs therefore keeps its arguments readable until the tool returns, and a cancel that races the end
+/// of a call can never reach the token source of the next call that reuses it.</para>
+/// <para>The lock is the call object's own monitor: a thin lock in its header, so a call with one requester is one
+/// object on the heap. The type is sealed and nothing outside the dispatcher locks it.</para>
 /// </remarks>
 public sealed class ToolCall
 {
@@ -15,15 +24,17 @@ public sealed class ToolCall
     private const int Running = 1;
     private const int Completed = 2;
 
-    private readonly Lock _gate = new();
-    private (CallKey Key, ICallListener Listener)[] _listeners;
-    private CallKey[] _keys;
+    private SubscriptionList _subscriptions;
+    private ArgumentsLease _lease;
     private int _state;
     private int _reason;
     private int _chunkSequence;
+    private int _holds = 3;
 
-    internal ToolCall(CallKey key, ITool tool, JsonElement arguments, string lane, bool stream, TimeSpan timeout, Dispatch.FlightKey? flightKey, long admittedAt, ICallListener listener)
+    internal ToolCall(Dispatcher owner, CallKey key, ITool tool, JsonElement arguments, string lane, bool stream, TimeSpan timeout,
+        FlightKey? flightKey, long admittedAt, CancellationTokenSource cancellation, ICallListener listener)
     {
+        Owner = owner;
         Key = key;
         Tool = tool;
         Arguments = arguments;
@@ -32,9 +43,9 @@ public sealed class ToolCall
         Timeout = timeout;
         FlightKey = flightKey;
         AdmittedAt = admittedAt;
-        Cancellation = new CancellationTokenSource();
-        _listeners = [(key, listener)];
-        _keys = [key];
+        Cancellation = cancellation;
+        Token = cancellation.Token;
+        _subscriptions.Add(new Subscription(key, listener));
     }
 
     /// <summary>The key the call was admitted under (its first requester).</summary>
@@ -43,7 +54,7 @@ public sealed class ToolCall
     /// <summary>The tool.</summary>
     public ITool Tool { get; }
 
-    /// <summary>The validated arguments (a private copy that outlives the request frame).</summary>
+    /// <summary>The validated arguments. Readable while the tool runs; not after the call has ended.</summary>
     public JsonElement Arguments { get; }
 
     /// <summary>The lane (provider) it runs in.</summary>
@@ -54,9 +65,6 @@ public sealed class ToolCall
 
     /// <summary>The deadline, from admission.</summary>
     public TimeSpan Timeout { get; }
-
-    /// <summary>The single-flight key, when the call can be shared.</summary>
-    internal Dispatch.FlightKey? FlightKey { get; }
 
     /// <summary>Timestamp (TimeProvider) of admission.</summary>
     public long AdmittedAt { get; }
@@ -76,103 +84,213 @@ public sealed class ToolCall
     /// <summary>The final result, once completed.</summary>
     public CallResult? Result { get; private set; }
 
-    /// <summary>
-    /// Every key this execution answers (its own and those attached by single-flight), whether or not a listener is
-    /// connected right now: these are its entries in the in-flight table and in the result store.
-    /// </summary>
-    public IReadOnlyList<CallKey> Keys => Volatile.Read(ref _keys);
+    internal Dispatcher Owner { get; }
+
+    internal FlightKey? FlightKey { get; }
 
     internal CancellationTokenSource Cancellation { get; }
 
-    internal CancellationToken Token => Cancellation.Token;
+    /// <summary>Read once at construction: the source may be reused by another call after this one is released.</summary>
+    internal CancellationToken Token { get; }
 
-    /// <summary>Adds a listener; false if the call already completed (the caller then uses the stored result).</summary>
+    /// <summary>Whether some connection still listens (a call nobody listens to is an orphan after the grace period).</summary>
+    internal bool HasListeners
+    {
+        get
+        {
+            lock (this)
+            {
+                for (int i = 0; i < _subscriptions.Count; i++)
+                {
+                    if (_subscriptions[i].Listener is not null)
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="listener"/> already waits on this call for <paramref name="key"/>.</summary>
+    internal bool IsListenedBy(CallKey key, ICallListener listener)
+    {
+        lock (this)
+        {
+            for (int i = 0; i < _subscriptions.Count; i++)
+            {
+                if (_subscriptions[i].Key == key && ReferenceEquals(_subscriptions[i].Listener, listener))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Whether <paramref name="key"/> is the execution's first key now (heartbeats go once per execution).</summary>
+    internal bool IsPrimaryKey(CallKey key)
+    {
+        lock (this)
+        {
+            return _subscriptions.Count > 0 && _subscriptions[0].Key == key;
+        }
+    }
+
+    /// <summary>The number of distinct keys this execution answers.</summary>
+    internal int KeyCount
+    {
+        get
+        {
+            lock (this)
+            {
+                return _subscriptions.DistinctKeys();
+            }
+        }
+    }
+
+    /// <summary>Adds a subscription; false if the call already completed (the caller then uses the stored result).</summary>
     internal bool TryAttach(CallKey key, ICallListener listener)
     {
-        lock (_gate)
+        lock (this)
         {
-            if (IsCompleted)
+            if (_state == Completed)
             {
                 return false;
             }
 
-            _listeners = [.. _listeners, (key, listener)];
-            if (Array.IndexOf(_keys, key) < 0)
+            // A key whose connection went away is taken over rather than listed twice.
+            for (int i = 0; i < _subscriptions.Count; i++)
             {
-                _keys = [.. _keys, key];
+                if (_subscriptions[i].Key == key && _subscriptions[i].Listener is null)
+                {
+                    _subscriptions.Set(i, new Subscription(key, listener));
+                    return true;
+                }
             }
 
+            _subscriptions.Add(new Subscription(key, listener));
             return true;
         }
     }
 
-    /// <summary>Removes every subscription of <paramref name="listener"/>; returns how many listeners remain.</summary>
-    internal int Detach(ICallListener listener)
+    /// <summary>Stops notifying <paramref name="listener"/>; its keys stay, to collect the result later.</summary>
+    internal void Detach(ICallListener listener)
     {
-        lock (_gate)
+        lock (this)
         {
-            _listeners = Array.FindAll(_listeners, l => !ReferenceEquals(l.Listener, listener));
-            return _listeners.Length;
+            if (_state == Completed)
+            {
+                return;
+            }
+
+            for (int i = 0; i < _subscriptions.Count; i++)
+            {
+                if (ReferenceEquals(_subscriptions[i].Listener, listener))
+                {
+                    _subscriptions.Set(i, _subscriptions[i] with { Listener = null });
+                }
+            }
         }
     }
 
-    /// <summary>Removes one key (its listeners included) while others keep the execution; returns its listeners.</summary>
-    internal (CallKey Key, ICallListener Listener)[]? DetachKey(CallKey key)
+    /// <summary>
+    /// Removes one key (its listeners included) while other keys keep the execution; returns its listeners, or null if
+    /// the call completed, does not have the key, or has no other key (then the caller cancels it instead).
+    /// </summary>
+    internal List<Subscription>? TryDetachKey(CallKey key)
     {
-        lock (_gate)
+        lock (this)
         {
-            if (IsCompleted || Array.IndexOf(_keys, key) < 0)
+            if (_state == Completed || _subscriptions.IndexOfKey(key) < 0 || _subscriptions.DistinctKeys() < 2)
             {
                 return null;
             }
 
-            var removed = Array.FindAll(_listeners, l => l.Key == key);
-            _listeners = Array.FindAll(_listeners, l => l.Key != key);
-            _keys = Array.FindAll(_keys, k => k != key);
+            var removed = new List<Subscription>(1);
+            for (int i = _subscriptions.Count - 1; i >= 0; i--)
+            {
+                if (_subscriptions[i].Key == key)
+                {
+                    removed.Add(_subscriptions[i]);
+                    _subscriptions.RemoveAt(i);
+                }
+            }
+
             return removed;
         }
     }
 
-    internal bool HasListeners => Volatile.Read(ref _listeners).Length > 0;
-
     internal bool TryStart() => Interlocked.CompareExchange(ref _state, Running, Queued) == Queued;
 
-    /// <summary>Moves to Completed exactly once and returns the listeners to notify; null if already completed.</summary>
-    internal (CallKey Key, ICallListener Listener)[]? TryComplete(CallResult result)
+    /// <summary>Moves to Completed exactly once; afterwards <see cref="CompletedSubscriptions"/> may be read freely.</summary>
+    internal bool TryComplete(CallResult result)
     {
-        lock (_gate)
+        lock (this)
         {
             if (_state == Completed)
             {
-                return null;
+                return false;
             }
 
             Result = result;
             Volatile.Write(ref _state, Completed);
-            return _listeners;
+            return true;
         }
     }
 
-    /// <summary>Records why (first reason wins) and fires the token.</summary>
+    /// <summary>The frozen subscriptions of a completed call.</summary>
+    internal ref readonly SubscriptionList CompletedSubscriptions
+    {
+        get
+        {
+            if (!IsCompleted)
+            {
+                throw new InvalidOperationException("the call has not completed");
+            }
+
+            return ref _subscriptions;
+        }
+    }
+
+    /// <summary>Records why (first reason wins) and fires the token, unless the call has already let go of it.</summary>
     internal void Cancel(CancelReason reason)
     {
-        Interlocked.CompareExchange(ref _reason, (int)reason, (int)CancelReason.None);
+        if (!TryHold())
+        {
+            return; // ended and released: its token source may already serve another call
+        }
+
         try
         {
+            Interlocked.CompareExchange(ref _reason, (int)reason, (int)CancelReason.None);
             Cancellation.Cancel();
         }
-        catch (ObjectDisposedException)
+        finally
         {
-            // completed and cleaned up meanwhile
+            Release();
+        }
+    }
+
+    /// <summary>Called by the admitting thread once the call is queued: the call now owns its arguments' memory.</summary>
+    internal void Own(ArgumentsLease lease) => _lease = lease;
+
+    /// <summary>Drops one hold; the last one gives back the arguments' memory and the token source.</summary>
+    internal void Release()
+    {
+        if (Interlocked.Decrement(ref _holds) == 0)
+        {
+            _lease.Dispose();
+            _lease = default;
+            Owner.ReturnCancellation(Cancellation);
         }
     }
 
     internal void ReportProgress(string? message)
     {
-        foreach (var (key, listener) in Volatile.Read(ref _listeners))
-        {
-            listener.OnProgress(key, this, message);
-        }
+        Notify(message, static (listener, key, call, m) => listener.OnProgress(key, call, m));
     }
 
     internal void EmitChunk(string chunk)
@@ -183,9 +301,77 @@ public sealed class ToolCall
         }
 
         int sequence = Interlocked.Increment(ref _chunkSequence);
-        foreach (var (key, listener) in Volatile.Read(ref _listeners))
+        Notify((sequence, chunk), static (listener, key, call, s) => listener.OnStreamChunk(key, call, s.sequence, s.chunk));
+    }
+
+    private bool TryHold()
+    {
+        int holds = Volatile.Read(ref _holds);
+        while (holds > 0)
         {
-            listener.OnStreamChunk(key, this, sequence, chunk);
+            int seen = Interlocked.CompareExchange(ref _holds, holds + 1, holds);
+            if (seen == holds)
+            {
+                return true;
+            }
+
+            holds = seen;
+        }
+
+        return false;
+    }
+
+    // Listeners are called outside the lock (they enqueue frames, which may run a writer inline), on a snapshot.
+    private void Notify<TState>(TState state, Action<ICallListener, CallKey, ToolCall, TState> notify)
+    {
+        Subscription single = default;
+        Subscription[]? several = null;
+        int count;
+        lock (this)
+        {
+            if (_state == Completed)
+            {
+                return;
+            }
+
+            count = _subscriptions.Count;
+            if (count == 1)
+            {
+                single = _subscriptions[0];
+            }
+            else if (count > 1)
+            {
+                several = ArrayPool<Subscription>.Shared.Rent(count);
+                for (int i = 0; i < count; i++)
+                {
+                    several[i] = _subscriptions[i];
+                }
+            }
+        }
+
+        if (several is null)
+        {
+            if (single.Listener is { } listener)
+            {
+                notify(listener, single.Key, this, state);
+            }
+
+            return;
+        }
+
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                if (several[i].Listener is { } listener)
+                {
+                    notify(listener, several[i].Key, this, state);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<Subscription>.Shared.Return(several, clearArray: true);
         }
     }
 }

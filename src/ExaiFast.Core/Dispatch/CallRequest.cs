@@ -7,8 +7,9 @@ namespace ExaiFast.Core.Dispatch;
 /// <summary>A validated request to run a tool.</summary>
 /// <param name="Key">Session and request id.</param>
 /// <param name="Tool">The tool.</param>
-/// <param name="Arguments">The arguments; only valid during <see cref="Dispatcher.Submit"/> (copied if a call is created).</param>
+/// <param name="Arguments">The arguments; read in place for the whole call when <paramref name="ArgumentsLease"/> owns their memory, else only during <see cref="Dispatcher.Submit"/> (then copied if a call is created).</param>
 /// <param name="Lane">The lane chosen by <see cref="ITool.Validate"/>.</param>
 /// <param name="Stream">Whether output should be streamed.</param>
 /// <param name="Timeout">A shorter deadline than the default, if the client asked for one.</param>
-public readonly record struct CallRequest(CallKey Key, ITool Tool, JsonElement Arguments, string Lane, bool Stream, TimeSpan? Timeout = null);
+/// <param name="ArgumentsLease">The memory behind <paramref name="Arguments"/>; the dispatcher takes it on <see cref="SubmitStatus.Accepted"/>.</param>
+public readonly record struct CallRequest(CallKey Key, ITool Tool, JsonElement Arguments, string Lane, bool Stream, TimeSpan? Timeout = null, ArgumentsLease ArgumentsLease = default);

@@ -9,10 +9,23 @@ public sealed partial class Dispatcher
     /// <summary>A worker runs one call. Every outcome goes through <see cref="Complete"/>.</summary>
     private async Task RunAsync(ToolCall call)
     {
-        if (!call.TryStart())
+        try
         {
-            return; // completed while queued (cancel, timeout, shutdown): already answered
+            if (call.TryStart())
+            {
+                await ExecuteAsync(call).ConfigureAwait(false);
+            }
+
+            // else: completed while queued (cancel, timeout, shutdown), already answered
         }
+        finally
+        {
+            call.Release(); // the worker's hold: the tool is done with the arguments and the token
+        }
+    }
+
+    private async Task ExecuteAsync(ToolCall call)
+    {
 
         call.StartedAt = _time.GetTimestamp();
         CallResult result;
@@ -44,7 +57,7 @@ public sealed partial class Dispatcher
     }
 
     /// <summary>The one exit of every call: leaves the in-flight table, releases its limits, stores and delivers the result.</summary>
-    private void Complete(ToolCall call, CallResult result)
+    internal void Complete(ToolCall call, CallResult result)
     {
         long now = _time.GetTimestamp();
         double queueMs = call.StartedAt == 0 ? _time.GetElapsedTime(call.AdmittedAt, now).TotalMilliseconds : _time.GetElapsedTime(call.AdmittedAt, call.StartedAt).TotalMilliseconds;
@@ -53,16 +66,20 @@ public sealed partial class Dispatcher
         // (one object per call instead of a `with` copy); a losing concurrent Complete only stamps its own object.
         result.QueueMs = Math.Round(queueMs, 3);
         result.RunMs = Math.Round(runMs, 3);
-        var listeners = call.TryComplete(result);
-        if (listeners is null)
+        if (!call.TryComplete(result))
         {
             return; // someone else completed it
         }
 
-        foreach (var key in call.Keys)
+        ref readonly var subscriptions = ref call.CompletedSubscriptions;
+        for (int i = 0; i < subscriptions.Count; i++)
         {
-            _inflight.TryRemove(new KeyValuePair<CallKey, ToolCall>(key, call));
-            _results.Add(key, result);
+            if (subscriptions.IsFirstOfKey(i))
+            {
+                var key = subscriptions[i].Key;
+                _inflight.TryRemove(new KeyValuePair<CallKey, ToolCall>(key, call));
+                _results.Add(key, result);
+            }
         }
 
         if (call.FlightKey is not null)
@@ -72,7 +89,6 @@ public sealed partial class Dispatcher
 
         _sessions.Release(call.Key.SessionId);
         Interlocked.Decrement(ref _admitted);
-        call.Cancellation.Dispose();
 
         if (_metrics is { } m)
         {
@@ -84,17 +100,20 @@ public sealed partial class Dispatcher
             }
         }
 
-        foreach (var (key, listener) in listeners)
+        for (int i = 0; i < subscriptions.Count; i++)
         {
+            var (key, listener) = subscriptions[i];
             try
             {
-                listener.OnCompleted(key, call, result);
+                listener?.OnCompleted(key, call, result);
             }
             catch (Exception ex)
             {
                 DispatchLog.ListenerFailed(_logger, key.RequestId, ex);
             }
         }
+
+        call.Release(); // the completion's hold
     }
 
     private static CallResult ResultForCancellation(ToolCall call) => call.CancelReason switch
@@ -121,7 +140,7 @@ public sealed partial class Dispatcher
         {
             foreach (var (key, call) in _inflight)
             {
-                if (call.IsRunning && call.Keys[0] == key) // once per execution, even if its first key was cancelled
+                if (call.IsRunning && call.IsPrimaryKey(key)) // once per execution, even if its first key was cancelled
                 {
                     call.ReportProgress(null);
                 }

@@ -4,6 +4,7 @@ using ExaiFast.Core.Options;
 using ExaiFast.Core.Tools;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.ObjectPool;
 
 namespace ExaiFast.Core.Dispatch;
 
@@ -29,6 +30,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
     private readonly ConcurrentDictionary<FlightKey, ToolCall> _flights = new();
     private readonly SessionLoad _sessions = new();
     private readonly ResultStore _results;
+    private readonly ObjectPool<CancellationTokenSource> _cancellations;
     private readonly CancellationTokenSource _heartbeatStop = new();
     private readonly Task _heartbeat;
     private int _admitted;
@@ -41,6 +43,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _metrics = metrics;
         _logger = logger ?? NullLogger.Instance;
+        // One token source per call in flight at most, reused: a call's deadline, cancel and registration then
+        // allocate nothing (a source that was cancelled cannot be reset and is simply dropped).
+        _cancellations = new DefaultObjectPool<CancellationTokenSource>(new CancellationSourcePolicy(), Math.Max(16, options.GlobalMaxInflight));
         _results = new ResultStore(_time, options.ResultTtl, options.ResultStoreCapacity);
         _lanes = options.LaneWorkers.ToDictionary(l => l.Key, l => new Lane(l.Key, l.Value, options.QueueDepth, RunAsync), StringComparer.Ordinal);
         foreach (var lane in _lanes.Values)
@@ -131,12 +136,13 @@ public sealed partial class Dispatcher : IAsyncDisposable
         }
 
         var timeout = request.Timeout is { } t && t < _options.CallTimeout ? t : _options.CallTimeout;
-        var call = new ToolCall(key, request.Tool, request.Arguments.Clone(), request.Lane, request.Stream, timeout, flightKey, _time.GetTimestamp(), listener);
+        var arguments = request.ArgumentsLease.IsEmpty ? request.Arguments.Clone() : request.Arguments;
+        var call = new ToolCall(this, key, request.Tool, arguments, request.Lane, request.Stream, timeout, flightKey, _time.GetTimestamp(), _cancellations.Get(), listener);
         if (!_inflight.TryAdd(key, call))
         {
-            // Another frame with the same key won the race a moment ago: share its call instead.
+            // Another frame with the same key won the race a moment ago: share its call instead. This one was never seen.
             Undo(key);
-            call.Cancellation.Dispose();
+            ReturnCancellation(call.Cancellation);
             return _inflight.TryGetValue(key, out var winner) && winner.TryAttach(key, listener)
                 ? Counted(new SubmitResult(SubmitStatus.Attached, winner, null))
                 : Submit(request, listener);
@@ -147,23 +153,22 @@ public sealed partial class Dispatcher : IAsyncDisposable
             _flights.TryAdd(flightKey.Value, call);
         }
 
-        // Arm the deadline before a worker can see the call: a 0 ms call may complete (and dispose its token
-        // source) on a worker before this thread runs another line after TryEnqueue.
-        // A queued call that is cancelled or times out completes now, not when a worker finally dequeues it.
+        // Arm the deadline before a worker can see the call: a 0 ms call may complete on a worker before this thread
+        // runs another line after TryEnqueue (the admitting hold keeps its token source until this method returns).
+        // A call that is cancelled or reaches its deadline completes now: a queued one does not wait for a worker to
+        // dequeue it, and a running one does not wait for a tool that ignores its token (the client gets its TIMEOUT
+        // on time; the worker stays busy, and the call keeps its arguments, until the tool returns).
         call.Token.UnsafeRegister(static state =>
         {
-            var (dispatcher, c) = ((Dispatcher, ToolCall))state!;
-            if (!c.IsRunning)
-            {
-                dispatcher.Complete(c, ResultForCancellation(c));
-            }
-        }, (this, call));
+            var c = (ToolCall)state!;
+            c.Owner.Complete(c, ResultForCancellation(c));
+        }, call);
         call.Cancellation.CancelAfter(timeout);
 
         if (!lane.TryEnqueue(call))
         {
             var refused = CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{request.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds);
-            if (call.TryComplete(refused) is not null)
+            if (call.TryComplete(refused))
             {
                 // Never admitted: undo without storing a result, so a retry with the same request id is a fresh call.
                 _inflight.TryRemove(new KeyValuePair<CallKey, ToolCall>(key, call));
@@ -173,13 +178,21 @@ public sealed partial class Dispatcher : IAsyncDisposable
                 }
 
                 Undo(key);
-                call.Cancellation.Dispose();
+                call.Release(); // the completion's hold
             }
 
+            call.Release(); // no worker will dequeue it
+            call.Release(); // admission's hold; the arguments stay the caller's
             _metrics?.Calls.WithLabels(request.Tool.Name, "refused").Inc();
             return Counted(new SubmitResult(SubmitStatus.Refused, null, refused));
         }
 
+        if (!request.ArgumentsLease.IsEmpty)
+        {
+            call.Own(request.ArgumentsLease);
+        }
+
+        call.Release(); // admission's hold: from here the call may be released by whoever finishes with it last
         return Counted(new SubmitResult(SubmitStatus.Accepted, call, null));
     }
 
@@ -192,7 +205,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
         }
 
         bool wasRunning = call.IsRunning;
-        if (call.Keys.Count > 1 && call.DetachKey(key) is { } detached)
+        if (call.TryDetachKey(key) is { } detached)
         {
             // Other requests (single-flight twins) still want this execution: only this one gives up.
             _inflight.TryRemove(new KeyValuePair<CallKey, ToolCall>(key, call));
@@ -200,7 +213,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
             _results.Add(key, cancelled);
             foreach (var (k, listener) in detached)
             {
-                listener.OnCompleted(k, call, cancelled);
+                listener?.OnCompleted(k, call, cancelled);
             }
 
             return new CancelResult(true, wasRunning);
@@ -214,16 +227,24 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// A connection ended: stop notifying <paramref name="listener"/>. Calls keep running (a reconnecting client
     /// collects them); <see cref="CancelOrphans"/> ends those nobody came back for.
     /// </summary>
-    public void Detach(ICallListener listener, IEnumerable<CallKey> keys)
+    /// <remarks>
+    /// Scans the session's entries in the in-flight table (bounded by the global limit) rather than keeping a set of
+    /// keys per connection: a connection closes once, a call is made on it many times.
+    /// </remarks>
+    public void Detach(ICallListener listener, string sessionId)
     {
-        foreach (var key in keys)
+        foreach (var (key, call) in _inflight)
         {
-            if (_inflight.TryGetValue(key, out var call))
+            if (key.SessionId == sessionId)
             {
                 call.Detach(listener);
             }
         }
     }
+
+    /// <summary>Whether <paramref name="listener"/> already waits for the running call with this key.</summary>
+    public bool IsWaiting(CallKey key, ICallListener listener) =>
+        _inflight.TryGetValue(key, out var call) && call.IsListenedBy(key, listener);
 
     /// <summary>Cancels the session's calls that no listener waits for any more (after the disconnect grace).</summary>
     public int CancelOrphans(string sessionId)
@@ -284,6 +305,16 @@ public sealed partial class Dispatcher : IAsyncDisposable
         }
 
         _heartbeatStop.Dispose();
+    }
+
+    /// <summary>Takes back a call's token source once nothing can reach it any more.</summary>
+    internal void ReturnCancellation(CancellationTokenSource source)
+    {
+        // TryReset fails once cancellation was requested or the deadline timer ever fired: such a source is dropped.
+        if (source.TryReset())
+        {
+            _cancellations.Return(source);
+        }
     }
 
     private void Undo(CallKey key)

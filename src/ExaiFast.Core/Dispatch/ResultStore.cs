@@ -86,5 +86,17 @@ internal sealed class ResultStore(TimeProvider time, TimeSpan ttl, int capacity)
         return false;
     }
 
-    private sealed record Entry(CallResult Result, long ExpiresAt);
+    /// <summary>A struct (no object per stored result); equal only to itself, so removal takes exactly this entry.</summary>
+    private readonly struct Entry(CallResult result, long expiresAt) : IEquatable<Entry>
+    {
+        public CallResult Result { get; } = result;
+
+        public long ExpiresAt { get; } = expiresAt;
+
+        public bool Equals(Entry other) => ReferenceEquals(Result, other.Result) && ExpiresAt == other.ExpiresAt;
+
+        public override bool Equals(object? obj) => obj is Entry other && Equals(other);
+
+        public override int GetHashCode() => HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Result), ExpiresAt);
+    }
 }

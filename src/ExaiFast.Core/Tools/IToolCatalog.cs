@@ -8,4 +8,7 @@ public interface IToolCatalog
 
     /// <summary>Finds a tool by name; accepts the EX-AI suffixes <c>_EXAI-WS</c>, <c>-EXAI-WS</c>, <c>_EXAI_WS</c>, <c>-EXAI_WS</c>.</summary>
     bool TryGet(string name, out ITool tool);
+
+    /// <summary>As <see cref="TryGet(string, out ITool)"/>, for a name that is not a string yet (the frame path allocates none).</summary>
+    bool TryGet(ReadOnlySpan<char> name, out ITool tool);
 }

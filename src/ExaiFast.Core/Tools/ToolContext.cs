@@ -3,8 +3,9 @@ using ExaiFast.Core.Calls;
 
 namespace ExaiFast.Core.Tools;
 
-/// <summary>Everything a tool knows about one call. Owned by the call; safe to use from the tool's async flow.</summary>
-public sealed class ToolContext
+/// <summary>Everything a tool knows about one call; valid while <see cref="ITool.ExecuteAsync"/> runs.</summary>
+/// <remarks>A struct over the call itself: handing it to a tool allocates nothing.</remarks>
+public readonly struct ToolContext
 {
     private readonly ToolCall _call;
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using ExaiFast.Core.Calls;
 using ExaiFast.Server.WebSockets;
 using ExaiFast.Wire;
@@ -16,8 +15,6 @@ namespace ExaiFast.Server.ExaiWs;
 /// </remarks>
 internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadline, TimeProvider time) : ICallListener
 {
-    private readonly ConcurrentDictionary<CallKey, byte> _calls = new();
-
     // The reader submits one call at a time (Park, Submit, Release), so one parking slot is enough; the lock orders
     // frames produced by workers meanwhile against the flush in Release.
     private readonly Lock _parkingGate = new();
@@ -34,12 +31,6 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
 
     public bool HelloDone => SessionId is not null;
 
-    /// <summary>Keys this connection waits for (detached from their calls when it closes).</summary>
-    public ICollection<CallKey> Calls => _calls.Keys;
-
-    /// <summary>Whether this connection already waits for <paramref name="key"/> (a repeat needs only a new ack).</summary>
-    public bool IsWaitingFor(CallKey key) => _calls.ContainsKey(key);
-
     /// <summary>Called on the reader before submitting: frames for <paramref name="key"/> wait until <see cref="Release"/>.</summary>
     public void Park(CallKey key)
     {
@@ -50,14 +41,9 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
         }
     }
 
-    /// <summary>Sends the ack (if any) and then, in order, whatever the call produced meanwhile.</summary>
-    public void Release(CallKey key, PooledBuffer? ack, bool track)
+    /// <summary>Sends the ack or refusal (if any) and then, in order, whatever the call produced meanwhile.</summary>
+    public void Release(CallKey key, PooledBuffer? ack)
     {
-        if (track)
-        {
-            _calls[key] = 0;
-        }
-
         lock (_parkingGate)
         {
             if (ack is { } a)
@@ -91,7 +77,6 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
 
     public void OnCompleted(CallKey key, ToolCall call, CallResult result)
     {
-        _calls.TryRemove(key, out _);
         Deliver(key, ExaiWsFrames.Result(key.RequestId, result), droppable: false);
     }
 

@@ -18,14 +18,19 @@ internal static class ExaiWsFrames
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
+    [ThreadStatic]
+    private static PooledBufferWriter? t_output;
+
     public delegate void Body<TState>(Utf8JsonWriter json, in TState state);
 
     /// <summary>Writes <c>{"op":op, …body}</c> into a new pooled buffer.</summary>
     public static PooledBuffer Build<TState>(string op, in TState state, Body<TState> body)
     {
-        var output = new PooledBufferWriter();
+        var output = t_output ?? new PooledBufferWriter();
         var json = t_writer ?? new Utf8JsonWriter(output, WriterOptions);
-        t_writer = null; // re-entrancy safe: a nested Build gets its own writer
+        t_writer = null; // re-entrancy safe: a nested Build gets its own writer and output
+        t_output = null;
+        output.Begin();
         json.Reset(output);
         try
         {
@@ -41,7 +46,9 @@ internal static class ExaiWsFrames
             t_writer = json;
         }
 
-        return output.Detach();
+        var frame = output.Detach();
+        t_output = output;
+        return frame;
     }
 
     public static PooledBuffer Error(string? requestId, string code, string message) =>

@@ -111,11 +111,12 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         }
 
         JsonDocument? document = null;
+        bool handedOver = false; // an admitted call_tool reads its arguments in place: the call owns document and payload
         try
         {
             try
             {
-                // The document reads the pooled payload in place; both live until the finally below.
+                // The document reads the pooled payload in place; both live until the finally below (or the call's end).
                 document = JsonDocument.Parse(message.Payload.Memory, new JsonDocumentOptions { MaxDepth = 64 });
             }
             catch (JsonException)
@@ -133,7 +134,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
             }
 
             var root = document.RootElement;
-            string? op = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("op", out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null;
+            var op = OpOf(root, out var opElement);
             if (!connection.HelloDone)
             {
                 await HelloAsync(connection, root, op).ConfigureAwait(false);
@@ -143,33 +144,38 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
             string? requestId = RequestIdOf(root);
             switch (op)
             {
-                case "call_tool":
-                    await CallToolAsync(connection, root, requestId ?? Guid.NewGuid().ToString("N")).ConfigureAwait(false);
+                case Op.CallTool:
+                    var reply = SubmitCall(connection, root, requestId ?? Guid.NewGuid().ToString("N"), new ArgumentsLease(document, message.Payload.Array), ref handedOver);
+                    if (reply is { } frame)
+                    {
+                        await SendAsync(session, frame).ConfigureAwait(false);
+                    }
+
                     break;
-                case "cancel":
+                case Op.Cancel:
                     await CancelAsync(connection, requestId).ConfigureAwait(false);
                     break;
-                case "list_tools":
+                case Op.ListTools:
                     await SendAsync(session, ExaiWsFrames.ListTools(requestId, _tools)).ConfigureAwait(false);
                     break;
-                case "ping":
+                case Op.Ping:
                     await SendAsync(session, ExaiWsFrames.Pong(requestId)).ConfigureAwait(false);
                     break;
-                case "health":
+                case Op.Health:
                     await SendAsync(session, ExaiWsFrames.Health(requestId, this, _tools.All.Count, _providers())).ConfigureAwait(false);
                     break;
-                case "rotate_token":
+                case Op.RotateToken:
                     await RotateTokenAsync(connection, root, requestId).ConfigureAwait(false);
                     break;
-                case "hello":
+                case Op.Hello:
                     await SendAsync(session, ExaiWsFrames.Error(requestId, ErrorCodes.InvalidRequest, "already said hello")).ConfigureAwait(false);
                     break;
-                case null:
+                case Op.Missing:
                     await SendAsync(session, ExaiWsFrames.Error(requestId, ErrorCodes.InvalidRequest,
                         root.ValueKind == JsonValueKind.Object ? "frame has no string 'op'" : "frame is not a JSON object")).ConfigureAwait(false);
                     break;
                 default:
-                    await SendAsync(session, ExaiWsFrames.Error(requestId, ErrorCodes.InvalidRequest, $"unknown op: {Truncate(op)}")).ConfigureAwait(false);
+                    await SendAsync(session, ExaiWsFrames.Error(requestId, ErrorCodes.InvalidRequest, $"unknown op: {Truncate(opElement.GetString()!)}")).ConfigureAwait(false);
                     break;
             }
         }
@@ -177,13 +183,16 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         {
             // A bug in handling one frame must not take the connection (and its other calls) down with it.
             Log.FrameFailed(_logger, session.ConnectionId, ex);
-            await SendAsync(session, ExaiWsFrames.Error(document is null ? null : RequestIdOf(document.RootElement), ErrorCodes.InternalError,
+            await SendAsync(session, ExaiWsFrames.Error(document is null || handedOver ? null : RequestIdOf(document.RootElement), ErrorCodes.InternalError,
                 "the daemon failed to handle this frame; see its log")).ConfigureAwait(false);
         }
         finally
         {
-            document?.Dispose();
-            message.Payload.Return();
+            if (!handedOver)
+            {
+                document?.Dispose();
+                message.Payload.Return();
+            }
         }
     }
 
@@ -199,7 +208,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         _awaitingHello.TryRemove(connection, out _);
         if (connection.SessionId is { } sessionId)
         {
-            _dispatcher.Detach(connection, connection.Calls.ToArray());
+            _dispatcher.Detach(connection, sessionId);
             _sessions.Left(sessionId);
         }
     }
@@ -211,9 +220,9 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         await _helloWatch.ConfigureAwait(false);
     }
 
-    private async Task HelloAsync(ExaiWsConnection connection, JsonElement root, string? op)
+    private async Task HelloAsync(ExaiWsConnection connection, JsonElement root, Op op)
     {
-        if (op != "hello")
+        if (op != Op.Hello)
         {
             await RefuseHelloAsync(connection, "missing_hello", CloseCodes.MissingHello, "first frame must be a hello").ConfigureAwait(false);
             return;
@@ -242,50 +251,74 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         connection.Socket.Close(closeCode, reason);
     }
 
-    private async Task CallToolAsync(ExaiWsConnection connection, JsonElement root, string requestId)
+    /// <summary>
+    /// Validates and submits a call_tool on the reader, without waiting. Returns a frame to send for a request refused
+    /// before admission; everything else (ack, result) goes through the connection, in order. Sets
+    /// <paramref name="handedOver"/> the moment the dispatcher takes <paramref name="lease"/>.
+    /// </summary>
+    private PooledBuffer? SubmitCall(ExaiWsConnection connection, JsonElement root, string requestId, ArgumentsLease lease, ref bool handedOver)
     {
-        var session = connection.Socket;
-        if (!root.TryGetProperty("name", out var n) || n.ValueKind != JsonValueKind.String || n.GetString()!.Length == 0)
+        if (!root.TryGetProperty("name"u8, out var n) || n.ValueKind != JsonValueKind.String || n.ValueEquals(""u8))
         {
-            await SendAsync(session, ExaiWsFrames.Refused(requestId, new CallError(ErrorCodes.InvalidRequest, "call_tool needs a string 'name'"))).ConfigureAwait(false);
-            return;
+            return ExaiWsFrames.Refused(requestId, new CallError(ErrorCodes.InvalidRequest, "call_tool needs a string 'name'"));
         }
 
-        string name = n.GetString()!;
-        if (!_tools.TryGet(name, out var tool))
+        if (!TryGetTool(n, out var tool))
         {
-            await SendAsync(session, ExaiWsFrames.Refused(requestId, new CallError(ErrorCodes.ToolNotFound, $"no tool named '{Truncate(name)}'"))).ConfigureAwait(false);
-            return;
+            return ExaiWsFrames.Refused(requestId, new CallError(ErrorCodes.ToolNotFound, $"no tool named '{Truncate(n.GetString()!)}'"));
         }
 
-        JsonElement arguments = root.TryGetProperty("arguments", out var a) && a.ValueKind != JsonValueKind.Null ? a : EmptyObject;
+        JsonElement arguments = root.TryGetProperty("arguments"u8, out var a) && a.ValueKind != JsonValueKind.Null ? a : EmptyObject;
         var validation = tool.Validate(arguments);
         if (validation.Error is { } invalid)
         {
-            await SendAsync(session, ExaiWsFrames.Refused(requestId, new CallError(ErrorCodes.InvalidArguments, invalid))).ConfigureAwait(false);
-            return;
+            return ExaiWsFrames.Refused(requestId, new CallError(ErrorCodes.InvalidArguments, invalid));
         }
 
-        bool stream = arguments.TryGetProperty("stream", out var st) && st.ValueKind == JsonValueKind.True;
+        bool stream = arguments.TryGetProperty("stream"u8, out var st) && st.ValueKind == JsonValueKind.True;
         var key = new CallKey(connection.SessionId!, requestId);
-        if (connection.IsWaitingFor(key) && _dispatcher.TryGetCall(key, out var running))
+        if (_dispatcher.IsWaiting(key, connection) && _dispatcher.TryGetCall(key, out var running))
         {
             // The same request again on the same connection: it is already attached; one result will come.
-            await SendAsync(session, ExaiWsFrames.Ack(requestId, tool.Name, running.Timeout)).ConfigureAwait(false);
-            return;
+            return ExaiWsFrames.Ack(requestId, tool.Name, running.Timeout);
         }
 
         connection.Park(key);
-        var submitted = _dispatcher.Submit(new CallRequest(key, tool, arguments, validation.Lane!, stream), connection);
-        switch (submitted.Status)
+        SubmitResult submitted;
+        try
         {
-            case SubmitStatus.Accepted or SubmitStatus.Attached or SubmitStatus.Coalesced:
-                connection.Release(key, ExaiWsFrames.Ack(requestId, tool.Name, submitted.Call!.Timeout), track: true);
-                break;
-            default:
-                connection.Release(key, ExaiWsFrames.Result(requestId, submitted.Result!), track: false);
-                break;
+            submitted = _dispatcher.Submit(new CallRequest(key, tool, arguments, validation.Lane!, stream, ArgumentsLease: lease), connection);
+            handedOver = submitted.Status == SubmitStatus.Accepted;
         }
+        catch
+        {
+            connection.Release(key, ack: null);
+            throw;
+        }
+
+        connection.Release(key, submitted.Status is SubmitStatus.Accepted or SubmitStatus.Attached or SubmitStatus.Coalesced
+            ? ExaiWsFrames.Ack(requestId, tool.Name, submitted.Call!.Timeout)
+            : ExaiWsFrames.Result(requestId, submitted.Result!));
+        return null;
+    }
+
+    // The name without a string: tool names are short ASCII, decoded onto the stack (an escaped name takes the slow path).
+    private bool TryGetTool(JsonElement name, out ITool tool)
+    {
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(name);
+        if (raw.Length > 2 && raw[0] == (byte)'"')
+        {
+            raw = raw[1..^1];
+        }
+
+        if (raw.Length > 128 || raw.IndexOf((byte)'\\') >= 0)
+        {
+            return _tools.TryGet(name.GetString()!, out tool);
+        }
+
+        Span<char> chars = stackalloc char[128];
+        int n = System.Text.Encoding.UTF8.GetChars(raw, chars);
+        return _tools.TryGet(chars[..n], out tool);
     }
 
     private async Task CancelAsync(ExaiWsConnection connection, string? requestId)
@@ -342,6 +375,25 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         }
     }
 
+    // The op without a string: compared as UTF-8 where it lies in the frame.
+    private static Op OpOf(JsonElement root, out JsonElement op)
+    {
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("op"u8, out op) || op.ValueKind != JsonValueKind.String)
+        {
+            op = default;
+            return Op.Missing;
+        }
+
+        return op.ValueEquals("call_tool"u8) ? Op.CallTool
+            : op.ValueEquals("cancel"u8) ? Op.Cancel
+            : op.ValueEquals("ping"u8) ? Op.Ping
+            : op.ValueEquals("list_tools"u8) ? Op.ListTools
+            : op.ValueEquals("health"u8) ? Op.Health
+            : op.ValueEquals("rotate_token"u8) ? Op.RotateToken
+            : op.ValueEquals("hello"u8) ? Op.Hello
+            : Op.Unknown;
+    }
+
     private static ValueTask SendAsync(IWebSocketSession session, PooledBuffer frame) => session.SendAsync(WebSocketOpcode.Text, frame);
 
     private static string? RequestIdOf(JsonElement root)
@@ -351,7 +403,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
             return null;
         }
 
-        if (!root.TryGetProperty("request_id", out var id) && !root.TryGetProperty("id", out id))
+        if (!root.TryGetProperty("request_id"u8, out var id) && !root.TryGetProperty("id"u8, out id))
         {
             return null;
         }
@@ -370,6 +422,19 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
+
+    private enum Op
+    {
+        Missing,
+        Unknown,
+        Hello,
+        CallTool,
+        Cancel,
+        ListTools,
+        Ping,
+        Health,
+        RotateToken,
+    }
 
     private static partial class Log
     {

@@ -4,12 +4,23 @@ using ExaiFast.Server.WebSockets;
 namespace ExaiFast.Server.ExaiWs;
 
 /// <summary>An <see cref="IBufferWriter{T}"/> over a rented array whose contents are handed over, uncopied, as a <see cref="PooledBuffer"/>.</summary>
+/// <remarks>Reusable: after <see cref="Detach"/>, <see cref="Begin"/> rents the next array.</remarks>
 internal sealed class PooledBufferWriter : IBufferWriter<byte>
 {
+    private const int InitialSize = 512;
     private byte[] _array;
     private int _written;
 
-    public PooledBufferWriter(int initialSize = 512) => _array = ArrayPool<byte>.Shared.Rent(initialSize);
+    public PooledBufferWriter() => _array = ArrayPool<byte>.Shared.Rent(InitialSize);
+
+    /// <summary>Starts a new buffer if the last one was detached.</summary>
+    public void Begin()
+    {
+        if (_array.Length == 0)
+        {
+            _array = ArrayPool<byte>.Shared.Rent(InitialSize);
+        }
+    }
 
     public void Advance(int count) => _written += count;
 
@@ -25,11 +36,12 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
         return _array.AsSpan(_written);
     }
 
-    /// <summary>Hands the written bytes over; this writer must not be used afterwards.</summary>
+    /// <summary>Hands the written bytes over; call <see cref="Begin"/> before writing again.</summary>
     public PooledBuffer Detach()
     {
         var buffer = new PooledBuffer(_array, _written);
         _array = [];
+        _written = 0;
         return buffer;
     }
 
