@@ -93,8 +93,8 @@ public sealed class LocalModelProvider : IModelProvider
         return new ModelResponse(text, ProviderName, ModelName);
     }
 
-    // First 6 bytes of SHA-256(system + "\n" + prompt) as lowercase hex; stack buffers for short prompts.
-    private static string Digest(string system, string prompt)
+    // First 6 bytes of SHA-256(system + "\n" + prompt); stack buffers for short prompts.
+    private static void Digest(string system, ReadOnlySpan<char> prompt, Span<byte> digest)
     {
         int max = Encoding.UTF8.GetMaxByteCount(system.Length + prompt.Length + 1);
         byte[]? rented = max > 1024 ? System.Buffers.ArrayPool<byte>.Shared.Rent(max) : null;
@@ -104,15 +104,14 @@ public sealed class LocalModelProvider : IModelProvider
         n += Encoding.UTF8.GetBytes(prompt, bytes[n..]);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(bytes[..n], hash);
+        hash[..digest.Length].CopyTo(digest);
         if (rented is not null)
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
-
-        return Convert.ToHexStringLower(hash[..6]);
     }
 
-    private static int CountWords(string text)
+    private static int CountWords(ReadOnlySpan<char> text)
     {
         int words = 0;
         bool inWord = false;
@@ -130,13 +129,17 @@ public sealed class LocalModelProvider : IModelProvider
         return words;
     }
 
+    // One string: the answer itself (the digest is formatted in place, the excerpt is a slice of the prompt).
     private static string Compose(ModelRequest request)
     {
-        string prompt = request.Prompt.Trim();
-        string excerpt = prompt.Length <= 200 ? prompt : prompt[..200] + "…";
-        string digest = Digest(request.SystemPrompt, prompt);
+        var prompt = request.Prompt.AsSpan().Trim();
+        bool cut = prompt.Length > 200;
+        var excerpt = cut ? prompt[..200] : prompt;
+        Span<byte> digest = stackalloc byte[6];
+        Digest(request.SystemPrompt, prompt, digest);
+        Span<char> hex = stackalloc char[12];
+        Convert.TryToHexStringLower(digest, hex, out _);
         int words = CountWords(prompt);
-        return $"[offline local model — no API key configured; this is not an AI answer] " +
-               $"Received {words} words ({prompt.Length} characters), digest {digest}. You wrote: \"{excerpt}\"";
+        return $"[offline local model — no API key configured; this is not an AI answer] Received {words} words ({prompt.Length} characters), digest {hex}. You wrote: \"{excerpt}{(cut ? "…" : "")}\"";
     }
 }

@@ -1,0 +1,53 @@
+using System.Security.Cryptography;
+using System.Text;
+using ExaiFast.Models;
+using ExaiFast.Models.Local;
+
+namespace ExaiFast.Tests.Models;
+
+/// <summary>The offline model's answer: labelled, deterministic, and derived from the request as documented.</summary>
+public class LocalModelProviderTests
+{
+    private static string ExpectedDigest(string system, string prompt) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(system + "\n" + prompt))[..6]);
+
+    [Fact]
+    public async Task Answer_IsLabelled_CountsWordsAndCharacters_AndCarriesTheDigestOfSystemAndTrimmedPrompt()
+    {
+        var provider = new LocalModelProvider(TimeSpan.Zero);
+        var request = new ModelRequest(null, "be brief", "  two words\n", LatencyMs: 0);
+
+        var response = await provider.CompleteAsync(request, null, TestContext.Current.CancellationToken);
+
+        Assert.Equal(
+            "[offline local model — no API key configured; this is not an AI answer] Received 2 words (9 characters), " +
+            $"digest {ExpectedDigest("be brief", "two words")}. You wrote: \"two words\"",
+            response.Text);
+        Assert.Equal(("local", "local-echo"), (response.Provider, response.Model));
+        Assert.Equal(response.Text, (await provider.CompleteAsync(request, null, TestContext.Current.CancellationToken)).Text);
+    }
+
+    [Fact]
+    public async Task LongAndNonAsciiPrompts_AreExcerptedAt200Characters_AndDigestedWhole()
+    {
+        var provider = new LocalModelProvider(TimeSpan.Zero);
+        string prompt = string.Concat(Enumerable.Repeat("héllo wörld ", 200)).TrimEnd(); // > 1 KiB of UTF-8: the rented path
+
+        var response = await provider.CompleteAsync(new ModelRequest(null, "sys", prompt), null, TestContext.Current.CancellationToken);
+
+        Assert.Contains($"Received 400 words ({prompt.Length} characters), digest {ExpectedDigest("sys", prompt)}.", response.Text);
+        Assert.EndsWith($"You wrote: \"{prompt[..200]}…\"", response.Text);
+    }
+
+    [Fact]
+    public async Task Streaming_SendsTheAnswerWordByWord()
+    {
+        var provider = new LocalModelProvider(TimeSpan.Zero);
+        var chunks = new List<string>();
+
+        var response = await provider.CompleteAsync(new ModelRequest(null, "s", "stream me"), chunks.Add, TestContext.Current.CancellationToken);
+
+        Assert.True(chunks.Count > 5);
+        Assert.Equal(response.Text, string.Concat(chunks));
+    }
+}
