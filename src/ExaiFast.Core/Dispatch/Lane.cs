@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using ExaiFast.Core.Calls;
 
 namespace ExaiFast.Core.Dispatch;
@@ -10,20 +9,14 @@ namespace ExaiFast.Core.Dispatch;
 /// </remarks>
 internal sealed class Lane
 {
-    private readonly Channel<ToolCall> _queue;
+    private readonly WorkQueue<ToolCall> _queue;
     private readonly Task[] _workers;
     private int _busy;
 
     public Lane(string name, int workers, int queueDepth, Func<ToolCall, Task> run)
     {
         Name = name;
-        _queue = Channel.CreateBounded<ToolCall>(new BoundedChannelOptions(queueDepth)
-        {
-            FullMode = BoundedChannelFullMode.Wait, // only TryWrite is used: a full queue refuses, never blocks
-            SingleReader = false,
-            SingleWriter = false,
-            AllowSynchronousContinuations = false,
-        });
+        _queue = new WorkQueue<ToolCall>(queueDepth, workers);
         _workers = new Task[workers];
         for (int i = 0; i < workers; i++)
         {
@@ -37,37 +30,22 @@ internal sealed class Lane
 
     public int Busy => Volatile.Read(ref _busy);
 
-    public int Queued => _queue.Reader.Count;
+    public int Queued => _queue.Count;
 
-    public bool TryEnqueue(ToolCall call) => _queue.Writer.TryWrite(call);
+    public bool TryEnqueue(ToolCall call) => _queue.TryWrite(call);
 
     /// <summary>Stops taking work; workers finish what they hold and the queue's remains, then end.</summary>
     public Task CompleteAsync()
     {
-        _queue.Writer.TryComplete();
+        _queue.Complete();
         return Task.WhenAll(_workers);
     }
 
     private async Task WorkAsync(Func<ToolCall, Task> run)
     {
-        var reader = _queue.Reader;
-        while (true)
+        var parked = new ParkedWorker<ToolCall>();
+        while (await _queue.ReadAsync(parked).ConfigureAwait(false) is { } call)
         {
-            // TryRead, else ReadAsync — not WaitToReadAsync: a write wakes every worker parked in WaitToReadAsync
-            // (all but one then park again, allocating each time), but completes exactly one blocked ReadAsync.
-            // Measured: the herd was 9% of the bytes allocated per call with 8 workers.
-            if (!reader.TryRead(out var call))
-            {
-                try
-                {
-                    call = await reader.ReadAsync().ConfigureAwait(false);
-                }
-                catch (ChannelClosedException)
-                {
-                    return;
-                }
-            }
-
             Interlocked.Increment(ref _busy);
             try
             {
