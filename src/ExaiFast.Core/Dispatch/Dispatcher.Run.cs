@@ -84,7 +84,7 @@ public sealed partial class Dispatcher
 
         if (call.FlightKey is not null)
         {
-            _flights.TryRemove(new KeyValuePair<FlightKey, ToolCall>(call.FlightKey.Value, call));
+            _flights.Remove(call.FlightKey.Value, call);
         }
 
         _sessions.Release(call.Key.SessionId);

@@ -27,7 +27,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<string, Lane> _lanes;
     private readonly ConcurrentDictionary<CallKey, ToolCall> _inflight = new();
-    private readonly ConcurrentDictionary<FlightKey, ToolCall> _flights = new();
+    private readonly FlightTable _flights;
     private readonly SessionLoad _sessions = new();
     private readonly ResultStore _results;
     private readonly ObjectPool<CancellationTokenSource> _cancellations;
@@ -46,6 +46,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
         // One token source per call in flight at most, reused: a call's deadline, cancel and registration then
         // allocate nothing (a source that was cancelled cannot be reset and is simply dropped).
         _cancellations = new DefaultObjectPool<CancellationTokenSource>(new CancellationSourcePolicy(), Math.Max(16, options.GlobalMaxInflight));
+        _flights = new FlightTable(options.GlobalMaxInflight);
         _results = new ResultStore(_time, options.ResultTtl, options.ResultStoreCapacity);
         _lanes = options.LaneWorkers.ToDictionary(l => l.Key, l => new Lane(l.Key, l.Value, options.QueueDepth, RunAsync), StringComparer.Ordinal);
         foreach (var lane in _lanes.Values)
@@ -111,7 +112,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
         FlightKey? flightKey = request.Tool.Coalescable && !_options.DisableCoalesceFor.Contains(request.Tool.Name)
             ? CanonicalJson.Hash(key.SessionId, request.Tool.Name, request.Arguments)
             : null;
-        if (flightKey is { } fk && _flights.TryGetValue(fk, out var twin) && twin.TryAttach(key, listener))
+        if (flightKey is { } fk && _flights.TryGet(fk, out var twin) && twin.TryAttach(key, listener))
         {
             // Registered under this key too, so a repeat of this request id attaches and its cancel is found.
             _inflight[key] = twin;
@@ -174,7 +175,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
                 _inflight.TryRemove(new KeyValuePair<CallKey, ToolCall>(key, call));
                 if (flightKey is not null)
                 {
-                    _flights.TryRemove(new KeyValuePair<FlightKey, ToolCall>(flightKey.Value, call));
+                    _flights.Remove(flightKey.Value, call);
                 }
 
                 Undo(key);
