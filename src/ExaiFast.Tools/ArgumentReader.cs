@@ -6,22 +6,29 @@ namespace ExaiFast.Tools;
 public readonly struct ArgumentReader(JsonElement arguments)
 {
     /// <summary>A required non-empty string.</summary>
-    public string? RequiredString(string name, out string? error)
+    public string? RequiredString(string name, out string? error) =>
+        HasRequiredString(name, out error) ? arguments.GetProperty(name).GetString() : null;
+
+    /// <summary>
+    /// Checks a required non-empty string without reading it into a string: validation runs on the connection's reader
+    /// for every call, and the tool reads the value itself when it runs.
+    /// </summary>
+    public bool HasRequiredString(string name, out string? error)
     {
         error = null;
         if (!arguments.TryGetProperty(name, out var v))
         {
             error = $"'{name}' is required";
-            return null;
+            return false;
         }
 
-        if (v.ValueKind != JsonValueKind.String || v.GetString()!.Trim().Length == 0)
+        if (v.ValueKind != JsonValueKind.String || IsBlank(v))
         {
             error = $"'{name}' must be a non-empty string";
-            return null;
+            return false;
         }
 
-        return v.GetString();
+        return true;
     }
 
     /// <summary>An optional string.</summary>
@@ -90,5 +97,29 @@ public readonly struct ArgumentReader(JsonElement arguments)
         }
 
         return v.GetBoolean();
+    }
+
+    // Blank as string.Trim sees it. Fast path: any unescaped ASCII byte other than a space is visible text; escapes
+    // and all-non-ASCII values (which may be Unicode spaces) take the exact, allocating path.
+    private static bool IsBlank(JsonElement value)
+    {
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value);
+        if (raw.Length >= 2 && raw[0] == (byte)'"')
+        {
+            raw = raw[1..^1];
+        }
+
+        if (raw.IndexOf((byte)'\\') < 0)
+        {
+            foreach (byte b in raw)
+            {
+                if (b < 0x80 && b != (byte)' ')
+                {
+                    return false;
+                }
+            }
+        }
+
+        return value.GetString()!.AsSpan().Trim().IsEmpty;
     }
 }

@@ -33,7 +33,7 @@ public sealed class ChatTool(ProviderRegistry providers) : ToolBase
     /// <inheritdoc />
     protected override ToolValidation ValidateOwn(ArgumentReader reader, JsonElement arguments)
     {
-        reader.RequiredString("prompt", out string? error);
+        reader.HasRequiredString("prompt", out string? error);
         string? model = reader.OptionalString("model", ref error);
         reader.OptionalNumber("temperature", 0, 1, ref error);
         reader.OptionalString("continuation_id", ref error);

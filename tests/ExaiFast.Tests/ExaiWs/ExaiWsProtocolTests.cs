@@ -184,11 +184,34 @@ public class ExaiWsProtocolTests
         Assert.All(progress, p => Assert.Equal("chat", (string?)p["name"]));
     }
 
+    [Fact]
+    public async Task EscapedToolNamesAndOps_AndPromptsOfOnlyNonAsciiOrEscapedText_AreReadAsTheirValues()
+    {
+        await using var daemon = await Daemon.StartAsync();
+        await using var client = await ExaiWsClient.ConnectAsync(daemon.Uri);
+
+        // The reader compares ops and tool names as raw UTF-8 where it can; escapes must still mean what JSON says.
+        await client.SendRawAsync("""{"op":"call\u005ftool","request_id":"e1","name":"ch\u0061t_EXAI-WS","arguments":{"prompt":"\u00e9t\u00e9"}}""");
+        await client.SendRawAsync("""{"op":"call_tool","request_id":"e2","name":"chat","arguments":{"prompt":"日本"}}""");
+
+        var first = await client.ResultAsync("e1");
+        var second = await client.ResultAsync("e2");
+        Assert.True((bool)first["ok"]!, first.ToJsonString());
+        Assert.Contains("You wrote: \"été\"", (string?)first["text"]);
+        Assert.True((bool)second["ok"]!, second.ToJsonString());
+        Assert.Contains("You wrote: \"日本\"", (string?)second["text"]);
+    }
+
     [Theory]
     [InlineData("""{"op":"call_tool","request_id":"r1"}""", "call_tool_res", "INVALID_REQUEST", "name")]
     [InlineData("""{"op":"call_tool","request_id":"r1","name":"chat","arguments":[1,2]}""", "call_tool_res", "INVALID_ARGUMENTS", "object")]
     [InlineData("""{"op":"call_tool","request_id":"r1","name":"nope"}""", "call_tool_res", "TOOL_NOT_FOUND", "nope")]
     [InlineData("""{"op":"call_tool","request_id":"r1","name":"chat","arguments":{}}""", "call_tool_res", "INVALID_ARGUMENTS", "'prompt' is required")]
+    [InlineData("""{"op":"call_tool","request_id":"r1","name":"chat","arguments":{"prompt":"   "}}""", "call_tool_res", "INVALID_ARGUMENTS", "'prompt' must be a non-empty string")]
+    [InlineData("""{"op":"call_tool","request_id":"r1","name":"chat","arguments":{"prompt":" \t\n\u00a0"}}""", "call_tool_res", "INVALID_ARGUMENTS", "'prompt' must be a non-empty string")]
+    [InlineData("""{"op":"call_tool","request_id":"r1","name":"chat","arguments":{"prompt":"  "}}""", "call_tool_res", "INVALID_ARGUMENTS", "'prompt' must be a non-empty string")]
+    [InlineData("""{"op":"call_tool","request_id":"r1","name":"chat","arguments":{"prompt":5}}""", "call_tool_res", "INVALID_ARGUMENTS", "'prompt' must be a non-empty string")]
+    [InlineData("""{"op":"call_tool","request_id":"r1","name":"ch\u0061tt"}""", "call_tool_res", "TOOL_NOT_FOUND", "chatt")]
     [InlineData("""{"op":"call_tool","request_id":"r1","name":"chat","arguments":{"prompt":"x","temperature":7}}""", "call_tool_res", "INVALID_ARGUMENTS", "'temperature'")]
     [InlineData("""{"op":"call_tool","request_id":"r1","name":"chat","arguments":{"prompt":"x","model":"gpt-9"}}""", "call_tool_res", "INVALID_ARGUMENTS", "unknown model")]
     [InlineData("""{"op":"call_tool","request_id":"r1","name":"version","arguments":{"local_latency_ms":-1}}""", "call_tool_res", "INVALID_ARGUMENTS", "local_latency_ms")]
