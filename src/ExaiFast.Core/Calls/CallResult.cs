@@ -22,6 +22,9 @@ public sealed record CallResult
     /// <summary>Milliseconds the worker spent running it.</summary>
     public double RunMs { get; internal set; }
 
+    /// <summary>When the result store lets go of it (TimeProvider timestamp); 0 until it is stored.</summary>
+    internal long ExpiresAt { get; set; }
+
     /// <summary>The provider that answered (e.g. <c>local</c>).</summary>
     public string? Provider { get; init; }
 

@@ -77,8 +77,7 @@ public sealed partial class Dispatcher
             if (subscriptions.IsFirstOfKey(i))
             {
                 var key = subscriptions[i].Key;
-                _inflight.TryRemove(new KeyValuePair<CallKey, ToolCall>(key, call));
-                _results.Add(key, result);
+                _table.Complete(key, call, result); // the call's entry becomes its result's, in place
             }
         }
 
@@ -138,7 +137,7 @@ public sealed partial class Dispatcher
         using var timer = new PeriodicTimer(_options.ProgressInterval, _time);
         while (await timer.WaitForNextTickAsync(_heartbeatStop.Token).ConfigureAwait(false))
         {
-            foreach (var (key, call) in _inflight)
+            foreach (var (key, call) in _table.Calls)
             {
                 if (call.IsRunning && call.IsPrimaryKey(key)) // once per execution, even if its first key was cancelled
                 {
@@ -146,7 +145,7 @@ public sealed partial class Dispatcher
                 }
             }
 
-            _results.Sweep();
+            _table.Sweep();
             _sessions.Sweep();
         }
     }
@@ -154,7 +153,7 @@ public sealed partial class Dispatcher
     private void UpdateGauges()
     {
         var m = _metrics!;
-        m.StoredResults.Set(_results.Count);
+        m.StoredResults.Set(_table.StoredCount);
         m.Inflight.Set(Inflight);
         foreach (var lane in _lanes.Values)
         {

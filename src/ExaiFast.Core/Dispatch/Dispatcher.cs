@@ -26,10 +26,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
     private readonly DispatchMetrics? _metrics;
     private readonly ILogger _logger;
     private readonly Dictionary<string, Lane> _lanes;
-    private readonly ConcurrentDictionary<CallKey, ToolCall> _inflight = new();
     private readonly FlightTable _flights;
     private readonly SessionLoad _sessions = new();
-    private readonly ResultStore _results;
+    private readonly CallTable _table;
     private readonly ObjectPool<CancellationTokenSource> _cancellations;
     private readonly CancellationTokenSource _heartbeatStop = new();
     private readonly Task _heartbeat;
@@ -47,7 +46,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
         // allocate nothing (a source that was cancelled cannot be reset and is simply dropped).
         _cancellations = new DefaultObjectPool<CancellationTokenSource>(new CancellationSourcePolicy(), Math.Max(16, options.GlobalMaxInflight));
         _flights = new FlightTable(options.GlobalMaxInflight);
-        _results = new ResultStore(_time, options.ResultTtl, options.ResultStoreCapacity);
+        _table = new CallTable(_time, options.ResultTtl, options.ResultStoreCapacity);
         _lanes = options.LaneWorkers.ToDictionary(l => l.Key, l => new Lane(l.Key, l.Value, options.QueueDepth, RunAsync), StringComparer.Ordinal);
         foreach (var lane in _lanes.Values)
         {
@@ -72,7 +71,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
     public int Capacity => _lanes.Values.Sum(l => l.Workers);
 
     /// <summary>Keys in the in-flight table (a call shared by several requests appears once per key).</summary>
-    public int InflightKeys => _inflight.Count;
+    public int InflightKeys => _table.CallCount;
 
     /// <summary>Sessions with at least one call in flight.</summary>
     public int ActiveSessions => _sessions.Sessions;
@@ -99,12 +98,12 @@ public sealed partial class Dispatcher : IAsyncDisposable
         }
 
         // The same request id again: attach to the running call, or replay its stored result. Never a second run.
-        if (_inflight.TryGetValue(key, out var running) && running.TryAttach(key, listener))
+        if (_table.TryGetCall(key, out var running) && running.TryAttach(key, listener))
         {
             return Counted(new SubmitResult(SubmitStatus.Attached, running, null));
         }
 
-        if (_results.TryGet(key, out var stored))
+        if (_table.TryGetResult(key, out var stored))
         {
             return Counted(new SubmitResult(SubmitStatus.Replayed, null, stored));
         }
@@ -115,7 +114,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
         if (flightKey is { } fk && _flights.TryGet(fk, out var twin) && twin.TryAttach(key, listener))
         {
             // Registered under this key too, so a repeat of this request id attaches and its cancel is found.
-            _inflight[key] = twin;
+            _table.Attach(key, twin);
             return Counted(new SubmitResult(SubmitStatus.Coalesced, twin, null));
         }
 
@@ -139,14 +138,13 @@ public sealed partial class Dispatcher : IAsyncDisposable
         var timeout = request.Timeout is { } t && t < _options.CallTimeout ? t : _options.CallTimeout;
         var arguments = request.ArgumentsLease.IsEmpty ? request.Arguments.Clone() : request.Arguments;
         var call = new ToolCall(this, key, request.Tool, arguments, request.Lane, request.Stream, timeout, flightKey, _time.GetTimestamp(), _cancellations.Get(), listener);
-        if (!_inflight.TryAdd(key, call))
+        if (!_table.TryRegister(key, call))
         {
-            // Another frame with the same key won the race a moment ago: share its call instead. This one was never seen.
+            // Another frame with the same key won the race a moment ago: share its call or its result instead.
+            // This call was never seen.
             Undo(key);
             ReturnCancellation(call.Cancellation);
-            return _inflight.TryGetValue(key, out var winner) && winner.TryAttach(key, listener)
-                ? Counted(new SubmitResult(SubmitStatus.Attached, winner, null))
-                : Submit(request, listener);
+            return Submit(request, listener);
         }
 
         if (flightKey is not null)
@@ -172,7 +170,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
             if (call.TryComplete(refused))
             {
                 // Never admitted: undo without storing a result, so a retry with the same request id is a fresh call.
-                _inflight.TryRemove(new KeyValuePair<CallKey, ToolCall>(key, call));
+                _table.Unregister(key, call);
                 if (flightKey is not null)
                 {
                     _flights.Remove(flightKey.Value, call);
@@ -200,7 +198,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// <summary>Cancels the call with this key; a shared execution only drops this key's interest.</summary>
     public CancelResult Cancel(CallKey key)
     {
-        if (!_inflight.TryGetValue(key, out var call))
+        if (!_table.TryGetCall(key, out var call))
         {
             return new CancelResult(false, false);
         }
@@ -209,9 +207,8 @@ public sealed partial class Dispatcher : IAsyncDisposable
         if (call.TryDetachKey(key) is { } detached)
         {
             // Other requests (single-flight twins) still want this execution: only this one gives up.
-            _inflight.TryRemove(new KeyValuePair<CallKey, ToolCall>(key, call));
             var cancelled = CallResult.Failed(ErrorCodes.Cancelled, "cancelled by the client");
-            _results.Add(key, cancelled);
+            _table.Complete(key, call, cancelled);
             foreach (var (k, listener) in detached)
             {
                 listener?.OnCompleted(k, call, cancelled);
@@ -234,7 +231,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// </remarks>
     public void Detach(ICallListener listener, string sessionId)
     {
-        foreach (var (key, call) in _inflight)
+        foreach (var (key, call) in _table.Calls)
         {
             if (key.SessionId == sessionId)
             {
@@ -245,13 +242,13 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
     /// <summary>Whether <paramref name="listener"/> already waits for the running call with this key.</summary>
     public bool IsWaiting(CallKey key, ICallListener listener) =>
-        _inflight.TryGetValue(key, out var call) && call.IsListenedBy(key, listener);
+        _table.TryGetCall(key, out var call) && call.IsListenedBy(key, listener);
 
     /// <summary>Cancels the session's calls that no listener waits for any more (after the disconnect grace).</summary>
     public int CancelOrphans(string sessionId)
     {
         int n = 0;
-        foreach (var (key, call) in _inflight)
+        foreach (var (key, call) in _table.Calls)
         {
             if (key.SessionId == sessionId && !call.HasListeners)
             {
@@ -264,7 +261,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
     }
 
     /// <summary>The running or queued call with this key, if any.</summary>
-    public bool TryGetCall(CallKey key, out ToolCall call) => _inflight.TryGetValue(key, out call!);
+    public bool TryGetCall(CallKey key, out ToolCall call) => _table.TryGetCall(key, out call);
 
     /// <summary>
     /// Refuses new calls, waits for in-flight ones until <paramref name="deadline"/>, then cancels the rest
@@ -279,7 +276,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
             await Task.Delay(TimeSpan.FromMilliseconds(20), _time, CancellationToken.None).ConfigureAwait(false);
         }
 
-        foreach (var call in _inflight.Values)
+        foreach (var (_, call) in _table.Calls)
         {
             call.Cancel(CancelReason.Shutdown);
         }

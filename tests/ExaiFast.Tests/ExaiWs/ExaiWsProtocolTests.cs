@@ -137,7 +137,8 @@ public class ExaiWsProtocolTests
         await client.CallAsync("m1", "chat", new JsonObject { ["prompt"] = "ok" });
         await client.ResultAsync("m1");
         await client.CallAsync("m2", "chat", new JsonObject { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 });
-        await Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+        // m2 running, and m1's worker done (it counts as busy until just after m1's result went out).
+        await Eventually(() => daemon.Dispatcher.TryGetCall(new(client.SessionId!, "m2"), out var m2) && m2.IsRunning && daemon.Dispatcher.BusyWorkers == 1);
 
         using var http = new HttpClient();
         string text = await http.GetStringAsync($"http://127.0.0.1:{daemon.EndPoint.Port}/metrics", TestContext.Current.CancellationToken);
