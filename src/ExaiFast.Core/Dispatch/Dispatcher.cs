@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using ExaiFast.Core.Calls;
 using ExaiFast.Core.Options;
 using ExaiFast.Core.Tools;
@@ -14,9 +13,10 @@ namespace ExaiFast.Core.Dispatch;
 /// </summary>
 /// <remarks>
 /// <para><see cref="Submit"/> and <see cref="Cancel"/> never wait: a reader loop may call them for every frame.</para>
-/// <para>A call enters the in-flight table in <see cref="Submit"/> and leaves it in <see cref="Complete"/>, which runs
-/// exactly once per call (guarded by the call's state) whether it ends by result, error, timeout, cancel,
-/// disconnect or shutdown — the only two places that touch the table.</para>
+/// <para>A call enters the call table in <see cref="Submit"/> and is replaced there by its result in
+/// <see cref="Complete"/>, which runs exactly once per call (guarded by the call's state) whether it ends by result,
+/// error, timeout, cancel, disconnect or shutdown; besides them only a client's cancel of one of several single-flight
+/// keys, and the undo of a refused admission, touch a key.</para>
 /// <para>Thread-safe; one instance per daemon, created before the server accepts connections.</para>
 /// </remarks>
 public sealed partial class Dispatcher : IAsyncDisposable
