@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Tools;
 
@@ -103,13 +104,7 @@ public readonly struct ArgumentReader(JsonElement arguments)
     // and all-non-ASCII values (which may be Unicode spaces) take the exact, allocating path.
     private static bool IsBlank(JsonElement value)
     {
-        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value);
-        if (raw.Length >= 2 && raw[0] == (byte)'"')
-        {
-            raw = raw[1..^1];
-        }
-
-        if (raw.IndexOf((byte)'\\') < 0)
+        if (JsonStrings.TryGetUnescapedUtf8(value, out var raw))
         {
             foreach (byte b in raw)
             {

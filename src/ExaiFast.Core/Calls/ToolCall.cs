@@ -139,18 +139,6 @@ public sealed class ToolCall
         }
     }
 
-    /// <summary>The number of distinct keys this execution answers.</summary>
-    internal int KeyCount
-    {
-        get
-        {
-            lock (this)
-            {
-                return _subscriptions.DistinctKeys();
-            }
-        }
-    }
-
     /// <summary>Adds a subscription; false if the call already completed (the caller then uses the stored result).</summary>
     internal bool TryAttach(CallKey key, ICallListener listener)
     {

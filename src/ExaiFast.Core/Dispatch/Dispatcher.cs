@@ -226,8 +226,8 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// collects them); <see cref="CancelOrphans"/> ends those nobody came back for.
     /// </summary>
     /// <remarks>
-    /// Scans the session's entries in the in-flight table (bounded by the global limit) rather than keeping a set of
-    /// keys per connection: a connection closes once, a call is made on it many times.
+    /// Scans the call table (bounded by the in-flight limit plus the result store's capacity) rather than keeping a set
+    /// of keys per connection: a connection closes once, a call is made on it many times.
     /// </remarks>
     public void Detach(ICallListener listener, string sessionId)
     {
@@ -240,9 +240,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>Whether <paramref name="listener"/> already waits for the running call with this key.</summary>
-    public bool IsWaiting(CallKey key, ICallListener listener) =>
-        _table.TryGetCall(key, out var call) && call.IsListenedBy(key, listener);
+    /// <summary>The running or queued call with this key, if <paramref name="listener"/> already waits for it.</summary>
+    public bool TryGetCallListenedBy(CallKey key, ICallListener listener, out ToolCall call) =>
+        _table.TryGetCall(key, out call) && call.IsListenedBy(key, listener);
 
     /// <summary>Cancels the session's calls that no listener waits for any more (after the disconnect grace).</summary>
     public int CancelOrphans(string sessionId)

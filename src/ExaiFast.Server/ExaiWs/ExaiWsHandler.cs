@@ -277,7 +277,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
 
         bool stream = arguments.TryGetProperty("stream"u8, out var st) && st.ValueKind == JsonValueKind.True;
         var key = new CallKey(connection.SessionId!, requestId);
-        if (_dispatcher.IsWaiting(key, connection) && _dispatcher.TryGetCall(key, out var running))
+        if (_dispatcher.TryGetCallListenedBy(key, connection, out var running))
         {
             // The same request again on the same connection: it is already attached; one result will come.
             return ExaiWsFrames.Ack(requestId, tool.Name, running.Timeout);
@@ -305,13 +305,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     // The name without a string: tool names are short ASCII, decoded onto the stack (an escaped name takes the slow path).
     private bool TryGetTool(JsonElement name, out ITool tool)
     {
-        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(name);
-        if (raw.Length > 2 && raw[0] == (byte)'"')
-        {
-            raw = raw[1..^1];
-        }
-
-        if (raw.Length > 128 || raw.IndexOf((byte)'\\') >= 0)
+        if (!JsonStrings.TryGetUnescapedUtf8(name, out var raw) || raw.Length > 128)
         {
             return _tools.TryGet(name.GetString()!, out tool);
         }
