@@ -3,6 +3,8 @@
 # numbers compare as ratios on a noisy VM: both daemons run side by side and are measured alternately, twice each.
 # The baseline is built in a temporary worktree. "server CPU" is the daemon's user+system time per round trip.
 # Usage: scripts/load-ab.sh <baseline-rev> [duration_s=3] [connections="1 16 64"]
+# AB_CURRENT_ENV="NAME=value ..." sets environment for the current daemon only: with HEAD as the baseline, an A/B of a
+# runtime knob (e.g. AB_CURRENT_ENV=DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 scripts/load-ab.sh HEAD).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=${1:?usage: scripts/load-ab.sh <baseline-rev> [duration_s] [connections]}
@@ -22,13 +24,14 @@ wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 declare -A port pid
-start() { # name, exe
+start() { # name, exe, extra environment
   local p; p=$(free_port)
-  env EXAI_WS_LOCAL_MAX_INFLIGHT=64 dotnet "$2" serve --port "$p" --log-level warning --global-max-inflight 1000 --session-max-inflight 100 --queue-depth 1000 >/dev/null 2>&1 &
+  # shellcheck disable=SC2086 # the extra environment is a list of words on purpose
+  env EXAI_WS_LOCAL_MAX_INFLIGHT=64 ${3:-} dotnet "$2" serve --port "$p" --log-level warning --global-max-inflight 1000 --session-max-inflight 100 --queue-depth 1000 >/dev/null 2>&1 &
   pid[$1]=$!; pids+=($!); port[$1]=$p
 }
 start baseline "$base/src/ExaiFast/bin/Release/net10.0/exaifast.dll"
-start current src/ExaiFast/bin/Release/net10.0/exaifast.dll
+start current src/ExaiFast/bin/Release/net10.0/exaifast.dll "${AB_CURRENT_ENV:-}"
 wait_port "${port[baseline]}"; wait_port "${port[current]}"
 run() { # name, mode, path, conns
   local name=$1 mode=$2 path=$3 c=$4 before after row rt
@@ -39,7 +42,7 @@ run() { # name, mode, path, conns
   rt=$(awk -F'|' '{gsub(/[ ,]/,"",$5); print $5}' <<<"$row")
   echo "$row $(python3 -c "print(f'{($after-$before)/$hz*1e6/($rt*($duration+0.5)):.1f}')") |"
 }
-echo "baseline: $(git rev-parse --short "$rev"); current: working tree"
+echo "baseline: $(git rev-parse --short "$rev"); current: working tree${AB_CURRENT_ENV:+ with $AB_CURRENT_ENV}"
 echo "| target | conns | bytes | round trips/s | p50 µs | p99 µs | p99.9 µs | server CPU µs/rt |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for c in $conns; do
