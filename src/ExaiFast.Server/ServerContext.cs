@@ -1,4 +1,5 @@
 using ExaiFast.Core.Options;
+using ExaiFast.Core.Tools;
 using ExaiFast.Server.Connections;
 using ExaiFast.Server.Metrics;
 using ExaiFast.Server.WebSockets;
@@ -35,6 +36,10 @@ internal sealed class ServerContext
     public TimeProvider Time { get; }
 
     public IWebSocketHandler Handler { get; }
+
+    /// <summary>The front door's live status when it has one (exai-ws does; the bare echo server does not): /ready reads
+    /// its memory level, so a load balancer steers new work away from an instance that refuses it.</summary>
+    public IDaemonStatus? Status => Handler as IDaemonStatus;
 
     public ConnectionRegistry Registry { get; }
 

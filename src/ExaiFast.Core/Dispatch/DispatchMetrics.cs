@@ -21,6 +21,11 @@ public sealed class DispatchMetrics
         RunSeconds = f.CreateHistogram("exaifast_call_run_seconds", "Time a worker spent executing a call.",
             new HistogramConfiguration { LabelNames = ["tool"], Buckets = Histogram.ExponentialBuckets(0.001, 4, 10) });
         StoredResults = f.CreateGauge("exaifast_results_stored", "Finished results kept for re-delivery.");
+        TrimmedResults = f.CreateCounter("exaifast_results_trimmed_total", "Stored results dropped early because of memory pressure (with any expired ones swept at the same time).");
+        MemoryPressure = f.CreateGauge("exaifast_memory_pressure", "Memory monitor level: 0 normal, 1 high (results trimmed), 2 critical (new calls refused).");
+        HeapBytes = f.CreateGauge("exaifast_memory_heap_bytes", "Managed heap as the memory monitor last read it.");
+        MemoryHighWater = f.CreateGauge("exaifast_memory_high_water_bytes", "Managed heap at which stored results are trimmed.");
+        MemoryCritical = f.CreateGauge("exaifast_memory_critical_bytes", "Managed heap at which new calls are refused.");
     }
 
     /// <summary>The registry the metrics live in.</summary>
@@ -52,4 +57,19 @@ public sealed class DispatchMetrics
 
     /// <summary>Results in the result store.</summary>
     public Gauge StoredResults { get; }
+
+    /// <summary>Results dropped under memory pressure.</summary>
+    public Counter TrimmedResults { get; }
+
+    /// <summary>The memory monitor's level (0, 1, 2).</summary>
+    public Gauge MemoryPressure { get; }
+
+    /// <summary>The memory monitor's last heap reading.</summary>
+    public Gauge HeapBytes { get; }
+
+    /// <summary>The high-water mark.</summary>
+    public Gauge MemoryHighWater { get; }
+
+    /// <summary>The critical mark.</summary>
+    public Gauge MemoryCritical { get; }
 }

@@ -150,9 +150,37 @@ public sealed partial class Dispatcher
         }
     }
 
+    /// <summary>
+    /// Reads the heap every <see cref="Options.DispatcherOptions.MemoryCheckInterval"/>; at or above the high-water mark, trims
+    /// stored results to a quarter of the store's capacity (oldest first). Refusal at the critical mark is in Submit.
+    /// </summary>
+    private async Task WatchMemoryAsync()
+    {
+        using var timer = new PeriodicTimer(_options.MemoryCheckInterval, _time);
+        while (await timer.WaitForNextTickAsync(_heartbeatStop.Token).ConfigureAwait(false))
+        {
+            var before = _memory.Level;
+            var level = _memory.Check();
+            if (level != before)
+            {
+                DispatchLog.MemoryPressureChanged(_logger, before, level, _memory.HeapBytes >> 20, _memory.Marks.HighWater >> 20, _memory.Marks.Critical >> 20);
+            }
+
+            if (level != MemoryPressure.Normal)
+            {
+                int dropped = _table.Sweep(trimTo: _options.ResultStoreCapacity / 4);
+                _metrics?.TrimmedResults.Inc(dropped);
+            }
+        }
+    }
+
     private void UpdateGauges()
     {
         var m = _metrics!;
+        m.MemoryPressure.Set((int)_memory.Level);
+        m.HeapBytes.Set(_memory.HeapBytes);
+        m.MemoryHighWater.Set(_memory.Marks.HighWater);
+        m.MemoryCritical.Set(_memory.Marks.Critical);
         m.StoredResults.Set(_table.StoredCount);
         m.Inflight.Set(Inflight);
         foreach (var lane in _lanes.Values)
@@ -169,5 +197,8 @@ public sealed partial class Dispatcher
 
         [LoggerMessage(101, LogLevel.Error, "A listener failed while delivering the result of {RequestId}")]
         public static partial void ListenerFailed(ILogger logger, string requestId, Exception exception);
+
+        [LoggerMessage(102, LogLevel.Warning, "Memory pressure {Before} -> {After}: managed heap {HeapMb} MB (high-water {HighMb} MB, critical {CriticalMb} MB)")]
+        public static partial void MemoryPressureChanged(ILogger logger, MemoryPressure before, MemoryPressure after, long heapMb, long highMb, long criticalMb);
     }
 }

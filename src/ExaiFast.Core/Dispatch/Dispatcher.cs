@@ -32,11 +32,19 @@ public sealed partial class Dispatcher : IAsyncDisposable
     private readonly ObjectPool<CancellationTokenSource> _cancellations;
     private readonly CancellationTokenSource _heartbeatStop = new();
     private readonly Task _heartbeat;
+    private readonly MemoryMonitor _memory;
+    private readonly Task _memoryWatch;
     private int _admitted;
     private volatile bool _draining;
 
-    /// <summary>Starts the lanes' workers and the progress heartbeat.</summary>
+    /// <summary>Starts the lanes' workers, the progress heartbeat and the memory monitor.</summary>
     public Dispatcher(DispatcherOptions options, TimeProvider? time = null, DispatchMetrics? metrics = null, ILogger? logger = null)
+        : this(options, time, metrics, logger, memory: null)
+    {
+    }
+
+    /// <summary>As the public constructor, with the memory monitor given (tests read their own "heap").</summary>
+    internal Dispatcher(DispatcherOptions options, TimeProvider? time, DispatchMetrics? metrics, ILogger? logger, MemoryMonitor? memory)
     {
         _options = options;
         _time = time ?? TimeProvider.System;
@@ -55,7 +63,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
         // Gauges are read at scrape time, so /metrics is exact whenever it is asked.
         metrics?.Registry.AddBeforeCollectCallback(UpdateGauges);
+        _memory = memory ?? new MemoryMonitor(MemoryMarks.Resolve(options), _time);
         _heartbeat = HeartbeatAsync();
+        _memoryWatch = WatchMemoryAsync();
     }
 
     /// <summary>Calls admitted and not finished.</summary>
@@ -78,6 +88,15 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
     /// <summary>The lanes and their worker counts.</summary>
     public IReadOnlyDictionary<string, int> Lanes => _options.LaneWorkers;
+
+    /// <summary>The memory monitor's level: at <see cref="Dispatch.MemoryPressure.Critical"/> new calls are refused.</summary>
+    public MemoryPressure MemoryPressure => _memory.Level;
+
+    /// <summary>The managed heap as the memory monitor last read it, in bytes.</summary>
+    public long HeapBytes => _memory.HeapBytes;
+
+    /// <summary>The memory monitor's thresholds.</summary>
+    public MemoryMarks MemoryMarks => _memory.Marks;
 
     /// <summary>Whether <see cref="DrainAsync"/> has begun.</summary>
     public bool IsDraining => _draining;
@@ -116,6 +135,13 @@ public sealed partial class Dispatcher : IAsyncDisposable
             // Registered under this key too, so a repeat of this request id attaches and its cancel is found.
             _table.Attach(key, twin);
             return Counted(new SubmitResult(SubmitStatus.Coalesced, twin, null));
+        }
+
+        // Under critical memory pressure only new work is refused: attaching, replaying and coalescing cost nothing.
+        if (_memory.Level == MemoryPressure.Critical)
+        {
+            return Refuse(request, ErrorCodes.OverCapacity, "the daemon is short of memory and takes no new calls until it recovers",
+                Math.Max(_options.OverCapacityRetryAfterSeconds, _options.MemoryCheckInterval.TotalSeconds));
         }
 
         if (!_lanes.TryGetValue(request.Lane, out var lane))
@@ -293,13 +319,16 @@ public sealed partial class Dispatcher : IAsyncDisposable
         }
 
         await _heartbeatStop.CancelAsync().ConfigureAwait(false);
-        try
+        foreach (var loop in new[] { _heartbeat, _memoryWatch })
         {
-            await _heartbeat.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // stopped
+            try
+            {
+                await loop.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // stopped
+            }
         }
 
         _heartbeatStop.Dispose();

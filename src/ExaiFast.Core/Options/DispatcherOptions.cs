@@ -36,6 +36,15 @@ public sealed record DispatcherOptions
     /// <summary>Tools whose identical concurrent calls must each run (<c>EXAI_WS_DISABLE_COALESCE_FOR_TOOLS</c>).</summary>
     public IReadOnlySet<string> DisableCoalesceFor { get; init; } = new HashSet<string>();
 
+    /// <summary>Managed heap, in bytes, above which stored results are trimmed (<c>EXAIFAST_MEMORY_HIGH_MB</c>; 0: 75% of what the GC may use).</summary>
+    public long MemoryHighWaterBytes { get; init; }
+
+    /// <summary>Managed heap, in bytes, above which new calls are refused (<c>EXAIFAST_MEMORY_CRITICAL_MB</c>; 0: 90% of what the GC may use).</summary>
+    public long MemoryCriticalBytes { get; init; }
+
+    /// <summary>How often the memory monitor reads the heap (<c>EXAIFAST_MEMORY_CHECK_SECS</c>).</summary>
+    public TimeSpan MemoryCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Seconds a refused client is told to wait before retrying.</summary>
     public double OverCapacityRetryAfterSeconds { get; init; } = 1;
 }

@@ -1,3 +1,5 @@
+using ExaiFast.Core.Dispatch;
+
 namespace ExaiFast.Core.Tools;
 
 /// <summary>Live numbers the <c>status</c> tool and the <c>health</c> op report.</summary>
@@ -20,4 +22,7 @@ public interface IDaemonStatus
 
     /// <summary>Workers in all lanes.</summary>
     int Capacity { get; }
+
+    /// <summary>The memory monitor's level (new calls are refused at <see cref="MemoryPressure.Critical"/>).</summary>
+    MemoryPressure Memory { get; }
 }

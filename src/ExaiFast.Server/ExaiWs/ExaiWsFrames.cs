@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ExaiFast.Core.Calls;
+using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
 using ExaiFast.Server.WebSockets;
 
@@ -211,6 +212,7 @@ internal static class ExaiWsFrames
             json.WriteNumber("queued"u8, s.status.Queued);
             json.WriteNumber("capacity"u8, s.status.Capacity);
             json.WriteNumber("tool_count"u8, s.toolCount);
+            json.WriteString("memory"u8, MemoryName(s.status.Memory));
             json.WriteStartObject("providers"u8);
             foreach (var (name, available) in s.providers)
             {
@@ -222,6 +224,14 @@ internal static class ExaiWsFrames
             json.WriteEndObject();
             json.WriteEndObject();
         });
+
+    /// <summary>The memory level as reported in <c>health_res</c> and <c>/ready</c>.</summary>
+    public static string MemoryName(MemoryPressure level) => level switch
+    {
+        MemoryPressure.Normal => "normal",
+        MemoryPressure.High => "high",
+        _ => "critical",
+    };
 
     private static void WriteRequestId(Utf8JsonWriter json, string? requestId)
     {

@@ -86,6 +86,9 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     public int Capacity => _dispatcher.Capacity;
 
     /// <inheritdoc />
+    public MemoryPressure Memory => _dispatcher.MemoryPressure;
+
+    /// <inheritdoc />
     public void OnOpened(IWebSocketSession session)
     {
         if (session.Subprotocol == WebSocketHandshake.McpSubprotocol)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ExaiFast.Core.Dispatch;
 
 namespace ExaiFast.Server.Http;
 
@@ -25,7 +26,8 @@ internal static class StatusEndpoints
 
     public static (int Status, byte[] Body) Ready(ServerContext ctx)
     {
-        bool ready = ctx.IsListening && !ctx.IsDraining;
+        var memory = ctx.Status?.Memory ?? MemoryPressure.Normal;
+        bool ready = ctx.IsListening && !ctx.IsDraining && memory != MemoryPressure.Critical;
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
         using (var json = new Utf8JsonWriter(buffer))
         {
@@ -33,6 +35,7 @@ internal static class StatusEndpoints
             json.WriteBoolean("ready", ready);
             json.WriteBoolean("listening", ctx.IsListening);
             json.WriteBoolean("draining", ctx.IsDraining);
+            json.WriteString("memory", ExaiWs.ExaiWsFrames.MemoryName(memory));
             json.WriteEndObject();
         }
 

@@ -12,7 +12,7 @@ public sealed class StatusTool(IDaemonStatus status, ProviderRegistry providers)
     public override string Name => "status";
 
     /// <inheritdoc />
-    public override string Description => "Show the daemon's uptime, connections, calls in flight and queued, capacity, and provider availability.";
+    public override string Description => "Show the daemon's uptime, connections, calls in flight and queued, capacity, memory pressure, and provider availability.";
 
     /// <inheritdoc />
     protected override ToolValidation ValidateOwn(ArgumentReader reader, JsonElement arguments) => ToolValidation.RunIn("local");
@@ -23,7 +23,7 @@ public sealed class StatusTool(IDaemonStatus status, ProviderRegistry providers)
         await SimulateLatencyAsync(context, cancellationToken).ConfigureAwait(false);
         string providerList = string.Join(", ", providers.All.Select(p => $"{p.Name} {(p.IsAvailable ? "available" : "unavailable")}"));
         string text = string.Create(CultureInfo.InvariantCulture,
-            $"uptime {status.UptimeSeconds:0.0} s; connections {status.Connections}; sessions {status.Sessions}; calls in flight {status.Inflight} (this one included), queued {status.Queued}; worker capacity {status.Capacity}; providers: {providerList}");
+            $"uptime {status.UptimeSeconds:0.0} s; connections {status.Connections}; sessions {status.Sessions}; calls in flight {status.Inflight} (this one included), queued {status.Queued}; worker capacity {status.Capacity}; memory {status.Memory.ToString().ToLowerInvariant()}; providers: {providerList}");
         return new ToolOutput(text);
     }
 }

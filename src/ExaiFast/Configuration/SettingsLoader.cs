@@ -1,3 +1,5 @@
+using ExaiFast.Core.Dispatch;
+
 namespace ExaiFast.Configuration;
 
 /// <summary>
@@ -79,6 +81,13 @@ public static class SettingsLoader
         // The original's timeout hierarchy: the daemon's deadline is 1.5 × the tool timeout unless set explicitly.
         var callTimeout = settings.CallTimeout ?? settings.WorkflowToolTimeout * 1.5;
         settings = settings with { Dispatcher = settings.Dispatcher with { CallTimeout = callTimeout } };
+
+        var marks = MemoryMarks.Resolve(settings.Dispatcher);
+        if (marks.HighWater >= marks.Critical)
+        {
+            throw new ConfigurationException(
+                $"invalid memory marks: EXAIFAST_MEMORY_HIGH_MB ({marks.HighWater >> 20}) must be below EXAIFAST_MEMORY_CRITICAL_MB ({marks.Critical >> 20})");
+        }
 
         if (settings.ExaiWs.Token.Length == 0 && !settings.AllowRemoteWithoutToken && !IsLoopback(settings.Server.Host))
         {

@@ -1,3 +1,4 @@
+using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Hosting;
@@ -21,4 +22,6 @@ internal sealed class LazyStatus(Func<IDaemonStatus> resolve) : IDaemonStatus
     public int Queued => Status.Queued;
 
     public int Capacity => Status.Capacity;
+
+    public MemoryPressure Memory => Status.Memory;
 }
