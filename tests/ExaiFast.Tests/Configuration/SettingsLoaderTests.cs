@@ -88,6 +88,21 @@ public class SettingsLoaderTests
     }
 
     [Fact]
+    public void MemoryMarks_AreBoundInMiB_AndTheHighWaterMustBeBelowTheCriticalMark()
+    {
+        var set = SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_MEMORY_HIGH_MB"] = "512", ["EXAIFAST_MEMORY_CRITICAL_MB"] = "768", ["EXAIFAST_MEMORY_CHECK_SECS"] = "0.5" }, None, null);
+        Assert.Equal((512L << 20, 768L << 20, TimeSpan.FromSeconds(0.5)), (set.Dispatcher.MemoryHighWaterBytes, set.Dispatcher.MemoryCriticalBytes, set.Dispatcher.MemoryCheckInterval));
+        Assert.Equal((0L, 0L), (SettingsLoader.Load(None, None, null).Dispatcher.MemoryHighWaterBytes, SettingsLoader.Load(None, None, null).Dispatcher.MemoryCriticalBytes)); // derived
+
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_MEMORY_HIGH_MB"] = "800", ["EXAIFAST_MEMORY_CRITICAL_MB"] = "800" }, None, null));
+        Assert.Equal("invalid memory marks: EXAIFAST_MEMORY_HIGH_MB (800) must be below EXAIFAST_MEMORY_CRITICAL_MB (800)", ex.Message);
+
+        // A high mark above the derived critical one (90% of what the GC may use) is caught the same way.
+        long availableMb = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 20;
+        Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_MEMORY_HIGH_MB"] = $"{availableMb}" }, None, null));
+    }
+
+    [Fact]
     public void CallTimeout_DefaultsTo1Point5TimesTheWorkflowTimeout_UnlessSet()
     {
         Assert.Equal(TimeSpan.FromSeconds(180), SettingsLoader.Load(None, None, null).Dispatcher.CallTimeout);
