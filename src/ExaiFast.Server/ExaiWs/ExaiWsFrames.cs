@@ -10,47 +10,18 @@ namespace ExaiFast.Server.ExaiWs;
 /// Builds every frame the daemon sends on exai-ws. Each has <c>op</c>; each that concerns a request has its
 /// <c>request_id</c> (PROTOCOL.md: the Python daemon's replies without them made clients hang).
 /// </summary>
-/// <remarks>Writes straight into a pooled buffer with a per-thread <see cref="Utf8JsonWriter"/>: no strings, no DOM.</remarks>
+/// <remarks>Writes straight into a pooled buffer (<see cref="JsonFrame"/>): no strings, no DOM.</remarks>
 internal static class ExaiWsFrames
 {
-    // Relaxed escaping: frames are JSON over WebSocket, never embedded in HTML, so non-ASCII text and quotes stay readable.
-    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? t_writer;
-
-    [ThreadStatic]
-    private static PooledBufferWriter? t_output;
-
     public delegate void Body<TState>(Utf8JsonWriter json, in TState state);
 
     /// <summary>Writes <c>{"op":op, …body}</c> into a new pooled buffer.</summary>
-    public static PooledBuffer Build<TState>(string op, in TState state, Body<TState> body)
-    {
-        var output = t_output ?? new PooledBufferWriter();
-        var json = t_writer ?? new Utf8JsonWriter(output, WriterOptions);
-        t_writer = null; // re-entrancy safe: a nested Build gets its own writer and output
-        t_output = null;
-        output.Begin();
-        json.Reset(output);
-        try
+    public static PooledBuffer Build<TState>(string op, in TState state, Body<TState> body) =>
+        JsonFrame.Build((op, state, body), static (json, in s) =>
         {
-            json.WriteStartObject();
-            json.WriteString("op"u8, op);
-            body(json, state);
-            json.WriteEndObject();
-            json.Flush();
-        }
-        finally
-        {
-            json.Reset();
-            t_writer = json;
-        }
-
-        var frame = output.Detach();
-        t_output = output;
-        return frame;
-    }
+            json.WriteString("op"u8, s.op);
+            s.body(json, s.state);
+        });
 
     public static PooledBuffer Error(string? requestId, string code, string message) =>
         Build("error", (requestId, code, message), static (json, in s) =>

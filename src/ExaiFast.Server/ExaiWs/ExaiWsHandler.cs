@@ -91,13 +91,6 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     /// <inheritdoc />
     public void OnOpened(IWebSocketSession session)
     {
-        if (session.Subprotocol == WebSocketHandshake.McpSubprotocol)
-        {
-            // Negotiated so that an MCP client learns why, instead of failing on exai-ws's missing hello.
-            session.Close(CloseCodes.InternalError, "MCP over WebSocket is not available yet; use exai-ws (no subprotocol)");
-            return;
-        }
-
         var connection = new ExaiWsConnection(session, _time.GetTimestamp() + _helloTicks, _time);
         session.HandlerState = connection;
         _open[connection] = 0;
@@ -109,7 +102,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     {
         if (session.HandlerState is not ExaiWsConnection connection)
         {
-            message.Payload.Return(); // a connection being closed at open (MCP) may still deliver a frame
+            message.Payload.Return(); // not opened by this handler
             return;
         }
 

@@ -4,6 +4,7 @@ using ExaiFast.Core.Tools;
 using ExaiFast.Models;
 using ExaiFast.Models.Local;
 using ExaiFast.Server.ExaiWs;
+using ExaiFast.Server.Mcp;
 using ExaiFast.Tools;
 using ExaiFast.Tools.Tools;
 using ExaiFast.Logging;
@@ -43,7 +44,7 @@ internal static class DaemonHost
                 new ChatTool(providers),
                 new ListModelsTool(providers),
                 new VersionTool(),
-                new StatusTool(new LazyStatus(() => sp.GetRequiredService<ExaiWsHandler>()), providers),
+                new StatusTool(new LazyStatus(() => sp.GetRequiredService<SubprotocolRouter>()), providers),
             ]);
         });
         builder.Services.AddSingleton(sp => new ExaiWsHandler(
@@ -55,7 +56,13 @@ internal static class DaemonHost
             settings.Dispatcher.SessionMaxInflight,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.ExaiWs")));
-        builder.Services.AddSingleton<IWebSocketHandler>(sp => sp.GetRequiredService<ExaiWsHandler>());
+        builder.Services.AddSingleton(sp => new McpHandler(
+            sp.GetRequiredService<Dispatcher>(),
+            sp.GetRequiredService<IToolCatalog>(),
+            tokenRequired: settings.ExaiWs.Token.Length > 0,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Mcp")));
+        builder.Services.AddSingleton(sp => new SubprotocolRouter(sp.GetRequiredService<ExaiWsHandler>(), sp.GetRequiredService<McpHandler>()));
+        builder.Services.AddSingleton<IWebSocketHandler>(sp => sp.GetRequiredService<SubprotocolRouter>());
         builder.Services.AddSingleton(sp => new ExaiFastServer(
             settings.Server,
             sp.GetRequiredService<IWebSocketHandler>(),

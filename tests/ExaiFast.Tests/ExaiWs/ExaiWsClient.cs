@@ -7,7 +7,10 @@ using System.Threading.Channels;
 
 namespace ExaiFast.Tests.ExaiWs;
 
-/// <summary>An exai-ws client over the BCL ClientWebSocket that records every frame it receives.</summary>
+/// <summary>
+/// An exai-ws client over the BCL ClientWebSocket that records every frame it receives; with the <c>mcp</c> subprotocol
+/// (and no hello) the same client speaks MCP's JSON-RPC.
+/// </summary>
 internal sealed class ExaiWsClient : IAsyncDisposable
 {
     private readonly ClientWebSocket _socket = new();
@@ -17,12 +20,21 @@ internal sealed class ExaiWsClient : IAsyncDisposable
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
 
+    public string? CloseStatusDescription => _socket.CloseStatusDescription;
+
     /// <summary>Every frame received so far.</summary>
     public IReadOnlyCollection<JsonObject> All => _all;
 
-    public static async Task<ExaiWsClient> ConnectAsync(Uri uri, bool hello = true, string? sessionId = null, string? token = null)
+    private bool _mcp;
+
+    public static async Task<ExaiWsClient> ConnectAsync(Uri uri, bool hello = true, string? sessionId = null, string? token = null, string? subprotocol = null)
     {
-        var client = new ExaiWsClient();
+        var client = new ExaiWsClient { _mcp = subprotocol == "mcp" };
+        if (subprotocol is not null)
+        {
+            client._socket.Options.AddSubProtocol(subprotocol);
+        }
+
         await client._socket.ConnectAsync(uri, TestContext.Current.CancellationToken);
         client._receiving = client.ReceiveLoopAsync();
         if (hello)
@@ -134,7 +146,15 @@ internal sealed class ExaiWsClient : IAsyncDisposable
 
                 var frame = JsonNode.Parse(message.ToArray())!.AsObject();
                 message.SetLength(0);
-                Assert.NotNull(frame["op"]); // every frame the daemon sends has op
+                if (_mcp)
+                {
+                    Assert.Equal("2.0", (string?)frame["jsonrpc"]); // every MCP message is JSON-RPC 2.0
+                }
+                else
+                {
+                    Assert.NotNull(frame["op"]); // every frame the daemon sends has op
+                }
+
                 _all.Enqueue(frame);
                 _frames.Writer.TryWrite(frame);
             }

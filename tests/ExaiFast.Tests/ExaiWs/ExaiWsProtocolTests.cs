@@ -77,21 +77,6 @@ public class ExaiWsProtocolTests
     }
 
     [Fact]
-    public async Task McpSubprotocol_IsClosedWithAReason_UntilMcpIsServed()
-    {
-        await using var daemon = await Daemon.StartAsync();
-        using var socket = new ClientWebSocket();
-        socket.Options.AddSubProtocol("mcp");
-        await socket.ConnectAsync(daemon.Uri, TestContext.Current.CancellationToken);
-
-        var result = await socket.ReceiveAsync(new byte[256], TestContext.Current.CancellationToken);
-
-        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
-        Assert.Equal(WebSocketCloseStatus.InternalServerError, socket.CloseStatus);
-        Assert.Contains("MCP over WebSocket is not available yet", socket.CloseStatusDescription);
-    }
-
-    [Fact]
     public async Task ListTools_IsDeterministic_WithSchemas()
     {
         await using var daemon = await Daemon.StartAsync();

@@ -1,7 +1,7 @@
 using System.Buffers;
 using ExaiFast.Server.WebSockets;
 
-namespace ExaiFast.Server.ExaiWs;
+namespace ExaiFast.Server.WebSockets;
 
 /// <summary>An <see cref="IBufferWriter{T}"/> over a rented array whose contents are handed over, uncopied, as a <see cref="PooledBuffer"/>.</summary>
 /// <remarks>Reusable: after <see cref="Detach"/>, <see cref="Begin"/> rents the next array.</remarks>

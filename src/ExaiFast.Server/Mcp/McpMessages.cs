@@ -1,0 +1,158 @@
+using System.Text.Json;
+using ExaiFast.Core.Calls;
+using ExaiFast.Core.Tools;
+using ExaiFast.Server.WebSockets;
+
+namespace ExaiFast.Server.Mcp;
+
+/// <summary>Builds every JSON-RPC 2.0 message the daemon sends to an MCP client.</summary>
+internal static class McpMessages
+{
+    /// <summary>The newest MCP revision this daemon speaks; offered when the client asks for one it does not know.</summary>
+    public const string LatestProtocolVersion = "2025-11-25";
+
+    /// <summary>Revisions whose <c>initialize</c>, <c>tools/list</c> and <c>tools/call</c> this daemon answers alike.</summary>
+    public static readonly string[] ProtocolVersions = [LatestProtocolVersion, "2025-06-18", "2025-03-26", "2024-11-05"];
+
+    // JSON-RPC 2.0 error codes (https://www.jsonrpc.org/specification#error_object).
+    public const int ParseError = -32700;
+    public const int InvalidRequest = -32600;
+    public const int MethodNotFound = -32601;
+    public const int InvalidParams = -32602;
+    public const int InternalError = -32603;
+
+    public static PooledBuffer Error(string? rawId, int code, string message) =>
+        JsonFrame.Build((rawId, code, message), static (json, in s) =>
+        {
+            json.WriteString("jsonrpc"u8, "2.0");
+            WriteId(json, s.rawId);
+            json.WriteStartObject("error"u8);
+            json.WriteNumber("code"u8, s.code);
+            json.WriteString("message"u8, s.message);
+            json.WriteEndObject();
+        });
+
+    public static PooledBuffer EmptyResult(string rawId) =>
+        JsonFrame.Build(rawId, static (json, in id) =>
+        {
+            json.WriteString("jsonrpc"u8, "2.0");
+            WriteId(json, id);
+            json.WriteStartObject("result"u8);
+            json.WriteEndObject();
+        });
+
+    public static PooledBuffer Initialized(string rawId, string protocolVersion, string serverVersion) =>
+        JsonFrame.Build((rawId, protocolVersion, serverVersion), static (json, in s) =>
+        {
+            json.WriteString("jsonrpc"u8, "2.0");
+            WriteId(json, s.rawId);
+            json.WriteStartObject("result"u8);
+            json.WriteString("protocolVersion"u8, s.protocolVersion);
+            json.WriteStartObject("capabilities"u8);
+            json.WriteStartObject("tools"u8);
+            json.WriteBoolean("listChanged"u8, false);
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteStartObject("serverInfo"u8);
+            json.WriteString("name"u8, "exaifast");
+            json.WriteString("version"u8, s.serverVersion);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        });
+
+    public static PooledBuffer ToolsList(string rawId, IToolCatalog catalog) =>
+        JsonFrame.Build((rawId, catalog), static (json, in s) =>
+        {
+            json.WriteString("jsonrpc"u8, "2.0");
+            WriteId(json, s.rawId);
+            json.WriteStartObject("result"u8);
+            json.WriteStartArray("tools"u8);
+            foreach (var tool in s.catalog.All)
+            {
+                json.WriteStartObject();
+                json.WriteString("name"u8, tool.Name);
+                json.WriteString("description"u8, tool.Description);
+                json.WritePropertyName("inputSchema"u8);
+                json.WriteRawValue(tool.InputSchema.Span, skipInputValidation: true);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
+
+    /// <summary>
+    /// A call's end as a <c>tools/call</c> result. A failed call (bad arguments, timeout, capacity, provider) is a
+    /// tool error — <c>isError: true</c> with the code and message as text — so the model sees it and can react; the
+    /// code is also in <c>_meta.exaifast/error</c> for programs.
+    /// </summary>
+    public static PooledBuffer ToolResult(string rawId, CallResult result) =>
+        JsonFrame.Build((rawId, result), static (json, in s) =>
+        {
+            json.WriteString("jsonrpc"u8, "2.0");
+            WriteId(json, s.rawId);
+            json.WriteStartObject("result"u8);
+            json.WriteStartArray("content"u8);
+            json.WriteStartObject();
+            json.WriteString("type"u8, "text");
+            if (s.result.Error is { } error)
+            {
+                json.WriteString("text"u8, error.RetryAfterSeconds is { } retry
+                    ? $"{error.Code}: {error.Message} (retry after {retry:0.###} s)"
+                    : $"{error.Code}: {error.Message}");
+            }
+            else
+            {
+                json.WriteString("text"u8, s.result.Text ?? "");
+            }
+
+            json.WriteEndObject();
+            json.WriteEndArray();
+            json.WriteBoolean("isError"u8, s.result.Error is not null);
+            if (s.result.Error is { } e)
+            {
+                json.WriteStartObject("_meta"u8);
+                json.WriteStartObject("exaifast/error"u8);
+                json.WriteString("code"u8, e.Code);
+                if (e.RetryAfterSeconds is { } r)
+                {
+                    json.WriteNumber("retry_after"u8, r);
+                }
+
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        });
+
+    public static PooledBuffer Progress(string rawToken, int progress, string? message) =>
+        JsonFrame.Build((rawToken, progress, message), static (json, in s) =>
+        {
+            json.WriteString("jsonrpc"u8, "2.0");
+            json.WriteString("method"u8, "notifications/progress");
+            json.WriteStartObject("params"u8);
+            json.WritePropertyName("progressToken"u8);
+            json.WriteRawValue(s.rawToken, skipInputValidation: true);
+            json.WriteNumber("progress"u8, s.progress);
+            if (s.message is not null)
+            {
+                json.WriteString("message"u8, s.message);
+            }
+
+            json.WriteEndObject();
+        });
+
+    private static void WriteId(Utf8JsonWriter json, string? rawId)
+    {
+        json.WritePropertyName("id"u8);
+        if (rawId is null)
+        {
+            json.WriteNullValue(); // JSON-RPC: the id of a request that could not be read
+        }
+        else
+        {
+            json.WriteRawValue(rawId, skipInputValidation: true);
+        }
+    }
+}

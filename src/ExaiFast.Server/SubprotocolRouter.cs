@@ -1,0 +1,49 @@
+using ExaiFast.Core.Dispatch;
+using ExaiFast.Core.Tools;
+using ExaiFast.Server.ExaiWs;
+using ExaiFast.Server.Mcp;
+using ExaiFast.Server.WebSockets;
+using ExaiFast.Wire;
+
+namespace ExaiFast.Server;
+
+/// <summary>
+/// Sends each WebSocket connection to its front door by the subprotocol it negotiated: <c>mcp</c> to MCP, none to
+/// exai-ws (PROTOCOL.md's table). Reports the daemon's status for both.
+/// </summary>
+public sealed class SubprotocolRouter(ExaiWsHandler exaiWs, McpHandler mcp) : IWebSocketHandler, IDaemonStatus
+{
+    /// <inheritdoc />
+    public double UptimeSeconds => exaiWs.UptimeSeconds;
+
+    /// <inheritdoc />
+    public int Connections => exaiWs.Connections + mcp.Connections;
+
+    /// <inheritdoc />
+    public int Sessions => exaiWs.Sessions + mcp.Connections; // an MCP connection is its own session
+
+    /// <inheritdoc />
+    public int Inflight => exaiWs.Inflight;
+
+    /// <inheritdoc />
+    public int Queued => exaiWs.Queued;
+
+    /// <inheritdoc />
+    public int Capacity => exaiWs.Capacity;
+
+    /// <inheritdoc />
+    public MemoryPressure Memory => exaiWs.Memory;
+
+    /// <inheritdoc />
+    public void OnOpened(IWebSocketSession session) => For(session).OnOpened(session);
+
+    /// <inheritdoc />
+    public ValueTask OnMessageAsync(IWebSocketSession session, WebSocketMessage message, CancellationToken cancellationToken) =>
+        For(session).OnMessageAsync(session, message, cancellationToken);
+
+    /// <inheritdoc />
+    public void OnClosed(IWebSocketSession session) => For(session).OnClosed(session);
+
+    private IWebSocketHandler For(IWebSocketSession session) =>
+        session.Subprotocol == WebSocketHandshake.McpSubprotocol ? mcp : exaiWs;
+}

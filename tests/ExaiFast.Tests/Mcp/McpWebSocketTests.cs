@@ -1,0 +1,193 @@
+using System.Net.WebSockets;
+using System.Text.Json.Nodes;
+using ExaiFast.Tests.ExaiWs;
+
+namespace ExaiFast.Tests.Mcp;
+
+/// <summary>MCP over WebSocket (subprotocol <c>mcp</c>) against the real composition root, with the BCL client.</summary>
+public class McpWebSocketTests
+{
+    private static Task<ExaiWsClient> ConnectAsync(Daemon daemon) => ExaiWsClient.ConnectAsync(daemon.Uri, hello: false, subprotocol: "mcp");
+
+    private static JsonObject Request(JsonNode id, string method, JsonObject? parameters = null)
+    {
+        var message = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = method };
+        if (parameters is not null)
+        {
+            message["params"] = parameters;
+        }
+
+        return message;
+    }
+
+    private static JsonObject Call(JsonNode id, string tool, JsonObject arguments, JsonNode? progressToken = null)
+    {
+        var parameters = new JsonObject { ["name"] = tool, ["arguments"] = arguments };
+        if (progressToken is not null)
+        {
+            parameters["_meta"] = new JsonObject { ["progressToken"] = progressToken };
+        }
+
+        return Request(id, "tools/call", parameters);
+    }
+
+    private static Task<JsonObject> ResponseAsync(ExaiWsClient client, JsonNode id) =>
+        client.WaitForAsync(m => m["method"] is null && JsonNode.DeepEquals(m["id"], id));
+
+    [Fact]
+    public async Task Initialize_NegotiatesTheVersion_AndToolsList_ShowsEveryToolWithItsSchema()
+    {
+        await using var daemon = await Daemon.StartAsync();
+        await using var client = await ConnectAsync(daemon);
+
+        await client.SendAsync(Request(1, "initialize", new JsonObject { ["protocolVersion"] = "2025-06-18", ["capabilities"] = new JsonObject(), ["clientInfo"] = new JsonObject { ["name"] = "test", ["version"] = "1" } }));
+        var init = (await ResponseAsync(client, 1))["result"]!;
+        Assert.Equal("2025-06-18", (string?)init["protocolVersion"]); // a version we speak is echoed
+        Assert.Equal("exaifast", (string?)init["serverInfo"]!["name"]);
+        Assert.NotNull(init["capabilities"]!["tools"]);
+
+        await client.SendAsync(Request("again", "initialize", new JsonObject { ["protocolVersion"] = "1999-01-01" }));
+        Assert.Equal("2025-11-25", (string?)(await ResponseAsync(client, "again"))["result"]!["protocolVersion"]); // else our latest
+
+        await client.SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/initialized" });
+        await client.SendAsync(Request(2, "tools/list"));
+        var next = await client.NextAsync(); // the notification got no answer: the next message is tools/list's
+        Assert.Equal(2, (int)next["id"]!);
+        var tools = next["result"]!["tools"]!.AsArray();
+        Assert.Equal(["chat", "listmodels", "status", "version"], tools.Select(t => (string)t!["name"]!).ToArray());
+        Assert.All(tools, t => Assert.Equal("object", (string?)t!["inputSchema"]!["type"]));
+    }
+
+    [Fact]
+    public async Task ToolsCall_IsAnsweredWithTextContent_UnderItsOwnId_StringOrNumber()
+    {
+        await using var daemon = await Daemon.StartAsync();
+        await using var client = await ConnectAsync(daemon);
+
+        await client.SendAsync(Call(7, "chat", new JsonObject { ["prompt"] = "hello there" }));
+        await client.SendAsync(Call("seven", "chat", new JsonObject { ["prompt"] = "hello there" }));
+        var byNumber = (await ResponseAsync(client, 7))["result"]!;
+        var byString = (await ResponseAsync(client, "seven"))["result"]!;
+
+        Assert.False((bool)byNumber["isError"]!);
+        Assert.Equal("text", (string?)byNumber["content"]![0]!["type"]);
+        Assert.Contains("hello there", (string?)byNumber["content"]![0]!["text"], StringComparison.Ordinal);
+        Assert.Equal((string?)byNumber["content"]![0]!["text"], (string?)byString["content"]![0]!["text"]);
+
+        // An id used again after its call ended runs again (JSON-RPC ids are not exai-ws request ids: nothing is replayed).
+        await client.SendAsync(Call(7, "status", new JsonObject()));
+        Assert.Contains("uptime", (string?)(await ResponseAsync(client, 7))["result"]!["content"]![0]!["text"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AProgressToken_GetsProgressNotifications_WithIncreasingProgress_BeforeTheResult()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.05" });
+        await using var client = await ConnectAsync(daemon);
+
+        await client.SendAsync(Call(1, "chat", new JsonObject { ["prompt"] = "slow", ["local_latency_ms"] = 600 }, progressToken: "tok-1"));
+        await ResponseAsync(client, 1);
+
+        var progress = client.All.Where(m => (string?)m["method"] == "notifications/progress").Select(m => m["params"]!).ToList();
+        Assert.NotEmpty(progress);
+        Assert.All(progress, p => Assert.Equal("tok-1", (string?)p!["progressToken"]));
+        var values = progress.Select(p => (double)p!["progress"]!).ToList();
+        Assert.Equal(values.Order().ToList(), values);
+        Assert.Equal(values.Count, values.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task NotificationsCancelled_StopsTheWork_AndNoResponseFollows()
+    {
+        await using var daemon = await Daemon.StartAsync();
+        await using var client = await ConnectAsync(daemon);
+
+        await client.SendAsync(Call(9, "chat", new JsonObject { ["prompt"] = "long", ["local_latency_ms"] = 60_000 }));
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+        await client.SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/cancelled", ["params"] = new JsonObject { ["requestId"] = 9, ["reason"] = "user" } });
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusyWorkers == 0);
+
+        await client.SendAsync(Request(10, "ping"));
+        Assert.Equal(new JsonObject(), (await ResponseAsync(client, 10))["result"], JsonNode.DeepEquals);
+        Assert.DoesNotContain(client.All, m => JsonNode.DeepEquals(m["id"], 9));
+    }
+
+    [Fact]
+    public async Task AClientThatVanishes_HasItsCallsCancelledAtOnce_NotAfterTheExaiWsGrace()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_DISCONNECT_GRACE_SECS"] = "600" });
+        var client = await ConnectAsync(daemon);
+        await client.SendAsync(Call(1, "chat", new JsonObject { ["prompt"] = "long", ["local_latency_ms"] = 60_000 }));
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+
+        client.Vanish();
+
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusyWorkers == 0);
+        await client.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task BadMessages_GetTheirJsonRpcErrors_AndTheConnectionKeepsWorking()
+    {
+        await using var daemon = await Daemon.StartAsync();
+        await using var client = await ConnectAsync(daemon);
+
+        async Task<JsonObject> ErrorFor(string raw)
+        {
+            await client.SendRawAsync(raw);
+            var reply = await client.NextAsync();
+            Assert.NotNull(reply["error"]);
+            return reply;
+        }
+
+        var parse = await ErrorFor("not json");
+        Assert.Equal((-32700, (JsonNode?)null), ((int)parse["error"]!["code"]!, parse["id"]));
+        Assert.Equal(-32600, (int)(await ErrorFor("""[{"jsonrpc":"2.0","id":1,"method":"ping"}]"""))["error"]!["code"]!);
+        var version = await ErrorFor("""{"jsonrpc":"1.0","id":"v","method":"ping"}""");
+        Assert.Equal((-32600, "v"), ((int)version["error"]!["code"]!, (string?)version["id"]));
+        Assert.Equal(-32601, (int)(await ErrorFor("""{"jsonrpc":"2.0","id":2,"method":"resources/list"}"""))["error"]!["code"]!);
+        var unknownTool = await ErrorFor("""{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"nosuch","arguments":{}}}""");
+        Assert.Equal((-32602, 3), ((int)unknownTool["error"]!["code"]!, (int)unknownTool["id"]!));
+        Assert.Contains("nosuch", (string?)unknownTool["error"]!["message"], StringComparison.Ordinal);
+        Assert.Equal(-32602, (int)(await ErrorFor("""{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"chat","arguments":[1]}}"""))["error"]!["code"]!);
+        Assert.Equal(-32602, (int)(await ErrorFor("""{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"arguments":{}}}"""))["error"]!["code"]!);
+        Assert.Equal(-32600, (int)(await ErrorFor("""{"jsonrpc":"2.0","id":6}"""))["error"]!["code"]!);
+
+        // Bad arguments are a tool error the model can read, not a protocol error.
+        await client.SendRawAsync("""{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"chat","arguments":{}}}""");
+        var invalid = (await ResponseAsync(client, 8))["result"]!;
+        Assert.True((bool)invalid["isError"]!);
+        Assert.Contains("prompt", (string?)invalid["content"]![0]!["text"], StringComparison.Ordinal);
+        Assert.Equal("INVALID_ARGUMENTS", (string?)invalid["_meta"]!["exaifast/error"]!["code"]);
+
+        await client.SendAsync(Request(9, "ping"));
+        Assert.NotNull((await ResponseAsync(client, 9))["result"]);
+    }
+
+    [Fact]
+    public async Task OverCapacity_IsAToolError_WithRetryAfter()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_SESSION_MAX_INFLIGHT"] = "1" });
+        await using var client = await ConnectAsync(daemon);
+
+        await client.SendAsync(Call(1, "chat", new JsonObject { ["prompt"] = "a", ["local_latency_ms"] = 60_000 }));
+        await client.SendAsync(Call(2, "chat", new JsonObject { ["prompt"] = "b" }));
+        var refused = (await ResponseAsync(client, 2))["result"]!;
+
+        Assert.True((bool)refused["isError"]!);
+        Assert.StartsWith("OVER_CAPACITY:", (string?)refused["content"]![0]!["text"], StringComparison.Ordinal);
+        Assert.Equal("OVER_CAPACITY", (string?)refused["_meta"]!["exaifast/error"]!["code"]);
+        Assert.True((double)refused["_meta"]!["exaifast/error"]!["retry_after"]! > 0);
+    }
+
+    [Fact]
+    public async Task ADaemonWithAToken_RefusesMcpOverWebSocket_WithAReason()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_TOKEN"] = "s3cret-token" });
+        await using var client = await ConnectAsync(daemon);
+
+        Assert.Equal((WebSocketCloseStatus)4003, await client.ClosedAsync());
+        Assert.DoesNotContain("s3cret", client.CloseStatusDescription ?? "", StringComparison.Ordinal);
+        Assert.Contains("token", client.CloseStatusDescription, StringComparison.Ordinal);
+    }
+}
