@@ -50,8 +50,8 @@ public static class ExaiFastCli
 
     private static RootCommand BuildRootCommand(IReadOnlyDictionary<string, string> environment, TextWriter stdout, TextWriter stderr)
     {
-        var root = new RootCommand("ExaiFast: a fast, trustworthy MCP tool daemon. Today it speaks exai-ws (the EX-AI daemon protocol); MCP transports are next.");
-        var serve = new Command("serve", "Run the daemon: exai-ws over WebSocket (/ or /ws), an echo (/echo), and HTTP /health, /ready, /metrics on one port.");
+        var root = new RootCommand("ExaiFast: a fast, trustworthy MCP tool daemon. It speaks exai-ws (the EX-AI daemon protocol) and MCP over WebSocket; MCP Streamable HTTP and stdio are next.");
+        var serve = new Command("serve", "Run the daemon: exai-ws over WebSocket (/ or /ws), MCP over WebSocket (same paths, subprotocol mcp), an echo (/echo), and HTTP /health, /ready, /metrics on one port.");
         var envFile = new Option<string?>("--env-file") { Description = "Read settings from this .env file (default: ./.env when present)." };
         serve.Add(envFile);
 
