@@ -60,6 +60,7 @@ for size in $sizes; do
   for c in $conns; do
     run exaifast       "exaifast"                 ws  "ws://127.0.0.1:${port[exaifast]}/echo"       "$c" "$size"
     run exaifast       "exaifast call_tool chat (local model, 0 ms)" call "ws://127.0.0.1:${port[exaifast]}/" "$c" "$size"
+    run exaifast       "exaifast MCP tools/call chat (same call, JSON-RPC)" mcp "ws://127.0.0.1:${port[exaifast]}/" "$c" "$size"
     run exaifast-noinl "exaifast, inline off"     ws  "ws://127.0.0.1:${port[exaifast-noinl]}/echo" "$c" "$size"
     run exaifast-psu   "exaifast, PSU transport"  ws  "ws://127.0.0.1:${port[exaifast-psu]}/echo"   "$c" "$size"
     run kestrel        "Kestrel (stock)"          ws  "ws://127.0.0.1:${port[kestrel]}/"        "$c" "$size"
