@@ -59,18 +59,7 @@ internal static class ExaiWsFrames
         Build("list_tools_res", (requestId, catalog), static (json, in s) =>
         {
             WriteRequestId(json, s.requestId);
-            json.WriteStartArray("tools"u8);
-            foreach (var tool in s.catalog.All)
-            {
-                json.WriteStartObject();
-                json.WriteString("name"u8, tool.Name);
-                json.WriteString("description"u8, tool.Description);
-                json.WritePropertyName("inputSchema"u8);
-                json.WriteRawValue(tool.InputSchema.Span, skipInputValidation: true);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
+            ToolListJson.Write(json, s.catalog);
         });
 
     public static PooledBuffer Ack(string requestId, string name, TimeSpan timeout) =>

@@ -66,18 +66,7 @@ internal static class McpMessages
             json.WriteString("jsonrpc"u8, "2.0");
             WriteId(json, s.rawId);
             json.WriteStartObject("result"u8);
-            json.WriteStartArray("tools"u8);
-            foreach (var tool in s.catalog.All)
-            {
-                json.WriteStartObject();
-                json.WriteString("name"u8, tool.Name);
-                json.WriteString("description"u8, tool.Description);
-                json.WritePropertyName("inputSchema"u8);
-                json.WriteRawValue(tool.InputSchema.Span, skipInputValidation: true);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
+            ToolListJson.Write(json, s.catalog);
             json.WriteEndObject();
         });
 
