@@ -3,13 +3,20 @@ using ExaiFast.Core.Calls;
 namespace ExaiFast.Server.Mcp;
 
 /// <summary>A <c>tools/call</c> in flight on one MCP connection.</summary>
-/// <param name="RawId">The JSON-RPC id as it came (raw JSON: a string keeps its quotes), echoed in the response.</param>
-/// <param name="ProgressToken">The client's <c>_meta.progressToken</c> as raw JSON, if it asked for progress.</param>
-/// <param name="Key">The dispatcher's key of the call.</param>
-internal sealed record McpRequest(string RawId, string? ProgressToken, CallKey Key)
+/// <remarks>A class, not a record: two requests are the same only if they are the same object (the id maps remove by it).</remarks>
+internal sealed class McpRequest(string rawId, string? progressToken, CallKey key)
 {
     private int _progress;
     private volatile bool _cancelled;
+
+    /// <summary>The JSON-RPC id as it came (raw JSON: a string keeps its quotes), echoed in the response.</summary>
+    public string RawId { get; } = rawId;
+
+    /// <summary>The client's <c>_meta.progressToken</c> as raw JSON, if it asked for progress.</summary>
+    public string? ProgressToken { get; } = progressToken;
+
+    /// <summary>The dispatcher's key of the call.</summary>
+    public CallKey Key { get; } = key;
 
     /// <summary>Set by <c>notifications/cancelled</c>: the call's end sends nothing.</summary>
     public bool Cancelled => _cancelled;
