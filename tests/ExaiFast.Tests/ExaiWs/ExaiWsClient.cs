@@ -3,7 +3,6 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 
 namespace ExaiFast.Tests.ExaiWs;
 
@@ -14,8 +13,15 @@ namespace ExaiFast.Tests.ExaiWs;
 internal sealed class ExaiWsClient : IAsyncDisposable
 {
     private readonly ClientWebSocket _socket = new();
-    private readonly Channel<JsonObject> _frames = Channel.CreateUnbounded<JsonObject>();
     private readonly ConcurrentQueue<JsonObject> _all = new();
+
+    // Frames not yet taken by NextAsync/WaitForAsync, oldest first. A wait takes only the frame it matches: two
+    // requests may be answered in either order, and a frame skipped while waiting for another must stay for its own
+    // wait (discarding it made a test wait 20 s for a response that had already arrived).
+    private readonly List<JsonObject> _inbox = [];
+    private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _ended;
+    private Exception? _failure;
     private Task? _receiving;
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
@@ -70,23 +76,45 @@ internal sealed class ExaiWsClient : IAsyncDisposable
     public Task CallAsync(string requestId, string tool, JsonObject? arguments = null) =>
         SendAsync(new JsonObject { ["op"] = "call_tool", ["request_id"] = requestId, ["name"] = tool, ["arguments"] = arguments ?? new JsonObject() });
 
-    /// <summary>The next frame, whatever it is.</summary>
-    public async Task<JsonObject> NextAsync(int timeoutMs = 20_000)
+    /// <summary>The oldest frame not taken yet, whatever it is.</summary>
+    public Task<JsonObject> NextAsync(int timeoutMs = 20_000) => WaitForAsync(static _ => true, timeoutMs);
+
+    /// <summary>The oldest frame not taken yet that matches; the frames it passes over stay for later waits.</summary>
+    public async Task<JsonObject> WaitForAsync(Func<JsonObject, bool> match, int timeoutMs = 20_000)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(timeoutMs);
-        return await _frames.Reader.ReadAsync(timeout.Token);
-    }
-
-    /// <summary>Skips frames until one matches.</summary>
-    public async Task<JsonObject> WaitForAsync(Func<JsonObject, bool> match, int timeoutMs = 20_000)
-    {
         while (true)
         {
-            var frame = await NextAsync(timeoutMs);
-            if (match(frame))
+            Task arrived;
+            lock (_inbox)
             {
-                return frame;
+                int i = _inbox.FindIndex(f => match(f));
+                if (i >= 0)
+                {
+                    var frame = _inbox[i];
+                    _inbox.RemoveAt(i);
+                    return frame;
+                }
+
+                if (_ended)
+                {
+                    throw new InvalidOperationException($"the connection ended ({_socket.CloseStatus}) and no frame matched; untaken: {Untaken()}", _failure);
+                }
+
+                arrived = _arrived.Task;
+            }
+
+            try
+            {
+                await arrived.WaitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+            {
+                lock (_inbox)
+                {
+                    throw new TimeoutException($"no matching frame within {timeoutMs} ms; untaken: {Untaken()}");
+                }
             }
         }
     }
@@ -100,6 +128,11 @@ internal sealed class ExaiWsClient : IAsyncDisposable
     public async Task<WebSocketCloseStatus?> ClosedAsync()
     {
         await _receiving!.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+        if (_failure is not null)
+        {
+            throw new InvalidOperationException("a frame broke the protocol before the close", _failure);
+        }
+
         return _socket.CloseStatus;
     }
 
@@ -156,16 +189,46 @@ internal sealed class ExaiWsClient : IAsyncDisposable
                 }
 
                 _all.Enqueue(frame);
-                _frames.Writer.TryWrite(frame);
+                Arrived(frame);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or ObjectDisposedException or OperationCanceledException)
         {
             // aborted by the test
         }
+        catch (Exception ex)
+        {
+            // A frame that broke a rule (an assertion above) or could not be parsed: every later wait fails with it.
+            _failure = ex;
+        }
         finally
         {
-            _frames.Writer.TryComplete();
+            Arrived(null);
         }
     }
+
+    private void Arrived(JsonObject? frame)
+    {
+        TaskCompletionSource arrived;
+        lock (_inbox)
+        {
+            if (frame is null)
+            {
+                _ended = true;
+            }
+            else
+            {
+                _inbox.Add(frame);
+            }
+
+            arrived = _arrived;
+            _arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        arrived.SetResult();
+    }
+
+    private string Untaken() => _inbox.Count == 0 ? "none" : string.Join(" | ", _inbox.Take(10).Select(f => Shorten(f.ToJsonString())));
+
+    private static string Shorten(string s) => s.Length <= 160 ? s : s[..160] + "…";
 }
