@@ -11,12 +11,13 @@ namespace ExaiFast.Server.ExaiWs;
 /// Listener methods run on workers and timers. They never block: results and stream chunks are queued (waiting in
 /// the background only while the client is not reading), heartbeats are dropped when the queue is full.
 /// Frames of a call that is being submitted are parked until its <c>call_tool_ack</c> is queued, so that nothing
-/// about a call ever reaches the client before its ack.
+/// about a call ever reaches the client before its ack; frames of a call being cancelled are parked until the
+/// <c>cancelled</c> reply is queued, so that <c>call_tool_res</c> is the last frame of its request id.
 /// </remarks>
 internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadline, TimeProvider time) : ICallListener
 {
-    // The reader submits one call at a time (Park, Submit, Release), so one parking slot is enough; the lock orders
-    // frames produced by workers meanwhile against the flush in Release.
+    // The reader submits or cancels one call at a time (Park, Submit or Cancel, Release), so one parking slot is
+    // enough; the lock orders frames produced by workers meanwhile against the flush in Release.
     private readonly Lock _parkingGate = new();
     private CallKey? _parkedKey;
     private volatile bool _parking; // the call was enqueued after this was set: a worker's read of it can't be stale
@@ -41,7 +42,7 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
         }
     }
 
-    /// <summary>Sends the ack or refusal (if any) and then, in order, whatever the call produced meanwhile.</summary>
+    /// <summary>Sends the ack, refusal or cancel reply (if any) and then, in order, whatever the call produced meanwhile.</summary>
     public void Release(CallKey key, PooledBuffer? ack)
     {
         lock (_parkingGate)

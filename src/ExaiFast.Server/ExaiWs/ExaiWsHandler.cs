@@ -311,7 +311,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         return _tools.TryGet(chars[..n], out tool);
     }
 
-    private async Task CancelAsync(ExaiWsConnection connection, string? requestId)
+    private async ValueTask CancelAsync(ExaiWsConnection connection, string? requestId)
     {
         if (requestId is null)
         {
@@ -319,14 +319,25 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
             return;
         }
 
-        var result = _dispatcher.Cancel(new CallKey(connection.SessionId!, requestId));
-        if (!result.Found)
+        // The call's CANCELLED result is produced inside Cancel (its token completes it inline): park the call's frames
+        // so that the `cancelled` reply is queued first and call_tool_res stays the last frame of this request id.
+        var key = new CallKey(connection.SessionId!, requestId);
+        connection.Park(key);
+        CancelResult result;
+        try
         {
-            await SendAsync(connection.Socket, ExaiWsFrames.Error(requestId, ErrorCodes.InvalidRequest, "no call in flight with that request_id")).ConfigureAwait(false);
-            return;
+            result = _dispatcher.Cancel(key);
+        }
+        catch
+        {
+            connection.Release(key, ack: null);
+            throw;
         }
 
-        await SendAsync(connection.Socket, ExaiWsFrames.Cancelled(requestId, result.WasRunning)).ConfigureAwait(false);
+        // Not found: unknown, or finished before the cancel arrived (its call_tool_res is already queued).
+        connection.Release(key, result.Found
+            ? ExaiWsFrames.Cancelled(requestId, result.WasRunning)
+            : ExaiWsFrames.Error(requestId, ErrorCodes.InvalidRequest, "no call in flight with that request_id (unknown, or already finished)"));
     }
 
     private async Task RotateTokenAsync(ExaiWsConnection connection, JsonElement root, string? requestId)

@@ -274,10 +274,16 @@ public class ExaiWsProtocolTests
             Assert.Equal(i < 2, (bool)cancelled["was_running"]!);
         }
 
-        // A queued call's CANCELLED result may precede the cancelled reply (PROTOCOL.md fixes no order): read the record.
+        // Each `cancelled` reply is queued before the call's CANCELLED result, which is the call's last frame.
         await Eventually(() => client.All.Count(f => (string?)f["op"] == "call_tool_res" && ((string?)f["request_id"])!.StartsWith("busy", StringComparison.Ordinal)) == 6);
-        Assert.All(client.All.Where(f => (string?)f["op"] == "call_tool_res" && ((string?)f["request_id"])!.StartsWith("busy", StringComparison.Ordinal)),
-            f => Assert.Equal("CANCELLED", (string?)f["error"]!["code"]));
+        var record = client.All.ToList();
+        for (int i = 0; i < 6; i++)
+        {
+            var frames = record.Where(f => (string?)f["request_id"] == $"busy{i}").Select(f => (string?)f["op"]).ToList();
+            Assert.Equal(["call_tool_ack", "cancelled", "call_tool_res"], frames.Where(op => op != "progress"));
+            Assert.Equal("call_tool_res", frames[^1]);
+            Assert.Equal("CANCELLED", (string?)record.Single(f => (string?)f["op"] == "call_tool_res" && (string?)f["request_id"] == $"busy{i}")["error"]!["code"]);
+        }
 
         await Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.LocalModel.Cancelled == 2);
     }
