@@ -9,6 +9,9 @@ internal sealed class SleepTool(string name = "sleep", bool coalescable = true) 
 {
     private int _started;
     private int _cancelled;
+    private int _running;
+    private int _maxRunning;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _startOrder = new();
 
     public string Name => name;
 
@@ -22,24 +25,41 @@ internal sealed class SleepTool(string name = "sleep", bool coalescable = true) 
 
     public int Cancelled => Volatile.Read(ref _cancelled);
 
+    /// <summary>The most executions running at once.</summary>
+    public int MaxRunning => Volatile.Read(ref _maxRunning);
+
+    /// <summary>The <c>text</c> argument of each execution, in the order they started.</summary>
+    public IReadOnlyList<string> StartOrder => [.. _startOrder];
+
     public ToolValidation Validate(JsonElement arguments) => ToolValidation.RunIn("local");
 
     public async ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _started);
+        int running = Interlocked.Increment(ref _running);
+        for (int max = Volatile.Read(ref _maxRunning); running > max && Interlocked.CompareExchange(ref _maxRunning, running, max) != max; max = Volatile.Read(ref _maxRunning))
+        {
+        }
+
+        _startOrder.Enqueue(context.Arguments.TryGetProperty("text", out var label) ? label.GetString()! : "");
         int ms = context.Arguments.TryGetProperty("ms", out var m) ? m.GetInt32() : 0;
         try
         {
             if (ms > 0)
             {
                 context.ReportProgress("sleeping");
-                await Task.Delay(ms, cancellationToken);
+                // "deaf": a tool that ignores its token (the deadline still answers the client; the worker stays busy).
+                await Task.Delay(ms, context.Arguments.TryGetProperty("deaf", out _) ? CancellationToken.None : cancellationToken);
             }
         }
         catch (OperationCanceledException)
         {
             Interlocked.Increment(ref _cancelled);
             throw;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
         }
 
         if (context.Arguments.TryGetProperty("fail", out _))

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
@@ -11,8 +10,9 @@ namespace ExaiFast.Core.Calls;
 /// completes a call and runs its cleanup (the roadmap's leaked semaphores and never-shrinking in-flight table have no
 /// second exit to hide in). Once completed, the subscriptions are frozen and read without the lock.</para>
 /// <para>What a call borrows — its arguments' memory (<see cref="ArgumentsLease"/>) and a pooled token source — is given
-/// back when the last of its holds is released: one for its completion, one for the worker that dequeues it, one for
-/// the admitting thread, and a short one for each <see cref="Cancel"/>. A call completed by a timeout while its
+/// back when the last of its holds is released: one for its completion, one for the worker that dequeues it (released
+/// instead by whoever learns that no worker ever will: a refusal, or the end of a call that waited for its session),
+/// one for the admitting thread, and a short one for each <see cref="Cancel"/>. A call completed by a timeout while its
 /// tool still runs therefore keeps its arguments readable until the tool returns, and a cancel that races the end
 /// of a call can never reach the token source of the next call that reuses it.</para>
 /// <para>The lock is the call object's own monitor: a thin lock in its header, so a call with one requester is one
@@ -30,10 +30,12 @@ public sealed class ToolCall
     private int _reason;
     private int _chunkSequence;
     private int _holds = 3;
+    private bool _holdsSlots;
 
     internal ToolCall(Dispatcher owner, CallKey key, ITool tool, JsonElement arguments, string lane, bool stream, TimeSpan timeout,
-        FlightKey? flightKey, long admittedAt, CancellationTokenSource cancellation, ICallListener listener)
+        FlightKey? flightKey, long admittedAt, CancellationTokenSource cancellation, ICallListener listener, bool holdsSlots = true)
     {
+        _holdsSlots = holdsSlots;
         Owner = owner;
         Key = key;
         Tool = tool;
@@ -89,6 +91,15 @@ public sealed class ToolCall
     internal FlightKey? FlightKey { get; }
 
     internal CancellationTokenSource Cancellation { get; }
+
+    /// <summary>
+    /// Whether the call holds a slot of its session and one of the global limit (they move together). A call waiting
+    /// for its session holds neither until <see cref="TryTakeSlots"/>; read by the completion, after the call has ended.
+    /// </summary>
+    internal bool HoldsSlots => _holdsSlots;
+
+    /// <summary>Its place in its session's wait queue while it waits for a slot (guarded by the session's lock).</summary>
+    internal LinkedListNode<ToolCall>? WaitNode { get; set; }
 
     /// <summary>Read once at construction: the source may be reused by another call after this one is released.</summary>
     internal CancellationToken Token { get; }
@@ -213,6 +224,24 @@ public sealed class ToolCall
 
     internal bool TryStart() => Interlocked.CompareExchange(ref _state, Running, Queued) == Queued;
 
+    /// <summary>
+    /// A waiting call is handed a session slot and a global slot; false if it has ended meanwhile (the giver keeps them).
+    /// Under the lock that <see cref="TryComplete"/> takes, so the completion sees exactly what the call holds.
+    /// </summary>
+    internal bool TryTakeSlots()
+    {
+        lock (this)
+        {
+            if (_state == Completed)
+            {
+                return false;
+            }
+
+            _holdsSlots = true;
+            return true;
+        }
+    }
+
     /// <summary>Moves to Completed exactly once; afterwards <see cref="CompletedSubscriptions"/> may be read freely.</summary>
     internal bool TryComplete(CallResult result)
     {
@@ -309,12 +338,12 @@ public sealed class ToolCall
         return false;
     }
 
-    // Listeners are called outside the lock (they enqueue frames, which may run a writer inline), on a snapshot.
+    // Listeners are told under the call's lock, so that a progress frame or stream chunk is queued either before the
+    // call completes (TryComplete waits for the lock, and the result is delivered after it) or not at all: nothing
+    // follows a call's result. Telling a listener only queues a frame and never waits; the monitor is re-entrant, so
+    // a listener that ends the call on this thread (a connection that fails while writing) cannot deadlock.
     private void Notify<TState>(TState state, Action<ICallListener, CallKey, ToolCall, TState> notify)
     {
-        Subscription single = default;
-        Subscription[]? several = null;
-        int count;
         lock (this)
         {
             if (_state == Completed)
@@ -322,44 +351,13 @@ public sealed class ToolCall
                 return;
             }
 
-            count = _subscriptions.Count;
-            if (count == 1)
+            for (int i = 0; i < _subscriptions.Count && _state != Completed; i++)
             {
-                single = _subscriptions[0];
-            }
-            else if (count > 1)
-            {
-                several = ArrayPool<Subscription>.Shared.Rent(count);
-                for (int i = 0; i < count; i++)
+                if (_subscriptions[i].Listener is { } listener)
                 {
-                    several[i] = _subscriptions[i];
+                    notify(listener, _subscriptions[i].Key, this, state);
                 }
             }
-        }
-
-        if (several is null)
-        {
-            if (single.Listener is { } listener)
-            {
-                notify(listener, single.Key, this, state);
-            }
-
-            return;
-        }
-
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                if (several[i].Listener is { } listener)
-                {
-                    notify(listener, several[i].Key, this, state);
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<Subscription>.Shared.Return(several, clearArray: true);
         }
     }
 }

@@ -12,4 +12,8 @@ namespace ExaiFast.Core.Dispatch;
 /// <param name="Stream">Whether output should be streamed.</param>
 /// <param name="Timeout">A shorter deadline than the default, if the client asked for one.</param>
 /// <param name="ArgumentsLease">The memory behind <paramref name="Arguments"/>; the dispatcher takes it on <see cref="SubmitStatus.Accepted"/>.</param>
-public readonly record struct CallRequest(CallKey Key, ITool Tool, JsonElement Arguments, string Lane, bool Stream, TimeSpan? Timeout = null, ArgumentsLease ArgumentsLease = default);
+/// <param name="WaitForSession">Whether a call beyond the session's in-flight limit waits in the session's queue
+/// (<see cref="Options.DispatcherOptions.SessionQueueDepth"/>) instead of being refused at once: for clients that never
+/// retry a refusal (MCP).</param>
+public readonly record struct CallRequest(CallKey Key, ITool Tool, JsonElement Arguments, string Lane, bool Stream, TimeSpan? Timeout = null,
+    ArgumentsLease ArgumentsLease = default, bool WaitForSession = false);

@@ -111,29 +111,38 @@ internal sealed class CallTable(TimeProvider time, TimeSpan ttl, int capacity)
         }
     }
 
-    /// <summary>Registers an existing call (a single-flight twin) under one more key, replacing whatever result was there.</summary>
-    public void Attach(CallKey key, ToolCall call)
+    /// <summary>
+    /// Registers an existing call (a single-flight twin) under one more key, replacing whatever result was there; false
+    /// if another call holds the key.
+    /// </summary>
+    public bool TryAttach(CallKey key, ToolCall call)
     {
         while (true)
         {
             if (_entries.TryAdd(key, call))
             {
-                return;
+                return true;
             }
 
-            if (_entries.TryGetValue(key, out var value) && _entries.TryUpdate(key, call, value))
+            if (!_entries.TryGetValue(key, out var value))
             {
-                if (value is CallResult)
-                {
-                    Interlocked.Decrement(ref _stored);
-                }
+                continue; // removed meanwhile: try again
+            }
 
-                return;
+            if (value is ToolCall)
+            {
+                return false;
+            }
+
+            if (_entries.TryUpdate(key, call, value))
+            {
+                Interlocked.Decrement(ref _stored);
+                return true;
             }
         }
     }
 
-    /// <summary>Removes <paramref name="key"/> if it still maps to <paramref name="call"/> (a call that was never admitted).</summary>
+    /// <summary>Removes <paramref name="key"/> if it still maps to <paramref name="call"/> (a call that was never admitted, or a twin that ended before the key joined it).</summary>
     public void Unregister(CallKey key, ToolCall call) => _entries.TryRemove(new KeyValuePair<CallKey, object>(key, call));
 
     /// <summary>

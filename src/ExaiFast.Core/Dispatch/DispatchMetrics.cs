@@ -14,6 +14,7 @@ public sealed class DispatchMetrics
         Submissions = f.CreateCounter("exaifast_call_submissions_total", "call_tool requests by what admission did (accepted, attached, coalesced, replayed, refused).", "status");
         Inflight = f.CreateGauge("exaifast_calls_inflight", "Calls admitted and not finished (queued or running).");
         Queued = f.CreateGauge("exaifast_lane_queued", "Calls waiting in a lane's queue.", "lane");
+        SessionWaiting = f.CreateGauge("exaifast_session_waiting", "MCP calls waiting for a slot of their session (beyond EXAI_WS_SESSION_MAX_INFLIGHT).");
         Busy = f.CreateGauge("exaifast_lane_workers_busy", "Workers of a lane executing a call now.", "lane");
         Workers = f.CreateGauge("exaifast_lane_workers", "Workers of a lane (its concurrency limit).", "lane");
         QueueSeconds = f.CreateHistogram("exaifast_call_queue_seconds", "Time from admission to a worker starting the call.",
@@ -45,6 +46,9 @@ public sealed class DispatchMetrics
 
     /// <summary>Busy workers per lane (set at collection time).</summary>
     public Gauge Busy { get; }
+
+    /// <summary>Calls waiting for a slot of their session.</summary>
+    public Gauge SessionWaiting { get; }
 
     /// <summary>Workers per lane.</summary>
     public Gauge Workers { get; }

@@ -57,7 +57,13 @@ public sealed partial class Dispatcher
     }
 
     /// <summary>The one exit of every call: leaves the in-flight table, releases its limits, stores and delivers the result.</summary>
-    internal void Complete(ToolCall call, CallResult result)
+    internal void Complete(ToolCall call, CallResult result) => Finish(call, result, releaseSlots: true);
+
+    /// <summary>
+    /// Completes <paramref name="call"/> unless it has already ended (then false). Its session and global slots are given
+    /// back (or handed to a waiter) when <paramref name="releaseSlots"/>; otherwise the caller passes them on itself.
+    /// </summary>
+    private bool Finish(ToolCall call, CallResult result, bool releaseSlots)
     {
         long now = _time.GetTimestamp();
         double queueMs = call.StartedAt == 0 ? _time.GetElapsedTime(call.AdmittedAt, now).TotalMilliseconds : _time.GetElapsedTime(call.AdmittedAt, call.StartedAt).TotalMilliseconds;
@@ -68,7 +74,7 @@ public sealed partial class Dispatcher
         result.RunMs = Math.Round(runMs, 3);
         if (!call.TryComplete(result))
         {
-            return; // someone else completed it
+            return false; // someone else completed it
         }
 
         ref readonly var subscriptions = ref call.CompletedSubscriptions;
@@ -86,8 +92,18 @@ public sealed partial class Dispatcher
             _flights.Remove(call.FlightKey.Value, call);
         }
 
-        _sessions.Release(call.Key.SessionId);
-        Interlocked.Decrement(ref _admitted);
+        // Before the listeners hear of it: a client that sends its next call on seeing this result finds the slot free.
+        if (call.HoldsSlots)
+        {
+            if (releaseSlots)
+            {
+                ReleaseSlots(call.Key.SessionId);
+            }
+        }
+        else if (_sessions.RemoveWaiter(call.Key.SessionId, call))
+        {
+            call.Release(); // it ended while waiting for its session: no worker will dequeue it
+        }
 
         if (_metrics is { } m)
         {
@@ -113,6 +129,7 @@ public sealed partial class Dispatcher
         }
 
         call.Release(); // the completion's hold
+        return true;
     }
 
     private static CallResult ResultForCancellation(ToolCall call) => call.CancelReason switch
@@ -183,6 +200,7 @@ public sealed partial class Dispatcher
         m.MemoryCritical.Set(_memory.Marks.Critical);
         m.StoredResults.Set(_table.StoredCount);
         m.Inflight.Set(Inflight);
+        m.SessionWaiting.Set(_sessions.Waiting);
         foreach (var lane in _lanes.Values)
         {
             m.Queued.WithLabels(lane.Name).Set(lane.Queued);

@@ -74,6 +74,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// <summary>Calls waiting in all lanes' queues (including cancelled ones not yet dequeued).</summary>
     public int Queued => _lanes.Values.Sum(l => l.Queued);
 
+    /// <summary>Calls waiting for a slot of their session (front doors that wait rather than refuse: MCP).</summary>
+    public int SessionWaiting => _sessions.Waiting;
+
     /// <summary>Workers executing a call now.</summary>
     public int BusyWorkers => _lanes.Values.Sum(l => l.Busy);
 
@@ -117,9 +120,18 @@ public sealed partial class Dispatcher : IAsyncDisposable
         }
 
         // The same request id again: attach to the running call, or replay its stored result. Never a second run.
-        if (_table.TryGetCall(key, out var running) && running.TryAttach(key, listener))
+        if (_table.TryGetCall(key, out var running))
         {
-            return Counted(new SubmitResult(SubmitStatus.Attached, running, null));
+            if (running.TryAttach(key, listener))
+            {
+                return Counted(new SubmitResult(SubmitStatus.Attached, running, null));
+            }
+
+            if (running.Result is { } ended)
+            {
+                // It ended a moment ago and its entry is about to become its result: that result is the answer.
+                return Counted(new SubmitResult(SubmitStatus.Replayed, null, ended));
+            }
         }
 
         if (_table.TryGetResult(key, out var stored))
@@ -130,11 +142,22 @@ public sealed partial class Dispatcher : IAsyncDisposable
         FlightKey? flightKey = request.Tool.Coalescable && !_options.DisableCoalesceFor.Contains(request.Tool.Name)
             ? CanonicalJson.Hash(key.SessionId, request.Tool.Name, request.Arguments)
             : null;
-        if (flightKey is { } fk && _flights.TryGet(fk, out var twin) && twin.TryAttach(key, listener))
+        if (flightKey is { } fk && _flights.TryGet(fk, out var twin))
         {
-            // Registered under this key too, so a repeat of this request id attaches and its cancel is found.
-            _table.Attach(key, twin);
-            return Counted(new SubmitResult(SubmitStatus.Coalesced, twin, null));
+            // Registered under this key before the twin knows the key: its completion then finds the key mapped to it
+            // and stores its result there (attached the other way round, a completion in between left the key mapped
+            // to an ended call for ever). A repeat of this request id attaches, and its cancel is found.
+            if (!_table.TryAttach(key, twin))
+            {
+                return Submit(request, listener); // another request with this key was admitted a moment ago: join it
+            }
+
+            if (twin.TryAttach(key, listener))
+            {
+                return Counted(new SubmitResult(SubmitStatus.Coalesced, twin, null));
+            }
+
+            _table.Unregister(key, twin); // the twin ended meanwhile: this request runs on its own
         }
 
         // Under critical memory pressure only new work is refused: attaching, replaying and coalescing cost nothing.
@@ -149,26 +172,37 @@ public sealed partial class Dispatcher : IAsyncDisposable
             return Refuse(request, ErrorCodes.InternalError, $"no lane '{request.Lane}'", retryAfter: null);
         }
 
-        if (!_sessions.TryAcquire(key.SessionId, _options.SessionMaxInflight))
-        {
-            return Refuse(request, ErrorCodes.OverCapacity, $"session has {_options.SessionMaxInflight} calls in flight", _options.OverCapacityRetryAfterSeconds);
-        }
-
+        // The global slot first. A call that waits for its session gives it back while it waits; a slot is handed to a
+        // waiter only together with a session slot, from a call that held both, so the global count stays exact.
         if (Interlocked.Increment(ref _admitted) > _options.GlobalMaxInflight)
         {
             Interlocked.Decrement(ref _admitted);
-            _sessions.Release(key.SessionId);
             return Refuse(request, ErrorCodes.OverCapacity, $"{_options.GlobalMaxInflight} calls in flight", _options.OverCapacityRetryAfterSeconds);
+        }
+
+        bool holdsSession = _sessions.TryAcquire(key.SessionId, _options.SessionMaxInflight);
+        if (!holdsSession && (!request.WaitForSession || _options.SessionQueueDepth == 0))
+        {
+            Interlocked.Decrement(ref _admitted);
+            return Refuse(request, ErrorCodes.OverCapacity, $"session has {_options.SessionMaxInflight} calls in flight", _options.OverCapacityRetryAfterSeconds);
         }
 
         var timeout = request.Timeout is { } t && t < _options.CallTimeout ? t : _options.CallTimeout;
         var arguments = request.ArgumentsLease.IsEmpty ? request.Arguments.Clone() : request.Arguments;
-        var call = new ToolCall(this, key, request.Tool, arguments, request.Lane, request.Stream, timeout, flightKey, _time.GetTimestamp(), _cancellations.Get(), listener);
+        var call = new ToolCall(this, key, request.Tool, arguments, request.Lane, request.Stream, timeout, flightKey, _time.GetTimestamp(), _cancellations.Get(), listener, holdsSession);
         if (!_table.TryRegister(key, call))
         {
             // Another frame with the same key won the race a moment ago: share its call or its result instead.
             // This call was never seen.
-            Undo(key);
+            if (holdsSession)
+            {
+                ReleaseSlots(key.SessionId);
+            }
+            else
+            {
+                Interlocked.Decrement(ref _admitted);
+            }
+
             ReturnCancellation(call.Cancellation);
             return Submit(request, listener);
         }
@@ -182,7 +216,8 @@ public sealed partial class Dispatcher : IAsyncDisposable
         // runs another line after TryEnqueue (the admitting hold keeps its token source until this method returns).
         // A call that is cancelled or reaches its deadline completes now: a queued one does not wait for a worker to
         // dequeue it, and a running one does not wait for a tool that ignores its token (the client gets its TIMEOUT
-        // on time; the worker stays busy, and the call keeps its arguments, until the tool returns).
+        // on time; the worker stays busy, and the call keeps its arguments, until the tool returns). A call waiting for
+        // its session is on the clock too.
         call.Token.UnsafeRegister(static state =>
         {
             var c = (ToolCall)state!;
@@ -190,35 +225,36 @@ public sealed partial class Dispatcher : IAsyncDisposable
         }, call);
         call.Cancellation.CancelAfter(timeout);
 
+        if (!holdsSession)
+        {
+            switch (_sessions.AcquireOrWait(key.SessionId, _options.SessionMaxInflight, _options.SessionQueueDepth, call))
+            {
+                case SessionAdmission.Waiting:
+                    Interlocked.Decrement(ref _admitted); // a waiter holds no global slot
+                    return Accepted(request, call);
+                case SessionAdmission.Full:
+                    Interlocked.Decrement(ref _admitted);
+                    return RefuseUnqueued(request, call, CallResult.Failed(ErrorCodes.OverCapacity,
+                        $"session has {_options.SessionMaxInflight} calls in flight and {_options.SessionQueueDepth} waiting", _options.OverCapacityRetryAfterSeconds));
+                default:
+                    // A slot came free meanwhile: the call takes it with the global slot, unless it has already ended.
+                    if (!call.TryTakeSlots())
+                    {
+                        ReleaseSlots(key.SessionId);
+                        call.Release(); // no worker will dequeue it
+                        return Accepted(request, call); // its end has answered
+                    }
+
+                    break;
+            }
+        }
+
         if (!lane.TryEnqueue(call))
         {
-            var refused = CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{request.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds);
-            if (call.TryComplete(refused))
-            {
-                // Never admitted: undo without storing a result, so a retry with the same request id is a fresh call.
-                _table.Unregister(key, call);
-                if (flightKey is not null)
-                {
-                    _flights.Remove(flightKey.Value, call);
-                }
-
-                Undo(key);
-                call.Release(); // the completion's hold
-            }
-
-            call.Release(); // no worker will dequeue it
-            call.Release(); // admission's hold; the arguments stay the caller's
-            _metrics?.Calls.WithLabels(request.Tool.Name, "refused").Inc();
-            return Counted(new SubmitResult(SubmitStatus.Refused, null, refused));
+            return RefuseUnqueued(request, call, CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{request.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds));
         }
 
-        if (!request.ArgumentsLease.IsEmpty)
-        {
-            call.Own(request.ArgumentsLease);
-        }
-
-        call.Release(); // admission's hold: from here the call may be released by whoever finishes with it last
-        return Counted(new SubmitResult(SubmitStatus.Accepted, call, null));
+        return Accepted(request, call);
     }
 
     /// <summary>Cancels the call with this key; a shared execution only drops this key's interest.</summary>
@@ -344,10 +380,75 @@ public sealed partial class Dispatcher : IAsyncDisposable
         }
     }
 
-    private void Undo(CallKey key)
+    /// <summary>The call is queued or waiting: it owns its arguments now, and the admitting thread lets go of it.</summary>
+    private SubmitResult Accepted(in CallRequest request, ToolCall call)
     {
+        if (!request.ArgumentsLease.IsEmpty)
+        {
+            call.Own(request.ArgumentsLease);
+        }
+
+        call.Release(); // admission's hold: from here the call may be released by whoever finishes with it last
+        return Counted(new SubmitResult(SubmitStatus.Accepted, call, null));
+    }
+
+    /// <summary>A call that was registered but never queued is refused: undone without storing a result.</summary>
+    private SubmitResult RefuseUnqueued(in CallRequest request, ToolCall call, CallResult refused)
+    {
+        var key = call.Key;
+        call.Release(); // no worker will dequeue it
+        if (!call.TryComplete(refused))
+        {
+            // Its deadline, a cancel or shutdown ended it a moment ago, and that completion has answered the listener:
+            // this is an accepted call that has ended, not a second answer.
+            return Accepted(request, call);
+        }
+
+        // Never admitted: undo without storing a result, so a retry with the same request id is a fresh call.
+        _table.Unregister(key, call);
+        if (call.FlightKey is not null)
+        {
+            _flights.Remove(call.FlightKey.Value, call);
+        }
+
+        if (call.HoldsSlots)
+        {
+            ReleaseSlots(key.SessionId);
+        }
+
+        call.Release(); // the completion's hold
+        call.Release(); // admission's hold; the arguments stay the caller's
+        _metrics?.Calls.WithLabels(request.Tool.Name, "refused").Inc();
+        return Counted(new SubmitResult(SubmitStatus.Refused, null, refused));
+    }
+
+    /// <summary>
+    /// Gives back a session slot and its global slot, or hands both to the session's oldest waiter and queues it in
+    /// its lane. A waiter that has ended meanwhile, or finds its lane's queue full (refused), passes them on in turn.
+    /// </summary>
+    private void ReleaseSlots(string sessionId)
+    {
+        while (_sessions.Release(sessionId) is { } next)
+        {
+            if (!next.TryTakeSlots())
+            {
+                next.Release(); // it ended while waiting (its completion answered); no worker will dequeue it
+                continue;
+            }
+
+            if (_lanes[next.Lane].TryEnqueue(next))
+            {
+                return;
+            }
+
+            next.Release(); // no worker will dequeue it
+            if (!Finish(next, CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{next.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds), releaseSlots: false))
+            {
+                return; // ended a moment ago: that completion gives the slots back
+            }
+        }
+
         Interlocked.Decrement(ref _admitted);
-        _sessions.Release(key.SessionId);
     }
 
     private SubmitResult Refuse(in CallRequest request, string code, string message, double? retryAfter)

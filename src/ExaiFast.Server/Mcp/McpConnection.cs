@@ -26,14 +26,18 @@ internal sealed class McpConnection(IWebSocketSession socket, string sessionId) 
     /// <summary>The protocol version agreed in <c>initialize</c> (null before it).</summary>
     public string? ProtocolVersion { get; set; }
 
-    /// <summary>Requests whose call has not answered yet.</summary>
-    public IEnumerable<McpRequest> Pending => _byKey.Values;
+    /// <summary>Requests whose call has not answered yet, newest first.</summary>
+    /// <remarks>
+    /// Newest first, so that a closing connection cancels the calls still waiting for a session slot before the
+    /// running ones: a running call's end would otherwise hand its slot to a waiter that starts only to be cancelled.
+    /// </remarks>
+    public IEnumerable<McpRequest> Pending => _byKey.Values.OrderByDescending(r => r.Sequence);
 
     /// <summary>Registers a <c>tools/call</c>; false if a request with this id is still in flight.</summary>
     public bool TryBegin(string rawId, string? rawProgressToken, out McpRequest request)
     {
         long n = Interlocked.Increment(ref _sequence);
-        request = new McpRequest(rawId, rawProgressToken, new CallKey(SessionId, string.Concat(n.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", rawId)));
+        request = new McpRequest(rawId, rawProgressToken, new CallKey(SessionId, string.Concat(n.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", rawId)), n);
         if (!_byId.TryAdd(rawId, request))
         {
             return false;

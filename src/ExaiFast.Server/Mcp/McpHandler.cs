@@ -258,7 +258,8 @@ public sealed partial class McpHandler : IWebSocketHandler
         try
         {
             // No arguments lease: the dispatcher clones what it keeps, and this document is disposed on return.
-            submitted = _dispatcher.Submit(new CallRequest(request.Key, tool, arguments, validation.Lane!, Stream: false), connection);
+            // MCP clients fan out and never retry a tool error: beyond the session's limit, calls wait their turn.
+            submitted = _dispatcher.Submit(new CallRequest(request.Key, tool, arguments, validation.Lane!, Stream: false, WaitForSession: true), connection);
         }
         catch
         {

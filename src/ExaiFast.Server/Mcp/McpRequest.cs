@@ -4,7 +4,7 @@ namespace ExaiFast.Server.Mcp;
 
 /// <summary>A <c>tools/call</c> in flight on one MCP connection.</summary>
 /// <remarks>A class, not a record: two requests are the same only if they are the same object (the id maps remove by it).</remarks>
-internal sealed class McpRequest(string rawId, string? progressToken, CallKey key)
+internal sealed class McpRequest(string rawId, string? progressToken, CallKey key, long sequence)
 {
     private int _progress;
     private volatile bool _cancelled;
@@ -17,6 +17,9 @@ internal sealed class McpRequest(string rawId, string? progressToken, CallKey ke
 
     /// <summary>The dispatcher's key of the call.</summary>
     public CallKey Key { get; } = key;
+
+    /// <summary>Its place among the connection's requests, in the order they came.</summary>
+    public long Sequence { get; } = sequence;
 
     /// <summary>Set by <c>notifications/cancelled</c>: the call's end sends nothing.</summary>
     public bool Cancelled => _cancelled;

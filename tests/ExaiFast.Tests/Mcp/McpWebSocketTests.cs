@@ -31,6 +31,9 @@ public class McpWebSocketTests
         return Request(id, "tools/call", parameters);
     }
 
+    private static JsonObject Cancelled(JsonNode id) =>
+        new() { ["jsonrpc"] = "2.0", ["method"] = "notifications/cancelled", ["params"] = new JsonObject { ["requestId"] = id, ["reason"] = "test" } };
+
     private static Task<JsonObject> ResponseAsync(ExaiWsClient client, JsonNode id) =>
         client.WaitForAsync(m => m["method"] is null && JsonNode.DeepEquals(m["id"], id));
 
@@ -165,9 +168,100 @@ public class McpWebSocketTests
     }
 
     [Fact]
-    public async Task OverCapacity_IsAToolError_WithRetryAfter()
+    public async Task FiftyConcurrentCalls_OverOneConnection_AllSucceed_BeyondTheSessionLimitTheyWait()
+    {
+        await using var daemon = await Daemon.StartAsync(); // session limit 8, global 24: defaults
+        await using var client = await ConnectAsync(daemon);
+
+        for (int i = 0; i < 50; i++)
+        {
+            await client.SendAsync(Call(i, "chat", new JsonObject { ["prompt"] = $"fan-out {i}", ["local_latency_ms"] = 50 }));
+        }
+
+        for (int i = 0; i < 50; i++)
+        {
+            var result = (await ResponseAsync(client, i))["result"]!;
+            Assert.False((bool)result["isError"]!, result.ToJsonString());
+            Assert.Contains($"fan-out {i}", (string?)result["content"]![0]!["text"], StringComparison.Ordinal);
+        }
+
+        Assert.Equal(50, daemon.LocalModel.Requests);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.SessionWaiting == 0);
+    }
+
+    [Fact]
+    public async Task ASessionThatFloodsPastItsQueue_IsRefusedAtOnce_WhileOtherSessionsAreServed()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_SESSION_MAX_INFLIGHT"] = "2", ["EXAIFAST_SESSION_QUEUE_DEPTH"] = "3" });
+        await using var flooder = await ConnectAsync(daemon);
+        await using var other = await ConnectAsync(daemon);
+        for (int i = 1; i <= 5; i++)
+        {
+            await flooder.SendAsync(Call(i, "chat", new JsonObject { ["prompt"] = $"long {i}", ["local_latency_ms"] = 60_000 }));
+        }
+
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.SessionWaiting == 3 && daemon.Dispatcher.BusyWorkers == 2);
+        await flooder.SendAsync(Call(6, "chat", new JsonObject { ["prompt"] = "one too many" }));
+        var refused = (await ResponseAsync(flooder, 6))["result"]!;
+        await other.SendAsync(Call(1, "chat", new JsonObject { ["prompt"] = "meanwhile" }));
+        var served = (await ResponseAsync(other, 1))["result"]!;
+
+        Assert.True((bool)refused["isError"]!);
+        Assert.StartsWith("OVER_CAPACITY:", (string?)refused["content"]![0]!["text"], StringComparison.Ordinal);
+        Assert.Contains("3 waiting", (string?)refused["content"]![0]!["text"], StringComparison.Ordinal);
+        Assert.True((double)refused["_meta"]!["exaifast/error"]!["retry_after"]! > 0);
+        Assert.False((bool)served["isError"]!);
+
+        // The flooder leaves: its two running calls and three waiting ones all end, and the waiters never ran.
+        flooder.Vanish();
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.SessionWaiting == 0 && daemon.Dispatcher.BusyWorkers == 0);
+        Assert.Equal(3, daemon.LocalModel.Requests);
+    }
+
+    [Fact]
+    public async Task AWaitingCall_CanBeCancelled_NoResponseFollows_AndTheNextOneGetsTheSlot()
     {
         await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_SESSION_MAX_INFLIGHT"] = "1" });
+        await using var client = await ConnectAsync(daemon);
+        await client.SendAsync(Call(1, "chat", new JsonObject { ["prompt"] = "long", ["local_latency_ms"] = 60_000 }));
+        await client.SendAsync(Call(2, "chat", new JsonObject { ["prompt"] = "unwanted" }));
+        await client.SendAsync(Call(3, "chat", new JsonObject { ["prompt"] = "wanted" }));
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.SessionWaiting == 2 && daemon.Dispatcher.BusyWorkers == 1);
+
+        await client.SendAsync(Cancelled(2));
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.SessionWaiting == 1);
+        await client.SendAsync(Cancelled(1));
+        Assert.Contains("wanted", (string?)(await ResponseAsync(client, 3))["result"]!["content"]![0]!["text"], StringComparison.Ordinal);
+
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0);
+        await client.SendAsync(Request(4, "ping"));
+        await ResponseAsync(client, 4); // after this, a response to 1 or 2 would have arrived
+        Assert.DoesNotContain(client.All, m => JsonNode.DeepEquals(m["id"], 1) || JsonNode.DeepEquals(m["id"], 2));
+        Assert.Equal(2, daemon.LocalModel.Requests); // 1 and 3; the cancelled waiter never ran
+    }
+
+    [Fact]
+    public async Task CallsThatWaitAndTimeOut_AreToolErrors_AndLeaveNothingBehind()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_SESSION_MAX_INFLIGHT"] = "1", ["EXAI_WS_CALL_TIMEOUT_SECS"] = "0.5" });
+        await using var client = await ConnectAsync(daemon);
+        await client.SendAsync(Call(1, "chat", new JsonObject { ["prompt"] = "long", ["local_latency_ms"] = 60_000 }));
+        await client.SendAsync(Call(2, "chat", new JsonObject { ["prompt"] = "behind it", ["local_latency_ms"] = 60_000 }));
+
+        foreach (var id in new[] { 1, 2 })
+        {
+            var result = (await ResponseAsync(client, id))["result"]!;
+            Assert.True((bool)result["isError"]!);
+            Assert.Equal("TIMEOUT", (string?)result["_meta"]!["exaifast/error"]!["code"]);
+        }
+
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.SessionWaiting == 0 && daemon.Dispatcher.BusyWorkers == 0);
+    }
+
+    [Fact]
+    public async Task WithNoSessionQueue_OverCapacity_IsAToolError_WithRetryAfter()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_SESSION_MAX_INFLIGHT"] = "1", ["EXAIFAST_SESSION_QUEUE_DEPTH"] = "0" });
         await using var client = await ConnectAsync(daemon);
 
         await client.SendAsync(Call(1, "chat", new JsonObject { ["prompt"] = "a", ["local_latency_ms"] = 60_000 }));
