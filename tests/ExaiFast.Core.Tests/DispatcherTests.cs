@@ -82,6 +82,38 @@ public class DispatcherTests
     }
 
     [Fact]
+    public async Task IdenticalCallsThatRaceTheirTwinsEnd_AreEachAnsweredOnce_AndLeaveNoKeyBehind()
+    {
+        // A 0 ms twin ends on a worker while the next identical call joins it: whichever wins, the joining key must end
+        // mapped to a result (it used to stay mapped to the ended call for ever when the twin ended in between).
+        await using var d = new Dispatcher(Options(workers: 2));
+        var tool = new SleepTool();
+        var listener = new RecordingListener();
+        for (int i = 0; i < 20_000; i++)
+        {
+            d.Submit(Request(tool, $"k{i}", """{"text":"same"}"""), listener);
+        }
+
+        await Eventually(() => d.Inflight == 0 && listener.TotalCompletions == 20_000);
+        Assert.Equal(0, d.InflightKeys);
+        Assert.True(tool.Started < 20_000); // some really were coalesced
+    }
+
+    [Fact]
+    public async Task AProgressBeingTold_IsNeverOvertakenByTheCallsEnd()
+    {
+        // The listener, while it is told of progress, has the call cancelled on another thread and gives that cancel a
+        // moment to finish: the call's end must wait for the progress to be queued, so the listener sees it first.
+        await using var d = new Dispatcher(Options());
+        var listener = new OrderListener(d);
+        d.Submit(Request(new SleepTool(), "p", """{"ms":30000}"""), listener);
+
+        await listener.Ended.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+
+        Assert.Equal(["progress", "completed"], listener.Events);
+    }
+
+    [Fact]
     public async Task CoalescingIsOff_ForNonCoalescableTools_AndAcrossSessions()
     {
         await using var d = new Dispatcher(Options());
@@ -276,6 +308,42 @@ public class DispatcherTests
         {
             Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
             await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+    }
+
+    private sealed class OrderListener(Dispatcher dispatcher) : ICallListener
+    {
+        public List<string> Events { get; } = [];
+
+        public TaskCompletionSource Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void OnProgress(CallKey key, ToolCall call, string? message)
+        {
+            if (Events.Count > 0)
+            {
+                return;
+            }
+
+            var cancel = Task.Run(() => dispatcher.Cancel(key));
+            cancel.Wait(TimeSpan.FromMilliseconds(300)); // finishes only if the end does not wait for this progress
+            lock (Events)
+            {
+                Events.Add("progress");
+            }
+        }
+
+        public void OnStreamChunk(CallKey key, ToolCall call, int sequence, string chunk)
+        {
+        }
+
+        public void OnCompleted(CallKey key, ToolCall call, CallResult result)
+        {
+            lock (Events)
+            {
+                Events.Add("completed");
+            }
+
+            Ended.TrySetResult();
         }
     }
 }
