@@ -196,19 +196,30 @@ public sealed class ToolCall
     }
 
     /// <summary>
-    /// Removes one key (its listeners included) while other keys keep the execution; returns its listeners, or null if
-    /// the call completed, does not have the key, or has no other key (then the caller cancels it instead).
+    /// Removes one key (its listeners included) while other keys keep the execution, returning its listeners in
+    /// <paramref name="removed"/>; otherwise says why not (then the caller cancels the whole call if the key is its only one).
     /// </summary>
-    internal List<Subscription>? TryDetachKey(CallKey key)
+    internal KeyDetach TryDetachKey(CallKey key, out List<Subscription>? removed)
     {
+        removed = null;
         lock (this)
         {
-            if (_state == Completed || _subscriptions.IndexOfKey(key) < 0 || _subscriptions.DistinctKeys() < 2)
+            if (_state == Completed)
             {
-                return null;
+                return KeyDetach.Completed;
             }
 
-            var removed = new List<Subscription>(1);
+            if (_subscriptions.IndexOfKey(key) < 0)
+            {
+                return KeyDetach.NotSubscribed; // the key is joining this call right now (single-flight) and is not in it yet
+            }
+
+            if (_subscriptions.DistinctKeys() < 2)
+            {
+                return KeyDetach.OnlyKey;
+            }
+
+            removed = new List<Subscription>(1);
             for (int i = _subscriptions.Count - 1; i >= 0; i--)
             {
                 if (_subscriptions[i].Key == key)
@@ -218,7 +229,7 @@ public sealed class ToolCall
                 }
             }
 
-            return removed;
+            return KeyDetach.Detached;
         }
     }
 
@@ -317,8 +328,11 @@ public sealed class ToolCall
             return;
         }
 
-        int sequence = Interlocked.Increment(ref _chunkSequence);
-        Notify((sequence, chunk), static (listener, key, call, s) => listener.OnStreamChunk(key, call, s.sequence, s.chunk));
+        lock (this) // numbered and told under one lock hold (Notify's lock is re-entrant): chunks arrive in their order
+        {
+            int sequence = ++_chunkSequence;
+            Notify((sequence, chunk), static (listener, key, call, s) => listener.OnStreamChunk(key, call, s.sequence, s.chunk));
+        }
     }
 
     private bool TryHold()

@@ -112,8 +112,8 @@ internal sealed class CallTable(TimeProvider time, TimeSpan ttl, int capacity)
     }
 
     /// <summary>
-    /// Registers an existing call (a single-flight twin) under one more key, replacing whatever result was there; false
-    /// if another call holds the key.
+    /// Registers an existing call (a single-flight twin) under one more key, replacing an expired result; false if a
+    /// call or an unexpired result holds the key (as <see cref="TryRegister"/>: the request is then attached or replayed).
     /// </summary>
     public bool TryAttach(CallKey key, ToolCall call)
     {
@@ -129,7 +129,7 @@ internal sealed class CallTable(TimeProvider time, TimeSpan ttl, int capacity)
                 continue; // removed meanwhile: try again
             }
 
-            if (value is ToolCall)
+            if (value is ToolCall || ((CallResult)value).ExpiresAt > time.GetTimestamp())
             {
                 return false;
             }

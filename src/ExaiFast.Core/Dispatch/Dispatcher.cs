@@ -149,7 +149,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
             // to an ended call for ever). A repeat of this request id attaches, and its cancel is found.
             if (!_table.TryAttach(key, twin))
             {
-                return Submit(request, listener); // another request with this key was admitted a moment ago: join it
+                return Submit(request, listener); // another request with this key was admitted or answered a moment ago: join or replay it
             }
 
             if (twin.TryAttach(key, listener))
@@ -232,9 +232,14 @@ public sealed partial class Dispatcher : IAsyncDisposable
                 case SessionAdmission.Waiting:
                     Interlocked.Decrement(ref _admitted); // a waiter holds no global slot
                     return Accepted(request, call);
+                case SessionAdmission.Ended:
+                    // Its deadline or a cancel ended it before it could queue: its completion has answered.
+                    Interlocked.Decrement(ref _admitted);
+                    call.Release(); // no worker will dequeue it
+                    return Accepted(request, call);
                 case SessionAdmission.Full:
                     Interlocked.Decrement(ref _admitted);
-                    return RefuseUnqueued(request, call, CallResult.Failed(ErrorCodes.OverCapacity,
+                    return RefuseUnqueued(request, listener, call, CallResult.Failed(ErrorCodes.OverCapacity,
                         $"session has {_options.SessionMaxInflight} calls in flight and {_options.SessionQueueDepth} waiting", _options.OverCapacityRetryAfterSeconds));
                 default:
                     // A slot came free meanwhile: the call takes it with the global slot, unless it has already ended.
@@ -251,7 +256,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
         if (!lane.TryEnqueue(call))
         {
-            return RefuseUnqueued(request, call, CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{request.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds));
+            return RefuseUnqueued(request, listener, call, CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{request.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds));
         }
 
         return Accepted(request, call);
@@ -266,21 +271,26 @@ public sealed partial class Dispatcher : IAsyncDisposable
         }
 
         bool wasRunning = call.IsRunning;
-        if (call.TryDetachKey(key) is { } detached)
+        switch (call.TryDetachKey(key, out var detached))
         {
-            // Other requests (single-flight twins) still want this execution: only this one gives up.
-            var cancelled = CallResult.Failed(ErrorCodes.Cancelled, "cancelled by the client");
-            _table.Complete(key, call, cancelled);
-            foreach (var (k, listener) in detached)
-            {
-                listener?.OnCompleted(k, call, cancelled);
-            }
+            case KeyDetach.Detached:
+                // Other requests (single-flight twins) still want this execution: only this one gives up.
+                var cancelled = CallResult.Failed(ErrorCodes.Cancelled, "cancelled by the client");
+                _table.Complete(key, call, cancelled);
+                foreach (var (k, listener) in detached!)
+                {
+                    listener?.OnCompleted(k, call, cancelled);
+                }
 
-            return new CancelResult(true, wasRunning);
+                return new CancelResult(true, wasRunning);
+            case KeyDetach.NotSubscribed:
+                // Another connection of the session is joining this key to a twin at this moment: cancelling the twin
+                // would cancel it for its own requesters. The cancel came before the call it names was set up.
+                return new CancelResult(false, false);
+            default:
+                call.Cancel(CancelReason.Client);
+                return new CancelResult(true, wasRunning);
         }
-
-        call.Cancel(CancelReason.Client);
-        return new CancelResult(true, wasRunning);
     }
 
     /// <summary>
@@ -392,8 +402,11 @@ public sealed partial class Dispatcher : IAsyncDisposable
         return Counted(new SubmitResult(SubmitStatus.Accepted, call, null));
     }
 
-    /// <summary>A call that was registered but never queued is refused: undone without storing a result.</summary>
-    private SubmitResult RefuseUnqueued(in CallRequest request, ToolCall call, CallResult refused)
+    /// <summary>
+    /// A call that was registered but never queued is refused: the submitter gets the refusal from Submit, and the key
+    /// is undone without storing a result (a retry is a fresh call).
+    /// </summary>
+    private SubmitResult RefuseUnqueued(in CallRequest request, ICallListener listener, ToolCall call, CallResult refused)
     {
         var key = call.Key;
         call.Release(); // no worker will dequeue it
@@ -404,7 +417,6 @@ public sealed partial class Dispatcher : IAsyncDisposable
             return Accepted(request, call);
         }
 
-        // Never admitted: undo without storing a result, so a retry with the same request id is a fresh call.
         _table.Unregister(key, call);
         if (call.FlightKey is not null)
         {
@@ -414,6 +426,32 @@ public sealed partial class Dispatcher : IAsyncDisposable
         if (call.HoldsSlots)
         {
             ReleaseSlots(key.SessionId);
+        }
+
+        // Requests that joined it while it was visible (an identical call, or its request id again from another
+        // connection) were told it was accepted: the refusal is their result.
+        ref readonly var subscriptions = ref call.CompletedSubscriptions;
+        for (int i = 0; i < subscriptions.Count; i++)
+        {
+            var (joined, joiner) = subscriptions[i];
+            if (joined == key && ReferenceEquals(joiner, listener))
+            {
+                continue;
+            }
+
+            if (joined != key && subscriptions.IsFirstOfKey(i))
+            {
+                _table.Complete(joined, call, refused);
+            }
+
+            try
+            {
+                joiner?.OnCompleted(joined, call, refused);
+            }
+            catch (Exception ex)
+            {
+                DispatchLog.ListenerFailed(_logger, joined.RequestId, ex);
+            }
         }
 
         call.Release(); // the completion's hold

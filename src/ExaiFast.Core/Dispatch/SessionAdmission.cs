@@ -9,4 +9,6 @@ internal enum SessionAdmission
     Waiting,
     /// <summary>The session's queue is full: the call is refused.</summary>
     Full,
+    /// <summary>The call ended (deadline, cancel) before it could join the queue: it is not queued.</summary>
+    Ended,
 }

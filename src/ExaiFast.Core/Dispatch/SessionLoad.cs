@@ -60,7 +60,8 @@ internal sealed class SessionLoad
 
     /// <summary>
     /// Takes a slot if one is free now, else queues <paramref name="call"/> behind the session's other waiters (at most
-    /// <paramref name="depth"/>). Atomic with <see cref="Release"/>, so a slot freed meanwhile is never missed.
+    /// <paramref name="depth"/>) unless it has already ended. Atomic with <see cref="Release"/> and
+    /// <see cref="RemoveWaiter"/>, so a slot freed meanwhile is never missed and an ended call never stays queued.
     /// </summary>
     public SessionAdmission AcquireOrWait(string sessionId, int max, int depth, ToolCall call)
     {
@@ -78,6 +79,13 @@ internal sealed class SessionLoad
                 {
                     counter.Count++;
                     return SessionAdmission.Acquired;
+                }
+
+                if (call.IsCompleted)
+                {
+                    // Ended while being set up: queued, it would hold a place (and its worker hold) until popped. Its
+                    // completion found no node to remove, and under this lock none can be added after this check.
+                    return SessionAdmission.Ended;
                 }
 
                 var waiters = counter.Waiters ??= new LinkedList<ToolCall>();

@@ -1,0 +1,143 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using ExaiFast.Core.Calls;
+using ExaiFast.Core.Dispatch;
+using ExaiFast.Core.Options;
+
+namespace ExaiFast.Core.Tests;
+
+/// <summary>
+/// Races between one request setting a call up and another thread joining, cancelling or ending it — each found by
+/// review, reproduced, and kept here as a check that hammers the window until the race shows.
+/// </summary>
+public class DispatcherRaceTests
+{
+    private static DispatcherOptions Options(int workers, int queue, int session = 10_000, int sessionQueue = 0) => new()
+    {
+        LaneWorkers = new Dictionary<string, int> { ["local"] = workers },
+        QueueDepth = queue,
+        GlobalMaxInflight = 100_000,
+        SessionMaxInflight = session,
+        SessionQueueDepth = sessionQueue,
+        CallTimeout = TimeSpan.FromSeconds(60),
+        ProgressInterval = TimeSpan.FromSeconds(30),
+    };
+
+    private static CallRequest Request(SleepTool tool, string id, string json, bool wait = false)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return new CallRequest(new CallKey("s", id), tool, doc.RootElement.Clone(), "local", Stream: false, WaitForSession: wait);
+    }
+
+    [Fact]
+    public async Task RequestsThatJoinACallRefusedAtItsLane_GetTheRefusalAsTheirResult()
+    {
+        // One worker busy, its queue full: every new call is refused at the lane, after being visible for a moment to
+        // identical calls from other threads, which join it (they used to wait for ever, their keys left behind).
+        await using var d = new Dispatcher(Options(workers: 1, queue: 1));
+        var tool = new SleepTool();
+        var listener = new RecordingListener();
+        d.Submit(Request(tool, "busy", """{"ms":60000,"text":"busy"}"""), listener);
+        await DispatcherTests.Eventually(() => d.BusyWorkers == 1);
+        d.Submit(Request(tool, "queued", """{"ms":60000,"text":"queued"}"""), listener);
+        var statuses = new ConcurrentDictionary<CallKey, SubmitStatus>();
+
+        for (int round = 0; round < 1000; round++)
+        {
+            Parallel.For(0, 4, i => statuses[new("s", $"r{round}-{i}")] = d.Submit(Request(tool, $"r{round}-{i}", """{"text":"same"}"""), listener).Status);
+        }
+
+        d.Cancel(new("s", "busy"));
+        d.Cancel(new("s", "queued"));
+        var joined = statuses.Where(s => s.Value != SubmitStatus.Refused).Select(s => s.Key).ToList();
+        await DispatcherTests.Eventually(() => d.Inflight == 0 && joined.All(k => listener.CompletionsOf(k) == 1));
+        Assert.All(statuses.Where(s => s.Value == SubmitStatus.Refused), s => Assert.Equal(0, listener.CompletionsOf(s.Key)));
+        Assert.Equal(0, d.InflightKeys);
+    }
+
+    [Fact]
+    public async Task ACancelOfAKeyStillJoiningATwin_NeverCancelsTheTwinForItsOwnRequester()
+    {
+        await using var d = new Dispatcher(Options(workers: 4, queue: 64));
+        var tool = new SleepTool();
+        var listener = new RecordingListener();
+        const string args = """{"ms":60000,"text":"x"}""";
+        d.Submit(Request(tool, "owner", args), listener);
+        int submitted = 0;
+        const int Joiners = 5_000;
+
+        var canceller = Task.Run(() =>
+        {
+            for (int i = 0; i < Joiners; i++)
+            {
+                while (Volatile.Read(ref submitted) <= i)
+                {
+                    Thread.SpinWait(1);
+                }
+
+                // From "another connection": keep cancelling until the joiner is found (it may still be joining).
+                var spin = System.Diagnostics.Stopwatch.StartNew();
+                while (!d.Cancel(new("s", $"j{i}")).Found && spin.ElapsedMilliseconds < 1000)
+                {
+                }
+            }
+        }, TestContext.Current.CancellationToken);
+
+        for (int i = 0; i < Joiners; i++)
+        {
+            Volatile.Write(ref submitted, i + 1);
+            d.Submit(Request(tool, $"j{i}", args), listener);
+        }
+
+        await canceller;
+        Assert.Equal(0, listener.CompletionsOf(new("s", "owner"))); // still running for the one who asked for it
+        Assert.Equal(1, tool.Started);
+        for (int i = 0; i < Joiners; i++)
+        {
+            Assert.Equal(ErrorCodes.Cancelled, (await listener.ResultAsync(new("s", $"j{i}"))).Error!.Code);
+        }
+
+        d.Cancel(new("s", "owner"));
+        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.InflightKeys == 0);
+    }
+
+    [Fact]
+    public async Task ACallThatEndsBeforeItJoinsItsSessionQueue_IsNeverQueued()
+    {
+        await using var d = new Dispatcher(Options(workers: 4, queue: 64, session: 1, sessionQueue: 100_000));
+        var tool = new SleepTool(coalescable: false);
+        var listener = new RecordingListener();
+        d.Submit(Request(tool, "run", """{"ms":60000,"text":"run"}""", wait: true), listener);
+        int submitted = 0;
+        const int Waiters = 5_000;
+
+        var canceller = Task.Run(() =>
+        {
+            for (int i = 0; i < Waiters; i++)
+            {
+                while (Volatile.Read(ref submitted) <= i)
+                {
+                    Thread.SpinWait(1);
+                }
+
+                var spin = System.Diagnostics.Stopwatch.StartNew();
+                while (!d.Cancel(new("s", $"w{i}")).Found && spin.ElapsedMilliseconds < 1000)
+                {
+                }
+            }
+        }, TestContext.Current.CancellationToken);
+
+        for (int i = 0; i < Waiters; i++)
+        {
+            Volatile.Write(ref submitted, i + 1);
+            d.Submit(Request(tool, $"w{i}", $$"""{"text":"w{{i}}"}""", wait: true), listener);
+        }
+
+        await canceller;
+        await DispatcherTests.Eventually(() => listener.TotalCompletions == Waiters);
+        Assert.Equal(0, d.SessionWaiting); // none of the cancelled calls holds a place, though "run" still runs
+        Assert.Equal(1, tool.Started);
+        d.Cancel(new("s", "run"));
+        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.InflightKeys == 0 && d.ActiveSessions == 0);
+    }
+}
