@@ -63,36 +63,10 @@ public class DispatcherRaceTests
         var listener = new RecordingListener();
         const string args = """{"ms":60000,"text":"x"}""";
         d.Submit(Request(tool, "owner", args), listener);
-        int submitted = 0;
-        const int Joiners = 5_000;
-
-        var canceller = Task.Run(() =>
-        {
-            for (int i = 0; i < Joiners; i++)
-            {
-                while (Volatile.Read(ref submitted) <= i)
-                {
-                    Thread.SpinWait(1);
-                }
-
-                // From "another connection": keep cancelling until the joiner is found (it may still be joining).
-                var spin = System.Diagnostics.Stopwatch.StartNew();
-                while (!d.Cancel(new("s", $"j{i}")).Found && spin.ElapsedMilliseconds < 1000)
-                {
-                }
-            }
-        }, TestContext.Current.CancellationToken);
-
-        for (int i = 0; i < Joiners; i++)
-        {
-            Volatile.Write(ref submitted, i + 1);
-            d.Submit(Request(tool, $"j{i}", args), listener);
-        }
-
-        await canceller;
+        int joiners = await SubmitWhileCancellingAsync(d, i => Request(tool, $"j{i}", args), i => new("s", $"j{i}"), listener);
         Assert.Equal(0, listener.CompletionsOf(new("s", "owner"))); // still running for the one who asked for it
         Assert.Equal(1, tool.Started);
-        for (int i = 0; i < Joiners; i++)
+        for (int i = 0; i < joiners; i++)
         {
             Assert.Equal(ErrorCodes.Cancelled, (await listener.ResultAsync(new("s", $"j{i}"))).Error!.Code);
         }
@@ -108,36 +82,67 @@ public class DispatcherRaceTests
         var tool = new SleepTool(coalescable: false);
         var listener = new RecordingListener();
         d.Submit(Request(tool, "run", """{"ms":60000,"text":"run"}""", wait: true), listener);
-        int submitted = 0;
-        const int Waiters = 5_000;
-
-        var canceller = Task.Run(() =>
-        {
-            for (int i = 0; i < Waiters; i++)
-            {
-                while (Volatile.Read(ref submitted) <= i)
-                {
-                    Thread.SpinWait(1);
-                }
-
-                var spin = System.Diagnostics.Stopwatch.StartNew();
-                while (!d.Cancel(new("s", $"w{i}")).Found && spin.ElapsedMilliseconds < 1000)
-                {
-                }
-            }
-        }, TestContext.Current.CancellationToken);
-
-        for (int i = 0; i < Waiters; i++)
-        {
-            Volatile.Write(ref submitted, i + 1);
-            d.Submit(Request(tool, $"w{i}", $$"""{"text":"w{{i}}"}""", wait: true), listener);
-        }
-
-        await canceller;
-        await DispatcherTests.Eventually(() => listener.TotalCompletions == Waiters);
+        int waiters = await SubmitWhileCancellingAsync(d, i => Request(tool, $"w{i}", $$"""{"text":"w{{i}}"}""", wait: true), i => new("s", $"w{i}"), listener);
+        await DispatcherTests.Eventually(() => listener.TotalCompletions == waiters);
         Assert.Equal(0, d.SessionWaiting); // none of the cancelled calls holds a place, though "run" still runs
         Assert.Equal(1, tool.Started);
         d.Cancel(new("s", "run"));
         await DispatcherTests.Eventually(() => d.Inflight == 0 && d.InflightKeys == 0 && d.ActiveSessions == 0);
+    }
+
+    /// <summary>
+    /// Submits request after request while another thread cancels each one as soon as it can find it, so that many
+    /// cancels land while the request is still being set up. Bounded in time, and yielding while it waits, so that
+    /// it cannot starve the tests running beside it on a small machine. Returns how many were submitted (all cancelled).
+    /// </summary>
+    private static async Task<int> SubmitWhileCancellingAsync(Dispatcher d, Func<int, CallRequest> request, Func<int, CallKey> key, RecordingListener listener)
+    {
+        const int Max = 3_000;
+        var budget = System.Diagnostics.Stopwatch.StartNew();
+        int submitted = 0;
+        var canceller = Task.Run(() =>
+        {
+            for (int i = 0; ; i++)
+            {
+                var wait = new SpinWait();
+                while (Volatile.Read(ref submitted) <= i)
+                {
+                    if (Volatile.Read(ref submitted) < 0)
+                    {
+                        return; // the submitter stopped before this one
+                    }
+
+                    wait.SpinOnce(); // spins a little, then yields and sleeps: never a hot loop for long
+                }
+
+                // Until it is found: it may still be joining or queueing. A call already ended is found too (its
+                // completion is what the test waits for), so this ends as soon as Submit has registered it.
+                // Hot at first: the window is a few hundred nanoseconds of Submit on the other thread.
+                wait = new SpinWait();
+                for (int spins = 0; !d.Cancel(key(i)).Found && listener.CompletionsOf(key(i)) == 0; spins++)
+                {
+                    if (spins > 10_000)
+                    {
+                        wait.SpinOnce();
+                    }
+                }
+            }
+        }, TestContext.Current.CancellationToken);
+
+        int n = 0;
+        for (; n < Max && budget.Elapsed < TimeSpan.FromSeconds(3); n++)
+        {
+            Volatile.Write(ref submitted, n + 1);
+            d.Submit(request(n), listener);
+            var wait = new SpinWait();
+            while (listener.CompletionsOf(key(n)) == 0 && budget.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                wait.SpinOnce(); // one at a time: the next is submitted once this one has ended
+            }
+        }
+
+        Volatile.Write(ref submitted, -1);
+        await canceller.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+        return n;
     }
 }
