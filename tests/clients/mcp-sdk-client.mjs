@@ -1,8 +1,9 @@
 // Independent interop client: the official MCP TypeScript SDK's Client over its WebSocketClientTransport
 // (subprotocol "mcp") against a running ExaiFast daemon.
 // Usage: node mcp-sdk-client.mjs ws://127.0.0.1:PORT/
-// Initializes, lists tools, calls chat (with progress), cancels a slow call through an AbortSignal, and expects an
-// unknown tool to be a JSON-RPC error. Prints one JSON line; exit 0 only when every check held.
+// Initializes, lists tools, calls chat (with progress), expects an unknown tool to be a JSON-RPC error, and cancels a
+// slow call through an AbortSignal, checked on the daemon's /metrics while still connected. Prints one JSON line; exit
+// 0 only when every check held.
 import WebSocket from 'ws';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js';
@@ -22,7 +23,15 @@ const check = (condition, why) => { if (!condition) fail(why); };
 setTimeout(() => fail('timed out'), 60_000).unref();
 
 const client = new Client({ name: 'exaifast-interop', version: '1.0.0' });
-await client.connect(new WebSocketClientTransport(new URL(url)));
+const transport = new WebSocketClientTransport(new URL(url));
+await client.connect(transport);
+// A record of the wire, beside the SDK's own handling: what was sent, and every message that came back.
+const sent = [];
+const received = [];
+const send = transport.send.bind(transport);
+transport.send = (message, options) => { sent.push(message); return send(message, options); };
+const onmessage = transport.onmessage;
+transport.onmessage = (message, extra) => { received.push(message); onmessage(message, extra); };
 const server = client.getServerVersion();
 check(server?.name === 'exaifast', `serverInfo: ${JSON.stringify(server)}`);
 
@@ -49,17 +58,29 @@ try {
 }
 check(unknownCode === -32602, `unknown tool: ${unknownCode}`);
 
+// Cancel: the SDK rejects the call locally as soon as it is aborted, so its rejection proves nothing. The proof is on
+// the daemon, read while this client is still connected (so closing cannot be what cancelled it): the call ended as
+// cancelled, through the notifications/cancelled the SDK sent, and no response for its id ever arrived.
+const cancelledOnDaemon = async () => {
+  const metrics = await (await fetch(new URL('/metrics', url.replace(/^ws/, 'http')))).text();
+  const line = metrics.split('\n').find((l) => l.startsWith('exaifast_calls_total{') && l.includes('tool="chat"') && l.includes('outcome="cancelled"'));
+  return line ? Number(line.split(' ').pop()) : 0;
+};
+check(await cancelledOnDaemon() === 0, 'a call was cancelled before the test cancelled one');
 const abort = new AbortController();
 const slow = client.callTool({ name: 'chat', arguments: { prompt: 'slow', local_latency_ms: 60000 } }, undefined, { signal: abort.signal });
+const slowRequest = sent.find((m) => m.method === 'tools/call' && m.params?.arguments?.prompt === 'slow');
+check(slowRequest !== undefined, 'the slow call was not sent');
 setTimeout(() => abort.abort('enough'), 300);
-let cancelled = false;
-try {
-  await slow;
-} catch {
-  cancelled = true;
+await slow.then(() => fail('the aborted call resolved'), () => {});
+const notice = sent.find((m) => m.method === 'notifications/cancelled');
+check(notice?.params?.requestId === slowRequest.id, `notifications/cancelled: ${JSON.stringify(notice)}`);
+for (let tries = 0; await cancelledOnDaemon() !== 1; tries++) {
+  check(tries < 200, 'the daemon never counted the call as cancelled');
+  await new Promise((resolve) => setTimeout(resolve, 50));
 }
-check(cancelled, 'the aborted call did not reject');
 
-await client.ping();
+await client.ping(); // a round trip after the cancel: a response to the cancelled call would have come before it
+check(!received.some((m) => m.id === slowRequest.id && m.method === undefined), 'a response followed the cancelled call');
 await client.close();
-console.log(JSON.stringify({ ok: true, tools: names.length, progressEvents }));
+console.log(JSON.stringify({ ok: true, tools: names.length, progressEvents, cancelledOnDaemon: true }));

@@ -17,7 +17,10 @@ public class McpTypeScriptSdkTests
 
         Assert.True(exitCode == 0, $"node exited {exitCode}\nstdout: {stdout}\nstderr: {stderr}");
         Assert.Contains("\"ok\":true", stdout, StringComparison.Ordinal);
-        // The SDK's cancel reached the dispatcher: the 60 s call is not left running.
+        // The client saw the call counted as cancelled on /metrics while it was still connected, and no response for it.
+        // Here: the work itself stopped at the model, and nothing is left running.
+        Assert.Contains("\"cancelledOnDaemon\":true", stdout, StringComparison.Ordinal);
+        Assert.Equal(1, daemon.LocalModel.Cancelled);
         await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusyWorkers == 0);
     }
 }
