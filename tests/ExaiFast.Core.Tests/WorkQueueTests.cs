@@ -41,13 +41,15 @@ public class WorkQueueTests
         await DispatcherTests.Eventually(() => !read.IsCompleted && queue.Parked == 1);
 
         int writerThread = 0;
+        bool written = false;
         var writer = new Thread(() =>
         {
             writerThread = Environment.CurrentManagedThreadId;
-            Assert.True(queue.TryWrite(new(7)));
+            written = queue.TryWrite(new(7)); // asserted below: an assertion failing on this thread would crash the host
         });
         writer.Start();
         writer.Join();
+        Assert.True(written);
 
         Assert.Equal(7, (await read.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken))!.N);
         Assert.NotEqual(writerThread, resumedOn);
