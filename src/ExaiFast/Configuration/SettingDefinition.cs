@@ -14,7 +14,11 @@ public sealed record SettingDefinition(string Key, string? Flag, string Help, st
     public bool IsSwitch { get; init; }
 
     /// <summary>Values of secrets are never echoed.</summary>
-    public bool IsSecret => Key.Contains("TOKEN", StringComparison.Ordinal) || Key.Contains("KEY", StringComparison.Ordinal) || Key.Contains("SECRET", StringComparison.Ordinal);
+    /// <remarks>
+    /// Decided by name so that a secret added later (an API key) is masked without anyone remembering to say so. A switch
+    /// holds true/false, never a secret: <c>EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN=maybe</c> used to be shown as '***'.
+    /// </remarks>
+    public bool IsSecret => !IsSwitch && (Key.Contains("TOKEN", StringComparison.Ordinal) || Key.Contains("KEY", StringComparison.Ordinal) || Key.Contains("SECRET", StringComparison.Ordinal));
 
     /// <summary>An integer setting in [min, max].</summary>
     public static SettingDefinition Int(string key, string? flag, string help, long def, long min, long max, Func<ExaiFastSettings, long, ExaiFastSettings> set) =>

@@ -37,7 +37,7 @@ public static class SettingsCatalog
             v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).All(o => o == "*" || Uri.TryCreate(o, UriKind.Absolute, out _)) ? null : "a comma-separated list of origins such as https://example.com",
             (s, v) => s with { Server = s.Server with { AllowedOrigins = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) } }),
         SettingDefinition.Text("EXAI_WS_TOKEN", null, "Shared secret every hello must carry (empty: no authentication, loopback only). Environment or .env only, never a flag.", "",
-            _ => null, (s, v) => s with { ExaiWs = s.ExaiWs with { Token = v } }),
+            ValidateToken, (s, v) => s with { ExaiWs = s.ExaiWs with { Token = v } }),
         SettingDefinition.Switch("EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN", "--allow-remote-without-token", "Allow listening on a non-loopback address with no token.",
             (s, v) => s with { AllowRemoteWithoutToken = v }),
         SettingDefinition.Seconds("EXAI_WS_HELLO_TIMEOUT", "--hello-timeout", "Seconds allowed for the hello frame (then close 4002).", 15, 0.05, 3600,
@@ -89,6 +89,12 @@ public static class SettingsCatalog
         SettingDefinition.Int("EXAIFAST_LOG_QUEUE", "--log-queue", "Log entries queued before new ones are dropped (and counted).", 10_000, 16, 10_000_000,
             (s, v) => s with { Log = s.Log with { QueueCapacity = (int)v } }),
     ];
+
+    // Empty means "no authentication" on purpose; a value that is blank once trimmed would mean the same thing by
+    // accident (the operator believes a token is set), and a control character cannot travel in the Authorization
+    // header PROTOCOL.md promises for MCP. Both are refused before the socket is bound.
+    private static string? ValidateToken(string value) =>
+        value.Length > 0 && (value.Trim().Length == 0 || value.Trim().Any(char.IsControl)) ? "a non-blank secret without control characters" : null;
 
     private static ExaiFastSettings WithLane(ExaiFastSettings s, string lane, long workers) =>
         s with { Dispatcher = s.Dispatcher with { LaneWorkers = new Dictionary<string, int>(s.Dispatcher.LaneWorkers) { [lane] = (int)workers } } };

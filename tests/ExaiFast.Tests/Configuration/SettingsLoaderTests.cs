@@ -67,12 +67,41 @@ public class SettingsLoaderTests
         Assert.Equal($"{file}:2: expected KEY=value", ex.Message);
     }
 
-    [Fact]
-    public void SecretValues_AreMasked_InErrors()
+    [Theory]
+    [InlineData("hunter2\u0007bell")]   // a control character: it could not travel in an Authorization header
+    [InlineData("hunter2\nsecond-line")]
+    public void BadSecret_IsNamed_ButItsValueIsMasked(string token)
     {
-        var secret = new SettingDefinition("EXAI_WS_TOKEN", null, "t", "", (_, _) => (null, "a token"));
-        Assert.True(secret.IsSecret);
-        Assert.False(SettingsCatalog.All.Single(d => d.Key == "EXAI_WS_PORT").IsSecret);
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_TOKEN"] = token }, None, null));
+        Assert.Equal("invalid EXAI_WS_TOKEN (from environment): '***' is not a non-blank secret without control characters", ex.Message);
+        Assert.DoesNotContain("hunter2", ex.Message);
+    }
+
+    [Fact]
+    public void BadSecret_FromDotEnv_IsMaskedToo()
+    {
+        string file = Path.GetTempFileName();
+        File.WriteAllText(file, "EXAI_WS_TOKEN=hunter2\u0007bell\n");
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(None, None, file));
+        Assert.Equal($"invalid EXAI_WS_TOKEN (from {file}): '***' is not a non-blank secret without control characters", ex.Message);
+        Assert.DoesNotContain("hunter2", ex.Message);
+    }
+
+    [Fact]
+    public void BlankToken_IsRefused_ButEmptyMeansNoToken()
+    {
+        // "   " trimmed to "" would silently mean "no authentication" while the operator believes a token is set.
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_TOKEN"] = "   " }, None, null));
+        Assert.Equal("invalid EXAI_WS_TOKEN (from environment): '***' is not a non-blank secret without control characters", ex.Message);
+        Assert.Equal(string.Empty, SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_TOKEN"] = "" }, None, null).ExaiWs.Token);
+        Assert.Equal("s3cret", SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_TOKEN"] = " s3cret " }, None, null).ExaiWs.Token);
+    }
+
+    [Fact]
+    public void ASwitchNamedAfterTheToken_IsNotASecret_ItsBadValueIsShown()
+    {
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN"] = "maybe" }, None, null));
+        Assert.Equal("invalid EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN (from environment): 'maybe' is not one of true, false", ex.Message);
     }
 
     [Fact]
