@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.WebSockets;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -83,7 +84,16 @@ internal static class ClientCommands
                 arguments["stream"] = true;
             }
 
-            return await WithClientAsync(parse.GetValue(url)!, token, stderr, ct, client => CallAsync(client, parse.GetValue(name)!, arguments, parse.GetValue(raw), stdout, stderr, ct)).ConfigureAwait(false);
+            // System.CommandLine's Ctrl-C handling is off for the whole CLI (ExaiFastCli: it would end `serve` after 2 s),
+            // so `call` takes SIGINT itself. Without this, Ctrl-C killed the process and the daemon's work ran on until
+            // the disconnect grace ended. A second Ctrl-C is not held back.
+            using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+            {
+                context.Cancel = !interrupted.IsCancellationRequested;
+                interrupted.Cancel();
+            });
+            return await WithClientAsync(parse.GetValue(url)!, token, stderr, interrupted.Token, client => CallAsync(client, parse.GetValue(name)!, arguments, parse.GetValue(raw), stdout, stderr, interrupted.Token)).ConfigureAwait(false);
         });
 
         return [tools, call];
@@ -97,17 +107,16 @@ internal static class ClientCommands
         while (true)
         {
             JsonObject? frame;
+            // Not cancelled through its token: a ClientWebSocket whose receive is cancelled is aborted, and the cancel
+            // below could not be sent any more. The receive is left pending instead.
+            var receive = client.ReceiveAsync(CancellationToken.None);
             try
             {
-                frame = await client.ReceiveAsync(ct).ConfigureAwait(false);
+                frame = await receive.WaitAsync(ct).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                // Ctrl-C: tell the daemon so the work really stops, then leave.
-                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await client.SendAsync(new JsonObject { ["op"] = "cancel", ["request_id"] = requestId }, grace.Token).ConfigureAwait(false);
-                await stderr.WriteLineAsync("exaifast: cancelled").ConfigureAwait(false);
-                return 130;
+                return await CancelAsync(client, requestId, receive, stderr).ConfigureAwait(false);
             }
 
             if (frame is null)
@@ -151,6 +160,28 @@ internal static class ClientCommands
                     return 1;
             }
         }
+    }
+
+    /// <summary>Ctrl-C: tells the daemon so the work really stops, and waits briefly for it to say so.</summary>
+    private static async Task<int> CancelAsync(DaemonClient client, string requestId, Task<JsonObject?> pending, TextWriter stderr)
+    {
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await client.SendAsync(new JsonObject { ["op"] = "cancel", ["request_id"] = requestId }, grace.Token).ConfigureAwait(false);
+            for (var frame = await pending.WaitAsync(grace.Token).ConfigureAwait(false);
+                 frame is not null && (string?)frame["op"] is not ("cancelled" or "call_tool_res" or "error");
+                 frame = await client.ReceiveAsync(grace.Token).ConfigureAwait(false))
+            {
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            // the daemon did not confirm in time, or went away: it cancels the call itself after the disconnect grace
+        }
+
+        await stderr.WriteLineAsync("exaifast: cancelled").ConfigureAwait(false);
+        return 130;
     }
 
     private static async Task<int> WithClientAsync(string url, string? token, TextWriter stderr, CancellationToken ct, Func<DaemonClient, Task<int>> body)

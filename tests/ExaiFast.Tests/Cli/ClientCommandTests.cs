@@ -2,16 +2,21 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using ExaiFast.Cli;
+using ExaiFast.Core.Dispatch;
 using ExaiFast.Tests.ExaiWs;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ExaiFast.Tests.Cli;
 
 /// <summary><c>exaifast call</c> and <c>exaifast tools</c> against a real daemon.</summary>
 public class ClientCommandTests
 {
-    private static (int Code, string Stdout, string Stderr) Run(Daemon daemon, params string[] args)
+    private const int SigInt = 2;
+
+    private static (int Code, string Stdout, string Stderr) Run(Daemon daemon, params string[] args) => Run(daemon, new StringWriter(), args);
+
+    private static (int Code, string Stdout, string Stderr) Run(Daemon daemon, StringWriter stdout, params string[] args)
     {
-        var stdout = new StringWriter();
         var stderr = new StringWriter();
         var env = new Dictionary<string, string> { ["EXAI_WS_PORT"] = daemon.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         int code = ExaiFastCli.Run(args, env, stdout, stderr);
@@ -32,10 +37,57 @@ public class ClientCommandTests
     public async Task Call_Streaming_WritesChunksThatMakeUpTheText()
     {
         await using var daemon = await Daemon.StartAsync();
-        var (code, stdout, _) = Run(daemon, "call", "chat", "-a", "prompt=stream it", "--stream", "-a", "local_latency_ms=50");
+        var plain = new PieceRecorder();
+        var streamed = new PieceRecorder();
+
+        Assert.Equal(0, Run(daemon, plain, "call", "chat", "-a", "prompt=stream it", "-a", "local_latency_ms=50").Code);
+        var (code, stdout, _) = Run(daemon, streamed, "call", "chat", "-a", "prompt=stream it", "--stream", "-a", "local_latency_ms=50");
+
         Assert.Equal(0, code);
         Assert.StartsWith("[offline local model", stdout);
         Assert.Contains("You wrote: \"stream it\"", stdout);
+        // The output alone is the same either way; how it was written is not. Without streaming the text is one
+        // WriteLine of call_tool_res.text; with it, each stream_chunk is written as it arrives, then an empty line ends it.
+        Assert.Equal([plain.ToString().TrimEnd('\n')], plain.Pieces);
+        Assert.True(streamed.Pieces.Count > 3, $"--stream wrote the text in {streamed.Pieces.Count} piece(s): no stream_chunk reached the client");
+        Assert.Equal(plain.ToString(), stdout); // the chunks make up the same text
+        Assert.Equal(string.Empty, streamed.Pieces[^1]);
+    }
+
+    /// <summary>Records each string the CLI writes (ClientCommands writes chunks with WriteAsync, lines with WriteLineAsync).</summary>
+    private sealed class PieceRecorder : StringWriter
+    {
+        public List<string> Pieces { get; } = [];
+
+        public override Task WriteAsync(string? value)
+        {
+            Pieces.Add(value ?? string.Empty);
+            return base.WriteAsync(value);
+        }
+
+        public override Task WriteLineAsync(string? value)
+        {
+            Pieces.Add(value ?? string.Empty);
+            return base.WriteLineAsync(value);
+        }
+    }
+
+    [Fact]
+    public async Task CtrlC_OnARunningCall_SendsCancel_AndExits130()
+    {
+        // A grace far longer than the test: the call can only stop this soon because `cancel` reached the daemon,
+        // not because the connection went away.
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_DISCONNECT_GRACE_SECS"] = "3600" });
+        var calls = daemon.Services.GetRequiredService<DispatchMetrics>().Calls;
+        await using var cli = DaemonProcess.Start("call", "chat", "-a", "prompt=interrupt me", "-a", "local_latency_ms=600000", "--url", daemon.Uri.ToString());
+
+        await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Requests == 1, 30_000); // running on the daemon
+        cli.Signal(SigInt);
+
+        Assert.Equal(130, await cli.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("exaifast: cancelled", cli.Stderr);
+        await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 1 && daemon.Dispatcher.Inflight == 0, 30_000);
+        Assert.Equal(1, calls.WithLabels("chat", "cancelled").Value);
     }
 
     [Fact]
