@@ -45,7 +45,10 @@ internal sealed partial class DaemonProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public static DaemonProcess Start(params string[] args)
+    public static DaemonProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts <c>exaifast</c> with <paramref name="environment"/> as its only <c>EXAI*</c> variables.</summary>
+    public static DaemonProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.ArgumentList.Add("exec");
@@ -59,6 +62,11 @@ internal sealed partial class DaemonProcess : IAsyncDisposable
         foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("EXAI", StringComparison.Ordinal)).ToList())
         {
             start.Environment.Remove(key);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
         }
 
         return new DaemonProcess(Process.Start(start)!);
@@ -91,6 +99,10 @@ internal sealed partial class DaemonProcess : IAsyncDisposable
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
+
+    /// <summary>The port in a "Listening on" log line, or null.</summary>
+    public static int? ListeningPort(string log) =>
+        ListeningLine().Match(log) is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : null;
 
     [GeneratedRegex(@"Listening on [^ ]*:(\d+) ")]
     private static partial Regex ListeningLine();

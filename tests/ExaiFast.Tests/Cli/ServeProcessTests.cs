@@ -78,4 +78,36 @@ public class ServeProcessTests
             Assert.True(doc.RootElement.TryGetProperty("Message", out _) || doc.RootElement.TryGetProperty("message", out _), line);
         }
     }
+
+    [Fact]
+    public async Task LogFile_FromTheEnvironment_GetsTheLogs_AndStderrStaysEmpty()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"exaifast-log-{Guid.NewGuid():N}.log");
+        try
+        {
+            await using var daemon = DaemonProcess.Start(new Dictionary<string, string> { ["EXAIFAST_LOG_FILE"] = file }, "serve", "--port", "0");
+
+            // The port is only in the file: reading it there is the proof the logs went there.
+            int? port = null;
+            await ExaiWs.ExaiWsProtocolTests.Eventually(() => (port = File.Exists(file) ? DaemonProcess.ListeningPort(ReadShared(file)) : null) is not null, 30_000);
+            using var http = new HttpClient();
+            Assert.Contains("\"status\":\"ok\"", await http.GetStringAsync($"http://127.0.0.1:{port}/health", TestContext.Current.CancellationToken));
+
+            daemon.Signal(SigTerm);
+            Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Contains("Stopped; 0 connections aborted", ReadShared(file)); // written to the end, flushed on exit
+            Assert.Equal(string.Empty, daemon.Stderr);
+            Assert.Equal(string.Empty, daemon.Stdout);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private static string ReadShared(string path)
+    {
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        return reader.ReadToEnd();
+    }
 }
