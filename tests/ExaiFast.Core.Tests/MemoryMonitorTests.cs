@@ -73,8 +73,9 @@ public class MemoryMonitorTests
         var derived = MemoryMarks.Resolve(new Options.DispatcherOptions());
         var given = MemoryMarks.Resolve(new Options.DispatcherOptions { MemoryHighWaterBytes = 5, MemoryCriticalBytes = 7 });
 
-        Assert.Equal((long)(available * MemoryMarks.DefaultHighWaterShare), derived.HighWater);
-        Assert.Equal((long)(available * MemoryMarks.DefaultCriticalShare), derived.Critical);
+        // The documented numbers, written out: computed from the constants under test, a changed share would pass.
+        Assert.Equal(available * 3 / 4, derived.HighWater); // 75%, exactly (0.75 is exact in binary)
+        Assert.InRange(derived.Critical, available * 9 / 10 - 1, available * 9 / 10); // 90%, to the byte (0.9 is not exact)
         Assert.Equal(new MemoryMarks(5, 7), given);
     }
 }
