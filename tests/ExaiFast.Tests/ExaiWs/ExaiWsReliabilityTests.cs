@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
 using ExaiFast.Models.Local;
@@ -7,6 +8,11 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ExaiFast.Tests.ExaiWs;
 
 /// <summary>The roadmap's week-1 failures (leaks, hangs, duplicates, lost results) made into checks over real sockets.</summary>
+/// <remarks>
+/// Alone in its collection, which xunit runs after the parallel ones and with nothing beside it: one check measures the
+/// process-wide heap, and another test class allocating tens of MiB at the same moment would count against it.
+/// </remarks>
+[Collection(nameof(ExaiWsReliabilityTests))]
 public class ExaiWsReliabilityTests
 {
     private static Task Eventually(Func<bool> condition, int timeoutMs = 30_000) => ExaiWsProtocolTests.Eventually(condition, timeoutMs);
@@ -135,7 +141,10 @@ public class ExaiWsReliabilityTests
         await client.CallAsync("d1", "chat", args.DeepClone().AsObject());
         await client.CallAsync("d1", "chat", args.DeepClone().AsObject());
         var first = await client.ResultAsync("d1");
-        await Task.Delay(200, TestContext.Current.CancellationToken);
+        // A barrier instead of a pause: the call's end tells all its listeners in one pass, and the daemon answers this
+        // ping only after reading it, so a second result for d1 would be on the wire before the pong.
+        await client.SendAsync(new JsonObject { ["op"] = "ping", ["request_id"] = "barrier" });
+        await client.OpAsync("pong");
         Assert.Equal(1, ResultsFor(client, "d1")); // one execution, one result on this connection
         Assert.Equal(2, client.All.Count(f => (string?)f["op"] == "call_tool_ack" && (string?)f["request_id"] == "d1"));
 
@@ -146,22 +155,30 @@ public class ExaiWsReliabilityTests
     }
 
     [Fact]
-    public async Task Reconnect_WithTheSameSession_CollectsAResultThatFinishedWhileDisconnected_OrAttachesToARunningOne()
+    public async Task Reconnect_WithTheSameSession_CollectsAResultThatFinishedWhileDisconnected_AndAttachesToARunningOne()
     {
-        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_DISCONNECT_GRACE_SECS"] = "10" });
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_DISCONNECT_GRACE_SECS"] = "60" });
+        var submissions = daemon.Services.GetRequiredService<DispatchMetrics>().Submissions;
         var first = await ExaiWsClient.ConnectAsync(daemon.Uri, sessionId: "shim-42");
         await first.CallAsync("finished-offline", "chat", new JsonObject { ["prompt"] = "a", ["local_latency_ms"] = 200 });
-        await first.CallAsync("still-running", "chat", new JsonObject { ["prompt"] = "b", ["local_latency_ms"] = 1500 });
-        await first.NextAsync(); // an ack: both were admitted
+        // Long enough to outlast any reconnect on a busy machine: the repeat below must find it running.
+        await first.CallAsync("still-running", "chat", new JsonObject { ["prompt"] = "b", ["local_latency_ms"] = 8000 });
+        await first.WaitForAsync(f => (string?)f["op"] == "call_tool_ack" && (string?)f["request_id"] == "still-running"); // both admitted
         first.Vanish();
 
         await Eventually(() => daemon.LocalModel.Completed == 1); // the first finished with nobody connected
         await using var second = await ExaiWsClient.ConnectAsync(daemon.Uri, sessionId: "shim-42");
         await second.CallAsync("finished-offline", "chat", new JsonObject { ["prompt"] = "a" });
-        await second.CallAsync("still-running", "chat", new JsonObject { ["prompt"] = "b" });
-
         Assert.Contains("You wrote: \"a\"", (string?)(await second.ResultAsync("finished-offline"))["text"]);
+        Assert.Equal(1, submissions.WithLabels("replayed").Value);
+
+        // Checked before the repeat is sent: if the call had already ended, the repeat would be a replay, not an attach.
+        Assert.True(daemon.LocalModel.Completed == 1 && daemon.Dispatcher.Inflight == 1, "still-running ended before the reconnect: the test would only check a replay");
+        await second.CallAsync("still-running", "chat", new JsonObject { ["prompt"] = "b" });
         Assert.Contains("You wrote: \"b\"", (string?)(await second.ResultAsync("still-running"))["text"]);
+
+        Assert.Equal(1, submissions.WithLabels("attached").Value); // joined the running call...
+        Assert.Equal(1, submissions.WithLabels("replayed").Value); // ...and did not wait for its end to be replayed
         Assert.Equal(2, daemon.LocalModel.Requests); // nothing ran twice
         Assert.Equal(0, daemon.LocalModel.Cancelled);
         await first.DisposeAsync();
@@ -236,3 +253,7 @@ public class ExaiWsReliabilityTests
         Assert.All(seen, s => Assert.Same(seen[0].Local, s.Resolved));
     }
 }
+
+/// <summary>Runs <see cref="ExaiWsReliabilityTests"/> with no other test class in parallel (see its remarks).</summary>
+[CollectionDefinition(nameof(ExaiWsReliabilityTests), DisableParallelization = true)]
+public sealed class ExaiWsReliabilityCollection;
