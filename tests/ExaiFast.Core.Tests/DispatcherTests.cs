@@ -53,8 +53,9 @@ public class DispatcherTests
         var first = new RecordingListener();
         var second = new RecordingListener();
 
-        d.Submit(Request(tool, "dup", """{"ms":200}"""), first);
-        var attach = d.Submit(Request(tool, "dup", """{"ms":200}"""), second);
+        // 2 s, not 200 ms: the second Submit must find the first running even if this thread is descheduled between them.
+        d.Submit(Request(tool, "dup", """{"ms":2000}"""), first);
+        var attach = d.Submit(Request(tool, "dup", """{"ms":2000}"""), second);
 
         Assert.Equal(SubmitStatus.Attached, attach.Status);
         Assert.True((await first.ResultAsync(new("s1", "dup"))).Ok);
@@ -71,8 +72,8 @@ public class DispatcherTests
         var tool = new SleepTool();
         var listener = new RecordingListener();
 
-        d.Submit(Request(tool, "x1", """{"ms":200,"text":"t"}"""), listener);
-        var twin = d.Submit(Request(tool, "x2", """{"text":"t","ms":200}"""), listener); // same arguments, other order
+        d.Submit(Request(tool, "x1", """{"ms":2000,"text":"t"}"""), listener); // 2 s: the twin must find it running
+        var twin = d.Submit(Request(tool, "x2", """{"text":"t","ms":2000}"""), listener); // same arguments, other order
 
         Assert.Equal(SubmitStatus.Coalesced, twin.Status);
         Assert.Equal("t", (await listener.ResultAsync(new("s1", "x1"))).Text);
@@ -267,9 +268,13 @@ public class DispatcherTests
     {
         await using var d = new Dispatcher(Options());
         var listener = new RecordingListener();
-        d.Submit(Request(new SleepTool(), "p", """{"ms":400}"""), listener);
-        await listener.ResultAsync(new("s1", "p"));
-        Assert.True(listener.ProgressCount >= 3, $"progress {listener.ProgressCount}"); // "sleeping" + heartbeats every 50 ms
+        d.Submit(Request(new SleepTool(), "p", """{"ms":30000}"""), listener);
+        // "sleeping" + heartbeats every 50 ms, waited for instead of counted after a 400 ms call: on a busy machine the
+        // timer may fire late, and the test would then fail for the machine's sake.
+        await Eventually(() => listener.ProgressCount >= 3);
+        Assert.Equal(0, listener.TotalCompletions); // while it runs
+        d.Cancel(new("s1", "p"));
+        Assert.Equal(ErrorCodes.Cancelled, (await listener.ResultAsync(new("s1", "p"))).Error!.Code);
     }
 
     [Fact]

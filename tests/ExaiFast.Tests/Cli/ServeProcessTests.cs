@@ -87,9 +87,12 @@ public class ServeProcessTests
         {
             await using var daemon = DaemonProcess.Start(new Dictionary<string, string> { ["EXAIFAST_LOG_FILE"] = file }, "serve", "--port", "0");
 
-            // The port is only in the file: reading it there is the proof the logs went there.
+            // The "Listening on" line, wherever it shows up first; it must be in the file.
             int? port = null;
-            await ExaiWs.ExaiWsProtocolTests.Eventually(() => (port = File.Exists(file) ? DaemonProcess.ListeningPort(ReadShared(file)) : null) is not null, 30_000);
+            await ExaiWs.ExaiWsProtocolTests.Eventually(
+                () => (port = (File.Exists(file) ? DaemonProcess.ListeningPort(ReadShared(file)) : null) ?? DaemonProcess.ListeningPort(daemon.Stderr)) is not null, 30_000,
+                because: $"no 'Listening on' line in {file} nor on stderr within 30 s:\n{daemon.Stderr}");
+            Assert.True(File.Exists(file) && DaemonProcess.ListeningPort(ReadShared(file)) is not null, $"the logs went to stderr, not to {file}:\n{daemon.Stderr}");
             using var http = new HttpClient();
             Assert.Contains("\"status\":\"ok\"", await http.GetStringAsync($"http://127.0.0.1:{port}/health", TestContext.Current.CancellationToken));
 
