@@ -58,6 +58,24 @@ internal sealed class ConnectionTransport : IDisposable
     /// <summary>Sends FIN: the peer reads what was written, then end of stream.</summary>
     public void ShutdownSend()
     {
+        if (_owner is SocketConnection)
+        {
+            // Pipelines.Sockets.Unofficial sends from its own loop: a flush returns once the bytes are in its pipe, not
+            // on the socket. Shutting the socket here cut off what that loop had not sent yet: the last HTTP response,
+            // the close frame (every close of the conformance suite failed over this transport). Completing the pipe
+            // lets the loop send the rest, then shut the send side itself.
+            try
+            {
+                Output.Complete();
+            }
+            catch (InvalidOperationException)
+            {
+                // already completed
+            }
+
+            return;
+        }
+
         try
         {
             Socket.Shutdown(SocketShutdown.Send);

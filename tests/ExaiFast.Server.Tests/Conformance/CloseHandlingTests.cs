@@ -5,7 +5,7 @@ using ExaiFast.Wire;
 namespace ExaiFast.Server.Tests.Conformance;
 
 /// <summary>Autobahn section 7: the closing handshake and close codes.</summary>
-public class CloseHandlingTests
+public class CloseHandlingTests : TransportSuite
 {
     public static TheoryData<int> ValidCodes => [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999];
 
@@ -15,7 +15,7 @@ public class CloseHandlingTests
     [MemberData(nameof(ValidCodes))]
     public async Task ValidCode_IsEchoed_ThenTheServerClosesTcp(int code)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendCloseAsync((ushort)code, "bye");
@@ -27,7 +27,7 @@ public class CloseHandlingTests
     [MemberData(nameof(InvalidCodes))]
     public async Task InvalidCode_FailsWith1002(int code)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendCloseAsync((ushort)code);
@@ -38,7 +38,7 @@ public class CloseHandlingTests
     [Fact]
     public async Task EmptyClose_GetsAnEmptyClose()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Close, []);
@@ -49,7 +49,7 @@ public class CloseHandlingTests
     [Fact]
     public async Task OneByteCloseBody_FailsWith1002()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Close, [0x03]);
@@ -60,7 +60,7 @@ public class CloseHandlingTests
     [Fact]
     public async Task CloseReasonWithInvalidUtf8_FailsWith1007()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Close, [0x03, 0xE8, 0xCE, 0xBA, 0xED, 0xA0, 0x80]);
@@ -71,7 +71,7 @@ public class CloseHandlingTests
     [Fact]
     public async Task CloseWith123ByteReason_IsAccepted()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendCloseAsync(CloseCodes.Normal, new string('r', 123));
@@ -82,7 +82,7 @@ public class CloseHandlingTests
     [Fact]
     public async Task FramesAfterClose_AreIgnored()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
         byte[] bytes = [.. RawWebSocketClient.BuildFrame(WebSocketOpcode.Close, RawWebSocketClient.CloseBody(1000)),
             .. RawWebSocketClient.BuildFrame(WebSocketOpcode.Text, "after close"u8), .. RawWebSocketClient.BuildFrame(WebSocketOpcode.Ping, "p"u8)];
@@ -98,7 +98,7 @@ public class CloseHandlingTests
     [Fact]
     public async Task TcpClosedWithoutCloseFrame_IsCountedAs1006_AndCleanedUp()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
         await client.SendTextAsync("hi");
         Assert.Equal("hi", (await client.ReadMessageAsync()).Text);

@@ -5,12 +5,12 @@ using ExaiFast.Wire;
 namespace ExaiFast.Server.Tests.Conformance;
 
 /// <summary>Autobahn section 5: fragmentation, with control frames in between.</summary>
-public class FragmentationTests
+public class FragmentationTests : TransportSuite
 {
     [Fact]
     public async Task FragmentedText_IsEchoedAsOneMessage()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Text, "frag"u8, fin: false);
@@ -25,7 +25,7 @@ public class FragmentationTests
     [Fact]
     public async Task PingBetweenFragments_IsAnsweredFirst_ThenTheMessageArrivesWhole()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Text, "frag"u8, fin: false);
@@ -41,7 +41,7 @@ public class FragmentationTests
     [Fact]
     public async Task FragmentsWithInterleavedPings_SentByteByByte_Work()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
         var bytes = RawWebSocketClient.BuildFrame(WebSocketOpcode.Text, "one "u8, fin: false)
             .Concat(RawWebSocketClient.BuildFrame(WebSocketOpcode.Ping, "p"u8))
@@ -56,7 +56,7 @@ public class FragmentationTests
     [Fact]
     public async Task ContinuationWithoutAnOpenMessage_FailsWith1002()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Continuation, "orphan"u8, fin: true);
@@ -67,7 +67,7 @@ public class FragmentationTests
     [Fact]
     public async Task NewDataFrameWhileAMessageIsOpen_FailsWith1002()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Text, "first"u8, fin: false);
@@ -82,7 +82,7 @@ public class FragmentationTests
     [InlineData(WebSocketOpcode.Close)]
     public async Task FragmentedControlFrame_FailsWith1002(WebSocketOpcode opcode)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(opcode, "x"u8, fin: false);
@@ -93,7 +93,7 @@ public class FragmentationTests
     [Fact]
     public async Task EmptyFragments_AreFine()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Text, [], fin: false);

@@ -5,7 +5,7 @@ using ExaiFast.Wire;
 namespace ExaiFast.Server.Tests.Conformance;
 
 /// <summary>Autobahn section 1 (framing), 9 (sizes, scaled to the machine) and 10 (fragmentation by the server).</summary>
-public class FramingTests
+public class FramingTests : TransportSuite
 {
     public static TheoryData<int> Sizes => [0, 1, 125, 126, 127, 128, 65535, 65536, 65537, 1 << 20];
 
@@ -13,7 +13,7 @@ public class FramingTests
     [MemberData(nameof(Sizes))]
     public async Task TextAndBinary_AreEchoedExactly(int size)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
         var text = Encoding.UTF8.GetBytes(new string('*', size));
         var binary = new byte[size];
@@ -39,7 +39,7 @@ public class FramingTests
     [InlineData(997)]
     public async Task FramesArrivingInChops_AreReassembled(int chop)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
         var payload = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("Hello-µ@ßöäüàá-UTF-8!!", chop == 1 ? 5 : 300)));
 
@@ -51,7 +51,7 @@ public class FramingTests
     [Fact]
     public async Task FramesSentInTheSamePacketAsTheHandshake_AreNotLost()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.OpenAsync(server.EndPoint);
         byte[] request = [.. "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"u8,
             .. RawWebSocketClient.BuildFrame(WebSocketOpcode.Text, "eager"u8)];
@@ -65,7 +65,7 @@ public class FramingTests
     [Fact]
     public async Task ManyFramesInOneWrite_AreEachEchoedInOrder()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
         var batch = Enumerable.Range(0, 500).SelectMany(i => RawWebSocketClient.BuildFrame(WebSocketOpcode.Text, Encoding.UTF8.GetBytes($"message {i}"))).ToArray();
 
@@ -84,7 +84,7 @@ public class FramingTests
     public async Task LargeMessages_InManyFragments_AreEchoedWhole(int size, int fragment)
     {
         // Autobahn 9.x / 10.1 scaled: a large message cut into fragments of a given size.
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint, timeout: TimeSpan.FromSeconds(60));
         var payload = new byte[size];
         new Random(fragment).NextBytes(payload);

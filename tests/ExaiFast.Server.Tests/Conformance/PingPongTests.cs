@@ -4,7 +4,7 @@ using ExaiFast.Wire;
 namespace ExaiFast.Server.Tests.Conformance;
 
 /// <summary>Autobahn section 2: pings and pongs.</summary>
-public class PingPongTests
+public class PingPongTests : TransportSuite
 {
     [Theory]
     [InlineData(0)]
@@ -12,7 +12,7 @@ public class PingPongTests
     [InlineData(125)]
     public async Task Ping_IsAnsweredWithAPongCarryingTheSamePayload(int size)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
         var payload = Enumerable.Range(0, size).Select(i => (byte)(i * 7)).ToArray();
 
@@ -26,7 +26,7 @@ public class PingPongTests
     [Fact]
     public async Task PingWith126Bytes_FailsWith1002()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Ping, new byte[126]);
@@ -37,7 +37,7 @@ public class PingPongTests
     [Fact]
     public async Task UnsolicitedPong_IsIgnored()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Pong, "unsolicited"u8);
@@ -49,7 +49,7 @@ public class PingPongTests
     [Fact]
     public async Task TenPings_GetTenPongs_InOrder_EvenSentByteByByte()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
         var pings = Enumerable.Range(0, 10).SelectMany(i => RawWebSocketClient.BuildFrame(WebSocketOpcode.Ping, [(byte)i])).ToArray();
 

@@ -4,7 +4,7 @@ using ExaiFast.Wire;
 namespace ExaiFast.Server.Tests.Conformance;
 
 /// <summary>Autobahn sections 3 (reserved bits) and 4 (opcodes), plus the masking and length rules.</summary>
-public class ReservedBitsAndOpcodeTests
+public class ReservedBitsAndOpcodeTests : TransportSuite
 {
     [Theory]
     [InlineData(1)]
@@ -16,7 +16,7 @@ public class ReservedBitsAndOpcodeTests
     [InlineData(7)]
     public async Task NonZeroRsv_FailsWith1002_AfterEchoingWhatCameBefore(byte rsv)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendTextAsync("before");
@@ -40,7 +40,7 @@ public class ReservedBitsAndOpcodeTests
     [InlineData(15)]
     public async Task ReservedOpcode_FailsWith1002(byte opcode)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync((WebSocketOpcode)opcode, "x"u8);
@@ -51,7 +51,7 @@ public class ReservedBitsAndOpcodeTests
     [Fact]
     public async Task UnmaskedClientFrame_FailsWith1002()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Text, "plain"u8, mask: false);
@@ -62,7 +62,7 @@ public class ReservedBitsAndOpcodeTests
     [Fact]
     public async Task SixtyFourBitLengthWithTopBit_FailsWith1002()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendRawAsync(new byte[] { 0x82, 0x80 | 127, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4 });

@@ -5,12 +5,12 @@ using ExaiFast.Wire;
 namespace ExaiFast.Server.Tests.Conformance;
 
 /// <summary>Graceful shutdown: close 1001 to every client, then the listener is gone.</summary>
-public class ShutdownTests
+public class ShutdownTests : TransportSuite
 {
     [Fact]
     public async Task Stop_Sends1001ToEveryClient_WaitsForTheirClose_AndStopsListening()
     {
-        var server = await TestServer.StartAsync(new ServerOptions { DrainTimeout = TimeSpan.FromSeconds(5) });
+        var server = await StartServerAsync(new ServerOptions { DrainTimeout = TimeSpan.FromSeconds(5) });
         var endPoint = server.EndPoint;
         var clients = new List<RawWebSocketClient>();
         for (int i = 0; i < 20; i++)

@@ -5,7 +5,7 @@ using ExaiFast.Wire;
 namespace ExaiFast.Server.Tests.Conformance;
 
 /// <summary>Autobahn section 6: UTF-8 in text messages, whole, fragmented, and split across TCP writes.</summary>
-public class Utf8HandlingTests
+public class Utf8HandlingTests : TransportSuite
 {
     private static readonly byte[] Kosme = [0xCE, 0xBA, 0xE1, 0xBD, 0xB9, 0xCF, 0x83, 0xCE, 0xBC, 0xCE, 0xB5];
 
@@ -22,7 +22,7 @@ public class Utf8HandlingTests
     [Fact]
     public async Task ValidUtf8_WholeAndFragmentedAtEveryByte_IsEchoed()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
         var text = Encoding.UTF8.GetBytes("Hello-µ@ßöäüàá-UTF-8!! κόσμε 𝄞😀");
 
@@ -42,7 +42,7 @@ public class Utf8HandlingTests
     [MemberData(nameof(InvalidSequences))]
     public async Task InvalidUtf8_InOneFrame_FailsWith1007(byte[] bytes)
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Text, bytes);
@@ -55,7 +55,7 @@ public class Utf8HandlingTests
     {
         for (int cut = 1; cut < KosmeWithSurrogate.Length; cut++)
         {
-            await using var server = await TestServer.StartAsync();
+            await using var server = await StartServerAsync();
             await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
             await client.SendFrameAsync(WebSocketOpcode.Text, KosmeWithSurrogate.AsSpan(0, cut), fin: false);
@@ -68,7 +68,7 @@ public class Utf8HandlingTests
     [Fact]
     public async Task InvalidUtf8_ArrivingByteByByte_FailsWith1007()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendChoppedAsync(RawWebSocketClient.BuildFrame(WebSocketOpcode.Text, KosmeWithSurrogate), 1);
@@ -80,7 +80,7 @@ public class Utf8HandlingTests
     public async Task InvalidUtf8_FailsFast_BeforeTheMessageIsComplete()
     {
         // Autobahn 6.4.x: the bad byte arrives in the first fragment; the message never finishes, yet the server closes.
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Text, [.. Kosme, 0xF4, 0x90], fin: false);
@@ -91,7 +91,7 @@ public class Utf8HandlingTests
     [Fact]
     public async Task InvalidUtf8_FailsFast_InsideAFrameWhosePayloadHasNotAllArrived()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
         var frame = RawWebSocketClient.BuildFrame(WebSocketOpcode.Text, [.. Kosme, 0xED, 0xA0, 0x80, .. new byte[1000]]);
 
@@ -103,7 +103,7 @@ public class Utf8HandlingTests
     [Fact]
     public async Task BinaryMessages_AreNotUtf8Checked()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Binary, KosmeWithSurrogate);

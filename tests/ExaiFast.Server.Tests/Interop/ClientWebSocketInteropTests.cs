@@ -4,7 +4,7 @@ using ExaiFast.Server.Tests.Infrastructure;
 namespace ExaiFast.Server.Tests.Interop;
 
 /// <summary>The BCL's ClientWebSocket (an independent RFC 6455 implementation) against the server.</summary>
-public class ClientWebSocketInteropTests
+public class ClientWebSocketInteropTests : TransportSuite
 {
     public static TheoryData<int, bool> Cases()
     {
@@ -23,7 +23,7 @@ public class ClientWebSocketInteropTests
     public async Task Messages_AreEchoed_WholeAndFragmented(int size, bool fragmented)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await TestServer.StartAsync();
+        await using var server = await StartServerAsync();
         using var client = new ClientWebSocket();
         await client.ConnectAsync(server.WebSocketUri, ct);
         var payload = new byte[size];
@@ -46,7 +46,7 @@ public class ClientWebSocketInteropTests
     public async Task ServerInitiatedClose_IsSeenAsGoingAway()
     {
         var ct = TestContext.Current.CancellationToken;
-        var server = await TestServer.StartAsync();
+        var server = await StartServerAsync();
         using var client = new ClientWebSocket();
         await client.ConnectAsync(server.WebSocketUri, ct);
 

@@ -1,0 +1,16 @@
+using ExaiFast.Core.Options;
+
+namespace ExaiFast.Server.Tests.Interop;
+
+// Each suite of this folder again over EXAIFAST_TRANSPORT=sockets (see TransportSuite). One line each, so they
+// share a file: the suites themselves are the content.
+
+public sealed class ClientWebSocketInteropTestsOverSockets : ClientWebSocketInteropTests
+{
+    protected override SocketTransport Transport => SocketTransport.Sockets;
+}
+
+public sealed class NodeWsInteropTestsOverSockets : NodeWsInteropTests
+{
+    protected override SocketTransport Transport => SocketTransport.Sockets;
+}
