@@ -5,12 +5,12 @@ using ExaiFast.Wire;
 namespace ExaiFast.Server.Tests.Conformance;
 
 /// <summary>Message size limit (1009), connection limits (1008), handshake, ping and close timeouts.</summary>
-public class LimitsAndTimeoutsTests
+public class LimitsAndTimeoutsTests : TransportSuite
 {
     [Fact]
     public async Task DeclaredLengthOverTheLimit_Closes1009_WithoutWaitingForThePayload()
     {
-        await using var server = await TestServer.StartAsync(new ServerOptions { MaxMessageBytes = 64 * 1024 });
+        await using var server = await StartServerAsync(new ServerOptions { MaxMessageBytes = 64 * 1024 });
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         // Header only: a 1 GiB binary frame. Nothing of it is sent, nothing may be allocated for it.
@@ -24,7 +24,7 @@ public class LimitsAndTimeoutsTests
     [Fact]
     public async Task FragmentsAddingUpPastTheLimit_Close1009()
     {
-        await using var server = await TestServer.StartAsync(new ServerOptions { MaxMessageBytes = 64 * 1024 });
+        await using var server = await StartServerAsync(new ServerOptions { MaxMessageBytes = 64 * 1024 });
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Binary, new byte[40 * 1024], fin: false);
@@ -36,7 +36,7 @@ public class LimitsAndTimeoutsTests
     [Fact]
     public async Task MessageExactlyAtTheLimit_IsAccepted()
     {
-        await using var server = await TestServer.StartAsync(new ServerOptions { MaxMessageBytes = 64 * 1024 });
+        await using var server = await StartServerAsync(new ServerOptions { MaxMessageBytes = 64 * 1024 });
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         await client.SendFrameAsync(WebSocketOpcode.Binary, new byte[64 * 1024]);
@@ -47,7 +47,7 @@ public class LimitsAndTimeoutsTests
     [Fact]
     public async Task ConnectionsPerIpOverTheLimit_AreClosedWith1008_AndTheOthersKeepWorking()
     {
-        await using var server = await TestServer.StartAsync(new ServerOptions { MaxConnectionsPerIp = 2 });
+        await using var server = await StartServerAsync(new ServerOptions { MaxConnectionsPerIp = 2 });
         await using var first = await RawWebSocketClient.ConnectAsync(server.EndPoint);
         await using var second = await RawWebSocketClient.ConnectAsync(server.EndPoint);
         await using var third = await RawWebSocketClient.ConnectAsync(server.EndPoint);
@@ -69,7 +69,7 @@ public class LimitsAndTimeoutsTests
     [Fact]
     public async Task TotalConnectionsOverTheLimit_AreClosedWith1008()
     {
-        await using var server = await TestServer.StartAsync(new ServerOptions { MaxConnections = 1 });
+        await using var server = await StartServerAsync(new ServerOptions { MaxConnections = 1 });
         await using var first = await RawWebSocketClient.ConnectAsync(server.EndPoint);
         await using var second = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
@@ -80,7 +80,7 @@ public class LimitsAndTimeoutsTests
     [Fact]
     public async Task SlowlorisHead_IsDroppedAtTheHandshakeTimeout()
     {
-        await using var server = await TestServer.StartAsync(new ServerOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var server = await StartServerAsync(new ServerOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(300) });
         await using var client = await RawWebSocketClient.OpenAsync(server.EndPoint);
 
         await client.SendRawAsync("GET / HTTP/1.1\r\nHost: x\r\n"u8.ToArray()); // and never finish
@@ -93,7 +93,7 @@ public class LimitsAndTimeoutsTests
     public async Task SilentPeer_IsPinged_ThenClosedWith1001()
     {
         var options = new ServerOptions { PingInterval = TimeSpan.FromMilliseconds(200), PingTimeout = TimeSpan.FromMilliseconds(200) };
-        await using var server = await TestServer.StartAsync(options);
+        await using var server = await StartServerAsync(options);
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         var ping = await client.ReadFrameAsync(); // we say nothing and don't answer
@@ -106,7 +106,7 @@ public class LimitsAndTimeoutsTests
     public async Task PeerThatAnswersPings_StaysConnected()
     {
         var options = new ServerOptions { PingInterval = TimeSpan.FromMilliseconds(100), PingTimeout = TimeSpan.FromMilliseconds(150) };
-        await using var server = await TestServer.StartAsync(options);
+        await using var server = await StartServerAsync(options);
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         for (int i = 0; i < 4; i++)
@@ -123,8 +123,9 @@ public class LimitsAndTimeoutsTests
     [Fact]
     public async Task PeerThatNeverAnswersOurClose_IsAbortedAtTheCloseTimeout()
     {
-        var options = new ServerOptions { CloseTimeout = TimeSpan.FromMilliseconds(200), DrainTimeout = TimeSpan.FromSeconds(5) };
-        var server = await TestServer.StartAsync(options);
+        // The drain deadline is far beyond the close timeout, so only the close timeout can end this stop in time.
+        var options = new ServerOptions { CloseTimeout = TimeSpan.FromMilliseconds(200), DrainTimeout = TimeSpan.FromSeconds(30) };
+        var server = await StartServerAsync(options);
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
         var stop = server.Server.StopAsync(TestContext.Current.CancellationToken); // sends 1001, waits for our close
@@ -132,8 +133,34 @@ public class LimitsAndTimeoutsTests
         var close = await client.ReadFrameAsync();
         Assert.Equal(CloseCodes.GoingAway, close!.CloseCode);
         Assert.True(await client.WaitForServerCloseAsync());
-        await stop;
+        Assert.True(await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(15), TestContext.Current.CancellationToken)) == stop,
+            "stop still waiting 15 s after a 200 ms close timeout: the close timeout did not end the connection");
         Assert.Equal(0, server.Server.ConnectionCount);
+        Assert.Equal(1, server.Server.Metrics.Timeouts.WithLabels("close").Value);
         await server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ProtocolError_PeerThatNeverAnswersTheClose_IsDroppedAfterTheCloseTimeout()
+    {
+        // Outside shutdown. Ping and handshake timeouts are far away: only the close timeout may end this connection.
+        var closeTimeout = TimeSpan.FromSeconds(2);
+        var options = new ServerOptions { CloseTimeout = closeTimeout, PingInterval = TimeSpan.FromMinutes(5), PingTimeout = TimeSpan.FromMinutes(5) };
+        await using var server = await StartServerAsync(options);
+        await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint, timeout: TimeSpan.FromSeconds(60));
+
+        await client.SendFrameAsync(WebSocketOpcode.Text, "unmasked"u8, mask: false); // fails the connection: close 1002
+        var close = await client.ReadFrameAsync();
+        var sinceClose = System.Diagnostics.Stopwatch.StartNew();
+        Assert.True(close is { Opcode: WebSocketOpcode.Close, CloseCode: CloseCodes.ProtocolError }, $"expected close 1002, got {close?.Opcode} {close?.CloseCode}");
+
+        // We never send our close frame nor our FIN: the server lingers, reading, until its close deadline.
+        await TestServer.EventuallyAsync(() => server.Server.ConnectionCount == 0,
+            "the connection dropped by the close timeout (2 s) within 10 s", timeoutMs: 10_000);
+        var elapsed = sinceClose.Elapsed;
+
+        Assert.True(elapsed >= closeTimeout / 2, $"dropped {elapsed.TotalMilliseconds:F0} ms after the close: it did not wait for the peer's close");
+        Assert.Equal(1, server.Server.Metrics.Timeouts.WithLabels("close").Value);
+        Assert.Equal(0, server.Server.Metrics.Timeouts.WithLabels("ping").Value);
     }
 }
