@@ -59,7 +59,7 @@ internal sealed partial class Connection
 
                     break;
                 default:
-                    await RespondErrorAsync("other", 404, "not found").ConfigureAwait(false);
+                    await RespondErrorAsync("other", 404, "not found", headOnly: head.Method == "HEAD").ConfigureAwait(false);
                     return null;
             }
         }
@@ -76,7 +76,7 @@ internal sealed partial class Connection
                 405 => "Allow: GET\r\n",
                 _ => null,
             };
-            await RespondErrorAsync("websocket", rejection.StatusCode, rejection.Reason, extra).ConfigureAwait(false);
+            await RespondErrorAsync("websocket", rejection.StatusCode, rejection.Reason, extra, head.Method == "HEAD").ConfigureAwait(false);
             return null;
         }
 
@@ -124,14 +124,14 @@ internal sealed partial class Connection
                 break;
         }
 
-        int n = HttpResponseWriter.Write(_output, status, contentType, head.Method == "HEAD" ? default : body, close: !keepAlive);
+        int n = HttpResponseWriter.Write(_output, status, contentType, body, close: !keepAlive, headOnly: head.Method == "HEAD");
         await FlushResponseAsync(route, status, n).ConfigureAwait(false);
         return keepAlive;
     }
 
-    private async Task RespondErrorAsync(string route, int status, string reason, string? extraHeaders = null)
+    private async Task RespondErrorAsync(string route, int status, string reason, string? extraHeaders = null, bool headOnly = false)
     {
-        int n = HttpResponseWriter.WriteError(_output, status, reason, extraHeaders);
+        int n = HttpResponseWriter.WriteError(_output, status, reason, extraHeaders, headOnly);
         await FlushResponseAsync(route, status, n).ConfigureAwait(false);
     }
 

@@ -8,7 +8,11 @@ namespace ExaiFast.Server.Http;
 internal static class HttpResponseWriter
 {
     /// <summary>Writes status line, headers and body into <paramref name="output"/> (not flushed); returns bytes written.</summary>
-    public static int Write(PipeWriter output, int status, string contentType, ReadOnlySpan<byte> body, bool close, string? extraHeaders = null)
+    /// <remarks>
+    /// <paramref name="headOnly"/> answers a HEAD: the headers GET would get, Content-Length included (RFC 9110 §9.3.2),
+    /// and no body. Announcing 0 instead would tell a client GET's answer is empty.
+    /// </remarks>
+    public static int Write(PipeWriter output, int status, string contentType, ReadOnlySpan<byte> body, bool close, string? extraHeaders = null, bool headOnly = false)
     {
         var head = new StringBuilder(160)
             .Append("HTTP/1.1 ").Append(status).Append(' ').Append(ReasonPhrase(status)).Append("\r\n")
@@ -27,13 +31,18 @@ internal static class HttpResponseWriter
 
         head.Append("\r\n");
         int n = (int)Encoding.ASCII.GetBytes(head.ToString(), output);
+        if (headOnly)
+        {
+            return n;
+        }
+
         output.Write(body);
         return n + body.Length;
     }
 
     /// <summary>A plain-text error with a one-line reason.</summary>
-    public static int WriteError(PipeWriter output, int status, string reason, string? extraHeaders = null) =>
-        Write(output, status, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(reason + "\n"), close: true, extraHeaders);
+    public static int WriteError(PipeWriter output, int status, string reason, string? extraHeaders = null, bool headOnly = false) =>
+        Write(output, status, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(reason + "\n"), close: true, extraHeaders, headOnly);
 
     /// <summary>The 101 response completing a WebSocket handshake (RFC 6455 §4.2.2); allocation-free but for the subprotocol.</summary>
     public static int WriteSwitchingProtocols(PipeWriter output, ReadOnlySpan<byte> acceptKey, string? subprotocol)

@@ -32,17 +32,26 @@ internal sealed class RawWebSocketClient : IAsyncDisposable
     public CancellationToken Token => _timeout.Token;
 
     /// <summary>Opens a TCP connection without any handshake.</summary>
-    public static async Task<RawWebSocketClient> OpenAsync(IPEndPoint endPoint, TimeSpan? timeout = null)
+    /// <remarks>
+    /// <c>receiveBufferSize</c> (SO_RCVBUF) is set before connecting so that it also bounds the TCP window: a client
+    /// that stops reading then stops the server's writes after a few KiB of its own buffer instead of several MiB.
+    /// </remarks>
+    public static async Task<RawWebSocketClient> OpenAsync(IPEndPoint endPoint, TimeSpan? timeout = null, int? receiveBufferSize = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferSize is int size)
+        {
+            socket.ReceiveBufferSize = size;
+        }
+
         await socket.ConnectAsync(endPoint, TestContext.Current.CancellationToken);
         return new RawWebSocketClient(socket, timeout);
     }
 
     /// <summary>Opens and completes the handshake, asserting 101 and the accept key.</summary>
-    public static async Task<RawWebSocketClient> ConnectAsync(IPEndPoint endPoint, string path = "/", string extraHeaders = "", TimeSpan? timeout = null)
+    public static async Task<RawWebSocketClient> ConnectAsync(IPEndPoint endPoint, string path = "/", string extraHeaders = "", TimeSpan? timeout = null, int? receiveBufferSize = null)
     {
-        var client = await OpenAsync(endPoint, timeout);
+        var client = await OpenAsync(endPoint, timeout, receiveBufferSize);
         var (status, head) = await client.HandshakeAsync(path, extraHeaders);
         Assert.True(status == 101, $"expected 101, got {status}:\n{head}");
         return client;
@@ -222,6 +231,22 @@ internal sealed class RawWebSocketClient : IAsyncDisposable
 
             _reader.AdvanceTo(buffer.Start, buffer.End);
             Assert.False(result.IsCompleted, "connection closed before a complete response head");
+        }
+    }
+
+    /// <summary>Reads until the server ends the TCP connection; returns how many bytes came before the end.</summary>
+    public async Task<long> ReadToEndAsync()
+    {
+        long total = 0;
+        while (true)
+        {
+            var result = await _reader.ReadAsync(Token);
+            total += result.Buffer.Length;
+            _reader.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                return total;
+            }
         }
     }
 
