@@ -118,7 +118,16 @@ public class SlowReaderTests
             using var message = new MemoryStream();
             while (true)
             {
-                var result = await socket.ReceiveAsync(_buffer, timeout.Token);
+                WebSocketReceiveResult result;
+                try
+                {
+                    result = await socket.ReceiveAsync(_buffer, timeout.Token);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    throw new Xunit.Sdk.XunitException("no frame within 30 s: a frame the daemon owed this client (a result?) never came");
+                }
+
                 Assert.True(result.MessageType == WebSocketMessageType.Text, $"expected a text frame, got {result.MessageType} ({socket.CloseStatus} {socket.CloseStatusDescription})");
                 message.Write(_buffer, 0, result.Count);
                 if (result.EndOfMessage)
