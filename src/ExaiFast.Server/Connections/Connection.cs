@@ -150,8 +150,20 @@ internal sealed partial class Connection : IThreadPoolWorkItem
             await DrainInputAsync().ConfigureAwait(false);
         }
 
-        await _input.CompleteAsync().ConfigureAwait(false);
-        await _output.CompleteAsync().ConfigureAwait(false);
+        // After an abort, completing the writer without an error made the streams adapter flush what it still held
+        // into the shut-down socket; that threw out of this teardown, and the connection stayed registered (and
+        // counted, and never told to its handler) for ever. Give up what is unsent instead, and never let it throw.
+        Exception? unsent = Volatile.Read(ref _aborted) != 0 ? new OperationCanceledException("connection aborted") : null;
+        try
+        {
+            await _input.CompleteAsync().ConfigureAwait(false);
+            await _output.CompleteAsync(unsent).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsConnectionError(ex))
+        {
+            // the peer is gone; what matters is the bookkeeping below
+        }
+
         _transport.Dispose();
 
         _ctx.Registry.Remove(this);
