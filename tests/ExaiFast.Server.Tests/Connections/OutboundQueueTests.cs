@@ -104,6 +104,11 @@ public class OutboundQueueTests : TransportSuite
         await client.SendTextAsync("flood");
         await WaitAsync(flood.SenderWaited.Task, "the sender never had to wait: the queue never filled");
 
+        // A first wait can come while the writer is still pushing into the kernel's buffers; a close then finds room
+        // in the queue and rightly waits for the close timeout (this test failed 3 times in 40 that way). A stall shows
+        // only as the absence of progress: no frame queued for a whole second, with the writer draining in
+        // milliseconds when it can. It is the test's precondition, not what it asserts.
+        await WaitForStallAsync(flood);
         var stop = server.Server.StopAsync(TestContext.Current.CancellationToken);
 
         Assert.True(await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken)) == stop,
@@ -111,6 +116,25 @@ public class OutboundQueueTests : TransportSuite
         Assert.Equal(0, server.Server.ConnectionCount);
         Assert.Equal(0, server.Server.Metrics.Timeouts.WithLabels("close").Value);
         await server.DisposeAsync();
+    }
+
+    private static async Task WaitForStallAsync(FloodHandler flood)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        int last = flood.Sent;
+        var quietSince = DateTime.UtcNow;
+        while (DateTime.UtcNow - quietSince < TimeSpan.FromSeconds(1))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the flood never stalled ({flood.Sent} of {Frames} frames queued)");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            if (flood.Sent != last)
+            {
+                last = flood.Sent;
+                quietSince = DateTime.UtcNow;
+            }
+        }
+
+        Assert.True(last < Frames, "the whole flood was queued although the peer read nothing");
     }
 
     private static async Task WaitAsync(Task task, string what)
