@@ -105,11 +105,13 @@ public class LimitsAndTimeoutsTests : TransportSuite
     [Fact]
     public async Task PeerThatAnswersPings_StaysConnected()
     {
-        var options = new ServerOptions { PingInterval = TimeSpan.FromMilliseconds(100), PingTimeout = TimeSpan.FromMilliseconds(150) };
+        // Pongs must reset the clock: 20 pings 100 ms apart span twice the ping timeout, so a server that ignored the
+        // pongs would close during the loop; a whole second per pong keeps a slow test machine from being that server.
+        var options = new ServerOptions { PingInterval = TimeSpan.FromMilliseconds(100), PingTimeout = TimeSpan.FromSeconds(1) };
         await using var server = await StartServerAsync(options);
         await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint);
 
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 20; i++)
         {
             var ping = await client.ReadFrameAsync();
             Assert.Equal(WebSocketOpcode.Ping, ping!.Opcode);
