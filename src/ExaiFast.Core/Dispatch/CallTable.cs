@@ -83,7 +83,11 @@ internal sealed class CallTable(TimeProvider time, TimeSpan ttl, int capacity)
         return false;
     }
 
-    /// <summary>Admits <paramref name="call"/> under <paramref name="key"/>; false if a call or an unexpired result holds it.</summary>
+    /// <summary>
+    /// Maps <paramref name="key"/> to <paramref name="call"/> — a new call, or a single-flight twin under one more key —
+    /// replacing an expired result; false if a call or an unexpired result holds the key (the request then attaches or
+    /// is replayed).
+    /// </summary>
     public bool TryRegister(CallKey key, ToolCall call)
     {
         while (true)
@@ -106,37 +110,6 @@ internal sealed class CallTable(TimeProvider time, TimeSpan ttl, int capacity)
             if (_entries.TryUpdate(key, call, value))
             {
                 Interlocked.Decrement(ref _stored); // an expired result made way
-                return true;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Registers an existing call (a single-flight twin) under one more key, replacing an expired result; false if a
-    /// call or an unexpired result holds the key (as <see cref="TryRegister"/>: the request is then attached or replayed).
-    /// </summary>
-    public bool TryAttach(CallKey key, ToolCall call)
-    {
-        while (true)
-        {
-            if (_entries.TryAdd(key, call))
-            {
-                return true;
-            }
-
-            if (!_entries.TryGetValue(key, out var value))
-            {
-                continue; // removed meanwhile: try again
-            }
-
-            if (value is ToolCall || ((CallResult)value).ExpiresAt > time.GetTimestamp())
-            {
-                return false;
-            }
-
-            if (_entries.TryUpdate(key, call, value))
-            {
-                Interlocked.Decrement(ref _stored);
                 return true;
             }
         }

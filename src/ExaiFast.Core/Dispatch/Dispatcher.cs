@@ -147,7 +147,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
             // Registered under this key before the twin knows the key: its completion then finds the key mapped to it
             // and stores its result there (attached the other way round, a completion in between left the key mapped
             // to an ended call for ever). A repeat of this request id attaches, and its cancel is found.
-            if (!_table.TryAttach(key, twin))
+            if (!_table.TryRegister(key, twin))
             {
                 return Submit(request, listener); // another request with this key was admitted or answered a moment ago: join or replay it
             }
