@@ -28,11 +28,15 @@ public sealed class ExaiFastServer : IAsyncDisposable
     /// <param name="loggerFactory">Logging; nothing is logged if null.</param>
     /// <param name="metrics">Metrics; a new registry if null.</param>
     /// <param name="timeProvider">Clock for every timeout; the system clock if null.</param>
-    public ExaiFastServer(ServerOptions options, IWebSocketHandler? handler = null, ILoggerFactory? loggerFactory = null, ServerMetrics? metrics = null, TimeProvider? timeProvider = null)
+    /// <param name="tokens">The host's token guard: MCP WebSocket upgrades must present its token. None required if null.</param>
+    public ExaiFastServer(ServerOptions options, IWebSocketHandler? handler = null, ILoggerFactory? loggerFactory = null, ServerMetrics? metrics = null, TimeProvider? timeProvider = null, TokenGuard? tokens = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ExaiFast.Server");
-        _ctx = new ServerContext(options, metrics ?? new ServerMetrics(), logger, timeProvider ?? TimeProvider.System, handler ?? EchoHandler.Instance);
+        _ctx = new ServerContext(options, metrics ?? new ServerMetrics(), logger, timeProvider ?? TimeProvider.System, handler ?? EchoHandler.Instance)
+        {
+            Tokens = tokens,
+        };
     }
 
     /// <summary>The bound address (with the OS-assigned port when <see cref="ServerOptions.Port"/> was 0).</summary>

@@ -43,6 +43,9 @@ internal sealed class ServerContext
 
     public ConnectionRegistry Registry { get; }
 
+    /// <summary>The host's token guard (null: no token anywhere). Checked at MCP WebSocket upgrades.</summary>
+    public TokenGuard? Tokens { get; init; }
+
     public long StartedAt { get; }
 
     public long HandshakeTicks { get; }

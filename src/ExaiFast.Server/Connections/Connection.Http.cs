@@ -80,6 +80,16 @@ internal sealed partial class Connection
             return null;
         }
 
+        // exai-ws carries its token in the hello; MCP has no such message, so its upgrade must present it
+        // (Authorization: Bearer, or ?token= for clients that cannot set headers).
+        if (_ctx.Tokens is { Enabled: true } tokens && WebSocketHandshake.SelectSubprotocol(head) == WebSocketHandshake.McpSubprotocol && !tokens.Check(head))
+        {
+            _ctx.Metrics.ConnectionsRefused.WithLabels("unauthorized").Inc();
+            await RespondErrorAsync("websocket", 401, "this daemon requires its token: Authorization: Bearer <token>, or ?token=<token>",
+                "WWW-Authenticate: Bearer realm=\"exaifast\"\r\n", head.Method == "HEAD").ConfigureAwait(false);
+            return null;
+        }
+
         if (_ctx.IsDraining)
         {
             _ctx.Metrics.ConnectionsRefused.WithLabels("draining").Inc();

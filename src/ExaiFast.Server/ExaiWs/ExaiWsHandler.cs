@@ -46,8 +46,10 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     /// <param name="sessionMaxInflight">Announced in <c>hello_ack.limits.session_max_inflight</c>.</param>
     /// <param name="time">Clock.</param>
     /// <param name="logger">Log.</param>
+    /// <param name="token">The host's token guard, shared with the other doors; one made from
+    /// <see cref="ExaiWsOptions.Token"/> if null.</param>
     public ExaiWsHandler(ExaiWsOptions options, Dispatcher dispatcher, IToolCatalog tools, Func<IReadOnlyDictionary<string, bool>> providers,
-        long maxMessageBytes, int sessionMaxInflight, TimeProvider time, ILogger logger)
+        long maxMessageBytes, int sessionMaxInflight, TimeProvider time, ILogger logger, TokenGuard? token = null)
     {
         _options = options;
         _dispatcher = dispatcher;
@@ -57,7 +59,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         _logger = logger;
         _maxBytes = maxMessageBytes;
         SessionMaxInflight = sessionMaxInflight;
-        _token = new TokenGuard(options.Token);
+        _token = token ?? new TokenGuard(options.Token);
         _sessions = new SessionTracker(dispatcher, options.DisconnectGrace, time);
         _startedAt = time.GetTimestamp();
         _helloTicks = (long)(options.HelloTimeout.TotalSeconds * time.TimestampFrequency);

@@ -14,6 +14,10 @@ internal static class McpMessages
     /// <summary>Revisions whose <c>initialize</c>, <c>tools/list</c> and <c>tools/call</c> this daemon answers alike.</summary>
     public static readonly string[] ProtocolVersions = [LatestProtocolVersion, "2025-06-18", "2025-03-26", "2024-11-05"];
 
+    /// <summary>The version to agree on: the client's when we speak it, else our newest (the client may then disconnect).</summary>
+    public static string Negotiate(string? asked) =>
+        asked is not null && Array.IndexOf(ProtocolVersions, asked) >= 0 ? asked : LatestProtocolVersion;
+
     // JSON-RPC 2.0 error codes (https://www.jsonrpc.org/specification#error_object).
     public const int ParseError = -32700;
     public const int InvalidRequest = -32600;

@@ -47,6 +47,8 @@ internal static class DaemonHost
                 new StatusTool(new LazyStatus(() => sp.GetRequiredService<SubprotocolRouter>()), providers),
             ]);
         });
+        // One token guard for every door, so that rotate_token (over exai-ws) covers MCP too.
+        builder.Services.AddSingleton(new TokenGuard(settings.ExaiWs.Token));
         builder.Services.AddSingleton(sp => new ExaiWsHandler(
             settings.ExaiWs,
             sp.GetRequiredService<Dispatcher>(),
@@ -55,12 +57,12 @@ internal static class DaemonHost
             settings.Server.MaxMessageBytes,
             settings.Dispatcher.SessionMaxInflight,
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.ExaiWs")));
-        builder.Services.AddSingleton(sp => new McpHandler(
-            sp.GetRequiredService<Dispatcher>(),
-            sp.GetRequiredService<IToolCatalog>(),
-            tokenRequired: settings.ExaiWs.Token.Length > 0,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.ExaiWs"),
+            sp.GetRequiredService<TokenGuard>()));
+        builder.Services.AddSingleton(sp => new McpProtocol(
+            new DispatcherBackend(sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<IToolCatalog>()),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Mcp")));
+        builder.Services.AddSingleton(sp => new McpHandler(sp.GetRequiredService<McpProtocol>()));
         builder.Services.AddSingleton(sp => new SubprotocolRouter(sp.GetRequiredService<ExaiWsHandler>(), sp.GetRequiredService<McpHandler>()));
         builder.Services.AddSingleton<IWebSocketHandler>(sp => sp.GetRequiredService<SubprotocolRouter>());
         builder.Services.AddSingleton(sp => new ExaiFastServer(
@@ -68,7 +70,8 @@ internal static class DaemonHost
             sp.GetRequiredService<IWebSocketHandler>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<ServerMetrics>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<TokenGuard>()));
         builder.Services.AddHostedService<ServerHostedService>();
 
         // SIGTERM / Ctrl-C stop the host, which drains the server; give it the drain deadline plus a margin.

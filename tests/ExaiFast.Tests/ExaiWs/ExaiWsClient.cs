@@ -33,12 +33,17 @@ internal sealed class ExaiWsClient : IAsyncDisposable
 
     private bool _mcp;
 
-    public static async Task<ExaiWsClient> ConnectAsync(Uri uri, bool hello = true, string? sessionId = null, string? token = null, string? subprotocol = null)
+    public static async Task<ExaiWsClient> ConnectAsync(Uri uri, bool hello = true, string? sessionId = null, string? token = null, string? subprotocol = null, string? bearer = null)
     {
         var client = new ExaiWsClient { _mcp = subprotocol == "mcp" };
         if (subprotocol is not null)
         {
             client._socket.Options.AddSubProtocol(subprotocol);
+        }
+
+        if (bearer is not null)
+        {
+            client._socket.Options.SetRequestHeader("Authorization", "Bearer " + bearer);
         }
 
         await client._socket.ConnectAsync(uri, TestContext.Current.CancellationToken);

@@ -275,13 +275,52 @@ public class McpWebSocketTests
     }
 
     [Fact]
-    public async Task ADaemonWithAToken_RefusesMcpOverWebSocket_WithAReason()
+    public async Task ADaemonWithAToken_ServesMcpOverWebSocket_OnlyWithIt_ByHeaderOrQuery_AndRotationCoversIt()
     {
         await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_TOKEN"] = "s3cret-token" });
-        await using var client = await ConnectAsync(daemon);
 
-        Assert.Equal((WebSocketCloseStatus)4003, await client.ClosedAsync());
-        Assert.DoesNotContain("s3cret", client.CloseStatusDescription ?? "", StringComparison.Ordinal);
-        Assert.Contains("token", client.CloseStatusDescription, StringComparison.Ordinal);
+        // Without the token, or with a wrong one: 401 before the upgrade, saying how to present it and not echoing it.
+        foreach (var uri in new[] { daemon.Uri, new Uri(daemon.Uri, "/?token=wrong") })
+        {
+            var refused = await Assert.ThrowsAsync<WebSocketException>(() => ExaiWsClient.ConnectAsync(uri, hello: false, subprotocol: "mcp"));
+            Assert.Contains("401", refused.Message, StringComparison.Ordinal);
+        }
+
+        await Assert.ThrowsAsync<WebSocketException>(() => ExaiWsClient.ConnectAsync(daemon.Uri, hello: false, subprotocol: "mcp", bearer: "wrong"));
+        using (var raw = new System.Net.Sockets.TcpClient())
+        {
+            await raw.ConnectAsync(daemon.EndPoint, TestContext.Current.CancellationToken);
+            var stream = raw.GetStream();
+            await stream.WriteAsync("GET /?token=nope HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mcp\r\n\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
+            string response = await new StreamReader(stream).ReadToEndAsync(TestContext.Current.CancellationToken);
+            Assert.StartsWith("HTTP/1.1 401 ", response, StringComparison.Ordinal);
+            Assert.Contains("WWW-Authenticate: Bearer", response, StringComparison.Ordinal);
+            Assert.DoesNotContain("nope", response, StringComparison.Ordinal);
+        }
+
+        // With it, by header and by query (URL-encoded), the session works.
+        await using (var byHeader = await ExaiWsClient.ConnectAsync(daemon.Uri, hello: false, subprotocol: "mcp", bearer: "s3cret-token"))
+        {
+            await byHeader.SendAsync(Request(1, "ping"));
+            Assert.NotNull((await ResponseAsync(byHeader, 1))["result"]);
+        }
+
+        await using (var byQuery = await ExaiWsClient.ConnectAsync(new Uri(daemon.Uri, "/?token=s3cret%2Dtoken"), hello: false, subprotocol: "mcp"))
+        {
+            await byQuery.SendAsync(Call(2, "chat", new JsonObject { ["prompt"] = "hi" }));
+            Assert.False((bool)(await ResponseAsync(byQuery, 2))["result"]!["isError"]!);
+        }
+
+        // One guard for every door: a rotation over exai-ws applies to MCP's upgrades at once.
+        await using (var exai = await ExaiWsClient.ConnectAsync(daemon.Uri, token: "s3cret-token"))
+        {
+            await exai.SendAsync(new JsonObject { ["op"] = "rotate_token", ["old"] = "s3cret-token", ["new"] = "fresh-token" });
+            Assert.True((bool)(await exai.WaitForAsync(m => (string?)m["op"] == "rotate_token_res"))["ok"]!);
+        }
+
+        await Assert.ThrowsAsync<WebSocketException>(() => ExaiWsClient.ConnectAsync(daemon.Uri, hello: false, subprotocol: "mcp", bearer: "s3cret-token"));
+        await using var rotated = await ExaiWsClient.ConnectAsync(daemon.Uri, hello: false, subprotocol: "mcp", bearer: "fresh-token");
+        await rotated.SendAsync(Request(3, "ping"));
+        Assert.NotNull((await ResponseAsync(rotated, 3))["result"]);
     }
 }

@@ -1,14 +1,18 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace ExaiFast.Server.ExaiWs;
+namespace ExaiFast.Server;
 
-/// <summary>The shared token: constant-time checks (ROADMAP item 7) and rotation. Thread-safe.</summary>
+/// <summary>
+/// The daemon's token (<c>EXAI_WS_TOKEN</c>): one instance, owned by the host, guards every door — exai-ws hellos,
+/// MCP WebSocket upgrades and Streamable HTTP requests — so that <c>rotate_token</c> covers them all. Constant-time
+/// checks (ROADMAP item 7). Thread-safe.
+/// </summary>
 /// <remarks>
 /// Both sides are hashed with SHA-256 before <see cref="CryptographicOperations.FixedTimeEquals"/>, so neither the
 /// content nor the length of the token leaks through timing. The token is never logged or echoed.
 /// </remarks>
-internal sealed class TokenGuard(string token)
+public sealed class TokenGuard(string token)
 {
     private volatile byte[] _hash = Hash(token);
     private volatile bool _enabled = token.Length > 0;
@@ -18,6 +22,10 @@ internal sealed class TokenGuard(string token)
 
     /// <summary>Whether <paramref name="candidate"/> is the current token (always true when none is configured).</summary>
     public bool Check(string? candidate) => !_enabled || CryptographicOperations.FixedTimeEquals(Hash(candidate ?? string.Empty), _hash);
+
+    /// <summary>Whether the request head carries the current token: <c>Authorization: Bearer …</c>, or <c>?token=…</c> for
+    /// WebSocket clients that cannot set headers. Always true when no token is configured.</summary>
+    public bool Check(Wire.Http.HttpRequestHead head) => !_enabled || Check(Http.BearerToken.From(head));
 
     /// <summary>Replaces the token if <paramref name="old"/> is the current one.</summary>
     public bool TryRotate(string? old, string replacement)

@@ -1,0 +1,58 @@
+using System.Text.Json;
+using ExaiFast.Core.Calls;
+using ExaiFast.Core.Dispatch;
+using ExaiFast.Core.Tools;
+
+namespace ExaiFast.Server.Mcp;
+
+/// <summary>The tools of this process behind MCP: calls go to the <see cref="Dispatcher"/> (same lanes, limits,
+/// deadlines and single-flight as exai-ws).</summary>
+public sealed class DispatcherBackend : IMcpBackend
+{
+    private readonly Dispatcher _dispatcher;
+    private readonly IToolCatalog _tools;
+
+    /// <summary>Creates the backend.</summary>
+    public DispatcherBackend(Dispatcher dispatcher, IToolCatalog tools)
+    {
+        _dispatcher = dispatcher;
+        _tools = tools;
+    }
+
+    /// <inheritdoc />
+    public void ListTools(string rawId, IMcpReply reply) => reply.Respond(McpMessages.ToolsList(rawId, _tools));
+
+    /// <inheritdoc />
+    public void StartCall(McpSession session, McpRequest request, string name, JsonElement arguments)
+    {
+        if (!_tools.TryGet(name, out var tool))
+        {
+            session.Reject(request, McpMessages.InvalidParams, $"Unknown tool: {McpProtocol.Truncate(name)}");
+            return;
+        }
+
+        // MCP 2025-11-25: input validation errors are tool execution errors, so that the model can correct itself.
+        var validation = tool.Validate(arguments);
+        if (validation.Error is { } invalid)
+        {
+            session.Complete(request, CallResult.Failed(ErrorCodes.InvalidArguments, invalid));
+            return;
+        }
+
+        // No arguments lease: the dispatcher clones what it keeps. MCP clients fan out and never retry a tool error:
+        // beyond the session's limit, calls wait their turn.
+        var submitted = _dispatcher.Submit(new CallRequest(request.Key, tool, arguments, validation.Lane!, Stream: false, WaitForSession: true), session);
+        if (submitted.Status is SubmitStatus.Refused or SubmitStatus.Replayed)
+        {
+            session.Complete(request, submitted.Result!);
+        }
+
+        // Accepted, attached or coalesced: the call's end answers (McpSession's ICallListener.OnCompleted).
+    }
+
+    /// <inheritdoc />
+    public void Cancel(McpSession session, McpRequest request) => _dispatcher.Cancel(request.Key);
+
+    /// <inheritdoc />
+    public void SessionEnded(McpSession session) => _dispatcher.Detach(session, session.SessionId);
+}

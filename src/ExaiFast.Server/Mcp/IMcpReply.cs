@@ -1,0 +1,21 @@
+using ExaiFast.Server.WebSockets;
+
+namespace ExaiFast.Server.Mcp;
+
+/// <summary>
+/// Where the answer to one MCP message goes: the connection itself for WebSocket and stdio, the POST that carried the
+/// request for Streamable HTTP.
+/// </summary>
+/// <remarks>
+/// Every request gets exactly one <see cref="Respond"/>; notifications about it (<see cref="TryNotify"/>) come before
+/// that and never after. Both may be called from any thread; implementations only enqueue and never block.
+/// Both take ownership of the buffer.
+/// </remarks>
+public interface IMcpReply
+{
+    /// <summary>Sends the response (a result or a JSON-RPC error). Must arrive: waits for room, never drops.</summary>
+    void Respond(PooledBuffer response);
+
+    /// <summary>Sends a notification that may be dropped under back-pressure (progress); false when dropped.</summary>
+    bool TryNotify(PooledBuffer notification);
+}

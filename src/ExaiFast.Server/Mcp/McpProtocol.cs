@@ -1,0 +1,217 @@
+using System.Text.Json;
+using ExaiFast.Core.Calls;
+using Microsoft.Extensions.Logging;
+
+namespace ExaiFast.Server.Mcp;
+
+/// <summary>
+/// The MCP semantics, once for every transport: JSON-RPC 2.0 parsing and errors, <c>initialize</c> with version
+/// negotiation, <c>server/discover</c>, <c>ping</c>, <c>tools/list</c>, <c>tools/call</c> and
+/// <c>notifications/cancelled</c>. Shared by all sessions; stateless itself.
+/// </summary>
+/// <remarks>
+/// A transport hands each message to <see cref="Handle"/> with the session it belongs to and where its answer goes.
+/// Runs on the transport's reader and never waits: the backend starts work and reports its end to the session.
+/// </remarks>
+public sealed partial class McpProtocol
+{
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
+
+    private readonly IMcpBackend _backend;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the protocol over a backend.</summary>
+    public McpProtocol(IMcpBackend backend, ILogger logger)
+    {
+        _backend = backend;
+        _logger = logger;
+    }
+
+    /// <summary>The backend that lists and runs the tools.</summary>
+    public IMcpBackend Backend => _backend;
+
+    /// <summary>Handles one message of <paramref name="session"/>; answers (if it needs an answer) go to <paramref name="reply"/>.</summary>
+    /// <returns>What the message was, and its method (null unless a request or notification).</returns>
+    public (McpMessageKind Kind, string? Method) Handle(McpSession session, ReadOnlyMemory<byte> payload, IMcpReply reply)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException)
+        {
+            reply.Respond(McpMessages.Error(null, McpMessages.ParseError, "Parse error: the message is not valid JSON"));
+            return (McpMessageKind.Invalid, null);
+        }
+
+        string? rawId = null;
+        using (document)
+        {
+            try
+            {
+                var root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object)
+                {
+                    reply.Respond(McpMessages.Error(null, McpMessages.InvalidRequest,
+                        root.ValueKind == JsonValueKind.Array ? "Invalid Request: batches are not supported (MCP 2025-06-18 removed them)" : "Invalid Request: not a JSON object"));
+                    return (McpMessageKind.Invalid, null);
+                }
+
+                bool hasId = root.TryGetProperty("id"u8, out var id);
+                if (hasId && id.ValueKind is JsonValueKind.String or JsonValueKind.Number)
+                {
+                    rawId = id.GetRawText();
+                }
+
+                if (!root.TryGetProperty("jsonrpc"u8, out var version) || !version.ValueEquals("2.0"u8))
+                {
+                    reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\""));
+                    return (McpMessageKind.Invalid, null);
+                }
+
+                if (!root.TryGetProperty("method"u8, out var methodElement) || methodElement.ValueKind != JsonValueKind.String)
+                {
+                    if (!root.TryGetProperty("result"u8, out _) && !root.TryGetProperty("error"u8, out _))
+                    {
+                        reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidRequest, "Invalid Request: no \"method\""));
+                        return (McpMessageKind.Invalid, null);
+                    }
+
+                    return (McpMessageKind.Response, null); // this server sends no requests: nothing to match it with
+                }
+
+                string method = methodElement.GetString()!;
+                var parameters = root.TryGetProperty("params"u8, out var p) ? p : EmptyObject;
+                if (!hasId)
+                {
+                    OnNotification(session, method, parameters);
+                    return (McpMessageKind.Notification, method);
+                }
+
+                if (rawId is null)
+                {
+                    reply.Respond(McpMessages.Error(null, McpMessages.InvalidRequest, "Invalid Request: \"id\" must be a string or a number"));
+                    return (McpMessageKind.Invalid, method);
+                }
+
+                if (parameters.ValueKind != JsonValueKind.Object)
+                {
+                    reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidParams, "Invalid params: \"params\" must be an object"));
+                    return (McpMessageKind.Request, method);
+                }
+
+                OnRequest(session, rawId, method, parameters, reply);
+                return (McpMessageKind.Request, method);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A bug in handling one message must not take the session (and its other calls) down with it.
+                Log.MessageFailed(_logger, session.SessionId, ex);
+                reply.Respond(McpMessages.Error(rawId, McpMessages.InternalError, "Internal error: see the daemon's log"));
+                return (rawId is null ? McpMessageKind.Invalid : McpMessageKind.Request, null);
+            }
+        }
+    }
+
+    /// <summary>Ends a session: its calls in flight are cancelled (nobody can collect them) and the backend is told.</summary>
+    public void EndSession(McpSession session)
+    {
+        foreach (var request in session.End())
+        {
+            _backend.Cancel(session, request);
+        }
+
+        _backend.SessionEnded(session);
+    }
+
+    private void OnRequest(McpSession session, string rawId, string method, JsonElement parameters, IMcpReply reply)
+    {
+        switch (method)
+        {
+            case "initialize":
+                string? asked = parameters.TryGetProperty("protocolVersion"u8, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+                session.ProtocolVersion = McpMessages.Negotiate(asked);
+                reply.Respond(McpMessages.Initialized(rawId, session.ProtocolVersion, ServerInfo.Version));
+                break;
+            case "ping":
+                reply.Respond(McpMessages.EmptyResult(rawId));
+                break;
+            case "tools/list":
+                _backend.ListTools(rawId, reply);
+                break;
+            case "tools/call":
+                CallTool(session, rawId, parameters, reply);
+                break;
+            default:
+                reply.Respond(McpMessages.Error(rawId, McpMessages.MethodNotFound, $"Method not found: {Truncate(method)}"));
+                break;
+        }
+    }
+
+    private void OnNotification(McpSession session, string method, JsonElement parameters)
+    {
+        // notifications/initialized and anything unknown need no answer (JSON-RPC: notifications are never answered).
+        if (method == "notifications/cancelled"
+            && parameters.ValueKind == JsonValueKind.Object
+            && parameters.TryGetProperty("requestId"u8, out var id)
+            && id.ValueKind is JsonValueKind.String or JsonValueKind.Number
+            && session.TryGetById(id.GetRawText(), out var request)
+            && session.TryCancel(request))
+        {
+            _backend.Cancel(session, request);
+        }
+    }
+
+    private void CallTool(McpSession session, string rawId, JsonElement parameters, IMcpReply reply)
+    {
+        if (!parameters.TryGetProperty("name"u8, out var name) || name.ValueKind != JsonValueKind.String)
+        {
+            reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidParams, "Invalid params: tools/call needs a string \"name\""));
+            return;
+        }
+
+        var arguments = parameters.TryGetProperty("arguments"u8, out var a) && a.ValueKind != JsonValueKind.Null ? a : EmptyObject;
+        if (arguments.ValueKind != JsonValueKind.Object)
+        {
+            reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidParams, "Invalid params: \"arguments\" must be an object"));
+            return;
+        }
+
+        string? progressToken = parameters.TryGetProperty("_meta"u8, out var meta) && meta.ValueKind == JsonValueKind.Object
+            && meta.TryGetProperty("progressToken"u8, out var token) && token.ValueKind is JsonValueKind.String or JsonValueKind.Number
+            ? token.GetRawText()
+            : null;
+
+        if (session.HasEnded)
+        {
+            reply.Respond(McpMessages.ToolResult(rawId, CallResult.Failed(ErrorCodes.Cancelled, "the session has ended")));
+            return;
+        }
+
+        if (!session.TryBegin(rawId, progressToken, reply, out var request))
+        {
+            reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidRequest, "Invalid Request: a request with this id is still in flight"));
+            return;
+        }
+
+        try
+        {
+            _backend.StartCall(session, request, name.GetString()!, arguments);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The request is registered: it gets its one answer here, not a second one from Handle.
+            Log.MessageFailed(_logger, session.SessionId, ex);
+            session.Reject(request, McpMessages.InternalError, "Internal error: see the daemon's log");
+        }
+    }
+
+    internal static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
+
+    private static partial class Log
+    {
+        [LoggerMessage(300, LogLevel.Error, "Handling an MCP message of session {SessionId} failed")]
+        public static partial void MessageFailed(ILogger logger, string sessionId, Exception exception);
+    }
+}

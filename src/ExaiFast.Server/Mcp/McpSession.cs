@@ -1,0 +1,159 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using ExaiFast.Core.Calls;
+
+namespace ExaiFast.Server.Mcp;
+
+/// <summary>
+/// One MCP session, whatever carries it: the agreed protocol version, the <c>tools/call</c> requests in flight, and
+/// the turning of their ends into JSON-RPC responses and progress notifications.
+/// </summary>
+/// <remarks>
+/// A WebSocket or stdio connection is one session; over Streamable HTTP a session is named by <c>Mcp-Session-Id</c>
+/// and spans many POSTs (a request without one gets a session of its own). Each <c>tools/call</c> gets a call key of
+/// its own (a per-session sequence number plus the JSON-RPC id): MCP clients reuse ids, and a reused id must run
+/// again, not replay an earlier result as exai-ws's request ids do. Thread-safe: backends report from any thread.
+/// </remarks>
+public sealed class McpSession : ICallListener
+{
+    private readonly ConcurrentDictionary<string, McpRequest> _byKey = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, McpRequest> _byId = new(StringComparer.Ordinal);
+    private long _sequence;
+    private int _ended;
+
+    /// <summary>Creates a session.</summary>
+    /// <param name="sessionId">Unique in the daemon; the dispatcher's session (limits, queue) is this id.</param>
+    /// <param name="transport">For logs and metrics: <c>websocket</c>, <c>http</c> or <c>stdio</c>.</param>
+    public McpSession(string sessionId, string transport)
+    {
+        SessionId = sessionId;
+        Transport = transport;
+    }
+
+    /// <summary>The session's id (also its dispatcher session).</summary>
+    public string SessionId { get; }
+
+    /// <summary>Which transport carries it.</summary>
+    public string Transport { get; }
+
+    /// <summary>The protocol version agreed in <c>initialize</c> (null before it).</summary>
+    public string? ProtocolVersion { get; internal set; }
+
+    /// <summary>Whether <see cref="End"/> ran: later requests are refused.</summary>
+    public bool HasEnded => Volatile.Read(ref _ended) != 0;
+
+    /// <summary>Requests whose call has not answered yet.</summary>
+    public int PendingCount => _byKey.Count;
+
+    /// <summary>State a backend keeps per session (the stdio bridge's id map, for instance).</summary>
+    public object? BackendState { get; set; }
+
+    /// <summary>Registers a <c>tools/call</c>; false if a request with this id is still in flight.</summary>
+    internal bool TryBegin(string rawId, string? rawProgressToken, IMcpReply reply, out McpRequest request)
+    {
+        long n = Interlocked.Increment(ref _sequence);
+        request = new McpRequest(rawId, rawProgressToken, new CallKey(SessionId, string.Concat(n.ToString(CultureInfo.InvariantCulture), ":", rawId)), n, reply);
+        if (!_byId.TryAdd(rawId, request))
+        {
+            return false;
+        }
+
+        _byKey[request.Key.RequestId] = request;
+        return true;
+    }
+
+    /// <summary>The in-flight request with this JSON-RPC id (as raw JSON).</summary>
+    internal bool TryGetById(string rawId, out McpRequest request) => _byId.TryGetValue(rawId, out request!);
+
+    /// <summary>The in-flight request with this call key's request id.</summary>
+    public bool TryGetByKey(string keyRequestId, out McpRequest request) => _byKey.TryGetValue(keyRequestId, out request!);
+
+    /// <summary>The request's call ended: its one response goes out, unless it was cancelled (MCP: then none follows).</summary>
+    public void Complete(McpRequest request, CallResult result)
+    {
+        Forget(request);
+        if (request.TryAnswer())
+        {
+            request.Reply.Respond(McpMessages.ToolResult(request.RawId, result));
+        }
+    }
+
+    /// <summary>The request failed as a protocol fault (unknown tool, malformed params): a JSON-RPC error answers it.</summary>
+    public void Reject(McpRequest request, int code, string message)
+    {
+        Forget(request);
+        if (request.TryAnswer())
+        {
+            request.Reply.Respond(McpMessages.Error(request.RawId, code, message));
+        }
+    }
+
+    /// <summary>Progress of the request's call: a notification when the client gave a progress token, rate-limited.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="message">What the tool reported; null for a heartbeat.</param>
+    public void Progress(McpRequest request, string? message)
+    {
+        if (request.ProgressToken is not { } token || request.Cancelled || !_byKey.ContainsKey(request.Key.RequestId))
+        {
+            return;
+        }
+
+        int progress = request.NextProgress(heartbeat: message is null);
+        if (progress > 0)
+        {
+            request.Reply.TryNotify(McpMessages.Progress(token, progress, message)); // droppable, as exai-ws heartbeats
+        }
+    }
+
+    /// <summary>The client cancelled the request: no response will follow. False if it had already been answered.</summary>
+    internal bool TryCancel(McpRequest request)
+    {
+        bool cancelled = request.TryCancel();
+        Forget(request);
+        return cancelled;
+    }
+
+    /// <summary>Ends the session: every request still in flight is cancelled, newest first; returns them in that order.</summary>
+    /// <remarks>
+    /// Newest first, so that the calls still waiting for a session slot are cancelled before the running ones: a running
+    /// call's end would otherwise hand its slot to a waiter that starts only to be cancelled.
+    /// </remarks>
+    internal IReadOnlyList<McpRequest> End()
+    {
+        Interlocked.Exchange(ref _ended, 1);
+        var pending = _byKey.Values.OrderByDescending(r => r.Sequence).ToList();
+        foreach (var request in pending)
+        {
+            TryCancel(request);
+        }
+
+        return pending;
+    }
+
+    void ICallListener.OnProgress(CallKey key, ToolCall call, string? message)
+    {
+        if (_byKey.TryGetValue(key.RequestId, out var request))
+        {
+            Progress(request, message);
+        }
+    }
+
+    void ICallListener.OnStreamChunk(CallKey key, ToolCall call, int sequence, string chunk)
+    {
+        // MCP has no streamed tool output; the result carries the whole text.
+    }
+
+    void ICallListener.OnCompleted(CallKey key, ToolCall call, CallResult result)
+    {
+        if (_byKey.TryGetValue(key.RequestId, out var request))
+        {
+            Complete(request, result);
+        }
+    }
+
+    private void Forget(McpRequest request)
+    {
+        _byKey.TryRemove(new KeyValuePair<string, McpRequest>(request.Key.RequestId, request));
+        _byId.TryRemove(new KeyValuePair<string, McpRequest>(request.RawId, request));
+    }
+}
