@@ -82,7 +82,7 @@ internal sealed partial class Connection
 
         // exai-ws carries its token in the hello; MCP has no such message, so its upgrade must present it
         // (Authorization: Bearer, or ?token= for clients that cannot set headers).
-        if (_ctx.Tokens is { Enabled: true } tokens && WebSocketHandshake.SelectSubprotocol(head) == WebSocketHandshake.McpSubprotocol && !tokens.Check(head))
+        if (_ctx.Tokens is { Enabled: true } tokens && WebSocketHandshake.SelectSubprotocol(head) == WebSocketHandshake.McpSubprotocol && !tokens.Check(head, allowQuery: true))
         {
             _ctx.Metrics.ConnectionsRefused.WithLabels("unauthorized").Inc();
             await RespondErrorAsync("websocket", 401, "this daemon requires its token: Authorization: Bearer <token>, or ?token=<token>",

@@ -125,6 +125,19 @@ public sealed partial class McpProtocol
         _backend.SessionEnded(session);
     }
 
+    /// <summary>The transport lost the way to answer <paramref name="reply"/> (an HTTP client dropped its POST): the
+    /// requests answering there are cancelled, as if the client had sent <c>notifications/cancelled</c>.</summary>
+    public void Abandon(McpSession session, IMcpReply reply)
+    {
+        foreach (var request in session.PendingFor(reply))
+        {
+            if (session.TryCancel(request))
+            {
+                _backend.Cancel(session, request);
+            }
+        }
+    }
+
     private void OnRequest(McpSession session, string rawId, string method, JsonElement parameters, IMcpReply reply)
     {
         switch (method)

@@ -62,6 +62,9 @@ public sealed class McpSession : ICallListener
         return true;
     }
 
+    /// <summary>The requests in flight that answer to <paramref name="reply"/>.</summary>
+    internal List<McpRequest> PendingFor(IMcpReply reply) => _byKey.Values.Where(r => ReferenceEquals(r.Reply, reply)).ToList();
+
     /// <summary>The in-flight request with this JSON-RPC id (as raw JSON).</summary>
     internal bool TryGetById(string rawId, out McpRequest request) => _byId.TryGetValue(rawId, out request!);
 
