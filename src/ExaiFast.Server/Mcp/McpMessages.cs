@@ -25,6 +25,9 @@ internal static class McpMessages
     public const int InvalidParams = -32602;
     public const int InternalError = -32603;
 
+    /// <summary>Streamable HTTP: the <c>Mcp-Session-Id</c> names no live session (the code the official SDKs use).</summary>
+    public const int SessionNotFound = -32001;
+
     public static PooledBuffer Error(string? rawId, int code, string message) =>
         JsonFrame.Build((rawId, code, message), static (json, in s) =>
         {
@@ -60,6 +63,40 @@ internal static class McpMessages
             json.WriteStartObject("serverInfo"u8);
             json.WriteString("name"u8, "exaifast");
             json.WriteString("version"u8, s.serverVersion);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        });
+
+    /// <summary>
+    /// The answer to <c>server/discover</c> (revision 2026-07-28's first message): the revisions this server speaks,
+    /// all of them <c>initialize</c>-era, so that a client of both eras falls back to <c>initialize</c> with one of them.
+    /// </summary>
+    public static PooledBuffer Discovered(string rawId, string serverVersion) =>
+        JsonFrame.Build((rawId, serverVersion), static (json, in s) =>
+        {
+            json.WriteString("jsonrpc"u8, "2.0");
+            WriteId(json, s.rawId);
+            json.WriteStartObject("result"u8);
+            json.WriteString("resultType"u8, "complete");
+            json.WriteStartArray("supportedVersions"u8);
+            foreach (string version in ProtocolVersions)
+            {
+                json.WriteStringValue(version);
+            }
+
+            json.WriteEndArray();
+            json.WriteStartObject("capabilities"u8);
+            json.WriteStartObject("tools"u8);
+            json.WriteBoolean("listChanged"u8, false);
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteNumber("ttlMs"u8, 3_600_000);
+            json.WriteString("cacheScope"u8, "public");
+            json.WriteStartObject("_meta"u8);
+            json.WriteStartObject("io.modelcontextprotocol/serverInfo"u8);
+            json.WriteString("name"u8, "exaifast");
+            json.WriteString("version"u8, s.serverVersion);
+            json.WriteEndObject();
             json.WriteEndObject();
             json.WriteEndObject();
         });

@@ -147,6 +147,9 @@ public sealed partial class McpProtocol
                 session.ProtocolVersion = McpMessages.Negotiate(asked);
                 reply.Respond(McpMessages.Initialized(rawId, session.ProtocolVersion, ServerInfo.Version));
                 break;
+            case "server/discover":
+                reply.Respond(McpMessages.Discovered(rawId, ServerInfo.Version));
+                break;
             case "ping":
                 reply.Respond(McpMessages.EmptyResult(rawId));
                 break;
