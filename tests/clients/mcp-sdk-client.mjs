@@ -1,29 +1,44 @@
-// Independent interop client: the official MCP TypeScript SDK's Client over its WebSocketClientTransport
-// (subprotocol "mcp") against a running ExaiFast daemon.
-// Usage: node mcp-sdk-client.mjs ws://127.0.0.1:PORT/
-// Initializes, lists tools, calls chat (with progress), expects an unknown tool to be a JSON-RPC error, and cancels a
-// slow call through an AbortSignal, checked on the daemon's /metrics while still connected. Prints one JSON line; exit
-// 0 only when every check held.
+// Independent interop client: the official MCP TypeScript SDK's Client against a running ExaiFast daemon, over its
+// WebSocketClientTransport (subprotocol "mcp") or its StreamableHTTPClientTransport (POST /mcp).
+// Usage: node mcp-sdk-client.mjs ws|http <daemon base url, http://127.0.0.1:PORT/> [token]
+// Initializes, lists tools, calls chat (with progress), runs 10 calls in parallel, expects an unknown tool to be a
+// JSON-RPC error, cancels a slow call through an AbortSignal (checked on the daemon's /metrics while still connected:
+// no response and no progress follow), and calls again after the cancel. With a token: WebSocket passes it as
+// ?token= (the SDK's WebSocket transport cannot set headers), HTTP as Authorization: Bearer. Prints one JSON line;
+// exit 0 only when every check held.
 import WebSocket from 'ws';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 
 // Node 20 has no global WebSocket (the transport uses the browser API); `ws` provides the same interface.
 globalThis.WebSocket ??= WebSocket;
 
-const url = process.argv[2];
-if (!url) {
-  console.error('usage: node mcp-sdk-client.mjs <url>');
+const [kind, base, token] = process.argv.slice(2);
+if (!['ws', 'http'].includes(kind) || !base) {
+  console.error('usage: node mcp-sdk-client.mjs ws|http <http://127.0.0.1:PORT/> [token]');
   process.exit(2);
 }
+
+const url = base;
+const makeTransport = () => {
+  if (kind === 'ws') {
+    const ws = new URL(base.replace(/^http/, 'ws'));
+    if (token) ws.searchParams.set('token', token);
+    return new WebSocketClientTransport(ws);
+  }
+
+  return new StreamableHTTPClientTransport(new URL('/mcp', base),
+    token ? { requestInit: { headers: { Authorization: `Bearer ${token}` } } } : undefined);
+};
 
 const fail = (why) => { console.log(JSON.stringify({ ok: false, error: why })); process.exit(1); };
 const check = (condition, why) => { if (!condition) fail(why); };
 setTimeout(() => fail('timed out'), 60_000).unref();
 
 const client = new Client({ name: 'exaifast-interop', version: '1.0.0' });
-const transport = new WebSocketClientTransport(new URL(url));
+const transport = makeTransport();
 await client.connect(transport);
 // A record of the wire, beside the SDK's own handling: what was sent, and every message that came back.
 const sent = [];
@@ -47,6 +62,11 @@ const chat = await client.callTool(
 check(chat.isError === false && chat.content?.[0]?.text?.includes('hello from the sdk'), `chat: ${JSON.stringify(chat)}`);
 check(progressEvents > 0, 'no progress notifications');
 
+// Ten calls at once, each answered under its own id with its own text.
+const parallel = await Promise.all([...Array(10).keys()].map((i) =>
+  client.callTool({ name: 'chat', arguments: { prompt: `parallel ${i}`, local_latency_ms: 50 } })));
+check(parallel.every((r, i) => r.isError === false && r.content[0].text.includes(`parallel ${i}`)), `parallel: ${JSON.stringify(parallel)}`);
+
 const invalid = await client.callTool({ name: 'chat', arguments: {} });
 check(invalid.isError === true && invalid.content[0].text.includes('prompt'), `invalid: ${JSON.stringify(invalid)}`);
 
@@ -68,7 +88,8 @@ const cancelledOnDaemon = async () => {
 };
 check(await cancelledOnDaemon() === 0, 'a call was cancelled before the test cancelled one');
 const abort = new AbortController();
-const slow = client.callTool({ name: 'chat', arguments: { prompt: 'slow', local_latency_ms: 60000 } }, undefined, { signal: abort.signal });
+const slow = client.callTool({ name: 'chat', arguments: { prompt: 'slow', local_latency_ms: 60000 } }, undefined,
+  { signal: abort.signal, onprogress: () => {} });
 const slowRequest = sent.find((m) => m.method === 'tools/call' && m.params?.arguments?.prompt === 'slow');
 check(slowRequest !== undefined, 'the slow call was not sent');
 setTimeout(() => abort.abort('enough'), 300);
@@ -81,6 +102,16 @@ for (let tries = 0; await cancelledOnDaemon() !== 1; tries++) {
 }
 
 await client.ping(); // a round trip after the cancel: a response to the cancelled call would have come before it
+const afterPing = received.length;
+await new Promise((resolve) => setTimeout(resolve, 300)); // heartbeats come every 50 ms: a live call would show some
+const slowToken = slowRequest.params._meta?.progressToken;
+check(slowToken !== undefined, 'the slow call asked for no progress');
 check(!received.some((m) => m.id === slowRequest.id && m.method === undefined), 'a response followed the cancelled call');
+check(!received.slice(afterPing).some((m) => m.method === 'notifications/progress' && m.params?.progressToken === slowToken),
+  'progress of the cancelled call went on after the cancel');
+
+// The session goes on after a cancel.
+const after = await client.callTool({ name: 'chat', arguments: { prompt: 'after the cancel' } });
+check(after.isError === false && after.content[0].text.includes('after the cancel'), `after: ${JSON.stringify(after)}`);
 await client.close();
-console.log(JSON.stringify({ ok: true, tools: names.length, progressEvents, cancelledOnDaemon: true }));
+console.log(JSON.stringify({ ok: true, transport: kind, tools: names.length, progressEvents, parallel: parallel.length, cancelledOnDaemon: true }));

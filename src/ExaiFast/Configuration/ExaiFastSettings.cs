@@ -14,6 +14,9 @@ public sealed record ExaiFastSettings
     /// <summary>Token, hello timeout, disconnect grace.</summary>
     public ExaiWsOptions ExaiWs { get; init; } = new();
 
+    /// <summary>MCP Streamable HTTP sessions.</summary>
+    public McpOptions Mcp { get; init; } = new();
+
     /// <summary>Simulated latency of the offline local model (<c>LOCAL_MODEL_LATENCY_MS</c>).</summary>
     public TimeSpan LocalModelLatency { get; init; }
 

@@ -26,6 +26,8 @@ internal sealed class Daemon : IAsyncDisposable
 
     public Uri Uri => new($"ws://127.0.0.1:{Server.LocalEndPoint!.Port}/");
 
+    public Uri HttpUri => new($"http://127.0.0.1:{Server.LocalEndPoint!.Port}/");
+
     public IPEndPoint EndPoint => Server.LocalEndPoint!;
 
     /// <summary>Starts a daemon with the given settings (as environment variables would give them).</summary>

@@ -3,17 +3,31 @@ using ExaiFast.Tests.ExaiWs;
 
 namespace ExaiFast.Tests.Mcp;
 
-/// <summary>The official MCP TypeScript SDK (tests/clients, npm ci) as an independent client of MCP over WebSocket.</summary>
+/// <summary>
+/// The official MCP TypeScript SDK (tests/clients, npm ci) as an independent client of MCP over WebSocket and over
+/// Streamable HTTP, with and without the daemon's token.
+/// </summary>
 public class McpTypeScriptSdkTests
 {
-    [Fact]
-    public async Task TheOfficialSdk_Initializes_ListsAndCallsTools_GetsProgress_AndCancels()
+    [Theory]
+    [InlineData("ws", null)]
+    [InlineData("ws", "a-token/with+odd=chars")]
+    [InlineData("http", null)]
+    [InlineData("http", "a-token/with+odd=chars")]
+    public async Task TheOfficialSdk_Initializes_ListsAndCallsTools_InParallel_GetsProgress_AndCancels(string transport, string? token)
     {
         Assert.True(Directory.Exists(Path.Combine(RepoPaths.Clients, "node_modules", "@modelcontextprotocol", "sdk")),
             "tests/clients/node_modules/@modelcontextprotocol/sdk is missing: run scripts/test.sh (it runs npm ci)");
-        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.05" });
+        var env = new Dictionary<string, string> { ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.05" };
+        if (token is not null)
+        {
+            env["EXAI_WS_TOKEN"] = token;
+        }
 
-        var (exitCode, stdout, stderr) = await NodeProcess.RunAsync("mcp-sdk-client.mjs", [daemon.Uri.ToString()]);
+        await using var daemon = await Daemon.StartAsync(env);
+
+        string[] args = token is null ? [transport, daemon.HttpUri.ToString()] : [transport, daemon.HttpUri.ToString(), token];
+        var (exitCode, stdout, stderr) = await NodeProcess.RunAsync("mcp-sdk-client.mjs", args);
 
         Assert.True(exitCode == 0, $"node exited {exitCode}\nstdout: {stdout}\nstderr: {stderr}");
         Assert.Contains("\"ok\":true", stdout, StringComparison.Ordinal);

@@ -1,0 +1,12 @@
+namespace ExaiFast.Core.Options;
+
+/// <summary>Validated settings of MCP's Streamable HTTP sessions (<c>/mcp</c>).</summary>
+public sealed record McpOptions
+{
+    /// <summary>Most sessions at once (<c>EXAIFAST_MCP_MAX_SESSIONS</c>); when full, the least recently used idle one
+    /// makes room, and only a table of busy sessions serves <c>initialize</c> statelessly.</summary>
+    public int MaxSessions { get; init; } = 1_000;
+
+    /// <summary>A session with no request for this long ends (<c>EXAIFAST_MCP_SESSION_IDLE_SECS</c>).</summary>
+    public TimeSpan SessionIdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
+}

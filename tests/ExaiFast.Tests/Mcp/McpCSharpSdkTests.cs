@@ -1,0 +1,95 @@
+using ExaiFast.Tests.ExaiWs;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace ExaiFast.Tests.Mcp;
+
+/// <summary>The official MCP C# SDK client (NuGet ModelContextProtocol) as an independent client of Streamable HTTP.</summary>
+public class McpCSharpSdkTests
+{
+    private static async Task<McpClient> ConnectAsync(Daemon daemon, string? token, string? protocolVersion = null)
+    {
+        var options = new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(daemon.HttpUri, "/mcp"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+        };
+        if (token is not null)
+        {
+            options.AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token };
+        }
+
+        return await McpClient.CreateAsync(new HttpClientTransport(options), new McpClientOptions
+        {
+            ClientInfo = new Implementation { Name = "exaifast-tests", Version = "1.0.0" },
+            ProtocolVersion = protocolVersion,
+        }, cancellationToken: TestContext.Current.CancellationToken);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("c-sharp-token")]
+    public async Task OverStreamableHttp_TheSdk_FallsBackFrom2026_ListsCallsInParallel_GetsProgress_AndCancels(string? token)
+    {
+        var env = new Dictionary<string, string> { ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.05" };
+        if (token is not null)
+        {
+            env["EXAI_WS_TOKEN"] = token;
+        }
+
+        await using var daemon = await Daemon.StartAsync(env);
+        var ct = TestContext.Current.CancellationToken;
+
+        // No version asked: the SDK probes revision 2026-07-28 first, and must end up on ours.
+        await using var client = await ConnectAsync(daemon, token);
+        Assert.Equal("2025-11-25", client.NegotiatedProtocolVersion);
+        Assert.Equal("exaifast", client.ServerInfo?.Name);
+
+        var tools = await client.ListToolsAsync(cancellationToken: ct);
+        Assert.Contains(tools, t => t.Name == "chat");
+
+        int progress = 0;
+        var chat = await client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = "from c#", ["local_latency_ms"] = 400 },
+            new SyncProgress(() => Interlocked.Increment(ref progress)), cancellationToken: ct);
+        Assert.NotEqual(true, chat.IsError);
+        Assert.Contains("from c#", ((TextContentBlock)chat.Content[0]).Text, StringComparison.Ordinal);
+        Assert.True(Volatile.Read(ref progress) > 0, "no progress notifications reached the SDK");
+
+        var parallel = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+            client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = $"parallel {i}", ["local_latency_ms"] = 50 }, cancellationToken: ct).AsTask()));
+        for (int i = 0; i < parallel.Length; i++)
+        {
+            Assert.Contains($"parallel {i}", ((TextContentBlock)parallel[i].Content[0]).Text, StringComparison.Ordinal);
+        }
+
+        var unknown = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("no-such-tool", cancellationToken: ct).AsTask());
+        Assert.Equal(McpErrorCode.InvalidParams, unknown.ErrorCode);
+
+        // Cancel a call in flight: the SDK gives up at once; the daemon must stop the work (the model saw the cancel).
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var slow = client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 }, cancellationToken: cancel.Token).AsTask();
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
+        await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 1 && daemon.Dispatcher.Inflight == 0);
+
+        var after = await client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = "after" }, cancellationToken: ct);
+        Assert.Contains("after", ((TextContentBlock)after.Content[0]).Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OverStreamableHttp_AWrongToken_IsRefused_AsUnauthorized()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_TOKEN"] = "right" });
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync(daemon, "wrong", "2025-11-25"));
+        Assert.Contains("401", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("right", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Progress reported on the SDK's thread, without Progress&lt;T&gt;'s synchronization-context posting.</summary>
+    private sealed class SyncProgress(Action onReport) : IProgress<ProgressNotificationValue>
+    {
+        public void Report(ProgressNotificationValue value) => onReport();
+    }
+}
