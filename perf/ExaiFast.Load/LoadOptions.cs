@@ -39,6 +39,7 @@ internal sealed record LoadOptions(string Mode, string Target, int Connections, 
           exaifast-load ws  --target ws://127.0.0.1:8079/ [--connections 16] [--size 32] [--duration 5] [--warmup 1] [--label name]
           exaifast-load call --target ws://127.0.0.1:8079/   (exai-ws call_tool 'chat' with a --size-byte prompt, local model)
           exaifast-load mcp  --target ws://127.0.0.1:8079/   (the same call as MCP tools/call over WebSocket, subprotocol mcp)
+          exaifast-load mcp-http --target http://127.0.0.1:8079/mcp   (MCP tools/call over Streamable HTTP, keep-alive, stateless)
           exaifast-load tcp --target 127.0.0.1:9000      (same options; raw TCP echo: the kernel's ceiling)
           exaifast-load tcp-echo-server [--target 127.0.0.1:0]   (prints 'listening PORT', echoes bytes)
         Each connection runs a closed loop: send a message of --size bytes, wait for its echo, record the round trip.

@@ -23,6 +23,7 @@ RunResult result = options.Mode switch
     "ws" => await LoadRunner.RunAsync(options, _ => WebSocketLoop.ConnectAsync(new Uri(options.Target), options.Size)),
     "call" => await LoadRunner.RunAsync(options, i => CallToolLoop.ConnectAsync(new Uri(options.Target), i, options.Size)),
     "mcp" => await LoadRunner.RunAsync(options, i => CallToolLoop.ConnectAsync(new Uri(options.Target), i, options.Size, mcp: true)),
+    "mcp-http" => await LoadRunner.RunAsync(options, _ => McpHttpLoop.ConnectAsync(new Uri(options.Target), options.Size)),
     "tcp" => await LoadRunner.RunAsync(options, _ => TcpLoop.ConnectAsync(IPEndPoint.Parse(options.Target), options.Size)),
     _ => throw new ArgumentException($"unknown mode '{options.Mode}'\n{LoadOptions.Usage}"),
 };
