@@ -22,6 +22,31 @@ public sealed record ServerOptions
     /// <summary>Time allowed for a complete request head (<c>EXAI_WS_HANDSHAKE_TIMEOUT</c>); slower peers are dropped.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Largest HTTP request body (<c>EXAIFAST_HTTP_MAX_BODY_BYTES</c>); 0 means <see cref="MaxMessageBytes"/>.
+    /// Larger: 413 before any of it is read.</summary>
+    public long MaxRequestBodyBytes { get; init; }
+
+    /// <summary>The body limit in force: <see cref="MaxRequestBodyBytes"/>, or <see cref="MaxMessageBytes"/> when that is 0.</summary>
+    public long EffectiveMaxRequestBodyBytes => MaxRequestBodyBytes > 0 ? MaxRequestBodyBytes : MaxMessageBytes;
+
+    /// <summary>Time allowed for a whole request body from its first byte (<c>EXAIFAST_HTTP_BODY_TIMEOUT</c>); then 408.</summary>
+    public TimeSpan RequestBodyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Slowest average body rate, in bytes per second, once <see cref="MinRequestBodyRateGrace"/> has passed
+    /// (<c>EXAIFAST_HTTP_MIN_BODY_RATE</c>, Kestrel's MinRequestBodyDataRate); 0 disables it. Slower: 408.</summary>
+    public double MinRequestBodyRate { get; init; } = 240;
+
+    /// <summary>How long a body may arrive at any rate before <see cref="MinRequestBodyRate"/> applies.</summary>
+    public TimeSpan MinRequestBodyRateGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Idle time allowed between two requests on one connection (<c>EXAIFAST_HTTP_KEEPALIVE_TIMEOUT</c>).
+    /// Also bounds a stalled response write: a peer that takes no bytes for this long is dropped.</summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>An open event stream with nothing written for this long gets a comment line
+    /// (<c>EXAIFAST_HTTP_SSE_KEEPALIVE</c>), so proxies keep a long call open.</summary>
+    public TimeSpan EventStreamKeepAlive { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Ping after this much silence from the peer (<c>EXAI_WS_PING_INTERVAL</c>).</summary>
     public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -34,10 +59,11 @@ public sealed record ServerOptions
     /// <summary>How long shutdown waits for connections to finish before aborting them (<c>EXAI_WS_DRAIN_SECS</c>).</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Most WebSocket connections at once (<c>EXAI_WS_MAX_CONNECTIONS</c>); more are closed with 1008.</summary>
+    /// <summary>Most connections at once (<c>EXAI_WS_MAX_CONNECTIONS</c>), counted from accept: plain HTTP, pending
+    /// heads and WebSockets alike. More are answered 503 and closed before their request is read.</summary>
     public int MaxConnections { get; init; } = 10_000;
 
-    /// <summary>Most WebSocket connections per client IP (<c>EXAI_WS_MAX_CONNECTIONS_PER_IP</c>).</summary>
+    /// <summary>Most connections per client IP (<c>EXAI_WS_MAX_CONNECTIONS_PER_IP</c>), counted like <see cref="MaxConnections"/>.</summary>
     public int MaxConnectionsPerIp { get; init; } = 1_000;
 
     /// <summary>Frames queued for one connection's writer before senders wait (<c>EXAI_WS_OUTBOUND_QUEUE</c>).</summary>
