@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using ExaiFast.Core.Options;
 using ExaiFast.Server.Connections;
+using ExaiFast.Server.Http;
 using ExaiFast.Server.Logging;
 using ExaiFast.Server.Metrics;
 using ExaiFast.Server.WebSockets;
@@ -30,10 +31,19 @@ public sealed class ExaiFastServer : IAsyncDisposable
     /// <param name="timeProvider">Clock for every timeout; the system clock if null.</param>
     /// <param name="tokens">The host's token guard: MCP WebSocket upgrades must present its token. None required if null.</param>
     public ExaiFastServer(ServerOptions options, IWebSocketHandler? handler = null, ILoggerFactory? loggerFactory = null, ServerMetrics? metrics = null, TimeProvider? timeProvider = null, TokenGuard? tokens = null)
+        : this(options, handler, loggerFactory, metrics, timeProvider, tokens, endpoints: null)
+    {
+    }
+
+    /// <summary>Creates a server whose endpoint table holds <paramref name="endpoints"/> besides /health, /ready and /metrics.</summary>
+    /// <remarks>The composition root (<c>DaemonHost</c>) registers its endpoints here, e.g. <c>POST /mcp</c>. Paths are exact
+    /// (no query), may not be a WebSocket path (<c>/</c>, <c>/ws</c>, <c>/echo</c>) nor a status path: ArgumentException.</remarks>
+    internal ExaiFastServer(ServerOptions options, IWebSocketHandler? handler, ILoggerFactory? loggerFactory, ServerMetrics? metrics, TimeProvider? timeProvider,
+        TokenGuard? tokens, IReadOnlyDictionary<string, IHttpEndpoint>? endpoints)
     {
         ArgumentNullException.ThrowIfNull(options);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ExaiFast.Server");
-        _ctx = new ServerContext(options, metrics ?? new ServerMetrics(), logger, timeProvider ?? TimeProvider.System, handler ?? EchoHandler.Instance)
+        _ctx = new ServerContext(options, metrics ?? new ServerMetrics(), logger, timeProvider ?? TimeProvider.System, handler ?? EchoHandler.Instance, endpoints)
         {
             Tokens = tokens,
         };
@@ -45,7 +55,7 @@ public sealed class ExaiFastServer : IAsyncDisposable
     /// <summary>The server's metrics.</summary>
     public ServerMetrics Metrics => _ctx.Metrics;
 
-    /// <summary>Open TCP connections.</summary>
+    /// <summary>Open TCP connections (refused ones included until they are closed).</summary>
     public int ConnectionCount => _ctx.Registry.Count;
 
     /// <summary>Open WebSocket connections.</summary>

@@ -1,5 +1,8 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using ExaiFast.Server.Http;
+using ExaiFast.Server.Logging;
+using ExaiFast.Server.WebSockets;
 using ExaiFast.Wire;
 using ExaiFast.Wire.Http;
 
@@ -7,61 +10,334 @@ namespace ExaiFast.Server.Connections;
 
 internal sealed partial class Connection
 {
+    private CancellationTokenSource? _requestAborted;
+    private HttpEventStream? _eventStream;
+    private long _flushStarted; // timestamp of a response flush under way, 0 when none (the write-stall rule)
+
+    internal PipeWriter HttpOutput => _output;
+
+    internal long Timestamp() => _ctx.Time.GetTimestamp();
+
+    internal void CountSent(long bytes) => _ctx.Metrics.BytesSent.Inc(bytes);
+
     /// <summary>Answers HTTP requests until one upgrades (returned) or the connection should end (null).</summary>
+    /// <remarks>
+    /// The first head is timed from accept, each later one from its first byte, both by the handshake timeout; the wait
+    /// for that first byte is the keep-alive timeout. Nothing restarts a deadline on a partial read (issue 12).
+    /// </remarks>
     private async Task<HttpRequestHead?> ProcessHttpAsync()
     {
+        bool idle = false;
         while (true)
         {
-            EnterPhase(ConnectionPhase.Http);
-            var result = await _input.ReadAsync().ConfigureAwait(false);
-            if (result.IsCanceled)
+            if (idle)
             {
+                EnterPhase(ConnectionPhase.HttpIdle);
+                Interlocked.MemoryBarrier(); // pairs with BeginShutdown: it sees the idle phase, or we see its flag
+                if (Volatile.Read(ref _shutdownRequested) != 0)
+                {
+                    return null;
+                }
+            }
+
+            var (status, head, error) = await ReadHeadAsync(idle).ConfigureAwait(false);
+            idle = true;
+            switch (status)
+            {
+                case HttpHeadStatus.Incomplete:
+                    return null; // peer closed, or the connection was aborted
+                case HttpHeadStatus.TooLarge:
+                    await RespondErrorAsync("other", 431, "request head too large").ConfigureAwait(false);
+                    return null;
+                case HttpHeadStatus.BadRequest:
+                    await RespondErrorAsync("other", 400, error ?? "bad request").ConfigureAwait(false);
+                    return null;
+            }
+
+            if (ServerContext.IsWebSocketPath(head!.Path))
+            {
+                return await TryAcceptUpgradeAsync(head).ConfigureAwait(false);
+            }
+
+            if (!_ctx.Endpoints.TryGetValue(head.Path, out var endpoint))
+            {
+                // The body (if any) is not read: closing is the only safe way past it.
+                await RespondErrorAsync("other", 404, "not found", headOnly: head.Method == "HEAD").ConfigureAwait(false);
                 return null;
             }
 
+            if (!await ServeAsync(endpoint, head).ConfigureAwait(false))
+            {
+                return null;
+            }
+        }
+    }
+
+    private async Task<(HttpHeadStatus Status, HttpRequestHead? Head, string? Error)> ReadHeadAsync(bool idle)
+    {
+        while (true)
+        {
+            var result = await _input.ReadAsync().ConfigureAwait(false);
             var buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                _input.AdvanceTo(buffer.Start);
+                if (Volatile.Read(ref _aborted) != 0)
+                {
+                    return (HttpHeadStatus.Incomplete, null, null);
+                }
+
+                continue; // a late stop of the input watch (see StopWatchAsync): nothing to act on
+            }
+
+            if (idle && !buffer.IsEmpty)
+            {
+                idle = false;
+                EnterPhase(ConnectionPhase.HttpHead); // the head's deadline runs from its first byte, once
+            }
+
             var status = HttpHeadParser.TryParse(buffer, _ctx.Options.MaxRequestHeadBytes, out var head, out var consumed, out string? error);
             if (status == HttpHeadStatus.Incomplete)
             {
                 _input.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
                 {
-                    return null;
+                    return (HttpHeadStatus.Incomplete, null, null);
                 }
 
                 continue;
             }
 
             _ctx.Metrics.BytesReceived.Inc(buffer.Slice(0, consumed).Length);
-            // Examined only up to the head: pipelined requests, or frames sent with the handshake, are already here.
+
+            // Examined only up to the head: a body, pipelined requests, or frames sent with the handshake are already here.
             _input.AdvanceTo(consumed);
-            if (status == HttpHeadStatus.TooLarge)
+            return (status, head, error);
+        }
+    }
+
+    /// <summary>Reads the body, runs the endpoint, and says whether the connection serves another request.</summary>
+    private async Task<bool> ServeAsync(IHttpEndpoint endpoint, HttpRequestHead head)
+    {
+        string route = head.Path[1..];
+        var framing = HttpBodyFraming.From(head);
+        if (!framing.IsValid)
+        {
+            await RespondErrorAsync(route, framing.Status, framing.Error!).ConfigureAwait(false);
+            return false;
+        }
+
+        long maxBody = _ctx.Options.EffectiveMaxRequestBodyBytes;
+        if (framing.Kind == HttpBodyKind.ContentLength && framing.Length > maxBody)
+        {
+            await RespondErrorAsync(route, 413, "request body too large").ConfigureAwait(false); // nothing of it read
+            return false;
+        }
+
+        // Expect (RFC 9110 §10.1.1): only 100-continue exists; answer it before reading, never leave the client waiting.
+        if (head["Expect"] is { } expect)
+        {
+            if (!expect.Trim().Equals("100-continue", StringComparison.OrdinalIgnoreCase))
             {
-                await RespondErrorAsync("other", 431, "request head too large").ConfigureAwait(false);
-                return null;
+                await RespondErrorAsync(route, 417, "only Expect: 100-continue is understood").ConfigureAwait(false);
+                return false;
             }
 
-            if (status == HttpHeadStatus.BadRequest)
+            if (framing.Kind != HttpBodyKind.None && head.MinorVersion == 1)
             {
-                await RespondErrorAsync("other", 400, error ?? "bad request").ConfigureAwait(false);
-                return null;
+                CountSent(HttpResponseWriter.WriteContinue(_output));
+                await FlushHttpAsync().ConfigureAwait(false);
             }
+        }
 
-            switch (head!.Path)
+        PooledBuffer body = default;
+        if (framing.Kind != HttpBodyKind.None)
+        {
+            var (outcome, read) = await ReadBodyAsync(framing, maxBody).ConfigureAwait(false);
+            body = read;
+            switch (outcome)
             {
-                case "/" or "/ws" or "/echo":
-                    return await TryAcceptUpgradeAsync(head).ConfigureAwait(false);
-                case "/health" or "/ready" or "/metrics":
-                    if (!await ServeStatusAsync(head).ConfigureAwait(false))
-                    {
-                        return null;
-                    }
-
+                case BodyOutcome.Complete:
                     break;
+                case BodyOutcome.TooLarge:
+                    await RespondErrorAsync(route, 413, "request body too large").ConfigureAwait(false);
+                    return false;
+                case BodyOutcome.Malformed:
+                    await RespondErrorAsync(route, 400, _bodyError ?? "malformed chunked body").ConfigureAwait(false);
+                    return false;
+                case BodyOutcome.TimedOut:
+                    await RespondErrorAsync(route, 408, "request body not received in time").ConfigureAwait(false);
+                    return false;
                 default:
-                    await RespondErrorAsync("other", 404, "not found", headOnly: head.Method == "HEAD").ConfigureAwait(false);
-                    return null;
+                    return false; // the peer closed inside the body, or the connection was aborted
             }
+        }
+
+        try
+        {
+            return await RunEndpointAsync(endpoint, head, route, body.Memory).ConfigureAwait(false);
+        }
+        finally
+        {
+            body.Return();
+        }
+    }
+
+    private async Task<bool> RunEndpointAsync(IHttpEndpoint endpoint, HttpRequestHead head, string route, ReadOnlyMemory<byte> body)
+    {
+        var aborted = _requestAborted ??= new CancellationTokenSource();
+        bool keepAlive = head.KeepAlive && Volatile.Read(ref _shutdownRequested) == 0;
+        var exchange = new HttpExchange(this, head, body, route, keepAlive, aborted.Token);
+        EnterPhase(ConnectionPhase.HttpServing);
+        if (Volatile.Read(ref _aborted) != 0)
+        {
+            aborted.Cancel(); // aborted between the body and here: CancelRequest found nothing to cancel
+        }
+
+        var watch = WatchInputAsync(aborted);
+        try
+        {
+            await endpoint.HandleAsync(exchange).ConfigureAwait(false);
+            if (!exchange.HasResponded)
+            {
+                ServerLog.EndpointDidNotRespond(_ctx.Logger, Id, head.Path);
+                await exchange.RespondAsync(500, "text/plain; charset=utf-8", "internal server error\n"u8.ToArray()).ConfigureAwait(false);
+            }
+            else if (exchange.EventStream is { IsCompleted: false } stream)
+            {
+                await stream.CompleteAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            bool aborting = Volatile.Read(ref _aborted) != 0;
+            if (!(aborting && IsConnectionError(ex)) && !(ex is OperationCanceledException && aborted.IsCancellationRequested))
+            {
+                ServerLog.EndpointFailed(_ctx.Logger, Id, head.Path, ex);
+            }
+
+            if (!exchange.HasResponded && !aborting)
+            {
+                exchange.KeepAlive = false;
+                await exchange.RespondAsync(500, "text/plain; charset=utf-8", "internal server error\n"u8.ToArray()).ConfigureAwait(false);
+            }
+            else
+            {
+                // Too late for a status: the head is out. Cutting the connection is the only way left to say "failed".
+                Abort();
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _eventStream, null);
+        }
+
+        bool peerGone = await StopWatchAsync(watch).ConfigureAwait(false);
+        if (!aborted.TryReset())
+        {
+            aborted.Dispose();
+            _requestAborted = null;
+        }
+
+        return !peerGone && !exchange.ClosesConnection && exchange.KeepAlive && Volatile.Read(ref _aborted) == 0;
+    }
+
+    /// <summary>While an endpoint serves, reads on to notice the peer's FIN or reset (RequestAborted).</summary>
+    /// <remarks>
+    /// Bytes that arrive instead are the next, pipelined, request: they stay in the pipe unexamined and the watch ends
+    /// (a Pipe refuses an examined position that moves back, and examining them would make the next read wait for more).
+    /// A peer that pipelines is therefore only seen to vanish when the response is written: the rare case pays.
+    /// </remarks>
+    private async Task<bool> WatchInputAsync(CancellationTokenSource aborted)
+    {
+        try
+        {
+            var result = await _input.ReadAsync().ConfigureAwait(false);
+            _input.AdvanceTo(result.Buffer.Start);
+            bool gone = result.IsCanceled ? Volatile.Read(ref _aborted) != 0 : result.IsCompleted;
+            if (gone)
+            {
+                await aborted.CancelAsync().ConfigureAwait(false);
+            }
+
+            return gone;
+        }
+        catch (Exception ex) when (IsConnectionError(ex))
+        {
+            await aborted.CancelAsync().ConfigureAwait(false);
+            return true;
+        }
+    }
+
+    private async Task<bool> StopWatchAsync(Task<bool> watch)
+    {
+        if (!watch.IsCompleted)
+        {
+            // A stop that lands after the watch ended on its own leaves a canceled read behind; ReadHeadAsync skips it.
+            _input.CancelPendingRead();
+        }
+
+        return await watch.ConfigureAwait(false);
+    }
+
+    private void CancelRequest()
+    {
+        var cts = Volatile.Read(ref _requestAborted);
+        try
+        {
+            _ = cts?.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // the request ended meanwhile
+        }
+    }
+
+    internal async ValueTask WriteEndpointResponseAsync(HttpExchange exchange, int status, string? contentType, ReadOnlyMemory<byte> body,
+        IReadOnlyList<KeyValuePair<string, string>>? headers)
+    {
+        bool noBody = status is 204 or 304;
+        int n = HttpResponseWriter.WriteHead(_output, status, contentType, noBody ? null : body.Length, chunked: false, exchange.ClosesConnection,
+            _ctx.KeepAliveHintSeconds, headers);
+        if (!noBody && !exchange.IsHead)
+        {
+            _output.Write(body.Span);
+            n += body.Length;
+        }
+
+        _ctx.Metrics.HttpRequests.WithLabels(exchange.Route, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+        CountSent(n);
+        await FlushHttpAsync().ConfigureAwait(false);
+    }
+
+    internal async ValueTask WriteEventStreamHeadAsync(HttpExchange exchange, bool chunked, IReadOnlyList<KeyValuePair<string, string>>? headers)
+    {
+        int n = HttpResponseWriter.WriteHead(_output, 200, "text/event-stream", contentLength: null, chunked, exchange.ClosesConnection,
+            _ctx.KeepAliveHintSeconds, headers);
+        _ctx.Metrics.HttpRequests.WithLabels(exchange.Route, "200").Inc();
+        CountSent(n);
+        Volatile.Write(ref _eventStream, exchange.EventStream);
+        await FlushHttpAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Flushes response bytes; false when the connection has ended. A flush that stalls past the keep-alive
+    /// timeout while an endpoint serves is cut by the heartbeat (the peer stopped reading).</summary>
+    internal async ValueTask<bool> FlushHttpAsync()
+    {
+        Volatile.Write(ref _flushStarted, Math.Max(1, _ctx.Time.GetTimestamp()));
+        try
+        {
+            var flush = await _output.FlushAsync().ConfigureAwait(false);
+            return !flush.IsCompleted && !flush.IsCanceled;
+        }
+        catch (Exception ex) when (IsConnectionError(ex))
+        {
+            Abort();
+            return false;
+        }
+        finally
+        {
+            Volatile.Write(ref _flushStarted, 0);
         }
     }
 
@@ -100,55 +376,11 @@ internal sealed partial class Connection
         return head;
     }
 
-    /// <summary>Serves a status endpoint; returns whether the connection stays open for another request.</summary>
-    private async Task<bool> ServeStatusAsync(HttpRequestHead head)
-    {
-        string route = head.Path[1..];
-        if (head.Method is not ("GET" or "HEAD"))
-        {
-            await RespondErrorAsync(route, 405, "method not allowed", "Allow: GET, HEAD\r\n").ConfigureAwait(false);
-            return false;
-        }
-
-        // A request body here is unexpected; rather than parse it, answer and close.
-        bool keepAlive = head.KeepAlive && head["Content-Length"] is null or "0" && head["Transfer-Encoding"] is null;
-        int status = 200;
-        string contentType = "application/json";
-        byte[] body;
-        switch (route)
-        {
-            case "health":
-                body = StatusEndpoints.Health(_ctx);
-                break;
-            case "ready":
-                (status, body) = StatusEndpoints.Ready(_ctx);
-                break;
-            default:
-                contentType = "text/plain; version=0.0.4; charset=utf-8";
-                using (var ms = new MemoryStream(16 * 1024))
-                {
-                    await _ctx.Metrics.ExportAsync(ms, _closed.Token).ConfigureAwait(false);
-                    body = ms.ToArray();
-                }
-
-                break;
-        }
-
-        int n = HttpResponseWriter.Write(_output, status, contentType, body, close: !keepAlive, headOnly: head.Method == "HEAD");
-        await FlushResponseAsync(route, status, n).ConfigureAwait(false);
-        return keepAlive;
-    }
-
     private async Task RespondErrorAsync(string route, int status, string reason, string? extraHeaders = null, bool headOnly = false)
     {
         int n = HttpResponseWriter.WriteError(_output, status, reason, extraHeaders, headOnly);
-        await FlushResponseAsync(route, status, n).ConfigureAwait(false);
-    }
-
-    private async Task FlushResponseAsync(string route, int status, int bytes)
-    {
         _ctx.Metrics.HttpRequests.WithLabels(route, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
-        _ctx.Metrics.BytesSent.Inc(bytes);
-        await _output.FlushAsync().ConfigureAwait(false);
+        CountSent(n);
+        await FlushHttpAsync().ConfigureAwait(false);
     }
 }

@@ -21,8 +21,7 @@ internal sealed partial class Connection
     private Utf8Validator _utf8;
     private long _lastReceived;
     private int _pingSent;
-    private bool _admitted; // holds a slot in the registry's connection limits
-    private bool _opened;   // counted in the open gauge and announced to the handler
+    private bool _opened;   // counted in the open gauges and announced to the handler
     private IWebSocketHandler? _handler;
     private string? _failReason;
 
@@ -32,10 +31,7 @@ internal sealed partial class Connection
         Volatile.Write(ref _handler, head.Path == "/echo" ? EchoHandler.Instance : _ctx.Handler);
         Subprotocol = WebSocketHandshake.SelectSubprotocol(head);
 
-        // Count the connection before the 101 goes out, so that whoever holds a 101 was counted in the order the
-        // 101s were sent (admitting after the flush let a later connection take an earlier one's slot under load).
-        string? refusal = _ctx.Registry.TryAdmitWebSocket(RemoteAddress);
-        _admitted = refusal is null;
+        // The connection already holds its slot in the connection limits (taken at accept): an upgrade is not counted again.
         WriteHandshakeResponse(head["Sec-WebSocket-Key"]!);
 
         // Flush before the writer loop exists: from here on it is the only code that touches the PipeWriter
@@ -44,14 +40,7 @@ internal sealed partial class Connection
         StartWriter();
         _ctx.Metrics.HttpRequests.WithLabels("websocket", "101").Inc();
 
-        if (refusal is not null)
-        {
-            ServerLog.Refused(_ctx.Logger, Id, refusal);
-            _ctx.Metrics.ConnectionsRefused.WithLabels(refusal).Inc();
-            TrySendClose(CloseCodes.PolicyViolation, refusal == "max_connections" ? "too many connections" : "too many connections from this address");
-            return refusal;
-        }
-
+        _ctx.Registry.WebSocketOpened();
         _ctx.Metrics.WebSocketsOpen.Inc();
         _ctx.Metrics.WebSocketsTotal.WithLabels(Subprotocol ?? "exai-ws").Inc();
         Volatile.Write(ref _lastReceived, _ctx.Time.GetTimestamp());

@@ -11,12 +11,38 @@ internal sealed partial class Connection
     /// <summary>Called by the registry's heartbeat (not on the reader's thread): enforces the phase's deadline.</summary>
     public void OnHeartbeat(long now)
     {
+        // Phase first, then its start: EnterPhase writes them the other way round, so a new phase is never judged by
+        // the previous phase's start (an idle keep-alive wait would otherwise count against the next head's deadline).
+        var phase = _phase;
         long inPhase = now - Volatile.Read(ref _phaseStarted);
-        switch (_phase)
+        switch (phase)
         {
-            case ConnectionPhase.Http when inPhase > _ctx.HandshakeTicks:
+            case ConnectionPhase.HttpHead when inPhase > _ctx.HandshakeTicks:
                 TimedOut("handshake");
                 Abort();
+                break;
+            case ConnectionPhase.HttpIdle when inPhase > _ctx.KeepAliveTicks:
+                TimedOut("keepalive");
+                Abort();
+                break;
+            case ConnectionPhase.HttpBody:
+                if (IsBodyTooSlow(inPhase) && Interlocked.Exchange(ref _bodyTimedOut, 1) == 0)
+                {
+                    TimedOut("body");
+                    _input.CancelPendingRead(); // the body loop answers 408 and the connection closes
+                }
+
+                break;
+            case ConnectionPhase.HttpServing:
+                long flushStarted = Volatile.Read(ref _flushStarted);
+                if (flushStarted != 0 && now - flushStarted > _ctx.KeepAliveTicks)
+                {
+                    TimedOut("write");
+                    Abort(); // the peer stopped reading the response (an event stream, typically)
+                    break;
+                }
+
+                Volatile.Read(ref _eventStream)?.OnHeartbeat(now, _ctx.EventStreamKeepAliveTicks);
                 break;
             case ConnectionPhase.Closing when inPhase > _ctx.CloseTicks:
                 TimedOut("close");
@@ -43,6 +69,25 @@ internal sealed partial class Connection
 
                 break;
         }
+    }
+
+    // Kestrel's rule: the whole body within its deadline, and after the grace period an average rate (since the body
+    // began) of at least the minimum, so a body trickled a few bytes at a time cannot hold the connection for long.
+    private bool IsBodyTooSlow(long inPhase)
+    {
+        if (inPhase > _ctx.BodyTicks)
+        {
+            return true;
+        }
+
+        double rate = _ctx.Options.MinRequestBodyRate;
+        if (rate <= 0 || inPhase <= _ctx.BodyRateGraceTicks)
+        {
+            return false;
+        }
+
+        double seconds = (double)inPhase / _ctx.Time.TimestampFrequency;
+        return Volatile.Read(ref _bodyBytes) < rate * seconds;
     }
 
     private void TimedOut(string kind)

@@ -27,6 +27,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     private long _phaseStarted;
     private int _aborted;
     private int _shutdownRequested;
+    private bool _admitted; // holds a slot in the registry's connection limits (taken at accept)
 
     public Connection(Socket socket, ServerContext ctx)
     {
@@ -63,6 +64,14 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         string reason = "peer closed";
         try
         {
+            var refusal = _ctx.Registry.TryAdmit(RemoteAddress);
+            if (refusal != ConnectionRefusal.None)
+            {
+                reason = await RefuseAsync(refusal).ConfigureAwait(false);
+                return;
+            }
+
+            _admitted = true;
             var upgrade = await ProcessHttpAsync().ConfigureAwait(false);
             if (upgrade is not null)
             {
@@ -94,6 +103,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         }
 
         _transport.Abort();
+        CancelRequest();
         try
         {
             _input.CancelPendingRead();
@@ -105,7 +115,8 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>Shutdown: WebSockets get a 1001 close and time to answer it; plain HTTP connections end now.</summary>
+    /// <summary>Shutdown: WebSockets get a 1001 close and time to answer it; idle HTTP connections end now; a request
+    /// being served finishes (with <c>Connection: close</c> if its head is not out yet) until the drain deadline aborts it.</summary>
     /// <remarks>
     /// A connection between its 101 and its writer loop is neither: the flag makes the upgrade path close it as soon as
     /// the writer exists. Flag and writer are both published with full fences, so at least one side sees the other.
@@ -115,15 +126,31 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         Interlocked.Exchange(ref _shutdownRequested, 1);
         if (Volatile.Read(ref _outbound) is null)
         {
-            if (Volatile.Read(ref _handler) is null)
+            if (Volatile.Read(ref _handler) is null && _phase is not (ConnectionPhase.HttpBody or ConnectionPhase.HttpServing))
             {
-                Abort(); // still plain HTTP (no 101 sent)
+                Abort(); // plain HTTP (no 101 sent) and no request in hand; the HTTP loop stops after one it is serving
             }
 
             return;
         }
 
         BeginClose(Wire.CloseCodes.GoingAway, "server shutting down");
+    }
+
+    /// <summary>Past a connection limit: 503 before the request is read, then the lingering close of the teardown.</summary>
+    /// <remarks>
+    /// Answering before reading is deliberate: reading the head first (to send a WebSocket client 101 and then 1008,
+    /// as before) would let a refused socket hold the server for the whole handshake timeout without holding a slot,
+    /// which is exactly the crowding the limits are there to stop. A WebSocket client sees the 503 as a failed handshake.
+    /// </remarks>
+    private async Task<string> RefuseAsync(ConnectionRefusal refusal)
+    {
+        string label = refusal == ConnectionRefusal.MaxConnections ? "max_connections" : "max_connections_per_ip";
+        ServerLog.Refused(_ctx.Logger, Id, label);
+        _ctx.Metrics.ConnectionsRefused.WithLabels(label).Inc();
+        string text = refusal == ConnectionRefusal.MaxConnections ? "too many connections" : "too many connections from this address";
+        await RespondErrorAsync("other", 503, text, "Retry-After: 1\r\n").ConfigureAwait(false);
+        return label;
     }
 
     private void EnterPhase(ConnectionPhase phase)
@@ -170,11 +197,12 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         _ctx.Metrics.ConnectionsOpen.Dec();
         if (_admitted)
         {
-            _ctx.Registry.ReleaseWebSocket(RemoteAddress);
+            _ctx.Registry.Release(RemoteAddress);
         }
 
         if (_opened)
         {
+            _ctx.Registry.WebSocketClosed();
             _ctx.Metrics.WebSocketsOpen.Dec();
             _handler!.OnClosed(this);
         }

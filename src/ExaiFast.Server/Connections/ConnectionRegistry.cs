@@ -4,10 +4,10 @@ using ExaiFast.Core.Options;
 
 namespace ExaiFast.Server.Connections;
 
-/// <summary>Every live connection, the WebSocket counts behind the connection limits, and the timeout heartbeat.</summary>
+/// <summary>Every live connection, the counts behind the connection limits, and the timeout heartbeat.</summary>
 /// <remarks>
 /// Timeouts come from one periodic heartbeat that compares timestamps (Kestrel's TimeoutControl), not from a
-/// timer or CancellationTokenSource per read. Limit bookkeeping takes a lock: it runs once per upgrade, never per frame.
+/// timer or CancellationTokenSource per read. Limit bookkeeping takes a lock: it runs once per accepted connection, never per request or frame.
 /// </remarks>
 internal sealed class ConnectionRegistry : IAsyncDisposable
 {
@@ -19,6 +19,7 @@ internal sealed class ConnectionRegistry : IAsyncDisposable
     private readonly PeriodicTimer _timer;
     private readonly Task _heartbeat;
     private int _webSockets;
+    private int _admitted;
 
     public ConnectionRegistry(ServerOptions options, TimeProvider time)
     {
@@ -26,7 +27,11 @@ internal sealed class ConnectionRegistry : IAsyncDisposable
         _time = time;
 
         // Tick often enough that the shortest timeout is honoured within a quarter of itself (tests use short ones).
-        var shortest = new[] { options.HandshakeTimeout, options.PingInterval, options.PingTimeout, options.CloseTimeout }.Min();
+        var shortest = new[]
+        {
+            options.HandshakeTimeout, options.PingInterval, options.PingTimeout, options.CloseTimeout, options.KeepAliveTimeout,
+            options.RequestBodyTimeout, options.MinRequestBodyRateGrace, options.EventStreamKeepAlive,
+        }.Min();
         var period = TimeSpan.FromMilliseconds(Math.Clamp(shortest.TotalMilliseconds / 4, 10, 1000));
         _timer = new PeriodicTimer(period, time);
         _heartbeat = RunHeartbeatAsync();
@@ -42,33 +47,39 @@ internal sealed class ConnectionRegistry : IAsyncDisposable
 
     public IEnumerable<Connection> Snapshot() => _connections.Values;
 
-    /// <summary>Counts a new WebSocket against the limits, or says which limit it would break.</summary>
-    public string? TryAdmitWebSocket(IPAddress ip)
+    /// <summary>Counts a new connection against the limits, or says which limit it would break.</summary>
+    /// <remarks>
+    /// Called at accept, before a byte is read: a connection still sending its head, idle between keep-alive requests or
+    /// serving an HTTP request holds a slot like a WebSocket does, so sockets that trickle or idle cannot crowd out real
+    /// clients beyond the limits. An upgrade keeps the slot it already holds (counted once).
+    /// </remarks>
+    public ConnectionRefusal TryAdmit(IPAddress ip)
     {
         lock (_limitLock)
         {
-            if (_webSockets >= _options.MaxConnections)
+            if (_admitted >= _options.MaxConnections)
             {
-                return "max_connections";
+                return ConnectionRefusal.MaxConnections;
             }
 
             _perIp.TryGetValue(ip, out int n);
             if (n >= _options.MaxConnectionsPerIp)
             {
-                return "max_connections_per_ip";
+                return ConnectionRefusal.MaxConnectionsPerIp;
             }
 
             _perIp[ip] = n + 1;
-            _webSockets++;
-            return null;
+            _admitted++;
+            return ConnectionRefusal.None;
         }
     }
 
-    public void ReleaseWebSocket(IPAddress ip)
+    /// <summary>Gives back the slot of an admitted connection.</summary>
+    public void Release(IPAddress ip)
     {
         lock (_limitLock)
         {
-            _webSockets--;
+            _admitted--;
             if (_perIp.TryGetValue(ip, out int n))
             {
                 if (n <= 1)
@@ -82,6 +93,12 @@ internal sealed class ConnectionRegistry : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>An admitted connection completed a WebSocket upgrade.</summary>
+    public void WebSocketOpened() => Interlocked.Increment(ref _webSockets);
+
+    /// <summary>An upgraded connection ended.</summary>
+    public void WebSocketClosed() => Interlocked.Decrement(ref _webSockets);
 
     private async Task RunHeartbeatAsync()
     {

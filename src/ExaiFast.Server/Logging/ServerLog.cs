@@ -34,6 +34,12 @@ internal static partial class ServerLog
     [LoggerMessage(20, LogLevel.Error, "Connection {ConnectionId} failed unexpectedly")]
     public static partial void UnexpectedError(ILogger logger, long connectionId, Exception exception);
 
+    [LoggerMessage(22, LogLevel.Error, "Connection {ConnectionId}: endpoint {Path} failed")]
+    public static partial void EndpointFailed(ILogger logger, long connectionId, string path, Exception exception);
+
+    [LoggerMessage(23, LogLevel.Error, "Connection {ConnectionId}: endpoint {Path} returned without responding (500 sent)")]
+    public static partial void EndpointDidNotRespond(ILogger logger, long connectionId, string path);
+
     [LoggerMessage(21, LogLevel.Error, "Accept loop failed")]
     public static partial void AcceptFailed(ILogger logger, Exception exception);
 }

@@ -4,7 +4,7 @@ using ExaiFast.Wire;
 
 namespace ExaiFast.Server.Tests.Conformance;
 
-/// <summary>Message size limit (1009), connection limits (1008), handshake, ping and close timeouts.</summary>
+/// <summary>Message size limit (1009), connection limits (503 at accept), handshake, ping and close timeouts.</summary>
 public class LimitsAndTimeoutsTests : TransportSuite
 {
     [Fact]
@@ -44,15 +44,20 @@ public class LimitsAndTimeoutsTests : TransportSuite
         Assert.Equal(64 * 1024, (await client.ReadMessageAsync()).Payload.Length);
     }
 
+    // Connections are counted from accept (issue 12), so one past a limit is refused before its head is read: 503 and
+    // closed, where it used to get 101 and then close 1008 (which let refused sockets hold the server uncounted).
     [Fact]
-    public async Task ConnectionsPerIpOverTheLimit_AreClosedWith1008_AndTheOthersKeepWorking()
+    public async Task ConnectionsPerIpOverTheLimit_Get503AndAreClosed_AndTheOthersKeepWorking()
     {
         await using var server = await StartServerAsync(new ServerOptions { MaxConnectionsPerIp = 2 });
         await using var first = await RawWebSocketClient.ConnectAsync(server.EndPoint);
         await using var second = await RawWebSocketClient.ConnectAsync(server.EndPoint);
-        await using var third = await RawWebSocketClient.ConnectAsync(server.EndPoint);
+        await using var third = await RawWebSocketClient.OpenAsync(server.EndPoint);
 
-        await third.ExpectCloseAsync(CloseCodes.PolicyViolation);
+        var (status, head) = await third.HandshakeAsync();
+        Assert.True(status == 503, $"a third connection from the address must get 503, got {status}:\n{head}");
+        Assert.Contains("Connection: close", head);
+        Assert.True(await third.WaitForServerCloseAsync(), "refused connection not closed");
         await first.SendTextAsync("still here");
         Assert.Equal("still here", (await first.ReadMessageAsync()).Text);
         Assert.Equal(1, server.Server.Metrics.ConnectionsRefused.WithLabels("max_connections_per_ip").Value);
@@ -67,13 +72,14 @@ public class LimitsAndTimeoutsTests : TransportSuite
     }
 
     [Fact]
-    public async Task TotalConnectionsOverTheLimit_AreClosedWith1008()
+    public async Task TotalConnectionsOverTheLimit_Get503AndAreClosed()
     {
         await using var server = await StartServerAsync(new ServerOptions { MaxConnections = 1 });
         await using var first = await RawWebSocketClient.ConnectAsync(server.EndPoint);
-        await using var second = await RawWebSocketClient.ConnectAsync(server.EndPoint);
+        await using var second = await RawWebSocketClient.OpenAsync(server.EndPoint);
 
-        await second.ExpectCloseAsync(CloseCodes.PolicyViolation);
+        Assert.Equal(503, (await second.HandshakeAsync()).Status);
+        Assert.True(await second.WaitForServerCloseAsync(), "refused connection not closed");
         Assert.Equal(1, server.Server.Metrics.ConnectionsRefused.WithLabels("max_connections").Value);
     }
 
