@@ -9,6 +9,7 @@ using ExaiFast.Tools;
 using ExaiFast.Tools.Tools;
 using ExaiFast.Logging;
 using ExaiFast.Server;
+using ExaiFast.Server.Http;
 using ExaiFast.Server.Metrics;
 using ExaiFast.Server.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
@@ -63,6 +64,8 @@ internal static class DaemonHost
             new DispatcherBackend(sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<IToolCatalog>()),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Mcp")));
         builder.Services.AddSingleton(sp => new McpHandler(sp.GetRequiredService<McpProtocol>()));
+        builder.Services.AddSingleton(sp => new McpHttpSessions(sp.GetRequiredService<McpProtocol>(), settings.Mcp.MaxSessions,
+            settings.Mcp.SessionIdleTimeout, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(sp => new SubprotocolRouter(sp.GetRequiredService<ExaiWsHandler>(), sp.GetRequiredService<McpHandler>()));
         builder.Services.AddSingleton<IWebSocketHandler>(sp => sp.GetRequiredService<SubprotocolRouter>());
         builder.Services.AddSingleton(sp => new ExaiFastServer(
@@ -71,7 +74,8 @@ internal static class DaemonHost
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<ServerMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<TokenGuard>()));
+            sp.GetRequiredService<TokenGuard>(),
+            HttpEndpoints(sp)));
         builder.Services.AddHostedService<ServerHostedService>();
 
         // SIGTERM / Ctrl-C stop the host, which drains the server; give it the drain deadline plus a margin.
@@ -105,6 +109,14 @@ internal static class DaemonHost
         });
         return host;
     }
+
+    /// <summary>The endpoint table beyond /health, /ready and /metrics (which the server adds itself): path to endpoint.</summary>
+    /// <remarks>MCP Streamable HTTP (<c>POST /mcp</c>) registers here.</remarks>
+    private static Dictionary<string, IHttpEndpoint> HttpEndpoints(IServiceProvider sp) => new(StringComparer.Ordinal)
+    {
+        ["/mcp"] = new McpHttpEndpoint(sp.GetRequiredService<McpProtocol>(), sp.GetRequiredService<McpHttpSessions>(),
+            sp.GetRequiredService<TokenGuard>(), sp.GetRequiredService<ExaiFastSettings>().Server),
+    };
 
     /// <summary>Text: <c>2026-11-24T05:23:27.123Z INF ExaiFast.Server: message</c>; JSON: ZLogger's structured lines.</summary>
     internal static void Configure(ZLoggerOptions options, bool json)

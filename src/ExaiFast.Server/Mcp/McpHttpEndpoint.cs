@@ -1,0 +1,270 @@
+using System.Text;
+using ExaiFast.Core.Options;
+using ExaiFast.Server.Http;
+using ExaiFast.Wire.Http;
+
+namespace ExaiFast.Server.Mcp;
+
+/// <summary>
+/// MCP Streamable HTTP (revision 2025-11-25) at <c>/mcp</c>: <c>POST</c> carries one JSON-RPC message and gets a JSON
+/// response, or an SSE stream (progress notifications, then the response) when the answer is not ready at once and
+/// the client accepts <c>text/event-stream</c>; <c>DELETE</c> ends a session; <c>GET</c> is 405 (no server-initiated
+/// stream: this server never sends requests or unsolicited notifications).
+/// </summary>
+/// <remarks>
+/// A session (<c>Mcp-Session-Id</c>) is issued at <c>initialize</c>; requests without one are served statelessly, each
+/// in a session of its own. A client that drops its POST has the call cancelled; a <c>notifications/cancelled</c>
+/// posted separately finds its call through the session.
+/// </remarks>
+internal sealed class McpHttpEndpoint : IHttpEndpoint
+{
+    private const string SessionHeader = "Mcp-Session-Id";
+    private const string VersionHeader = "MCP-Protocol-Version";
+    private const string Json = "application/json";
+
+    private static readonly KeyValuePair<string, string>[] AllowHeaders = [new("Allow", "POST, DELETE")];
+    private static readonly KeyValuePair<string, string>[] AuthenticateHeaders = [new("WWW-Authenticate", "Bearer realm=\"exaifast\"")];
+
+    private readonly McpProtocol _protocol;
+    private readonly McpHttpSessions _sessions;
+    private readonly TokenGuard _tokens;
+    private readonly ServerOptions _options;
+
+    public McpHttpEndpoint(McpProtocol protocol, McpHttpSessions sessions, TokenGuard tokens, ServerOptions options)
+    {
+        _protocol = protocol;
+        _sessions = sessions;
+        _tokens = tokens;
+        _options = options;
+    }
+
+    public ValueTask HandleAsync(HttpExchange exchange)
+    {
+        var head = exchange.Request;
+
+        // DNS rebinding (spec: servers MUST validate Origin): a browser page of another origin gets nothing.
+        if (head["Origin"] is { } origin && !_options.IsOriginAllowed(origin))
+        {
+            return ErrorAsync(exchange, 403, null, McpMessages.InvalidRequest, "Forbidden: origin not allowed");
+        }
+
+        if (!_tokens.Check(head, allowQuery: false))
+        {
+            return ErrorAsync(exchange, 401, AuthenticateHeaders, McpMessages.InvalidRequest,
+                "Unauthorized: this daemon requires its token (Authorization: Bearer <token>)");
+        }
+
+        // Spec: an unsupported version is 400. A 2026-07-28 client reads a plain 400 as "an older server" and falls back
+        // to initialize (the revision's own error codes would make it retry instead).
+        if (head[VersionHeader] is { } version && Array.IndexOf(McpMessages.ProtocolVersions, version) < 0)
+        {
+            return ErrorAsync(exchange, 400, null, McpMessages.InvalidRequest,
+                $"Bad Request: unsupported MCP-Protocol-Version {McpProtocol.Truncate(version)}; supported: {string.Join(", ", McpMessages.ProtocolVersions)}");
+        }
+
+        return head.Method switch
+        {
+            "POST" => PostAsync(exchange),
+            "DELETE" => DeleteAsync(exchange),
+            _ => ErrorAsync(exchange, 405, AllowHeaders, McpMessages.InvalidRequest,
+                "Method Not Allowed: POST a JSON-RPC message, or DELETE a session (this server offers no GET stream)"),
+        };
+    }
+
+    private async ValueTask PostAsync(HttpExchange exchange)
+    {
+        var head = exchange.Request;
+        if (head["Content-Type"] is not { } type || !type.StartsWith(Json, StringComparison.OrdinalIgnoreCase))
+        {
+            await ErrorAsync(exchange, 415, null, McpMessages.InvalidRequest, "Unsupported Media Type: send application/json").ConfigureAwait(false);
+            return;
+        }
+
+        bool sse = Accepts(head, "text/event-stream");
+        bool json = Accepts(head, Json);
+        if (!sse && !json)
+        {
+            await ErrorAsync(exchange, 406, null, McpMessages.InvalidRequest, "Not Acceptable: accept application/json and text/event-stream").ConfigureAwait(false);
+            return;
+        }
+
+        McpSession session;
+        bool stateless = false;
+        if (head[SessionHeader] is { } id)
+        {
+            if (!_sessions.TryGet(id, out session))
+            {
+                await ErrorAsync(exchange, 404, null, McpMessages.SessionNotFound, "Session not found: it ended or expired; initialize again").ConfigureAwait(false);
+                return;
+            }
+        }
+        else
+        {
+            session = new McpSession("mcp-http-" + Guid.NewGuid().ToString("N"), "http");
+            stateless = true;
+        }
+
+        var reply = new HttpMcpReply();
+        try
+        {
+            var (kind, method) = _protocol.Handle(session, exchange.Body, reply);
+            KeyValuePair<string, string>[]? headers = null;
+            if (stateless && method == "initialize" && reply.HasResponded)
+            {
+                // A session for the client to name from now on; when the table is full of busy sessions, it goes on statelessly.
+                if (_sessions.TryCreate() is { } created)
+                {
+                    created.ProtocolVersion = session.ProtocolVersion;
+                    headers = [new(SessionHeader, McpHttpSessions.IdOf(created))];
+                }
+            }
+            else if (!stateless)
+            {
+                headers = [new(SessionHeader, head[SessionHeader]!)];
+            }
+
+            switch (kind)
+            {
+                case McpMessageKind.Notification or McpMessageKind.Response:
+                    await exchange.RespondAsync(202, null, default, headers).ConfigureAwait(false);
+                    return;
+                case McpMessageKind.Invalid:
+                    await RespondWithAsync(exchange, 400, reply, headers).ConfigureAwait(false);
+                    return;
+            }
+
+            if (json && reply.TryTakeImmediateResponse(out var immediate))
+            {
+                await RespondJsonAsync(exchange, 200, immediate, headers).ConfigureAwait(false);
+                return;
+            }
+
+            if (sse)
+            {
+                await StreamAsync(exchange, reply, headers).ConfigureAwait(false);
+            }
+            else
+            {
+                await RespondWithAsync(exchange, 200, reply, headers).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (exchange.RequestAborted.IsCancellationRequested)
+        {
+            // The client dropped its POST: nobody can receive the answer, so the work stops.
+            _protocol.Abandon(session, reply);
+        }
+        finally
+        {
+            reply.Discard();
+            if (stateless)
+            {
+                _protocol.EndSession(session);
+            }
+        }
+    }
+
+    private static async ValueTask StreamAsync(HttpExchange exchange, HttpMcpReply reply, KeyValuePair<string, string>[]? headers)
+    {
+        var stream = await exchange.StartEventStreamAsync(headers).ConfigureAwait(false);
+        while (true)
+        {
+            var (ok, message, isResponse) = await reply.ReadAsync(exchange.RequestAborted).ConfigureAwait(false);
+            if (!ok)
+            {
+                break;
+            }
+
+            try
+            {
+                await stream.WriteEventAsync(message.Memory).ConfigureAwait(false);
+            }
+            finally
+            {
+                message.Return();
+            }
+
+            if (isResponse)
+            {
+                break;
+            }
+        }
+
+        await stream.CompleteAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for the response (dropping progress: a JSON-only client cannot receive it) and sends it as JSON.</summary>
+    private static async ValueTask RespondWithAsync(HttpExchange exchange, int status, HttpMcpReply reply, KeyValuePair<string, string>[]? headers)
+    {
+        while (true)
+        {
+            var (ok, message, isResponse) = await reply.ReadAsync(exchange.RequestAborted).ConfigureAwait(false);
+            if (!ok)
+            {
+                await exchange.RespondAsync(500, "text/plain; charset=utf-8", "no response\n"u8.ToArray(), headers).ConfigureAwait(false);
+                return;
+            }
+
+            if (isResponse)
+            {
+                await RespondJsonAsync(exchange, status, message, headers).ConfigureAwait(false);
+                return;
+            }
+
+            message.Return();
+        }
+    }
+
+    private static async ValueTask RespondJsonAsync(HttpExchange exchange, int status, WebSockets.PooledBuffer message, KeyValuePair<string, string>[]? headers)
+    {
+        try
+        {
+            await exchange.RespondAsync(status, Json, message.Memory, headers).ConfigureAwait(false);
+        }
+        finally
+        {
+            message.Return();
+        }
+    }
+
+    private ValueTask DeleteAsync(HttpExchange exchange)
+    {
+        if (exchange.Request[SessionHeader] is not { } id)
+        {
+            return ErrorAsync(exchange, 400, null, McpMessages.InvalidRequest, "Bad Request: DELETE needs the Mcp-Session-Id of the session to end");
+        }
+
+        return _sessions.TryEnd(id)
+            ? exchange.RespondAsync(204, null, default)
+            : ErrorAsync(exchange, 404, null, McpMessages.SessionNotFound, "Session not found: it ended or expired");
+    }
+
+    /// <summary>An HTTP error whose body is a JSON-RPC error without an id, as the transport spec shows.</summary>
+    private static async ValueTask ErrorAsync(HttpExchange exchange, int status, KeyValuePair<string, string>[]? headers, int code, string message)
+    {
+        var body = McpMessages.Error(null, code, message);
+        await RespondJsonAsync(exchange, status, body, headers).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether <c>Accept</c> admits <paramref name="type"/>; no <c>Accept</c>, or a wildcard, admits anything.</summary>
+    private static bool Accepts(HttpRequestHead head, string type)
+    {
+        if (head["Accept"] is not { } accept)
+        {
+            return true;
+        }
+
+        foreach (var range in accept.Split(','))
+        {
+            var media = range.AsSpan();
+            int semicolon = media.IndexOf(';');
+            media = (semicolon < 0 ? media : media[..semicolon]).Trim();
+            if (media.Equals(type, StringComparison.OrdinalIgnoreCase) || media is "*/*"
+                || (media.EndsWith("/*") && type.AsSpan().StartsWith(media[..^1], StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
