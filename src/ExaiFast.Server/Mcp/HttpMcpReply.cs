@@ -64,6 +64,16 @@ internal sealed class HttpMcpReply : IMcpReply
         return false;
     }
 
+    /// <summary>The request was cancelled: the queue ends without a response (what was queued is still read).</summary>
+    public void Cancelled()
+    {
+        lock (_lock)
+        {
+            _responded = true; // nothing may follow
+            _messages.Writer.TryComplete();
+        }
+    }
+
     /// <summary>The next message in order (the response is last); <c>Ok</c> false when none is left.</summary>
     public async ValueTask<(bool Ok, PooledBuffer Message, bool IsResponse)> ReadAsync(CancellationToken cancellationToken)
     {

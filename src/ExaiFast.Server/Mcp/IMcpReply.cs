@@ -18,4 +18,10 @@ public interface IMcpReply
 
     /// <summary>Sends a notification that may be dropped under back-pressure (progress); false when dropped.</summary>
     bool TryNotify(PooledBuffer notification);
+
+    /// <summary>A request answering here was cancelled: no response will come for it. A reply that exists for that one
+    /// request (an HTTP POST) ends without one; a connection-wide reply has nothing to do.</summary>
+    void Cancelled()
+    {
+    }
 }

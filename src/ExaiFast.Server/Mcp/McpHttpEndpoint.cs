@@ -200,7 +200,8 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
             var (ok, message, isResponse) = await reply.ReadAsync(exchange.RequestAborted).ConfigureAwait(false);
             if (!ok)
             {
-                await exchange.RespondAsync(500, "text/plain; charset=utf-8", "no response\n"u8.ToArray(), headers).ConfigureAwait(false);
+                // Cancelled (a notifications/cancelled posted on its own): MCP says no response follows, and HTTP needs one.
+                await exchange.RespondAsync(204, null, default, headers).ConfigureAwait(false);
                 return;
             }
 

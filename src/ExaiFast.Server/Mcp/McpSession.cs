@@ -113,6 +113,11 @@ public sealed class McpSession : ICallListener
     {
         bool cancelled = request.TryCancel();
         Forget(request);
+        if (cancelled)
+        {
+            request.Reply.Cancelled();
+        }
+
         return cancelled;
     }
 

@@ -1,0 +1,262 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using ExaiFast.Server.Mcp;
+using ExaiFast.Tests.ExaiWs;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ExaiFast.Tests.Mcp;
+
+/// <summary>MCP Streamable HTTP at <c>/mcp</c>, status code by status code, with the BCL HttpClient.</summary>
+public class McpHttpTests
+{
+    private const string BothTypes = "application/json, text/event-stream";
+
+    private static JsonObject Request(JsonNode id, string method, JsonObject? parameters = null) =>
+        new() { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = method, ["params"] = parameters ?? new JsonObject() };
+
+    private static JsonObject Initialize(JsonNode id) =>
+        Request(id, "initialize", new JsonObject { ["protocolVersion"] = "2025-11-25", ["capabilities"] = new JsonObject(), ["clientInfo"] = new JsonObject { ["name"] = "http-tests", ["version"] = "1" } });
+
+    private static JsonObject Call(JsonNode id, JsonObject arguments, JsonNode? progressToken = null)
+    {
+        var parameters = new JsonObject { ["name"] = "chat", ["arguments"] = arguments };
+        if (progressToken is not null)
+        {
+            parameters["_meta"] = new JsonObject { ["progressToken"] = progressToken };
+        }
+
+        return Request(id, "tools/call", parameters);
+    }
+
+    private static HttpRequestMessage Post(Daemon daemon, JsonNode message, string accept = BothTypes, string? session = null, string contentType = "application/json")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(daemon.HttpUri, "/mcp"))
+        {
+            Content = new StringContent(message.ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue(contentType)),
+        };
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+        if (session is not null)
+        {
+            request.Headers.Add("Mcp-Session-Id", session);
+        }
+
+        return request;
+    }
+
+    private static async Task<JsonObject> JsonAsync(HttpResponseMessage response) =>
+        JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsObject();
+
+    /// <summary>Every <c>data:</c> line of an SSE body, parsed.</summary>
+    private static List<JsonObject> Events(string body) =>
+        body.Split('\n').Where(l => l.StartsWith("data:", StringComparison.Ordinal)).Select(l => JsonNode.Parse(l[5..])!.AsObject()).ToList();
+
+    [Fact]
+    public async Task Initialize_IssuesASession_ThatServesRequests_TakesNotifications_AndEndsAtDelete()
+    {
+        await using var daemon = await Daemon.StartAsync();
+        using var http = new HttpClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        using var init = await http.SendAsync(Post(daemon, Initialize(1)), ct);
+        Assert.Equal(HttpStatusCode.OK, init.StatusCode);
+        Assert.Equal("application/json", init.Content.Headers.ContentType?.MediaType);
+        string session = Assert.Single(init.Headers.GetValues("Mcp-Session-Id"));
+        Assert.Matches("^[0-9a-f]{32}$", session);
+        Assert.Equal("2025-11-25", (string?)(await JsonAsync(init))["result"]!["protocolVersion"]);
+
+        using var initialized = await http.SendAsync(Post(daemon, new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/initialized" }, session: session), ct);
+        Assert.Equal(HttpStatusCode.Accepted, initialized.StatusCode);
+        Assert.Empty(await initialized.Content.ReadAsByteArrayAsync(ct));
+
+        using var list = await http.SendAsync(Post(daemon, Request(2, "tools/list"), session: session), ct);
+        Assert.Contains("chat", (await JsonAsync(list))["result"]!["tools"]!.AsArray().Select(t => (string?)t!["name"]));
+
+        using var delete = new HttpRequestMessage(HttpMethod.Delete, new Uri(daemon.HttpUri, "/mcp")) { Headers = { { "Mcp-Session-Id", session } } };
+        Assert.Equal(HttpStatusCode.NoContent, (await http.SendAsync(delete, ct)).StatusCode);
+
+        using var gone = await http.SendAsync(Post(daemon, Request(3, "ping"), session: session), ct);
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal(-32001, (int)(await JsonAsync(gone))["error"]!["code"]!);
+
+        using var deleteAgain = new HttpRequestMessage(HttpMethod.Delete, new Uri(daemon.HttpUri, "/mcp")) { Headers = { { "Mcp-Session-Id", session } } };
+        Assert.Equal(HttpStatusCode.NotFound, (await http.SendAsync(deleteAgain, ct)).StatusCode);
+        using var deleteNone = new HttpRequestMessage(HttpMethod.Delete, new Uri(daemon.HttpUri, "/mcp"));
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.SendAsync(deleteNone, ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task WithoutASession_RequestsAreServedStatelessly_InJson_OrAsAnSseStream()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.05" });
+        using var http = new HttpClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        // A client that accepts only JSON waits for the answer as JSON, whatever it takes.
+        using var json = await http.SendAsync(Post(daemon, Call(1, new JsonObject { ["prompt"] = "json please", ["local_latency_ms"] = 200 }, "p"), accept: "application/json"), ct);
+        Assert.Equal("application/json", json.Content.Headers.ContentType?.MediaType);
+        Assert.False(json.Headers.Contains("Mcp-Session-Id"));
+        var result = (await JsonAsync(json))["result"]!;
+        Assert.False((bool)result["isError"]!);
+        Assert.Contains("json please", (string?)result["content"]![0]!["text"], StringComparison.Ordinal);
+
+        // One that accepts SSE gets the progress, then the response, which ends the stream.
+        using var sse = await http.SendAsync(Post(daemon, Call(2, new JsonObject { ["prompt"] = "stream please", ["local_latency_ms"] = 400 }, "tok")), ct);
+        Assert.Equal("text/event-stream", sse.Content.Headers.ContentType?.MediaType);
+        var events = Events(await sse.Content.ReadAsStringAsync(ct));
+        var progress = events.SkipLast(1).ToList();
+        Assert.NotEmpty(progress);
+        Assert.All(progress, p => Assert.Equal("notifications/progress", (string?)p["method"]));
+        Assert.All(progress, p => Assert.Equal("tok", (string?)p["params"]!["progressToken"]));
+        var values = progress.Select(p => (double)p["params"]!["progress"]!).ToList();
+        Assert.Equal(values.Order(), values);
+        Assert.Equal(values.Count, values.Distinct().Count());
+        Assert.Equal(2, (int)events[^1]["id"]!);
+        Assert.Contains("stream please", (string?)events[^1]["result"]!["content"]![0]!["text"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BadRequests_GetTheirStatus_WithAJsonRpcErrorBody()
+    {
+        await using var daemon = await Daemon.StartAsync();
+        using var http = new HttpClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        var version = Post(daemon, Request(1, "ping"));
+        version.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+        using var unsupported = await http.SendAsync(version, ct);
+        Assert.Equal(HttpStatusCode.BadRequest, unsupported.StatusCode);
+        var error = (await JsonAsync(unsupported))["error"]!;
+        Assert.Equal(-32600, (int)error["code"]!); // a plain error: a 2026 client falls back to initialize
+        Assert.Contains("2025-11-25", (string?)error["message"], StringComparison.Ordinal);
+
+        var known = Post(daemon, Request(1, "ping"));
+        known.Headers.Add("MCP-Protocol-Version", "2025-03-26");
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(known, ct)).StatusCode);
+
+        var evil = Post(daemon, Initialize(1));
+        evil.Headers.Add("Origin", "http://evil.example");
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(evil, ct)).StatusCode);
+        var local = Post(daemon, Initialize(1));
+        local.Headers.Add("Origin", "http://localhost:3000");
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(local, ct)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await http.SendAsync(Post(daemon, Request(1, "ping"), contentType: "text/plain"), ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotAcceptable, (await http.SendAsync(Post(daemon, Request(1, "ping"), accept: "text/html"), ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.SendAsync(Post(daemon, Request(1, "ping"), session: "feedface"), ct)).StatusCode);
+
+        using var notJson = await http.SendAsync(new HttpRequestMessage(HttpMethod.Post, new Uri(daemon.HttpUri, "/mcp"))
+        {
+            Content = new StringContent("{not json", Encoding.UTF8, "application/json"),
+        }, ct);
+        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+        Assert.Equal(-32700, (int)(await JsonAsync(notJson))["error"]!["code"]!);
+
+        using var get = await http.GetAsync(new Uri(daemon.HttpUri, "/mcp"), ct);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.Equal("POST, DELETE", string.Join(", ", get.Content.Headers.Allow));
+
+        // The connection stays usable after each of them (keep-alive): /health still answers on the same client.
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri(daemon.HttpUri, "/health"), ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ADaemonWithAToken_WantsItAsBearer_NotInTheQuery()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_TOKEN"] = "http-secret" });
+        using var http = new HttpClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        using var none = await http.SendAsync(Post(daemon, Request(1, "ping")), ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        Assert.Equal("Bearer", none.Headers.WwwAuthenticate.Single().Scheme);
+
+        var query = Post(daemon, Request(1, "ping"));
+        query.RequestUri = new Uri(daemon.HttpUri, "/mcp?token=http-secret");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(query, ct)).StatusCode); // URLs end up in logs
+
+        var wrong = Post(daemon, Request(1, "ping"));
+        wrong.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "http-secre");
+        using var wrongAnswer = await http.SendAsync(wrong, ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongAnswer.StatusCode);
+        Assert.DoesNotContain("http-secre", await wrongAnswer.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+
+        var right = Post(daemon, Request(1, "ping"));
+        right.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "http-secret");
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(right, ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task ACancelPostedOnItsOwn_FindsTheCallThroughTheSession_StopsIt_AndItsStreamEndsWithoutAResponse()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.05" });
+        using var http = new HttpClient();
+        var ct = TestContext.Current.CancellationToken;
+        using var init = await http.SendAsync(Post(daemon, Initialize(0)), ct);
+        string session = init.Headers.GetValues("Mcp-Session-Id").Single();
+
+        using var slow = await http.SendAsync(Post(daemon, Call("slow", new JsonObject { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 }, "t"), session: session),
+            HttpCompletionOption.ResponseHeadersRead, ct);
+        Assert.Equal("text/event-stream", slow.Content.Headers.ContentType?.MediaType);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+
+        var cancel = new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/cancelled", ["params"] = new JsonObject { ["requestId"] = "slow" } };
+        Assert.Equal(HttpStatusCode.Accepted, (await http.SendAsync(Post(daemon, cancel, session: session), ct)).StatusCode);
+
+        var events = Events(await slow.Content.ReadAsStringAsync(ct)); // the stream ends
+        Assert.All(events, e => Assert.Equal("notifications/progress", (string?)e["method"]));
+        await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 1 && daemon.Dispatcher.Inflight == 0);
+
+        using var after = await http.SendAsync(Post(daemon, Call("after", new JsonObject { ["prompt"] = "after" }), session: session), ct);
+        Assert.Contains("after", await after.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AClientThatDropsItsPost_HasItsCallCancelled()
+    {
+        await using var daemon = await Daemon.StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+        using (var http = new HttpClient())
+        {
+            using var slow = await http.SendAsync(Post(daemon, Call(1, new JsonObject { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 })),
+                HttpCompletionOption.ResponseHeadersRead, ct);
+            await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+        } // disposing the client closes its connection
+
+        await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 1 && daemon.Dispatcher.Inflight == 0);
+    }
+
+    [Fact]
+    public async Task Sessions_AreBounded_TheLeastRecentlyUsedIdleOneMakesRoom_AndIdleOnesExpire()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAIFAST_MCP_MAX_SESSIONS"] = "2", ["EXAIFAST_MCP_SESSION_IDLE_SECS"] = "1" });
+        using var http = new HttpClient();
+        var ct = TestContext.Current.CancellationToken;
+        async Task<string> OpenAsync()
+        {
+            using var init = await http.SendAsync(Post(daemon, Initialize(0)), ct);
+            return init.Headers.GetValues("Mcp-Session-Id").Single();
+        }
+
+        async Task<HttpStatusCode> PingAsync(string session)
+        {
+            using var response = await http.SendAsync(Post(daemon, Request(1, "ping"), session: session), ct);
+            return response.StatusCode;
+        }
+
+        string first = await OpenAsync();
+        string second = await OpenAsync();
+        Assert.Equal(HttpStatusCode.OK, await PingAsync(first)); // first is now the more recently used
+        string third = await OpenAsync();
+        Assert.Equal(HttpStatusCode.NotFound, await PingAsync(second));
+        Assert.Equal(HttpStatusCode.OK, await PingAsync(first));
+        Assert.Equal(HttpStatusCode.OK, await PingAsync(third));
+
+        // Idle for longer than the idle timeout: gone (the sweep runs every quarter of it). Watched on the table, since a
+        // request would itself keep the session alive.
+        var table = daemon.Services.GetRequiredService<McpHttpSessions>();
+        await ExaiWsProtocolTests.Eventually(() => table.Count == 0, because: "idle sessions never expired");
+        Assert.Equal(HttpStatusCode.NotFound, await PingAsync(first));
+    }
+}
