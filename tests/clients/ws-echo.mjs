@@ -20,6 +20,9 @@ const fail = (why) => { console.log(JSON.stringify({ ok: false, error: why })); 
 setTimeout(() => fail('timed out'), 120_000).unref();
 
 ws.on('error', (e) => fail(`socket error: ${e.message}`));
+// A close before ours would otherwise end the process silently with exit 0 (nothing left to wait for): say so.
+let closing = false;
+ws.on('close', (code, reason) => { if (!closing) fail(`closed by the server before the test ended: ${code} ${reason}`); });
 ws.on('open', async () => {
   let checked = 0;
   for (const size of sizes) {
@@ -47,6 +50,7 @@ ws.on('open', async () => {
   ws.ping(Buffer.from('node-ping'));
   const pongData = await pong;
   if (pongData.toString() !== 'node-ping') fail('pong payload differs');
+  closing = true;
   ws.once('close', (code) => {
     if (code !== 1000) fail(`close code ${code}`);
     console.log(JSON.stringify({ ok: true, checked }));
