@@ -9,3 +9,13 @@ public sealed class HttpEndpointTestsOverSockets : HttpEndpointTests
 {
     protected override SocketTransport Transport => SocketTransport.Sockets;
 }
+
+public sealed class HttpBodyTestsOverSockets : HttpBodyTests
+{
+    protected override SocketTransport Transport => SocketTransport.Sockets;
+}
+
+public sealed class HttpEndpointLifecycleTestsOverSockets : HttpEndpointLifecycleTests
+{
+    protected override SocketTransport Transport => SocketTransport.Sockets;
+}

@@ -36,12 +36,17 @@ internal sealed class RawWebSocketClient : IAsyncDisposable
     /// <c>receiveBufferSize</c> (SO_RCVBUF) is set before connecting so that it also bounds the TCP window: a client
     /// that stops reading then stops the server's writes after a few KiB of its own buffer instead of several MiB.
     /// </remarks>
-    public static async Task<RawWebSocketClient> OpenAsync(IPEndPoint endPoint, TimeSpan? timeout = null, int? receiveBufferSize = null)
+    public static async Task<RawWebSocketClient> OpenAsync(IPEndPoint endPoint, TimeSpan? timeout = null, int? receiveBufferSize = null, IPAddress? localAddress = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         if (receiveBufferSize is int size)
         {
             socket.ReceiveBufferSize = size;
+        }
+
+        if (localAddress is not null)
+        {
+            socket.Bind(new IPEndPoint(localAddress, 0)); // e.g. 127.0.0.2: another client address on loopback
         }
 
         await socket.ConnectAsync(endPoint, TestContext.Current.CancellationToken);
@@ -231,6 +236,39 @@ internal sealed class RawWebSocketClient : IAsyncDisposable
 
             _reader.AdvanceTo(buffer.Start, buffer.End);
             Assert.False(result.IsCompleted, "connection closed before a complete response head");
+        }
+    }
+
+    /// <summary>Reads one chunk of a chunked body (RFC 9112 §7.1): its data, or null for the last chunk (trailers skipped).</summary>
+    public async Task<string?> ReadChunkAsync()
+    {
+        while (true)
+        {
+            var result = await _reader.ReadAsync(Token);
+            var buffer = result.Buffer;
+            var reader = new SequenceReader<byte>(buffer);
+            if (reader.TryReadTo(out ReadOnlySequence<byte> sizeLine, "\r\n"u8))
+            {
+                string line = Encoding.ASCII.GetString(sizeLine);
+                int semicolon = line.IndexOf(';', StringComparison.Ordinal);
+                int size = int.Parse(semicolon < 0 ? line : line[..semicolon], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+                if (size == 0 && reader.TryReadTo(out ReadOnlySequence<byte> _, "\r\n"u8))
+                {
+                    _reader.AdvanceTo(reader.Position);
+                    return null;
+                }
+
+                if (size > 0 && reader.Remaining >= size + 2)
+                {
+                    string data = Encoding.UTF8.GetString(reader.UnreadSequence.Slice(0, size));
+                    reader.Advance(size + 2);
+                    _reader.AdvanceTo(reader.Position);
+                    return data;
+                }
+            }
+
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+            Assert.False(result.IsCompleted, "connection closed inside a chunked body");
         }
     }
 

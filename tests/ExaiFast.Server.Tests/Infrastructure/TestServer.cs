@@ -1,5 +1,6 @@
 using System.Net;
 using ExaiFast.Core.Options;
+using ExaiFast.Server.Http;
 using ExaiFast.Server.WebSockets;
 
 namespace ExaiFast.Server.Tests.Infrastructure;
@@ -17,10 +18,11 @@ internal sealed class TestServer : IAsyncDisposable
 
     public Uri HttpUri(string path) => new($"http://127.0.0.1:{EndPoint.Port}{path}");
 
-    public static async Task<TestServer> StartAsync(ServerOptions? options = null, IWebSocketHandler? handler = null)
+    public static async Task<TestServer> StartAsync(ServerOptions? options = null, IWebSocketHandler? handler = null,
+        IReadOnlyDictionary<string, IHttpEndpoint>? endpoints = null)
     {
         options = (options ?? new ServerOptions()) with { Host = "127.0.0.1", Port = 0 };
-        var server = new ExaiFastServer(options, handler);
+        var server = new ExaiFastServer(options, handler, loggerFactory: null, metrics: null, timeProvider: null, endpoints);
         await server.StartAsync();
         return new TestServer(server);
     }

@@ -1,4 +1,5 @@
 using ExaiFast.Core.Options;
+using ExaiFast.Server.Http;
 using ExaiFast.Server.WebSockets;
 
 namespace ExaiFast.Server.Tests.Infrastructure;
@@ -13,6 +14,7 @@ public abstract class TransportSuite
     /// <summary>The adapter every server of this suite uses.</summary>
     protected virtual SocketTransport Transport => SocketTransport.Streams;
 
-    private protected Task<TestServer> StartServerAsync(ServerOptions? options = null, IWebSocketHandler? handler = null) =>
-        TestServer.StartAsync((options ?? new ServerOptions()) with { Transport = Transport }, handler);
+    private protected Task<TestServer> StartServerAsync(ServerOptions? options = null, IWebSocketHandler? handler = null,
+        IReadOnlyDictionary<string, IHttpEndpoint>? endpoints = null) =>
+        TestServer.StartAsync((options ?? new ServerOptions()) with { Transport = Transport }, handler, endpoints);
 }
