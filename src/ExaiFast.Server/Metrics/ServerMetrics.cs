@@ -43,7 +43,7 @@ public sealed class ServerMetrics
     /// <summary>WebSocket upgrades, by subprotocol (<c>exai-ws</c> or <c>mcp</c>).</summary>
     public Counter WebSocketsTotal { get; }
 
-    /// <summary>Refusals: <c>max_connections</c>, <c>max_connections_per_ip</c>, <c>draining</c>.</summary>
+    /// <summary>Refusals: <c>max_connections</c>, <c>max_connections_per_ip</c> (503 at accept), <c>draining</c>.</summary>
     public Counter ConnectionsRefused { get; }
 
     /// <summary>HTTP answers by route and status code.</summary>
@@ -67,7 +67,8 @@ public sealed class ServerMetrics
     /// <summary>Closes by code and initiator (<c>client</c>, <c>server</c>); code <c>1006</c> means the TCP connection ended without one.</summary>
     public Counter Closes { get; }
 
-    /// <summary>Timeouts: <c>handshake</c>, <c>ping</c>, <c>close</c>.</summary>
+    /// <summary>Timeouts: <c>handshake</c> (request head), <c>keepalive</c> (idle between requests), <c>body</c> (408),
+    /// <c>write</c> (a response that cannot flush), <c>ping</c>, <c>close</c>.</summary>
     public Counter Timeouts { get; }
 
     /// <summary>Log entries dropped by a full logging queue.</summary>
