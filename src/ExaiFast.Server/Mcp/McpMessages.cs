@@ -111,6 +111,18 @@ internal static class McpMessages
             json.WriteEndObject();
         });
 
+    /// <summary>A <c>tools/list</c> result around a <c>tools</c> array that is already MCP's shape (the daemon's <c>list_tools_res</c>).</summary>
+    public static PooledBuffer ToolsList(string rawId, JsonElement tools) =>
+        JsonFrame.Build((rawId, tools), static (json, in s) =>
+        {
+            json.WriteString("jsonrpc"u8, "2.0");
+            WriteId(json, s.rawId);
+            json.WriteStartObject("result"u8);
+            json.WritePropertyName("tools"u8);
+            s.tools.WriteTo(json);
+            json.WriteEndObject();
+        });
+
     /// <summary>
     /// A call's end as a <c>tools/call</c> result. A failed call (bad arguments, timeout, capacity, provider) is a
     /// tool error — <c>isError: true</c> with the code and message as text — so the model sees it and can react; the

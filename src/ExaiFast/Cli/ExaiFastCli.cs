@@ -7,7 +7,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace ExaiFast.Cli;
 
-/// <summary>The command line: <c>exaifast serve</c>, <c>exaifast call</c>, <c>exaifast tools</c>.</summary>
+/// <summary>The command line: <c>exaifast serve</c>, <c>exaifast stdio</c>, <c>exaifast call</c>, <c>exaifast tools</c>.</summary>
 /// <remarks>The only code allowed to write to the console. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.</remarks>
 public static class ExaiFastCli
 {
@@ -50,57 +50,18 @@ public static class ExaiFastCli
 
     private static RootCommand BuildRootCommand(IReadOnlyDictionary<string, string> environment, TextWriter stdout, TextWriter stderr)
     {
-        var root = new RootCommand("ExaiFast: a fast, trustworthy MCP tool daemon. It speaks exai-ws (the EX-AI daemon protocol) and MCP over WebSocket; MCP Streamable HTTP and stdio are next.");
+        var root = new RootCommand("ExaiFast: a fast, trustworthy MCP tool daemon. It speaks exai-ws (the EX-AI daemon protocol) and MCP over WebSocket; `exaifast stdio` is MCP over stdin/stdout for Claude Code, Claude Desktop, VS Code and Cursor.");
         var serve = new Command("serve", "Run the daemon: exai-ws over WebSocket (/ or /ws), MCP over WebSocket (same paths, subprotocol mcp), an echo (/echo), and HTTP /health, /ready, /metrics on one port.");
         var envFile = new Option<string?>("--env-file") { Description = "Read settings from this .env file (default: ./.env when present)." };
         serve.Add(envFile);
 
-        var flagOptions = new List<(SettingDefinition Definition, Option<string?> Option)>();
-        var switchOptions = new List<(SettingDefinition Definition, Option<bool> Option)>();
-        foreach (var definition in SettingsCatalog.All)
-        {
-            if (definition.Flag is null)
-            {
-                continue;
-            }
-
-            if (definition.IsSwitch)
-            {
-                var flag = new Option<bool>(definition.Flag) { Description = $"{definition.Help} (env {definition.Key}=true)" };
-                serve.Add(flag);
-                switchOptions.Add((definition, flag));
-                continue;
-            }
-
-            string defaultText = definition.Default.Length == 0 ? string.Empty : $" [default: {definition.Default}]";
-            var option = new Option<string?>(definition.Flag) { Description = $"{definition.Help} (env {definition.Key}){defaultText}", HelpName = "value" };
-            serve.Add(option);
-            flagOptions.Add((definition, option));
-        }
-
+        var flags = SettingOptions.AddTo(serve);
         serve.SetAction(async (parse, cancellationToken) =>
         {
-            var flags = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var (definition, option) in flagOptions)
-            {
-                if (parse.GetValue(option) is { } value)
-                {
-                    flags[definition.Key] = value;
-                }
-            }
-
-            foreach (var (definition, option) in switchOptions)
-            {
-                if (parse.GetValue(option))
-                {
-                    flags[definition.Key] = "true";
-                }
-            }
-
             ExaiFastSettings settings;
             try
             {
-                settings = SettingsLoader.Load(environment, flags, parse.GetValue(envFile));
+                settings = SettingsLoader.Load(environment, flags(parse), parse.GetValue(envFile));
             }
             catch (ConfigurationException ex)
             {
@@ -112,6 +73,7 @@ public static class ExaiFastCli
         });
 
         root.Add(serve);
+        root.Add(StdioCommand.Create(environment, stderr));
         foreach (var command in ClientCommands.Create(environment, stdout, stderr))
         {
             root.Add(command);
@@ -130,25 +92,9 @@ public static class ExaiFastCli
             Environment.SetEnvironmentVariable(InlineCompletions, settings.SocketInlineCompletions ? "1" : "0");
         }
 
-        Stream logStream;
-        bool owns;
-        if (settings.Log.File is { } file)
+        if (!TryOpenLog(settings, stderr, out var logStream, out bool owns))
         {
-            try
-            {
-                logStream = new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.Read);
-                owns = true;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                stderr.WriteLine($"exaifast: cannot open log file '{file}': {ex.Message}");
-                return ExitConfig;
-            }
-        }
-        else
-        {
-            logStream = Console.OpenStandardError();
-            owns = false;
+            return ExitConfig;
         }
 
         var host = DaemonHost.Build(settings, logStream, owns);
@@ -165,5 +111,30 @@ public static class ExaiFastCli
 
         await host.WaitForShutdownAsync().ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>Where logs go: the log file when one is set (appended to), else stderr. Never stdout.</summary>
+    internal static bool TryOpenLog(ExaiFastSettings settings, TextWriter stderr, out Stream logStream, out bool owns)
+    {
+        if (settings.Log.File is { } file)
+        {
+            try
+            {
+                logStream = new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.Read);
+                owns = true;
+                return true;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"exaifast: cannot open log file '{file}': {ex.Message}");
+                logStream = Stream.Null;
+                owns = false;
+                return false;
+            }
+        }
+
+        logStream = Console.OpenStandardError();
+        owns = false;
+        return true;
     }
 }

@@ -2,11 +2,8 @@ using ExaiFast.Configuration;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
-using ExaiFast.Models.Local;
 using ExaiFast.Server.ExaiWs;
 using ExaiFast.Server.Mcp;
-using ExaiFast.Tools;
-using ExaiFast.Tools.Tools;
 using ExaiFast.Logging;
 using ExaiFast.Server;
 using ExaiFast.Server.Http;
@@ -15,8 +12,6 @@ using ExaiFast.Server.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using ZLogger;
-using ZLogger.Formatters;
 
 namespace ExaiFast.Hosting;
 
@@ -28,26 +23,7 @@ internal static class DaemonHost
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(settings.Server);
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<ServerMetrics>();
-        builder.Services.AddSingleton(settings.Dispatcher);
-        builder.Services.AddSingleton(sp => new DispatchMetrics(sp.GetRequiredService<ServerMetrics>().Registry));
-        builder.Services.AddSingleton(sp => new Dispatcher(settings.Dispatcher, sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<DispatchMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Dispatch")));
-
-        // Providers and tools: created once, here, before anything is accepted (ROADMAP items 3-5).
-        builder.Services.AddSingleton(sp => new LocalModelProvider(settings.LocalModelLatency, sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton(sp => new ProviderRegistry([sp.GetRequiredService<LocalModelProvider>()]));
-        builder.Services.AddSingleton<IToolCatalog>(sp =>
-        {
-            var providers = sp.GetRequiredService<ProviderRegistry>();
-            return new ToolCatalog([
-                new ChatTool(providers),
-                new ListModelsTool(providers),
-                new VersionTool(),
-                new StatusTool(new LazyStatus(() => sp.GetRequiredService<SubprotocolRouter>()), providers),
-            ]);
-        });
+        builder.Services.AddToolServices(settings, sp => new LazyStatus(() => sp.GetRequiredService<SubprotocolRouter>()));
         // One token guard for every door, so that rotate_token (over exai-ws) covers MCP too.
         builder.Services.AddSingleton(new TokenGuard(settings.ExaiWs.Token));
         builder.Services.AddSingleton(sp => new ExaiWsHandler(
@@ -83,16 +59,7 @@ internal static class DaemonHost
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.Server.DrainTimeout + TimeSpan.FromSeconds(5));
 
-        BoundedLogProcessor? processor = null;
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(settings.Log.Level);
-        builder.Logging.AddZLoggerLogProcessor(options =>
-        {
-            Configure(options, settings.Log.Json);
-            processor = new BoundedLogProcessor(logStream, options.CreateFormatter(), settings.Log.QueueCapacity, ownsLogStream);
-            return processor;
-        });
-
+        var logging = builder.Logging.AddExaiFastLogging(settings.Log, logStream, ownsLogStream);
         var host = builder.Build();
 
         // Resolve eagerly: providers and the server exist before anything is accepted (no lazy check-then-act).
@@ -102,7 +69,7 @@ internal static class DaemonHost
         host.Services.GetRequiredService<ExaiFastServer>();
         metrics.Registry.AddBeforeCollectCallback(() =>
         {
-            if (processor is not null)
+            if (logging.Processor is { } processor)
             {
                 metrics.LogDropped.IncTo(processor.Dropped);
             }
@@ -117,21 +84,4 @@ internal static class DaemonHost
         ["/mcp"] = new McpHttpEndpoint(sp.GetRequiredService<McpProtocol>(), sp.GetRequiredService<McpHttpSessions>(),
             sp.GetRequiredService<TokenGuard>(), sp.GetRequiredService<ExaiFastSettings>().Server),
     };
-
-    /// <summary>Text: <c>2026-11-24T05:23:27.123Z INF ExaiFast.Server: message</c>; JSON: ZLogger's structured lines.</summary>
-    internal static void Configure(ZLoggerOptions options, bool json)
-    {
-        options.IncludeScopes = false;
-        if (json)
-        {
-            options.UseJsonFormatter();
-            return;
-        }
-
-        options.UsePlainTextFormatter(f =>
-        {
-            f.SetPrefixFormatter($"{0:yyyy-MM-ddTHH:mm:ss.fffZ} {1:short} {2}: ", (in MessageTemplate t, in LogInfo info) => t.Format(info.Timestamp.Utc, info.LogLevel, info.Category));
-            f.SetExceptionFormatter((writer, ex) => Utf8StringInterpolation.Utf8String.Format(writer, $"\n{ex}"));
-        });
-    }
 }

@@ -26,7 +26,7 @@ public class LoggingBoundaryTests
             b.SetMinimumLevel(LogLevel.Trace);
             b.AddZLoggerLogProcessor(o =>
             {
-                DaemonHost.Configure(o, json);
+                ExaiFastLogging.Configure(o, json);
                 processor = new BoundedLogProcessor(stream, o.CreateFormatter(), capacity: 1_000_000, ownsStream: false);
                 return processor;
             });
@@ -102,7 +102,7 @@ public class LoggingBoundaryTests
         BoundedLogProcessor? processor = null;
         using (var factory = LoggerFactory.Create(b => b.AddZLoggerLogProcessor(o =>
         {
-            DaemonHost.Configure(o, json: true);
+            ExaiFastLogging.Configure(o, json: true);
             processor = new BoundedLogProcessor(stream, o.CreateFormatter(), 100, ownsStream: false);
             return processor;
         })))
@@ -123,7 +123,7 @@ public class LoggingBoundaryTests
     private static IZLoggerFormatter CreateFormatter()
     {
         var options = new ZLoggerOptions();
-        DaemonHost.Configure(options, json: false);
+        ExaiFastLogging.Configure(options, json: false);
         return options.CreateFormatter();
     }
 
