@@ -31,9 +31,11 @@ internal sealed class Daemon : IAsyncDisposable
     public IPEndPoint EndPoint => Server.LocalEndPoint!;
 
     /// <summary>Starts a daemon with the given settings (as environment variables would give them).</summary>
-    public static async Task<Daemon> StartAsync(Dictionary<string, string>? env = null)
+    /// <param name="env">Settings.</param>
+    /// <param name="port">0 for an OS-assigned port; another to come back on the port of a daemon that was stopped.</param>
+    public static async Task<Daemon> StartAsync(Dictionary<string, string>? env = null, int port = 0)
     {
-        var settings = SettingsLoader.Load(new Dictionary<string, string>(env ?? []) { ["EXAI_WS_PORT"] = "0", ["EXAIFAST_LOG_LEVEL"] = "warning" }, new Dictionary<string, string>(), envFile: null);
+        var settings = SettingsLoader.Load(new Dictionary<string, string>(env ?? []) { ["EXAI_WS_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture), ["EXAIFAST_LOG_LEVEL"] = "warning" }, new Dictionary<string, string>(), envFile: null);
         var host = DaemonHost.Build(settings, Stream.Null, ownsLogStream: false);
         await host.StartAsync(TestContext.Current.CancellationToken);
         return new Daemon(host);

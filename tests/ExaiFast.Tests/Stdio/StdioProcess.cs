@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace ExaiFast.Tests.Stdio;
+
+/// <summary>
+/// The real <c>exaifast stdio</c> in a child process: JSON lines written to its stdin, every stdout line parsed (one
+/// that is not a JSON-RPC 2.0 object fails the test at <see cref="DisposeAsync"/>), stderr kept for messages.
+/// </summary>
+internal sealed class StdioProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<JsonObject> _messages = [];
+    private readonly List<string> _badLines = [];
+    private readonly StringBuilder _stderr = new();
+    private readonly Task _stdoutLoop;
+    private readonly SemaphoreSlim _arrived = new(0);
+
+    private StdioProcess(Process process)
+    {
+        _process = process;
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (_stderr) { _stderr.AppendLine(e.Data); } } };
+        process.BeginErrorReadLine();
+        _stdoutLoop = Task.Run(ReadStdoutAsync);
+    }
+
+    public int Pid => _process.Id;
+
+    public string Stderr { get { lock (_stderr) { return _stderr.ToString(); } } }
+
+    /// <summary>Every message read so far, in order.</summary>
+    public List<JsonObject> Messages { get { lock (_messages) { return _messages.ToList(); } } }
+
+    public static StdioProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, StandardInputEncoding = new UTF8Encoding(false) };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "exaifast.dll"));
+        start.ArgumentList.Add("stdio");
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("EXAI", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        return new StdioProcess(Process.Start(start)!);
+    }
+
+    /// <summary>Writes one line to stdin (a JSON object, or any text).</summary>
+    public async Task WriteLineAsync(string line)
+    {
+        await _process.StandardInput.WriteAsync(line + "\n");
+        await _process.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
+    }
+
+    public Task SendAsync(JsonObject message) => WriteLineAsync(message.ToJsonString());
+
+    public Task RequestAsync(object id, string method, JsonObject? parameters = null)
+    {
+        var message = new JsonObject { ["jsonrpc"] = "2.0", ["id"] = JsonValue.Create(id), ["method"] = method };
+        if (parameters is not null)
+        {
+            message["params"] = parameters;
+        }
+
+        return SendAsync(message);
+    }
+
+    public Task CallAsync(object id, string prompt, int latencyMs = 0, string? progressToken = null, string tool = "chat")
+    {
+        var arguments = new JsonObject { ["prompt"] = prompt };
+        if (latencyMs > 0)
+        {
+            arguments["local_latency_ms"] = latencyMs;
+        }
+
+        var parameters = new JsonObject { ["name"] = tool, ["arguments"] = arguments };
+        if (progressToken is not null)
+        {
+            parameters["_meta"] = new JsonObject { ["progressToken"] = progressToken };
+        }
+
+        return RequestAsync(id, "tools/call", parameters);
+    }
+
+    public async Task InitializeAsync()
+    {
+        await RequestAsync("init", "initialize", new JsonObject
+        {
+            ["protocolVersion"] = "2025-11-25",
+            ["capabilities"] = new JsonObject(),
+            ["clientInfo"] = new JsonObject { ["name"] = "stdio-tests", ["version"] = "1" },
+        });
+        var init = await ResponseAsync("init");
+        Assert.Equal("2025-11-25", (string?)init["result"]!["protocolVersion"]);
+        await SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/initialized" });
+    }
+
+    /// <summary>The response with this id (a string id compares as a string, a number as a number).</summary>
+    public Task<JsonObject> ResponseAsync(object id, int timeoutMs = 30_000) =>
+        WaitForAsync(m => m["method"] is null && m["id"] is { } i && i.ToJsonString() == JsonValue.Create(id)!.ToJsonString(), $"the response to {id}", timeoutMs);
+
+    public async Task<JsonObject> WaitForAsync(Func<JsonObject, bool> match, string what, int timeoutMs = 30_000)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+        while (true)
+        {
+            if (Messages.FirstOrDefault(match) is { } found)
+            {
+                return found;
+            }
+
+            var left = deadline - DateTime.UtcNow;
+            Assert.True(left > TimeSpan.Zero, $"timed out waiting for {what}; stdout: {string.Join("\n", Messages.Select(m => m.ToJsonString()))}\nstderr: {Stderr}");
+            await _arrived.WaitAsync(left < TimeSpan.FromMilliseconds(200) ? left : TimeSpan.FromMilliseconds(200), TestContext.Current.CancellationToken);
+        }
+    }
+
+    public List<JsonObject> ProgressOf(string token) =>
+        Messages.Where(m => (string?)m["method"] == "notifications/progress" && (string?)m["params"]!["progressToken"] == token).ToList();
+
+    public void CloseStdin() => _process.StandardInput.Close();
+
+    public void Signal(int signal) => Assert.Equal(0, Kill(_process.Id, signal));
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(timeout, TestContext.Current.CancellationToken);
+        await _stdoutLoop.WaitAsync(timeout, TestContext.Current.CancellationToken);
+        _process.WaitForExit(); // drains stderr
+        return _process.ExitCode;
+    }
+
+    /// <summary>Kills the process if it still runs, then asserts that every stdout line was a JSON-RPC 2.0 message.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _stdoutLoop.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _process.Dispose();
+        lock (_badLines)
+        {
+            Assert.True(_badLines.Count == 0, "stdout carried something that is not a JSON-RPC message: " + string.Join("\n", _badLines));
+        }
+    }
+
+    private async Task ReadStdoutAsync()
+    {
+        var reader = _process.StandardOutput;
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            JsonObject? message = null;
+            try
+            {
+                message = JsonNode.Parse(line) as JsonObject;
+            }
+            catch (JsonException)
+            {
+            }
+
+            if (message is null || (string?)message["jsonrpc"] != "2.0")
+            {
+                lock (_badLines)
+                {
+                    _badLines.Add(line);
+                }
+
+                continue;
+            }
+
+            lock (_messages)
+            {
+                _messages.Add(message);
+            }
+
+            _arrived.Release();
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}
