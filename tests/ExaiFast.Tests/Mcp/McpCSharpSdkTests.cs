@@ -5,7 +5,8 @@ using ModelContextProtocol.Protocol;
 
 namespace ExaiFast.Tests.Mcp;
 
-/// <summary>The official MCP C# SDK client (NuGet ModelContextProtocol) as an independent client of Streamable HTTP.</summary>
+/// <summary>The official MCP C# SDK client (NuGet ModelContextProtocol) as an independent client of Streamable HTTP and of
+/// <c>exaifast stdio</c> (bridged to a daemon, and in-process).</summary>
 public class McpCSharpSdkTests
 {
     private static async Task<McpClient> ConnectAsync(Daemon daemon, string? token, string? protocolVersion = null)
@@ -76,6 +77,59 @@ public class McpCSharpSdkTests
 
         var after = await client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = "after" }, cancellationToken: ct);
         Assert.Contains("after", ((TextContentBlock)after.Content[0]).Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OverStdio_TheSdk_FallsBackFrom2026_ListsCallsInParallel_AndCancels(bool inProcess)
+    {
+        await using var daemon = inProcess ? null : await Daemon.StartAsync(new() { ["EXAI_WS_TOKEN"] = "stdio-token" });
+        var ct = TestContext.Current.CancellationToken;
+        var stderr = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var environment = new Dictionary<string, string?> { ["EXAIFAST_LOG_LEVEL"] = "warning", ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.05" };
+        if (daemon is not null)
+        {
+            environment["EXAI_WS_PORT"] = daemon.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            environment["EXAI_WS_TOKEN"] = "stdio-token";
+        }
+
+        var transport = new StdioClientTransport(new StdioClientTransportOptions
+        {
+            Command = "dotnet",
+            Arguments = inProcess ? [Path.Combine(AppContext.BaseDirectory, "exaifast.dll"), "stdio", "--in-process"] : [Path.Combine(AppContext.BaseDirectory, "exaifast.dll"), "stdio"],
+            EnvironmentVariables = environment,
+            StandardErrorLines = stderr.Enqueue,
+        });
+
+        // No version asked: the SDK sends server/discover first (revision 2026-07-28), and must end up on ours.
+        await using var client = await McpClient.CreateAsync(transport, new McpClientOptions
+        {
+            ClientInfo = new Implementation { Name = "exaifast-tests", Version = "1.0.0" },
+        }, cancellationToken: ct);
+        Assert.Equal("2025-11-25", client.NegotiatedProtocolVersion);
+
+        Assert.Contains(await client.ListToolsAsync(cancellationToken: ct), t => t.Name == "chat");
+        var parallel = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+            client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = $"stdio {i}", ["local_latency_ms"] = 50 }, cancellationToken: ct).AsTask()));
+        for (int i = 0; i < parallel.Length; i++)
+        {
+            Assert.Contains($"stdio {i}", ((TextContentBlock)parallel[i].Content[0]).Text, StringComparison.Ordinal);
+        }
+
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var slow = client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 }, cancellationToken: cancel.Token).AsTask();
+        await Task.Delay(300, ct);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
+        if (daemon is not null)
+        {
+            await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 1 && daemon.Dispatcher.Inflight == 0);
+        }
+
+        var after = await client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = "after" }, cancellationToken: ct);
+        Assert.Contains("after", ((TextContentBlock)after.Content[0]).Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(stderr, line => line.Contains("stdio-token", StringComparison.Ordinal));
     }
 
     [Fact]
