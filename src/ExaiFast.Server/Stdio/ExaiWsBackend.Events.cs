@@ -165,6 +165,12 @@ public sealed partial class ExaiWsBackend
 
     private async ValueTask OnConnectedAsync(ConnectedEvent connected)
     {
+        if (_shutDown)
+        {
+            connected.Socket.Abort(); // a reconnect that raced the bridge's end: nothing more to say to the daemon
+            return;
+        }
+
         _socket = connected.Socket;
         _socketEpoch = connected.Epoch;
         _socketBroken = false;

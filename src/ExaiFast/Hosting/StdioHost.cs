@@ -23,6 +23,10 @@ internal static partial class StdioHost
     /// <summary>Serves stdin until it ends or SIGTERM/SIGINT arrives; returns the exit code (0).</summary>
     public static async Task<int> RunAsync(ExaiFastSettings settings, StdioOptions options, Stream logStream, bool ownsLogStream)
     {
+        // Stdout is the protocol's (StdioReply holds its own stream): anything that still writes to Console.Out by
+        // mistake lands on stderr instead of corrupting a JSON-RPC line.
+        Console.SetOut(Console.Error);
+
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.AddExaiFastLogging(settings.Log, logStream, ownsLogStream));
         if (options.InProcess)
