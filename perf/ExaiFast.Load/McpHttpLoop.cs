@@ -16,6 +16,9 @@ internal sealed class McpHttpLoop : LoadRunner.ILoop
     private static readonly byte[] Result = "\"result\""u8.ToArray();
     private static readonly byte[] Failed = "\"isError\":true"u8.ToArray();
 
+    // What a real client accepts; EXAIFAST_LOAD_ACCEPT overrides it (e.g. application/json to price the JSON path).
+    private static readonly string Accept = Environment.GetEnvironmentVariable("EXAIFAST_LOAD_ACCEPT") ?? "application/json, text/event-stream";
+
     private readonly Socket _socket;
     private readonly string _path;
     private readonly string _host;
@@ -43,7 +46,7 @@ internal sealed class McpHttpLoop : LoadRunner.ILoop
     public async ValueTask<bool> RoundTripAsync(CancellationToken cancellationToken)
     {
         string body = $"{{\"jsonrpc\":\"2.0\",\"id\":{++_sequence},\"method\":\"tools/call\",\"params\":{{\"name\":\"chat\",\"arguments\":{{\"prompt\":\"{_prompt}\"}}}}}}";
-        string request = $"POST {_path} HTTP/1.1\r\nHost: {_host}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
+        string request = $"POST {_path} HTTP/1.1\r\nHost: {_host}\r\nContent-Type: application/json\r\nAccept: {Accept}\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
         await _socket.SendAsync(Encoding.UTF8.GetBytes(request), SocketFlags.None, cancellationToken);
 
         int headEnd;

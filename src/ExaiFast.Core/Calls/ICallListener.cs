@@ -17,4 +17,11 @@ public interface ICallListener
 
     /// <summary>The call ended for the <c>key</c> argument; <paramref name="result"/> is final.</summary>
     void OnCompleted(CallKey key, ToolCall call, CallResult result);
+
+    /// <summary>
+    /// Whether a finished call's result is kept for the result TTL, so that the same key sent again is answered from it
+    /// (exai-ws: a client re-sends its <c>request_id</c> after a reconnect). A front door whose keys never repeat (MCP:
+    /// a JSON-RPC id gets a fresh key every time) says false, and the entry is freed as the call ends.
+    /// </summary>
+    bool ReplaysResults => true;
 }

@@ -59,6 +59,19 @@ public sealed partial class Dispatcher
     /// <summary>The one exit of every call: leaves the in-flight table, releases its limits, stores and delivers the result.</summary>
     internal void Complete(ToolCall call, CallResult result) => Finish(call, result, releaseSlots: true);
 
+    /// <summary>The key's entry becomes its result (kept for the TTL), or goes when its requester never asks again.</summary>
+    private void Settle(CallKey key, ToolCall call, CallResult result, ICallListener? listener)
+    {
+        if (listener is { ReplaysResults: false })
+        {
+            _table.Unregister(key, call);
+        }
+        else
+        {
+            _table.Complete(key, call, result);
+        }
+    }
+
     /// <summary>
     /// Completes <paramref name="call"/> unless it has already ended (then false). Its session and global slots are given
     /// back (or handed to a waiter) when <paramref name="releaseSlots"/>; otherwise the caller passes them on itself.
@@ -82,8 +95,7 @@ public sealed partial class Dispatcher
         {
             if (subscriptions.IsFirstOfKey(i))
             {
-                var key = subscriptions[i].Key;
-                _table.Complete(key, call, result); // the call's entry becomes its result's, in place
+                Settle(subscriptions[i].Key, call, result, subscriptions[i].Listener); // the call's entry becomes its result's, in place
             }
         }
 

@@ -37,6 +37,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
     private int _admitted;
     private volatile bool _draining;
 
+    /// <summary>Results kept for the result TTL (repeats of their keys are answered from them).</summary>
+    public int StoredResults => _table.StoredCount;
+
     /// <summary>Starts the lanes' workers, the progress heartbeat and the memory monitor.</summary>
     public Dispatcher(DispatcherOptions options, TimeProvider? time = null, DispatchMetrics? metrics = null, ILogger? logger = null)
         : this(options, time, metrics, logger, memory: null)
@@ -276,7 +279,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
             case KeyDetach.Detached:
                 // Other requests (single-flight twins) still want this execution: only this one gives up.
                 var cancelled = CallResult.Failed(ErrorCodes.Cancelled, "cancelled by the client");
-                _table.Complete(key, call, cancelled);
+                Settle(key, call, cancelled, detached!.Count > 0 ? detached[0].Listener : null);
                 foreach (var (k, listener) in detached!)
                 {
                     listener?.OnCompleted(k, call, cancelled);
@@ -441,7 +444,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
             if (joined != key && subscriptions.IsFirstOfKey(i))
             {
-                _table.Complete(joined, call, refused);
+                Settle(joined, call, refused, joiner);
             }
 
             try

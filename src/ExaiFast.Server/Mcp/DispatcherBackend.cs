@@ -54,5 +54,13 @@ public sealed class DispatcherBackend : IMcpBackend
     public void Cancel(McpSession session, McpRequest request) => _dispatcher.Cancel(request.Key);
 
     /// <inheritdoc />
-    public void SessionEnded(McpSession session) => _dispatcher.Detach(session, session.SessionId);
+    public void SessionEnded(McpSession session)
+    {
+        // Detaching scans the call table: only worth it when calls were still running (a stateless HTTP request, one
+        // session per POST, ends with nothing in flight, and must not pay a scan per request).
+        if (session.CancelledAtEnd > 0)
+        {
+            _dispatcher.Detach(session, session.SessionId);
+        }
+    }
 }

@@ -96,6 +96,20 @@ internal sealed class HttpMcpReply : IMcpReply
         return (false, default, false);
     }
 
+    /// <summary>Waits until a message is queued, the queue ends, or <paramref name="cancellationToken"/> fires (then false).</summary>
+    public async ValueTask<bool> WaitForFirstAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _messages.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     /// <summary>When the response is already queued (answered at once): takes it, dropping notifications before it,
     /// so that the handler sends plain JSON.</summary>
     public bool TryTakeImmediateResponse(out PooledBuffer response)

@@ -22,6 +22,10 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
     private const string VersionHeader = "MCP-Protocol-Version";
     private const string Json = "application/json";
 
+    // A call answered within this long gets a plain JSON response (one write); a slower one, or one that reports
+    // progress first, gets an SSE stream, so that its progress flows and keep-alive comments hold the connection open.
+    private static readonly TimeSpan FirstAnswerWindow = TimeSpan.FromMilliseconds(50);
+
     private static readonly KeyValuePair<string, string>[] AllowHeaders = [new("Allow", "POST, DELETE")];
     private static readonly KeyValuePair<string, string>[] AuthenticateHeaders = [new("WWW-Authenticate", "Bearer realm=\"exaifast\"")];
 
@@ -131,6 +135,14 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
                 case McpMessageKind.Invalid:
                     await RespondWithAsync(exchange, 400, reply, headers).ConfigureAwait(false);
                     return;
+            }
+
+            if (json && sse && !reply.HasResponded)
+            {
+                using var window = CancellationTokenSource.CreateLinkedTokenSource(exchange.RequestAborted);
+                window.CancelAfter(FirstAnswerWindow);
+                await reply.WaitForFirstAsync(window.Token).ConfigureAwait(false);
+                exchange.RequestAborted.ThrowIfCancellationRequested();
             }
 
             if (json && reply.TryTakeImmediateResponse(out var immediate))

@@ -45,6 +45,9 @@ public sealed class McpSession : ICallListener
     /// <summary>Requests whose call has not answered yet.</summary>
     public int PendingCount => _byKey.Count;
 
+    /// <summary>How many requests <see cref="End"/> found in flight (and cancelled).</summary>
+    public int CancelledAtEnd { get; private set; }
+
     /// <summary>State a backend keeps per session (the stdio bridge's id map, for instance).</summary>
     public object? BackendState { get; set; }
 
@@ -129,7 +132,8 @@ public sealed class McpSession : ICallListener
     internal IReadOnlyList<McpRequest> End()
     {
         Interlocked.Exchange(ref _ended, 1);
-        var pending = _byKey.Values.OrderByDescending(r => r.Sequence).ToList();
+        var pending = _byKey.IsEmpty ? [] : _byKey.Values.OrderByDescending(r => r.Sequence).ToList();
+        CancelledAtEnd = pending.Count;
         foreach (var request in pending)
         {
             TryCancel(request);
@@ -145,6 +149,9 @@ public sealed class McpSession : ICallListener
             Progress(request, message);
         }
     }
+
+    // MCP keys are never sent again (each JSON-RPC request gets a fresh one): nothing to replay, so nothing is kept.
+    bool ICallListener.ReplaysResults => false;
 
     void ICallListener.OnStreamChunk(CallKey key, ToolCall call, int sequence, string chunk)
     {

@@ -117,6 +117,32 @@ public class McpHttpTests
     }
 
     [Fact]
+    public async Task StatelessCalls_LeaveNothingBehind_NoSessionNoStoredResultNoKey()
+    {
+        await using var daemon = await Daemon.StartAsync();
+        using var http = new HttpClient();
+        var ct = TestContext.Current.CancellationToken;
+        await using (var exai = await ExaiWsClient.ConnectAsync(daemon.Uri))
+        {
+            // An exai-ws result is kept (its request_id may come again): the control that the count is live.
+            await exai.SendAsync(new JsonObject { ["op"] = "call_tool", ["request_id"] = "kept", ["name"] = "chat", ["arguments"] = new JsonObject { ["prompt"] = "x" } });
+            await exai.WaitForAsync(m => (string?)m["op"] == "call_tool_res");
+        }
+
+        Assert.Equal(1, daemon.Dispatcher.StoredResults);
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(async i =>
+        {
+            using var response = await http.SendAsync(Post(daemon, Call(i, new JsonObject { ["prompt"] = $"n{i}" })), ct);
+            Assert.Contains($"n{i}", await response.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+        }));
+
+        // MCP never asks for a result twice (every request gets a fresh key): none is stored, no session lingers.
+        Assert.Equal(1, daemon.Dispatcher.StoredResults);
+        Assert.Equal(0, daemon.Dispatcher.InflightKeys);
+        Assert.Equal(0, daemon.Services.GetRequiredService<McpHttpSessions>().Count);
+    }
+
+    [Fact]
     public async Task BadRequests_GetTheirStatus_WithAJsonRpcErrorBody()
     {
         await using var daemon = await Daemon.StartAsync();
