@@ -188,8 +188,11 @@ public class HttpEndpointLifecycleTests : TransportSuite
                 sockets.AddRange(await Task.WhenAll(connecting));
             }
 
-            // Every socket past the limit gets a 503 and the end of the stream; the admitted ones hear nothing.
-            var answers = await Task.WhenAll(sockets.Select(s => ReadStatusOrSilenceAsync(s, TimeSpan.FromSeconds(3))));
+            // Every socket past the limit gets a 503 and the end of the stream; the admitted ones hear nothing. The refusals
+            // are counted before they are written: wait for all of them (a loaded machine may lag), then read.
+            await TestServer.EventuallyAsync(() => server.Server.Metrics.ConnectionsRefused.WithLabels("max_connections_per_ip").Value >= Flood - Limit,
+                "every connection past the limit refused", timeoutMs: 60_000);
+            var answers = await Task.WhenAll(sockets.Select(s => ReadStatusOrSilenceAsync(s, TimeSpan.FromSeconds(5))));
             refused = answers.Count(a => a == "503");
             Assert.True(answers.All(a => a is "503" or "silence"), "unexpected answers: " + string.Join(",", answers.Where(a => a is not ("503" or "silence")).Distinct()));
             Assert.Equal(Flood - Limit, refused);
