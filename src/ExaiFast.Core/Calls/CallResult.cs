@@ -1,3 +1,5 @@
+using ExaiFast.Core.Tools;
+
 namespace ExaiFast.Core.Calls;
 
 /// <summary>How a call ended: output text, or an error. Immutable; the result store keeps it for the result TTL.</summary>
@@ -6,8 +8,14 @@ public sealed record CallResult
     /// <summary>Whether the call succeeded.</summary>
     public bool Ok => Error is null;
 
-    /// <summary>The tool's text output (success).</summary>
+    /// <summary>The tool's text output (success); with <see cref="Content"/>, its text items joined by newlines.</summary>
     public string? Text { get; init; }
+
+    /// <summary>
+    /// The tool's output items when it returned more than one text (images, audio, embedded resources); null for a
+    /// single text result, which is <see cref="Text"/> alone (<see cref="ToolOutput.Content"/>).
+    /// </summary>
+    public IReadOnlyList<ContentItem>? Content { get; init; }
 
     /// <summary>The conversation to continue, when the tool has one.</summary>
     public string? ContinuationId { get; init; }

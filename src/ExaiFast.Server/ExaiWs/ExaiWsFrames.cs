@@ -112,13 +112,8 @@ internal static class ExaiWsFrames
                 return;
             }
 
-            json.WriteStartArray("outputs"u8);
-            json.WriteStartObject();
-            json.WriteString("type"u8, "text");
-            json.WriteString("text"u8, r.Text);
-            json.WriteEndObject();
-            json.WriteEndArray();
-            json.WriteString("text"u8, r.Text);
+            ContentJson.Write(json, "outputs"u8, r); // one text item, or every item of a rich result
+            json.WriteString("text"u8, r.Text); // the text items joined, for clients that read only this
             if (r.ContinuationId is not null)
             {
                 json.WriteString("continuation_id"u8, r.ContinuationId);

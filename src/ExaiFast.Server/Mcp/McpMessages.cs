@@ -134,22 +134,19 @@ internal static class McpMessages
             json.WriteString("jsonrpc"u8, "2.0");
             WriteId(json, s.rawId);
             json.WriteStartObject("result"u8);
-            json.WriteStartArray("content"u8);
-            json.WriteStartObject();
-            json.WriteString("type"u8, "text");
             if (s.result.Error is { } error)
             {
-                json.WriteString("text"u8, error.RetryAfterSeconds is { } retry
+                json.WriteStartArray("content"u8);
+                ContentJson.WriteText(json, error.RetryAfterSeconds is { } retry
                     ? $"{error.Code}: {error.Message} (retry after {retry:0.###} s)"
                     : $"{error.Code}: {error.Message}");
+                json.WriteEndArray();
             }
             else
             {
-                json.WriteString("text"u8, s.result.Text ?? "");
+                ContentJson.Write(json, "content"u8, s.result);
             }
 
-            json.WriteEndObject();
-            json.WriteEndArray();
             json.WriteBoolean("isError"u8, s.result.Error is not null);
             if (s.result.Error is { } e)
             {

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using ExaiFast.Core.Calls;
+using ExaiFast.Core.Tools;
+
+namespace ExaiFast.Server;
+
+/// <summary>
+/// A successful result's items as MCP content blocks: the MCP <c>tools/call</c> <c>content</c> array and the exai-ws
+/// <c>outputs</c> array are the same list.
+/// </summary>
+internal static class ContentJson
+{
+    /// <summary>Writes the array <paramref name="name"/>: one text item, or every item of <see cref="CallResult.Content"/>.</summary>
+    public static void Write(Utf8JsonWriter json, ReadOnlySpan<byte> name, CallResult result)
+    {
+        json.WriteStartArray(name);
+        if (result.Content is not { } items)
+        {
+            WriteText(json, result.Text ?? string.Empty); // the hot path: one text, nothing allocated
+        }
+        else
+        {
+            for (int i = 0; i < items.Count; i++)
+            {
+                WriteItem(json, items[i]);
+            }
+        }
+
+        json.WriteEndArray();
+    }
+
+    /// <summary>Writes one text item (also used for a failure's <c>CODE: message</c>).</summary>
+    public static void WriteText(Utf8JsonWriter json, string text)
+    {
+        json.WriteStartObject();
+        json.WriteString("type"u8, "text");
+        json.WriteString("text"u8, text);
+        json.WriteEndObject();
+    }
+
+    private static void WriteItem(Utf8JsonWriter json, ContentItem item)
+    {
+        switch (item.Kind)
+        {
+            case ContentKind.Text:
+                WriteText(json, item.Text!);
+                return;
+            case ContentKind.Image or ContentKind.Audio:
+                json.WriteStartObject();
+                json.WriteString("type"u8, item.Kind == ContentKind.Image ? "image"u8 : "audio"u8);
+                json.WriteString("data"u8, item.Data);
+                json.WriteString("mimeType"u8, item.MimeType);
+                json.WriteEndObject();
+                return;
+            case ContentKind.Resource:
+                json.WriteStartObject();
+                json.WriteString("type"u8, "resource"u8);
+                json.WriteStartObject("resource"u8);
+                json.WriteString("uri"u8, item.Uri);
+                json.WriteString("mimeType"u8, item.MimeType);
+                if (item.Text is { } text)
+                {
+                    json.WriteString("text"u8, text);
+                }
+                else
+                {
+                    json.WriteString("blob"u8, item.Data);
+                }
+
+                json.WriteEndObject();
+                json.WriteEndObject();
+                return;
+            default:
+                throw new InvalidOperationException($"unknown content kind {item.Kind}");
+        }
+    }
+}
