@@ -2,6 +2,7 @@ using System.Text.Json;
 using ExaiFast.Core.Calls;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Options;
+using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Core.Tests;
 
@@ -322,7 +323,7 @@ public class DispatcherTests
 
         public TaskCompletionSource Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void OnProgress(CallKey key, ToolCall call, string? message)
+        public void OnProgress(CallKey key, ToolCall call, ProgressReport progress)
         {
             if (Events.Count > 0)
             {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ExaiFast.Core.Calls;
+using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Core.Tests;
 
@@ -11,7 +12,7 @@ internal sealed class RecordingListener : ICallListener
 
     public int ProgressCount;
 
-    public void OnProgress(CallKey key, ToolCall call, string? message) => Interlocked.Increment(ref ProgressCount);
+    public void OnProgress(CallKey key, ToolCall call, ProgressReport progress) => Interlocked.Increment(ref ProgressCount);
 
     public void OnStreamChunk(CallKey key, ToolCall call, int sequence, string chunk)
     {

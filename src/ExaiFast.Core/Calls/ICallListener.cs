@@ -1,3 +1,5 @@
+using ExaiFast.Core.Tools;
+
 namespace ExaiFast.Core.Calls;
 
 /// <summary>Receives what happens to a call: progress, stream chunks, and exactly one completion per key.</summary>
@@ -9,8 +11,8 @@ namespace ExaiFast.Core.Calls;
 /// </remarks>
 public interface ICallListener
 {
-    /// <summary>A heartbeat (message null) or a message the tool reported.</summary>
-    void OnProgress(CallKey key, ToolCall call, string? message);
+    /// <summary>A heartbeat (<see cref="ProgressReport.IsHeartbeat"/>), or a message or measure the tool reported.</summary>
+    void OnProgress(CallKey key, ToolCall call, ProgressReport progress);
 
     /// <summary>A piece of streamed output (when the call asked for <c>stream: true</c>).</summary>
     void OnStreamChunk(CallKey key, ToolCall call, int sequence, string chunk);

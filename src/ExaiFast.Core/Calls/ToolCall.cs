@@ -316,9 +316,9 @@ public sealed class ToolCall
         }
     }
 
-    internal void ReportProgress(string? message)
+    internal void ReportProgress(ProgressReport progress)
     {
-        Notify(message, static (listener, key, call, m) => listener.OnProgress(key, call, m));
+        Notify(progress, static (listener, key, call, p) => listener.OnProgress(key, call, p));
     }
 
     internal void EmitChunk(string chunk)

@@ -170,7 +170,7 @@ public sealed partial class Dispatcher
             {
                 if (call.IsRunning && call.IsPrimaryKey(key)) // once per execution, even if its first key was cancelled
                 {
-                    call.ReportProgress(null);
+                    call.ReportProgress(default); // a heartbeat
                 }
             }
 

@@ -24,7 +24,15 @@ public readonly struct ToolContext
     public bool Stream => _call.Stream;
 
     /// <summary>Reports a progress message to every listener of the call.</summary>
-    public void ReportProgress(string message) => _call.ReportProgress(message);
+    public void ReportProgress(string message) => _call.ReportProgress(new ProgressReport(message));
+
+    /// <summary>
+    /// Reports how far the call is, on the tool's own scale: <paramref name="progress"/> must increase from one report
+    /// to the next, and reaches <paramref name="total"/> (if given) at the end. MCP clients see the numbers
+    /// (<c>notifications/progress</c>); once a tool reports numbers, its MCP progress is only its own reports.
+    /// </summary>
+    public void ReportProgress(double progress, double? total = null, string? message = null) =>
+        _call.ReportProgress(new ProgressReport(message, progress, total));
 
     /// <summary>Streams a chunk of output (sent only when <see cref="Stream"/> is true).</summary>
     public void EmitChunk(string chunk) => _call.EmitChunk(chunk);

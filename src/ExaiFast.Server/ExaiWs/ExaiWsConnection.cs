@@ -1,4 +1,5 @@
 using ExaiFast.Core.Calls;
+using ExaiFast.Core.Tools;
 using ExaiFast.Server.WebSockets;
 using ExaiFast.Wire;
 
@@ -67,10 +68,10 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
         }
     }
 
-    public void OnProgress(CallKey key, ToolCall call, string? message)
+    public void OnProgress(CallKey key, ToolCall call, ProgressReport progress)
     {
         double elapsedMs = call.StartedAt == 0 ? 0 : time.GetElapsedTime(call.StartedAt).TotalMilliseconds;
-        Deliver(key, ExaiWsFrames.Progress(key.RequestId, call.Tool.Name, elapsedMs, message), droppable: true);
+        Deliver(key, ExaiWsFrames.Progress(key.RequestId, call.Tool.Name, elapsedMs, progress), droppable: true);
     }
 
     public void OnStreamChunk(CallKey key, ToolCall call, int sequence, string chunk) =>

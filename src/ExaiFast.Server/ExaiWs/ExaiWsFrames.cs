@@ -71,16 +71,27 @@ internal static class ExaiWsFrames
             json.WriteNumber("timeout"u8, s.timeout.TotalSeconds);
         });
 
-    public static PooledBuffer Progress(string requestId, string name, double elapsedMs, string? message) =>
-        Build("progress", (requestId, name, elapsedMs, message), static (json, in s) =>
+    public static PooledBuffer Progress(string requestId, string name, double elapsedMs, ProgressReport report) =>
+        Build("progress", (requestId, name, elapsedMs, report), static (json, in s) =>
         {
             json.WriteString("request_id"u8, s.requestId);
             json.WriteString("name"u8, s.name);
             json.WriteNumber("t"u8, Math.Round(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, 3));
             json.WriteNumber("elapsed_ms"u8, Math.Round(s.elapsedMs, 1));
-            if (s.message is not null)
+            if (s.report.Message is not null)
             {
-                json.WriteString("message"u8, s.message);
+                json.WriteString("message"u8, s.report.Message);
+            }
+
+            // The tool's own measure, when it gave one (an addition to PROTOCOL.md's frame, for the stdio bridge).
+            if (s.report.Progress is { } progress)
+            {
+                json.WriteNumber("progress"u8, progress);
+            }
+
+            if (s.report.Total is { } total)
+            {
+                json.WriteNumber("total"u8, total);
             }
         });
 

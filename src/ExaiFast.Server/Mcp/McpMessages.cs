@@ -165,8 +165,9 @@ internal static class McpMessages
             json.WriteEndObject();
         });
 
-    public static PooledBuffer Progress(string rawToken, int progress, string? message) =>
-        JsonFrame.Build((rawToken, progress, message), static (json, in s) =>
+    /// <summary>A <c>notifications/progress</c>: <paramref name="progress"/> increases from one to the next of a request.</summary>
+    public static PooledBuffer Progress(string rawToken, double progress, double? total, string? message) =>
+        JsonFrame.Build((rawToken, progress, total, message), static (json, in s) =>
         {
             json.WriteString("jsonrpc"u8, "2.0");
             json.WriteString("method"u8, "notifications/progress");
@@ -174,6 +175,11 @@ internal static class McpMessages
             json.WritePropertyName("progressToken"u8);
             json.WriteRawValue(s.rawToken, skipInputValidation: true);
             json.WriteNumber("progress"u8, s.progress);
+            if (s.total is { } total)
+            {
+                json.WriteNumber("total"u8, total);
+            }
+
             if (s.message is not null)
             {
                 json.WriteString("message"u8, s.message);

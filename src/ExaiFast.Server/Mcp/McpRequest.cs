@@ -1,4 +1,5 @@
 using ExaiFast.Core.Calls;
+using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Server.Mcp;
 
@@ -10,8 +11,11 @@ public sealed class McpRequest
     // would otherwise fill the transport and delay the response behind them).
     private static readonly long MinProgressTicks = System.Diagnostics.Stopwatch.Frequency / 20;
 
-    private int _progress;
-    private long _lastProgress;
+    // Progress state, under this object's monitor (heartbeats and the tool's reports can come from two threads).
+    private double _lastProgress;
+    private long _lastProgressAt;
+    private bool _progressSent;
+    private bool _toolScale;
     private int _state; // 0 running, 1 cancelled, 2 answered
 
     internal McpRequest(string rawId, string? progressToken, CallKey key, long sequence, IMcpReply reply)
@@ -47,17 +51,54 @@ public sealed class McpRequest
     /// <summary>Claims the right to answer; false once cancelled or answered (exactly one final answer).</summary>
     internal bool TryAnswer() => Interlocked.CompareExchange(ref _state, 2, 0) == 0;
 
-    /// <summary>The next value of <c>progress</c> (it must increase), or 0 when this notification should be skipped.</summary>
-    internal int NextProgress(bool heartbeat)
+    /// <summary>
+    /// The <c>progress</c> value to send for <paramref name="report"/>, or false when it should be skipped. MCP wants the
+    /// value to increase with each notification: heartbeats and messages count 1, 2, 3…, until the tool reports numbers
+    /// of its own; from then on only those are sent (only the tool knows its next value), and only while they increase.
+    /// </summary>
+    /// <remarks>
+    /// At most one notification per 50 ms, except heartbeats (already one per interval) and a tool's reports that
+    /// advance at least 1% of their total or reach it: those are bounded by the total (at most 100 per call), and a
+    /// 0/50/100 sequence 50 ms apart is never thinned out because a timer counting whole milliseconds ended its delay
+    /// a fraction of a millisecond early by the stopwatch.
+    /// </remarks>
+    internal bool TryNextProgress(ProgressReport report, out double progress)
     {
         long now = System.Diagnostics.Stopwatch.GetTimestamp();
-        long last = Volatile.Read(ref _lastProgress);
-        if (!heartbeat && last != 0 && now - last < MinProgressTicks)
+        lock (this)
         {
-            return 0;
-        }
+            bool due = !_progressSent || now - _lastProgressAt >= MinProgressTicks;
+            if (report.Progress is { } value)
+            {
+                if (_progressSent && value <= _lastProgress)
+                {
+                    progress = 0;
+                    return false;
+                }
 
-        Volatile.Write(ref _lastProgress, now);
-        return Interlocked.Increment(ref _progress);
+                due |= report.Total is { } total && total > 0 && (value >= total || value - _lastProgress >= total / 100);
+                progress = value;
+            }
+            else
+            {
+                due |= report.IsHeartbeat;
+                progress = _progressSent ? _lastProgress + 1 : 1;
+                if (_toolScale)
+                {
+                    return false;
+                }
+            }
+
+            if (!due)
+            {
+                return false;
+            }
+
+            _toolScale |= report.Progress is not null;
+            _progressSent = true;
+            _lastProgress = progress;
+            _lastProgressAt = now;
+            return true;
+        }
     }
 }

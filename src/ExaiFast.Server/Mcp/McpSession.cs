@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using ExaiFast.Core.Calls;
+using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Server.Mcp;
 
@@ -96,18 +97,17 @@ public sealed class McpSession : ICallListener
 
     /// <summary>Progress of the request's call: a notification when the client gave a progress token, rate-limited.</summary>
     /// <param name="request">The request.</param>
-    /// <param name="message">What the tool reported; null for a heartbeat.</param>
-    public void Progress(McpRequest request, string? message)
+    /// <param name="report">What the tool reported, or a heartbeat.</param>
+    public void Progress(McpRequest request, ProgressReport report)
     {
         if (request.ProgressToken is not { } token || request.Cancelled || !_byKey.ContainsKey(request.Key.RequestId))
         {
             return;
         }
 
-        int progress = request.NextProgress(heartbeat: message is null);
-        if (progress > 0)
+        if (request.TryNextProgress(report, out double progress))
         {
-            request.Reply.TryNotify(McpMessages.Progress(token, progress, message)); // droppable, as exai-ws heartbeats
+            request.Reply.TryNotify(McpMessages.Progress(token, progress, report.Total, report.Message)); // droppable, as exai-ws heartbeats
         }
     }
 
@@ -142,11 +142,11 @@ public sealed class McpSession : ICallListener
         return pending;
     }
 
-    void ICallListener.OnProgress(CallKey key, ToolCall call, string? message)
+    void ICallListener.OnProgress(CallKey key, ToolCall call, ProgressReport progress)
     {
         if (_byKey.TryGetValue(key.RequestId, out var request))
         {
-            Progress(request, message);
+            Progress(request, progress);
         }
     }
 
