@@ -40,6 +40,13 @@ public abstract class ToolBase : ITool
     /// <summary>Required property names.</summary>
     protected virtual string[] Required => [];
 
+    /// <summary>
+    /// The whole input schema, listed verbatim, for a tool whose schema is not the usual object of its own properties
+    /// plus the common ones (e.g. JSON Schema 2020-12 keywords: <c>$schema</c>, <c>$defs</c>,
+    /// <c>additionalProperties: false</c>). Null (the default) builds it from <see cref="SchemaProperties"/>.
+    /// </summary>
+    protected virtual string? WholeSchema => null;
+
     /// <inheritdoc />
     public ToolValidation Validate(JsonElement arguments)
     {
@@ -76,6 +83,13 @@ public abstract class ToolBase : ITool
 
     private byte[] BuildSchema()
     {
+        if (WholeSchema is { } whole)
+        {
+            var verbatim = Encoding.UTF8.GetBytes(whole);
+            using var document = JsonDocument.Parse(verbatim); // a schema typo fails at startup, not in a client
+            return document.RootElement.ValueKind == JsonValueKind.Object ? verbatim : throw new InvalidOperationException($"{Name}: the input schema must be a JSON object");
+        }
+
         var sb = new StringBuilder("{\"type\":\"object\",\"properties\":{");
         if (SchemaProperties.Length > 0)
         {

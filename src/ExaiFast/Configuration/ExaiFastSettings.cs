@@ -30,6 +30,12 @@ public sealed record ExaiFastSettings
     public bool AllowRemoteWithoutToken { get; init; }
 
     /// <summary>
+    /// Also offer the MCP conformance suite's test tools (<c>test_simple_text</c>, <c>test_image_content</c>, …;
+    /// <c>EXAIFAST_CONFORMANCE_TOOLS</c>, <c>--conformance-tools</c>). Off by default: they are of no use to a model.
+    /// </summary>
+    public bool ConformanceTools { get; init; }
+
+    /// <summary>
     /// Run socket completions on the epoll threads instead of queueing them to the thread pool
     /// (<c>EXAIFAST_SOCKET_INLINE_COMPLETIONS</c>; sets <c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c>).
     /// </summary>

@@ -5,6 +5,7 @@ using ExaiFast.Models;
 using ExaiFast.Models.Local;
 using ExaiFast.Server.Metrics;
 using ExaiFast.Tools;
+using ExaiFast.Tools.Conformance;
 using ExaiFast.Tools.Tools;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -40,6 +41,7 @@ internal static class ToolServices
                 new ListModelsTool(providers),
                 new VersionTool(),
                 new StatusTool(status(sp), providers),
+                .. settings.ConformanceTools ? ConformanceTools.Create() : [],
             ]);
         });
         return services;

@@ -37,6 +37,14 @@ public class SettingsLoaderTests
         Assert.Equal("0.0.0.0", s.Host);
     }
 
+    [Fact]
+    public void ConformanceTools_AreOffByDefault_AndOnWithTheVariableOrTheFlag()
+    {
+        Assert.False(SettingsLoader.Load(None, None, null).ConformanceTools);
+        Assert.True(SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_CONFORMANCE_TOOLS"] = "true" }, None, null).ConformanceTools);
+        Assert.True(SettingsLoader.Load(None, new Dictionary<string, string> { ["EXAIFAST_CONFORMANCE_TOOLS"] = "true" }, null).ConformanceTools);
+    }
+
     [Theory]
     [InlineData("EXAI_WS_PORT", "abc", "invalid EXAI_WS_PORT (from environment): 'abc' is not an integer from 0 to 65535")]
     [InlineData("EXAI_WS_PORT", "70000", "invalid EXAI_WS_PORT (from environment): '70000' is not an integer from 0 to 65535")]

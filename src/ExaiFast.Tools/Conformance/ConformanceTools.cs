@@ -1,0 +1,30 @@
+using ExaiFast.Core.Tools;
+
+namespace ExaiFast.Tools.Conformance;
+
+/// <summary>
+/// The fixed test tools the official MCP conformance suite (<c>@modelcontextprotocol/conformance</c>, server
+/// scenarios <c>tools-call-*</c> and <c>json-schema-2020-12</c>) calls by name, with the values of its reference
+/// server. Registered only with <c>--conformance-tools</c> (<c>EXAIFAST_CONFORMANCE_TOOLS</c>).
+/// </summary>
+public static class ConformanceTools
+{
+    /// <summary>A 1×1 PNG, base64 (the suite's reference image).</summary>
+    internal const string Png1x1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+
+    /// <summary>A minimal WAV, base64 (the suite's reference audio).</summary>
+    internal const string Wav = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=";
+
+    /// <summary>A new instance of each tool.</summary>
+    public static IEnumerable<ITool> Create() =>
+    [
+        new SimpleTextTool(),
+        new ImageContentTool(),
+        new AudioContentTool(),
+        new EmbeddedResourceTool(),
+        new MultipleContentTypesTool(),
+        new ErrorHandlingTool(),
+        new ProgressTool(),
+        new JsonSchema202012Tool(),
+    ];
+}
