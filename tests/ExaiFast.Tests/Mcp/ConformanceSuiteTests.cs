@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using ExaiFast.Server.Tests.Infrastructure;
+
+namespace ExaiFast.Tests.Mcp;
+
+/// <summary>
+/// The official MCP conformance suite (<c>@modelcontextprotocol/conformance</c>, tests/conformance) against the real
+/// executable's Streamable HTTP endpoint, through <c>scripts/conformance.sh</c>: every scenario passes except those
+/// listed in tests/conformance/expected-failures.yml, and every one listed there still fails.
+/// </summary>
+public class ConformanceSuiteTests
+{
+    [Fact]
+    public async Task TheOfficialConformanceSuite_PassesEveryScenarioThatAppliesToATools_OnlyServer()
+    {
+        Assert.True(File.Exists(Path.Combine(RepoPaths.Root, "tests", "conformance", "node_modules", "@modelcontextprotocol", "conformance", "package.json")),
+            "tests/conformance/node_modules is missing: run scripts/setup.sh (it runs npm ci)");
+
+        var start = new ProcessStartInfo("bash") { WorkingDirectory = RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine("scripts", "conformance.sh"));
+        start.Environment["CONFORMANCE_DAEMON_DLL"] = Path.Combine(AppContext.BaseDirectory, "exaifast.dll"); // this build
+        start.Environment["NO_COLOR"] = "1";
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        deadline.CancelAfter(TimeSpan.FromMinutes(3)); // a whole run takes a few seconds
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        string output = $"exit {process.ExitCode}\n--- stdout\n{await stdout}\n--- stderr\n{await stderr}";
+        Assert.True(process.ExitCode == 0, output);
+        Assert.Contains("Baseline check passed", output, StringComparison.Ordinal);
+        foreach (string scenario in (string[])["server-initialize", "ping", "tools-list", "tools-call-simple-text", "tools-call-image", "tools-call-audio",
+            "tools-call-embedded-resource", "tools-call-mixed-content", "tools-call-error", "tools-call-with-progress", "json-schema-2020-12",
+            "server-sse-multiple-streams", "dns-rebinding-protection"])
+        {
+            Assert.Matches($@"✓ {scenario}: [1-9]\d* passed, 0 failed", output); // passed with checks, not vacuously
+        }
+    }
+}
