@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using ExaiFast.Core.Calls;
+using ExaiFast.Core.Tools;
 using ExaiFast.Server.Mcp;
 
 namespace ExaiFast.Server.Stdio;
@@ -329,7 +330,11 @@ public sealed partial class ExaiWsBackend
         {
             if (_calls.TryGetValue(requestId, out var call) && call.State == PendingCallState.Sent)
             {
-                call.Session.Progress(call.Request, frame.TryGetProperty("message"u8, out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null);
+                // The daemon's progress frame carries the tool's message and, when it reported a measure, progress/total.
+                call.Session.Progress(call.Request, new ProgressReport(
+                    frame.TryGetProperty("message"u8, out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null,
+                    frame.TryGetProperty("progress"u8, out var p) && p.TryGetDouble(out double progress) ? progress : null,
+                    frame.TryGetProperty("total"u8, out var t) && t.TryGetDouble(out double total) ? total : null));
             }
         }
         else if (op.ValueEquals("call_tool_res"u8))
