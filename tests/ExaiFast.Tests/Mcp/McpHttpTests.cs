@@ -119,7 +119,8 @@ public class McpHttpTests
     [Fact]
     public async Task StatelessCalls_LeaveNothingBehind_NoSessionNoStoredResultNoKey()
     {
-        await using var daemon = await Daemon.StartAsync();
+        // Room for all 50 at once: each stateless POST is a session of its own, so only the global limit applies.
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_GLOBAL_MAX_INFLIGHT"] = "100" });
         using var http = new HttpClient();
         var ct = TestContext.Current.CancellationToken;
         await using (var exai = await ExaiWsClient.ConnectAsync(daemon.Uri))
