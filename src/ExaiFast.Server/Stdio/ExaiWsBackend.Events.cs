@@ -330,11 +330,7 @@ public sealed partial class ExaiWsBackend
         {
             if (_calls.TryGetValue(requestId, out var call) && call.State == PendingCallState.Sent)
             {
-                // The daemon's progress frame carries the tool's message and, when it reported a measure, progress/total.
-                call.Session.Progress(call.Request, new ProgressReport(
-                    frame.TryGetProperty("message"u8, out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null,
-                    frame.TryGetProperty("progress"u8, out var p) && p.TryGetDouble(out double progress) ? progress : null,
-                    frame.TryGetProperty("total"u8, out var t) && t.TryGetDouble(out double total) ? total : null));
+                call.Session.Progress(call.Request, ProgressOf(frame));
             }
         }
         else if (op.ValueEquals("call_tool_res"u8))
@@ -390,6 +386,7 @@ public sealed partial class ExaiWsBackend
             Answer(call, new CallResult
             {
                 Text = text ?? "",
+                Content = frame.TryGetProperty("outputs"u8, out var outputs) ? ContentOf(outputs) : null,
                 ContinuationId = frame.TryGetProperty("continuation_id"u8, out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null,
                 Provider = hasMetrics && metrics.TryGetProperty("provider"u8, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null,
                 Model = hasMetrics && metrics.TryGetProperty("model"u8, out var mo) && mo.ValueKind == JsonValueKind.String ? mo.GetString() : null,
@@ -430,6 +427,54 @@ public sealed partial class ExaiWsBackend
         call.State = PendingCallState.Done;
         _calls.Remove(call.RequestId);
     }
+
+    /// <summary>
+    /// The items of a rich result's <c>outputs</c> (images, audio, embedded resources, several texts); null for the usual
+    /// single text item, or when an item is not one this bridge can pass on as it came (then the text alone answers).
+    /// </summary>
+    private static List<ContentItem>? ContentOf(JsonElement outputs)
+    {
+        if (outputs.ValueKind != JsonValueKind.Array || outputs.GetArrayLength() == 0
+            || (outputs.GetArrayLength() == 1 && outputs[0].ValueKind == JsonValueKind.Object && outputs[0].TryGetProperty("type"u8, out var only) && only.ValueEquals("text"u8)))
+        {
+            return null;
+        }
+
+        var items = new List<ContentItem>(outputs.GetArrayLength());
+        try
+        {
+            foreach (var item in outputs.EnumerateArray())
+            {
+                string? type = Str(item, "type"u8);
+                items.Add(type switch
+                {
+                    "text" => ContentItem.FromText(Str(item, "text"u8)!),
+                    "image" => ContentItem.FromImage(Str(item, "data"u8)!, Str(item, "mimeType"u8)!),
+                    "audio" => ContentItem.FromAudio(Str(item, "data"u8)!, Str(item, "mimeType"u8)!),
+                    "resource" when item.TryGetProperty("resource"u8, out var r) && Str(r, "text"u8) is { } text =>
+                        ContentItem.FromResourceText(Str(r, "uri"u8)!, Str(r, "mimeType"u8)!, text),
+                    "resource" when item.TryGetProperty("resource"u8, out var r) =>
+                        ContentItem.FromResourceBlob(Str(r, "uri"u8)!, Str(r, "mimeType"u8)!, Str(r, "blob"u8)!),
+                    _ => throw new ArgumentException($"unknown output type {type}"),
+                });
+            }
+        }
+        catch (ArgumentException)
+        {
+            return null; // a malformed item (or a newer daemon's kind): the text items still answer, joined in "text"
+        }
+
+        return items;
+
+        static string? Str(JsonElement element, ReadOnlySpan<byte> name) =>
+            element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    }
+
+    /// <summary>A <c>progress</c> frame as the tool reported it: its message, and its measure when it gave one.</summary>
+    private static ProgressReport ProgressOf(JsonElement frame) => new(
+        frame.TryGetProperty("message"u8, out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null,
+        frame.TryGetProperty("progress"u8, out var p) && p.ValueKind == JsonValueKind.Number ? p.GetDouble() : null,
+        frame.TryGetProperty("total"u8, out var t) && t.ValueKind == JsonValueKind.Number ? t.GetDouble() : null);
 
     private static CallResult ErrorOf(JsonElement frame)
     {

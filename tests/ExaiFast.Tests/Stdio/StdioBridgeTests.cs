@@ -75,6 +75,29 @@ public class StdioBridgeTests
     }
 
     [Fact]
+    public async Task RichContent_AndTheToolsProgressMeasure_CrossTheBridge()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAIFAST_CONFORMANCE_TOOLS"] = "true" });
+        await using var bridge = StdioProcess.Start(BridgeEnv(daemon.EndPoint.Port));
+        await bridge.InitializeAsync();
+
+        await bridge.RequestAsync(20, "tools/call", new JsonObject { ["name"] = "test_multiple_content_types", ["arguments"] = new JsonObject() });
+        var content = (await bridge.ResponseAsync(20))["result"]!["content"]!.AsArray();
+        Assert.Equal(["text", "image", "resource"], content.Select(c => (string)c!["type"]!).ToArray());
+        Assert.Equal("image/png", (string?)content[1]!["mimeType"]);
+        Assert.Equal("test://mixed-content-resource", (string?)content[2]!["resource"]!["uri"]);
+
+        await bridge.RequestAsync(21, "tools/call", new JsonObject
+        {
+            ["name"] = "test_tool_with_progress", ["arguments"] = new JsonObject(), ["_meta"] = new JsonObject { ["progressToken"] = "tok-21" },
+        });
+        await bridge.ResponseAsync(21);
+        var progress = bridge.ProgressOf("tok-21");
+        Assert.Equal([0.0, 50.0, 100.0], progress.Select(p => (double)p["params"]!["progress"]!).ToArray());
+        Assert.All(progress, p => Assert.Equal(100, (double)p["params"]!["total"]!));
+    }
+
+    [Fact]
     public async Task Progress_ForAProgressToken_Increases_AndStopsAtTheResponse()
     {
         await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.1" });
