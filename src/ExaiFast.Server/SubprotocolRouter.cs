@@ -8,8 +8,8 @@ using ExaiFast.Wire;
 namespace ExaiFast.Server;
 
 /// <summary>
-/// Sends each WebSocket connection to its front door by the subprotocol it negotiated: <c>mcp</c> to MCP, none to
-/// exai-ws (PROTOCOL.md's table). Reports the daemon's status for both.
+/// Sends each WebSocket connection to its front door by the subprotocol it negotiated — <c>mcp</c> to MCP, none to
+/// exai-ws (PROTOCOL.md's table) — once, at the upgrade. Reports the daemon's status for both.
 /// </summary>
 public sealed class SubprotocolRouter(ExaiWsHandler exaiWs, McpHandler mcp) : IWebSocketHandler, IDaemonStatus
 {
@@ -35,15 +35,6 @@ public sealed class SubprotocolRouter(ExaiWsHandler exaiWs, McpHandler mcp) : IW
     public MemoryPressure Memory => exaiWs.Memory;
 
     /// <inheritdoc />
-    public void OnOpened(IWebSocketSession session) => For(session).OnOpened(session);
-
-    /// <inheritdoc />
-    public ValueTask OnMessageAsync(IWebSocketSession session, WebSocketMessage message, CancellationToken cancellationToken) =>
-        For(session).OnMessageAsync(session, message, cancellationToken);
-
-    /// <inheritdoc />
-    public void OnClosed(IWebSocketSession session) => For(session).OnClosed(session);
-
-    private IWebSocketHandler For(IWebSocketSession session) =>
-        session.Subprotocol == WebSocketHandshake.McpSubprotocol ? mcp : exaiWs;
+    public IWebSocketDoor Open(IWebSocketSession session) =>
+        session.Subprotocol == WebSocketHandshake.McpSubprotocol ? mcp.Open(session) : exaiWs.Open(session);
 }

@@ -23,6 +23,7 @@ internal sealed partial class Connection
     private int _pingSent;
     private bool _opened;   // counted in the open gauges and announced to the handler
     private IWebSocketHandler? _handler;
+    private IWebSocketDoor? _door;
     private string? _failReason;
 
     /// <summary>Completes the handshake, then reads frames until the connection ends; returns why it ended.</summary>
@@ -46,7 +47,7 @@ internal sealed partial class Connection
         Volatile.Write(ref _lastReceived, _ctx.Time.GetTimestamp());
         EnterPhase(ConnectionPhase.WebSocket);
         _opened = true;
-        _handler.OnOpened(this);
+        _door = _handler.Open(this);
         if (Volatile.Read(ref _shutdownRequested) != 0)
         {
             BeginClose(CloseCodes.GoingAway, "server shutting down"); // shutdown raced the upgrade
@@ -66,7 +67,7 @@ internal sealed partial class Connection
     /// <summary>The frame loop (Autobahn sections 1–7, 9, 10). Returns the reason the connection ended.</summary>
     private async Task<string> ReceiveLoopAsync()
     {
-        var handler = _handler!;
+        var door = _door!;
         while (true)
         {
             var result = await _input.ReadAsync().ConfigureAwait(false);
@@ -160,7 +161,7 @@ internal sealed partial class Connection
                     else
                     {
                         // Waits only while the outbound queue is full: a peer that doesn't read is not read from.
-                        await handler.OnMessageAsync(this, message, _closed.Token).ConfigureAwait(false);
+                        await door.OnMessageAsync(message, _closed.Token).ConfigureAwait(false);
                     }
                 }
             }

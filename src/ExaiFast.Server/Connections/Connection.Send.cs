@@ -52,9 +52,6 @@ internal sealed partial class Connection : IWebSocketSession
         return false;
     }
 
-    /// <inheritdoc />
-    public object? HandlerState { get; set; }
-
     private async ValueTask SendSlowAsync(OutboundFrame frame, CancellationToken cancellationToken)
     {
         try

@@ -204,7 +204,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         {
             _ctx.Registry.WebSocketClosed();
             _ctx.Metrics.WebSocketsOpen.Dec();
-            _handler!.OnClosed(this);
+            _door!.OnClosed();
         }
 
         _closed.Dispose();

@@ -91,23 +91,18 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     public MemoryPressure Memory => _dispatcher.MemoryPressure;
 
     /// <inheritdoc />
-    public void OnOpened(IWebSocketSession session)
+    public IWebSocketDoor Open(IWebSocketSession session)
     {
         var connection = new ExaiWsConnection(session, _time.GetTimestamp() + _helloTicks, _time);
-        session.HandlerState = connection;
         _open[connection] = 0;
         _awaitingHello[connection] = 0;
+        return new Door(this, connection);
     }
 
-    /// <inheritdoc />
-    public async ValueTask OnMessageAsync(IWebSocketSession session, WebSocketMessage message, CancellationToken cancellationToken)
+    /// <summary>A message of <paramref name="connection"/> (its door's <see cref="IWebSocketDoor.OnMessageAsync"/>).</summary>
+    private async ValueTask OnMessageAsync(ExaiWsConnection connection, WebSocketMessage message, CancellationToken cancellationToken)
     {
-        if (session.HandlerState is not ExaiWsConnection connection)
-        {
-            message.Payload.Return(); // not opened by this handler
-            return;
-        }
-
+        var session = connection.Socket;
         JsonDocument? document = null;
         bool handedOver = false; // an admitted call_tool reads its arguments in place: the call owns document and payload
         try
@@ -194,14 +189,9 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         }
     }
 
-    /// <inheritdoc />
-    public void OnClosed(IWebSocketSession session)
+    /// <summary>The end of <paramref name="connection"/> (its door's <see cref="IWebSocketDoor.OnClosed"/>).</summary>
+    private void OnClosed(ExaiWsConnection connection)
     {
-        if (session.HandlerState is not ExaiWsConnection connection)
-        {
-            return;
-        }
-
         _open.TryRemove(connection, out _);
         _awaitingHello.TryRemove(connection, out _);
         if (connection.SessionId is { } sessionId)
@@ -450,4 +440,14 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         [LoggerMessage(202, LogLevel.Error, "Connection {ConnectionId}: handling a frame failed")]
         public static partial void FrameFailed(ILogger logger, long connectionId, Exception exception);
     }
+
+    /// <summary>One exai-ws connection's door: its state was made at the upgrade, so a message needs no lookup.</summary>
+    private sealed class Door(ExaiWsHandler handler, ExaiWsConnection connection) : IWebSocketDoor
+    {
+        public ValueTask OnMessageAsync(WebSocketMessage message, CancellationToken cancellationToken) =>
+            handler.OnMessageAsync(connection, message, cancellationToken);
+
+        public void OnClosed() => handler.OnClosed(connection);
+    }
+
 }

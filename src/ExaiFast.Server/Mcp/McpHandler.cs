@@ -24,40 +24,36 @@ public sealed class McpHandler : IWebSocketHandler
     public int Connections => _open.Count;
 
     /// <inheritdoc />
-    public void OnOpened(IWebSocketSession session)
+    public IWebSocketDoor Open(IWebSocketSession session)
     {
-        var mcp = new McpSession("mcp-" + Guid.NewGuid().ToString("N"), "websocket");
-        session.HandlerState = new State(mcp, new WebSocketReply(session));
-        _open[mcp] = 0;
+        var door = new Door(this, new McpSession("mcp-" + Guid.NewGuid().ToString("N"), "websocket"), new WebSocketReply(session));
+        _open[door.Session] = 0;
+        return door;
     }
 
-    /// <inheritdoc />
-    public ValueTask OnMessageAsync(IWebSocketSession session, WebSocketMessage message, CancellationToken cancellationToken)
+    /// <summary>One MCP-over-WebSocket connection: its session and where its answers go.</summary>
+    private sealed class Door(McpHandler handler, McpSession session, WebSocketReply reply) : IWebSocketDoor
     {
-        try
+        public McpSession Session => session;
+
+        public ValueTask OnMessageAsync(WebSocketMessage message, CancellationToken cancellationToken)
         {
-            if (session.HandlerState is State state)
+            try
             {
-                _protocol.Handle(state.Session, message.Payload.Memory, state.Reply);
+                handler._protocol.Handle(session, message.Payload.Memory, reply);
             }
-        }
-        finally
-        {
-            message.Payload.Return();
+            finally
+            {
+                message.Payload.Return();
+            }
+
+            return default;
         }
 
-        return default;
-    }
-
-    /// <inheritdoc />
-    public void OnClosed(IWebSocketSession session)
-    {
-        if (session.HandlerState is State state)
+        public void OnClosed()
         {
-            _open.TryRemove(state.Session, out _);
-            _protocol.EndSession(state.Session);
+            handler._open.TryRemove(session, out _);
+            handler._protocol.EndSession(session);
         }
     }
-
-    private sealed record State(McpSession Session, WebSocketReply Reply);
 }

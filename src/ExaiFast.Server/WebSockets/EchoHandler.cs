@@ -7,16 +7,15 @@ public sealed class EchoHandler : IWebSocketHandler
     public static EchoHandler Instance { get; } = new();
 
     /// <inheritdoc />
-    public void OnOpened(IWebSocketSession session)
-    {
-    }
+    public IWebSocketDoor Open(IWebSocketSession session) => new Door(session);
 
-    /// <inheritdoc />
-    public ValueTask OnMessageAsync(IWebSocketSession session, WebSocketMessage message, CancellationToken cancellationToken) =>
-        session.SendAsync(message.Opcode, message.Payload, cancellationToken);
-
-    /// <inheritdoc />
-    public void OnClosed(IWebSocketSession session)
+    private sealed class Door(IWebSocketSession session) : IWebSocketDoor
     {
+        public ValueTask OnMessageAsync(WebSocketMessage message, CancellationToken cancellationToken) =>
+            session.SendAsync(message.Opcode, message.Payload, cancellationToken);
+
+        public void OnClosed()
+        {
+        }
     }
 }

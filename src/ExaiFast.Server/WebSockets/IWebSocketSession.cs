@@ -31,9 +31,6 @@ public interface IWebSocketSession
     /// </summary>
     bool TrySend(WebSocketOpcode opcode, PooledBuffer payload);
 
-    /// <summary>Per-connection state of the handler (set by the handler, typically in <see cref="IWebSocketHandler.OnOpened"/>).</summary>
-    object? HandlerState { get; set; }
-
     /// <summary>Starts the closing handshake with <paramref name="code"/>; later messages are not delivered.</summary>
     void Close(ushort code, string reason);
 }

@@ -21,19 +21,20 @@ internal sealed class FloodHandler(int frames, int frameBytes) : IWebSocketHandl
     /// <summary>Frames whose send has completed (queued).</summary>
     public int Sent => Volatile.Read(ref _sent);
 
-    public void OnOpened(IWebSocketSession session)
-    {
-    }
+    public IWebSocketDoor Open(IWebSocketSession session) => new Door(this, session);
 
-    public ValueTask OnMessageAsync(IWebSocketSession session, WebSocketMessage message, CancellationToken cancellationToken)
+    private sealed class Door(FloodHandler handler, IWebSocketSession session) : IWebSocketDoor
     {
-        message.Payload.Return();
-        _ = Task.Run(() => FloodAsync(session));
-        return default;
-    }
+        public ValueTask OnMessageAsync(WebSocketMessage message, CancellationToken cancellationToken)
+        {
+            message.Payload.Return();
+            _ = Task.Run(() => handler.FloodAsync(session));
+            return default;
+        }
 
-    public void OnClosed(IWebSocketSession session)
-    {
+        public void OnClosed()
+        {
+        }
     }
 
     private async Task FloodAsync(IWebSocketSession session)
