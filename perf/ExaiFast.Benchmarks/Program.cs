@@ -19,6 +19,12 @@ internal static class Program
             return;
         }
 
+        if (args is ["mcp-http-alloc"])
+        {
+            McpHttpAllocationReport.RunAsync().GetAwaiter().GetResult();
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchmarkConfig.Create());
     }
 }

@@ -9,9 +9,13 @@ namespace ExaiFast.Server;
 
 /// <summary>
 /// Sends each WebSocket connection to its front door by the subprotocol it negotiated — <c>mcp</c> to MCP, none to
-/// exai-ws (PROTOCOL.md's table) — once, at the upgrade. Reports the daemon's status for both.
+/// exai-ws (PROTOCOL.md's table) — once, at the upgrade. Reports the daemon's status for every door: the one status
+/// object the host owns (the <c>status</c> tool, exai-ws <c>health</c>, <c>/ready</c>).
 /// </summary>
-public sealed class SubprotocolRouter(ExaiWsHandler exaiWs, McpHandler mcp) : IWebSocketHandler, IDaemonStatus
+/// <param name="exaiWs">The exai-ws door.</param>
+/// <param name="mcp">The MCP-over-WebSocket door.</param>
+/// <param name="httpSessions">MCP Streamable HTTP's sessions, counted with the others; none if null.</param>
+public sealed class SubprotocolRouter(ExaiWsHandler exaiWs, McpHandler mcp, McpHttpSessions? httpSessions = null) : IWebSocketHandler, IDaemonStatus
 {
     /// <inheritdoc />
     public double UptimeSeconds => exaiWs.UptimeSeconds;
@@ -20,7 +24,7 @@ public sealed class SubprotocolRouter(ExaiWsHandler exaiWs, McpHandler mcp) : IW
     public int Connections => exaiWs.Connections + mcp.Connections;
 
     /// <inheritdoc />
-    public int Sessions => exaiWs.Sessions + mcp.Connections; // an MCP connection is its own session
+    public int Sessions => exaiWs.Sessions + mcp.Connections + (httpSessions?.Count ?? 0); // an MCP connection is its own session
 
     /// <inheritdoc />
     public int Inflight => exaiWs.Inflight;

@@ -134,6 +134,15 @@ internal sealed partial class Connection
             return false;
         }
 
+        if (endpoint.Screen(head) is { } refusal)
+        {
+            int n = HttpResponseWriter.Write(_output, refusal.Status, refusal.ContentType, refusal.Body, close: true, refusal.ExtraHeaders, head.Method == "HEAD");
+            _ctx.Metrics.HttpRequests.WithLabels(route, refusal.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+            CountSent(n);
+            await FlushHttpAsync().ConfigureAwait(false);
+            return false; // its body, if any, is never read
+        }
+
         // Expect (RFC 9110 §10.1.1): only 100-continue exists; answer it before reading, never leave the client waiting.
         if (head["Expect"] is { } expect)
         {
@@ -198,7 +207,11 @@ internal sealed partial class Connection
         try
         {
             await endpoint.HandleAsync(exchange).ConfigureAwait(false);
-            if (!exchange.HasResponded)
+            if (!exchange.HasResponded && aborted.IsCancellationRequested)
+            {
+                exchange.KeepAlive = false; // the peer went away (or the connection was aborted): nobody to answer
+            }
+            else if (!exchange.HasResponded)
             {
                 ServerLog.EndpointDidNotRespond(_ctx.Logger, Id, head.Path);
                 await exchange.RespondAsync(500, "text/plain; charset=utf-8", "internal server error\n"u8.ToArray()).ConfigureAwait(false);

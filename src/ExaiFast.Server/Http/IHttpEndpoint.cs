@@ -11,4 +11,11 @@ internal interface IHttpEndpoint
 {
     /// <summary>Serves one request. The request's body is valid until the returned task completes.</summary>
     ValueTask HandleAsync(HttpExchange exchange);
+
+    /// <summary>
+    /// Looks at a request's head before its body is read (or <c>100 Continue</c> is sent): a refusal is answered at once
+    /// and the connection closed, so that a client the endpoint would refuse anyway (no token, a foreign origin) cannot
+    /// make the server read and buffer a body first. Null serves the request.
+    /// </summary>
+    HttpRefusal? Screen(Wire.Http.HttpRequestHead head) => null;
 }

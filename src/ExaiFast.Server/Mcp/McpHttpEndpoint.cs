@@ -27,7 +27,6 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
     private static readonly TimeSpan FirstAnswerWindow = TimeSpan.FromMilliseconds(50);
 
     private static readonly KeyValuePair<string, string>[] AllowHeaders = [new("Allow", "POST, DELETE")];
-    private static readonly KeyValuePair<string, string>[] AuthenticateHeaders = [new("WWW-Authenticate", "Bearer realm=\"exaifast\"")];
 
     private readonly McpProtocol _protocol;
     private readonly McpHttpSessions _sessions;
@@ -42,30 +41,35 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
         _options = options;
     }
 
-    public ValueTask HandleAsync(HttpExchange exchange)
+    /// <summary>Origin, token and protocol version, checked on the head: a refused client never gets its body read.</summary>
+    public HttpRefusal? Screen(HttpRequestHead head)
     {
-        var head = exchange.Request;
-
         // DNS rebinding (spec: servers MUST validate Origin): a browser page of another origin gets nothing.
         if (head["Origin"] is { } origin && !_options.IsOriginAllowed(origin))
         {
-            return ErrorAsync(exchange, 403, null, McpMessages.InvalidRequest, "Forbidden: origin not allowed");
+            return Refusal(403, McpMessages.InvalidRequest, "Forbidden: origin not allowed");
         }
 
         if (!_tokens.Check(head, allowQuery: false))
         {
-            return ErrorAsync(exchange, 401, AuthenticateHeaders, McpMessages.InvalidRequest,
-                "Unauthorized: this daemon requires its token (Authorization: Bearer <token>)");
+            return Refusal(401, McpMessages.InvalidRequest, "Unauthorized: this daemon requires its token (Authorization: Bearer <token>)",
+                "WWW-Authenticate: Bearer realm=\"exaifast\"\r\n");
         }
 
         // Spec: an unsupported version is 400. A 2026-07-28 client reads a plain 400 as "an older server" and falls back
         // to initialize (the revision's own error codes would make it retry instead).
         if (head[VersionHeader] is { } version && Array.IndexOf(McpMessages.ProtocolVersions, version) < 0)
         {
-            return ErrorAsync(exchange, 400, null, McpMessages.InvalidRequest,
+            return Refusal(400, McpMessages.InvalidRequest,
                 $"Bad Request: unsupported MCP-Protocol-Version {McpProtocol.Truncate(version)}; supported: {string.Join(", ", McpMessages.ProtocolVersions)}");
         }
 
+        return null;
+    }
+
+    public ValueTask HandleAsync(HttpExchange exchange)
+    {
+        var head = exchange.Request; // screened: origin, token and version are good
         return head.Method switch
         {
             "POST" => PostAsync(exchange),
@@ -104,7 +108,7 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
         }
         else
         {
-            session = new McpSession("mcp-http-" + Guid.NewGuid().ToString("N"), "http");
+            session = new McpSession(McpHttpSessions.SessionPrefix + Guid.NewGuid().ToString("N"), "http");
             stateless = true;
         }
 
@@ -249,6 +253,19 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
         return _sessions.TryEnd(id)
             ? exchange.RespondAsync(204, null, default)
             : ErrorAsync(exchange, 404, null, McpMessages.SessionNotFound, "Session not found: it ended or expired");
+    }
+
+    private static HttpRefusal Refusal(int status, int code, string message, string? extraHeaders = null)
+    {
+        var body = McpMessages.Error(null, code, message);
+        try
+        {
+            return new HttpRefusal(status, Json, body.Span.ToArray(), extraHeaders);
+        }
+        finally
+        {
+            body.Return();
+        }
     }
 
     /// <summary>An HTTP error whose body is a JSON-RPC error without an id, as the transport spec shows.</summary>

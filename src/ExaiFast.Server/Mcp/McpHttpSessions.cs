@@ -14,6 +14,9 @@ namespace ExaiFast.Server.Mcp;
 /// </remarks>
 public sealed class McpHttpSessions : IAsyncDisposable
 {
+    /// <summary>What every HTTP session's id starts with (the client sees the rest as its <c>Mcp-Session-Id</c>).</summary>
+    internal const string SessionPrefix = "mcp-http-";
+
     private readonly ConcurrentDictionary<string, Entry> _sessions = new(StringComparer.Ordinal);
     private readonly McpProtocol _protocol;
     private readonly TimeProvider _time;
@@ -63,7 +66,7 @@ public sealed class McpHttpSessions : IAsyncDisposable
             }
 
             string id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            var session = new McpSession("mcp-http-" + id, "http");
+            var session = new McpSession(SessionPrefix + id, "http");
             _sessions[id] = new Entry(session, _time.GetTimestamp());
             return session;
         }
@@ -84,7 +87,7 @@ public sealed class McpHttpSessions : IAsyncDisposable
     }
 
     /// <summary>The id to send back in <c>Mcp-Session-Id</c> (the session id without its prefix).</summary>
-    public static string IdOf(McpSession session) => session.SessionId["mcp-http-".Length..];
+    public static string IdOf(McpSession session) => session.SessionId[SessionPrefix.Length..];
 
     /// <summary>Ends a session (<c>DELETE</c>); false if there is none with this id.</summary>
     public bool TryEnd(string id)

@@ -199,15 +199,17 @@ public sealed partial class McpProtocol
             ? token.GetRawText()
             : null;
 
-        if (session.HasEnded)
-        {
-            reply.Respond(McpMessages.ToolResult(rawId, CallResult.Failed(ErrorCodes.Cancelled, "the session has ended")));
-            return;
-        }
-
         if (!session.TryBegin(rawId, progressToken, reply, out var request))
         {
             reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidRequest, "Invalid Request: a request with this id is still in flight"));
+            return;
+        }
+
+        // Registered first, then the check: an End() racing this either saw the request (and cancelled it) or ended
+        // before it, which this sees (End sets the flag before its snapshot). Never a call left running in a dead session.
+        if (session.HasEnded)
+        {
+            session.Complete(request, CallResult.Failed(ErrorCodes.Cancelled, "the session has ended"));
             return;
         }
 

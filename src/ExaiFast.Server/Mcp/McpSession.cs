@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using ExaiFast.Core.Calls;
+using ExaiFast.Server.WebSockets;
 using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Server.Mcp;
@@ -79,19 +80,27 @@ public sealed class McpSession : ICallListener
     public void Complete(McpRequest request, CallResult result)
     {
         Forget(request);
-        if (request.TryAnswer())
-        {
-            request.Reply.Respond(McpMessages.ToolResult(request.RawId, result));
-        }
+        Answer(request, McpMessages.ToolResult(request.RawId, result));
     }
 
     /// <summary>The request failed as a protocol fault (unknown tool, malformed params): a JSON-RPC error answers it.</summary>
     public void Reject(McpRequest request, int code, string message)
     {
         Forget(request);
+        Answer(request, McpMessages.Error(request.RawId, code, message));
+    }
+
+    // The response is built before the request is marked answered: a failure to build it must not leave a request
+    // that counts as answered but never was.
+    private static void Answer(McpRequest request, PooledBuffer response)
+    {
         if (request.TryAnswer())
         {
-            request.Reply.Respond(McpMessages.Error(request.RawId, code, message));
+            request.Reply.Respond(response);
+        }
+        else
+        {
+            response.Return(); // cancelled, or answered already
         }
     }
 

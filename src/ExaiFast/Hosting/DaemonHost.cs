@@ -42,7 +42,7 @@ internal static class DaemonHost
         builder.Services.AddSingleton(sp => new McpHandler(sp.GetRequiredService<McpProtocol>()));
         builder.Services.AddSingleton(sp => new McpHttpSessions(sp.GetRequiredService<McpProtocol>(), settings.Mcp.MaxSessions,
             settings.Mcp.SessionIdleTimeout, sp.GetRequiredService<TimeProvider>()));
-        builder.Services.AddSingleton(sp => new SubprotocolRouter(sp.GetRequiredService<ExaiWsHandler>(), sp.GetRequiredService<McpHandler>()));
+        builder.Services.AddSingleton(sp => new SubprotocolRouter(sp.GetRequiredService<ExaiWsHandler>(), sp.GetRequiredService<McpHandler>(), sp.GetRequiredService<McpHttpSessions>()));
         builder.Services.AddSingleton<IWebSocketHandler>(sp => sp.GetRequiredService<SubprotocolRouter>());
         builder.Services.AddSingleton(sp => new ExaiFastServer(
             settings.Server,

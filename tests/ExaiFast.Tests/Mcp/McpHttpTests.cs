@@ -215,6 +215,26 @@ public class McpHttpTests
     }
 
     [Fact]
+    public async Task ARefusedClient_IsAnsweredFromTheHead_BeforeItsBodyIsRead_OrContinued()
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_TOKEN"] = "head-secret" });
+        using var raw = new System.Net.Sockets.TcpClient();
+        await raw.ConnectAsync(daemon.EndPoint, TestContext.Current.CancellationToken);
+        var stream = raw.GetStream();
+
+        // 16 MiB announced, nothing of it sent, and a request for 100 Continue: the 401 must come at once, without a 100.
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: application/json\r\n" +
+            "Expect: 100-continue\r\nContent-Length: 16777216\r\n\r\n"), TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(stream);
+        string response = await reader.ReadToEndAsync(TestContext.Current.CancellationToken); // the server closes after it
+        Assert.StartsWith("HTTP/1.1 401 ", response, StringComparison.Ordinal);
+        Assert.DoesNotContain("100 Continue", response, StringComparison.Ordinal);
+        Assert.Contains("WWW-Authenticate: Bearer", response, StringComparison.Ordinal);
+        Assert.Contains("Connection: close", response, StringComparison.Ordinal);
+        Assert.Contains("\"code\":-32600", response, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ACancelPostedOnItsOwn_FindsTheCallThroughTheSession_StopsIt_AndItsStreamEndsWithoutAResponse()
     {
         await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.05" });
@@ -252,6 +272,19 @@ public class McpHttpTests
         } // disposing the client closes its connection
 
         await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 1 && daemon.Dispatcher.Inflight == 0);
+
+        // A JSON-only client (no stream was started for it) that leaves while waiting: cancelled too, and no 500 for it.
+        using (var raw = new System.Net.Sockets.TcpClient())
+        {
+            await raw.ConnectAsync(daemon.EndPoint, ct);
+            string body = Call(2, new JsonObject { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 }).ToJsonString();
+            await raw.GetStream().WriteAsync(Encoding.ASCII.GetBytes($"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {body.Length}\r\n\r\n{body}"), ct);
+            await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+        }
+
+        await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 2 && daemon.Dispatcher.Inflight == 0);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Server.ConnectionCount == 0);
+        Assert.Equal(0, daemon.Server.Metrics.HttpRequests.WithLabels("mcp", "500").Value); // a client leaving is not a server error
     }
 
     [Fact]
