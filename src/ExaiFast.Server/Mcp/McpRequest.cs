@@ -11,7 +11,11 @@ public sealed class McpRequest
     // would otherwise fill the transport and delay the response behind them).
     private static readonly long MinProgressTicks = System.Diagnostics.Stopwatch.Frequency / 20;
 
-    // Progress state, under this object's monitor (heartbeats and the tool's reports can come from two threads).
+    // State and progress, under the gate: heartbeats and the tool's reports can come from two threads, and a cancel or
+    // the answer from a third. A notification is queued under it too, so none can follow the cancel or the answer.
+    private readonly Lock _gate = new();
+
+    // Progress state (heartbeats and the tool's reports can come from two threads).
     private double _lastProgress;
     private long _lastProgressAt;
     private bool _progressSent;
@@ -43,13 +47,52 @@ public sealed class McpRequest
     public IMcpReply Reply { get; }
 
     /// <summary>Set by <c>notifications/cancelled</c> or the session's end: the call's end sends nothing.</summary>
-    public bool Cancelled => Volatile.Read(ref _state) == 1;
+    public bool Cancelled
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state == 1;
+            }
+        }
+    }
 
     /// <summary>Marks the request cancelled unless it was answered; true if this call did it.</summary>
-    internal bool TryCancel() => Interlocked.CompareExchange(ref _state, 1, 0) == 0;
+    internal bool TryCancel() => TryLeaveRunning(1);
 
     /// <summary>Claims the right to answer; false once cancelled or answered (exactly one final answer).</summary>
-    internal bool TryAnswer() => Interlocked.CompareExchange(ref _state, 2, 0) == 0;
+    internal bool TryAnswer() => TryLeaveRunning(2);
+
+    /// <summary>
+    /// Sends a progress notification for <paramref name="report"/> if the request still runs and the report is due;
+    /// under the gate, so that it is queued before a cancel or the answer, or not at all.
+    /// </summary>
+    internal void TrySendProgress(string token, ProgressReport report)
+    {
+        lock (_gate)
+        {
+            if (_state == 0 && TryNextProgress(report, out double progress))
+            {
+                Reply.TryNotify(McpMessages.Progress(token, progress, report.Total, report.Message)); // droppable, as exai-ws heartbeats
+            }
+        }
+    }
+
+    // Running → cancelled (1) or answered (2), once.
+    private bool TryLeaveRunning(int state)
+    {
+        lock (_gate)
+        {
+            if (_state != 0)
+            {
+                return false;
+            }
+
+            _state = state;
+            return true;
+        }
+    }
 
     /// <summary>
     /// The <c>progress</c> value to send for <paramref name="report"/>, or false when it should be skipped. MCP wants the
@@ -65,7 +108,7 @@ public sealed class McpRequest
     internal bool TryNextProgress(ProgressReport report, out double progress)
     {
         long now = System.Diagnostics.Stopwatch.GetTimestamp();
-        lock (this)
+        lock (_gate)
         {
             bool due = !_progressSent || now - _lastProgressAt >= MinProgressTicks;
             if (report.Progress is { } value)

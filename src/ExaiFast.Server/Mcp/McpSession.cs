@@ -109,14 +109,9 @@ public sealed class McpSession : ICallListener
     /// <param name="report">What the tool reported, or a heartbeat.</param>
     public void Progress(McpRequest request, ProgressReport report)
     {
-        if (request.ProgressToken is not { } token || request.Cancelled || !_byKey.ContainsKey(request.Key.RequestId))
+        if (request.ProgressToken is { } token && _byKey.ContainsKey(request.Key.RequestId))
         {
-            return;
-        }
-
-        if (request.TryNextProgress(report, out double progress))
-        {
-            request.Reply.TryNotify(McpMessages.Progress(token, progress, report.Total, report.Message)); // droppable, as exai-ws heartbeats
+            request.TrySendProgress(token, report);
         }
     }
 
