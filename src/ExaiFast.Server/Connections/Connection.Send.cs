@@ -145,7 +145,12 @@ internal sealed partial class Connection : IWebSocketSession
                 long bytes = 0;
                 int frames = 0;
                 bool closed = false;
-                while (!closed && reader.TryRead(out var frame))
+
+                // A batch ends at a flush slice's worth of bytes: its flush is what waits for a slow peer. Unbounded, a
+                // sender that refilled the queue as fast as this loop drained it kept the loop from ever flushing, and
+                // the whole flood went into the pipe's memory while the peer read nothing (the outbound queue's bound
+                // bypassed; seen over the sockets transport, whose pipe buffers without limit until a flush).
+                while (!closed && bytes < FlushSliceBytes && reader.TryRead(out var frame))
                 {
                     try
                     {
