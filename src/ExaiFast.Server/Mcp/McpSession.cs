@@ -50,9 +50,6 @@ public sealed class McpSession : ICallListener
     /// <summary>How many requests <see cref="End"/> found in flight (and cancelled).</summary>
     public int CancelledAtEnd { get; private set; }
 
-    /// <summary>State a backend keeps per session (the stdio bridge's id map, for instance).</summary>
-    public object? BackendState { get; set; }
-
     /// <summary>Registers a <c>tools/call</c>; false if a request with this id is still in flight.</summary>
     internal bool TryBegin(string rawId, string? rawProgressToken, IMcpReply reply, out McpRequest request)
     {
@@ -72,9 +69,6 @@ public sealed class McpSession : ICallListener
 
     /// <summary>The in-flight request with this JSON-RPC id (as raw JSON).</summary>
     internal bool TryGetById(string rawId, out McpRequest request) => _byId.TryGetValue(rawId, out request!);
-
-    /// <summary>The in-flight request with this call key's request id.</summary>
-    public bool TryGetByKey(string keyRequestId, out McpRequest request) => _byKey.TryGetValue(keyRequestId, out request!);
 
     /// <summary>The request's call ended: its one response goes out, unless it was cancelled (MCP: then none follows).</summary>
     public void Complete(McpRequest request, CallResult result)
