@@ -8,8 +8,9 @@ namespace ExaiFast.Core.Tests;
 
 public class DispatcherTests
 {
-    private static DispatcherOptions Options(int workers = 4, int queue = 64, int global = 100, int session = 100, double timeoutS = 30) => new()
+    private static DispatcherOptions Options(int workers = 4, int queue = 64, int global = 100, int session = 100, double timeoutS = 30, int inlineMaxBytes = 16 * 1024) => new()
     {
+        InlineMaxArgumentBytes = inlineMaxBytes,
         LaneWorkers = new Dictionary<string, int> { ["local"] = workers },
         QueueDepth = queue,
         GlobalMaxInflight = global,
@@ -87,8 +88,9 @@ public class DispatcherTests
     public async Task IdenticalCallsThatRaceTheirTwinsEnd_AreEachAnsweredOnce_AndLeaveNoKeyBehind()
     {
         // A 0 ms twin ends on a worker while the next identical call joins it: whichever wins, the joining key must end
-        // mapped to a result (it used to stay mapped to the ended call for ever when the twin ended in between).
-        await using var d = new Dispatcher(Options(workers: 2));
+        // mapped to a result (it used to stay mapped to the ended call for ever when the twin ended in between). Run on
+        // the pool: run inline, each 0 ms call would end inside its own Submit, before the next could join it.
+        await using var d = new Dispatcher(Options(workers: 2, inlineMaxBytes: 0));
         var tool = new SleepTool();
         var listener = new RecordingListener();
         for (int i = 0; i < 20_000; i++)

@@ -4,8 +4,9 @@ namespace ExaiFast.Core.Calls;
 
 /// <summary>Receives what happens to a call: progress, stream chunks, and exactly one completion per key.</summary>
 /// <remarks>
-/// Called from workers and timers, possibly concurrently for different calls: implementations only enqueue
-/// (a frame into the connection's outbound channel) and never block. One execution may have several listeners:
+/// Called from lane slots, timers and — for a call that ends before its first real await — from inside
+/// <c>Dispatcher.Submit</c> on the submitting thread, possibly concurrently for different calls: implementations only
+/// enqueue (a frame into the connection's outbound channel) and never block. One execution may have several listeners:
 /// the same request id sent again (attach), or an identical concurrent call (single-flight) — the <c>key</c> argument
 /// says which request each notification answers.
 /// </remarks>

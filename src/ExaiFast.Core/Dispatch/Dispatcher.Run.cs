@@ -6,7 +6,7 @@ namespace ExaiFast.Core.Dispatch;
 
 public sealed partial class Dispatcher
 {
-    /// <summary>A worker runs one call. Every outcome goes through <see cref="Complete"/>.</summary>
+    /// <summary>A lane's slot runs one call. Every outcome goes through <see cref="Complete"/>.</summary>
     private async Task RunAsync(ToolCall call)
     {
         try
@@ -24,9 +24,11 @@ public sealed partial class Dispatcher
         }
     }
 
+    // RunAsync catches everything a tool throws; only a bug of ours gets here, and the lane's slot goes on regardless.
+    private void LaneFault(Exception ex) => DispatchLog.LaneFailed(_logger, ex);
+
     private async Task ExecuteAsync(ToolCall call)
     {
-
         call.StartedAt = _time.GetTimestamp();
         CallResult result;
         try
@@ -227,6 +229,9 @@ public sealed partial class Dispatcher
 
         [LoggerMessage(101, LogLevel.Error, "A listener failed while delivering the result of {RequestId}")]
         public static partial void ListenerFailed(ILogger logger, string requestId, Exception exception);
+
+        [LoggerMessage(103, LogLevel.Critical, "A lane's slot caught an exception that its call's completion let out; the call may be unanswered")]
+        public static partial void LaneFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(102, LogLevel.Warning, "Memory pressure {Before} -> {After}: managed heap {HeapMb} MB (high-water {HighMb} MB, critical {CriticalMb} MB)")]
         public static partial void MemoryPressureChanged(ILogger logger, MemoryPressure before, MemoryPressure after, long heapMb, long highMb, long criticalMb);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ExaiFast.Core.Calls;
 using ExaiFast.Core.Options;
 using ExaiFast.Core.Tools;
@@ -8,11 +9,14 @@ using Microsoft.Extensions.ObjectPool;
 namespace ExaiFast.Core.Dispatch;
 
 /// <summary>
-/// Admits tool calls into bounded lanes drained by fixed workers, enforces the global and per-session limits,
+/// Admits tool calls into bounded lanes with a fixed number of slots each, enforces the global and per-session limits,
 /// deadlines and cancellation, shares identical work, and keeps results for re-delivery.
 /// </summary>
 /// <remarks>
-/// <para><see cref="Submit"/> and <see cref="Cancel"/> never wait: a reader loop may call them for every frame.</para>
+/// <para><see cref="Submit"/> and <see cref="Cancel"/> never wait: a reader loop may call them for every frame. Submit may
+/// run a small call's tool until its first real await (<see cref="Options.DispatcherOptions.InlineMaxArgumentBytes"/>),
+/// so a 0 ms call is answered before Submit returns; a listener must therefore expect its
+/// <see cref="ICallListener.OnCompleted"/> inside Submit.</para>
 /// <para>A call enters the call table in <see cref="Submit"/> and is replaced there by its result in
 /// <see cref="Complete"/>, which runs exactly once per call (guarded by the call's state) whether it ends by result,
 /// error, timeout, cancel, disconnect or shutdown; besides them only a client's cancel of one of several single-flight
@@ -58,7 +62,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
         _cancellations = new DefaultObjectPool<CancellationTokenSource>(new CancellationSourcePolicy(), Math.Max(16, options.GlobalMaxInflight));
         _flights = new FlightTable(options.GlobalMaxInflight);
         _table = new CallTable(_time, options.ResultTtl, options.ResultStoreCapacity);
-        _lanes = options.LaneWorkers.ToDictionary(l => l.Key, l => new Lane(l.Key, l.Value, options.QueueDepth, RunAsync), StringComparer.Ordinal);
+        _lanes = options.LaneWorkers.ToDictionary(l => l.Key, l => new Lane(l.Key, l.Value, options.QueueDepth, RunAsync, LaneFault), StringComparer.Ordinal);
         foreach (var lane in _lanes.Values)
         {
             metrics?.Workers.WithLabels(lane.Name).Set(lane.Workers);
@@ -257,12 +261,29 @@ public sealed partial class Dispatcher : IAsyncDisposable
             }
         }
 
-        if (!lane.TryEnqueue(call))
+        switch (lane.TryAdmit(call))
         {
-            return RefuseUnqueued(request, listener, call, CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{request.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds));
-        }
+            case LaneAdmission.Full:
+                return RefuseUnqueued(request, listener, call, CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{request.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds));
+            case LaneAdmission.Queued:
+                return Accepted(request, call);
+            default:
+                // A free slot: the call is accepted first (it owns its arguments and admission lets go of it), then
+                // started. A small one runs right here until its first real await — on a connection's reader, a 0 ms
+                // call is answered before Submit returns, with no thread hand-off (its frames wait for the ack in the
+                // connection's parking). A big one starts on the thread pool: the reader has its connection to serve.
+                var accepted = Accepted(request, call);
+                if (JsonMarshal.GetRawUtf8Value(request.Arguments).Length <= _options.InlineMaxArgumentBytes)
+                {
+                    lane.RunHere(call);
+                }
+                else
+                {
+                    lane.RunOnPool(call);
+                }
 
-        return Accepted(request, call);
+                return accepted;
+        }
     }
 
     /// <summary>Cancels the call with this key; a shared execution only drops this key's interest.</summary>
@@ -477,9 +498,14 @@ public sealed partial class Dispatcher : IAsyncDisposable
                 continue;
             }
 
-            if (_lanes[next.Lane].TryEnqueue(next))
+            var lane = _lanes[next.Lane];
+            switch (lane.TryAdmit(next))
             {
-                return;
+                case LaneAdmission.Run:
+                    lane.RunOnPool(next); // never inline here: this thread is finishing another call
+                    return;
+                case LaneAdmission.Queued:
+                    return;
             }
 
             next.Release(); // no worker will dequeue it

@@ -2,59 +2,156 @@ using ExaiFast.Core.Calls;
 
 namespace ExaiFast.Core.Dispatch;
 
-/// <summary>One provider's bounded queue and the fixed pool of workers that drains it.</summary>
+/// <summary>One provider's concurrency limit and its bounded queue.</summary>
 /// <remarks>
-/// The concurrency limit is the number of workers: there is no semaphore to leak. Admission only ever calls
-/// <see cref="TryEnqueue"/>, which succeeds or fails at once; nothing waits for queue space.
+/// <para>A lane has <see cref="Workers"/> slots. A call that finds a slot free takes it in <see cref="TryAdmit"/> and
+/// is started by the thread that admitted it: on that thread itself (<see cref="RunHere"/>: a connection's reader runs a
+/// call until its first real await, with no hand-off and no thread-pool wake-up), or on the thread pool
+/// (<see cref="RunOnPool"/>). When the call ends, its slot takes the next queued call, until the queue is empty; then
+/// the slot is given back. A call that finds every slot taken waits in the queue; a full queue refuses at once.</para>
+/// <para>Why not a fixed set of worker tasks parked on a queue (the first design): every call then paid a thread-pool
+/// wake-up to reach its worker and another to come back, which on a small VM cost more than the rest of the call
+/// (issue 11). The limit is as structural as before: a slot is taken and given back only under the lane's lock, in
+/// exactly two places — admission, and the end of a slot's drain loop — so there is no semaphore to leak.</para>
 /// </remarks>
 internal sealed class Lane
 {
-    private readonly WorkQueue<ToolCall> _queue;
-    private readonly Task[] _workers;
+    private readonly Lock _gate = new();
+    private readonly Queue<ToolCall> _queue;
+    private readonly Func<ToolCall, Task> _run;
+    private readonly Action<Exception> _fault;
+    private readonly int _capacity;
     private int _busy;
+    private int _queued;
+    private bool _completed;
+    private TaskCompletionSource? _drained;
 
-    public Lane(string name, int workers, int queueDepth, Func<ToolCall, Task> run)
+    /// <summary>Creates the lane.</summary>
+    /// <param name="name">The lane's (provider's) name.</param>
+    /// <param name="workers">How many of its calls may run at once.</param>
+    /// <param name="queueDepth">How many may wait beyond them.</param>
+    /// <param name="run">Runs one call to its end; never throws (a bug that throws is reported to <paramref name="fault"/>).</param>
+    /// <param name="fault">Told of an exception <paramref name="run"/> let out; the slot goes on regardless.</param>
+    public Lane(string name, int workers, int queueDepth, Func<ToolCall, Task> run, Action<Exception> fault)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         Name = name;
-        _queue = new WorkQueue<ToolCall>(queueDepth, workers);
-        _workers = new Task[workers];
-        for (int i = 0; i < workers; i++)
-        {
-            _workers[i] = Task.Run(() => WorkAsync(run));
-        }
+        Workers = workers;
+        _capacity = queueDepth;
+        _run = run;
+        _fault = fault;
+        _queue = new Queue<ToolCall>(Math.Min(queueDepth, 4096));
     }
 
     public string Name { get; }
 
-    public int Workers => _workers.Length;
+    /// <summary>The most calls that run at once.</summary>
+    public int Workers { get; }
 
+    /// <summary>Slots taken: calls running, or about to be started by the thread that admitted them.</summary>
     public int Busy => Volatile.Read(ref _busy);
 
-    public int Queued => _queue.Count;
+    /// <summary>Calls waiting for a slot.</summary>
+    public int Queued => Volatile.Read(ref _queued);
 
-    public bool TryEnqueue(ToolCall call) => _queue.TryWrite(call);
-
-    /// <summary>Stops taking work; workers finish what they hold and the queue's remains, then end.</summary>
-    public Task CompleteAsync()
+    /// <summary>
+    /// Takes a slot for <paramref name="call"/> (<see cref="LaneAdmission.Run"/>: the caller must then start it with
+    /// <see cref="RunHere"/> or <see cref="RunOnPool"/>), queues it, or refuses. Never waits.
+    /// </summary>
+    public LaneAdmission TryAdmit(ToolCall call)
     {
-        _queue.Complete();
-        return Task.WhenAll(_workers);
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                return LaneAdmission.Full;
+            }
+
+            if (_busy < Workers)
+            {
+                _busy++;
+                return LaneAdmission.Run;
+            }
+
+            if (_queue.Count >= _capacity)
+            {
+                return LaneAdmission.Full;
+            }
+
+            _queue.Enqueue(call);
+            _queued = _queue.Count;
+            return LaneAdmission.Queued;
+        }
     }
 
-    private async Task WorkAsync(Func<ToolCall, Task> run)
+    /// <summary>Starts a call that holds a slot on this thread; it runs here until its first await that does not complete at once.</summary>
+    public void RunHere(ToolCall call) => _ = RunSlotAsync(call, onAdmittingThread: true);
+
+    /// <summary>Starts a call that holds a slot on the thread pool.</summary>
+    public void RunOnPool(ToolCall call) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Lane.RunSlotAsync(s.Call, onAdmittingThread: false), (Lane: this, Call: call), preferLocal: false);
+
+    /// <summary>Stops admitting; running calls and the queue's remains are still run. Completes when every slot is free.</summary>
+    public Task CompleteAsync()
     {
-        var parked = new ParkedWorker<ToolCall>();
-        while (await _queue.ReadAsync(parked).ConfigureAwait(false) is { } call)
+        lock (_gate)
         {
-            Interlocked.Increment(ref _busy);
+            _completed = true;
+            if (_busy == 0)
+            {
+                return Task.CompletedTask; // nothing queued either: a call waits only while every slot is taken
+            }
+
+            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _drained.Task;
+        }
+    }
+
+    /// <summary>One slot's life: runs its call, then each queued call in turn, and gives the slot back when none waits.</summary>
+    private async Task RunSlotAsync(ToolCall call, bool onAdmittingThread)
+    {
+        while (true)
+        {
             try
             {
-                await run(call).ConfigureAwait(false);
+                var running = _run(call);
+                if (!running.IsCompleted)
+                {
+                    onAdmittingThread = false; // it continues on whatever thread completes the await
+                }
+
+                await running.ConfigureAwait(false);
             }
-            finally
+            catch (Exception ex)
             {
-                Interlocked.Decrement(ref _busy);
+                _fault(ex);
             }
+
+            ToolCall? next;
+            lock (_gate)
+            {
+                if (!_queue.TryDequeue(out next))
+                {
+                    if (--_busy == 0 && _completed)
+                    {
+                        _drained?.TrySetResult();
+                    }
+
+                    return;
+                }
+
+                _queued = _queue.Count;
+            }
+
+            if (onAdmittingThread)
+            {
+                // Queued work is not run on a connection's reader: it belongs to other callers, and the reader has its
+                // own connection to serve. The slot moves to the thread pool with it.
+                RunOnPool(next);
+                return;
+            }
+
+            call = next;
         }
     }
 }

@@ -51,6 +51,13 @@ public sealed record DispatcherOptions
     /// <summary>How often the memory monitor reads the heap (<c>EXAIFAST_MEMORY_CHECK_SECS</c>).</summary>
     public TimeSpan MemoryCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Calls whose arguments are at most this many bytes of JSON start on the thread that admitted them (a connection's
+    /// reader) when their lane has a free slot, and run there until their first real await; bigger ones, and every call
+    /// that had to queue, start on the thread pool (<c>EXAIFAST_INLINE_MAX_BYTES</c>; 0: every call starts on the pool).
+    /// </summary>
+    public int InlineMaxArgumentBytes { get; init; } = 16 * 1024;
+
     /// <summary>Seconds a refused client is told to wait before retrying.</summary>
     public double OverCapacityRetryAfterSeconds { get; init; } = 1;
 }
