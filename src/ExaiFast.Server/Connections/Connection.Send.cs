@@ -28,15 +28,21 @@ internal sealed partial class Connection : IWebSocketSession
     public CancellationToken ConnectionClosed => _closed.Token;
 
     /// <inheritdoc />
-    public ValueTask SendAsync(WebSocketOpcode opcode, PooledBuffer payload, CancellationToken cancellationToken = default)
+    public ValueTask SendAsync(WebSocketOpcode opcode, PooledBuffer payload, CancellationToken cancellationToken = default) =>
+        Send(new OutboundFrame(opcode, payload), cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask SendFollowedAsync(WebSocketOpcode opcode, PooledBuffer payload) =>
+        Send(new OutboundFrame(opcode, payload, More: true), CancellationToken.None);
+
+    private ValueTask Send(OutboundFrame frame, CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _closeSent) != 0 || _outbound is null)
         {
-            payload.Return();
+            frame.Payload.Return();
             return default;
         }
 
-        var frame = new OutboundFrame(opcode, payload);
         return _outbound.Writer.TryWrite(frame) ? default : SendSlowAsync(frame, cancellationToken);
     }
 
@@ -145,6 +151,7 @@ internal sealed partial class Connection : IWebSocketSession
                 long bytes = 0;
                 int frames = 0;
                 bool closed = false;
+                bool more = false;
 
                 // A batch ends at a flush slice's worth of bytes: its flush is what waits for a slow peer. Unbounded, a
                 // sender that refilled the queue as fast as this loop drained it kept the loop from ever flushing, and
@@ -163,11 +170,20 @@ internal sealed partial class Connection : IWebSocketSession
 
                     frames++;
                     closed = frame.Opcode == WebSocketOpcode.Close;
+                    more = frame.More;
+                }
+
+                _ctx.Metrics.BytesSent.Inc(bytes);
+                _ctx.Metrics.FramesSent.Inc(frames);
+                if (more && !closed && bytes < FlushSliceBytes)
+                {
+                    // The queue ran dry on a frame whose sender is queuing the next one now: one flush (one send
+                    // syscall) for both. Its sender guarantees that next frame, so the bytes written here never wait
+                    // longer than it takes to queue it.
+                    continue;
                 }
 
                 var flush = await _output.FlushAsync().ConfigureAwait(false);
-                _ctx.Metrics.BytesSent.Inc(bytes);
-                _ctx.Metrics.FramesSent.Inc(frames);
                 if (closed || flush.IsCompleted || flush.IsCanceled)
                 {
                     return;

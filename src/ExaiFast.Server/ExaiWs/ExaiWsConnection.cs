@@ -44,20 +44,27 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
     }
 
     /// <summary>Sends the ack, refusal or cancel reply (if any) and then, in order, whatever the call produced meanwhile.</summary>
+    /// <remarks>
+    /// A call that ended inside Submit (a small call runs inline) has its result parked here: the ack is sent as
+    /// "followed", so that ack and result leave in one write. Only a frame followed by one that cannot be dropped is
+    /// marked so — the writer holds its flush for the next frame on that promise.
+    /// </remarks>
     public void Release(CallKey key, PooledBuffer? ack)
     {
         lock (_parkingGate)
         {
+            var frames = _parkedFrames;
+            bool FollowedAt(int i) => frames is not null && i < frames.Count && !frames[i].Droppable;
             if (ack is { } a)
             {
-                Send(a, droppable: false);
+                Send(a, droppable: false, followed: FollowedAt(0));
             }
 
-            if (_parkedFrames is { } frames)
+            if (frames is not null)
             {
-                foreach (var (frame, droppable) in frames)
+                for (int i = 0; i < frames.Count; i++)
                 {
-                    Send(frame, droppable);
+                    Send(frames[i].Frame, frames[i].Droppable, followed: FollowedAt(i + 1));
                 }
 
                 frames.Clear();
@@ -99,7 +106,7 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
         Send(frame, droppable);
     }
 
-    private void Send(PooledBuffer frame, bool droppable)
+    private void Send(PooledBuffer frame, bool droppable, bool followed = false)
     {
         if (droppable)
         {
@@ -107,7 +114,7 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
             return;
         }
 
-        var pending = Socket.SendAsync(WebSocketOpcode.Text, frame);
+        var pending = followed ? Socket.SendFollowedAsync(WebSocketOpcode.Text, frame) : Socket.SendAsync(WebSocketOpcode.Text, frame);
         if (!pending.IsCompletedSuccessfully)
         {
             _ = pending.AsTask(); // completes when queued or when the connection is gone; SendAsync observes its own errors

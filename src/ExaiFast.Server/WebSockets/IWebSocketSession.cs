@@ -26,6 +26,13 @@ public interface IWebSocketSession
     ValueTask SendAsync(WebSocketOpcode opcode, PooledBuffer payload, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// As <see cref="SendAsync"/>, for a message the caller follows at once with another <see cref="SendAsync"/> (on
+    /// this thread, before anything that waits): the writer may hold its flush for that one, so that both leave in one
+    /// write — an exai-ws <c>call_tool_ack</c> and a result that was ready with it.
+    /// </summary>
+    ValueTask SendFollowedAsync(WebSocketOpcode opcode, PooledBuffer payload);
+
+    /// <summary>
     /// Queues a message only if the outbound queue has room now; false (payload returned to the pool) otherwise.
     /// For frames that may be dropped under backpressure, such as progress heartbeats.
     /// </summary>
