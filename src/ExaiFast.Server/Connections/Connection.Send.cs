@@ -183,6 +183,7 @@ internal sealed partial class Connection : IWebSocketSession
                     continue;
                 }
 
+                _ctx.Metrics.Writes.Inc();
                 var flush = await _output.FlushAsync().ConfigureAwait(false);
                 if (closed || flush.IsCompleted || flush.IsCanceled)
                 {

@@ -20,6 +20,7 @@ public sealed class ServerMetrics
         HttpRequests = f.CreateCounter("exaifast_http_requests_total", "HTTP requests answered, by route and status.", "route", "status");
         FramesReceived = f.CreateCounter("exaifast_ws_frames_received_total", "WebSocket frames received.");
         FramesSent = f.CreateCounter("exaifast_ws_frames_sent_total", "WebSocket frames sent.");
+        Writes = f.CreateCounter("exaifast_ws_writes_total", "Flushes of WebSocket frames to sockets (frames sent / writes = frames per send syscall).");
         MessagesReceived = f.CreateCounter("exaifast_ws_messages_received_total", "Complete WebSocket data messages received.");
         BytesReceived = f.CreateCounter("exaifast_bytes_received_total", "Bytes read from sockets.");
         BytesSent = f.CreateCounter("exaifast_bytes_sent_total", "Bytes written to sockets.");
@@ -54,6 +55,9 @@ public sealed class ServerMetrics
 
     /// <summary>Frames sent.</summary>
     public Counter FramesSent { get; }
+
+    /// <summary>Flushes of queued frames to sockets: an ack and the result ready with it make one.</summary>
+    public Counter Writes { get; }
 
     /// <summary>Data messages received.</summary>
     public Counter MessagesReceived { get; }
