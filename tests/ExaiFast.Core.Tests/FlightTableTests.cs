@@ -57,4 +57,28 @@ public class FlightTableTests
         Assert.True(table.TryGet(new FlightKey(2, 5), out found));
         Assert.Same(second, found);
     }
+
+    [Fact]
+    public async Task IsEmpty_CountsSlotsHoldingACall_ThroughRemovalsAndReplacements()
+    {
+        await using var owner = new Dispatcher(new DispatcherOptions());
+        var table = new FlightTable(maxInflight: 8);
+        var key = new FlightKey(1, 2);
+        var first = Call(owner, key, "a");
+        var second = Call(owner, key, "b");
+        Assert.True(table.IsEmpty);
+
+        table.TryAdd(key, first);
+        Assert.False(table.IsEmpty);
+
+        first.TryComplete(CallResult.Failed(ErrorCodes.Cancelled, "x"));
+        table.TryAdd(key, second); // replaces the ended call: still one slot held
+        table.Remove(key, first);  // too late: the slot is the second's now
+        Assert.False(table.IsEmpty);
+
+        table.Remove(key, second);
+        Assert.True(table.IsEmpty);
+        table.Remove(key, second); // twice: nothing more to take away
+        Assert.True(table.IsEmpty);
+    }
 }

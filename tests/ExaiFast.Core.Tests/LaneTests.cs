@@ -160,6 +160,32 @@ public class LaneTests
         await d.DisposeAsync();
     }
 
+    [Fact]
+    public async Task AZeroMsCallThatEndsInsideSubmit_LeavesNoFlight_ASlowOneIsRegisteredLate_AndItsTwinJoinsIt()
+    {
+        // Single-flight hashes a call's arguments only when some call is registered (to find a twin) or once the call
+        // turns out to wait; the slow call below is registered after its first await, and its twin then finds it.
+        await using var d = new Dispatcher(Options(workers: 4));
+        var tool = new SleepTool();
+        var listener = new RecordingListener();
+
+        for (int i = 0; i < 100; i++)
+        {
+            SubmitHere(d, Request(tool, $"quick{i}", """{"text":"same"}"""), listener);
+        }
+
+        Assert.True(d.FlightsEmpty);
+        Assert.Equal(100, tool.Started);
+
+        Assert.Equal(SubmitStatus.Accepted, SubmitHere(d, Request(tool, "slow", """{"ms":2000,"text":"t"}"""), listener).Status);
+        Assert.False(d.FlightsEmpty);
+        Assert.Equal(SubmitStatus.Coalesced, SubmitHere(d, Request(tool, "twin", """{"text":"t","ms":2000}"""), listener).Status);
+
+        Assert.Equal("t", (await listener.ResultAsync(new("s1", "twin"))).Text);
+        Assert.Equal(101, tool.Started);
+        await DispatcherTests.Eventually(() => d.FlightsEmpty && d.Inflight == 0);
+    }
+
     /// <summary>Records whether it ran on the submitting thread; can hold its slot synchronously until told.</summary>
     private sealed class WhereTool(ManualResetEventSlim? blockUntil = null) : ITool
     {

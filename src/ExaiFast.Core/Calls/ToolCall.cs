@@ -88,7 +88,9 @@ public sealed class ToolCall
 
     internal Dispatcher Owner { get; }
 
-    internal FlightKey? FlightKey { get; }
+    /// <summary>Its single-flight key, once known: at admission, or when it is registered late (see
+    /// <see cref="TrySetFlightKey"/>). Read by others only after the flight table published it, or after the call ended.</summary>
+    internal FlightKey? FlightKey { get; private set; }
 
     internal CancellationTokenSource Cancellation { get; }
 
@@ -230,6 +232,23 @@ public sealed class ToolCall
             }
 
             return KeyDetach.Detached;
+        }
+    }
+
+    /// <summary>Sets the single-flight key of a call admitted without one; false if it has ended (it is not registered then).</summary>
+    /// <remarks>Under the lock <see cref="TryComplete"/> takes: a completion either sees the whole key (and unregisters it)
+    /// or comes first (and this refuses).</remarks>
+    internal bool TrySetFlightKey(FlightKey key)
+    {
+        lock (this)
+        {
+            if (_state == Completed)
+            {
+                return false;
+            }
+
+            FlightKey = key;
+            return true;
         }
     }
 

@@ -93,6 +93,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// <summary>Keys in the in-flight table (a call shared by several requests appears once per key).</summary>
     public int InflightKeys => _table.CallCount;
 
+    /// <summary>Whether no call is registered for single-flight (tests: a call that ends inside Submit registers none).</summary>
+    internal bool FlightsEmpty => _flights.IsEmpty;
+
     /// <summary>Sessions with at least one call in flight.</summary>
     public int ActiveSessions => _sessions.Sessions;
 
@@ -146,7 +149,12 @@ public sealed partial class Dispatcher : IAsyncDisposable
             return Counted(new SubmitResult(SubmitStatus.Replayed, null, stored));
         }
 
-        FlightKey? flightKey = request.Tool.Coalescable && !_options.DisableCoalesceFor.Contains(request.Tool.Name)
+        // Single-flight needs the arguments' canonical hash only to find a twin, so it is computed now only when some
+        // call is registered; otherwise it is computed once the call turns out to take time (RegisterFlight), and a 0 ms
+        // call that ends inside Submit never hashes its arguments. Identical calls admitted in the same microseconds
+        // may then run apart: single-flight is an optimisation, never a promise.
+        bool coalescable = request.Tool.Coalescable && !_options.DisableCoalesceFor.Contains(request.Tool.Name);
+        FlightKey? flightKey = coalescable && !_flights.IsEmpty
             ? CanonicalJson.Hash(key.SessionId, request.Tool.Name, request.Arguments)
             : null;
         if (flightKey is { } fk && _flights.TryGet(fk, out var twin))
@@ -219,6 +227,8 @@ public sealed partial class Dispatcher : IAsyncDisposable
             _flights.TryAdd(flightKey.Value, call);
         }
 
+        bool lateFlight = coalescable && flightKey is null;
+
         // Arm the deadline before a worker can see the call: a 0 ms call may complete on a worker before this thread
         // runs another line after TryEnqueue (the admitting hold keeps its token source until this method returns).
         // A call that is cancelled or reaches its deadline completes now: a queued one does not wait for a worker to
@@ -238,6 +248,11 @@ public sealed partial class Dispatcher : IAsyncDisposable
             {
                 case SessionAdmission.Waiting:
                     Interlocked.Decrement(ref _admitted); // a waiter holds no global slot
+                    if (lateFlight)
+                    {
+                        RegisterFlight(call);
+                    }
+
                     return Accepted(request, call);
                 case SessionAdmission.Ended:
                     // Its deadline or a cancel ended it before it could queue: its completion has answered.
@@ -266,23 +281,37 @@ public sealed partial class Dispatcher : IAsyncDisposable
             case LaneAdmission.Full:
                 return RefuseUnqueued(request, listener, call, CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{request.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds));
             case LaneAdmission.Queued:
+                if (lateFlight)
+                {
+                    RegisterFlight(call);
+                }
+
                 return Accepted(request, call);
             default:
-                // A free slot: the call is accepted first (it owns its arguments and admission lets go of it), then
-                // started. A small one runs right here until its first real await — on a connection's reader, a 0 ms
-                // call is answered before Submit returns, with no thread hand-off (its frames wait for the ack in the
-                // connection's parking). A big one starts on the thread pool: the reader has its connection to serve.
-                var accepted = Accepted(request, call);
+                // A free slot. A small call runs right here until its first real await — on a connection's reader, a
+                // 0 ms call is answered before Submit returns, with no thread hand-off (its frames wait for the ack in
+                // the connection's parking). A big one starts on the thread pool: the reader has its connection to
+                // serve. Admission keeps its hold meanwhile, so the arguments stay readable for RegisterFlight; the
+                // call owns them from Accepted on (if it has ended by then, Accepted's release gives them back).
                 if (JsonMarshal.GetRawUtf8Value(request.Arguments).Length <= _options.InlineMaxArgumentBytes)
                 {
                     lane.RunHere(call);
+                    if (lateFlight && !call.IsCompleted)
+                    {
+                        RegisterFlight(call); // it waits for something: from now on an identical call may join it
+                    }
                 }
                 else
                 {
+                    if (lateFlight)
+                    {
+                        RegisterFlight(call);
+                    }
+
                     lane.RunOnPool(call);
                 }
 
-                return accepted;
+                return Accepted(request, call);
         }
     }
 
@@ -411,6 +440,25 @@ public sealed partial class Dispatcher : IAsyncDisposable
         if (source.TryReset())
         {
             _cancellations.Return(source);
+        }
+    }
+
+    /// <summary>
+    /// Registers for single-flight a coalescable call admitted without its key (no call was registered to compare it
+    /// with). The caller still holds the call's admission, so its arguments are readable.
+    /// </summary>
+    private void RegisterFlight(ToolCall call)
+    {
+        var key = CanonicalJson.Hash(call.Key.SessionId, call.Tool.Name, call.Arguments);
+        if (!call.TrySetFlightKey(key))
+        {
+            return; // it has ended
+        }
+
+        _flights.TryAdd(key, call);
+        if (call.IsCompleted)
+        {
+            _flights.Remove(key, call); // it ended meanwhile, and its completion may have looked before the registration
         }
     }
 

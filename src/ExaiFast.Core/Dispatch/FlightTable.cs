@@ -16,6 +16,7 @@ internal sealed class FlightTable
 {
     private readonly ToolCall?[] _slots;
     private readonly int _mask;
+    private int _registered; // slots holding a call (live or just ended): moves only when a slot turns null <-> call
 
     /// <summary>Creates a table for up to <paramref name="maxInflight"/> calls in flight.</summary>
     public FlightTable(int maxInflight)
@@ -24,6 +25,9 @@ internal sealed class FlightTable
         _slots = new ToolCall?[size];
         _mask = size - 1;
     }
+
+    /// <summary>Whether no call is registered: then no call can have a twin, and a new call need not compute its key.</summary>
+    public bool IsEmpty => Volatile.Read(ref _registered) == 0;
 
     /// <summary>The live call registered under <paramref name="key"/>, if any.</summary>
     public bool TryGet(FlightKey key, [NotNullWhen(true)] out ToolCall? call)
@@ -43,14 +47,20 @@ internal sealed class FlightTable
     {
         ref var slot = ref Slot(key);
         var current = Volatile.Read(ref slot);
-        if (current is null || current.IsCompleted)
+        if ((current is null || current.IsCompleted) && Interlocked.CompareExchange(ref slot, call, current) == current && current is null)
         {
-            Interlocked.CompareExchange(ref slot, call, current);
+            Interlocked.Increment(ref _registered);
         }
     }
 
     /// <summary>Unregisters <paramref name="call"/> (and nothing that replaced it).</summary>
-    public void Remove(FlightKey key, ToolCall call) => Interlocked.CompareExchange(ref Slot(key), null, call);
+    public void Remove(FlightKey key, ToolCall call)
+    {
+        if (Interlocked.CompareExchange(ref Slot(key), null, call) == call)
+        {
+            Interlocked.Decrement(ref _registered);
+        }
+    }
 
     private ref ToolCall? Slot(FlightKey key) => ref _slots[(int)((ulong)key.Low & (ulong)_mask)];
 }
