@@ -75,7 +75,9 @@ internal sealed partial class Connection : IThreadPoolWorkItem
             var upgrade = await ProcessHttpAsync().ConfigureAwait(false);
             if (upgrade is not null)
             {
-                reason = await RunWebSocketAsync(upgrade).ConfigureAwait(false);
+                var task = RunWebSocketAsync(upgrade);
+                upgrade = null; // not kept in this state machine while the WebSocket lives (see RunWebSocketAsync)
+                reason = await task.ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (IsConnectionError(ex))
