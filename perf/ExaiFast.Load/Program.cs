@@ -14,19 +14,13 @@ catch (ArgumentException ex)
 
 if (options.Mode == "tcp-echo-server")
 {
-    await TcpLoop.ServeEchoAsync(IPEndPoint.Parse(options.Target.Length == 0 ? "127.0.0.1:0" : options.Target));
+    using var stop = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+    await TcpEchoServer.ServeAsync(IPEndPoint.Parse(options.Target.Length == 0 ? "127.0.0.1:0" : options.Target), stop.Token);
     return 0;
 }
 
-RunResult result = options.Mode switch
-{
-    "ws" => await LoadRunner.RunAsync(options, _ => WebSocketLoop.ConnectAsync(new Uri(options.Target), options.Size)),
-    "call" => await LoadRunner.RunAsync(options, i => CallToolLoop.ConnectAsync(new Uri(options.Target), i, options.Size)),
-    "mcp" => await LoadRunner.RunAsync(options, i => CallToolLoop.ConnectAsync(new Uri(options.Target), i, options.Size, mcp: true)),
-    "mcp-http" => await LoadRunner.RunAsync(options, _ => McpHttpLoop.ConnectAsync(new Uri(options.Target), options.Size)),
-    "tcp" => await LoadRunner.RunAsync(options, _ => TcpLoop.ConnectAsync(IPEndPoint.Parse(options.Target), options.Size)),
-    _ => throw new ArgumentException($"unknown mode '{options.Mode}'\n{LoadOptions.Usage}"),
-};
-
-Console.WriteLine(result.ToMarkdownRow());
-return 0;
+var result = await LoadApp.RunAsync(options, CancellationToken.None);
+Console.WriteLine(options.Json ? result.ToJson() : result.ToMarkdown());
+// A run that measured nothing is a failed run, whatever it printed.
+return result.Accepted.Count + result.Refused.Count > 0 ? 0 : 1;

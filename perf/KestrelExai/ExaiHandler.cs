@@ -59,7 +59,13 @@ internal static class ExaiHandler
                     json.WriteEndObject();
                     await loop.SendAsync(cancellationToken);
 
-                    string prompt = root.GetProperty("arguments").GetProperty("prompt").GetString() ?? string.Empty;
+                    var arguments = root.GetProperty("arguments");
+                    string prompt = arguments.GetProperty("prompt").GetString() ?? string.Empty;
+                    if (arguments.TryGetProperty("local_latency_ms", out var latency) && latency.GetInt32() > 0)
+                    {
+                        await Task.Delay(latency.GetInt32(), cancellationToken); // the model's time, inline like the rest
+                    }
+
                     string text = LocalAnswer.Compose(prompt);
                     json = loop.Begin();
                     json.WriteStartObject();

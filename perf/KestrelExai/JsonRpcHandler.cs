@@ -68,6 +68,11 @@ internal static class JsonRpcHandler
                 case "tools/call":
                     var parameters = root.GetProperty("params");
                     string prompt = parameters.TryGetProperty("arguments", out var a) && a.TryGetProperty("prompt", out var p) ? p.GetString() ?? string.Empty : string.Empty;
+                    if (a.ValueKind == JsonValueKind.Object && a.TryGetProperty("local_latency_ms", out var latency) && latency.GetInt32() > 0)
+                    {
+                        await Task.Delay(latency.GetInt32(), cancellationToken); // the model's time, inline like the rest
+                    }
+
                     json.WriteStartObject("result"u8);
                     json.WriteStartArray("content"u8);
                     json.WriteStartObject();

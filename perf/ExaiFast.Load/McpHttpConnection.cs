@@ -5,12 +5,15 @@ using System.Text;
 namespace ExaiFast.Load;
 
 /// <summary>
-/// A closed loop of MCP <c>tools/call</c> over Streamable HTTP on one keep-alive connection, as a real client sends it
+/// MCP <c>tools/call</c> over Streamable HTTP on one keep-alive connection, as a real client sends it
 /// (<c>Accept: application/json, text/event-stream</c>, stateless: no session): POST, then read the whole response —
 /// a JSON body with Content-Length, or a chunked SSE stream — and check the call succeeded.
 /// </summary>
-/// <remarks>A raw socket, not HttpClient: the generator's own cost per call stays small and the same for every server.</remarks>
-internal sealed class McpHttpLoop : LoadRunner.ILoop
+/// <remarks>
+/// A raw socket, not HttpClient: the generator's own cost per call stays small and the same for every server.
+/// HTTP/1.1 answers in request order, so the reply names the oldest request still waiting (an open loop pipelines).
+/// </remarks>
+internal sealed class McpHttpConnection : ILoadConnection
 {
     private static readonly byte[] HeadEnd = "\r\n\r\n"u8.ToArray();
     private static readonly byte[] Result = "\"result\""u8.ToArray();
@@ -24,11 +27,11 @@ internal sealed class McpHttpLoop : LoadRunner.ILoop
     private readonly string _host;
     private readonly string _prompt;
     private readonly byte[] _buffer = new byte[256 * 1024];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<long> _waiting = new();
     private int _start;
     private int _end;
-    private long _sequence;
 
-    private McpHttpLoop(Socket socket, Uri uri, int size)
+    private McpHttpConnection(Socket socket, Uri uri, int size)
     {
         _socket = socket;
         _path = uri.PathAndQuery;
@@ -36,36 +39,45 @@ internal sealed class McpHttpLoop : LoadRunner.ILoop
         _prompt = new string('x', Math.Max(1, size));
     }
 
-    public static async Task<LoadRunner.ILoop> ConnectAsync(Uri uri, int size)
+    public static async Task<ILoadConnection> ConnectAsync(Uri uri, int size, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(uri.Host), uri.Port));
-        return new McpHttpLoop(socket, uri, size);
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(uri.Host), uri.Port), cancellationToken);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return new McpHttpConnection(socket, uri, size);
     }
 
-    public async ValueTask<bool> RoundTripAsync(CancellationToken cancellationToken)
+    public async ValueTask SendAsync(long sequence, CancellationToken cancellationToken)
     {
-        string body = $"{{\"jsonrpc\":\"2.0\",\"id\":{++_sequence},\"method\":\"tools/call\",\"params\":{{\"name\":\"chat\",\"arguments\":{{\"prompt\":\"{_prompt}\"}}}}}}";
+        string body = $"{{\"jsonrpc\":\"2.0\",\"id\":{sequence},\"method\":\"tools/call\",\"params\":{{\"name\":\"chat\",\"arguments\":{{\"prompt\":\"{_prompt}\"}}}}}}";
         string request = $"POST {_path} HTTP/1.1\r\nHost: {_host}\r\nContent-Type: application/json\r\nAccept: {Accept}\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
+        _waiting.Enqueue(sequence);
         await _socket.SendAsync(Encoding.UTF8.GetBytes(request), SocketFlags.None, cancellationToken);
+    }
 
+    public async ValueTask<Reply> ReceiveAsync(CancellationToken cancellationToken)
+    {
         int headEnd;
         while ((headEnd = _buffer.AsSpan(_start, _end - _start).IndexOf(HeadEnd)) < 0)
         {
             if (!await FillAsync(cancellationToken))
             {
-                return false;
+                return Reply.Closed;
             }
         }
 
         string head = Encoding.ASCII.GetString(_buffer, _start, headEnd);
         _start += headEnd + HeadEnd.Length;
-        if (!head.StartsWith("HTTP/1.1 200", StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException("call failed: " + head.Split("\r\n")[0]);
-        }
-
-        bool ok;
+        bool status200 = head.StartsWith("HTTP/1.1 200", StringComparison.Ordinal);
+        ReplyKind kind = ReplyKind.Failed;
         int length = ContentLength(head);
         if (length >= 0)
         {
@@ -73,16 +85,15 @@ internal sealed class McpHttpLoop : LoadRunner.ILoop
             {
                 if (!await FillAsync(cancellationToken))
                 {
-                    return false;
+                    return Reply.Closed;
                 }
             }
 
-            ok = Succeeded(_buffer.AsSpan(_start, length));
+            kind = Classify(_buffer.AsSpan(_start, length));
             _start += length;
         }
         else
         {
-            ok = false;
             while (true)
             {
                 int lineEnd;
@@ -90,7 +101,7 @@ internal sealed class McpHttpLoop : LoadRunner.ILoop
                 {
                     if (!await FillAsync(cancellationToken))
                     {
-                        return false;
+                        return Reply.Closed;
                     }
                 }
 
@@ -100,11 +111,12 @@ internal sealed class McpHttpLoop : LoadRunner.ILoop
                 {
                     if (!await FillAsync(cancellationToken))
                     {
-                        return false;
+                        return Reply.Closed;
                     }
                 }
 
-                ok |= Succeeded(_buffer.AsSpan(_start, chunk));
+                var k = Classify(_buffer.AsSpan(_start, chunk));
+                kind = k < kind ? k : kind;
                 _start += chunk + 2;
                 if (chunk == 0)
                 {
@@ -113,12 +125,8 @@ internal sealed class McpHttpLoop : LoadRunner.ILoop
             }
         }
 
-        if (!ok)
-        {
-            throw new InvalidOperationException("call failed: no successful result in the response");
-        }
-
-        return true;
+        long sequence = _waiting.TryDequeue(out long s) ? s : -1;
+        return new Reply(sequence, status200 ? kind : ReplyKind.Failed);
     }
 
     public ValueTask DisposeAsync()
@@ -127,8 +135,13 @@ internal sealed class McpHttpLoop : LoadRunner.ILoop
         return ValueTask.CompletedTask;
     }
 
-    // A result without "isError": true (servers may leave out isError: false).
-    private static bool Succeeded(ReadOnlySpan<byte> body) => body.IndexOf(Result) >= 0 && body.IndexOf(Failed) < 0;
+    // A result without "isError": true (servers may leave out isError: false); a refusal carries OVER_CAPACITY.
+    // Bytes, not JSON: an SSE chunk is "event: message\ndata: {...}", and this runs once per chunk.
+    private static ReplyKind Classify(ReadOnlySpan<byte> body) =>
+        body.IndexOf(Result) < 0 ? ReplyKind.Failed
+        : body.IndexOf(Failed) < 0 ? ReplyKind.Ok
+        : body.IndexOf("OVER_CAPACITY"u8) >= 0 ? ReplyKind.Refused
+        : ReplyKind.Failed;
 
     private static int ContentLength(string head)
     {
