@@ -1,9 +1,131 @@
 #!/usr/bin/env bash
-# Micro-benchmarks (BenchmarkDotNet, MemoryDiagnoser). Arguments go to BenchmarkSwitcher, e.g.
-#   scripts/bench.sh --filter '*Frame*'        scripts/bench.sh --list flat
-# Default: every benchmark. Results land in BenchmarkDotNet.Artifacts/results/.
+# End-to-end comparison of issue 11: ExaiFast beside the baselines a developer would write, each scenario run on
+# every contender in interleaved rounds (round 1: every contender once, round 2: again, …), medians reported.
+#   echo       64 conns, 32 B   ExaiFast /echo | stock Kestrel WebSocket echo | raw TCP echo on sockets (the ceiling)
+#   ping       64 conns         exai-ws ping → pong: ExaiFast | minimal Kestrel exai daemon (perf/KestrelExai)
+#   call       64 and 1 conns   call_tool chat (local model, 0 ms) → ack + result: ExaiFast | minimal exai daemon
+#   mcp        64 and 1 conns   MCP tools/call over WebSocket: ExaiFast | minimal Kestrel JSON-RPC daemon
+#   mcp-http   64 conns         MCP tools/call over Streamable HTTP: ExaiFast | the official MCP C# SDK server
+#   open       64 conns         open loop at 0.5× each daemon's probed capacity, chat at 10 ms (capacity = workers)
+#   overload   64 conns         open loop at 10× that capacity: refusals and accepted calls timed apart
+#   idle       N conns + hello  server RSS per idle connection, fresh daemons
+# Servers are pinned to CPU 0 and the generator to CPU 1 (taskset, when nproc ≥ 2; PIN=0 turns it off). Server CPU
+# per call comes from /proc, so "per core" ratios do not depend on the generator keeping up.
+# ExaiFast runs twice: with admission limits raised (throughput scenarios: the load, not admission, is measured) and
+# as shipped (open and overload: admission is what is measured).
+# Writes the generated section of perf/RESULTS.md (between the bench.sh markers) unless --no-write.
+# Usage: scripts/bench.sh [--quick] [--rounds N] [--no-write]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+command_line="scripts/bench.sh $*"
+quick=0; rounds=3; write=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) quick=1; rounds=1 ;;
+    --rounds) rounds=$2; shift ;;
+    --no-write) write=0 ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--rounds N] [--no-write]" >&2; exit 2 ;;
+  esac
+  shift
+done
+# --quick proves the whole thing runs (about a minute of runs after the build); its numbers are not for quoting.
+if [ $quick = 1 ]; then duration=0.5; warmup=0.2; idle_conns=1000; idle_hold=0.5; probe=0.5
+else duration=5; warmup=1; idle_conns=10000; idle_hold=3; probe=2; fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-[ $# -eq 0 ] && set -- --filter '*'
-exec dotnet run -c Release --project perf/ExaiFast.Benchmarks -- "$@"
+# Ten thousand idle connections are ten thousand descriptors on each side.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+[ "$(ulimit -n)" -gt $((idle_conns + 1000)) ] || idle_conns=$(( $(ulimit -n) - 1000 ))
+
+for p in src/ExaiFast perf/ExaiFast.Load perf/KestrelEcho perf/KestrelExai perf/McpSdkHttpServer; do
+  dotnet build "$p" -c Release --verbosity quiet -nologo >/dev/null
+done
+exe=src/ExaiFast/bin/Release/net10.0/exaifast.dll
+load=perf/ExaiFast.Load/bin/Release/net10.0/exaifast-load.dll
+kestrel_echo=perf/KestrelEcho/bin/Release/net10.0/KestrelEcho.dll
+kestrel_exai=perf/KestrelExai/bin/Release/net10.0/KestrelExai.dll
+mcpsdk=perf/McpSdkHttpServer/bin/Release/net10.0/McpSdkHttpServer.dll
+if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  on_server=(taskset -c 0); on_load=(taskset -c 1); pinning="servers on CPU 0, generator on CPU 1 (taskset)"
+else
+  on_server=(); on_load=(); pinning="not pinned"
+fi
+
+out=$(mktemp -d /tmp/exaifast-bench.XXXXXX)
+results=$out/results.jsonl
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
+
+declare -A port pid
+start() { # name, then the command (PORT is replaced by a free port)
+  local name=$1; shift; local p; p=$(free_port)
+  "${on_server[@]}" "${@//PORT/$p}" >"$out/$name.log" 2>&1 & pid[$name]=$!; pids+=($!); port[$name]=$p
+}
+stop() { kill "${pid[$1]}" 2>/dev/null || true; wait "${pid[$1]}" 2>/dev/null || true; }
+raised=(--global-max-inflight 1000 --session-max-inflight 100 --queue-depth 1000)
+many=(--max-connections 20000 --max-connections-per-ip 20000)
+start exaifast          env EXAI_WS_LOCAL_MAX_INFLIGHT=64 dotnet "$exe" serve --port PORT --log-level warning "${raised[@]}"
+start exaifast-shipped  dotnet "$exe" serve --port PORT --log-level warning
+start kestrel-echo      dotnet "$kestrel_echo" --urls http://127.0.0.1:PORT
+start kestrel-exai      dotnet "$kestrel_exai" --urls http://127.0.0.1:PORT
+start mcp-sdk           dotnet "$mcpsdk" --port PORT
+start tcp-echo          env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$load" tcp-echo-server --target 127.0.0.1:PORT
+for name in "${!port[@]}"; do wait_port "${port[$name]}"; done
+
+run() { # round, scenario, contender (server name), mode, target, conns, extra options…
+  local round=$1 scenario=$2 contender=$3 mode=$4 target=$5 c=$6; shift 6
+  local json
+  if json=$("${on_load[@]}" dotnet "$load" "$mode" --target "$target" --connections "$c" --size 32 --duration "$duration" \
+      --warmup "$warmup" --probe "$probe" --server-pid "${pid[$contender]}" --format json --label "$scenario/$contender" "$@" 2>>"$out/load.err"); then
+    printf '{"round":%s,"scenario":"%s","contender":"%s","result":%s}\n' "$round" "$scenario" "$contender" "$json" >>"$results"
+  else
+    echo "  $scenario/$contender failed (see $out/load.err)" >&2
+  fi
+  printf '  %-10s %-18s %s\n' "$scenario" "$contender" "$(python3 scripts/bench-report.py --line "$json" 2>/dev/null || echo failed)" >&2
+}
+
+ws() { echo "ws://127.0.0.1:${port[$1]}$2"; }
+start_s=$(date +%s)
+for round in $(seq 1 "$rounds"); do
+  echo "round $round/$rounds" >&2
+  run "$round" echo exaifast     ws  "$(ws exaifast /echo)" 64
+  run "$round" echo kestrel-echo ws  "$(ws kestrel-echo /)" 64
+  run "$round" echo tcp-echo     tcp "127.0.0.1:${port[tcp-echo]}" 64
+  run "$round" ping exaifast     ping "$(ws exaifast /)" 64
+  run "$round" ping kestrel-exai ping "$(ws kestrel-exai /)" 64
+  run "$round" call exaifast     call "$(ws exaifast /)" 64
+  run "$round" call kestrel-exai call "$(ws kestrel-exai /)" 64
+  run "$round" call-1 exaifast     call "$(ws exaifast /)" 1
+  run "$round" call-1 kestrel-exai call "$(ws kestrel-exai /)" 1
+  run "$round" mcp exaifast      mcp "$(ws exaifast /)" 64
+  run "$round" mcp kestrel-exai  mcp "$(ws kestrel-exai /)" 64
+  run "$round" mcp-1 exaifast     mcp "$(ws exaifast /)" 1
+  run "$round" mcp-1 kestrel-exai mcp "$(ws kestrel-exai /)" 1
+  run "$round" mcp-http exaifast mcp-http "http://127.0.0.1:${port[exaifast]}/mcp" 64
+  run "$round" mcp-http mcp-sdk  mcp-http "http://127.0.0.1:${port[mcp-sdk]}/" 64
+  run "$round" open exaifast-shipped call "$(ws exaifast-shipped /)" 64 --rate 0.5x --tool-latency-ms 10
+  run "$round" open kestrel-exai     call "$(ws kestrel-exai /)" 64 --rate 0.5x --tool-latency-ms 10
+  run "$round" overload exaifast-shipped call "$(ws exaifast-shipped /)" 64 --rate 10x --tool-latency-ms 10
+  run "$round" overload kestrel-exai     call "$(ws kestrel-exai /)" 64 --rate 10x --tool-latency-ms 10
+  # Idle memory on fresh daemons: what the earlier scenarios left in their heaps would hide the growth.
+  start idle-exaifast dotnet "$exe" serve --port PORT --log-level warning "${many[@]}"
+  start idle-kestrel  dotnet "$kestrel_exai" --urls http://127.0.0.1:PORT
+  wait_port "${port[idle-exaifast]}"; wait_port "${port[idle-kestrel]}"
+  duration_saved=$duration; duration=$idle_hold
+  run "$round" idle idle-exaifast idle "$(ws idle-exaifast /)" "$idle_conns"
+  run "$round" idle idle-kestrel  idle "$(ws idle-kestrel /)" "$idle_conns"
+  duration=$duration_saved
+  stop idle-exaifast; stop idle-kestrel
+done
+elapsed=$(( $(date +%s) - start_s ))
+
+machine="$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r), .NET SDK $(dotnet --version)"
+report_args=(--results "$results" --machine "$machine" --command "$command_line" --pinning "$pinning"
+  --settings "rounds $rounds, ${duration} s measured after ${warmup} s warm-up per run, 32-byte payloads, idle $idle_conns connections held ${idle_hold} s, ${elapsed} s in all")
+python3 scripts/bench-report.py "${report_args[@]}"
+if [ $write = 1 ]; then
+  python3 scripts/bench-report.py "${report_args[@]}" --write perf/RESULTS.md
+  echo "wrote perf/RESULTS.md (raw results: $results)" >&2
+fi

@@ -17,7 +17,7 @@ namespace ExaiFast.Benchmarks;
 /// <summary>
 /// Time and bytes allocated (all threads) per exai-ws <c>call_tool</c> through a real in-process daemon: frame in,
 /// JSON parse, admission, lane, worker, the chat tool on the local model at 0 ms, ack and result frames out.
-/// Next to it, the same server's <c>/echo</c> as the baseline. Run: <c>scripts/bench.sh call-alloc</c>.
+/// Next to it, the same server's <c>/echo</c> as the baseline. Run: <c>scripts/micro.sh call-alloc</c>.
 /// </summary>
 /// <remarks>The client is a blocking raw socket with every request frame prebuilt before measuring.</remarks>
 internal static class CallAllocationReport

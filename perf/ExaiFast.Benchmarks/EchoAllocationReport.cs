@@ -12,7 +12,7 @@ namespace ExaiFast.Benchmarks;
 /// BenchmarkDotNet's MemoryDiagnoser counts only the benchmark's own thread (calibrated: 1,000 bytes allocated on
 /// a pool thread were reported as 72 B), and the server allocates on its socket and pool threads. So this reads
 /// <see cref="GC.GetTotalAllocatedBytes(bool)"/> around 100,000 round trips; the client is a blocking socket with
-/// preallocated frames, so what is counted is the server's. Run: <c>scripts/bench.sh echo-alloc</c>.
+/// preallocated frames, so what is counted is the server's. Run: <c>scripts/micro.sh echo-alloc</c>.
 /// </remarks>
 internal static class EchoAllocationReport
 {

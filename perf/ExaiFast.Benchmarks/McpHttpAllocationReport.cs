@@ -16,7 +16,7 @@ namespace ExaiFast.Benchmarks;
 /// <summary>
 /// Time and bytes allocated (all threads) per MCP <c>tools/call</c> over Streamable HTTP (<c>POST /mcp</c>, keep-alive,
 /// stateless, as a real client sends it) through a real in-process server: head and body parse, the MCP core, the
-/// dispatcher, the chat tool on the local model at 0 ms, the JSON response. Run: <c>scripts/bench.sh mcp-http-alloc</c>.
+/// dispatcher, the chat tool on the local model at 0 ms, the JSON response. Run: <c>scripts/micro.sh mcp-http-alloc</c>.
 /// </summary>
 internal static class McpHttpAllocationReport
 {

@@ -4,7 +4,7 @@ namespace ExaiFast.Benchmarks;
 
 internal static class Program
 {
-    // dotnet run -c Release --project perf/ExaiFast.Benchmarks -- --filter '*'   (see scripts/bench.sh)
+    // dotnet run -c Release --project perf/ExaiFast.Benchmarks -- --filter '*'   (see scripts/micro.sh)
     private static void Main(string[] args)
     {
         if (args is ["echo-alloc"])
