@@ -13,15 +13,29 @@ internal static class ExaiReply
     /// False for frames that answer nothing (<c>call_tool_ack</c>, <c>progress</c>, …). Request ids are the runner's
     /// numbers; an answer whose id is not a number has sequence -1.
     /// </summary>
+    /// <remarks>A frame that is not a JSON object is a failed answer to no request: a closed loop waiting on it must not hang.</remarks>
     public static bool TryRead(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> answerOp, out Reply reply)
+    {
+        try
+        {
+            return TryReadJson(frame, answerOp, out reply);
+        }
+        catch (JsonException)
+        {
+            reply = new Reply(-1, ReplyKind.Failed);
+            return true;
+        }
+    }
+
+    private static bool TryReadJson(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> answerOp, out Reply reply)
     {
         var reader = new Utf8JsonReader(frame);
         bool isAnswer = false, isError = false, ok = false, refused = false;
         long sequence = -1;
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
-            reply = default;
-            return false;
+            reply = new Reply(-1, ReplyKind.Failed);
+            return true;
         }
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)

@@ -11,15 +11,29 @@ internal static class McpReply
     private static ReadOnlySpan<byte> OverCapacity => "OVER_CAPACITY"u8;
 
     /// <summary>False for notifications and server requests (they have a method).</summary>
+    /// <remarks>A message that is not a JSON object is a failed answer to no request: a closed loop waiting on it must not hang.</remarks>
     public static bool TryRead(ReadOnlySpan<byte> message, out Reply reply)
+    {
+        try
+        {
+            return TryReadJson(message, out reply);
+        }
+        catch (JsonException)
+        {
+            reply = new Reply(-1, ReplyKind.Failed);
+            return true;
+        }
+    }
+
+    private static bool TryReadJson(ReadOnlySpan<byte> message, out Reply reply)
     {
         var reader = new Utf8JsonReader(message);
         bool hasMethod = false, hasId = false, hasResult = false, isError = false;
         long sequence = -1;
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
-            reply = default;
-            return false;
+            reply = new Reply(-1, ReplyKind.Failed);
+            return true;
         }
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)

@@ -16,7 +16,9 @@ if (options.Mode == "tcp-echo-server")
 {
     using var stop = new CancellationTokenSource();
     Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-    await TcpEchoServer.ServeAsync(IPEndPoint.Parse(options.Target.Length == 0 ? "127.0.0.1:0" : options.Target), stop.Token);
+    var listener = TcpEchoServer.Listen(IPEndPoint.Parse(options.Target.Length == 0 ? "127.0.0.1:0" : options.Target));
+    Console.WriteLine($"listening {((IPEndPoint)listener.LocalEndPoint!).Port}");
+    await TcpEchoServer.ServeAsync(listener, stop.Token);
     return 0;
 }
 

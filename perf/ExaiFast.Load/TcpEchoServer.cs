@@ -6,13 +6,19 @@ namespace ExaiFast.Load;
 /// <summary>The raw-TCP echo baseline (the kernel's ceiling): one task per connection, read then write back what was read.</summary>
 internal static class TcpEchoServer
 {
-    /// <summary>Listens on <paramref name="endPoint"/>, prints <c>listening PORT</c>, echoes until cancelled.</summary>
-    public static async Task ServeAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
+    /// <summary>A listening socket on <paramref name="endPoint"/> (port 0: the OS picks; read it from LocalEndPoint).</summary>
+    public static Socket Listen(IPEndPoint endPoint)
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(endPoint);
         listener.Listen(4096);
-        Console.WriteLine($"listening {((IPEndPoint)listener.LocalEndPoint!).Port}");
+        return listener;
+    }
+
+    /// <summary>Echoes on every connection <paramref name="listener"/> accepts until cancelled; disposes it then.</summary>
+    public static async Task ServeAsync(Socket listener, CancellationToken cancellationToken)
+    {
+        using var owned = listener;
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket socket;
