@@ -21,8 +21,6 @@ for p in src/ExaiFast perf/ExaiFast.Load; do dotnet build "$p" -c Release --verb
 load=perf/ExaiFast.Load/bin/Release/net10.0/exaifast-load.dll
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
 declare -A port pid
 start() { # name, exe, extra environment
   local p; p=$(free_port)
@@ -34,17 +32,13 @@ start baseline "$base/src/ExaiFast/bin/Release/net10.0/exaifast.dll"
 start current src/ExaiFast/bin/Release/net10.0/exaifast.dll "${AB_CURRENT_ENV:-}"
 wait_port "${port[baseline]}"; wait_port "${port[current]}"
 run() { # name, mode, path, conns
-  local name=$1 mode=$2 path=$3 c=$4 before after row rt
+  local name=$1 mode=$2 path=$3 c=$4
   dotnet "$load" "$mode" --target "ws://127.0.0.1:${port[$name]}$path" --connections "$c" --size 32 --duration 1 --warmup 1 >/dev/null
-  before=$(cpu_ticks "${pid[$name]}")
-  row=$(dotnet "$load" "$mode" --target "ws://127.0.0.1:${port[$name]}$path" --connections "$c" --size 32 --duration "$duration" --warmup 0.5 --label "$name $mode")
-  after=$(cpu_ticks "${pid[$name]}")
-  rt=$(awk -F'|' '{gsub(/[ ,]/,"",$5); print $5}' <<<"$row")
-  echo "$row $(python3 -c "print(f'{($after-$before)/$hz*1e6/($rt*($duration+0.5)):.1f}')") |"
+  dotnet "$load" "$mode" --target "ws://127.0.0.1:${port[$name]}$path" --connections "$c" --size 32 --duration "$duration" --warmup 0.5 --label "$name $mode" --server-pid "${pid[$name]}"
 }
 echo "baseline: $(git rev-parse --short "$rev"); current: working tree${AB_CURRENT_ENV:+ with $AB_CURRENT_ENV}"
-echo "| target | conns | bytes | round trips/s | p50 µs | p99 µs | p99.9 µs | server CPU µs/rt |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| target | conns | bytes | calls/s | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs | server CPU µs/call | generator CPU µs/call | notes |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for c in $conns; do
   for round in 1 2; do
     run baseline call / "$c"; run current call / "$c"

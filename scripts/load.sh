@@ -6,7 +6,9 @@
 #   at 0 ms, a --size-byte prompt) on the same exaifast process as its echo, to price the dispatch path; and the same call
 #   as MCP tools/call over WebSocket and over Streamable HTTP, beside the official MCP C# SDK's ASP.NET Core server.
 # Each target gets a warm-up run first; then a measured run. "server CPU" is the server process's user+system
-# time (from /proc) divided by the round trips: the cost per message, less noisy than throughput on a shared VM.
+# time (from /proc, read by the generator over the measured window) divided by the round trips: the cost per
+# message, less noisy than throughput on a shared VM. (scripts/bench.sh is the issue-11 comparison with the minimal
+# Kestrel daemons, open loop, overload and idle memory; this script is the wider echo matrix.)
 # Usage: scripts/load.sh [duration_s=5] [connections="1 16 64"] [sizes="32 4096"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,8 +36,6 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
 
 declare -A port pid
 start() { # name, then the command (PORT is replaced by a free port)
@@ -55,17 +55,11 @@ for name in "${!port[@]}"; do wait_port "${port[$name]}"; done
 run() { # name, label, mode, target, conns, size
   local name=$1 label=$2 mode=$3 target=$4 c=$5 size=$6
   "${on_load[@]}" dotnet "$load" "$mode" --target "$target" --connections "$c" --size "$size" --duration 1 --warmup 1 >/dev/null
-  local before after row rt
-  before=$(cpu_ticks "${pid[$name]}")
-  row=$("${on_load[@]}" dotnet "$load" "$mode" --target "$target" --connections "$c" --size "$size" --duration "$duration" --warmup 0.5 --label "$label")
-  after=$(cpu_ticks "${pid[$name]}")
-  rt=$(awk -F'|' '{gsub(/[ ,]/,"",$5); print $5}' <<<"$row")
-  # the window is warm-up (0.5 s) + duration; round trips/s covers the duration only
-  echo "$row $(python3 -c "print(f'{($after-$before)/$hz*1e6/($rt*($duration+0.5)):.1f}')") |"
+  "${on_load[@]}" dotnet "$load" "$mode" --target "$target" --connections "$c" --size "$size" --duration "$duration" --warmup 0.5 --label "$label" --server-pid "${pid[$name]}"
 }
 
-echo "| target | conns | bytes | round trips/s | p50 µs | p99 µs | p99.9 µs | server CPU µs/rt |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| target | conns | bytes | calls/s | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs | server CPU µs/call | generator CPU µs/call | notes |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for size in $sizes; do
   for c in $conns; do
     run exaifast       "exaifast"                 ws  "ws://127.0.0.1:${port[exaifast]}/echo"       "$c" "$size"
