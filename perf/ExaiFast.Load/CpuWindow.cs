@@ -5,6 +5,7 @@ internal sealed class CpuWindow(int? serverPid)
 {
     private TimeSpan? _serverStart;
     private TimeSpan _selfStart;
+    private bool _started;
 
     public TimeSpan? Server { get; private set; }
 
@@ -14,10 +15,17 @@ internal sealed class CpuWindow(int? serverPid)
     {
         _serverStart = serverPid is int pid ? ProcessStats.Cpu(pid) : null;
         _selfStart = ProcessStats.SelfCpu();
+        _started = true;
     }
 
+    /// <summary>Ends the window; one that never started (an open loop with no measured request) measured nothing.</summary>
     public void Stop()
     {
+        if (!_started)
+        {
+            return;
+        }
+
         Server = serverPid is int pid && _serverStart is { } start && ProcessStats.Cpu(pid) is { } end ? end - start : null;
         Generator = ProcessStats.SelfCpu() - _selfStart;
     }
