@@ -64,6 +64,8 @@ def build(results, args):
     m = {k: median_result(v) for k, v in groups.items()}
     get = lambda s, c: m.get((s, c))
     out = [BEGIN, "", f"## End to end, ExaiFast beside the baselines (scripts/bench.sh, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC)", ""]
+    if "--quick" in args.command:
+        out += ["**A --quick run: one short round on a shared machine. It proves the harness runs end to end; its numbers are not for quoting.**", ""]
     out += [f"- Command: `{args.command}`", f"- Machine: {args.machine}", f"- Pinning: {args.pinning}", f"- Runs: {args.settings}; every number is the median over the rounds.",
             "- calls/s counts accepted calls; **per core** is 1 s of server CPU over the server's CPU per call (`/proc`), the number that does not depend on the generator keeping up. Latency of open loops counts from each call's intended send time.",
             "- Baselines: `perf/KestrelEcho`, `perf/KestrelExai` (the minimal exai daemon and, with subprotocol `mcp`, the minimal JSON-RPC daemon: stock Kestrel, handler inline, JsonDocument in, Utf8JsonWriter out, ack and result as two sends), `perf/McpSdkHttpServer`, the raw TCP echo of `exaifast-load tcp-echo-server`.", ""]
