@@ -35,7 +35,10 @@ else duration=5; warmup=1; idle_conns=10000; idle_hold=3; probe=2; fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # Ten thousand idle connections are ten thousand descriptors on each side.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-[ "$(ulimit -n)" -gt $((idle_conns + 1000)) ] || idle_conns=$(( $(ulimit -n) - 1000 ))
+fds=$(ulimit -n)
+if [ "$fds" != unlimited ] && [ "$fds" -le $((idle_conns + 1000)) ]; then
+  idle_conns=$((fds - 1000)); echo "ulimit -n is $fds: idle scenario with $idle_conns connections" >&2
+fi
 
 for p in src/ExaiFast perf/ExaiFast.Load perf/KestrelEcho perf/KestrelExai perf/McpSdkHttpServer; do
   dotnet build "$p" -c Release --verbosity quiet -nologo >/dev/null
