@@ -12,6 +12,7 @@ internal sealed class SleepTool(string name = "sleep", bool coalescable = true) 
     private int _running;
     private int _maxRunning;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _startOrder = new();
+    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public string Name => name;
 
@@ -22,6 +23,9 @@ internal sealed class SleepTool(string name = "sleep", bool coalescable = true) 
     public bool Coalescable => coalescable;
 
     public int Started => Volatile.Read(ref _started);
+
+    /// <summary>Lets every call with <c>"gate": true</c> go on (they wait for this, however long their test takes to get here).</summary>
+    public void OpenGate() => _gate.TrySetResult();
 
     public int Cancelled => Volatile.Read(ref _cancelled);
 
@@ -45,6 +49,11 @@ internal sealed class SleepTool(string name = "sleep", bool coalescable = true) 
         int ms = context.Arguments.TryGetProperty("ms", out var m) ? m.GetInt32() : 0;
         try
         {
+            if (context.Arguments.TryGetProperty("gate", out _))
+            {
+                await _gate.Task.WaitAsync(cancellationToken);
+            }
+
             if (ms > 0)
             {
                 context.ReportProgress("sleeping");
