@@ -17,6 +17,8 @@ internal static class ClosedLoopRunner
         var failed = new long[n];
         long measureFrom = long.MaxValue, measureUntil = long.MaxValue;
         bool stopping = false;
+        int warm = 0; // loops that have had their first answer
+        var allWarm = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         async Task LoopAsync(int i)
@@ -49,6 +51,11 @@ internal static class ClosedLoopRunner
                 }
 
                 long end = Stopwatch.GetTimestamp();
+                if (sequence == 0 && Interlocked.Increment(ref warm) == n)
+                {
+                    allWarm.TrySetResult();
+                }
+
                 if (start < Volatile.Read(ref measureFrom) || end > Volatile.Read(ref measureUntil))
                 {
                     if (reply.Kind == ReplyKind.Closed)
@@ -79,7 +86,10 @@ internal static class ClosedLoopRunner
 
         var loops = Enumerable.Range(0, n).Select(i => Task.Run(() => LoopAsync(i), CancellationToken.None)).ToArray();
         var cpu = new CpuWindow(options.ServerPid);
-        await Task.Delay(warmup, cancellationToken);
+
+        // The window opens after the warm-up and once every connection has had an answer: a cold server's first calls
+        // (being jitted, on a loaded machine) could otherwise fill a short window with nothing (bounded by the drain time).
+        await Task.WhenAll(Task.Delay(warmup, cancellationToken), Task.WhenAny(allWarm.Task, Task.WhenAll(loops), Task.Delay(options.Drain, cancellationToken)));
         cpu.Start();
         long from = Stopwatch.GetTimestamp();
         Volatile.Write(ref measureFrom, from);

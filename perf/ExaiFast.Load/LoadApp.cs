@@ -23,11 +23,18 @@ internal static class LoadApp
             if (rate.RelativeToCapacity)
             {
                 // The probe is the warm-up too: a closed loop on the same connections, the accepted calls/s its capacity.
-                var probe = await ClosedLoopRunner.RunAsync(options, connections, TimeSpan.FromSeconds(Math.Min(0.5, options.Probe.TotalSeconds / 2)), options.Probe, cancellationToken);
-                capacity = probe.AcceptedPerSecond;
+                // A cold server on a loaded machine may answer nothing inside a short window (its first calls are
+                // being jitted): the probe is then repeated, twice as long each time, before the run gives up.
+                var window = options.Probe;
+                for (int attempt = 0; attempt < 5 && !(capacity > 0); attempt++, window *= 2)
+                {
+                    var probe = await ClosedLoopRunner.RunAsync(options, connections, TimeSpan.FromSeconds(Math.Min(0.5, window.TotalSeconds / 2)), window, cancellationToken);
+                    capacity = probe.AcceptedPerSecond;
+                }
+
                 if (!(capacity > 0))
                 {
-                    throw new InvalidOperationException("the capacity probe got no call accepted");
+                    throw new InvalidOperationException($"the capacity probe got no call accepted (five probes, the last {window / 2})");
                 }
             }
 
