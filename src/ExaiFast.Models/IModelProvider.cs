@@ -7,14 +7,20 @@ public interface IModelProvider
     string Name { get; }
 
     /// <summary>The models it serves; the first is its default.</summary>
-    IReadOnlyList<string> Models { get; }
+    IReadOnlyList<ModelSpec> Models { get; }
 
-    /// <summary>Whether it can take requests now (configured, circuit closed).</summary>
-    bool IsAvailable { get; }
+    /// <summary>Its circuit breaker's state (always <see cref="ProviderState.Closed"/> for one without a breaker).</summary>
+    ProviderState State { get; }
 
-    /// <summary>Completes a prompt. Honours <paramref name="cancellationToken"/> by abandoning the request at once.</summary>
+    /// <summary>Whether it can take requests now (configured, circuit not open).</summary>
+    bool IsAvailable => State != ProviderState.Open;
+
+    /// <summary>
+    /// Completes a conversation. Honours <paramref name="cancellationToken"/> by abandoning the request at once; fails with
+    /// <see cref="Core.Tools.ProviderException"/> (never with the HTTP stack's own exceptions).
+    /// </summary>
     /// <param name="request">What to ask.</param>
-    /// <param name="onToken">Called with each piece of output as it is produced (streaming), or null.</param>
+    /// <param name="onToken">Called with each piece of the answer as it is produced (streaming), or null.</param>
     /// <param name="cancellationToken">Fires on timeout, cancel, disconnect, shutdown.</param>
     ValueTask<ModelResponse> CompleteAsync(ModelRequest request, Action<string>? onToken, CancellationToken cancellationToken);
 }

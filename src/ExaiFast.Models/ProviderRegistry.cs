@@ -1,60 +1,266 @@
+using ExaiFast.Models.Local;
+using ExaiFast.Models.Routing;
+
 namespace ExaiFast.Models;
 
-/// <summary>Every configured provider, created before the server accepts connections; routing for <c>auto</c>.</summary>
+/// <summary>
+/// Every configured provider and its models (names, aliases, context windows, capabilities), created before the server
+/// accepts connections; the one source of the lanes; routing for <c>auto</c>.
+/// </summary>
 /// <remarks>Immutable after construction, so concurrent lookups need no lock and no lazy initialisation (ROADMAP items 3–5).</remarks>
 public sealed class ProviderRegistry
 {
-    private readonly Dictionary<string, IModelProvider> _byName;
-    private readonly Dictionary<string, IModelProvider> _byModel;
+    /// <summary>The word that asks the router to choose.</summary>
+    public const string Auto = "auto";
 
-    /// <summary>Registers the providers; the first available one answers <c>auto</c>.</summary>
-    public ProviderRegistry(IEnumerable<IModelProvider> providers)
+    private const int MaxFallbacks = 2;
+
+    private readonly Dictionary<string, IModelProvider> _byName;
+    private readonly Dictionary<string, ModelChoice> _byModel;
+    private readonly RouteDecision? _offline;
+
+    /// <summary>Registers the providers, in preference order.</summary>
+    /// <param name="providers">The providers; the offline <c>local</c> one last.</param>
+    /// <param name="defaultModel"><c>DEFAULT_MODEL</c>: <c>auto</c>, or a model or provider name used when a call names none.</param>
+    public ProviderRegistry(IEnumerable<IModelProvider> providers, string defaultModel = Auto)
     {
         All = [.. providers];
+        DefaultModel = defaultModel;
         _byName = All.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
-        _byModel = new Dictionary<string, IModelProvider>(StringComparer.OrdinalIgnoreCase);
+        _byModel = new Dictionary<string, ModelChoice>(StringComparer.OrdinalIgnoreCase);
         foreach (var provider in All)
         {
-            foreach (string model in provider.Models)
+            foreach (var model in provider.Models)
             {
-                _byModel.TryAdd(model, provider);
+                _byModel.TryAdd(model.Name, new ModelChoice(provider, model));
             }
+        }
+
+        foreach (var provider in All)
+        {
+            foreach (var model in provider.Models)
+            {
+                foreach (string alias in model.Aliases)
+                {
+                    _byModel.TryAdd(alias, new ModelChoice(provider, model));
+                }
+            }
+        }
+
+        Remote = [.. All.Where(p => p.Name != LocalModelProvider.ProviderName)];
+        if (Remote.Count == 0 && All.Count > 0)
+        {
+            // Decided once: the offline daemon's every call routes here, and a decision per call would be garbage.
+            var local = All.FirstOrDefault(p => p.Name == LocalModelProvider.ProviderName) ?? All[0];
+            _offline = new RouteDecision(new ModelChoice(local, local.Models[0]), "auto: no API key or model server is configured, so the offline local model answers", []);
         }
     }
 
     /// <summary>Providers in preference order.</summary>
     public IReadOnlyList<IModelProvider> All { get; }
 
+    /// <summary>Providers that call a model API (all but <c>local</c>).</summary>
+    public IReadOnlyList<IModelProvider> Remote { get; }
+
+    /// <summary><c>DEFAULT_MODEL</c>.</summary>
+    public string DefaultModel { get; }
+
+    /// <summary>The lanes: one per provider, named after it.</summary>
+    public IEnumerable<string> Lanes => All.Select(p => p.Name);
+
     /// <summary>
-    /// The provider for <paramref name="model"/>: a known model name, a provider name, or <c>auto</c>/null for the
-    /// first available provider. False (with the reason) when nothing fits.
+    /// Whether a model can answer now: the offline model when no provider is configured, else some configured
+    /// provider whose breaker is not open. /ready reads this.
     /// </summary>
-    public bool TryResolve(string? model, out IModelProvider provider, out string? error)
+    public bool AnyUsable
     {
-        error = null;
-        if (string.IsNullOrEmpty(model) || model.Equals("auto", StringComparison.OrdinalIgnoreCase))
+        get
         {
-            // Index loop: foreach over IReadOnlyList boxes its enumerator, and this runs twice per call.
-            for (int i = 0; i < All.Count; i++)
+            if (Remote.Count == 0)
             {
-                if (All[i].IsAvailable)
+                return All.Count > 0;
+            }
+
+            for (int i = 0; i < Remote.Count; i++)
+            {
+                if (Remote[i].IsAvailable)
                 {
-                    provider = All[i];
                     return true;
                 }
             }
 
-            provider = null!;
-            error = "no model provider is available";
             return false;
         }
+    }
 
-        if (_byModel.TryGetValue(model, out provider!) || _byName.TryGetValue(model, out provider!))
+    /// <summary>The model called <paramref name="name"/> (a model name, an alias, or a provider name for its default).</summary>
+    public bool TryFind(string name, out ModelChoice choice)
+    {
+        if (_byModel.TryGetValue(name, out choice))
         {
             return true;
         }
 
-        error = $"unknown model '{model}'; known: auto, {string.Join(", ", _byModel.Keys)}";
+        if (_byName.TryGetValue(name, out var provider))
+        {
+            choice = new ModelChoice(provider, provider.Models[0]);
+            return true;
+        }
+
         return false;
     }
+
+    /// <summary>
+    /// The provider for <paramref name="model"/> (a known model, an alias, a provider name, or <c>auto</c>/null), as
+    /// validation needs it to pick the call's lane. False (with the reason) when nothing fits.
+    /// </summary>
+    public bool TryResolve(string? model, out IModelProvider provider, out string? error)
+    {
+        bool ok = TryRoute(new RouteRequest { Tool = "chat", Model = model }, out var decision, out error);
+        provider = ok ? decision!.Choice.Provider : null!;
+        return ok;
+    }
+
+    /// <summary>Chooses the model for a request: explicit, continued, <c>DEFAULT_MODEL</c>, or by the auto rules.</summary>
+    public bool TryRoute(in RouteRequest request, out RouteDecision? decision, out string? error)
+    {
+        error = null;
+        string? named = IsAuto(request.Model) ? null : request.Model;
+        if (named is not null)
+        {
+            if (TryFind(named, out var explicitChoice))
+            {
+                decision = new RouteDecision(explicitChoice, $"explicit model '{named}'", []);
+                return true;
+            }
+
+            decision = null;
+            error = $"unknown model '{named}'; known: auto, {string.Join(", ", All.SelectMany(p => p.Models).Select(m => m.Name))}";
+            return false;
+        }
+
+        if (request.ThreadModel is { } threadModel && TryFind(threadModel, out var continued))
+        {
+            decision = new RouteDecision(continued, $"continuation keeps its thread's model '{continued.Model.Name}'", []);
+            return true;
+        }
+
+        if (!IsAuto(DefaultModel) && TryFind(DefaultModel, out var configured))
+        {
+            decision = new RouteDecision(configured, $"DEFAULT_MODEL={DefaultModel}", FallbacksOf(configured, configured.Model.Capabilities));
+            return true;
+        }
+
+        decision = ChooseAuto(request);
+        return true;
+    }
+
+    private RouteDecision ChooseAuto(in RouteRequest request)
+    {
+        if (_offline is not null)
+        {
+            return _offline;
+        }
+
+        var (wanted, why) = Wanted(request);
+        ModelChoice? best = null;
+        foreach (var provider in Remote)
+        {
+            if (provider.IsAvailable && FirstWith(provider, wanted) is { } spec)
+            {
+                best = new ModelChoice(provider, spec);
+                break;
+            }
+        }
+
+        string reason;
+        if (best is { } found)
+        {
+            reason = $"auto: {why} → {found.Model.Name}";
+        }
+        else
+        {
+            var provider = Remote.FirstOrDefault(p => p.IsAvailable) ?? Remote[0];
+            best = new ModelChoice(provider, provider.Models[0]);
+            reason = provider.IsAvailable
+                ? $"auto: {why}, but no configured model has that; {provider.Name}'s default {provider.Models[0].Name}"
+                : $"auto: every provider's circuit breaker is open; trying {provider.Name}'s default {provider.Models[0].Name}";
+        }
+
+        return new RouteDecision(best.Value, reason, FallbacksOf(best.Value, wanted));
+    }
+
+    private static (ModelCapabilities Wanted, string Why) Wanted(in RouteRequest request)
+    {
+        if (request.UseWebSearch)
+        {
+            return (ModelCapabilities.WebSearch, "use_websearch asks for a web-search-capable model");
+        }
+
+        if (request.HasImages)
+        {
+            return (ModelCapabilities.Vision, "the request carries images");
+        }
+
+        if (request.Tool is "thinkdeep")
+        {
+            return (ModelCapabilities.Strong | ModelCapabilities.Thinking, "thinkdeep wants a strong thinking model");
+        }
+
+        if (request.Tool is "consensus" or "secaudit")
+        {
+            return (ModelCapabilities.Strong, $"{request.Tool} wants a strong model");
+        }
+
+        if (request.ThinkingMode is not null)
+        {
+            return (ModelCapabilities.Thinking, $"thinking_mode={request.ThinkingMode} asks for a thinking model");
+        }
+
+        if (request.FinalStep)
+        {
+            return (ModelCapabilities.Strong, "a workflow's final step wants a strong model");
+        }
+
+        return (ModelCapabilities.Fast, $"{request.Tool} is a simple tool or an early workflow step, so a fast model");
+    }
+
+    /// <summary>The chain after <paramref name="first"/>: models with the same capabilities, then other providers' defaults.</summary>
+    private List<ModelChoice> FallbacksOf(ModelChoice first, ModelCapabilities wanted)
+    {
+        var chain = new List<ModelChoice>(MaxFallbacks);
+        foreach (var provider in Remote)
+        {
+            if (provider != first.Provider && FirstWith(provider, wanted) is { } spec && chain.Count < MaxFallbacks)
+            {
+                chain.Add(new ModelChoice(provider, spec));
+            }
+        }
+
+        foreach (var provider in Remote)
+        {
+            if (provider != first.Provider && chain.Count < MaxFallbacks && !chain.Exists(c => c.Provider == provider))
+            {
+                chain.Add(new ModelChoice(provider, provider.Models[0]));
+            }
+        }
+
+        return chain;
+    }
+
+    private static ModelSpec? FirstWith(IModelProvider provider, ModelCapabilities wanted)
+    {
+        var models = provider.Models;
+        for (int i = 0; i < models.Count; i++)
+        {
+            if (models[i].Can(wanted))
+            {
+                return models[i];
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsAuto(string? model) => string.IsNullOrEmpty(model) || model.Equals(Auto, StringComparison.OrdinalIgnoreCase);
 }

@@ -7,6 +7,9 @@ namespace ExaiFast.Core.Tools;
 /// <param name="ContinuationId">The conversation thread to continue, if any.</param>
 public readonly record struct ToolOutput(string Text, string? Provider = null, string? Model = null, string? ContinuationId = null)
 {
+    /// <summary>Why this model answered (auto routing's choice, fallbacks taken), for the result's metadata; null without a model.</summary>
+    public string? Route { get; init; }
+
     /// <summary>
     /// Items beyond one text (images, audio, embedded resources, several texts), in order; null for the usual single
     /// text result, which then costs nothing more. Set only by <see cref="WithContent"/>, so <see cref="Text"/> always

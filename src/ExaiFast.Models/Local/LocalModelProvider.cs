@@ -35,10 +35,10 @@ public sealed class LocalModelProvider : IModelProvider
     public string Name => ProviderName;
 
     /// <inheritdoc />
-    public IReadOnlyList<string> Models { get; } = [ModelName];
+    public IReadOnlyList<ModelSpec> Models { get; } = [new(ModelName, 0, ModelCapabilities.Fast)];
 
     /// <inheritdoc />
-    public bool IsAvailable => true;
+    public ProviderState State => ProviderState.Closed;
 
     /// <summary>Requests started.</summary>
     public long Requests => Interlocked.Read(ref _requests);
@@ -132,11 +132,11 @@ public sealed class LocalModelProvider : IModelProvider
     // One string: the answer itself (the digest is formatted in place, the excerpt is a slice of the prompt).
     private static string Compose(ModelRequest request)
     {
-        var prompt = request.Prompt.AsSpan().Trim();
+        var prompt = request.LastUserText().AsSpan().Trim();
         bool cut = prompt.Length > 200;
         var excerpt = cut ? prompt[..200] : prompt;
         Span<byte> digest = stackalloc byte[6];
-        Digest(request.SystemPrompt, prompt, digest);
+        Digest(request.SystemText(), prompt, digest);
         Span<char> hex = stackalloc char[12];
         Convert.TryToHexStringLower(digest, hex, out _);
         int words = CountWords(prompt);

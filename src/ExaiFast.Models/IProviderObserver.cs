@@ -1,0 +1,11 @@
+namespace ExaiFast.Models;
+
+/// <summary>Receives what providers did, for /metrics; the composition root implements it. Must be thread-safe and cheap.</summary>
+public interface IProviderObserver
+{
+    /// <summary>A request was answered.</summary>
+    void OnCompleted(string provider, string model, TokenUsage? usage, TimeSpan elapsed);
+
+    /// <summary>A request failed (not counted: the caller's own cancellation or deadline).</summary>
+    void OnFailed(string provider, string model, ProviderFailure failure);
+}

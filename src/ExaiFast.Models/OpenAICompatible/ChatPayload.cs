@@ -1,0 +1,90 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace ExaiFast.Models.OpenAICompatible;
+
+/// <summary>Writes the <c>POST /chat/completions</c> body.</summary>
+internal static class ChatPayload
+{
+    /// <summary>Writes the request for <paramref name="model"/>; always streamed upstream (see the remarks).</summary>
+    /// <remarks>
+    /// Upstream is always asked to stream, whether or not our client streams: a non-streamed answer sends its headers
+    /// only when the whole answer is done, so neither the time-to-headers deadline nor the idle deadline could tell a
+    /// slow model from a hung one. <c>stream_options.include_usage</c> makes OpenAI-style servers report usage.
+    /// </remarks>
+    public static void Write(IBufferWriter<byte> buffer, ProviderDialect dialect, ModelSpec model, ModelRequest request)
+    {
+        using var json = new Utf8JsonWriter(buffer);
+        json.WriteStartObject();
+        json.WriteString("model"u8, model.Name);
+        json.WriteStartArray("messages"u8);
+        bool images = model.Can(ModelCapabilities.Vision);
+        foreach (var message in request.Messages)
+        {
+            json.WriteStartObject();
+            json.WriteString("role"u8, message.Role switch { ChatRole.System => "system", ChatRole.Assistant => "assistant", _ => "user" });
+            if (images && message.ImageUrls is { Count: > 0 } urls)
+            {
+                json.WriteStartArray("content"u8);
+                json.WriteStartObject();
+                json.WriteString("type"u8, "text"u8);
+                json.WriteString("text"u8, message.Text);
+                json.WriteEndObject();
+                foreach (string url in urls)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("type"u8, "image_url"u8);
+                    json.WriteStartObject("image_url"u8);
+                    json.WriteString("url"u8, url);
+                    json.WriteEndObject();
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+            }
+            else
+            {
+                json.WriteString("content"u8, message.Text);
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteNumber("temperature"u8, request.Temperature);
+        if (request.MaxOutputTokens is int max)
+        {
+            json.WriteNumber("max_tokens"u8, max);
+        }
+
+        json.WriteBoolean("stream"u8, true);
+        json.WriteStartObject("stream_options"u8);
+        json.WriteBoolean("include_usage"u8, true);
+        json.WriteEndObject();
+        if (dialect == ProviderDialect.Glm)
+        {
+            if (request.ThinkingMode is not null && model.Can(ModelCapabilities.Thinking))
+            {
+                json.WriteStartObject("thinking"u8);
+                json.WriteString("type"u8, "enabled"u8);
+                json.WriteEndObject();
+            }
+
+            if (request.UseWebSearch && model.Can(ModelCapabilities.WebSearch))
+            {
+                // GLM's provider tool: the server searches and answers in one request (no tool-call round trip).
+                json.WriteStartArray("tools"u8);
+                json.WriteStartObject();
+                json.WriteString("type"u8, "web_search"u8);
+                json.WriteStartObject("web_search"u8);
+                json.WriteBoolean("enable"u8, true);
+                json.WriteBoolean("search_result"u8, true);
+                json.WriteEndObject();
+                json.WriteEndObject();
+                json.WriteEndArray();
+            }
+        }
+
+        json.WriteEndObject();
+    }
+}

@@ -1,0 +1,232 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using ExaiFast.Core.Tools;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace ExaiFast.Models.OpenAICompatible;
+
+/// <summary>
+/// A chat-completions client for any OpenAI-compatible API (<c>POST {base}/chat/completions</c>, Bearer key, answers
+/// streamed as server-sent events): Kimi, GLM, Ollama, vLLM, llama.cpp's server, OpenRouter.
+/// </summary>
+/// <remarks>
+/// Thread-safe; created once by the composition root. Its <see cref="HttpClient"/> comes from
+/// <see cref="IHttpClientFactory"/> (pooled connections) with a resilience handler (<see cref="ProviderHttp"/>): retries,
+/// this provider's circuit breaker and the time-to-headers deadline. The idle and total deadlines are kept here, where
+/// the stream is read. Every failure leaves as a <see cref="ProviderException"/> that names the provider and what went
+/// wrong, and never the key or the upstream body.
+/// </remarks>
+public sealed partial class OpenAICompatibleProvider : IModelProvider
+{
+    /// <summary>The call's deadline (a <see cref="TimeProvider"/> timestamp), read by the retry strategy.</summary>
+    internal static readonly ResiliencePropertyKey<long> DeadlineKey = new("exaifast.deadline");
+
+    private readonly OpenAICompatibleOptions _options;
+    private readonly IHttpClientFactory _http;
+    private readonly CircuitBreakerStateProvider _breaker;
+    private readonly TimeProvider _time;
+    private readonly IProviderObserver? _observer;
+    private readonly Uri _endpoint;
+    private readonly AuthenticationHeaderValue? _authorization;
+    private readonly Dictionary<string, ModelSpec> _byName;
+
+    /// <summary>Creates the provider.</summary>
+    /// <param name="options">Its configuration.</param>
+    /// <param name="http">The factory its named client (<see cref="OpenAICompatibleOptions.HttpClientName"/>) was registered with.</param>
+    /// <param name="breaker">The state of the circuit breaker in that client's resilience handler.</param>
+    /// <param name="time">Clock of the idle and total deadlines.</param>
+    /// <param name="observer">Receives usage and failures for /metrics, or null.</param>
+    public OpenAICompatibleProvider(OpenAICompatibleOptions options, IHttpClientFactory http, CircuitBreakerStateProvider breaker, TimeProvider? time = null, IProviderObserver? observer = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Models.Count == 0)
+        {
+            throw new ArgumentException($"provider {options.Name} has no models", nameof(options));
+        }
+
+        _options = options;
+        _http = http;
+        _breaker = breaker;
+        _time = time ?? TimeProvider.System;
+        _observer = observer;
+        string root = options.BaseUrl.AbsoluteUri.TrimEnd('/');
+        _endpoint = new Uri(root + "/chat/completions");
+        _authorization = string.IsNullOrEmpty(options.ApiKey) ? null : new AuthenticationHeaderValue("Bearer", options.ApiKey);
+        _byName = new Dictionary<string, ModelSpec>(StringComparer.OrdinalIgnoreCase);
+        foreach (var model in options.Models)
+        {
+            _byName.TryAdd(model.Name, model);
+        }
+
+        foreach (var model in options.Models)
+        {
+            foreach (string alias in model.Aliases)
+            {
+                _byName.TryAdd(alias, model);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public string Name => _options.Name;
+
+    /// <inheritdoc />
+    public IReadOnlyList<ModelSpec> Models => _options.Models;
+
+    /// <inheritdoc />
+    public ProviderState State => _breaker.CircuitState switch
+    {
+        CircuitState.Closed => ProviderState.Closed,
+        CircuitState.HalfOpen => ProviderState.HalfOpen,
+        _ => ProviderState.Open,
+    };
+
+    /// <summary>The model <paramref name="name"/> (a name or alias), or the default for null.</summary>
+    public ModelSpec Resolve(string? name) =>
+        name is null ? _options.Models[0] : _byName.TryGetValue(name, out var spec) ? spec : new ModelSpec(name, 0, ModelCapabilities.None);
+
+    /// <inheritdoc />
+    public async ValueTask<ModelResponse> CompleteAsync(ModelRequest request, Action<string>? onToken, CancellationToken cancellationToken)
+    {
+        var model = Resolve(request.Model);
+        var timeouts = _options.Timeouts;
+        long started = _time.GetTimestamp();
+
+        // The total deadline is ours only when it is shorter than what the call has left; otherwise the call's own
+        // token ends the request, and the caller reports TIMEOUT rather than a provider error.
+        bool totalIsOurs = request.TimeLeft is not TimeSpan left || timeouts.Total < left;
+        var budget = totalIsOurs ? timeouts.Total : request.TimeLeft!.Value;
+
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (totalIsOurs)
+        {
+            timer.CancelAfter(budget);
+        }
+
+        var context = ResilienceContextPool.Shared.Get(timer.Token);
+        context.Properties.Set(DeadlineKey, started + (long)(budget.TotalSeconds * _time.TimestampFrequency));
+        var body = new ArrayBufferWriter<byte>(1024);
+        ChatPayload.Write(body, _options.Dialect, model, request);
+        using var message = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ReadOnlyMemoryContent(body.WrittenMemory) };
+        message.Content.Headers.ContentType = s_json;
+        message.Headers.Accept.Add(s_eventStream);
+        message.Headers.Authorization = _authorization;
+        message.SetResilienceContext(context);
+
+        var stage = CallStage.Headers;
+        HttpResponseMessage? response = null;
+        var answer = new CompletionAccumulator();
+        try
+        {
+            response = await _http.CreateClient(_options.HttpClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timer.Token).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw Refused(model, response);
+            }
+
+            stage = CallStage.Body;
+            await ReadAnswerAsync(response, answer, onToken, timer, totalIsOurs ? started : 0).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw; // the call's own deadline, cancel or disconnect: the dispatcher says which
+        }
+        catch (OperationCanceledException)
+        {
+            bool total = totalIsOurs && _time.GetElapsedTime(started) >= budget;
+            throw total
+                ? Fail(model, ProviderFailure.TotalTimeout, $"no complete answer within its total deadline of {Seconds(budget)} s")
+                : Fail(model, ProviderFailure.IdleTimeout, $"the answer stalled: nothing for {Seconds(timeouts.Idle)} s after {answer.ContentChunks} chunks");
+        }
+        catch (TimeoutRejectedException)
+        {
+            throw Fail(model, ProviderFailure.HeadersTimeout, $"no response within {Seconds(timeouts.Headers)} s");
+        }
+        catch (BrokenCircuitException ex)
+        {
+            _observer?.OnFailed(Name, model.Name, ProviderFailure.CircuitOpen);
+            double retryAfter = Math.Max(1, Math.Ceiling((ex.RetryAfter ?? _options.Resilience.BreakDuration).TotalSeconds));
+            throw new ProviderException($"{Name} is unavailable: its circuit breaker is open after repeated failures; retry in {retryAfter:0} s", unavailable: true, retryAfter);
+        }
+        catch (HttpRequestException ex) when (stage == CallStage.Headers)
+        {
+            throw ex.HttpRequestError == HttpRequestError.ConnectionError
+                ? Fail(model, ProviderFailure.Connect, $"could not connect to {_options.BaseUrl.Host}:{_options.BaseUrl.Port}")
+                : Fail(model, ProviderFailure.ConnectionLost, $"the connection failed before a response ({ex.HttpRequestError})");
+        }
+        catch (StreamCutException)
+        {
+            throw Fail(model, ProviderFailure.CutStream, $"the answer's stream ended without [DONE] after {answer.ContentChunks} chunks: it is incomplete");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            throw Fail(model, ProviderFailure.ConnectionLost, $"the connection broke after {answer.ContentChunks} chunks of the answer");
+        }
+        catch (JsonException)
+        {
+            throw Fail(model, ProviderFailure.Malformed, "the response was not a valid chat completion (malformed JSON)");
+        }
+        finally
+        {
+            response?.Dispose(); // unread: aborts the connection rather than draining a stream nobody wants
+            ResilienceContextPool.Shared.Return(context);
+        }
+
+        var elapsed = _time.GetElapsedTime(started);
+        _observer?.OnCompleted(Name, model.Name, answer.Usage, elapsed);
+        return new ModelResponse(answer.Text, Name, model.Name) { FinishReason = answer.FinishReason, Reasoning = answer.Reasoning, Usage = answer.Usage };
+    }
+
+    private static readonly MediaTypeHeaderValue s_json = new("application/json") { CharSet = "utf-8" };
+    private static readonly MediaTypeWithQualityHeaderValue s_eventStream = new("text/event-stream");
+
+    private ProviderException Refused(ModelSpec model, HttpResponseMessage response)
+    {
+        int status = (int)response.StatusCode;
+        double? retryAfter = RetryAfterSeconds(response);
+        string reason = $"HTTP {status} {response.ReasonPhrase}".TrimEnd();
+        switch (response.StatusCode)
+        {
+            case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
+                _observer?.OnFailed(Name, model.Name, ProviderFailure.Unauthorized);
+                return new ProviderException($"{Name}: {reason}: the API key was refused (check {_options.KeySetting})");
+            case HttpStatusCode.TooManyRequests:
+                _observer?.OnFailed(Name, model.Name, ProviderFailure.RateLimited);
+                return new ProviderException($"{Name}: {reason}: rate limited{(retryAfter is null ? "" : $"; retry in {retryAfter:0.###} s")}", unavailable: true, retryAfter ?? 1);
+            case HttpStatusCode.NotFound:
+                _observer?.OnFailed(Name, model.Name, ProviderFailure.HttpStatus);
+                return new ProviderException($"{Name}: {reason}: no such endpoint or model '{model.Name}'");
+            default:
+                bool server = status >= 500;
+                _observer?.OnFailed(Name, model.Name, server ? ProviderFailure.ServerError : ProviderFailure.HttpStatus);
+                return new ProviderException(
+                    server ? $"{Name}: {reason} after {_options.Resilience.MaxRetries + 1} attempts" : $"{Name}: {reason}: the request was refused",
+                    unavailable: server && retryAfter is not null, retryAfter);
+        }
+    }
+
+    private ProviderException Fail(ModelSpec model, ProviderFailure failure, string what)
+    {
+        _observer?.OnFailed(Name, model.Name, failure);
+        return new ProviderException($"{Name} ({model.Name}): {what}");
+    }
+
+    private double? RetryAfterSeconds(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        var delay = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
+        return delay is { } d ? Math.Max(0, Math.Round(d.TotalSeconds, 3)) : null;
+    }
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+
+    private enum CallStage
+    {
+        Headers,
+        Body,
+    }
+}

@@ -1,0 +1,62 @@
+using ExaiFast.Core.Tools;
+
+namespace ExaiFast.Models.Routing;
+
+/// <summary>
+/// Asks a route's models in order: the next one when a provider's breaker is open, or when it fails before its first
+/// streamed chunk — never after one, since the client has then seen part of an answer that another model would not
+/// continue.
+/// </summary>
+public static class FallbackChain
+{
+    /// <summary>Completes <paramref name="request"/> along <paramref name="decision"/>'s chain.</summary>
+    /// <exception cref="ProviderException">The last model tried failed (or one failed after streaming began).</exception>
+    public static async ValueTask<RoutedResponse> CompleteAsync(RouteDecision decision, ModelRequest request, Action<string>? onToken, CancellationToken cancellationToken)
+    {
+        var fallbacks = decision.Fallbacks;
+        if (fallbacks.Count == 0)
+        {
+            // The usual case (an explicit model, the local model): no wrapper, no notes.
+            var only = decision.Choice;
+            var response = await only.Provider.CompleteAsync(request with { Model = only.Model.Name }, onToken, cancellationToken).ConfigureAwait(false);
+            return new RoutedResponse(response, decision.Reason);
+        }
+
+        List<string>? notes = null;
+        for (int i = 0; i <= fallbacks.Count; i++)
+        {
+            var choice = i == 0 ? decision.Choice : fallbacks[i - 1];
+            bool last = i == fallbacks.Count;
+            if (!last && !choice.Provider.IsAvailable)
+            {
+                (notes ??= []).Add($"{choice} skipped: its circuit breaker is open");
+                continue;
+            }
+
+            var counter = onToken is null ? null : new ChunkCounter(onToken);
+            try
+            {
+                var response = await choice.Provider.CompleteAsync(request with { Model = choice.Model.Name }, counter is null ? null : counter.OnToken, cancellationToken).ConfigureAwait(false);
+                string reason = notes is null ? decision.Reason : $"{decision.Reason}; fallback: {string.Join("; ", notes)}; answered by {choice}";
+                return new RoutedResponse(response, reason);
+            }
+            catch (ProviderException ex) when (!last && (counter is null || counter.Chunks == 0) && !cancellationToken.IsCancellationRequested)
+            {
+                (notes ??= []).Add($"{choice} failed before its first chunk ({ex.Message})");
+            }
+        }
+
+        throw new InvalidOperationException("unreachable: the last model's failure propagates");
+    }
+
+    private sealed class ChunkCounter(Action<string> inner)
+    {
+        public int Chunks { get; private set; }
+
+        public void OnToken(string piece)
+        {
+            Chunks++;
+            inner(piece);
+        }
+    }
+}

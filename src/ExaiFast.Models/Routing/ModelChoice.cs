@@ -1,0 +1,10 @@
+namespace ExaiFast.Models.Routing;
+
+/// <summary>A provider and one of its models.</summary>
+/// <param name="Provider">Who serves it.</param>
+/// <param name="Model">Which model.</param>
+public readonly record struct ModelChoice(IModelProvider Provider, ModelSpec Model)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"{Provider.Name}/{Model.Name}";
+}
