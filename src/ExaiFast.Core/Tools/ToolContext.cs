@@ -20,6 +20,10 @@ public readonly struct ToolContext
     /// <summary>The client's request id.</summary>
     public string RequestId => _call.Key.RequestId;
 
+    /// <summary>How long the call has left before its deadline, by <paramref name="time"/> (the dispatcher's clock).</summary>
+    /// <remarks>A provider uses it to keep its retries (and honoured Retry-After waits) inside the call's deadline.</remarks>
+    public TimeSpan TimeLeft(TimeProvider time) => _call.Timeout - time.GetElapsedTime(_call.AdmittedAt);
+
     /// <summary>Whether the client asked for streamed output.</summary>
     public bool Stream => _call.Stream;
 

@@ -21,11 +21,42 @@ public sealed class ListModelsTool(ProviderRegistry providers) : ToolBase
     public override async ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken)
     {
         await SimulateLatencyAsync(context, cancellationToken).ConfigureAwait(false);
-        var sb = new StringBuilder("Model providers (first available answers model 'auto'):\n");
+        var sb = new StringBuilder();
+        sb.Append("Default model: ").Append(providers.DefaultModel);
+        if (providers.Remote.Count == 0)
+        {
+            sb.Append(" — no API key or model server is configured (KIMI_API_KEY, GLM_API_KEY, OPENAI_COMPATIBLE_BASE_URL), so the offline local model answers");
+        }
+
+        sb.Append("\nModel providers, in preference order (state of each circuit breaker):\n");
         foreach (var provider in providers.All)
         {
-            sb.Append("- ").Append(provider.Name).Append(provider.IsAvailable ? " (available): " : " (unavailable): ")
-              .Append(string.Join(", ", provider.Models)).Append('\n');
+            sb.Append("- ").Append(provider.Name).Append(" (").Append(provider.State switch
+            {
+                ProviderState.Open => "unavailable: circuit open",
+                ProviderState.HalfOpen => "recovering: circuit half-open",
+                _ => "available",
+            }).Append(")\n");
+            foreach (var model in provider.Models)
+            {
+                sb.Append("  - ").Append(model.Name);
+                if (model.ContextWindow > 0)
+                {
+                    sb.Append(", context ").Append(model.ContextWindow / 1024).Append('K');
+                }
+
+                if (model.Capabilities != ModelCapabilities.None)
+                {
+                    sb.Append(", ").Append(model.Capabilities.ToString().ToLowerInvariant());
+                }
+
+                if (model.Aliases.Count > 0)
+                {
+                    sb.Append(", aliases: ").Append(string.Join(", ", model.Aliases));
+                }
+
+                sb.Append('\n');
+            }
         }
 
         return new ToolOutput(sb.ToString().TrimEnd());

@@ -21,7 +21,7 @@ public sealed class StatusTool(IDaemonStatus status, ProviderRegistry providers)
     public override async ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken)
     {
         await SimulateLatencyAsync(context, cancellationToken).ConfigureAwait(false);
-        string providerList = string.Join(", ", providers.All.Select(p => $"{p.Name} {(p.IsAvailable ? "available" : "unavailable")}"));
+        string providerList = string.Join(", ", providers.All.Select(p => $"{p.Name} {p.State switch { ProviderState.Open => "unavailable (circuit open)", ProviderState.HalfOpen => "available (circuit half-open)", _ => "available" }}"));
         string text = string.Create(CultureInfo.InvariantCulture,
             $"uptime {status.UptimeSeconds:0.0} s; connections {status.Connections}; sessions {status.Sessions}; calls in flight {status.Inflight} (this one included), queued {status.Queued}; worker capacity {status.Capacity}; memory {status.Memory.ToString().ToLowerInvariant()}; providers: {providerList}");
         return new ToolOutput(text);

@@ -15,7 +15,7 @@ public class LocalModelProviderTests
     public async Task Answer_IsLabelled_CountsWordsAndCharacters_AndCarriesTheDigestOfSystemAndTrimmedPrompt()
     {
         var provider = new LocalModelProvider(TimeSpan.Zero);
-        var request = new ModelRequest(null, "be brief", "  two words\n", LatencyMs: 0);
+        var request = ModelRequest.FromPrompt(null, "be brief", "  two words\n", latencyMs: 0);
 
         var response = await provider.CompleteAsync(request, null, TestContext.Current.CancellationToken);
 
@@ -33,7 +33,7 @@ public class LocalModelProviderTests
         var provider = new LocalModelProvider(TimeSpan.Zero);
         string prompt = string.Concat(Enumerable.Repeat("héllo wörld ", 200)).TrimEnd(); // > 1 KiB of UTF-8: the rented path
 
-        var response = await provider.CompleteAsync(new ModelRequest(null, "sys", prompt), null, TestContext.Current.CancellationToken);
+        var response = await provider.CompleteAsync(ModelRequest.FromPrompt(null, "sys", prompt), null, TestContext.Current.CancellationToken);
 
         Assert.Contains($"Received 400 words ({prompt.Length} characters), digest {ExpectedDigest("sys", prompt)}.", response.Text);
         Assert.EndsWith($"You wrote: \"{prompt[..200]}…\"", response.Text);
@@ -45,7 +45,7 @@ public class LocalModelProviderTests
         var provider = new LocalModelProvider(TimeSpan.Zero);
         var chunks = new List<string>();
 
-        var response = await provider.CompleteAsync(new ModelRequest(null, "s", "stream me"), chunks.Add, TestContext.Current.CancellationToken);
+        var response = await provider.CompleteAsync(ModelRequest.FromPrompt(null, "s", "stream me"), chunks.Add, TestContext.Current.CancellationToken);
 
         Assert.True(chunks.Count > 5);
         Assert.Equal(response.Text, string.Concat(chunks));
