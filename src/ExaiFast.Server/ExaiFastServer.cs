@@ -49,6 +49,13 @@ public sealed class ExaiFastServer : IAsyncDisposable
         };
     }
 
+    /// <summary>Whether a model can answer now (not when every provider's circuit breaker is open); /ready is 503 while false.</summary>
+    public Func<bool>? ModelsReady
+    {
+        get => _ctx.ModelsReady;
+        init => _ctx.ModelsReady = value;
+    }
+
     /// <summary>The bound address (with the OS-assigned port when <see cref="ServerOptions.Port"/> was 0).</summary>
     public IPEndPoint? LocalEndPoint => _listener?.LocalEndPoint as IPEndPoint;
 

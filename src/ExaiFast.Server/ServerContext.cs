@@ -56,6 +56,9 @@ internal sealed class ServerContext
 
     public ConnectionRegistry Registry { get; }
 
+    /// <summary>Whether a model can answer now (some provider's breaker is not open); null: always. /ready reads it.</summary>
+    public Func<bool>? ModelsReady { get; set; }
+
     /// <summary>The host's token guard (null: no token anywhere). Checked at MCP WebSocket upgrades.</summary>
     public TokenGuard? Tokens { get; init; }
 

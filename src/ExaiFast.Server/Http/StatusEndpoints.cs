@@ -27,7 +27,8 @@ internal static class StatusEndpoints
     public static (int Status, byte[] Body) Ready(ServerContext ctx)
     {
         var memory = ctx.Status?.Memory ?? MemoryPressure.Normal;
-        bool ready = ctx.IsListening && !ctx.IsDraining && memory != MemoryPressure.Critical;
+        bool models = ctx.ModelsReady?.Invoke() ?? true;
+        bool ready = ctx.IsListening && !ctx.IsDraining && memory != MemoryPressure.Critical && models;
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
         using (var json = new Utf8JsonWriter(buffer))
         {
@@ -36,6 +37,7 @@ internal static class StatusEndpoints
             json.WriteBoolean("listening", ctx.IsListening);
             json.WriteBoolean("draining", ctx.IsDraining);
             json.WriteString("memory", ExaiWs.ExaiWsFrames.MemoryName(memory));
+            json.WriteBoolean("models", models);
             json.WriteEndObject();
         }
 

@@ -17,6 +17,9 @@ public sealed record ExaiFastSettings
     /// <summary>MCP Streamable HTTP sessions.</summary>
     public McpOptions Mcp { get; init; } = new();
 
+    /// <summary>Model providers: keys, URLs, models, deadlines, retries, breakers.</summary>
+    public ProviderSettings Providers { get; init; } = new();
+
     /// <summary>Simulated latency of the offline local model (<c>LOCAL_MODEL_LATENCY_MS</c>).</summary>
     public TimeSpan LocalModelLatency { get; init; }
 

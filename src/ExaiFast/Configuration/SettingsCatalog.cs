@@ -95,6 +95,41 @@ public static class SettingsCatalog
             (s, v) => s with { Dispatcher = s.Dispatcher with { MemoryCriticalBytes = v << 20 } }),
         SettingDefinition.Seconds("EXAIFAST_MEMORY_CHECK_SECS", "--memory-check-interval", "Seconds between two readings of the managed heap.", 1, 0.05, 3600,
             (s, v) => s with { Dispatcher = s.Dispatcher with { MemoryCheckInterval = v } }),
+        SettingDefinition.Text("KIMI_API_KEY", null, "Moonshot Kimi API key; set, it adds the kimi provider. Environment or .env only.", "",
+            _ => null, (s, v) => WithProviders(s, p => p with { KimiApiKey = v })),
+        SettingDefinition.Text("KIMI_API_URL", "--kimi-api-url", "Kimi's API base (…/v1).", "https://api.moonshot.ai/v1",
+            ValidateUrl, (s, v) => WithProviders(s, p => p with { KimiApiUrl = v })),
+        SettingDefinition.Text("GLM_API_KEY", null, "Zhipu GLM API key; set, it adds the glm provider. Environment or .env only.", "",
+            _ => null, (s, v) => WithProviders(s, p => p with { GlmApiKey = v })),
+        SettingDefinition.Text("GLM_API_URL", "--glm-api-url", "GLM's API base (…/api/paas/v4).", "https://api.z.ai/api/paas/v4",
+            ValidateUrl, (s, v) => WithProviders(s, p => p with { GlmApiUrl = v })),
+        SettingDefinition.Text("OPENAI_COMPATIBLE_BASE_URL", "--openai-compatible-base-url",
+            "Base URL of an OpenAI-compatible server (Ollama http://localhost:11434/v1, vLLM, llama.cpp, OpenRouter); set, it adds the openai provider.", "",
+            v => v.Trim().Length == 0 ? null : ValidateUrl(v), (s, v) => WithProviders(s, p => p with { OpenAICompatibleBaseUrl = v })),
+        SettingDefinition.Text("OPENAI_COMPATIBLE_API_KEY", null, "Key of the OpenAI-compatible server (empty for none). Environment or .env only.", "",
+            _ => null, (s, v) => WithProviders(s, p => p with { OpenAICompatibleApiKey = v })),
+        SettingDefinition.Text("OPENAI_COMPATIBLE_MODELS", "--openai-compatible-models", "Comma-separated models the OpenAI-compatible server serves; the first is its default.", "",
+            _ => null, (s, v) => WithProviders(s, p => p with { OpenAICompatibleModels = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) })),
+        SettingDefinition.Text("DEFAULT_MODEL", "--default-model", "Model for calls that name none: 'auto' (routing by tool and request), a model, an alias or a provider.", "auto",
+            v => v.Trim().Length > 0 ? null : "a model name or auto", (s, v) => WithProviders(s, p => p with { DefaultModel = v })),
+        SettingDefinition.Seconds("EXAIFAST_PROVIDER_HEADERS_TIMEOUT_SECS", "--provider-headers-timeout", "Seconds from sending a model request (each attempt) to its response headers.", 30, 0.01, 3600,
+            (s, v) => WithProviders(s, p => p with { HeadersTimeout = v })),
+        SettingDefinition.Seconds("EXAIFAST_PROVIDER_IDLE_TIMEOUT_SECS", "--provider-idle-timeout", "Longest silence, in seconds, between two pieces of a streamed answer.", 60, 0.01, 3600,
+            (s, v) => WithProviders(s, p => p with { IdleTimeout = v })),
+        SettingDefinition.Seconds("EXAIFAST_PROVIDER_TOTAL_TIMEOUT_SECS", "--provider-total-timeout", "Seconds for a whole model request, retries included (the call's deadline still applies).", 600, 0.01, 86400,
+            (s, v) => WithProviders(s, p => p with { TotalTimeout = v })),
+        SettingDefinition.Int("EXAIFAST_PROVIDER_RETRIES", "--provider-retries", "Retries of a model request after a connect failure, 408, 429 or 5xx.", 2, 0, 10,
+            (s, v) => WithProviders(s, p => p with { MaxRetries = (int)v })),
+        SettingDefinition.Seconds("EXAIFAST_PROVIDER_RETRY_DELAY_SECS", "--provider-retry-delay", "Base of the jittered exponential backoff between retries (a Retry-After header wins).", 0.5, 0.001, 60,
+            (s, v) => WithProviders(s, p => p with { RetryBaseDelay = v })),
+        SettingDefinition.Int("EXAIFAST_BREAKER_FAILURE_PERCENT", "--breaker-failure-percent", "Percentage of failed model requests within the sampling window that opens a provider's circuit breaker.", 50, 1, 100,
+            (s, v) => WithProviders(s, p => p with { BreakerFailureRatio = v / 100.0 })),
+        SettingDefinition.Int("EXAIFAST_BREAKER_MIN_THROUGHPUT", "--breaker-min-throughput", "Model requests within the sampling window before the failure percentage counts.", 4, 2, 10_000,
+            (s, v) => WithProviders(s, p => p with { BreakerMinimumThroughput = (int)v })),
+        SettingDefinition.Seconds("EXAIFAST_BREAKER_SAMPLING_SECS", "--breaker-sampling", "Window, in seconds, the failure percentage is measured over.", 30, 0.5, 3600,
+            (s, v) => WithProviders(s, p => p with { BreakerSamplingDuration = v })),
+        SettingDefinition.Seconds("EXAIFAST_BREAKER_BREAK_SECS", "--breaker-break", "Seconds an open circuit breaker refuses calls (PROVIDER_UNAVAILABLE) before a trial request.", 30, 0.5, 86400,
+            (s, v) => WithProviders(s, p => p with { BreakerBreakDuration = v })),
         SettingDefinition.Int("LOCAL_MODEL_LATENCY_MS", "--local-latency-ms", "Simulated latency of the offline local model per request.", 0, 0, 600_000,
             (s, v) => s with { LocalModelLatency = TimeSpan.FromMilliseconds(v) }),
         SettingDefinition.Choice("EXAIFAST_TRANSPORT", "--transport", "Socket adapter: streams (BCL NetworkStream + PipeReader/PipeWriter) or sockets (Pipelines.Sockets.Unofficial).", "streams", ["streams", "sockets"],
@@ -117,6 +152,12 @@ public static class SettingsCatalog
     // header PROTOCOL.md promises for MCP. Both are refused before the socket is bound.
     private static string? ValidateToken(string value) =>
         value.Length > 0 && (value.Trim().Length == 0 || value.Trim().Any(char.IsControl)) ? "a non-blank secret without control characters" : null;
+
+    private static string? ValidateUrl(string value) =>
+        Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? null : "an absolute http(s) URL";
+
+    private static ExaiFastSettings WithProviders(ExaiFastSettings s, Func<ProviderSettings, ProviderSettings> change) =>
+        s with { Providers = change(s.Providers) };
 
     private static ExaiFastSettings WithLane(ExaiFastSettings s, string lane, long workers) =>
         s with { Dispatcher = s.Dispatcher with { LaneWorkers = new Dictionary<string, int>(s.Dispatcher.LaneWorkers) { [lane] = (int)workers } } };

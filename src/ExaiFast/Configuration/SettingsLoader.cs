@@ -89,6 +89,23 @@ public static class SettingsLoader
                 $"invalid memory marks: EXAIFAST_MEMORY_HIGH_MB ({marks.HighWater >> 20}) must be below EXAIFAST_MEMORY_CRITICAL_MB ({marks.Critical >> 20})");
         }
 
+        var providers = settings.Providers;
+        if (providers.OpenAICompatibleBaseUrl.Length > 0 && providers.OpenAICompatibleModels.Count == 0)
+        {
+            throw new ConfigurationException("OPENAI_COMPATIBLE_BASE_URL is set but OPENAI_COMPATIBLE_MODELS names no model (e.g. OPENAI_COMPATIBLE_MODELS=llama3.2)");
+        }
+
+        if (!providers.DefaultModel.Equals("auto", StringComparison.OrdinalIgnoreCase))
+        {
+            var known = providers.Configured().SelectMany(o => o.Models.SelectMany(m => m.Aliases.Prepend(m.Name)).Prepend(o.Name))
+                .Concat(["local", Models.Local.LocalModelProvider.ModelName]);
+            if (!known.Contains(providers.DefaultModel, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new ConfigurationException(
+                    $"invalid DEFAULT_MODEL: '{providers.DefaultModel}' is not auto or a model of a configured provider ({string.Join(", ", known)})");
+            }
+        }
+
         if (settings.ExaiWs.Token.Length == 0 && !settings.AllowRemoteWithoutToken && !IsLoopback(settings.Server.Host))
         {
             throw new ConfigurationException(

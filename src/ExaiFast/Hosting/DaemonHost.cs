@@ -51,7 +51,10 @@ internal static class DaemonHost
             sp.GetRequiredService<ServerMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<TokenGuard>(),
-            HttpEndpoints(sp)));
+            HttpEndpoints(sp))
+        {
+            ModelsReady = () => sp.GetRequiredService<ProviderRegistry>().AnyUsable,
+        });
         builder.Services.AddHostedService<ServerHostedService>();
 
         // SIGTERM / Ctrl-C stop the host, which drains the server; give it the drain deadline plus a margin.

@@ -1,8 +1,10 @@
 using ExaiFast.Configuration;
 using ExaiFast.Core.Dispatch;
+using ExaiFast.Core.Options;
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
 using ExaiFast.Models.Local;
+using ExaiFast.Models.OpenAICompatible;
 using ExaiFast.Server.Metrics;
 using ExaiFast.Tools;
 using ExaiFast.Tools.Conformance;
@@ -25,19 +27,32 @@ internal static class ToolServices
     {
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ServerMetrics>();
-        services.AddSingleton(settings.Dispatcher);
         services.AddSingleton(sp => new DispatchMetrics(sp.GetRequiredService<ServerMetrics>().Registry));
-        services.AddSingleton(sp => new Dispatcher(settings.Dispatcher, sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<DispatchMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Dispatch")));
 
-        // Providers and tools: created once, here, before anything is accepted (ROADMAP items 3-5).
+        // Providers and tools: created once, here, before anything is accepted (ROADMAP items 3-5). Each configured
+        // provider gets a named HttpClient (pooled connections) whose resilience handler holds its circuit breaker.
+        var configured = settings.Providers.Configured();
+        var breakers = configured.Select(services.AddProviderHttpClient).ToArray();
+        services.AddSingleton(sp => new ProviderMetrics(sp.GetRequiredService<ServerMetrics>().Registry, sp.GetRequiredService<ProviderRegistry>));
         services.AddSingleton(sp => new LocalModelProvider(settings.LocalModelLatency, sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(sp => new ProviderRegistry([sp.GetRequiredService<LocalModelProvider>()]));
+        services.AddSingleton(sp => new ProviderRegistry(
+            [
+                .. configured.Select((options, i) => new OpenAICompatibleProvider(options, sp.GetRequiredService<IHttpClientFactory>(), breakers[i],
+                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ProviderMetrics>())),
+                sp.GetRequiredService<LocalModelProvider>(),
+            ],
+            settings.Providers.DefaultModel));
+
+        // The lanes are the registry's providers (one source of truth): a lane per configured provider plus local,
+        // each with the worker count its EXAI_WS_<LANE>_MAX_INFLIGHT gives.
+        services.AddSingleton(sp => LanesOf(settings.Dispatcher, sp.GetRequiredService<ProviderRegistry>()));
+        services.AddSingleton(sp => new Dispatcher(sp.GetRequiredService<DispatcherOptions>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<DispatchMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Dispatch")));
         services.AddSingleton<IToolCatalog>(sp =>
         {
             var providers = sp.GetRequiredService<ProviderRegistry>();
             return new ToolCatalog([
-                new ChatTool(providers),
+                new ChatTool(providers, sp.GetRequiredService<TimeProvider>()),
                 new ListModelsTool(providers),
                 new VersionTool(),
                 new StatusTool(status(sp), providers),
@@ -46,4 +61,11 @@ internal static class ToolServices
         });
         return services;
     }
+
+    private static DispatcherOptions LanesOf(DispatcherOptions options, ProviderRegistry providers) => options with
+    {
+        LaneWorkers = providers.Lanes.ToDictionary(lane => lane, lane => options.LaneWorkers.TryGetValue(lane, out int workers) ? workers : DefaultLaneWorkers, StringComparer.Ordinal),
+    };
+
+    private const int DefaultLaneWorkers = 4;
 }
