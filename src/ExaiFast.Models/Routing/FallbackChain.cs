@@ -33,14 +33,16 @@ public static class FallbackChain
                 continue;
             }
 
-            var counter = onToken is null ? null : new ChunkCounter(onToken);
+            // Counted even when the client does not stream (upstream always does): once a model has begun to answer,
+            // its failure is the answer's, not a reason to start again elsewhere.
+            var counter = new ChunkCounter(onToken);
             try
             {
-                var response = await choice.Provider.CompleteAsync(request with { Model = choice.Model.Name }, counter is null ? null : counter.OnToken, cancellationToken).ConfigureAwait(false);
+                var response = await choice.Provider.CompleteAsync(request with { Model = choice.Model.Name }, counter.OnToken, cancellationToken).ConfigureAwait(false);
                 string reason = notes is null ? decision.Reason : $"{decision.Reason}; fallback: {string.Join("; ", notes)}; answered by {choice}";
                 return new RoutedResponse(response, reason);
             }
-            catch (ProviderException ex) when (!last && (counter is null || counter.Chunks == 0) && !cancellationToken.IsCancellationRequested)
+            catch (ProviderException ex) when (!last && counter.Chunks == 0 && !cancellationToken.IsCancellationRequested)
             {
                 (notes ??= []).Add($"{choice} failed before its first chunk ({ex.Message})");
             }
@@ -49,14 +51,14 @@ public static class FallbackChain
         throw new InvalidOperationException("unreachable: the last model's failure propagates");
     }
 
-    private sealed class ChunkCounter(Action<string> inner)
+    private sealed class ChunkCounter(Action<string>? inner)
     {
         public int Chunks { get; private set; }
 
         public void OnToken(string piece)
         {
             Chunks++;
-            inner(piece);
+            inner?.Invoke(piece);
         }
     }
 }

@@ -1,0 +1,174 @@
+using System.Text.Json.Nodes;
+using ExaiFast.Models;
+using ExaiFast.Models.Local;
+using ExaiFast.Tests.ExaiWs;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ExaiFast.Tests.Models;
+
+/// <summary>
+/// Kimi and GLM, each played by a fake server: auto routing and its fallback chain (before the first chunk only, past an
+/// open breaker), lanes derived from the configured providers, and each lane's limit held under concurrent calls.
+/// </summary>
+public class ProviderRoutingTests
+{
+    private sealed class TwoProviders : IAsyncDisposable
+    {
+        public required FakeOpenAIServer Kimi { get; init; }
+
+        public required FakeOpenAIServer Glm { get; init; }
+
+        public required Daemon Daemon { get; init; }
+
+        public static async Task<TwoProviders> StartAsync(string kimiBehavior, string glmBehavior, Dictionary<string, string>? extra = null)
+        {
+            var kimi = FakeOpenAIServer.Start();
+            var glm = FakeOpenAIServer.Start();
+            foreach (var model in KnownModels.Kimi)
+            {
+                kimi.Behaviors[model.Name] = kimiBehavior;
+            }
+
+            foreach (var model in KnownModels.Glm)
+            {
+                glm.Behaviors[model.Name] = glmBehavior;
+            }
+
+            var env = new Dictionary<string, string>
+            {
+                ["KIMI_API_KEY"] = "kimi-key", ["KIMI_API_URL"] = kimi.BaseUrl.ToString(),
+                ["GLM_API_KEY"] = "glm-key", ["GLM_API_URL"] = glm.BaseUrl.ToString(),
+                ["EXAIFAST_PROVIDER_HEADERS_TIMEOUT_SECS"] = "0.3", ["EXAIFAST_PROVIDER_IDLE_TIMEOUT_SECS"] = "0.3",
+                ["EXAIFAST_PROVIDER_RETRY_DELAY_SECS"] = "0.01", ["EXAI_WS_CALL_TIMEOUT_SECS"] = "30",
+                ["EXAIFAST_BREAKER_MIN_THROUGHPUT"] = "1000",
+            };
+            foreach (var (key, value) in extra ?? [])
+            {
+                env[key] = value;
+            }
+
+            return new TwoProviders { Kimi = kimi, Glm = glm, Daemon = await Daemon.StartAsync(env) };
+        }
+
+        public async Task<JsonObject> ChatAsync(JsonObject arguments, string requestId = "c1")
+        {
+            await using var client = await ExaiWsClient.ConnectAsync(Daemon.Uri);
+            arguments["prompt"] ??= "hello";
+            await client.CallAsync(requestId, "chat", arguments);
+            return await client.ResultAsync(requestId, 60_000);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Daemon.DisposeAsync();
+            await Kimi.DisposeAsync();
+            await Glm.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Auto_FallsBackToTheNextModel_WhenTheFirstFailsBeforeItsFirstChunk()
+    {
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "status-503", glmBehavior: "answer");
+        var result = await rig.ChatAsync(new JsonObject());
+        Assert.True((bool)result["ok"]!, result.ToJsonString());
+        Assert.Equal("glm", (string?)result["metrics"]!["provider"]);
+        Assert.Equal(3, rig.Kimi.RequestCount); // asked first (with its retries), then the chain moved on
+    }
+
+    [Fact]
+    public async Task Auto_NeverFallsBackAfterTheFirstChunk()
+    {
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "hang-stream", glmBehavior: "answer");
+        var result = await rig.ChatAsync(new JsonObject { ["stream"] = true });
+        Assert.Equal("PROVIDER_ERROR", (string?)result["error"]!["code"]);
+        Assert.Contains("kimi", (string?)result["error"]!["message"], StringComparison.Ordinal);
+        Assert.Equal(0, rig.Glm.RequestCount);
+        await rig.Kimi.WaitForNoOpenRequestsAsync();
+    }
+
+    [Fact]
+    public async Task Auto_SkipsAProviderWhoseBreakerIsOpen_WithoutAskingIt()
+    {
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "status-500", glmBehavior: "answer",
+            new() { ["EXAIFAST_BREAKER_MIN_THROUGHPUT"] = "2", ["EXAIFAST_PROVIDER_RETRIES"] = "0" });
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal("PROVIDER_ERROR", (string?)(await rig.ChatAsync(new JsonObject { ["model"] = "kimi" }, $"k{i}"))["error"]!["code"]);
+        }
+
+        int asked = rig.Kimi.RequestCount;
+        var result = await rig.ChatAsync(new JsonObject());
+        Assert.True((bool)result["ok"]!, result.ToJsonString());
+        Assert.Equal("glm", (string?)result["metrics"]!["provider"]);
+        Assert.Equal(asked, rig.Kimi.RequestCount);
+    }
+
+    [Fact]
+    public async Task ExplicitModel_IsRespected_AndWebSearch_IsGlmsProviderTool()
+    {
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "answer", glmBehavior: "answer");
+        var result = await rig.ChatAsync(new JsonObject { ["model"] = "glm-4.6", ["use_websearch"] = true, ["thinking_mode"] = "high" });
+        Assert.Equal("glm-4.6", (string?)result["metrics"]!["model"]);
+        var (_, body) = Assert.Single(rig.Glm.Requests);
+        Assert.Equal("enabled", (string?)body["thinking"]!["type"]);
+        Assert.Equal("web_search", (string?)body["tools"]![0]!["type"]);
+        Assert.Equal(0, rig.Kimi.RequestCount);
+
+        // An alias selects its model; Kimi gets no GLM extras.
+        result = await rig.ChatAsync(new JsonObject { ["model"] = "kimi-thinking", ["thinking_mode"] = "high" }, "c2");
+        Assert.Equal("kimi-thinking-preview", (string?)result["metrics"]!["model"]);
+        var (_, kimiBody) = Assert.Single(rig.Kimi.Requests);
+        Assert.Null(kimiBody["thinking"]);
+    }
+
+    [Fact]
+    public async Task Auto_WithWebSearch_PicksAWebSearchCapableModel()
+    {
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "answer", glmBehavior: "answer");
+        var result = await rig.ChatAsync(new JsonObject { ["use_websearch"] = true });
+        Assert.Equal("glm", (string?)result["metrics"]!["provider"]); // Kimi's models have no web-search tool here
+    }
+
+    [Fact]
+    public async Task Lanes_AreTheConfiguredProviders_AndEachKeepsItsLimit_UnderConcurrentCalls()
+    {
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "stream", glmBehavior: "stream",
+            new() { ["EXAI_WS_KIMI_MAX_INFLIGHT"] = "1", ["EXAI_WS_GLM_MAX_INFLIGHT"] = "2" });
+        rig.Kimi.ChunkDelay = rig.Glm.ChunkDelay = TimeSpan.FromMilliseconds(40);
+        Assert.Equal(["glm", "kimi", "local"], rig.Daemon.Dispatcher.Lanes.Keys.Order().ToArray());
+
+        await using var client = await ExaiWsClient.ConnectAsync(rig.Daemon.Uri);
+        for (int i = 0; i < 4; i++)
+        {
+            await client.CallAsync($"k{i}", "chat", new JsonObject { ["prompt"] = $"k{i}", ["model"] = "kimi-k2-0905-preview" });
+            await client.CallAsync($"g{i}", "chat", new JsonObject { ["prompt"] = $"g{i}", ["model"] = "glm-4.5-flash" });
+        }
+
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True((bool)(await client.ResultAsync($"k{i}", 60_000))["ok"]!);
+            Assert.True((bool)(await client.ResultAsync($"g{i}", 60_000))["ok"]!);
+        }
+
+        Assert.Equal(1, rig.Kimi.MaxOpenRequests);
+        Assert.InRange(rig.Glm.MaxOpenRequests, 1, 2);
+        Assert.Equal(4, rig.Kimi.RequestCount);
+        Assert.Equal(4, rig.Glm.RequestCount);
+    }
+
+    [Fact]
+    public async Task NoKey_LeavesOnlyTheLocalLane_AndLocalAnswersAuto_SayingSo()
+    {
+        await using var daemon = await Daemon.StartAsync();
+        Assert.Equal(["local"], daemon.Dispatcher.Lanes.Keys.ToArray());
+        var registry = daemon.Services.GetRequiredService<ProviderRegistry>();
+        Assert.True(registry.TryRoute(new ExaiFast.Models.Routing.RouteRequest { Tool = "chat" }, out var decision, out _));
+        Assert.Equal(LocalModelProvider.ProviderName, decision!.Choice.Provider.Name);
+        Assert.Contains("no API key", decision.Reason, StringComparison.Ordinal);
+
+        await using var client = await ExaiWsClient.ConnectAsync(daemon.Uri);
+        await client.CallAsync("l1", "listmodels");
+        Assert.Contains("offline local model answers", (string?)(await client.ResultAsync("l1"))["text"], StringComparison.Ordinal);
+    }
+}
