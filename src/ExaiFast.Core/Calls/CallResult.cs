@@ -39,6 +39,9 @@ public sealed record CallResult
     /// <summary>The model that answered.</summary>
     public string? Model { get; init; }
 
+    /// <summary>Why that model answered: auto routing's choice and any fallbacks taken (null without a model).</summary>
+    public string? Route { get; init; }
+
     /// <summary>A failure result.</summary>
     public static CallResult Failed(string code, string message, double? retryAfter = null) => new() { Error = new CallError(code, message, retryAfter) };
 }

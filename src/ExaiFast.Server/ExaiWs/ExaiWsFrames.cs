@@ -135,6 +135,11 @@ internal static class ExaiWsFrames
             json.WriteNumber("run_ms"u8, r.RunMs);
             json.WriteString("provider"u8, r.Provider);
             json.WriteString("model"u8, r.Model);
+            if (r.Route is not null)
+            {
+                json.WriteString("route"u8, r.Route);
+            }
+
             json.WriteEndObject();
         });
 
