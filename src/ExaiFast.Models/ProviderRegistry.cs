@@ -164,19 +164,25 @@ public sealed class ProviderRegistry
 
         var (wanted, why) = Wanted(request);
         ModelChoice? best = null;
+        string? skipped = null;
         foreach (var provider in Remote)
         {
-            if (provider.IsAvailable && FirstWith(provider, wanted) is { } spec)
+            if (FirstWith(provider, wanted) is { } spec)
             {
-                best = new ModelChoice(provider, spec);
-                break;
+                if (provider.IsAvailable)
+                {
+                    best = new ModelChoice(provider, spec);
+                    break;
+                }
+
+                skipped = $"{skipped}; {provider.Name}/{spec.Name} skipped: its circuit breaker is open";
             }
         }
 
         string reason;
         if (best is { } found)
         {
-            reason = $"auto: {why} → {found.Model.Name}";
+            reason = $"auto: {why} → {found.Model.Name}{skipped}";
         }
         else
         {

@@ -161,6 +161,21 @@ internal static class McpMessages
                 json.WriteEndObject();
                 json.WriteEndObject();
             }
+            else if (s.result.Provider is not null)
+            {
+                // Which model answered and why (auto routing, fallbacks), for programs; the content stays the answer.
+                json.WriteStartObject("_meta"u8);
+                json.WriteStartObject("exaifast/model"u8);
+                json.WriteString("provider"u8, s.result.Provider);
+                json.WriteString("model"u8, s.result.Model);
+                if (s.result.Route is not null)
+                {
+                    json.WriteString("route"u8, s.result.Route);
+                }
+
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
 
             json.WriteEndObject();
         });

@@ -42,6 +42,10 @@ public class OpenAICompatibleProviderTests
         var result = await rig.ChatOverMcpAsync("answer");
         Assert.False((bool)result["isError"]!, result.ToJsonString());
         Assert.Equal(FakeOpenAIServer.Answer, (string?)result["content"]![0]!["text"]);
+        var model = result["_meta"]!["exaifast/model"]!;
+        Assert.Equal("openai", (string?)model["provider"]);
+        Assert.Equal("answer", (string?)model["model"]);
+        Assert.Equal("explicit model 'answer'", (string?)model["route"]);
     }
 
     [Fact]

@@ -74,6 +74,10 @@ public class ProviderRoutingTests
         Assert.True((bool)result["ok"]!, result.ToJsonString());
         Assert.Equal("glm", (string?)result["metrics"]!["provider"]);
         Assert.Equal(3, rig.Kimi.RequestCount); // asked first (with its retries), then the chain moved on
+        string route = (string)result["metrics"]!["route"]!;
+        Assert.StartsWith("auto: chat is a simple tool", route, StringComparison.Ordinal);
+        Assert.Contains("fallback: kimi/kimi-k2-turbo-preview failed before its first chunk (kimi: HTTP 503", route, StringComparison.Ordinal);
+        Assert.EndsWith("answered by glm/glm-4.5-flash", route, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -102,6 +106,7 @@ public class ProviderRoutingTests
         Assert.True((bool)result["ok"]!, result.ToJsonString());
         Assert.Equal("glm", (string?)result["metrics"]!["provider"]);
         Assert.Equal(asked, rig.Kimi.RequestCount);
+        Assert.Contains("kimi/kimi-k2-turbo-preview skipped: its circuit breaker is open", (string?)result["metrics"]!["route"], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -110,6 +115,7 @@ public class ProviderRoutingTests
         await using var rig = await TwoProviders.StartAsync(kimiBehavior: "answer", glmBehavior: "answer");
         var result = await rig.ChatAsync(new JsonObject { ["model"] = "glm-4.6", ["use_websearch"] = true, ["thinking_mode"] = "high" });
         Assert.Equal("glm-4.6", (string?)result["metrics"]!["model"]);
+        Assert.Equal("explicit model 'glm-4.6'", (string?)result["metrics"]!["route"]);
         var (_, body) = Assert.Single(rig.Glm.Requests);
         Assert.Equal("enabled", (string?)body["thinking"]!["type"]);
         Assert.Equal("web_search", (string?)body["tools"]![0]!["type"]);
@@ -128,6 +134,7 @@ public class ProviderRoutingTests
         await using var rig = await TwoProviders.StartAsync(kimiBehavior: "answer", glmBehavior: "answer");
         var result = await rig.ChatAsync(new JsonObject { ["use_websearch"] = true });
         Assert.Equal("glm", (string?)result["metrics"]!["provider"]); // Kimi's models have no web-search tool here
+        Assert.Equal("auto: use_websearch asks for a web-search-capable model → glm-4.5-flash", (string?)result["metrics"]!["route"]);
     }
 
     [Fact]
