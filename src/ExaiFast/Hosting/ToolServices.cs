@@ -32,6 +32,9 @@ internal static class ToolServices
         // Providers and tools: created once, here, before anything is accepted (ROADMAP items 3-5). Each configured
         // provider gets a named HttpClient (pooled connections) whose resilience handler holds its circuit breaker.
         var configured = settings.Providers.Configured();
+
+        // Polly's telemetry logs every HTTP attempt at Information; only its warnings (retries, breaker changes) are news.
+        services.Configure<LoggerFilterOptions>(o => o.AddFilter("Polly", LogLevel.Warning));
         var breakers = configured.Select(services.AddProviderHttpClient).ToArray();
         services.AddSingleton(sp => new ProviderMetrics(sp.GetRequiredService<ServerMetrics>().Registry, sp.GetRequiredService<ProviderRegistry>));
         services.AddSingleton(sp => new LocalModelProvider(settings.LocalModelLatency, sp.GetRequiredService<TimeProvider>()));

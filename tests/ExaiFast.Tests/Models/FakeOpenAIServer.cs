@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -24,7 +25,8 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
     private readonly List<Task> _connections = [];
     private Task? _accepting;
     private int _open;
-    private int _maxOpen;
+    private int _answering;
+    private int _maxAnswering;
 
     private FakeOpenAIServer()
     {
@@ -45,8 +47,11 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
     /// <summary>Requests being served now (from the end of their head to the end of the response or the client's going).</summary>
     public int OpenRequests => Volatile.Read(ref _open);
 
-    /// <summary>Most requests served at once.</summary>
-    public int MaxOpenRequests => Volatile.Read(ref _maxOpen);
+    /// <summary>
+    /// Most requests answered at once, each counted until just before its last bytes are written (so a client that
+    /// starts its next request on reading them cannot be counted together with the one it finished).
+    /// </summary>
+    public int MaxConcurrentAnswers => Volatile.Read(ref _maxAnswering);
 
     public int RequestCount => Requests.Count;
 
@@ -122,8 +127,9 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
         {
             while (await input.ReadRequestAsync(_stop.Token).ConfigureAwait(false) is { } request)
             {
-                int open = Interlocked.Increment(ref _open);
-                InterlockedMax(ref _maxOpen, open);
+                Interlocked.Increment(ref _open);
+                InterlockedMax(ref _maxAnswering, Interlocked.Increment(ref _answering));
+                _finishing.Value = 1;
                 try
                 {
                     if (!await RespondAsync(socket, stream, request.Headers, request.Body).ConfigureAwait(false))
@@ -133,6 +139,7 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
                 }
                 finally
                 {
+                    Finishing();
                     Interlocked.Decrement(ref _open);
                 }
             }
@@ -140,6 +147,20 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
             // the client went away (it cancelled, or gave up on a fault we played): that is the point of most scripts
+        }
+    }
+
+    // Per request (each connection serves its requests one by one on its own async flow): 1 until it stops counting.
+    private readonly AsyncLocal<StrongBox<int>> _finishingBox = new();
+
+    private StrongBox<int> _finishing => _finishingBox.Value ??= new StrongBox<int>();
+
+    /// <summary>The request stops counting as answered (once).</summary>
+    private void Finishing()
+    {
+        if (Interlocked.Exchange(ref _finishing.Value, 0) == 1)
+        {
+            Interlocked.Decrement(ref _answering);
         }
     }
 
@@ -243,11 +264,11 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
             await WriteChunkedAsync(stream, Event(Delta($"chunk{i} ")), ct).ConfigureAwait(false);
         }
 
-        await WriteChunkedAsync(stream,
-            Event($"{{\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"{finish}\"}}]}}") +
+        string end = Event($"{{\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"{finish}\"}}]}}") +
             Event("{\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":" + chunks + ",\"total_tokens\":" + (12 + chunks) + "}}") +
-            "data: [DONE]\n\n", ct).ConfigureAwait(false);
-        await WriteAsync(stream, "0\r\n\r\n", ct).ConfigureAwait(false);
+            "data: [DONE]\n\n";
+        Finishing();
+        await WriteAsync(stream, $"{Encoding.UTF8.GetByteCount(end):x}\r\n{end}\r\n0\r\n\r\n", ct).ConfigureAwait(false);
     }
 
     private static string Delta(string text) => "{\"choices\":[{\"index\":0,\"delta\":{\"content\":" + JsonSerializer.Serialize(text) + "}}]}";
@@ -258,8 +279,9 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
         "{\"id\":\"c1\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":" + JsonSerializer.Serialize(text) +
         "},\"finish_reason\":\"" + finish + "\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":6,\"total_tokens\":18}}";
 
-    private static async Task WriteJsonAsync(NetworkStream stream, int status, string json, CancellationToken ct, string extraHeaders = "")
+    private async Task WriteJsonAsync(NetworkStream stream, int status, string json, CancellationToken ct, string extraHeaders = "")
     {
+        Finishing();
         int length = Encoding.UTF8.GetByteCount(json);
         await WriteAsync(stream, $"HTTP/1.1 {status} {ReasonOf(status)}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n{extraHeaders}\r\n{json}", ct).ConfigureAwait(false);
     }

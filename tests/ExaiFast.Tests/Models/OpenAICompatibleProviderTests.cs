@@ -6,8 +6,8 @@ namespace ExaiFast.Tests.Models;
 /// <summary>
 /// chat answered by a real OpenAI-compatible HTTP server on 127.0.0.1 (<see cref="FakeOpenAIServer"/>), through the real
 /// composition root, over exai-ws and MCP: answers, streams, and every way a model API fails — each ending in a clear
-/// error, answered by the provider's own deadlines (0.3 s) long before the call's (30 s), and with no upstream request
-/// left open after its call.
+/// error, answered by the provider's own deadlines (0.3 s for the hangs) long before the call's (30 s), and with no
+/// upstream request left open after its call.
 /// </summary>
 public class OpenAICompatibleProviderTests
 {
@@ -95,7 +95,7 @@ public class OpenAICompatibleProviderTests
     [InlineData("malformed", "malformed", 1)]
     public async Task Fault_IsAProviderError_AnsweredByTheProvidersDeadlines_WithNoRequestLeftOpen(string script, string says, int attempts)
     {
-        await using var rig = await ProviderRig.StartAsync();
+        await using var rig = await ProviderRig.StartAsync(script.StartsWith("hang", StringComparison.Ordinal) ? ProviderRig.ShortDeadlines : null);
         var (result, _, elapsed) = await rig.ChatAsync(script);
 
         Assert.False((bool)result["ok"]!, result.ToJsonString());
@@ -114,7 +114,7 @@ public class OpenAICompatibleProviderTests
     [InlineData("cut")]
     public async Task Fault_OverMcp_IsAToolErrorWithItsCode(string script)
     {
-        await using var rig = await ProviderRig.StartAsync();
+        await using var rig = await ProviderRig.StartAsync(script.StartsWith("hang", StringComparison.Ordinal) ? ProviderRig.ShortDeadlines : null);
         var result = await rig.ChatOverMcpAsync(script);
         Assert.True((bool)result["isError"]!, result.ToJsonString());
         Assert.Equal("PROVIDER_ERROR", (string?)result["_meta"]!["exaifast/error"]!["code"]);

@@ -6,15 +6,21 @@ namespace ExaiFast.Tests.Models;
 
 /// <summary>
 /// A fake OpenAI-compatible server and a daemon (the real composition root) configured to use it as its
-/// <c>openai</c> provider, with short provider deadlines and a long call deadline, so every fault must be answered by
-/// the provider's own deadlines, well before the call's.
+/// <c>openai</c> provider, with a long call deadline. Provider deadlines are 5 s, so that an answer on a loaded machine
+/// never meets them; the tests of hangs shorten the one they test (<see cref="ShortDeadlines"/>), so the fault must be
+/// answered by the provider's own deadline, well before the call's.
 /// </summary>
 internal sealed class ProviderRig : IAsyncDisposable
 {
     public const string ApiKey = "sk-fake-SECRET-0123456789abcdef";
-    public const double HeadersTimeoutSecs = 0.3;
-    public const double IdleTimeoutSecs = 0.3;
     public const double CallTimeoutSecs = 30;
+
+    /// <summary>Headers and idle deadlines of 0.3 s, for the tests of hangs.</summary>
+    public static Dictionary<string, string> ShortDeadlines => new()
+    {
+        ["EXAIFAST_PROVIDER_HEADERS_TIMEOUT_SECS"] = "0.3",
+        ["EXAIFAST_PROVIDER_IDLE_TIMEOUT_SECS"] = "0.3",
+    };
 
     public static readonly string[] Scripts =
         ["answer", "stream", "reasoning", "length", "status-500", "status-502", "status-503", "flaky-503", "429-once", "429-long", "401",
@@ -39,8 +45,8 @@ internal sealed class ProviderRig : IAsyncDisposable
             ["OPENAI_COMPATIBLE_BASE_URL"] = fake.BaseUrl.ToString(),
             ["OPENAI_COMPATIBLE_API_KEY"] = ApiKey,
             ["OPENAI_COMPATIBLE_MODELS"] = string.Join(",", Scripts),
-            ["EXAIFAST_PROVIDER_HEADERS_TIMEOUT_SECS"] = HeadersTimeoutSecs.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["EXAIFAST_PROVIDER_IDLE_TIMEOUT_SECS"] = IdleTimeoutSecs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["EXAIFAST_PROVIDER_HEADERS_TIMEOUT_SECS"] = "5",
+            ["EXAIFAST_PROVIDER_IDLE_TIMEOUT_SECS"] = "5",
             ["EXAIFAST_PROVIDER_RETRY_DELAY_SECS"] = "0.01",
             ["EXAI_WS_CALL_TIMEOUT_SECS"] = CallTimeoutSecs.ToString(System.Globalization.CultureInfo.InvariantCulture),
             // High enough that the fault tests never open the breaker; the breaker tests lower it.

@@ -38,7 +38,7 @@ public class ProviderRoutingTests
             {
                 ["KIMI_API_KEY"] = "kimi-key", ["KIMI_API_URL"] = kimi.BaseUrl.ToString(),
                 ["GLM_API_KEY"] = "glm-key", ["GLM_API_URL"] = glm.BaseUrl.ToString(),
-                ["EXAIFAST_PROVIDER_HEADERS_TIMEOUT_SECS"] = "0.3", ["EXAIFAST_PROVIDER_IDLE_TIMEOUT_SECS"] = "0.3",
+                ["EXAIFAST_PROVIDER_HEADERS_TIMEOUT_SECS"] = "5", ["EXAIFAST_PROVIDER_IDLE_TIMEOUT_SECS"] = "5",
                 ["EXAIFAST_PROVIDER_RETRY_DELAY_SECS"] = "0.01", ["EXAI_WS_CALL_TIMEOUT_SECS"] = "30",
                 ["EXAIFAST_BREAKER_MIN_THROUGHPUT"] = "1000",
             };
@@ -83,7 +83,7 @@ public class ProviderRoutingTests
     [Fact]
     public async Task Auto_NeverFallsBackAfterTheFirstChunk()
     {
-        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "hang-stream", glmBehavior: "answer");
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "hang-stream", glmBehavior: "answer", ProviderRig.ShortDeadlines);
         var result = await rig.ChatAsync(new JsonObject { ["stream"] = true });
         Assert.Equal("PROVIDER_ERROR", (string?)result["error"]!["code"]);
         Assert.Contains("kimi", (string?)result["error"]!["message"], StringComparison.Ordinal);
@@ -158,8 +158,8 @@ public class ProviderRoutingTests
             Assert.True((bool)(await client.ResultAsync($"g{i}", 60_000))["ok"]!);
         }
 
-        Assert.Equal(1, rig.Kimi.MaxOpenRequests);
-        Assert.InRange(rig.Glm.MaxOpenRequests, 1, 2);
+        Assert.Equal(1, rig.Kimi.MaxConcurrentAnswers);
+        Assert.InRange(rig.Glm.MaxConcurrentAnswers, 1, 2);
         Assert.Equal(4, rig.Kimi.RequestCount);
         Assert.Equal(4, rig.Glm.RequestCount);
     }
