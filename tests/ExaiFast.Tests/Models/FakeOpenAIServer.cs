@@ -19,6 +19,9 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
 {
     public const string Answer = "Hello from the fake model.";
 
+    /// <summary>The answer of the <c>trickle</c> script: multi-byte UTF-8, sent one byte per write.</summary>
+    public const string Trickled = "héllo, 世界 — ünïcode ✓";
+
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, int> _attempts = new(StringComparer.Ordinal);
@@ -225,6 +228,19 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
                 await WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n", ct).ConfigureAwait(false);
                 await WriteChunkedAsync(stream, Event(Delta("part one ")) + Event(Delta("part two ")), ct).ConfigureAwait(false);
                 await WaitForClientToGoAsync(stream).ConfigureAwait(false);
+                return false;
+            case "trickle":
+                // One byte per write: every line and every UTF-8 sequence is split across reads.
+                await WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n", ct).ConfigureAwait(false);
+                Finishing();
+                foreach (byte one in Encoding.UTF8.GetBytes(Event(Delta(Trickled[..7])) + Event(Delta(Trickled[7..])) +
+                    "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\r\n\r\ndata: [DONE]\r\n\r\n"))
+                {
+                    await stream.WriteAsync(new[] { one }, ct).ConfigureAwait(false);
+                    await stream.FlushAsync(ct).ConfigureAwait(false);
+                }
+
+                socket.Shutdown(SocketShutdown.Send);
                 return false;
             case "reset":
                 socket.LingerState = new LingerOption(true, 0); // close with RST

@@ -63,6 +63,16 @@ public class OpenAICompatibleProviderTests
     }
 
     [Fact]
+    public async Task Stream_SplitOneBytePerRead_AcrossLinesAndUtf8Sequences_ParsesTheSame()
+    {
+        await using var rig = await ProviderRig.StartAsync();
+        var (result, frames, _) = await rig.ChatAsync("trickle", stream: true);
+        Assert.True((bool)result["ok"]!, result.ToJsonString());
+        Assert.Equal(FakeOpenAIServer.Trickled, (string?)result["text"]);
+        Assert.Equal([FakeOpenAIServer.Trickled[..7], FakeOpenAIServer.Trickled[7..]], frames.Where(f => (string?)f["op"] == "stream_chunk").Select(f => (string)f["chunk"]!).ToArray());
+    }
+
+    [Fact]
     public async Task Reasoning_IsKeptApartFromTheAnswer()
     {
         await using var rig = await ProviderRig.StartAsync(script: f => f.StreamChunks = 2);
