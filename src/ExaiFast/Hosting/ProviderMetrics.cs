@@ -1,22 +1,29 @@
 using ExaiFast.Models;
+using Microsoft.Extensions.Logging;
 using Prometheus;
 
 namespace ExaiFast.Hosting;
 
-/// <summary>Providers in /metrics: requests, token usage and errors per provider and model, latency, breaker state.</summary>
+/// <summary>
+/// Providers in /metrics (requests, token usage and errors per provider and model, latency, breaker state), and a
+/// warning in the log per failed request.
+/// </summary>
 /// <remarks>
 /// Labels are provider and model names from the registry and failure kinds from an enum — never a key, URL or message.
-/// The breaker gauge is read from the providers just before each scrape.
+/// The breaker gauge is read from the providers just before each scrape. The log line names the kind of failure, not
+/// its message (the caller has that), so nothing an upstream sent can reach the log.
 /// </remarks>
-internal sealed class ProviderMetrics : IProviderObserver
+internal sealed partial class ProviderMetrics : IProviderObserver
 {
     private readonly Counter _requests;
     private readonly Counter _tokens;
     private readonly Counter _errors;
     private readonly Histogram _latency;
+    private readonly ILogger _logger;
 
-    public ProviderMetrics(CollectorRegistry registry, Func<ProviderRegistry> providers)
+    public ProviderMetrics(CollectorRegistry registry, Func<ProviderRegistry> providers, ILogger logger)
     {
+        _logger = logger;
         var f = Prometheus.Metrics.WithCustomRegistry(registry);
         _requests = f.CreateCounter("exaifast_provider_requests_total", "Model requests answered, by provider and model.", "provider", "model");
         _tokens = f.CreateCounter("exaifast_provider_tokens_total", "Tokens used, by provider, model and kind (prompt, completion).", "provider", "model", "kind");
@@ -44,6 +51,15 @@ internal sealed class ProviderMetrics : IProviderObserver
         }
     }
 
-    public void OnFailed(string provider, string model, ProviderFailure failure) =>
+    public void OnFailed(string provider, string model, ProviderFailure failure)
+    {
         _errors.WithLabels(provider, model, failure.ToString()).Inc();
+        Log.ProviderFailed(_logger, provider, model, failure);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(300, LogLevel.Warning, "Provider {Provider} failed a request for {Model}: {Failure}")]
+        public static partial void ProviderFailed(ILogger logger, string provider, string model, ProviderFailure failure);
+    }
 }

@@ -36,7 +36,8 @@ internal static class ToolServices
         // Polly's telemetry logs every HTTP attempt at Information; only its warnings (retries, breaker changes) are news.
         services.Configure<LoggerFilterOptions>(o => o.AddFilter("Polly", LogLevel.Warning));
         var breakers = configured.Select(services.AddProviderHttpClient).ToArray();
-        services.AddSingleton(sp => new ProviderMetrics(sp.GetRequiredService<ServerMetrics>().Registry, sp.GetRequiredService<ProviderRegistry>));
+        services.AddSingleton(sp => new ProviderMetrics(sp.GetRequiredService<ServerMetrics>().Registry, sp.GetRequiredService<ProviderRegistry>,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Providers")));
         services.AddSingleton(sp => new LocalModelProvider(settings.LocalModelLatency, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ProviderRegistry(
             [
