@@ -63,6 +63,19 @@ public class OpenAICompatibleProviderTests
     }
 
     [Fact]
+    public async Task Stream_ChunksReachTheClientAsTheyArrive_EvenWhenTheStreamThenStalls()
+    {
+        // The upstream sends two chunks and falls silent: the client has them before the error ends the call, so
+        // they were passed on as they came, not held for a whole answer; and the error says the answer is incomplete.
+        await using var rig = await ProviderRig.StartAsync(ProviderRig.ShortDeadlines);
+        var (result, frames, _) = await rig.ChatAsync("hang-stream", stream: true);
+        Assert.Equal(["part one ", "part two "], frames.Where(f => (string?)f["op"] == "stream_chunk").Select(f => (string)f["chunk"]!).ToArray());
+        Assert.Equal("PROVIDER_ERROR", (string?)result["error"]!["code"]);
+        Assert.Contains("after 2 chunks", (string?)result["error"]!["message"], StringComparison.Ordinal);
+        await rig.Fake.WaitForNoOpenRequestsAsync();
+    }
+
+    [Fact]
     public async Task Stream_SplitOneBytePerRead_AcrossLinesAndUtf8Sequences_ParsesTheSame()
     {
         await using var rig = await ProviderRig.StartAsync();
