@@ -18,7 +18,9 @@ internal static class ChatPayload
         json.WriteStartObject();
         json.WriteString("model"u8, model.Name);
         json.WriteStartArray("messages"u8);
-        bool images = model.Can(ModelCapabilities.Vision);
+        // Images go to vision models, and to models we know nothing of (OPENAI_COMPATIBLE_MODELS: llava may well take them);
+        // a model known not to take images never gets here (chat refuses the call).
+        bool images = model.Can(ModelCapabilities.Vision) || model.Capabilities == ModelCapabilities.None;
         foreach (var message in request.Messages)
         {
             json.WriteStartObject();

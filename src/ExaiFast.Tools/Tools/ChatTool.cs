@@ -58,9 +58,20 @@ public sealed class ChatTool(ProviderRegistry providers, TimeProvider time) : To
         }
 
         // The lane is the provider that will serve the call, so its limit is the one that counts.
-        return providers.TryRoute(route, out var decision, out string? modelError)
-            ? ToolValidation.RunIn(decision!.Choice.Provider.Name)
-            : ToolValidation.Invalid($"'model': {modelError}");
+        if (!providers.TryRoute(route, out var decision, out string? modelError))
+        {
+            return ToolValidation.Invalid($"'model': {modelError}");
+        }
+
+        var model = decision!.Choice.Model;
+        if (route.HasImages && model.Capabilities != ModelCapabilities.None && !model.Can(ModelCapabilities.Vision) &&
+            decision.Choice.Provider.Name != Models.Local.LocalModelProvider.ProviderName)
+        {
+            // Sending them anyway would have the model answer as if it had seen them.
+            return ToolValidation.Invalid($"'images': model '{model.Name}' does not take images; use 'auto' or a vision model from listmodels");
+        }
+
+        return ToolValidation.RunIn(decision.Choice.Provider.Name);
     }
 
     /// <inheritdoc />

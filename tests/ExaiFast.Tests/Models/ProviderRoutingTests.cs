@@ -138,6 +138,21 @@ public class ProviderRoutingTests
     }
 
     [Fact]
+    public async Task Images_GoToAVisionModel_UnderAuto_AndAreRefusedByAModelThatCannotSeeThem()
+    {
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "answer", glmBehavior: "answer");
+        var images = new JsonArray("data:image/png;base64,iVBORw0KGgo=");
+        var result = await rig.ChatAsync(new JsonObject { ["images"] = images.DeepClone() });
+        Assert.Equal("kimi-k2-0905-preview", (string?)result["metrics"]!["model"]);
+        var content = Assert.Single(rig.Kimi.Requests).Body["messages"]![1]!["content"]!.AsArray();
+        Assert.Equal("image_url", (string?)content[1]!["type"]);
+
+        var refused = await rig.ChatAsync(new JsonObject { ["images"] = images.DeepClone(), ["model"] = "glm-4.5-flash" }, "c2");
+        Assert.Equal("INVALID_ARGUMENTS", (string?)refused["error"]!["code"]);
+        Assert.Contains("does not take images", (string?)refused["error"]!["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Lanes_AreTheConfiguredProviders_AndEachKeepsItsLimit_UnderConcurrentCalls()
     {
         await using var rig = await TwoProviders.StartAsync(kimiBehavior: "stream", glmBehavior: "stream",
