@@ -33,8 +33,10 @@ internal static class ToolServices
         // provider gets a named HttpClient (pooled connections) whose resilience handler holds its circuit breaker.
         var configured = settings.Providers.Configured();
 
-        // Polly's telemetry logs every HTTP attempt at Information; only its warnings (retries, breaker changes) are news.
-        services.Configure<LoggerFilterOptions>(o => o.AddFilter("Polly", LogLevel.Warning));
+        // Polly's telemetry logs every HTTP attempt at Information and every retry at Warning, each with a stack trace
+        // (three per failed call); ExaiFast.Providers logs one line per failed request instead, so only Polly's errors
+        // (a breaker opening) stay.
+        services.Configure<LoggerFilterOptions>(o => o.AddFilter("Polly", LogLevel.Error));
         var breakers = configured.Select(services.AddProviderHttpClient).ToArray();
         services.AddSingleton(sp => new ProviderMetrics(sp.GetRequiredService<ServerMetrics>().Registry, sp.GetRequiredService<ProviderRegistry>,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Providers")));
