@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Big-message burst (issue 14): starts the Release daemon with default settings (plus any flags given after the
+# arguments below), runs scripts/burst.mjs against it and stops it.
+# Usage: scripts/burst.sh [conns=8] [sizeMiB=30] [rounds=4] [idleSecs=30] [-- daemon flags...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+conns=${1:-8}; size=${2:-30}; rounds=${3:-4}; idle=${4:-30}
+shift $(( $# < 4 ? $# : 4 )); [ "${1:-}" = "--" ] && shift
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+[ -d tests/clients/node_modules/ws ] || (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
+exe=src/ExaiFast/bin/Release/net10.0/exaifast.dll
+[ -f "$exe" ] || dotnet build src/ExaiFast -c Release --verbosity quiet -nologo >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+dotnet "$exe" serve --port "$port" --log-level warning "$@" &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
+sleep 1
+node scripts/burst.mjs "$port" "$pid" "$conns" "$size" "$rounds" "$idle"
