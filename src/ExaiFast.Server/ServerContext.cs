@@ -38,6 +38,8 @@ internal sealed class ServerContext
         KeepAliveHintSeconds = (int)Math.Floor(keepAlive - Math.Max(2, keepAlive / 10));
         Endpoints = BuildEndpoints(endpoints);
         Registry = new ConnectionRegistry(options, time);
+        InboundBudget = new InboundBudget(options.EffectiveInboundBudgetBytes, metrics);
+        InboundBudgetTicks = ToTicks(options.InboundBudgetTimeout);
     }
 
     public ServerOptions Options { get; }
@@ -58,6 +60,12 @@ internal sealed class ServerContext
 
     /// <summary>Whether a model can answer now (some provider's breaker is not open); null: always. /ready reads it.</summary>
     public Func<bool>? ModelsReady { get; set; }
+
+    /// <summary>The daemon-wide budget of big inbound messages.</summary>
+    public InboundBudget InboundBudget { get; }
+
+    /// <summary>How long a big message may wait for, or hold, inbound budget while it arrives.</summary>
+    public long InboundBudgetTicks { get; }
 
     /// <summary>The host's token guard (null: no token anywhere). Checked at MCP WebSocket upgrades.</summary>
     public TokenGuard? Tokens { get; init; }

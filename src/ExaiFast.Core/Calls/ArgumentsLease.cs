@@ -13,20 +13,32 @@ namespace ExaiFast.Core.Calls;
 /// arguments any more; otherwise the caller still owns it. A struct so that handing it over allocates nothing.
 /// </remarks>
 /// <param name="document">The document the arguments are an element of.</param>
-/// <param name="pooledArray">The <see cref="ArrayPool{T}.Shared"/> array the document reads, or null.</param>
-public readonly struct ArgumentsLease(JsonDocument document, byte[]? pooledArray) : IDisposable
+/// <param name="pooledArray">The array the document reads, or null: from <see cref="ArrayPool{T}.Shared"/>, or
+/// <paramref name="owner"/>'s when there is one.</param>
+/// <param name="owner">Who takes <paramref name="pooledArray"/> back instead of the pool (a big message's budget), or null.</param>
+public readonly struct ArgumentsLease(JsonDocument document, byte[]? pooledArray, IPayloadOwner? owner = null) : IDisposable
 {
     private readonly JsonDocument? _document = document;
     private readonly byte[]? _pooledArray = pooledArray;
+    private readonly IPayloadOwner? _owner = owner;
 
     /// <summary>Whether there is nothing to own (the dispatcher then copies the arguments).</summary>
     public bool IsEmpty => _document is null;
 
-    /// <summary>Disposes the document, then returns the array it read to the pool.</summary>
+    /// <summary>Disposes the document, then returns the array it read to the pool (or its owner).</summary>
     public void Dispose()
     {
         _document?.Dispose();
-        if (_pooledArray is not null)
+        if (_pooledArray is null)
+        {
+            return;
+        }
+
+        if (_owner is not null)
+        {
+            _owner.Release(_pooledArray);
+        }
+        else
         {
             ArrayPool<byte>.Shared.Return(_pooledArray);
         }

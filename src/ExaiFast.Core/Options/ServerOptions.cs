@@ -16,6 +16,21 @@ public sealed record ServerOptions
     /// <summary>Largest WebSocket message accepted, in bytes (<c>EXAI_WS_MAX_BYTES</c>).</summary>
     public long MaxMessageBytes { get; init; } = 32L * 1024 * 1024;
 
+    /// <summary>Default inbound budget when <see cref="InboundBudgetBytes"/> is 0 (raised to <see cref="MaxMessageBytes"/>).</summary>
+    public const long DefaultInboundBudgetBytes = 256L * 1024 * 1024;
+
+    /// <summary>Bytes of big WebSocket messages (over 1 MiB) that may be assembled, parsed or read by their calls at once,
+    /// daemon-wide (<c>EXAIFAST_INBOUND_BUDGET_MB</c>); 0 means <see cref="DefaultInboundBudgetBytes"/> or
+    /// <see cref="MaxMessageBytes"/>, whichever is larger. A message that does not fit waits without its socket being read.</summary>
+    public long InboundBudgetBytes { get; init; }
+
+    /// <summary>The budget in force: every message the size limit allows must fit in it alone.</summary>
+    public long EffectiveInboundBudgetBytes => InboundBudgetBytes > 0 ? InboundBudgetBytes : Math.Max(DefaultInboundBudgetBytes, MaxMessageBytes);
+
+    /// <summary>How long a big message may wait for budget, and how long it may hold budget while it arrives
+    /// (<c>EXAIFAST_INBOUND_BUDGET_TIMEOUT</c>); past either its connection is closed with 1008.</summary>
+    public TimeSpan InboundBudgetTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Largest HTTP request head, in bytes; larger heads get 431.</summary>
     public int MaxRequestHeadBytes { get; init; } = 8 * 1024;
 

@@ -18,6 +18,12 @@ internal sealed partial class Connection
     private WebSocketOpcode _messageOpcode; // Continuation = no message open
     private byte[]? _message;
     private int _messageLength;
+    private bool _messageOwned;     // _message was allocated for a big message under the budget, not rented
+    private long _reserved;         // inbound budget the open message holds (0: a small message)
+    private long _budgetNeeded;     // more budget the frame being begun needs before its payload is read
+    private long _budgetWaitStarted; // timestamp; 0 when not waiting (read by the heartbeat)
+    private long _budgetHeldSince;  // timestamp the open message took budget; 0 when it holds none (read by the heartbeat)
+    private InboundBudget.Waiter? _budgetWaiter;
     private Utf8Validator _utf8;
     private long _lastReceived;
     private int _pingSent;
@@ -118,6 +124,13 @@ internal sealed partial class Connection
 
                     frames++;
                     stop = BeginDataFrame(header);
+                    if (stop is null && _budgetNeeded > 0)
+                    {
+                        // Waits with the rest of the message unread: the pipe fills, reading from the socket stops, and
+                        // TCP holds the peer back. Other connections' small messages flow meanwhile.
+                        stop = await ReserveBudgetAsync().ConfigureAwait(false);
+                    }
+
                     if (stop is not null)
                     {
                         break;
@@ -152,9 +165,7 @@ internal sealed partial class Connection
                         break;
                     }
 
-                    var message = new WebSocketMessage(_messageOpcode, _message is null ? default : new PooledBuffer(_message, _messageLength));
-                    _message = null;
-                    _messageLength = 0;
+                    var message = new WebSocketMessage(_messageOpcode, TakePayload());
                     _messageOpcode = WebSocketOpcode.Continuation;
                     messages++;
                     if (Volatile.Read(ref _closeSent) != 0)
@@ -217,9 +228,16 @@ internal sealed partial class Connection
         }
 
         // 1009 as soon as the declared length passes the limit: nothing has been (or will be) allocated for it.
-        if (_messageLength + header.PayloadLength > _ctx.Options.MaxMessageBytes)
+        long declared = _messageLength + header.PayloadLength;
+        if (declared > _ctx.Options.MaxMessageBytes)
         {
             return Fail(CloseCodes.MessageTooBig, "message exceeds the size limit");
+        }
+
+        // A big message takes budget for all it has declared so far before any of this frame is read.
+        if (declared > InboundBudget.SmallMessageBytes && declared > _reserved)
+        {
+            _budgetNeeded = declared - _reserved;
         }
 
         _frame = header;
@@ -229,11 +247,83 @@ internal sealed partial class Connection
         return null;
     }
 
+    /// <summary>Takes <see cref="_budgetNeeded"/> from the inbound budget, waiting for it if it must; returns why the
+    /// connection ends if the wait was given up (timeout, abort, shutdown).</summary>
+    private async ValueTask<string?> ReserveBudgetAsync()
+    {
+        long need = _budgetNeeded;
+        _budgetNeeded = 0;
+        var budget = _ctx.InboundBudget;
+        if (!budget.TryReserve(need, out var waiter))
+        {
+            Volatile.Write(ref _budgetWaitStarted, _ctx.Time.GetTimestamp());
+            Volatile.Write(ref _budgetWaiter, waiter);
+            if (Volatile.Read(ref _aborted) != 0 || Volatile.Read(ref _shutdownRequested) != 0)
+            {
+                budget.Cancel(waiter!); // Abort or BeginShutdown ran before the waiter was published
+            }
+
+            bool granted = await waiter!.Granted.ConfigureAwait(false);
+            Volatile.Write(ref _budgetWaiter, null);
+            Volatile.Write(ref _budgetWaitStarted, 0);
+            if (!granted)
+            {
+                return _failReason ?? "waiting for inbound budget ended by shutdown or abort";
+            }
+
+            // The peer was held back by us: its silence while we waited must not count as its own.
+            Volatile.Write(ref _lastReceived, _ctx.Time.GetTimestamp());
+        }
+
+        _reserved += need;
+        if (Volatile.Read(ref _budgetHeldSince) == 0)
+        {
+            Volatile.Write(ref _budgetHeldSince, _ctx.Time.GetTimestamp());
+        }
+
+        return null;
+    }
+
+    /// <summary>Hands the complete message's bytes over; a big message's reservation travels with its array.</summary>
+    private PooledBuffer TakePayload()
+    {
+        PooledBuffer payload = default;
+        if (_message is not null)
+        {
+            if (_messageOwned)
+            {
+                // The array is exactly the reservation (see GrowOwned), so releasing the array releases the bytes.
+                payload = new PooledBuffer(_message, _messageLength, _ctx.InboundBudget);
+                _ctx.InboundBudget.Release(_reserved - _message.LongLength);
+                _reserved = 0;
+            }
+            else
+            {
+                payload = new PooledBuffer(_message, _messageLength);
+            }
+        }
+
+        _message = null;
+        _messageLength = 0;
+        _messageOwned = false;
+        _ctx.InboundBudget.Release(_reserved); // budget taken for a message that ended up with no owned array (none today)
+        _reserved = 0;
+        Volatile.Write(ref _budgetHeldSince, 0);
+        return payload;
+    }
+
     /// <summary>Copies, unmasks and (for text) validates a chunk of the current frame's payload.</summary>
     private string? AppendPayload(in ReadOnlySequence<byte> chunk)
     {
         int needed = _messageLength + (int)chunk.Length;
-        if (_message is null || needed > _message.Length)
+        if (_reserved > 0)
+        {
+            if (!_messageOwned || needed > _message!.Length)
+            {
+                GrowOwned();
+            }
+        }
+        else if (_message is null || needed > _message.Length)
         {
             // Grow from what has arrived, never from the declared length (a peer may declare 32 MiB and send nothing),
             // but no further than the end of the current frame.
@@ -263,6 +353,29 @@ internal sealed partial class Connection
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Moves a big message into an array of exactly its reservation, allocated for it and never pooled (see
+    /// <see cref="InboundBudget"/>). Sized from the declared length, unlike small messages: the budget, taken before a
+    /// byte of the frame was read, is what bounds it — a peer that declares 32 MiB and sends nothing holds at most the
+    /// budget, for at most the budget timeout — and one exact array is one copy of the message, with no doubling
+    /// garbage on the large object heap.
+    /// </summary>
+    private void GrowOwned()
+    {
+        byte[] owned = GC.AllocateUninitializedArray<byte>(checked((int)_reserved));
+        if (_message is not null)
+        {
+            _message.AsSpan(0, _messageLength).CopyTo(owned);
+            if (!_messageOwned)
+            {
+                ArrayPool<byte>.Shared.Return(_message);
+            }
+        }
+
+        _message = owned;
+        _messageOwned = true;
     }
 
     private string? HandleControlFrame(in FrameHeader header, in ReadOnlySequence<byte> payload)
@@ -334,13 +447,20 @@ internal sealed partial class Connection
         return reason;
     }
 
+    /// <summary>Drops the message being assembled and gives back its budget. Idempotent: the reader's end and the
+    /// teardown (after an exception) both call it.</summary>
     private void ReturnMessageBuffer()
     {
-        if (_message is not null)
+        if (_message is not null && !_messageOwned)
         {
             ArrayPool<byte>.Shared.Return(_message);
-            _message = null;
         }
+
+        _message = null;
+        _messageOwned = false;
+        _ctx.InboundBudget.Release(_reserved);
+        _reserved = 0;
+        Volatile.Write(ref _budgetHeldSince, 0);
     }
 
     private static string Describe(FrameError error) => error switch

@@ -49,6 +49,11 @@ internal sealed partial class Connection
                 Abort();
                 break;
             case ConnectionPhase.WebSocket:
+                if (CheckInboundBudget(now))
+                {
+                    break;
+                }
+
                 long silence = now - Volatile.Read(ref _lastReceived);
                 if (silence > _ctx.PingDeadTicks)
                 {
@@ -69,6 +74,51 @@ internal sealed partial class Connection
 
                 break;
         }
+    }
+
+    /// <summary>
+    /// The inbound budget's deadline: a big message may wait for budget, and then hold it while it arrives, for
+    /// <see cref="ServerContext.InboundBudgetTicks"/> each; past either, close 1008. True while the message waits: the
+    /// peer is silent because we stopped reading it, so the ping rule does not apply.
+    /// </summary>
+    private bool CheckInboundBudget(long now)
+    {
+        long waitStarted = Volatile.Read(ref _budgetWaitStarted);
+        if (waitStarted != 0)
+        {
+            if (now - waitStarted > _ctx.InboundBudgetTicks && Volatile.Read(ref _budgetWaiter) is { } waiter)
+            {
+                EndForBudget("wait", "server busy: no memory budget for this message in time");
+                _ctx.InboundBudget.Cancel(waiter); // the reader wakes up refused (or, granted a moment ago, reads on
+                                                   // into the cancelled read below)
+            }
+
+            return true;
+        }
+
+        long heldSince = Volatile.Read(ref _budgetHeldSince);
+        if (heldSince != 0 && now - heldSince > _ctx.InboundBudgetTicks)
+        {
+            EndForBudget("hold", "message took too long to arrive");
+            return true;
+        }
+
+        return false;
+    }
+
+    private void EndForBudget(string kind, string reason)
+    {
+        if (Volatile.Read(ref _closeSent) != 0)
+        {
+            return; // already closing; the close deadline ends it
+        }
+
+        TimedOut("inbound_budget");
+        _ctx.Metrics.InboundBudgetRefusals.WithLabels(kind).Inc();
+        _failReason = reason;
+        TrySendClose(CloseCodes.PolicyViolation, reason);
+        EnterPhase(ConnectionPhase.Closing);
+        _input.CancelPendingRead(); // the reader ends; teardown gives the budget back, flushes the close and lingers
     }
 
     // Kestrel's rule: the whole body within its deadline, and after the grace period an average rate (since the body

@@ -106,6 +106,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
 
         _transport.Abort();
         CancelRequest();
+        CancelBudgetWait();
         try
         {
             _input.CancelPendingRead();
@@ -137,6 +138,16 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         }
 
         BeginClose(Wire.CloseCodes.GoingAway, "server shutting down");
+        CancelBudgetWait(); // a message waiting for budget would only be discarded after our close
+    }
+
+    /// <summary>Ends a wait for inbound budget (the reader wakes up refused). Any thread.</summary>
+    private void CancelBudgetWait()
+    {
+        if (Volatile.Read(ref _budgetWaiter) is { } waiter)
+        {
+            _ctx.InboundBudget.Cancel(waiter);
+        }
     }
 
     /// <summary>Past a connection limit: 503 before the request is read, then the lingering close of the teardown.</summary>
@@ -164,6 +175,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     private async Task TeardownAsync()
     {
         _closed.Cancel();
+        ReturnMessageBuffer(); // the reader may have ended by an exception, with a message (and its budget) half read
         EnterPhase(ConnectionPhase.Closing); // the heartbeat aborts whatever below outlives the close deadline
         if (_outbound is not null)
         {

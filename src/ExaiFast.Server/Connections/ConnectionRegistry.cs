@@ -30,7 +30,7 @@ internal sealed class ConnectionRegistry : IAsyncDisposable
         var shortest = new[]
         {
             options.HandshakeTimeout, options.PingInterval, options.PingTimeout, options.CloseTimeout, options.KeepAliveTimeout,
-            options.RequestBodyTimeout, options.MinRequestBodyRateGrace, options.EventStreamKeepAlive,
+            options.RequestBodyTimeout, options.MinRequestBodyRateGrace, options.EventStreamKeepAlive, options.InboundBudgetTimeout,
         }.Min();
         var period = TimeSpan.FromMilliseconds(Math.Clamp(shortest.TotalMilliseconds / 4, 10, 1000));
         _timer = new PeriodicTimer(period, time);

@@ -38,6 +38,12 @@ public sealed class ServerMetrics
             poolThreads.Set(ThreadPool.ThreadCount);
             contentions.Set(Monitor.LockContentionCount);
         });
+
+        InboundBytesInFlight = f.CreateGauge("exaifast_inbound_bytes_in_flight", "Bytes of big inbound messages being assembled, parsed or read by their call (held in the inbound budget).");
+        InboundBudget = f.CreateGauge("exaifast_inbound_budget_bytes", "The inbound budget (EXAIFAST_INBOUND_BUDGET_MB) in bytes.");
+        InboundBudgetWaits = f.CreateCounter("exaifast_inbound_budget_waits_total", "Big messages that waited for inbound budget (their socket not read meanwhile).");
+        InboundBudgetRefusals = f.CreateCounter("exaifast_inbound_budget_refusals_total",
+            "Connections closed 1008 because a big message waited for budget (wait) or held it (hold) longer than EXAIFAST_INBOUND_BUDGET_TIMEOUT.", "reason");
     }
 
     /// <summary>The registry <c>/metrics</c> exports.</summary>
@@ -88,6 +94,18 @@ public sealed class ServerMetrics
 
     /// <summary>Log entries dropped by a full logging queue.</summary>
     public Counter LogDropped { get; }
+
+    /// <summary>Bytes held in the inbound budget now.</summary>
+    public Gauge InboundBytesInFlight { get; }
+
+    /// <summary>The inbound budget's size.</summary>
+    public Gauge InboundBudget { get; }
+
+    /// <summary>Big messages that had to wait for budget.</summary>
+    public Counter InboundBudgetWaits { get; }
+
+    /// <summary>Connections ended with 1008 by the budget's timeout, by reason (<c>wait</c>, <c>hold</c>).</summary>
+    public Counter InboundBudgetRefusals { get; }
 
     /// <summary>Writes the Prometheus text exposition.</summary>
     public Task ExportAsync(Stream destination, CancellationToken cancellationToken) =>

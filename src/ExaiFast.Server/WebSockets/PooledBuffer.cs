@@ -1,8 +1,10 @@
 using System.Buffers;
+using ExaiFast.Core.Calls;
 
 namespace ExaiFast.Server.WebSockets;
 
-/// <summary>A byte array rented from <see cref="ArrayPool{T}.Shared"/> and the count of bytes in use.</summary>
+/// <summary>A byte array rented from <see cref="ArrayPool{T}.Shared"/> (or held for an <see cref="Owner"/>) and the count
+/// of bytes in use.</summary>
 /// <remarks>
 /// Ownership moves with the value: whoever holds it last calls <see cref="Return"/> exactly once (or hands it to
 /// <see cref="IWebSocketSession.SendAsync"/>, which takes ownership). A struct so that passing one allocates nothing.
@@ -15,6 +17,17 @@ public readonly struct PooledBuffer
         Array = array;
         Length = length;
     }
+
+    /// <summary>Wraps an array that <paramref name="owner"/> takes back (a big message under the inbound budget).</summary>
+    internal PooledBuffer(byte[] array, int length, IPayloadOwner? owner)
+    {
+        Array = array;
+        Length = length;
+        Owner = owner;
+    }
+
+    /// <summary>Who takes <see cref="Array"/> back instead of the pool, or null.</summary>
+    public IPayloadOwner? Owner { get; }
 
     /// <summary>The rented array (may be longer than <see cref="Length"/>).</summary>
     public byte[]? Array { get; }
@@ -41,10 +54,19 @@ public readonly struct PooledBuffer
         return new PooledBuffer(array, data.Length);
     }
 
-    /// <summary>Gives the array back to the pool.</summary>
+    /// <summary>Gives the array back to the pool (or its owner).</summary>
     public void Return()
     {
-        if (Array is not null)
+        if (Array is null)
+        {
+            return;
+        }
+
+        if (Owner is not null)
+        {
+            Owner.Release(Array);
+        }
+        else
         {
             ArrayPool<byte>.Shared.Return(Array);
         }

@@ -82,6 +82,13 @@ public static class SettingsLoader
         var callTimeout = settings.CallTimeout ?? settings.WorkflowToolTimeout * 1.5;
         settings = settings with { Dispatcher = settings.Dispatcher with { CallTimeout = callTimeout } };
 
+        // A message the size limit allows but the budget cannot hold would wait for ever (and end 1008): refuse it here.
+        if (settings.Server.EffectiveInboundBudgetBytes < settings.Server.MaxMessageBytes)
+        {
+            throw new ConfigurationException(
+                $"invalid EXAIFAST_INBOUND_BUDGET_MB: {settings.Server.InboundBudgetBytes >> 20} MiB is below EXAI_WS_MAX_BYTES ({settings.Server.MaxMessageBytes}); the budget must hold the largest message");
+        }
+
         var marks = MemoryMarks.Resolve(settings.Dispatcher);
         if (marks.HighWater >= marks.Critical)
         {
