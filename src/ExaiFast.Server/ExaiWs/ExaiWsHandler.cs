@@ -138,7 +138,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
             switch (op)
             {
                 case Op.CallTool:
-                    var reply = SubmitCall(connection, root, requestId ?? Guid.NewGuid().ToString("N"), new ArgumentsLease(document, message.Payload.Array), ref handedOver);
+                    var reply = SubmitCall(connection, root, requestId ?? Guid.NewGuid().ToString("N"), new ArgumentsLease(document, message.Payload.Array, message.Payload.Owner), ref handedOver);
                     if (reply is { } frame)
                     {
                         await SendAsync(session, frame).ConfigureAwait(false);
