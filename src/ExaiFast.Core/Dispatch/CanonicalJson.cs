@@ -7,9 +7,22 @@ using System.Text.Json;
 namespace ExaiFast.Core.Dispatch;
 
 /// <summary>A stable hash of a JSON value: object properties sorted by name, no whitespace — for single-flight keys.</summary>
-/// <remarks>Writes into a pooled buffer and sorts properties in rented arrays: per call, only the writer is allocated.</remarks>
+/// <remarks>
+/// <para>Writes into a pooled buffer and sorts properties in rented arrays: per call, only the writer is allocated.</para>
+/// <para>A string value longer than <see cref="LargeValueBytes"/> (a big prompt) is hashed from its raw bytes where it
+/// lies in the document, not written: writing it copied the prompt into a buffer grown by doubling, and a prompt with
+/// one newline made Utf8JsonWriter rent six times its length from the shared pool to escape it (180 MiB for a 30 MiB
+/// prompt, kept by the pool afterwards). Its escapes then count as written by the client, so two calls coalesce only
+/// if they escape a big value alike — which identical calls do.</para>
+/// </remarks>
 internal static class CanonicalJson
 {
+    /// <summary>String values whose raw JSON is longer than this are hashed in place.</summary>
+    internal const int LargeValueBytes = 64 * 1024;
+
+    [ThreadStatic]
+    private static IncrementalHash? t_hash;
+
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_buffer;
 
@@ -26,12 +39,14 @@ internal static class CanonicalJson
         buffer.Write<byte>([0]);
         var writer = t_writer ??= new Utf8JsonWriter(buffer);
         writer.Reset(buffer);
-        Write(writer, arguments);
+        var incremental = t_hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Write(writer, arguments, buffer, incremental);
         writer.Flush();
         writer.Reset();
 
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(buffer.WrittenSpan, hash);
+        incremental.AppendData(buffer.WrittenSpan);
+        incremental.GetHashAndReset(hash);
         var halves = MemoryMarshal.Cast<byte, UInt128>(hash);
         if (buffer.Capacity > 64 * 1024)
         {
@@ -41,7 +56,7 @@ internal static class CanonicalJson
         return new FlightKey(halves[0], halves[1]);
     }
 
-    private static void Write(Utf8JsonWriter writer, JsonElement element)
+    private static void Write(Utf8JsonWriter writer, JsonElement element, ArrayBufferWriter<byte> buffer, IncrementalHash hash)
     {
         switch (element.ValueKind)
         {
@@ -66,7 +81,7 @@ internal static class CanonicalJson
                     for (i = 0; i < count; i++)
                     {
                         writer.WritePropertyName(properties[i].Name);
-                        Write(writer, properties[i].Value);
+                        Write(writer, properties[i].Value, buffer, hash);
                     }
 
                     writer.WriteEndObject();
@@ -81,10 +96,23 @@ internal static class CanonicalJson
                 writer.WriteStartArray();
                 foreach (var item in element.EnumerateArray())
                 {
-                    Write(writer, item);
+                    Write(writer, item, buffer, hash);
                 }
 
                 writer.WriteEndArray();
+                break;
+            case JsonValueKind.String when JsonMarshal.GetRawUtf8Value(element) is { Length: > LargeValueBytes } raw:
+                // A placeholder keeps the writer's separators right; what was written so far goes into the hash, then
+                // a marker no JSON text contains (0xFF is never UTF-8), the raw length, and the raw bytes.
+                writer.WriteStringValue(ReadOnlySpan<byte>.Empty);
+                writer.Flush();
+                hash.AppendData(buffer.WrittenSpan);
+                buffer.ResetWrittenCount();
+                Span<byte> marker = stackalloc byte[9];
+                marker[0] = 0xFF;
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(marker[1..], raw.Length);
+                hash.AppendData(marker);
+                hash.AppendData(raw);
                 break;
             default:
                 element.WriteTo(writer);
