@@ -27,6 +27,7 @@ public sealed class DispatchMetrics
         HeapBytes = f.CreateGauge("exaifast_memory_heap_bytes", "Managed heap as the memory monitor last read it.");
         MemoryHighWater = f.CreateGauge("exaifast_memory_high_water_bytes", "Managed heap at which stored results are trimmed.");
         MemoryCritical = f.CreateGauge("exaifast_memory_critical_bytes", "Managed heap at which new calls are refused.");
+        MemoryCompactions = f.CreateCounter("exaifast_memory_compactions_total", "Compacting full collections the memory monitor ran to give memory back after a burst (daemon quiet, footprint grown).");
     }
 
     /// <summary>The registry the metrics live in.</summary>
@@ -76,4 +77,7 @@ public sealed class DispatchMetrics
 
     /// <summary>The critical mark.</summary>
     public Gauge MemoryCritical { get; }
+
+    /// <summary>Compactions run by the memory monitor.</summary>
+    public Counter MemoryCompactions { get; }
 }

@@ -1,3 +1,5 @@
+using System.Runtime;
+
 namespace ExaiFast.Core.Dispatch;
 
 /// <summary>Reads the managed heap and says how close it is to the memory budget; the dispatcher acts on the answer.</summary>
@@ -7,12 +9,35 @@ namespace ExaiFast.Core.Dispatch;
 /// collection and read again, at most once per <see cref="ConfirmInterval"/>. That also keeps a stale reading from
 /// refusing calls for ever: a daemon that refuses work allocates little, so nothing else might trigger the
 /// collection that shows the memory is free again.</para>
+/// <para>It also gives memory back after a burst (issue 14). A burst of big messages leaves the large object heap full of
+/// garbage that an idle daemon never collects, and what the GC has committed stays resident: 8 × 30 MiB prompts left
+/// 1.5–2 GiB behind for good. So when the daemon has been quiet for <see cref="QuietChecks"/> readings (allocating less
+/// than <see cref="QuietAllocationRate"/>) and the GC's committed memory has grown by <see cref="MemoryMarks.CompactGrowth"/>
+/// since the last compaction, it runs one aggressive, compacting full collection with the large object heap compacted,
+/// which decommits what the heap no longer needs; <see cref="Compactions"/> counts them. A busy daemon is never paused
+/// for one: its own collections do that work as it allocates.</para>
 /// <para><see cref="Check"/> is called by one timer loop at a time; <see cref="Level"/> may be read from any thread.</para>
 /// </remarks>
 internal sealed class MemoryMonitor
 {
     /// <summary>Least time between two confirming collections.</summary>
     internal static readonly TimeSpan ConfirmInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>Consecutive quiet readings before a compaction (5 s at the default interval).</summary>
+    internal const int QuietChecks = 5;
+
+    /// <summary>Bytes allocated per second below which a reading counts as quiet (an idle daemon answering /metrics
+    /// scrapes and pings allocates a few KiB per second).</summary>
+    internal const double QuietAllocationRate = 2 << 20;
+
+    private readonly Func<long> _readCommitted;
+    private readonly Func<long> _readAllocated;
+    private readonly Action _compact;
+    private long _lastCheck;
+    private long _lastAllocated;
+    private int _quietChecks;
+    private long _committedAfterCompaction = -1;
+    private int _compactions;
 
     private readonly TimeProvider _time;
     private readonly Func<long> _readHeap;
@@ -22,14 +47,23 @@ internal sealed class MemoryMonitor
     private int _level;
     private long _heap;
 
-    /// <summary>A monitor of <paramref name="marks"/>; tests pass their own heap reading and collection.</summary>
-    public MemoryMonitor(MemoryMarks marks, TimeProvider time, Func<long>? readHeap = null, Action? collect = null)
+    /// <summary>A monitor of <paramref name="marks"/>; tests pass their own readings, collection and compaction.</summary>
+    public MemoryMonitor(MemoryMarks marks, TimeProvider time, Func<long>? readHeap = null, Action? collect = null,
+        Func<long>? readCommitted = null, Func<long>? readAllocated = null, Action? compact = null)
     {
         Marks = marks;
         _time = time;
         _readHeap = readHeap ?? (static () => GC.GetTotalMemory(forceFullCollection: false));
         _collect = collect ?? (static () => GC.Collect());
+        _readCommitted = readCommitted ?? (static () => GC.GetGCMemoryInfo().TotalCommittedBytes);
+        _readAllocated = readAllocated ?? (static () => GC.GetTotalAllocatedBytes(precise: false));
+        _compact = compact ?? Compact;
+        _lastCheck = time.GetTimestamp();
+        _lastAllocated = _readAllocated();
     }
+
+    /// <summary>Compactions run because the daemon was quiet and its footprint far above what it was.</summary>
+    public int Compactions => Volatile.Read(ref _compactions);
 
     /// <summary>The thresholds.</summary>
     public MemoryMarks Marks { get; }
@@ -57,6 +91,45 @@ internal sealed class MemoryMonitor
             : MemoryPressure.Normal;
         Volatile.Write(ref _heap, heap);
         Volatile.Write(ref _level, (int)level);
+        CompactIfQuiet();
         return level;
+    }
+
+    private void CompactIfQuiet()
+    {
+        long now = _time.GetTimestamp();
+        long allocated = _readAllocated();
+        double seconds = Math.Max(_time.GetElapsedTime(_lastCheck, now).TotalSeconds, 1e-3);
+        bool quiet = (allocated - _lastAllocated) / seconds < QuietAllocationRate;
+        _lastCheck = now;
+        _lastAllocated = allocated;
+        _quietChecks = quiet ? _quietChecks + 1 : 0;
+
+        long committed = _readCommitted();
+        if (_committedAfterCompaction < 0)
+        {
+            _committedAfterCompaction = committed; // the footprint the daemon started with
+        }
+
+        long growth = Marks.CompactGrowth > 0 ? Marks.CompactGrowth : Math.Max(MemoryMarks.MinCompactGrowth, _committedAfterCompaction);
+        if (_quietChecks < QuietChecks || committed - _committedAfterCompaction < growth)
+        {
+            return;
+        }
+
+        _compact();
+        Interlocked.Increment(ref _compactions);
+        _quietChecks = 0;
+        _committedAfterCompaction = _readCommitted();
+        _lastAllocated = _readAllocated();
+        Volatile.Write(ref _heap, _readHeap());
+    }
+
+    // Aggressive: compacts every generation and the large object heap and decommits what is free (GC docs: "as much
+    // memory as possible"); blocking, so it runs only when the daemon is quiet.
+    private static void Compact()
+    {
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 }

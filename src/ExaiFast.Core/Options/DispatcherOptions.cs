@@ -48,6 +48,10 @@ public sealed record DispatcherOptions
     /// <summary>Managed heap, in bytes, above which new calls are refused (<c>EXAIFAST_MEMORY_CRITICAL_MB</c>; 0: 90% of what the GC may use).</summary>
     public long MemoryCriticalBytes { get; init; }
 
+    /// <summary>Growth of the GC's committed memory, in bytes, since the last compaction at which a quiet daemon compacts
+    /// its heap and gives the memory back (<c>EXAIFAST_MEMORY_COMPACT_MB</c>; 0: once it has doubled, by 32 MiB at least).</summary>
+    public long MemoryCompactGrowthBytes { get; init; }
+
     /// <summary>How often the memory monitor reads the heap (<c>EXAIFAST_MEMORY_CHECK_SECS</c>).</summary>
     public TimeSpan MemoryCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
