@@ -212,6 +212,7 @@ public sealed partial class Dispatcher
         m.HeapBytes.Set(_memory.HeapBytes);
         m.MemoryHighWater.Set(_memory.Marks.HighWater);
         m.MemoryCritical.Set(_memory.Marks.Critical);
+        m.MemoryCompactions.IncTo(_memory.Compactions);
         m.StoredResults.Set(_table.StoredCount);
         m.Inflight.Set(Inflight);
         m.SessionWaiting.Set(_sessions.Waiting);
