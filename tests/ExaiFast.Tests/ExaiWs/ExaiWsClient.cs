@@ -78,6 +78,10 @@ internal sealed class ExaiWsClient : IAsyncDisposable
     public async Task SendRawAsync(string text) =>
         await _socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, TestContext.Current.CancellationToken);
 
+    /// <summary>Sends UTF-8 bytes as one text frame, or as a fragment of a text message when <paramref name="end"/> is false.</summary>
+    public async Task SendBytesAsync(ReadOnlyMemory<byte> utf8, bool end = true) =>
+        await _socket.SendAsync(utf8, WebSocketMessageType.Text, end, TestContext.Current.CancellationToken);
+
     public Task CallAsync(string requestId, string tool, JsonObject? arguments = null) =>
         SendAsync(new JsonObject { ["op"] = "call_tool", ["request_id"] = requestId, ["name"] = tool, ["arguments"] = arguments ?? new JsonObject() });
 
