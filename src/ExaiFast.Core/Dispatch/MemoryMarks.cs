@@ -6,7 +6,7 @@ namespace ExaiFast.Core.Dispatch;
 /// <param name="HighWater">Managed heap at which stored results are trimmed.</param>
 /// <param name="Critical">Managed heap at which new calls are refused.</param>
 /// <param name="CompactGrowth">Growth of the GC's committed memory since the last compaction at which a quiet daemon
-/// compacts and gives memory back; 0: the footprint has doubled, by at least <see cref="MinCompactGrowth"/>.</param>
+/// compacts and gives memory back; 0: by <see cref="MinCompactGrowth"/>, and to twice the live heap that compaction found.</param>
 public readonly record struct MemoryMarks(long HighWater, long Critical, long CompactGrowth = 0)
 {
     /// <summary>Least growth that makes a quiet daemon compact when <see cref="CompactGrowth"/> is 0.</summary>

@@ -11,11 +11,14 @@ namespace ExaiFast.Core.Dispatch;
 /// collection that shows the memory is free again.</para>
 /// <para>It also gives memory back after a burst (issue 14). A burst of big messages leaves the large object heap full of
 /// garbage that an idle daemon never collects, and what the GC has committed stays resident: 8 × 30 MiB prompts left
-/// 1.5–2 GiB behind for good. So when the daemon has been quiet for <see cref="QuietChecks"/> readings (allocating less
-/// than <see cref="QuietAllocationRate"/>) and the GC's committed memory has grown by <see cref="MemoryMarks.CompactGrowth"/>
-/// since the last compaction, it runs one aggressive, compacting full collection with the large object heap compacted,
-/// which decommits what the heap no longer needs; <see cref="Compactions"/> counts them. A busy daemon is never paused
-/// for one: its own collections do that work as it allocates.</para>
+/// 1.5–2 GiB behind for good. So when the daemon has been quiet for <see cref="QuietChecks"/> readings (no call in flight,
+/// less than <see cref="QuietAllocationRate"/> allocated) and the GC's committed memory has grown since the last
+/// compaction — by <see cref="MemoryMarks.CompactGrowth"/>, or by default by 32 MiB and to twice the live heap that
+/// compaction found — it runs one aggressive, compacting full collection with the large object heap compacted, which
+/// decommits what the heap no longer needs; <see cref="Compactions"/> counts them. A busy daemon is never paused for one:
+/// its own collections do that work as it allocates. (Allocation alone is not enough to tell: a big message streaming
+/// into the array allocated for it at its first frame allocates nothing for seconds, and a compaction there, measured,
+/// raised the bar so high that the burst's garbage was never returned.)</para>
 /// <para><see cref="Check"/> is called by one timer loop at a time; <see cref="Level"/> may be read from any thread.</para>
 /// </remarks>
 internal sealed class MemoryMonitor
@@ -37,6 +40,7 @@ internal sealed class MemoryMonitor
     private long _lastAllocated;
     private int _quietChecks;
     private long _committedAfterCompaction = -1;
+    private long _liveAfterCompaction;
     private int _compactions;
 
     private readonly TimeProvider _time;
@@ -74,8 +78,9 @@ internal sealed class MemoryMonitor
     /// <summary>The heap reading of the last <see cref="Check"/>, in bytes.</summary>
     public long HeapBytes => Volatile.Read(ref _heap);
 
-    /// <summary>Reads the heap (collecting first to confirm a critical reading) and sets <see cref="Level"/>.</summary>
-    public MemoryPressure Check()
+    /// <summary>Reads the heap (collecting first to confirm a critical reading) and sets <see cref="Level"/>;
+    /// compacts when the daemon is quiet and its footprint has grown (<paramref name="busy"/>: calls are in flight).</summary>
+    public MemoryPressure Check(bool busy = false)
     {
         long heap = _readHeap();
         if (heap >= Marks.Critical && (!_collected || _time.GetElapsedTime(_lastCollect) >= ConfirmInterval))
@@ -91,16 +96,16 @@ internal sealed class MemoryMonitor
             : MemoryPressure.Normal;
         Volatile.Write(ref _heap, heap);
         Volatile.Write(ref _level, (int)level);
-        CompactIfQuiet();
+        CompactIfQuiet(busy);
         return level;
     }
 
-    private void CompactIfQuiet()
+    private void CompactIfQuiet(bool busy)
     {
         long now = _time.GetTimestamp();
         long allocated = _readAllocated();
         double seconds = Math.Max(_time.GetElapsedTime(_lastCheck, now).TotalSeconds, 1e-3);
-        bool quiet = (allocated - _lastAllocated) / seconds < QuietAllocationRate;
+        bool quiet = !busy && (allocated - _lastAllocated) / seconds < QuietAllocationRate;
         _lastCheck = now;
         _lastAllocated = allocated;
         _quietChecks = quiet ? _quietChecks + 1 : 0;
@@ -111,8 +116,10 @@ internal sealed class MemoryMonitor
             _committedAfterCompaction = committed; // the footprint the daemon started with
         }
 
-        long growth = Marks.CompactGrowth > 0 ? Marks.CompactGrowth : Math.Max(MemoryMarks.MinCompactGrowth, _committedAfterCompaction);
-        if (_quietChecks < QuietChecks || committed - _committedAfterCompaction < growth)
+        bool grown = Marks.CompactGrowth > 0
+            ? committed - _committedAfterCompaction >= Marks.CompactGrowth
+            : committed - _committedAfterCompaction >= MemoryMarks.MinCompactGrowth && committed >= 2 * _liveAfterCompaction;
+        if (_quietChecks < QuietChecks || !grown)
         {
             return;
         }
@@ -121,8 +128,9 @@ internal sealed class MemoryMonitor
         Interlocked.Increment(ref _compactions);
         _quietChecks = 0;
         _committedAfterCompaction = _readCommitted();
+        _liveAfterCompaction = _readHeap(); // right after a full compacting collection: what is live
         _lastAllocated = _readAllocated();
-        Volatile.Write(ref _heap, _readHeap());
+        Volatile.Write(ref _heap, _liveAfterCompaction);
     }
 
     // Aggressive: compacts every generation and the large object heap and decommits what is free (GC docs: "as much

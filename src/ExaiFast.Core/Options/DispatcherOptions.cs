@@ -49,7 +49,7 @@ public sealed record DispatcherOptions
     public long MemoryCriticalBytes { get; init; }
 
     /// <summary>Growth of the GC's committed memory, in bytes, since the last compaction at which a quiet daemon compacts
-    /// its heap and gives the memory back (<c>EXAIFAST_MEMORY_COMPACT_MB</c>; 0: once it has doubled, by 32 MiB at least).</summary>
+    /// its heap and gives the memory back (<c>EXAIFAST_MEMORY_COMPACT_MB</c>; 0: by 32 MiB, and to twice the live heap the last compaction found).</summary>
     public long MemoryCompactGrowthBytes { get; init; }
 
     /// <summary>How often the memory monitor reads the heap (<c>EXAIFAST_MEMORY_CHECK_SECS</c>).</summary>

@@ -100,7 +100,7 @@ public static class SettingsCatalog
         SettingDefinition.Int("EXAIFAST_MEMORY_CRITICAL_MB", "--memory-critical-mb", "Managed heap (MiB) at which new calls are refused (OVER_CAPACITY) until it recovers; 0: 90% of the memory the GC may use.", 0, 0, 16L * 1024 * 1024,
             (s, v) => s with { Dispatcher = s.Dispatcher with { MemoryCriticalBytes = v << 20 } }),
         SettingDefinition.Int("EXAIFAST_MEMORY_COMPACT_MB", "--memory-compact-mb",
-            "Growth (MiB) of the GC's committed memory since the last compaction at which a quiet daemon compacts its heap and returns memory to the OS; 0: once it has doubled (by 32 MiB at least).", 0, 0, 16L * 1024 * 1024,
+            "Growth (MiB) of the GC's committed memory since the last compaction at which a quiet daemon compacts its heap and returns memory to the OS; 0: by 32 MiB, and to twice the live heap the last compaction found.", 0, 0, 16L * 1024 * 1024,
             (s, v) => s with { Dispatcher = s.Dispatcher with { MemoryCompactGrowthBytes = v << 20 } }),
         SettingDefinition.Seconds("EXAIFAST_MEMORY_CHECK_SECS", "--memory-check-interval", "Seconds between two readings of the managed heap.", 1, 0.05, 3600,
             (s, v) => s with { Dispatcher = s.Dispatcher with { MemoryCheckInterval = v } }),
