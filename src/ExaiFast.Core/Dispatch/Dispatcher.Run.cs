@@ -191,7 +191,7 @@ public sealed partial class Dispatcher
         while (await timer.WaitForNextTickAsync(_heartbeatStop.Token).ConfigureAwait(false))
         {
             var before = _memory.Level;
-            var level = _memory.Check();
+            var level = _memory.Check(busy: Inflight > 0);
             if (level != before)
             {
                 DispatchLog.MemoryPressureChanged(_logger, before, level, _memory.HeapBytes >> 20, _memory.Marks.HighWater >> 20, _memory.Marks.Critical >> 20);
