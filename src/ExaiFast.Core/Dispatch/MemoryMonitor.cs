@@ -12,13 +12,13 @@ namespace ExaiFast.Core.Dispatch;
 /// <para>It also gives memory back after a burst (issue 14). A burst of big messages leaves the large object heap full of
 /// garbage that an idle daemon never collects, and what the GC has committed stays resident: 8 × 30 MiB prompts left
 /// 1.5–2 GiB behind for good. So when the daemon has been quiet for <see cref="QuietChecks"/> readings (no call in flight,
-/// less than <see cref="QuietAllocationRate"/> allocated) and the GC's committed memory has grown since the last
+/// no big message arriving (<see cref="InboundActivity"/>), less than <see cref="QuietAllocationRate"/> allocated) and the GC's committed memory has grown since the last
 /// compaction — by <see cref="MemoryMarks.CompactGrowth"/>, or by default by 32 MiB and to twice the live heap that
 /// compaction found — it runs one aggressive, compacting full collection with the large object heap compacted, which
 /// decommits what the heap no longer needs; <see cref="Compactions"/> counts them. A busy daemon is never paused for one:
 /// its own collections do that work as it allocates. (Allocation alone is not enough to tell: a big message streaming
-/// into the array allocated for it at its first frame allocates nothing for seconds, and a compaction there, measured,
-/// raised the bar so high that the burst's garbage was never returned.)</para>
+/// into the array allocated for it at its first frame allocates nothing for seconds, and compactions there, measured,
+/// took a mid-burst live heap as the reference, so the burst's last 1 GiB was never returned.)</para>
 /// <para><see cref="Check"/> is called by one timer loop at a time; <see cref="Level"/> may be read from any thread.</para>
 /// </remarks>
 internal sealed class MemoryMonitor
@@ -105,7 +105,7 @@ internal sealed class MemoryMonitor
         long now = _time.GetTimestamp();
         long allocated = _readAllocated();
         double seconds = Math.Max(_time.GetElapsedTime(_lastCheck, now).TotalSeconds, 1e-3);
-        bool quiet = !busy && (allocated - _lastAllocated) / seconds < QuietAllocationRate;
+        bool quiet = !busy && InboundActivity.Bytes == 0 && (allocated - _lastAllocated) / seconds < QuietAllocationRate;
         _lastCheck = now;
         _lastAllocated = allocated;
         _quietChecks = quiet ? _quietChecks + 1 : 0;

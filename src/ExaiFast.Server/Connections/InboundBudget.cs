@@ -115,6 +115,7 @@ internal sealed class InboundBudget : IPayloadOwner
     {
         _used += bytes;
         _metrics.InboundBytesInFlight.Set(_used);
+        Core.Dispatch.InboundActivity.Add(bytes);
     }
 
     /// <summary>One message waiting for budget.</summary>
