@@ -2,6 +2,7 @@
 // SIZE-MiB prompt, repeated ROUNDS times; after each round and after an idle period it prints the daemon's RSS
 // (VmRSS and its peak VmHWM from /proc/<pid>/status) and the managed heap from /metrics.
 // Usage: node scripts/burst.mjs <port> <pid> [conns=8] [sizeMiB=30] [rounds=4] [idleSecs=30]
+// BURST_TOOL=version sends the same prompt to a tool that ignores it: the receive and dispatch side alone.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 const require = createRequire(new URL('../tests/clients/', import.meta.url));
@@ -9,6 +10,7 @@ const WebSocket = require('ws');
 
 const [port, pid, conns = '8', sizeMiB = '30', rounds = '4', idleSecs = '30'] = process.argv.slice(2);
 const base = `127.0.0.1:${port}`;
+const tool = process.env.BURST_TOOL || 'chat';
 
 function status() {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -53,7 +55,7 @@ function call(i, text) {
     ws.on('message', (data) => {
       const m = JSON.parse(data);
       if (m.op === 'hello_ack') {
-        ws.send(JSON.stringify({ op: 'call_tool', request_id: `r${i}`, name: 'chat', arguments: { prompt: text } }));
+        ws.send(JSON.stringify({ op: 'call_tool', request_id: `r${i}`, name: tool, arguments: { prompt: text } }));
       } else if (m.op === 'call_tool_res') {
         ws.removeAllListeners('close');
         ws.close();
@@ -66,7 +68,7 @@ function call(i, text) {
 const n = Number(conns);
 const size = Number(sizeMiB) * 1048576;
 const prompts = Array.from({ length: n }, (_, i) => prompt(size, i));
-console.log(`burst: ${n} concurrent call_tool chat, ${sizeMiB} MiB prompts, ${rounds} rounds, idle ${idleSecs} s`);
+console.log(`burst: ${n} concurrent call_tool ${tool}, ${sizeMiB} MiB prompts, ${rounds} rounds, idle ${idleSecs} s`);
 await report('before');
 for (let r = 1; r <= Number(rounds); r++) {
   const started = Date.now();

@@ -8,7 +8,7 @@ conns=${1:-8}; size=${2:-30}; rounds=${3:-4}; idle=${4:-30}
 shift $(( $# < 4 ? $# : 4 )); [ "${1:-}" = "--" ] && shift
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 [ -d tests/clients/node_modules/ws ] || (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
-exe=src/ExaiFast/bin/Release/net10.0/exaifast.dll
+exe=${EXE:-src/ExaiFast/bin/Release/net10.0/exaifast.dll}  # EXE=path/to/exaifast.dll measures another build
 [ -f "$exe" ] || dotnet build src/ExaiFast -c Release --verbosity quiet -nologo >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 dotnet "$exe" serve --port "$port" --log-level warning "$@" &
