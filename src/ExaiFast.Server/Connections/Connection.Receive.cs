@@ -234,10 +234,13 @@ internal sealed partial class Connection
             return Fail(CloseCodes.MessageTooBig, "message exceeds the size limit");
         }
 
-        // A big message takes budget for all it has declared so far before any of this frame is read.
+        // A big message takes budget for all it has declared so far before any of this frame is read. A fragmented one
+        // grows its reservation (and so its array) in doubling steps up to its last frame, not frame by frame: 4 MiB
+        // sent in 64-byte fragments reallocated and copied its array 65,000 times.
         if (declared > InboundBudget.SmallMessageBytes && declared > _reserved)
         {
-            _budgetNeeded = declared - _reserved;
+            long target = header.Fin ? declared : Math.Min(Math.Max(declared, 2 * _reserved), _ctx.Options.MaxMessageBytes);
+            _budgetNeeded = target - _reserved;
         }
 
         _frame = header;
@@ -257,7 +260,9 @@ internal sealed partial class Connection
         if (!budget.TryReserve(need, out var waiter))
         {
             Volatile.Write(ref _budgetWaitStarted, _ctx.Time.GetTimestamp());
-            Volatile.Write(ref _budgetWaiter, waiter);
+            // A full fence before reading the flags, as Abort and BeginShutdown set theirs with one before they look for
+            // the waiter: whichever comes second sees the other, so no wait outlives an abort.
+            Interlocked.Exchange(ref _budgetWaiter, waiter);
             if (Volatile.Read(ref _aborted) != 0 || Volatile.Read(ref _shutdownRequested) != 0)
             {
                 budget.Cancel(waiter!); // Abort or BeginShutdown ran before the waiter was published
@@ -292,7 +297,8 @@ internal sealed partial class Connection
         {
             if (_messageOwned)
             {
-                // The array is exactly the reservation (see GrowOwned), so releasing the array releases the bytes.
+                // The array is allocated at the reservation (see GrowOwned), so releasing the array releases the bytes;
+                // what a fragmented message reserved beyond its array goes back now.
                 payload = new PooledBuffer(_message, _messageLength, _ctx.InboundBudget);
                 _ctx.InboundBudget.Release(_reserved - _message.LongLength);
                 _reserved = 0;
