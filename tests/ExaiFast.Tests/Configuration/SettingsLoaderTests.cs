@@ -140,6 +140,19 @@ public class SettingsLoaderTests
     }
 
     [Fact]
+    public void InboundBudget_DefaultsTo256MiBOrTheLargestMessage_AndMustHoldTheLargestMessage()
+    {
+        Assert.Equal(256L << 20, SettingsLoader.Load(None, None, null).Server.EffectiveInboundBudgetBytes);
+        Assert.Equal(512L << 20, SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_MAX_BYTES"] = $"{512L << 20}" }, None, null).Server.EffectiveInboundBudgetBytes);
+        var set = SettingsLoader.Load(None, new Dictionary<string, string> { ["EXAIFAST_INBOUND_BUDGET_MB"] = "64", ["EXAIFAST_INBOUND_BUDGET_TIMEOUT"] = "2.5", ["EXAIFAST_MEMORY_COMPACT_MB"] = "16" }, null);
+        Assert.Equal((64L << 20, TimeSpan.FromSeconds(2.5), 16L << 20), (set.Server.EffectiveInboundBudgetBytes, set.Server.InboundBudgetTimeout, set.Dispatcher.MemoryCompactGrowthBytes));
+
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_INBOUND_BUDGET_MB"] = "16" }, None, null));
+        Assert.Equal("invalid EXAIFAST_INBOUND_BUDGET_MB: 16 MiB is below EXAI_WS_MAX_BYTES (33554432); the budget must hold the largest message", ex.Message);
+        Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_INBOUND_BUDGET_TIMEOUT"] = "0" }, None, null));
+    }
+
+    [Fact]
     public void CallTimeout_DefaultsTo1Point5TimesTheWorkflowTimeout_UnlessSet()
     {
         Assert.Equal(TimeSpan.FromSeconds(180), SettingsLoader.Load(None, None, null).Dispatcher.CallTimeout);
