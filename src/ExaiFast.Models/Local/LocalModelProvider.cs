@@ -93,22 +93,45 @@ public sealed class LocalModelProvider : IModelProvider
         return new ModelResponse(text, ProviderName, ModelName);
     }
 
-    // First 6 bytes of SHA-256(system + "\n" + prompt); stack buffers for short prompts.
+    // First 6 bytes of SHA-256(system + "\n" + prompt), both as UTF-8: one shot on the stack for short prompts, in slices
+    // for long ones (a 30 MiB prompt once rented 90 MiB from the shared pool to encode it whole, and the pool kept it:
+    // what a burst of big prompts left behind after the memory monitor's compaction, issue 14).
     private static void Digest(string system, ReadOnlySpan<char> prompt, Span<byte> digest)
     {
-        int max = Encoding.UTF8.GetMaxByteCount(system.Length + prompt.Length + 1);
-        byte[]? rented = max > 1024 ? System.Buffers.ArrayPool<byte>.Shared.Rent(max) : null;
-        Span<byte> bytes = rented ?? stackalloc byte[1024];
-        int n = Encoding.UTF8.GetBytes(system, bytes);
-        bytes[n++] = (byte)'\n';
-        n += Encoding.UTF8.GetBytes(prompt, bytes[n..]);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(bytes[..n], hash);
-        hash[..digest.Length].CopyTo(digest);
-        if (rented is not null)
+        if (Encoding.UTF8.GetMaxByteCount(system.Length + prompt.Length + 1) <= 1024)
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            Span<byte> bytes = stackalloc byte[1024];
+            int n = Encoding.UTF8.GetBytes(system, bytes);
+            bytes[n++] = (byte)'\n';
+            n += Encoding.UTF8.GetBytes(prompt, bytes[n..]);
+            SHA256.HashData(bytes[..n], hash);
         }
+        else
+        {
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            Span<byte> slice = stackalloc byte[8192];
+            var encoder = Encoding.UTF8.GetEncoder();
+            AppendUtf8(sha, encoder, system, slice);
+            sha.AppendData("\n"u8);
+            AppendUtf8(sha, encoder, prompt, slice);
+            sha.GetHashAndReset(hash);
+        }
+
+        hash[..digest.Length].CopyTo(digest);
+    }
+
+    // As Encoding.UTF8.GetBytes(text) would encode it (the encoder flushed at its end), a slice at a time.
+    private static void AppendUtf8(IncrementalHash sha, Encoder encoder, ReadOnlySpan<char> text, Span<byte> slice)
+    {
+        bool completed;
+        do
+        {
+            encoder.Convert(text, slice, flush: true, out int charsUsed, out int bytesUsed, out completed);
+            sha.AppendData(slice[..bytesUsed]);
+            text = text[charsUsed..];
+        }
+        while (!completed);
     }
 
     private static int CountWords(ReadOnlySpan<char> text)

@@ -31,12 +31,25 @@ public class LocalModelProviderTests
     public async Task LongAndNonAsciiPrompts_AreExcerptedAt200Characters_AndDigestedWhole()
     {
         var provider = new LocalModelProvider(TimeSpan.Zero);
-        string prompt = string.Concat(Enumerable.Repeat("héllo wörld ", 200)).TrimEnd(); // > 1 KiB of UTF-8: the rented path
+        string prompt = string.Concat(Enumerable.Repeat("héllo wörld ", 200)).TrimEnd(); // > 1 KiB of UTF-8: hashed in slices
 
         var response = await provider.CompleteAsync(ModelRequest.FromPrompt(null, "sys", prompt), null, TestContext.Current.CancellationToken);
 
         Assert.Contains($"Received 400 words ({prompt.Length} characters), digest {ExpectedDigest("sys", prompt)}.", response.Text);
         Assert.EndsWith($"You wrote: \"{prompt[..200]}…\"", response.Text);
+    }
+
+    [Fact]
+    public async Task AMegabytePrompt_IsDigestedInSlices_AsIfWhole_SurrogatePairsAcrossSliceEnds()
+    {
+        // 8 KiB slices of UTF-8: with 1-, 2- and 4-byte characters (a surrogate pair) repeating every 7 bytes, slice ends
+        // fall inside characters; the digest must equal SHA-256 over the whole encoding.
+        var provider = new LocalModelProvider(TimeSpan.Zero);
+        string prompt = string.Concat(Enumerable.Repeat("a\U0001F600é", 150_000));
+
+        var response = await provider.CompleteAsync(ModelRequest.FromPrompt(null, "sys", prompt), null, TestContext.Current.CancellationToken);
+
+        Assert.Contains($"digest {ExpectedDigest("sys", prompt)}.", response.Text);
     }
 
     [Fact]
