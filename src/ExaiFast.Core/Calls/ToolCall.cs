@@ -10,8 +10,8 @@ namespace ExaiFast.Core.Calls;
 /// completes a call and runs its cleanup (the roadmap's leaked semaphores and never-shrinking in-flight table have no
 /// second exit to hide in). Once completed, the subscriptions are frozen and read without the lock.</para>
 /// <para>What a call borrows — its arguments' memory (<see cref="ArgumentsLease"/>) and a pooled token source — is given
-/// back when the last of its holds is released: one for its completion, one for the worker that dequeues it (released
-/// instead by whoever learns that no worker ever will: a refusal, or the end of a call that waited for its session),
+/// back when the last of its holds is released: one for its completion, one for the lane slot that runs it (released
+/// instead by whoever learns that no slot ever will: a refusal, or the end of a call that waited for its session),
 /// one for the admitting thread, and a short one for each <see cref="Cancel"/>. A call completed by a timeout while its
 /// tool still runs therefore keeps its arguments readable until the tool returns, and a cancel that races the end
 /// of a call can never reach the token source of the next call that reuses it.</para>
@@ -74,7 +74,7 @@ public sealed class ToolCall
     /// <summary>Timestamp of the start of execution, 0 while queued.</summary>
     public long StartedAt { get; internal set; }
 
-    /// <summary>Whether a worker is executing it now.</summary>
+    /// <summary>Whether its tool is executing now.</summary>
     public bool IsRunning => Volatile.Read(ref _state) == Running;
 
     /// <summary>Whether it has ended.</summary>

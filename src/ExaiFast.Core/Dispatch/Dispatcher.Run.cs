@@ -20,7 +20,7 @@ public sealed partial class Dispatcher
         }
         finally
         {
-            call.Release(); // the worker's hold: the tool is done with the arguments and the token
+            call.Release(); // the slot's hold: the tool is done with the arguments and the token
         }
     }
 
@@ -116,7 +116,7 @@ public sealed partial class Dispatcher
         }
         else if (_sessions.RemoveWaiter(call.Key.SessionId, call))
         {
-            call.Release(); // it ended while waiting for its session: no worker will dequeue it
+            call.Release(); // it ended while waiting for its session: no slot will run it
         }
 
         if (_metrics is { } m)

@@ -44,7 +44,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// <summary>Results kept for the result TTL (repeats of their keys are answered from them).</summary>
     public int StoredResults => _table.StoredCount;
 
-    /// <summary>Starts the lanes' workers, the progress heartbeat and the memory monitor.</summary>
+    /// <summary>Creates the lanes and starts the progress heartbeat and the memory monitor.</summary>
     public Dispatcher(DispatcherOptions options, TimeProvider? time = null, DispatchMetrics? metrics = null, ILogger? logger = null)
         : this(options, time, metrics, logger, memory: null)
     {
@@ -99,7 +99,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// <summary>Sessions with at least one call in flight.</summary>
     public int ActiveSessions => _sessions.Sessions;
 
-    /// <summary>The lanes and their worker counts.</summary>
+    /// <summary>The lanes and their slot counts.</summary>
     public IReadOnlyDictionary<string, int> Lanes => _options.LaneWorkers;
 
     /// <summary>The memory monitor's level: at <see cref="Dispatch.MemoryPressure.Critical"/> new calls are refused.</summary>
@@ -229,11 +229,11 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
         bool lateFlight = coalescable && flightKey is null;
 
-        // Arm the deadline before a worker can see the call: a 0 ms call may complete on a worker before this thread
+        // Arm the deadline before a slot can run the call: a 0 ms call may complete on a slot before this thread
         // runs another line after TryEnqueue (the admitting hold keeps its token source until this method returns).
-        // A call that is cancelled or reaches its deadline completes now: a queued one does not wait for a worker to
-        // dequeue it, and a running one does not wait for a tool that ignores its token (the client gets its TIMEOUT
-        // on time; the worker stays busy, and the call keeps its arguments, until the tool returns). A call waiting for
+        // A call that is cancelled or reaches its deadline completes now: a queued one does not wait for a slot to
+        // run it, and a running one does not wait for a tool that ignores its token (the client gets its TIMEOUT
+        // on time; the slot stays busy, and the call keeps its arguments, until the tool returns). A call waiting for
         // its session is on the clock too.
         call.Token.UnsafeRegister(static state =>
         {
@@ -257,7 +257,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
                 case SessionAdmission.Ended:
                     // Its deadline or a cancel ended it before it could queue: its completion has answered.
                     Interlocked.Decrement(ref _admitted);
-                    call.Release(); // no worker will dequeue it
+                    call.Release(); // no slot will run it
                     return Accepted(request, call);
                 case SessionAdmission.Full:
                     Interlocked.Decrement(ref _admitted);
@@ -268,7 +268,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
                     if (!call.TryTakeSlots())
                     {
                         ReleaseSlots(key.SessionId);
-                        call.Release(); // no worker will dequeue it
+                        call.Release(); // no slot will run it
                         return Accepted(request, call); // its end has answered
                     }
 
@@ -390,7 +390,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
     /// <summary>
     /// Refuses new calls, waits for in-flight ones until <paramref name="deadline"/>, then cancels the rest
-    /// (they end with SHUTTING_DOWN) and stops the workers.
+    /// (they end with SHUTTING_DOWN) and waits for the lanes' slots to be given back.
     /// </summary>
     public async Task DrainAsync(TimeSpan deadline, CancellationToken cancellationToken = default)
     {
@@ -481,7 +481,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
     private SubmitResult RefuseUnqueued(in CallRequest request, ICallListener listener, ToolCall call, CallResult refused)
     {
         var key = call.Key;
-        call.Release(); // no worker will dequeue it
+        call.Release(); // no slot will run it
         if (!call.TryComplete(refused))
         {
             // Its deadline, a cancel or shutdown ended it a moment ago, and that completion has answered the listener:
@@ -542,7 +542,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
         {
             if (!next.TryTakeSlots())
             {
-                next.Release(); // it ended while waiting (its completion answered); no worker will dequeue it
+                next.Release(); // it ended while waiting (its completion answered); no slot will run it
                 continue;
             }
 
@@ -556,7 +556,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
                     return;
             }
 
-            next.Release(); // no worker will dequeue it
+            next.Release(); // no slot will run it
             if (!Finish(next, CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{next.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds), releaseSlots: false))
             {
                 return; // ended a moment ago: that completion gives the slots back

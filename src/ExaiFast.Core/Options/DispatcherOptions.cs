@@ -18,7 +18,7 @@ public sealed record DispatcherOptions
     /// <summary>Calls that may wait in one lane's queue (<c>EXAI_WS_QUEUE_DEPTH</c>).</summary>
     public int QueueDepth { get; init; } = 64;
 
-    /// <summary>Workers per lane = the lane's concurrency limit (<c>EXAI_WS_KIMI_MAX_INFLIGHT</c> …).</summary>
+    /// <summary>Slots per lane = the lane's concurrency limit (<c>EXAI_WS_KIMI_MAX_INFLIGHT</c> …; the metrics call them workers).</summary>
     public IReadOnlyDictionary<string, int> LaneWorkers { get; init; } = new Dictionary<string, int>
     {
         ["kimi"] = 6,

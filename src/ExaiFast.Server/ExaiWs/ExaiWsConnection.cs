@@ -9,7 +9,8 @@ namespace ExaiFast.Server.ExaiWs;
 /// One exai-ws connection's state, and the listener of the calls it submitted: turns call events into frames.
 /// </summary>
 /// <remarks>
-/// Listener methods run on workers and timers. They never block: results and stream chunks are queued (waiting in
+/// Listener methods run on lane slots, timers, and — for a call that ends before its first real await — on this
+/// connection's reader inside Submit (its frames are then parked until the ack). They never block: results and stream chunks are queued (waiting in
 /// the background only while the client is not reading), heartbeats are dropped when the queue is full.
 /// Frames of a call that is being submitted are parked until its <c>call_tool_ack</c> is queued, so that nothing
 /// about a call ever reaches the client before its ack; frames of a call being cancelled are parked until the
