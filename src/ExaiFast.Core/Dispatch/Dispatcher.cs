@@ -230,7 +230,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
         bool lateFlight = coalescable && flightKey is null;
 
         // Arm the deadline before a slot can run the call: a 0 ms call may complete on a slot before this thread
-        // runs another line after TryEnqueue (the admitting hold keeps its token source until this method returns).
+        // runs another line after TryAdmit (the admitting hold keeps its token source until this method returns).
         // A call that is cancelled or reaches its deadline completes now: a queued one does not wait for a slot to
         // run it, and a running one does not wait for a tool that ignores its token (the client gets its TIMEOUT
         // on time; the slot stays busy, and the call keeps its arguments, until the tool returns). A call waiting for
