@@ -21,6 +21,9 @@ public static class ErrorCodes
     public const string ProviderError = "PROVIDER_ERROR";
     /// <summary>The provider's circuit is open; retry after <c>retry_after</c> seconds.</summary>
     public const string ProviderUnavailable = "PROVIDER_UNAVAILABLE";
+    /// <summary>A shared store the call needs (Redis, for conversation threads) cannot be reached; retry after
+    /// <c>retry_after</c> seconds. An extension of PROTOCOL.md's list: calls that need no store never get it.</summary>
+    public const string StoreUnavailable = "STORE_UNAVAILABLE";
     /// <summary>The message exceeded the size limit.</summary>
     public const string MessageTooLarge = "MESSAGE_TOO_LARGE";
     /// <summary>The daemon is draining.</summary>

@@ -48,6 +48,10 @@ public sealed partial class Dispatcher
         {
             result = CallResult.Failed(ex.Unavailable ? ErrorCodes.ProviderUnavailable : ErrorCodes.ProviderError, ex.Message, ex.RetryAfterSeconds);
         }
+        catch (StoreUnavailableException ex)
+        {
+            result = CallResult.Failed(ErrorCodes.StoreUnavailable, ex.Message, ex.RetryAfterSeconds);
+        }
         catch (Exception ex)
         {
             // Details stay in the log; the client learns only that it was our fault.
@@ -201,6 +205,17 @@ public sealed partial class Dispatcher
             {
                 int dropped = _table.Sweep(trimTo: _options.ResultStoreCapacity / 4);
                 _metrics?.TrimmedResults.Inc(dropped);
+                foreach (var listener in Volatile.Read(ref _pressureListeners))
+                {
+                    try
+                    {
+                        listener.OnMemoryPressure(level);
+                    }
+                    catch (Exception ex)
+                    {
+                        DispatchLog.PressureListenerFailed(_logger, listener.GetType().Name, ex); // the watch goes on
+                    }
+                }
             }
         }
     }
@@ -227,6 +242,9 @@ public sealed partial class Dispatcher
     {
         [LoggerMessage(100, LogLevel.Error, "Tool {Tool} failed on request {RequestId}")]
         public static partial void ToolFailed(ILogger logger, string tool, string requestId, Exception exception);
+
+        [LoggerMessage(104, LogLevel.Error, "A memory-pressure listener ({Listener}) failed")]
+        public static partial void PressureListenerFailed(ILogger logger, string listener, Exception exception);
 
         [LoggerMessage(101, LogLevel.Error, "A listener failed while delivering the result of {RequestId}")]
         public static partial void ListenerFailed(ILogger logger, string requestId, Exception exception);

@@ -111,6 +111,24 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// <summary>The memory monitor's thresholds.</summary>
     public MemoryMarks MemoryMarks => _memory.Marks;
 
+    /// <summary>
+    /// Tells <paramref name="listener"/> of every memory reading above normal (the memory monitor as a service: stores
+    /// other than the dispatcher's own give memory back through it).
+    /// </summary>
+    public void SubscribeMemoryPressure(IMemoryPressureListener listener)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        IMemoryPressureListener[] before, after;
+        do
+        {
+            before = Volatile.Read(ref _pressureListeners);
+            after = [.. before, listener];
+        }
+        while (Interlocked.CompareExchange(ref _pressureListeners, after, before) != before);
+    }
+
+    private IMemoryPressureListener[] _pressureListeners = [];
+
     /// <summary>Whether <see cref="DrainAsync"/> has begun.</summary>
     public bool IsDraining => _draining;
 

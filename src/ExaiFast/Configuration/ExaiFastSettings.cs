@@ -1,4 +1,5 @@
 using ExaiFast.Core.Options;
+using ExaiFast.Tools.Threads;
 
 namespace ExaiFast.Configuration;
 
@@ -19,6 +20,9 @@ public sealed record ExaiFastSettings
 
     /// <summary>Model providers: keys, URLs, models, deadlines, retries, breakers.</summary>
     public ProviderSettings Providers { get; init; } = new();
+
+    /// <summary>Conversation threads: turns per thread, TTL, and the in-memory store's bounds.</summary>
+    public ThreadStoreOptions Threads { get; init; } = new();
 
     /// <summary>Simulated latency of the offline local model (<c>LOCAL_MODEL_LATENCY_MS</c>).</summary>
     public TimeSpan LocalModelLatency { get; init; }

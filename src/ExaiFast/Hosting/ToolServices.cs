@@ -8,6 +8,7 @@ using ExaiFast.Models.OpenAICompatible;
 using ExaiFast.Server.Metrics;
 using ExaiFast.Tools;
 using ExaiFast.Tools.Conformance;
+using ExaiFast.Tools.Threads;
 using ExaiFast.Tools.Tools;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -54,6 +55,13 @@ internal static class ToolServices
         services.AddSingleton(sp => LanesOf(settings.Dispatcher, sp.GetRequiredService<ProviderRegistry>()));
         services.AddSingleton(sp => new Dispatcher(sp.GetRequiredService<DispatcherOptions>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<DispatchMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Dispatch")));
+        // Conversation threads: in memory (bounded, trimmed when the memory monitor reports pressure).
+        services.AddSingleton<IThreadStore>(sp =>
+        {
+            var store = new MemoryThreadStore(settings.Threads, sp.GetRequiredService<TimeProvider>());
+            sp.GetRequiredService<Dispatcher>().SubscribeMemoryPressure(store);
+            return store;
+        });
         services.AddSingleton<IToolCatalog>(sp =>
         {
             var providers = sp.GetRequiredService<ProviderRegistry>();
