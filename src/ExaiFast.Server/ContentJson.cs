@@ -10,8 +10,13 @@ namespace ExaiFast.Server;
 /// </summary>
 internal static class ContentJson
 {
-    /// <summary>Writes the array <paramref name="name"/>: one text item, or every item of <see cref="CallResult.Content"/>.</summary>
-    public static void Write(Utf8JsonWriter json, ReadOnlySpan<byte> name, CallResult result)
+    /// <summary>
+    /// Writes the array <paramref name="name"/>: one text item, or every item of <see cref="CallResult.Content"/>; with
+    /// <paramref name="offerContinuation"/>, a last text item naming the result's <c>continuation_id</c>.
+    /// </summary>
+    /// <remarks>MCP asks for the offer: the client's model reads only the content, and must see the id to continue the
+    /// conversation; exai-ws clients have it at the top level, and their <c>text</c> stays the answer alone.</remarks>
+    public static void Write(Utf8JsonWriter json, ReadOnlySpan<byte> name, CallResult result, bool offerContinuation = false)
     {
         json.WriteStartArray(name);
         if (result.Content is not { } items)
@@ -24,6 +29,11 @@ internal static class ContentJson
             {
                 WriteItem(json, items[i]);
             }
+        }
+
+        if (offerContinuation && result.ContinuationId is { } thread)
+        {
+            WriteText(json, $"continuation_id: {thread} (pass it as continuation_id to continue this conversation with its history)");
         }
 
         json.WriteEndArray();

@@ -1,26 +1,34 @@
 using System.Text;
 using System.Text.Json;
 using ExaiFast.Core.Tools;
+using ExaiFast.Tools.Schema;
 
 namespace ExaiFast.Tools;
 
 /// <summary>
-/// What every tool shares: the common arguments <c>stream</c> and <c>local_latency_ms</c> (simulate a slow model for
-/// this one call), schema assembly, and validation that runs before a call is admitted.
+/// What every tool shares: its declared fields (<see cref="OwnFields"/>) plus the common <c>stream</c> and
+/// <c>local_latency_ms</c>, from which both its input schema and its validation come, run before a call is admitted.
 /// </summary>
 public abstract class ToolBase : ITool
 {
     /// <summary>Largest simulated latency a call may ask for.</summary>
     public const int MaxLatencyMs = 600_000;
 
-    private const string CommonProperties =
-        "\"stream\":{\"type\":\"boolean\",\"description\":\"Stream output as it is produced (stream_chunk frames).\"}," +
-        "\"local_latency_ms\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":600000,\"description\":\"Testing: make the offline local model (or this tool) take this long.\"}";
+    private static readonly ToolField[] CommonFields =
+    [
+        Field.Boolean("stream", "Stream output as it is produced (stream_chunk frames)."),
+        Field.Integer("local_latency_ms", "Testing: make the offline local model (or this tool) take this long.", 0, MaxLatencyMs),
+    ];
 
+    private readonly Lazy<ToolFields> _fields;
     private readonly Lazy<byte[]> _schema;
 
-    /// <summary>Builds the schema from <see cref="SchemaProperties"/> and <see cref="Required"/>.</summary>
-    protected ToolBase() => _schema = new Lazy<byte[]>(BuildSchema, LazyThreadSafetyMode.ExecutionAndPublication);
+    /// <summary>Builds the declaration and the schema from <see cref="OwnFields"/> on first use.</summary>
+    protected ToolBase()
+    {
+        _fields = new Lazy<ToolFields>(() => new ToolFields([.. OwnFields, .. CommonFields]), LazyThreadSafetyMode.ExecutionAndPublication);
+        _schema = new Lazy<byte[]>(BuildSchema, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
 
     /// <inheritdoc />
     public abstract string Name { get; }
@@ -34,16 +42,17 @@ public abstract class ToolBase : ITool
     /// <inheritdoc />
     public ReadOnlyMemory<byte> InputSchema => _schema.Value;
 
-    /// <summary>The tool's own JSON Schema properties, as the inside of an object (may be empty).</summary>
-    protected virtual string SchemaProperties => string.Empty;
+    /// <summary>The tool's declared arguments, common ones included.</summary>
+    public ToolFields Fields => _fields.Value;
 
-    /// <summary>Required property names.</summary>
-    protected virtual string[] Required => [];
+    /// <summary>The tool's own arguments, in the order the schema lists them.</summary>
+    protected virtual IEnumerable<ToolField> OwnFields => [];
 
     /// <summary>
     /// The whole input schema, listed verbatim, for a tool whose schema is not the usual object of its own properties
     /// plus the common ones (e.g. JSON Schema 2020-12 keywords: <c>$schema</c>, <c>$defs</c>,
-    /// <c>additionalProperties: false</c>). Null (the default) builds it from <see cref="SchemaProperties"/>.
+    /// <c>additionalProperties: false</c>). Null (the default) builds it from <see cref="OwnFields"/>; a verbatim schema's
+    /// tool checks its arguments itself in <see cref="ValidateOwn"/>.
     /// </summary>
     protected virtual string? WholeSchema => null;
 
@@ -55,20 +64,19 @@ public abstract class ToolBase : ITool
             return ToolValidation.Invalid("arguments must be an object");
         }
 
-        var reader = new ArgumentReader(arguments);
-        string? error = null;
-        reader.OptionalBool("stream", ref error);
-        reader.OptionalInt("local_latency_ms", 0, MaxLatencyMs, ref error);
-        if (error is not null)
+        if (WholeSchema is null && Fields.Validate(arguments) is { } error)
         {
             return ToolValidation.Invalid(error);
         }
 
-        return ValidateOwn(reader, arguments);
+        return ValidateOwn(new ToolArguments(arguments));
     }
 
-    /// <summary>Checks the tool's own arguments and returns the lane to run in.</summary>
-    protected abstract ToolValidation ValidateOwn(ArgumentReader reader, JsonElement arguments);
+    /// <summary>
+    /// After the declared fields were checked: rules across fields (a step number within the total) and the lane to run
+    /// in.
+    /// </summary>
+    protected abstract ToolValidation ValidateOwn(ToolArguments arguments);
 
     /// <inheritdoc />
     public abstract ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken);
@@ -90,21 +98,6 @@ public abstract class ToolBase : ITool
             return document.RootElement.ValueKind == JsonValueKind.Object ? verbatim : throw new InvalidOperationException($"{Name}: the input schema must be a JSON object");
         }
 
-        var sb = new StringBuilder("{\"type\":\"object\",\"properties\":{");
-        if (SchemaProperties.Length > 0)
-        {
-            sb.Append(SchemaProperties).Append(',');
-        }
-
-        sb.Append(CommonProperties).Append('}');
-        if (Required.Length > 0)
-        {
-            sb.Append(",\"required\":[").Append(string.Join(',', Required.Select(r => $"\"{r}\""))).Append(']');
-        }
-
-        sb.Append('}');
-        var bytes = Encoding.UTF8.GetBytes(sb.ToString());
-        using var _ = JsonDocument.Parse(bytes); // a schema typo fails at startup, not in a client
-        return bytes;
+        return Fields.ToSchema();
     }
 }

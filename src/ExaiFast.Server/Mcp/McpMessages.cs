@@ -144,10 +144,16 @@ internal static class McpMessages
             }
             else
             {
-                ContentJson.Write(json, "content"u8, s.result);
+                ContentJson.Write(json, "content"u8, s.result, offerContinuation: true);
             }
 
             json.WriteBoolean("isError"u8, s.result.Error is not null);
+            if (s.result.ContinuationId is { } thread)
+            {
+                // At the top level, as exai-ws has it: a program continues the conversation without parsing the text.
+                json.WriteString("continuation_id"u8, thread);
+            }
+
             if (s.result.Error is { } e)
             {
                 json.WriteStartObject("_meta"u8);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ExaiFast.Core.Tools;
+using ExaiFast.Tools.Schema;
 
 namespace ExaiFast.Tools.Conformance;
 
@@ -16,7 +17,7 @@ internal sealed class EmbeddedResourceTool : ToolBase
     public override string Description => "Conformance: returns an embedded text resource.";
 
     /// <inheritdoc />
-    protected override ToolValidation ValidateOwn(ArgumentReader reader, JsonElement arguments) => ToolValidation.RunIn("local");
+    protected override ToolValidation ValidateOwn(ToolArguments arguments) => ToolValidation.RunIn("local");
 
     /// <inheritdoc />
     public override ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken) => ValueTask.FromResult(Output);

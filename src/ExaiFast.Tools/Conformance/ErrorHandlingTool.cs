@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ExaiFast.Core.Tools;
+using ExaiFast.Tools.Schema;
 
 namespace ExaiFast.Tools.Conformance;
 
@@ -24,7 +25,7 @@ internal sealed class ErrorHandlingTool : ToolBase
     public override string Description => "Conformance: always fails with a tool error (isError: true).";
 
     /// <inheritdoc />
-    protected override ToolValidation ValidateOwn(ArgumentReader reader, JsonElement arguments) => ToolValidation.RunIn("local");
+    protected override ToolValidation ValidateOwn(ToolArguments arguments) => ToolValidation.RunIn("local");
 
     /// <inheritdoc />
     public override ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken) =>

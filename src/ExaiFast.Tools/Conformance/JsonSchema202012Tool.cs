@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ExaiFast.Core.Tools;
+using ExaiFast.Tools.Schema;
 
 namespace ExaiFast.Tools.Conformance;
 
@@ -28,9 +29,9 @@ internal sealed class JsonSchema202012Tool : ToolBase
         """;
 
     /// <inheritdoc />
-    protected override ToolValidation ValidateOwn(ArgumentReader reader, JsonElement arguments)
+    protected override ToolValidation ValidateOwn(ToolArguments arguments)
     {
-        foreach (var property in arguments.EnumerateObject())
+        foreach (var property in arguments.Json.EnumerateObject())
         {
             bool ok = property.Name switch
             {

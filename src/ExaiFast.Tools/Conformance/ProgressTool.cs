@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ExaiFast.Core.Tools;
+using ExaiFast.Tools.Schema;
 
 namespace ExaiFast.Tools.Conformance;
 
@@ -19,7 +20,7 @@ internal sealed class ProgressTool : ToolBase
     public override string Description => "Conformance: reports progress 0, 50 and 100 of 100, 50 ms apart, then answers.";
 
     /// <inheritdoc />
-    protected override ToolValidation ValidateOwn(ArgumentReader reader, JsonElement arguments) => ToolValidation.RunIn("local");
+    protected override ToolValidation ValidateOwn(ToolArguments arguments) => ToolValidation.RunIn("local");
 
     /// <inheritdoc />
     public override async ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken)

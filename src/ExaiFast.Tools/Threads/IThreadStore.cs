@@ -14,6 +14,13 @@ public interface IThreadStore
     /// <summary>The limits it keeps.</summary>
     ThreadStoreOptions Options { get; }
 
+    /// <summary>
+    /// The model of thread <paramref name="id"/>'s newest answered turn, if this daemon knows it without asking anyone
+    /// (in memory: always; Redis: when this daemon wrote or read the thread lately), else null. Validation runs on the
+    /// connection's reader and cannot wait: it uses this to put a continuation in its model's lane.
+    /// </summary>
+    string? KnownModel(Guid id);
+
     /// <summary>The thread, or null when there is none (never created, or expired).</summary>
     ValueTask<ConversationThread?> GetAsync(Guid id, CancellationToken cancellationToken);
 

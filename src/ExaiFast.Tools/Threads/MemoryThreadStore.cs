@@ -47,6 +47,26 @@ public sealed class MemoryThreadStore : IThreadStore, IMemoryPressureListener
     private long _evicted;
 
     /// <inheritdoc />
+    public string? KnownModel(Guid id)
+    {
+        if (!_threads.TryGetValue(id, out var entry))
+        {
+            return null;
+        }
+
+        var turns = Volatile.Read(ref entry.Turns);
+        for (int i = turns.Length - 1; i >= 0; i--)
+        {
+            if (turns[i].Model is { } model)
+            {
+                return model;
+            }
+        }
+
+        return null;
+    }
+
+    /// <inheritdoc />
     public ValueTask<ConversationThread?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
         if (!_threads.TryGetValue(id, out var entry))
@@ -181,33 +201,54 @@ public sealed class MemoryThreadStore : IThreadStore, IMemoryPressureListener
         }
     }
 
-    private void KeepLimits(Guid keep) => Trim(Options.MaxThreads, Options.MaxBytes, keep);
+    // Past a limit, trim to 90% of it in one pass: a full store costs one scan per tenth of its size in new threads,
+    // not one per thread (every chat call opens a thread, so a full store is the steady state of a busy daemon).
+    private void KeepLimits(Guid keep)
+    {
+        if (_threads.Count > Options.MaxThreads || Interlocked.Read(ref _bytes) > Options.MaxBytes)
+        {
+            Trim(Options.MaxThreads - Options.MaxThreads / 10, Options.MaxBytes - Options.MaxBytes / 10, keep);
+        }
+    }
 
+    // Drops the least recently used threads until both limits hold: one scan sorts them by last use.
     private void Trim(int maxThreads, long maxBytes, Guid keep)
     {
-        while (_threads.Count > maxThreads || Interlocked.Read(ref _bytes) > maxBytes)
+        lock (_trimGate)
         {
-            Guid oldest = Guid.Empty;
-            Entry? victim = null;
+            if (_threads.Count <= maxThreads && Interlocked.Read(ref _bytes) <= maxBytes)
+            {
+                return; // someone else trimmed meanwhile
+            }
+
+            var byAge = new List<(long LastUsed, Guid Id, Entry Entry)>(_threads.Count);
             foreach (var (id, entry) in _threads)
             {
-                if (id != keep && (victim is null || Volatile.Read(ref entry.LastUsed) < Volatile.Read(ref victim.LastUsed)))
+                if (id != keep)
                 {
-                    (oldest, victim) = (id, entry);
+                    byAge.Add((Volatile.Read(ref entry.LastUsed), id, entry));
                 }
             }
 
-            if (victim is null)
+            byAge.Sort(static (a, b) => a.LastUsed.CompareTo(b.LastUsed));
+            foreach (var (_, id, entry) in byAge)
             {
-                return; // only the thread being written is left: it stays, over the limit, until it expires
+                if (_threads.Count <= maxThreads && Interlocked.Read(ref _bytes) <= maxBytes)
+                {
+                    return;
+                }
+
+                if (Remove(id, entry))
+                {
+                    Interlocked.Increment(ref _evicted);
+                }
             }
 
-            if (Remove(oldest, victim))
-            {
-                Interlocked.Increment(ref _evicted);
-            }
+            // Only the thread being written is left over a limit: it stays until it expires or the next trim.
         }
     }
+
+    private readonly Lock _trimGate = new();
 
     private bool Remove(Guid id, Entry entry)
     {

@@ -1,25 +1,37 @@
-using System.Text.Json;
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
 using ExaiFast.Models.Routing;
+using ExaiFast.Tools.Files;
+using ExaiFast.Tools.Schema;
+using ExaiFast.Tools.Threads;
 
 namespace ExaiFast.Tools.Tools;
 
-/// <summary>General chat and thinking partner: a prompt, answered by the chosen (or the routed) model.</summary>
+/// <summary>
+/// General chat and thinking partner: a prompt (with files and images), answered by the chosen, the continued or the
+/// routed model. Every answer opens or continues a conversation thread whose id comes back as <c>continuation_id</c>.
+/// </summary>
 /// <param name="providers">The registry: routing, models, lanes.</param>
+/// <param name="threads">Where conversations live.</param>
+/// <param name="files">Reads the files a call names.</param>
 /// <param name="time">The dispatcher's clock, to tell a provider how long the call has left.</param>
-public sealed class ChatTool(ProviderRegistry providers, TimeProvider time) : ToolBase
+public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, FileReader files, TimeProvider time) : ToolBase
 {
-    /// <summary>A chat tool on the system clock.</summary>
+    /// <summary>A chat tool with an in-memory thread store and default file limits, on the system clock (tests).</summary>
     public ChatTool(ProviderRegistry providers)
-        : this(providers, TimeProvider.System)
+        : this(providers, new MemoryThreadStore(new ThreadStoreOptions()), new FileReader(new FileLimits()), TimeProvider.System)
     {
     }
 
-    private const string SystemPrompt = "You are a senior engineer and a thoughtful thinking partner. Answer precisely and briefly.";
+    private const string SystemPrompt =
+        "You are a senior engineer and a thoughtful thinking partner in a conversation with another AI assistant that is working on a developer's task. " +
+        "Answer precisely and briefly; say what you are unsure of; when files are embedded, refer to them by path and line number.";
 
     /// <summary>Appended when the model stopped at its output limit: a cut answer must never pass for a whole one.</summary>
     public const string TruncationNotice = "[truncated: the model stopped at its output token limit (finish_reason=length); the answer above is incomplete]";
+
+    /// <summary>The thinking modes a caller may ask for.</summary>
+    internal static readonly string[] ThinkingModes = ["minimal", "low", "medium", "high", "max"];
 
     /// <inheritdoc />
     public override string Name => "chat";
@@ -27,79 +39,74 @@ public sealed class ChatTool(ProviderRegistry providers, TimeProvider time) : To
     /// <inheritdoc />
     public override string Description =>
         "General chat and collaborative thinking with an AI model (Kimi, GLM, an OpenAI-compatible server, or the offline local model). " +
-        "Use for questions, brainstorming, second opinions and explanations.";
+        "Use for questions, brainstorming, second opinions and explanations; embed files by absolute path; continue a conversation with the continuation_id an answer returned.";
 
     /// <inheritdoc />
     public override bool Coalescable => true;
 
     /// <inheritdoc />
-    protected override string SchemaProperties =>
-        "\"prompt\":{\"type\":\"string\",\"description\":\"What to ask or discuss.\"}," +
-        "\"model\":{\"type\":\"string\",\"description\":\"'auto' (default), a model name or alias from listmodels, or a provider name.\"}," +
-        "\"temperature\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1,\"description\":\"0 = deterministic, 1 = creative.\"}," +
-        "\"thinking_mode\":{\"type\":\"string\",\"enum\":[\"minimal\",\"low\",\"medium\",\"high\",\"max\"],\"description\":\"Ask a thinking-capable model to reason first.\"}," +
-        "\"use_websearch\":{\"type\":\"boolean\",\"description\":\"Let the model search the web (GLM's web-search tool).\"}," +
-        "\"images\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Image URLs (http(s) or data:) for a vision model.\"}," +
-        "\"continuation_id\":{\"type\":\"string\",\"description\":\"Continue an earlier conversation thread.\"}";
+    protected override IEnumerable<ToolField> OwnFields =>
+    [
+        Field.Text("prompt", "What to ask or discuss.", required: true, nonBlank: true),
+        Field.TextList("files", "Absolute paths of text files to embed (numbered by line) for the model to read.", maxItems: 100, nonBlankItems: true),
+        Field.TextList("images", "Image URLs (http(s) or data:) for a vision model.", maxItems: 20, nonBlankItems: true),
+        ModelField,
+        Field.Number("temperature", "0 = deterministic, 1 = creative.", 0, 1),
+        Field.Text("thinking_mode", "Ask a thinking-capable model to reason first.", oneOf: ThinkingModes),
+        Field.Boolean("use_websearch", "Let the model search the web (GLM's web-search tool)."),
+        Conversation.Field(),
+    ];
+
+    /// <summary>The <c>model</c> argument every model-backed tool takes.</summary>
+    internal static ToolField ModelField => Field.Text("model", "'auto' (default), a model name or alias from listmodels, or a provider name.", nonBlank: true);
 
     /// <inheritdoc />
-    protected override string[] Required => ["prompt"];
-
-    /// <inheritdoc />
-    protected override ToolValidation ValidateOwn(ArgumentReader reader, JsonElement arguments)
+    protected override ToolValidation ValidateOwn(ToolArguments arguments)
     {
-        reader.HasRequiredString("prompt", out string? error);
-        reader.OptionalNumber("temperature", 0, 1, ref error);
-        reader.OptionalString("continuation_id", ref error);
-        var route = RouteOf(reader, arguments, ref error);
-        if (error is not null)
-        {
-            return ToolValidation.Invalid(error);
-        }
-
         // The lane is the provider that will serve the call, so its limit is the one that counts.
+        var route = RouteOf(arguments, Conversation.IdOf(arguments) is { } id ? threads.KnownModel(id) : null);
         if (!providers.TryRoute(route, out var decision, out string? modelError))
         {
             return ToolValidation.Invalid($"'model': {modelError}");
         }
 
-        var model = decision!.Choice.Model;
-        if (route.HasImages && model.Capabilities != ModelCapabilities.None && !model.Can(ModelCapabilities.Vision) &&
-            decision.Choice.Provider.Name != Models.Local.LocalModelProvider.ProviderName)
+        if (CheckImages(route, decision!) is { } imageError)
         {
-            // Sending them anyway would have the model answer as if it had seen them.
-            return ToolValidation.Invalid($"'images': model '{model.Name}' does not take images; use 'auto' or a vision model from listmodels");
+            return ToolValidation.Invalid(imageError);
         }
 
-        return ToolValidation.RunIn(decision.Choice.Provider.Name);
+        return ToolValidation.RunIn(decision!.Choice.Provider.Name);
     }
 
     /// <inheritdoc />
     public override async ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken)
     {
-        var args = context.Arguments;
-        var reader = new ArgumentReader(args);
-        string? error = null;
-        var route = RouteOf(reader, args, ref error);
-        if (!providers.TryRoute(route, out var decision, out error))
+        var args = new ToolArguments(context.Arguments);
+        var threadId = Conversation.IdOf(args);
+        var thread = threadId is { } id ? await Conversation.LoadAsync(threads, id, cancellationToken).ConfigureAwait(false) : null;
+
+        var route = RouteOf(args, thread?.Model);
+        if (!providers.TryRoute(route, out var decision, out string? error))
         {
             throw new ToolArgumentException($"'model': {error}");
         }
 
-        string prompt = args.GetProperty("prompt").GetString()!;
-        double temperature = reader.OptionalNumber("temperature", 0, 1, ref error) ?? 0.5;
+        string prompt = args.RequiredText("prompt");
+        string[] paths = args.TextList("files");
+        string embedded = await files.EmbedAsync(paths, "files", cancellationToken).ConfigureAwait(false);
+        string userText = embedded.Length == 0 ? prompt : $"{prompt}\n\nFiles:\n{embedded}";
+        var messages = HistoryWindow.Build(SystemPrompt, thread, new ChatMessage(ChatRole.User, userText, ImagesOf(args)), decision!.Choice.Model, out int dropped);
         var request = new ModelRequest
         {
-            Messages = [new ChatMessage(ChatRole.System, SystemPrompt), new ChatMessage(ChatRole.User, prompt, ImagesOf(args))],
-            Temperature = temperature,
+            Messages = messages,
+            Temperature = args.Number("temperature") ?? 0.5,
             ThinkingMode = route.ThinkingMode,
             UseWebSearch = route.UseWebSearch,
             LatencyMs = LatencyOf(context),
             TimeLeft = context.TimeLeft(time),
         };
 
-        var first = decision!.Choice.Provider;
-        if (first.Name != Models.Local.LocalModelProvider.ProviderName)
+        if (decision.Choice.Provider.Name != Models.Local.LocalModelProvider.ProviderName)
         {
             // Worth a frame when a remote model is about to take seconds; the local one answers at once (heartbeats
             // still cover a simulated slow local call).
@@ -107,40 +114,52 @@ public sealed class ChatTool(ProviderRegistry providers, TimeProvider time) : To
         }
 
         var (response, reason) = await FallbackChain.CompleteAsync(decision, request, context.Stream ? StreamTo(context) : null, cancellationToken).ConfigureAwait(false);
-        string text = response.Truncated ? response.Text + "\n\n" + TruncationNotice : response.Text;
-        return new ToolOutput(text, response.Provider, response.Model) { Route = reason };
+        string answer = response.Truncated ? response.Text + "\n\n" + TruncationNotice : response.Text;
+        if (dropped > 0)
+        {
+            reason += $"; {dropped} oldest turn(s) left out to fit the context window";
+        }
+
+        var turn = new ThreadTurn
+        {
+            Tool = Name,
+            Request = Conversation.Clip(prompt),
+            Answer = Conversation.Clip(answer),
+            Provider = response.Provider,
+            Model = response.Model,
+            Files = paths,
+            PromptTokens = response.Usage?.PromptTokens ?? 0,
+            CompletionTokens = response.Usage?.CompletionTokens ?? 0,
+            At = time.GetUtcNow(),
+        };
+        var recordedIn = threadId ?? Guid.NewGuid();
+        int? remaining = await Conversation.RecordAsync(threads, recordedIn, turn, create: threadId is null, cancellationToken).ConfigureAwait(false);
+
+        // Not recorded (another call took the thread's last turn meanwhile): the answer stands, with no thread to go on.
+        return new ToolOutput(answer, response.Provider, response.Model, remaining is > 0 ? recordedIn.ToString() : null) { Route = reason };
     }
 
-    private static RouteRequest RouteOf(ArgumentReader reader, JsonElement arguments, ref string? error)
+    private static RouteRequest RouteOf(ToolArguments arguments, string? threadModel) => new()
     {
-        string? model = reader.OptionalString("model", ref error);
-        string? thinking = reader.OptionalString("thinking_mode", ref error);
-        if (thinking is not null and not ("minimal" or "low" or "medium" or "high" or "max"))
-        {
-            error ??= "'thinking_mode' must be one of minimal, low, medium, high, max";
-        }
+        Tool = "chat",
+        Model = arguments.Text("model"),
+        ThreadModel = threadModel,
+        ThinkingMode = arguments.Text("thinking_mode"),
+        UseWebSearch = arguments.Bool("use_websearch") ?? false,
+        HasImages = arguments.TextList("images").Length > 0,
+    };
 
-        bool webSearch = reader.OptionalBool("use_websearch", ref error) ?? false;
-        bool images = false;
-        if (arguments.TryGetProperty("images", out var list) && list.ValueKind != JsonValueKind.Null)
-        {
-            if (list.ValueKind != JsonValueKind.Array || list.EnumerateArray().Any(i => i.ValueKind != JsonValueKind.String))
-            {
-                error ??= "'images' must be an array of strings";
-            }
-            else
-            {
-                images = list.GetArrayLength() > 0;
-            }
-        }
-
-        return new RouteRequest { Tool = "chat", Model = model, ThinkingMode = thinking, UseWebSearch = webSearch, HasImages = images };
+    /// <summary>Images sent to a model that cannot see them would be answered as if it had.</summary>
+    internal static string? CheckImages(in RouteRequest route, RouteDecision decision)
+    {
+        var model = decision.Choice.Model;
+        return route.HasImages && model.Capabilities != ModelCapabilities.None && !model.Can(ModelCapabilities.Vision) &&
+            decision.Choice.Provider.Name != Models.Local.LocalModelProvider.ProviderName
+            ? $"'images': model '{model.Name}' does not take images; use 'auto' or a vision model from listmodels"
+            : null;
     }
 
-    private static string[]? ImagesOf(JsonElement arguments) =>
-        arguments.TryGetProperty("images", out var list) && list.ValueKind == JsonValueKind.Array && list.GetArrayLength() > 0
-            ? [.. list.EnumerateArray().Select(i => i.GetString()!)]
-            : null;
+    private static string[]? ImagesOf(ToolArguments arguments) => arguments.TextList("images") is { Length: > 0 } images ? images : null;
 
     // In its own method so that the closure is allocated only for streaming calls.
     private static Action<string> StreamTo(ToolContext context) => context.EmitChunk;

@@ -3,6 +3,8 @@ using System.Text.Json;
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
 
+using ExaiFast.Tools.Schema;
+
 namespace ExaiFast.Tools.Tools;
 
 /// <summary>Lists the providers, their models and whether each can take requests now.</summary>
@@ -15,7 +17,7 @@ public sealed class ListModelsTool(ProviderRegistry providers) : ToolBase
     public override string Description => "List the model providers and models this daemon can use, and which are available now.";
 
     /// <inheritdoc />
-    protected override ToolValidation ValidateOwn(ArgumentReader reader, JsonElement arguments) => ToolValidation.RunIn("local");
+    protected override ToolValidation ValidateOwn(ToolArguments arguments) => ToolValidation.RunIn("local");
 
     /// <inheritdoc />
     public override async ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken)

@@ -3,6 +3,8 @@ using System.Text.Json;
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
 
+using ExaiFast.Tools.Schema;
+
 namespace ExaiFast.Tools.Tools;
 
 /// <summary>Live load and provider state, for a human or a model deciding whether to wait.</summary>
@@ -15,7 +17,7 @@ public sealed class StatusTool(IDaemonStatus status, ProviderRegistry providers)
     public override string Description => "Show the daemon's uptime, connections, calls in flight and queued, capacity, memory pressure, and provider availability.";
 
     /// <inheritdoc />
-    protected override ToolValidation ValidateOwn(ArgumentReader reader, JsonElement arguments) => ToolValidation.RunIn("local");
+    protected override ToolValidation ValidateOwn(ToolArguments arguments) => ToolValidation.RunIn("local");
 
     /// <inheritdoc />
     public override async ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken)

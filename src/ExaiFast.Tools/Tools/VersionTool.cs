@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using ExaiFast.Core.Tools;
+using ExaiFast.Tools.Schema;
 
 namespace ExaiFast.Tools.Tools;
 
@@ -22,7 +23,7 @@ public sealed class VersionTool : ToolBase
     public override bool Coalescable => true;
 
     /// <inheritdoc />
-    protected override ToolValidation ValidateOwn(ArgumentReader reader, JsonElement arguments) => ToolValidation.RunIn("local");
+    protected override ToolValidation ValidateOwn(ToolArguments arguments) => ToolValidation.RunIn("local");
 
     /// <inheritdoc />
     public override async ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken)

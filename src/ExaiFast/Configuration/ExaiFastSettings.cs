@@ -1,4 +1,5 @@
 using ExaiFast.Core.Options;
+using ExaiFast.Tools.Files;
 using ExaiFast.Tools.Threads;
 
 namespace ExaiFast.Configuration;
@@ -23,6 +24,9 @@ public sealed record ExaiFastSettings
 
     /// <summary>Conversation threads: turns per thread, TTL, and the in-memory store's bounds.</summary>
     public ThreadStoreOptions Threads { get; init; } = new();
+
+    /// <summary>What the tools may read from disk for a call's <c>files</c>.</summary>
+    public FileLimits Files { get; init; } = new();
 
     /// <summary>Simulated latency of the offline local model (<c>LOCAL_MODEL_LATENCY_MS</c>).</summary>
     public TimeSpan LocalModelLatency { get; init; }

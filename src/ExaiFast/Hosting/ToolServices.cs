@@ -8,6 +8,7 @@ using ExaiFast.Models.OpenAICompatible;
 using ExaiFast.Server.Metrics;
 using ExaiFast.Tools;
 using ExaiFast.Tools.Conformance;
+using ExaiFast.Tools.Files;
 using ExaiFast.Tools.Threads;
 using ExaiFast.Tools.Tools;
 using Microsoft.Extensions.DependencyInjection;
@@ -65,8 +66,11 @@ internal static class ToolServices
         services.AddSingleton<IToolCatalog>(sp =>
         {
             var providers = sp.GetRequiredService<ProviderRegistry>();
+            var threads = sp.GetRequiredService<IThreadStore>();
+            var files = new FileReader(settings.Files);
+            var time = sp.GetRequiredService<TimeProvider>();
             return new ToolCatalog([
-                new ChatTool(providers, sp.GetRequiredService<TimeProvider>()),
+                new ChatTool(providers, threads, files, time),
                 new ListModelsTool(providers),
                 new VersionTool(),
                 new StatusTool(status(sp), providers),

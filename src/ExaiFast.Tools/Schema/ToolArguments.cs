@@ -1,0 +1,67 @@
+using System.Text.Json;
+
+namespace ExaiFast.Tools.Schema;
+
+/// <summary>
+/// Reads a call's arguments after <see cref="ToolFields.Validate"/> passed: types and bounds are known to hold, so each
+/// read is a plain lookup with the caller's default for an absent (or null) argument.
+/// </summary>
+public readonly struct ToolArguments(JsonElement arguments)
+{
+    /// <summary>The arguments object.</summary>
+    public JsonElement Json => arguments;
+
+    /// <summary>Whether <paramref name="name"/> was given (not null).</summary>
+    public bool Has(string name) => arguments.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
+
+    /// <summary>A string, or <paramref name="fallback"/>.</summary>
+    public string? Text(string name, string? fallback = null) =>
+        arguments.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : fallback;
+
+    /// <summary>A required string (validation saw it).</summary>
+    public string RequiredText(string name) => Text(name) ?? throw new InvalidOperationException($"'{name}' was validated as required");
+
+    /// <summary>An integer, or <paramref name="fallback"/>.</summary>
+    public int? Int(string name, int? fallback = null) =>
+        arguments.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : fallback;
+
+    /// <summary>A number, or <paramref name="fallback"/>.</summary>
+    public double? Number(string name, double? fallback = null) =>
+        arguments.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : fallback;
+
+    /// <summary>A boolean, or <paramref name="fallback"/>.</summary>
+    public bool? Bool(string name, bool? fallback = null) =>
+        arguments.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : fallback;
+
+    /// <summary>An array of strings; empty when absent.</summary>
+    public string[] TextList(string name)
+    {
+        if (!arguments.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Array || v.GetArrayLength() == 0)
+        {
+            return [];
+        }
+
+        var list = new string[v.GetArrayLength()];
+        int i = 0;
+        foreach (var item in v.EnumerateArray())
+        {
+            list[i++] = item.GetString() ?? string.Empty;
+        }
+
+        return list;
+    }
+
+    /// <summary>An array of objects; empty when absent.</summary>
+    public IEnumerable<ToolArguments> Objects(string name)
+    {
+        if (!arguments.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Array)
+        {
+            yield break;
+        }
+
+        foreach (var item in v.EnumerateArray())
+        {
+            yield return new ToolArguments(item);
+        }
+    }
+}
