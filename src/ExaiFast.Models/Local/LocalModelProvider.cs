@@ -163,6 +163,22 @@ public sealed class LocalModelProvider : IModelProvider
         Span<char> hex = stackalloc char[12];
         Convert.TryToHexStringLower(digest, hex, out _);
         int words = CountWords(prompt);
-        return $"[offline local model — no API key configured; this is not an AI answer] Received {words} words ({prompt.Length} characters), digest {hex}. You wrote: \"{excerpt}{(cut ? "…" : "")}\"";
+        int earlier = EarlierMessages(request);
+        return earlier == 0
+            ? $"[offline local model — no API key configured; this is not an AI answer] Received {words} words ({prompt.Length} characters), digest {hex}. You wrote: \"{excerpt}{(cut ? "…" : "")}\""
+            : $"[offline local model — no API key configured; this is not an AI answer] Received {words} words ({prompt.Length} characters), digest {hex}, after {earlier} earlier message{(earlier == 1 ? "" : "s")} of conversation. You wrote: \"{excerpt}{(cut ? "…" : "")}\"";
+    }
+
+    // Messages of a continued conversation before the last user message (system messages aside): what shows that a
+    // thread's history reached the model.
+    private static int EarlierMessages(ModelRequest request)
+    {
+        int n = 0;
+        for (int i = 0; i < request.Messages.Count; i++)
+        {
+            n += request.Messages[i].Role == ChatRole.System ? 0 : 1;
+        }
+
+        return Math.Max(0, n - 1);
     }
 }
