@@ -35,6 +35,12 @@ public sealed record WorkflowStep
     /// <summary>The current theory, if any.</summary>
     public string? Hypothesis { get; init; }
 
+    /// <summary>The planner's branch this step belongs to, if any.</summary>
+    public string? Branch { get; init; }
+
+    /// <summary>The planner's step this one revises, if any.</summary>
+    public int? Revises { get; init; }
+
     /// <summary>Steps from this number on are discarded from the consolidated findings (the client backtracked).</summary>
     public int? BacktrackFromStep { get; init; }
 }

@@ -11,6 +11,7 @@ using ExaiFast.Tools.Conformance;
 using ExaiFast.Tools.Files;
 using ExaiFast.Tools.Threads;
 using ExaiFast.Tools.Tools;
+using ExaiFast.Tools.Workflows;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -71,6 +72,10 @@ internal static class ToolServices
             var time = sp.GetRequiredService<TimeProvider>();
             return new ToolCatalog([
                 new ChatTool(providers, threads, files, time),
+                new ChallengeTool(),
+                new PlannerTool(threads, time),
+                new ConsensusTool(providers, threads, files, time),
+                .. WorkflowCatalog.All.Select(spec => new WorkflowTool(spec, providers, threads, files, time)),
                 new ListModelsTool(providers),
                 new VersionTool(),
                 new StatusTool(status(sp), providers),
