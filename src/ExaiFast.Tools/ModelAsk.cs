@@ -17,8 +17,15 @@ internal static class ModelAsk
             context.ReportProgress($"asking {decision.Choice}");
         }
 
-        return FallbackChain.CompleteAsync(decision, request, context.Stream ? StreamTo(context) : null, cancellationToken);
+        // The call was admitted to the lane validation chose; it must run in the lane of whichever provider serves it — a
+        // fallback's, a continued thread's, or another first choice if a breaker changed state since validation. No
+        // delegate (and no allocation) when no provider other than the current lane's can be asked.
+        var enterLane = decision.Fallbacks.Count > 0 || !string.Equals(decision.Choice.Provider.Name, context.Lane, StringComparison.Ordinal) ? LaneHop(context) : null;
+        return FallbackChain.CompleteAsync(decision, request, context.Stream ? StreamTo(context) : null, enterLane, cancellationToken);
     }
+
+    // Likewise, only for calls that may change lanes.
+    private static Func<string, ValueTask> LaneHop(ToolContext context) => context.EnterLaneAsync;
 
     /// <summary>The answer's text, with a notice when the model stopped at its output limit: a cut answer never passes for a whole one.</summary>
     public static string TextOf(ModelResponse response) =>

@@ -31,6 +31,7 @@ public sealed class ToolCall
     private int _chunkSequence;
     private int _holds = 3;
     private bool _holdsSlots;
+    private string _lane;
 
     internal ToolCall(Dispatcher owner, CallKey key, ITool tool, JsonElement arguments, string lane, bool stream, TimeSpan timeout,
         FlightKey? flightKey, long admittedAt, CancellationTokenSource cancellation, ICallListener listener, bool holdsSlots = true)
@@ -40,7 +41,7 @@ public sealed class ToolCall
         Key = key;
         Tool = tool;
         Arguments = arguments;
-        Lane = lane;
+        _lane = lane;
         Stream = stream;
         Timeout = timeout;
         FlightKey = flightKey;
@@ -59,8 +60,9 @@ public sealed class ToolCall
     /// <summary>The validated arguments. Readable while the tool runs; not after the call has ended.</summary>
     public JsonElement Arguments { get; }
 
-    /// <summary>The lane (provider) it runs in.</summary>
-    public string Lane { get; }
+    /// <summary>The lane (provider) it runs in: the one it was admitted to, or the last it hopped to.</summary>
+    /// <remarks>Changed only by the call's own flow (a hop); others may read the lane it was in a moment ago.</remarks>
+    public string Lane { get => Volatile.Read(ref _lane); internal set => Volatile.Write(ref _lane, value); }
 
     /// <summary>Whether output is streamed as it is produced.</summary>
     public bool Stream { get; }
@@ -99,6 +101,13 @@ public sealed class ToolCall
     /// for its session holds neither until <see cref="TryTakeSlots"/>; read by the completion, after the call has ended.
     /// </summary>
     internal bool HoldsSlots => _holdsSlots;
+
+    /// <summary>
+    /// The lane whose slot it holds while it runs: set by the slot that starts it and by its hops (null while it waits to
+    /// hop in, or after a wait that ended without a slot), read by that slot's loop when the run ends. Only the call's own
+    /// flow touches it.
+    /// </summary>
+    internal Lane? Slot { get; set; }
 
     /// <summary>Its place in its session's wait queue while it waits for a slot (guarded by the session's lock).</summary>
     internal LinkedListNode<ToolCall>? WaitNode { get; set; }

@@ -16,6 +16,7 @@ public sealed class DispatchMetrics
         Queued = f.CreateGauge("exaifast_lane_queued", "Calls waiting in a lane's queue.", "lane");
         SessionWaiting = f.CreateGauge("exaifast_session_waiting", "MCP calls waiting for a slot of their session (beyond EXAI_WS_SESSION_MAX_INFLIGHT).");
         Busy = f.CreateGauge("exaifast_lane_workers_busy", "Workers of a lane executing a call now.", "lane");
+        LaneHops = f.CreateCounter("exaifast_lane_hops_total", "Running calls that moved to another lane (a fallback to another provider), by lanes and outcome (run: a slot was free; queued: it waited for one; refused: that lane's queue was full).", "from", "to", "outcome");
         Workers = f.CreateGauge("exaifast_lane_workers", "Workers of a lane (its concurrency limit).", "lane");
         QueueSeconds = f.CreateHistogram("exaifast_call_queue_seconds", "Time from admission to a worker starting the call.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 4, 10) });
@@ -50,6 +51,9 @@ public sealed class DispatchMetrics
 
     /// <summary>Calls waiting for a slot of their session.</summary>
     public Gauge SessionWaiting { get; }
+
+    /// <summary>Lane hops by lanes and outcome.</summary>
+    public Counter LaneHops { get; }
 
     /// <summary>Workers per lane.</summary>
     public Gauge Workers { get; }

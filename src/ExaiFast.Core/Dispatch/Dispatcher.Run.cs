@@ -44,6 +44,10 @@ public sealed partial class Dispatcher
         {
             result = CallResult.Failed(ErrorCodes.InvalidArguments, ex.Message);
         }
+        catch (LaneFullException ex)
+        {
+            result = CallResult.Failed(ErrorCodes.OverCapacity, ex.Message, ex.RetryAfterSeconds);
+        }
         catch (ProviderException ex)
         {
             result = CallResult.Failed(ex.Unavailable ? ErrorCodes.ProviderUnavailable : ErrorCodes.ProviderError, ex.Message, ex.RetryAfterSeconds);

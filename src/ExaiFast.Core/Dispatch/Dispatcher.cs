@@ -132,6 +132,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// <summary>Whether <see cref="DrainAsync"/> has begun.</summary>
     public bool IsDraining => _draining;
 
+    /// <summary>Slots taken and calls queued in <paramref name="lane"/> (tests).</summary>
+    internal (int Busy, int Queued) LoadOf(string lane) => (_lanes[lane].Busy, _lanes[lane].Queued);
+
     /// <summary>Whether <paramref name="lane"/> exists.</summary>
     public bool HasLane(string lane) => _lanes.ContainsKey(lane);
 

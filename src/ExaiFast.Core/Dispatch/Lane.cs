@@ -12,12 +12,17 @@ namespace ExaiFast.Core.Dispatch;
 /// <para>Why not a fixed set of worker tasks parked on a queue (the first design): every call then paid a thread-pool
 /// wake-up to reach its worker and another to come back, which on a small VM cost more than the rest of the call
 /// (issue 11). The limit is as structural as before: a slot is taken and given back only under the lane's lock, in
-/// exactly two places — admission, and the end of a slot's drain loop — so there is no semaphore to leak.</para>
+/// exactly two places — taking (<see cref="TryTake"/>: admission, or a running call hopping in) and giving back
+/// (<see cref="PassOn"/>: at the end of a call, or when its call hops out) — so there is no semaphore to leak.</para>
+/// <para>A running call may move to another lane (<see cref="Dispatcher"/>'s lane hop: a fallback to another provider
+/// runs in that provider's lane). It takes a slot there or waits in that lane's queue like a new call — holding no slot
+/// while it waits — and gives its old slot on. The call records which lane's slot it holds (<see cref="ToolCall.Slot"/>),
+/// and the end of its run gives back that one.</para>
 /// </remarks>
 internal sealed class Lane
 {
     private readonly Lock _gate = new();
-    private readonly Queue<ToolCall> _queue;
+    private readonly Queue<LaneEntry> _queue;
     private readonly Func<ToolCall, Task> _run;
     private readonly Action<Exception> _fault;
     private readonly int _capacity;
@@ -40,7 +45,7 @@ internal sealed class Lane
         _capacity = queueDepth;
         _run = run;
         _fault = fault;
-        _queue = new Queue<ToolCall>(Math.Min(queueDepth, 4096));
+        _queue = new Queue<LaneEntry>(Math.Min(queueDepth, 4096));
     }
 
     public string Name { get; }
@@ -51,14 +56,24 @@ internal sealed class Lane
     /// <summary>Slots taken: calls running, or about to be started by the thread that admitted them.</summary>
     public int Busy => Volatile.Read(ref _busy);
 
-    /// <summary>Calls waiting for a slot.</summary>
+    /// <summary>Calls waiting for a slot (new ones, and running ones hopping in; a cancelled one until it is dequeued).</summary>
     public int Queued => Volatile.Read(ref _queued);
 
     /// <summary>
     /// Takes a slot for <paramref name="call"/> (<see cref="LaneAdmission.Run"/>: the caller must then start it with
     /// <see cref="RunHere"/> or <see cref="RunOnPool"/>), queues it, or refuses. Never waits.
     /// </summary>
-    public LaneAdmission TryAdmit(ToolCall call)
+    public LaneAdmission TryAdmit(ToolCall call) => TryTake(new LaneEntry(call, null));
+
+    /// <summary>
+    /// Takes a slot for a running call that moves here from another lane (<see cref="LaneAdmission.Run"/>: it holds the
+    /// slot now), queues <paramref name="waiter"/> (<see cref="LaneAdmission.Queued"/>: a slot that comes free is handed
+    /// to it by completing it), or refuses. Never waits. The call still holds its old lane's slot: the caller gives that on.
+    /// </summary>
+    public LaneAdmission TryHopIn(ToolCall call, LaneHopWaiter waiter) => TryTake(new LaneEntry(call, waiter));
+
+    // The one place a slot is taken.
+    private LaneAdmission TryTake(in LaneEntry entry)
     {
         lock (_gate)
         {
@@ -78,9 +93,42 @@ internal sealed class Lane
                 return LaneAdmission.Full;
             }
 
-            _queue.Enqueue(call);
+            _queue.Enqueue(entry);
             _queued = _queue.Count;
             return LaneAdmission.Queued;
+        }
+    }
+
+    /// <summary>
+    /// Gives a slot on: to the next queued call (returned: the caller runs it in this slot), to the next hopping call
+    /// that still waits (handed to it: null is returned), or back to the lane (null). The one place a slot is given back.
+    /// </summary>
+    public ToolCall? PassOn()
+    {
+        lock (_gate)
+        {
+            while (_queue.TryDequeue(out var entry))
+            {
+                _queued = _queue.Count;
+                if (entry.Hop is null)
+                {
+                    return entry.Call;
+                }
+
+                if (entry.Hop.TryGrant())
+                {
+                    return null; // the slot is the hopping call's now (its continuation runs on the pool)
+                }
+
+                // it stopped waiting (cancelled, deadline): the slot goes on to the next
+            }
+
+            if (--_busy == 0 && _completed)
+            {
+                _drained?.TrySetResult();
+            }
+
+            return null;
         }
     }
 
@@ -107,14 +155,20 @@ internal sealed class Lane
         }
     }
 
-    /// <summary>One slot's life: runs its call, then each queued call in turn, and gives the slot back when none waits.</summary>
+    /// <summary>
+    /// One slot's life: runs its call, then each queued call in turn, and gives the slot back when none waits. A call that
+    /// hopped to another lane ends holding that lane's slot (or none, if it stopped while waiting for one): the loop then
+    /// goes on with that lane's slot, whose give-back is this call's to do.
+    /// </summary>
     private async Task RunSlotAsync(ToolCall call, bool onAdmittingThread)
     {
+        var lane = this;
         while (true)
         {
+            call.Slot = lane;
             try
             {
-                var running = _run(call);
+                var running = lane._run(call);
                 if (!running.IsCompleted)
                 {
                     onAdmittingThread = false; // it continues on whatever thread completes the await
@@ -124,30 +178,28 @@ internal sealed class Lane
             }
             catch (Exception ex)
             {
-                _fault(ex);
+                lane._fault(ex);
             }
 
-            ToolCall? next;
-            lock (_gate)
+            // Written only by the call's own flow (admission, its hops), which has ended: no race with a reader.
+            lane = call.Slot;
+            call.Slot = null;
+            if (lane is null)
             {
-                if (!_queue.TryDequeue(out next))
-                {
-                    if (--_busy == 0 && _completed)
-                    {
-                        _drained?.TrySetResult();
-                    }
+                return; // it hopped out and stopped while waiting for a slot elsewhere: it holds none
+            }
 
-                    return;
-                }
-
-                _queued = _queue.Count;
+            var next = lane.PassOn();
+            if (next is null)
+            {
+                return;
             }
 
             if (onAdmittingThread)
             {
                 // Queued work is not run on a connection's reader: it belongs to other callers, and the reader has its
                 // own connection to serve. The slot moves to the thread pool with it.
-                RunOnPool(next);
+                lane.RunOnPool(next);
                 return;
             }
 

@@ -14,8 +14,20 @@ public readonly struct ToolContext
     /// <summary>The validated arguments (an object).</summary>
     public JsonElement Arguments => _call.Arguments;
 
-    /// <summary>The lane the call runs in (the provider chosen at validation).</summary>
+    /// <summary>The lane the call runs in: the provider chosen at validation, or the one it last moved to (<see cref="EnterLaneAsync"/>).</summary>
     public string Lane => _call.Lane;
+
+    /// <summary>
+    /// Moves the call into <paramref name="lane"/> (a provider's lane), so that the provider that serves it is the one
+    /// whose limit it counts against — after a fallback to another provider, say. Its slot in the current lane is given
+    /// back; it takes a free slot of <paramref name="lane"/>, or waits in that lane's queue on the call's own deadline and
+    /// token. Nothing happens when it is already there.
+    /// </summary>
+    /// <exception cref="LaneFullException">Every slot of <paramref name="lane"/> is taken and its queue is full; the call
+    /// stays where it was. Left to the dispatcher, it becomes OVER_CAPACITY.</exception>
+    /// <exception cref="OperationCanceledException">The call ended (deadline, cancel, disconnect, shutdown) while it waited.</exception>
+    /// <remarks>One hop at a time, from the call's own flow.</remarks>
+    public ValueTask EnterLaneAsync(string lane) => _call.Owner.EnterLaneAsync(_call, lane);
 
     /// <summary>The client's request id.</summary>
     public string RequestId => _call.Key.RequestId;

@@ -7,17 +7,37 @@ namespace ExaiFast.Models.Routing;
 /// streamed chunk — never after one, since the client has then seen part of an answer that another model would not
 /// continue.
 /// </summary>
+/// <remarks>
+/// Each provider is asked from its own lane: before a provider is asked, <c>enterLane</c> moves the call into that
+/// provider's lane (the call's slot in the lane it was in is given back), so its concurrency limit is the one that
+/// counts for the request it serves, also after a fallback.
+/// </remarks>
 public static class FallbackChain
 {
     /// <summary>Completes <paramref name="request"/> along <paramref name="decision"/>'s chain.</summary>
+    /// <param name="decision">The route: the first choice and its fallbacks.</param>
+    /// <param name="request">What to ask.</param>
+    /// <param name="onToken">Streamed pieces of the answer, or null.</param>
+    /// <param name="enterLane">
+    /// Moves the call into the named provider's lane before that provider is asked (it may wait there for a slot, on the
+    /// call's deadline; it throws when that lane refuses). Null when the call needs no move: it runs in the lane of the
+    /// only provider it can reach.
+    /// </param>
+    /// <param name="cancellationToken">The call's token.</param>
     /// <exception cref="ProviderException">The last model tried failed (or one failed after streaming began).</exception>
-    public static async ValueTask<RoutedResponse> CompleteAsync(RouteDecision decision, ModelRequest request, Action<string>? onToken, CancellationToken cancellationToken)
+    public static async ValueTask<RoutedResponse> CompleteAsync(RouteDecision decision, ModelRequest request, Action<string>? onToken,
+        Func<string, ValueTask>? enterLane, CancellationToken cancellationToken)
     {
         var fallbacks = decision.Fallbacks;
         if (fallbacks.Count == 0)
         {
             // The usual case (an explicit model, the local model): no wrapper, no notes.
             var only = decision.Choice;
+            if (enterLane is not null)
+            {
+                await enterLane(only.Provider.Name).ConfigureAwait(false);
+            }
+
             var response = await only.Provider.CompleteAsync(request with { Model = only.Model.Name }, onToken, cancellationToken).ConfigureAwait(false);
             return new RoutedResponse(response, decision.Reason);
         }
@@ -35,6 +55,12 @@ public static class FallbackChain
 
             // Counted even when the client does not stream (upstream always does): once a model has begun to answer,
             // its failure is the answer's, not a reason to start again elsewhere.
+            if (enterLane is not null)
+            {
+                // Outside the try: a lane that refuses is not the provider's failure, and ends the call (OVER_CAPACITY).
+                await enterLane(choice.Provider.Name).ConfigureAwait(false);
+            }
+
             var counter = new ChunkCounter(onToken);
             try
             {

@@ -106,15 +106,8 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
             TimeLeft = context.TimeLeft(time),
         };
 
-        if (decision.Choice.Provider.Name != Models.Local.LocalModelProvider.ProviderName)
-        {
-            // Worth a frame when a remote model is about to take seconds; the local one answers at once (heartbeats
-            // still cover a simulated slow local call).
-            context.ReportProgress($"asking {decision.Choice}");
-        }
-
-        var (response, reason) = await FallbackChain.CompleteAsync(decision, request, context.Stream ? StreamTo(context) : null, cancellationToken).ConfigureAwait(false);
-        string answer = response.Truncated ? response.Text + "\n\n" + TruncationNotice : response.Text;
+        var (response, reason) = await ModelAsk.CompleteAsync(context, decision, request, cancellationToken).ConfigureAwait(false);
+        string answer = ModelAsk.TextOf(response);
         if (dropped > 0)
         {
             reason += $"; {dropped} oldest turn(s) left out to fit the context window";
@@ -160,7 +153,4 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
     }
 
     private static string[]? ImagesOf(ToolArguments arguments) => arguments.TextList("images") is { Length: > 0 } images ? images : null;
-
-    // In its own method so that the closure is allocated only for streaming calls.
-    private static Action<string> StreamTo(ToolContext context) => context.EmitChunk;
 }

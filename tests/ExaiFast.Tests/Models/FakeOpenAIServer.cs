@@ -28,6 +28,7 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
     private readonly List<Task> _connections = [];
     private Task? _accepting;
     private int _open;
+    private int _held;
     private int _answering;
     private int _maxAnswering;
 
@@ -46,6 +47,15 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
 
     /// <summary>Pause before each streamed chunk.</summary>
     public TimeSpan ChunkDelay { get; set; }
+
+    /// <summary>
+    /// Streamed answers (<c>stream</c>) wait for this before their response head, so a test can hold a request — and the
+    /// lane slot of the call that made it — for as long as it looks.
+    /// </summary>
+    public Task Hold { get; set; } = Task.CompletedTask;
+
+    /// <summary>Requests waiting for <see cref="Hold"/> now.</summary>
+    public int Held => Volatile.Read(ref _held);
 
     /// <summary>Requests being served now (from the end of their head to the end of the response or the client's going).</summary>
     public int OpenRequests => Volatile.Read(ref _open);
@@ -70,6 +80,21 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
 
     /// <summary>Requests that asked for <paramref name="model"/>.</summary>
     public int Attempts(string model) => _attempts.TryGetValue(model, out int n) ? n : 0;
+
+    /// <summary>Waits until <paramref name="count"/> requests wait for <see cref="Hold"/> (bounded, like the wait below).</summary>
+    public async Task WaitForHeldAsync(int count, int timeoutMs = 20_000)
+    {
+        var deadline = Environment.TickCount64 + timeoutMs;
+        while (Held < count)
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                throw new TimeoutException($"{Held} requests held, not {count}, {timeoutMs} ms later");
+            }
+
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+    }
 
     /// <summary>Waits until no request is being served (bounded: a request that never ends fails the test).</summary>
     public async Task WaitForNoOpenRequestsAsync(int timeoutMs = 10_000)
@@ -264,6 +289,19 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
 
     private async Task StreamAsync(NetworkStream stream, int chunks, string finish, bool reasoning, CancellationToken ct)
     {
+        if (!Hold.IsCompleted)
+        {
+            Interlocked.Increment(ref _held);
+            try
+            {
+                await Hold.WaitAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _held);
+            }
+        }
+
         await WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n", ct).ConfigureAwait(false);
         if (reasoning)
         {
