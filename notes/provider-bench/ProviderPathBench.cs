@@ -14,11 +14,11 @@ int chunks = int.Parse(Environment.GetEnvironmentVariable("CHUNKS") ?? "8");
 
 var services = new ServiceCollection();
 var options = new OpenAICompatibleOptions { Name = "openai", BaseUrl = baseUrl, ApiKey = "sk-bench", KeySetting = "K", Models = KnownModels.Named(["bench"]) };
-var breaker = services.AddProviderHttpClient(options);
+services.AddProviderHttpClient(options);
 services.AddHttpClient("plain").ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
 var sp = services.BuildServiceProvider();
 var factory = sp.GetRequiredService<IHttpClientFactory>();
-var ours = new OpenAICompatibleProvider(options, factory, breaker);
+var ours = new OpenAICompatibleProvider(options, factory);
 var local = new LocalModelProvider(TimeSpan.Zero);
 var request = ModelRequest.FromPrompt(null, "You are a senior engineer.", "Say hello in a few words, please.");
 

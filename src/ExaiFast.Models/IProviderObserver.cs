@@ -8,4 +8,9 @@ public interface IProviderObserver
 
     /// <summary>A request failed (not counted: the caller's own cancellation or deadline).</summary>
     void OnFailed(string provider, string model, ProviderFailure failure);
+
+    /// <summary>A provider's circuit breaker opened: its calls are refused for <paramref name="breakDuration"/>.</summary>
+    void OnBreakerOpened(string provider, TimeSpan breakDuration)
+    {
+    }
 }

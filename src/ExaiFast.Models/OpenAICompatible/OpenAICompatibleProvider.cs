@@ -25,9 +25,13 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     /// <summary>The call's deadline (a <see cref="TimeProvider"/> timestamp), read by the retry strategy.</summary>
     internal static readonly ResiliencePropertyKey<long> DeadlineKey = new("exaifast.deadline");
 
+    /// <summary>Set on the breaker's context when the call failed in a way that counts against the provider.</summary>
+    private static readonly ResiliencePropertyKey<bool> FailedKey = new("exaifast.failed");
+
     private readonly OpenAICompatibleOptions _options;
     private readonly IHttpClientFactory _http;
-    private readonly CircuitBreakerStateProvider _breaker;
+    private readonly CircuitBreakerStateProvider _breakerState = new();
+    private readonly ResiliencePipeline _breaker;
     private readonly TimeProvider _time;
     private readonly IProviderObserver? _observer;
     private readonly Uri _endpoint;
@@ -37,10 +41,9 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     /// <summary>Creates the provider.</summary>
     /// <param name="options">Its configuration.</param>
     /// <param name="http">The factory its named client (<see cref="OpenAICompatibleOptions.HttpClientName"/>) was registered with.</param>
-    /// <param name="breaker">The state of the circuit breaker in that client's resilience handler.</param>
-    /// <param name="time">Clock of the idle and total deadlines.</param>
-    /// <param name="observer">Receives usage and failures for /metrics, or null.</param>
-    public OpenAICompatibleProvider(OpenAICompatibleOptions options, IHttpClientFactory http, CircuitBreakerStateProvider breaker, TimeProvider? time = null, IProviderObserver? observer = null)
+    /// <param name="time">Clock of the idle and total deadlines and of the circuit breaker.</param>
+    /// <param name="observer">Receives usage, failures and the breaker's opening for /metrics and the log, or null.</param>
+    public OpenAICompatibleProvider(OpenAICompatibleOptions options, IHttpClientFactory http, TimeProvider? time = null, IProviderObserver? observer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Models.Count == 0)
@@ -50,9 +53,9 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
 
         _options = options;
         _http = http;
-        _breaker = breaker;
         _time = time ?? TimeProvider.System;
         _observer = observer;
+        _breaker = BuildBreaker(options, _breakerState, _time, observer);
         string root = options.BaseUrl.AbsoluteUri.TrimEnd('/');
         _endpoint = new Uri(root + "/chat/completions");
         _authorization = string.IsNullOrEmpty(options.ApiKey) ? null : new AuthenticationHeaderValue("Bearer", options.ApiKey);
@@ -78,7 +81,7 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     public IReadOnlyList<ModelSpec> Models => _options.Models;
 
     /// <inheritdoc />
-    public ProviderState State => _breaker.CircuitState switch
+    public ProviderState State => _breakerState.CircuitState switch
     {
         CircuitState.Closed => ProviderState.Closed,
         CircuitState.HalfOpen => ProviderState.HalfOpen,
@@ -93,6 +96,35 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     public async ValueTask<ModelResponse> CompleteAsync(ModelRequest request, Action<string>? onToken, CancellationToken cancellationToken)
     {
         var model = Resolve(request.Model);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            // The breaker sees the whole call — its retries (inside the HTTP handler) and the reading of its stream — as
+            // one outcome: a call that failed after its retries is one failure, and a stream cut, stalled or malformed
+            // after the headers is one too. What counts is marked in the context by Fail/Refused (FailedKey); an
+            // exception it does not mark (the call's own cancel or deadline) leaves the breaker as it was.
+            return await _breaker.ExecuteAsync(
+                static (ctx, s) => s.Provider.SendAsync(ctx, s.Model, s.Request, s.OnToken),
+                context,
+                (Provider: this, Model: model, Request: request, OnToken: onToken)).ConfigureAwait(false);
+        }
+        catch (BrokenCircuitException ex)
+        {
+            _observer?.OnFailed(Name, model.Name, ProviderFailure.CircuitOpen);
+            double retryAfter = Math.Max(1, Math.Ceiling((ex.RetryAfter ?? _options.Resilience.BreakDuration).TotalSeconds));
+            throw new ProviderException($"{Name} is unavailable: its circuit breaker is open after repeated failures; retry in {retryAfter:0} s", unavailable: true, retryAfter);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    // One call through the breaker: the request (with the HTTP handler's retries and time-to-headers deadline) and the
+    // reading of its answer, under the idle and total deadlines.
+    private async ValueTask<ModelResponse> SendAsync(ResilienceContext breaker, ModelSpec model, ModelRequest request, Action<string>? onToken)
+    {
+        var cancellationToken = breaker.CancellationToken;
         var timeouts = _options.Timeouts;
         long started = _time.GetTimestamp();
 
@@ -125,7 +157,7 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
             response = await _http.CreateClient(_options.HttpClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timer.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                throw Refused(model, response);
+                throw Refused(breaker, model, response);
             }
 
             stage = CallStage.Body;
@@ -133,42 +165,36 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            throw; // the call's own deadline, cancel or disconnect: the dispatcher says which
+            throw; // the call's own deadline, cancel or disconnect: the dispatcher says which; not the provider's failure
         }
         catch (OperationCanceledException)
         {
             bool total = totalIsOurs && _time.GetElapsedTime(started) >= budget;
             throw total
-                ? Fail(model, ProviderFailure.TotalTimeout, $"no complete answer within its total deadline of {Seconds(budget)} s")
-                : Fail(model, ProviderFailure.IdleTimeout, $"the answer stalled: nothing for {Seconds(timeouts.Idle)} s after {answer.ContentChunks} chunks");
+                ? Fail(breaker, model, ProviderFailure.TotalTimeout, $"no complete answer within its total deadline of {Seconds(budget)} s")
+                : Fail(breaker, model, ProviderFailure.IdleTimeout, $"the answer stalled: nothing for {Seconds(timeouts.Idle)} s after {answer.ContentChunks} chunks");
         }
         catch (TimeoutRejectedException)
         {
-            throw Fail(model, ProviderFailure.HeadersTimeout, $"no response within {Seconds(timeouts.Headers)} s");
-        }
-        catch (BrokenCircuitException ex)
-        {
-            _observer?.OnFailed(Name, model.Name, ProviderFailure.CircuitOpen);
-            double retryAfter = Math.Max(1, Math.Ceiling((ex.RetryAfter ?? _options.Resilience.BreakDuration).TotalSeconds));
-            throw new ProviderException($"{Name} is unavailable: its circuit breaker is open after repeated failures; retry in {retryAfter:0} s", unavailable: true, retryAfter);
+            throw Fail(breaker, model, ProviderFailure.HeadersTimeout, $"no response within {Seconds(timeouts.Headers)} s");
         }
         catch (HttpRequestException ex) when (stage == CallStage.Headers)
         {
             throw ex.HttpRequestError == HttpRequestError.ConnectionError
-                ? Fail(model, ProviderFailure.Connect, $"could not connect to {_options.BaseUrl.Host}:{_options.BaseUrl.Port}")
-                : Fail(model, ProviderFailure.ConnectionLost, $"the connection failed before a response ({ex.HttpRequestError})");
+                ? Fail(breaker, model, ProviderFailure.Connect, $"could not connect to {_options.BaseUrl.Host}:{_options.BaseUrl.Port}")
+                : Fail(breaker, model, ProviderFailure.ConnectionLost, $"the connection failed before a response ({ex.HttpRequestError})");
         }
         catch (StreamCutException)
         {
-            throw Fail(model, ProviderFailure.CutStream, $"the answer's stream ended without [DONE] after {answer.ContentChunks} chunks: it is incomplete");
+            throw Fail(breaker, model, ProviderFailure.CutStream, $"the answer's stream ended without [DONE] after {answer.ContentChunks} chunks: it is incomplete");
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
-            throw Fail(model, ProviderFailure.ConnectionLost, $"the connection broke after {answer.ContentChunks} chunks of the answer");
+            throw Fail(breaker, model, ProviderFailure.ConnectionLost, $"the connection broke after {answer.ContentChunks} chunks of the answer");
         }
         catch (JsonException)
         {
-            throw Fail(model, ProviderFailure.Malformed, "the response was not a valid chat completion (malformed JSON)");
+            throw Fail(breaker, model, ProviderFailure.Malformed, "the response was not a valid chat completion (malformed JSON)");
         }
         finally
         {
@@ -184,9 +210,16 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     private static readonly MediaTypeHeaderValue s_json = new("application/json") { CharSet = "utf-8" };
     private static readonly MediaTypeWithQualityHeaderValue s_eventStream = new("text/event-stream");
 
-    private ProviderException Refused(ModelSpec model, HttpResponseMessage response)
+    private ProviderException Refused(ResilienceContext breaker, ModelSpec model, HttpResponseMessage response)
     {
         int status = (int)response.StatusCode;
+        if (status is 408 or 429 || status >= 500)
+        {
+            // What the retries were for, still failing: the provider is in trouble. Other refusals (a bad key, an unknown
+            // model, a bad request) are this request's, and say nothing of the provider's health.
+            breaker.Properties.Set(FailedKey, true);
+        }
+
         double? retryAfter = RetryAfterSeconds(response);
         string reason = $"HTTP {status} {response.ReasonPhrase}".TrimEnd();
         switch (response.StatusCode)
@@ -209,8 +242,10 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         }
     }
 
-    private ProviderException Fail(ModelSpec model, ProviderFailure failure, string what)
+    // Every failure that reaches here is the provider's (timeouts, connections, cut or malformed streams): it counts.
+    private ProviderException Fail(ResilienceContext breaker, ModelSpec model, ProviderFailure failure, string what)
     {
+        breaker.Properties.Set(FailedKey, true);
         _observer?.OnFailed(Name, model.Name, failure);
         return new ProviderException($"{Name} ({model.Name}): {what}");
     }
@@ -220,6 +255,32 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         var header = response.Headers.RetryAfter;
         var delay = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
         return delay is { } d ? Math.Max(0, Math.Round(d.TotalSeconds, 3)) : null;
+    }
+
+    /// <summary>
+    /// This provider's circuit breaker (Polly), around whole calls rather than HTTP attempts (see
+    /// <see cref="CompleteAsync"/>): it opens on <see cref="ProviderResilience.FailureRatio"/> of the calls in its window.
+    /// </summary>
+    private static ResiliencePipeline BuildBreaker(OpenAICompatibleOptions options, CircuitBreakerStateProvider state, TimeProvider time, IProviderObserver? observer)
+    {
+        var resilience = options.Resilience;
+        string name = options.Name;
+        return new ResiliencePipelineBuilder { Name = options.HttpClientName, TimeProvider = time }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = resilience.FailureRatio,
+                MinimumThroughput = Math.Max(2, resilience.MinimumThroughput),
+                SamplingDuration = resilience.SamplingDuration,
+                BreakDuration = resilience.BreakDuration,
+                StateProvider = state,
+                ShouldHandle = static args => ValueTask.FromResult(args.Context.Properties.GetValue(FailedKey, false)),
+                OnOpened = args =>
+                {
+                    observer?.OnBreakerOpened(name, args.BreakDuration);
+                    return default;
+                },
+            })
+            .Build();
     }
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);

@@ -2,24 +2,23 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
-using Polly.CircuitBreaker;
 using Polly.Retry;
 
 namespace ExaiFast.Models.OpenAICompatible;
 
 /// <summary>
-/// Registers a provider's named <see cref="HttpClient"/>: pooled connections and a resilience handler of retry → circuit
-/// breaker → time-to-headers timeout (Microsoft.Extensions.Http.Resilience over Polly).
+/// Registers a provider's named <see cref="HttpClient"/>: pooled connections and a resilience handler of retry →
+/// time-to-headers timeout (Microsoft.Extensions.Http.Resilience over Polly).
 /// </summary>
+/// <remarks>
+/// The circuit breaker is not here but in <see cref="OpenAICompatibleProvider"/>, around whole calls: inside this handler
+/// it saw each retry attempt as a failure of its own, and never saw a stream that failed after its headers.
+/// </remarks>
 public static class ProviderHttp
 {
-    /// <summary>
-    /// Registers the client of <paramref name="options"/> and returns the state of its circuit breaker, which the
-    /// provider reports (status, health, /ready, /metrics).
-    /// </summary>
-    public static CircuitBreakerStateProvider AddProviderHttpClient(this IServiceCollection services, OpenAICompatibleOptions options)
+    /// <summary>Registers the client of <paramref name="options"/> (<see cref="OpenAICompatibleOptions.HttpClientName"/>).</summary>
+    public static IServiceCollection AddProviderHttpClient(this IServiceCollection services, OpenAICompatibleOptions options)
     {
-        var breaker = new CircuitBreakerStateProvider();
         var resilience = options.Resilience;
         services.AddHttpClient(options.HttpClientName, client =>
             {
@@ -49,17 +48,9 @@ public static class ProviderHttp
                     ShouldRetryAfterHeader = true,
                     ShouldHandle = args => ValueTask.FromResult(resilience.MaxRetries > 0 && ShouldRetry(args)),
                 });
-                pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
-                {
-                    FailureRatio = resilience.FailureRatio,
-                    MinimumThroughput = Math.Max(2, resilience.MinimumThroughput),
-                    SamplingDuration = resilience.SamplingDuration,
-                    BreakDuration = resilience.BreakDuration,
-                    StateProvider = breaker,
-                });
                 pipeline.AddTimeout(options.Timeouts.Headers);
             });
-        return breaker;
+        return services;
     }
 
     /// <summary>

@@ -57,8 +57,14 @@ internal sealed partial class ProviderMetrics : IProviderObserver
         Log.ProviderFailed(_logger, provider, model, failure);
     }
 
+    // Polly's own telemetry is not wired to the breaker (it wraps whole calls, outside the HTTP client): this is its line.
+    public void OnBreakerOpened(string provider, TimeSpan breakDuration) => Log.BreakerOpened(_logger, provider, breakDuration.TotalSeconds);
+
     private static partial class Log
     {
+        [LoggerMessage(301, LogLevel.Error, "Provider {Provider}'s circuit breaker opened after repeated failures: its calls are refused for {BreakSecs} s")]
+        public static partial void BreakerOpened(ILogger logger, string provider, double breakSecs);
+
         [LoggerMessage(300, LogLevel.Warning, "Provider {Provider} failed a request for {Model}: {Failure}")]
         public static partial void ProviderFailed(ILogger logger, string provider, string model, ProviderFailure failure);
     }

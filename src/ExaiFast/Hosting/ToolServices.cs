@@ -33,20 +33,24 @@ internal static class ToolServices
         services.AddSingleton(sp => new DispatchMetrics(sp.GetRequiredService<ServerMetrics>().Registry));
 
         // Providers and tools: created once, here, before anything is accepted (ROADMAP items 3-5). Each configured
-        // provider gets a named HttpClient (pooled connections) whose resilience handler holds its circuit breaker.
+        // provider gets a named HttpClient (pooled connections, retries, time-to-headers deadline) and a circuit breaker of its own.
         var configured = settings.Providers.Configured();
 
         // Polly's telemetry logs every HTTP attempt at Information and every retry at Warning, each with a stack trace
-        // (three per failed call); ExaiFast.Providers logs one line per failed request instead, so only Polly's errors
-        // (a breaker opening) stay.
+        // (three per failed call); ExaiFast.Providers logs one line per failed request, and one when a breaker opens,
+        // instead, so only Polly's errors stay.
         services.Configure<LoggerFilterOptions>(o => o.AddFilter("Polly", LogLevel.Error));
-        var breakers = configured.Select(services.AddProviderHttpClient).ToArray();
+        foreach (var options in configured)
+        {
+            services.AddProviderHttpClient(options);
+        }
+
         services.AddSingleton(sp => new ProviderMetrics(sp.GetRequiredService<ServerMetrics>().Registry, sp.GetRequiredService<ProviderRegistry>,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Providers")));
         services.AddSingleton(sp => new LocalModelProvider(settings.LocalModelLatency, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ProviderRegistry(
             [
-                .. configured.Select((options, i) => new OpenAICompatibleProvider(options, sp.GetRequiredService<IHttpClientFactory>(), breakers[i],
+                .. configured.Select(options => new OpenAICompatibleProvider(options, sp.GetRequiredService<IHttpClientFactory>(),
                     sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ProviderMetrics>())),
                 sp.GetRequiredService<LocalModelProvider>(),
             ],
