@@ -29,6 +29,15 @@ public readonly struct ToolContext
     /// <remarks>One hop at a time, from the call's own flow.</remarks>
     public ValueTask EnterLaneAsync(string lane) => _call.Owner.EnterLaneAsync(_call, lane);
 
+    /// <summary>
+    /// Takes one more slot of <paramref name="lane"/> for a request the call makes beside its own work (consensus asks
+    /// several providers at once: each request counts against its provider's limit). Dispose the lease when the request
+    /// ends. Waits in that lane's queue, on <paramref name="cancellationToken"/>, when every slot is taken.
+    /// </summary>
+    /// <remarks>Never borrow from the lane the call itself runs in: with one slot, it would wait for itself.</remarks>
+    /// <exception cref="LaneFullException">Every slot of <paramref name="lane"/> is taken and its queue is full.</exception>
+    public ValueTask<LaneLease> BorrowLaneAsync(string lane, CancellationToken cancellationToken) => _call.Owner.BorrowLaneAsync(_call, lane, cancellationToken);
+
     /// <summary>The client's request id.</summary>
     public string RequestId => _call.Key.RequestId;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
+using ExaiFast.Models.Local;
 using ExaiFast.Models.Routing;
 using ExaiFast.Tools.Files;
 using ExaiFast.Tools.Schema;
@@ -48,21 +49,26 @@ public sealed class ConsensusTool(ProviderRegistry providers, IThreadStore threa
     ];
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The call itself runs in the local lane, holding no provider's slot; each model's request borrows a slot of its own
+    /// provider's lane while it runs (<see cref="ToolContext.BorrowLaneAsync"/>), so every provider's limit holds for the
+    /// requests it serves, and a call never waits for a slot it holds itself.
+    /// </remarks>
     protected override ToolValidation ValidateOwn(ToolArguments arguments)
     {
-        string? lane = null;
+        int i = 0;
         foreach (var entry in arguments.Objects("models"))
         {
             string name = entry.RequiredText("model");
-            if (!providers.TryRoute(new RouteRequest { Tool = Name, Model = name }, out var decision, out string? error))
+            if (!providers.TryRoute(new RouteRequest { Tool = Name, Model = name }, out _, out string? error))
             {
-                return ToolValidation.Invalid($"'models': {error}");
+                return ToolValidation.Invalid($"'models[{i}].model': {error}");
             }
 
-            lane ??= decision!.Choice.Provider.Name;
+            i++;
         }
 
-        return ToolValidation.RunIn(lane!);
+        return ToolValidation.RunIn(LocalModelProvider.ProviderName);
     }
 
     /// <inheritdoc />
@@ -177,6 +183,8 @@ public sealed class ConsensusTool(ProviderRegistry providers, IThreadStore threa
                 LatencyMs = LatencyOf(context),
                 TimeLeft = deadline,
             };
+            // The local model costs nothing and its lane is the one this call holds a slot of: it borrows none.
+            using var slot = choice.Provider.Name == LocalModelProvider.ProviderName ? null : await context.BorrowLaneAsync(choice.Provider.Name, own.Token).ConfigureAwait(false);
             var response = await choice.Provider.CompleteAsync(request, null, own.Token).ConfigureAwait(false);
             return new Opinion(response.Model, response.Provider, stance, ModelAsk.TextOf(response), null, null, Stopwatch.GetElapsedTime(started));
         }
@@ -187,6 +195,10 @@ public sealed class ConsensusTool(ProviderRegistry providers, IThreadStore threa
         catch (ProviderException ex)
         {
             return new Opinion(choice.Model.Name, choice.Provider.Name, stance, null, ex.Unavailable ? "PROVIDER_UNAVAILABLE" : "PROVIDER_ERROR", ex.Message, Stopwatch.GetElapsedTime(started));
+        }
+        catch (LaneFullException ex)
+        {
+            return new Opinion(choice.Model.Name, choice.Provider.Name, stance, null, "OVER_CAPACITY", ex.Message, Stopwatch.GetElapsedTime(started));
         }
         catch (ToolArgumentException ex)
         {
