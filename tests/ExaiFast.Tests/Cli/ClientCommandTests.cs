@@ -116,7 +116,7 @@ public class ClientCommandTests
         await using var daemon = await Daemon.StartAsync();
         var (code, stdout, _) = Run(daemon, "tools");
         Assert.Equal(0, code);
-        Assert.Equal(["chat", "listmodels", "status", "version"], stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]));
+        Assert.Equal(ExpectedTools.Names, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]));
     }
 
     [Fact]

@@ -56,7 +56,7 @@ public class ConformanceToolsTests
         await using var daemon = await Daemon.StartAsync();
         await using var client = await McpAsync(daemon);
         await client.SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = "tools/list" });
-        Assert.Equal(["chat", "listmodels", "status", "version"], ToolNames(await ResultAsync(client, 1)));
+        Assert.Equal(ExpectedTools.Names, ToolNames(await ResultAsync(client, 1)));
 
         await client.SendAsync(Call(2, "test_simple_text", null));
         var error = await client.WaitForAsync(m => JsonNode.DeepEquals(m["id"], 2));
@@ -70,7 +70,7 @@ public class ConformanceToolsTests
         await using var client = await McpAsync(daemon);
         await client.SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = "tools/list" });
         var list = await ResultAsync(client, 1);
-        Assert.Equal([.. TestTools.Concat(["chat", "listmodels", "status", "version"]).Order(StringComparer.Ordinal)], ToolNames(list)); // catalog order
+        Assert.Equal([.. TestTools.Concat(ExpectedTools.Names).Order(StringComparer.Ordinal)], ToolNames(list)); // catalog order
         Assert.All(list["tools"]!.AsArray(), t => Assert.False(string.IsNullOrEmpty((string?)t!["description"])));
 
         var schema = list["tools"]!.AsArray().Single(t => (string?)t!["name"] == "json_schema_2020_12_tool")!["inputSchema"];

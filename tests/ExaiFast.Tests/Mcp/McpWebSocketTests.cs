@@ -57,7 +57,7 @@ public class McpWebSocketTests
         var next = await client.NextAsync(); // the notification got no answer: the next message is tools/list's
         Assert.Equal(2, (int)next["id"]!);
         var tools = next["result"]!["tools"]!.AsArray();
-        Assert.Equal(["chat", "listmodels", "status", "version"], tools.Select(t => (string)t!["name"]!).ToArray());
+        Assert.Equal(ExpectedTools.Names, tools.Select(t => (string)t!["name"]!).ToArray());
         Assert.All(tools, t => Assert.Equal("object", (string?)t!["inputSchema"]!["type"]));
     }
 
