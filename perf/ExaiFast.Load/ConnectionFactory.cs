@@ -15,7 +15,7 @@ internal sealed class ConnectionFactory(LoadOptions options)
     {
         "ws" => WebSocketEchoConnection.ConnectAsync(new Uri(options.Target), options.Size, cancellationToken),
         "tcp" => TcpEchoConnection.ConnectAsync(IPEndPoint.Parse(options.Target), options.Size, cancellationToken),
-        "call" => ExaiConnection.ConnectAsync(new Uri(options.Target), SessionId(index), RequestTemplate.CallTool(options.Size, options.ToolLatencyMs), "call_tool_res", cancellationToken),
+        "call" => ExaiConnection.ConnectAsync(new Uri(options.Target), SessionId(index), RequestTemplate.CallTool(options.Size, options.ToolLatencyMs), "call_tool_res", cancellationToken, options.Turns),
         "ping" => ExaiConnection.ConnectAsync(new Uri(options.Target), SessionId(index), RequestTemplate.Ping(), "pong", cancellationToken),
         "mcp" => McpWebSocketConnection.ConnectAsync(new Uri(options.Target), RequestTemplate.McpToolsCall(options.Size, options.ToolLatencyMs), cancellationToken),
         "mcp-http" => McpHttpConnection.ConnectAsync(new Uri(options.Target), options.Size, cancellationToken),

@@ -6,7 +6,7 @@ namespace ExaiFast.Load;
 internal sealed record LoadOptions
 {
     private static readonly string[] Modes = ["ws", "tcp", "call", "ping", "mcp", "mcp-http", "idle", "tcp-echo-server"];
-    private static readonly string[] Names = ["target", "connections", "size", "duration", "warmup", "label", "rate", "probe", "max-outstanding", "drain", "server-pid", "format", "tool-latency-ms"];
+    private static readonly string[] Names = ["target", "connections", "size", "duration", "warmup", "label", "rate", "probe", "max-outstanding", "drain", "server-pid", "format", "tool-latency-ms", "turns"];
 
     public required string Mode { get; init; }
 
@@ -36,6 +36,10 @@ internal sealed record LoadOptions
 
     /// <summary>call and mcp: the chat tool's local_latency_ms, so the daemon's capacity is its workers', not its CPU.</summary>
     public int ToolLatencyMs { get; init; }
+
+    /// <summary>call: conversations of this many turns — each connection's first call opens a thread, the next ones pass its
+    /// continuation_id, then it starts over; 0 (the default): every call stands alone.</summary>
+    public int Turns { get; init; }
 
     public int? ServerPid { get; init; }
 
@@ -88,6 +92,7 @@ internal sealed record LoadOptions
             Drain = Seconds(Get("drain") ?? "2", "drain", allowZero: true),
             ToolLatencyMs = Get("tool-latency-ms") is { } ms ? Int(ms, "tool-latency-ms", 0) : 0,
             ServerPid = Get("server-pid") is { } pid ? Int(pid, "server-pid", 1) : null,
+            Turns = Get("turns") is { } turns ? Int(turns, "turns", 1) : 0,
             Json = (Get("format") ?? "markdown") switch
             {
                 "markdown" => false,
@@ -109,6 +114,11 @@ internal sealed record LoadOptions
         if (options.Rate is not null && options.Mode is "idle" or "tcp-echo-server")
         {
             throw new ArgumentException($"--rate does not apply to mode {options.Mode}");
+        }
+
+        if (options.Turns > 0 && (options.Mode != "call" || options.Rate is not null))
+        {
+            throw new ArgumentException("--turns applies to mode call in a closed loop (a turn needs the answer before it)");
         }
 
         return options;
@@ -138,6 +148,7 @@ internal sealed record LoadOptions
           tcp-echo-server [--target 127.0.0.1:0]        serve the raw TCP echo (prints 'listening PORT')
         options:
           --connections 16  --size 32  --duration 5  --warmup 1  --label NAME  --format markdown|json
+          --turns N         call: conversations of N turns (continuation_id from each answer passed to the next call)
           --server-pid PID  the server's CPU (and, for idle, RSS) from /proc, per call
           --rate N | Nx     open loop: N calls/s in total, or N × the capacity a closed-loop --probe (1 s) measures;
                             latency counts from each call's intended send time (no coordinated omission)

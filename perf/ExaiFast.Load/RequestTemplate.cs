@@ -40,6 +40,23 @@ internal sealed class RequestTemplate(string prefix, string suffix)
         return n + _suffix.Length;
     }
 
+    /// <summary>
+    /// As <see cref="Write(long, Span{byte})"/>, with <paramref name="argument"/> (<c>,"name":value</c>) added as the last
+    /// member of the request's innermost object — a call_tool's arguments, whose suffix ends in <c>}}</c>.
+    /// </summary>
+    public int Write(long sequence, Span<byte> destination, ReadOnlySpan<byte> argument)
+    {
+        int n = Write(sequence, destination);
+        if (argument.IsEmpty)
+        {
+            return n;
+        }
+
+        destination[(n - 2)..n].CopyTo(destination[(n - 2 + argument.Length)..]);
+        argument.CopyTo(destination[(n - 2)..]);
+        return n + argument.Length;
+    }
+
     // The chat tool's testing argument: the offline model takes this long (a daemon whose capacity is its workers').
     private static string Latency(int ms) => ms > 0 ? $",\"local_latency_ms\":{ms}" : string.Empty;
 

@@ -52,6 +52,9 @@ public class LoadOptionsTests
     [InlineData("--size must be at least 8", "ws", "--target", "x", "--size", "4")]
     [InlineData("--target is required", "call")]
     [InlineData("--format is markdown or json", "call", "--target", "x", "--format", "xml")]
+    [InlineData("--turns applies to mode call", "ping", "--target", "x", "--turns", "5")]
+    [InlineData("--turns applies to mode call", "call", "--target", "x", "--turns", "5", "--rate", "100")]
+    [InlineData("--turns must be an integer", "call", "--target", "x", "--turns", "0")]
     [InlineData("usage:")]
     [InlineData("usage:", "--help")]
     public void BadCommandLines_SayWhatIsWrong(string expected, params string[] args)

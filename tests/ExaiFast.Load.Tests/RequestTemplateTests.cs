@@ -24,6 +24,16 @@ public class RequestTemplateTests
     }
 
     [Fact]
+    public void CallTool_WithAnArgument_AddsItAsTheArgumentsLastMember()
+    {
+        var template = RequestTemplate.CallTool(2, 5);
+        var buffer = new byte[template.MaxLength + 64];
+        int n = template.Write(9, buffer, ",\"continuation_id\":\"t1\""u8);
+        Assert.Equal("""{"op":"call_tool","name":"chat","request_id":"9","arguments":{"prompt":"xx","local_latency_ms":5,"continuation_id":"t1"}}""", Encoding.UTF8.GetString(buffer, 0, n));
+        Assert.Equal(Write(template, 9), Encoding.UTF8.GetString(buffer, 0, template.Write(9, buffer, default))); // none: as before
+    }
+
+    [Fact]
     public void Ping_CarriesTheNumberAsRequestId()
     {
         Assert.Equal("""{"op":"ping","request_id":"0"}""", Write(RequestTemplate.Ping(), 0));
