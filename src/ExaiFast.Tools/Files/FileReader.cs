@@ -52,7 +52,7 @@ public sealed class FileReader(FileLimits limits)
         }
 
         string full = Path.GetFullPath(path);
-        if (limits.Roots.Count > 0 && !limits.Roots.Any(root => IsUnder(full, root)))
+        if (limits.Roots.Count > 0 && (Resolve(full, 0) is not { } real || !limits.Roots.Any(root => Resolve(Path.GetFullPath(root), 0) is { } r && IsUnder(real, r))))
         {
             throw new ToolArgumentException($"'{field}': '{path}' is outside the directories this daemon may read (EXAIFAST_FILE_ROOTS)");
         }
@@ -156,9 +156,35 @@ public sealed class FileReader(FileLimits limits)
         text.Append("--- END FILE: ").Append(path).Append(" ---\n");
     }
 
+    // The path with every symbolic link in it followed, as realpath(3) gives it: a link under a root must not lead
+    // outside it (Path.GetFullPath only normalises the text). A part that does not exist is kept as written (the read
+    // then says so); null for a chain of links too long to be a real one (a loop).
+    private static string? Resolve(string full, int depth)
+    {
+        string root = Path.GetPathRoot(full)!;
+        string current = root;
+        foreach (string part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string next = Path.Combine(current, part);
+            if (new FileInfo(next).LinkTarget is { } target)
+            {
+                if (depth >= 40 || Resolve(Path.GetFullPath(target, current), depth + 1) is not { } resolved)
+                {
+                    return null;
+                }
+
+                next = resolved;
+            }
+
+            current = next;
+        }
+
+        return current;
+    }
+
     private static bool IsUnder(string full, string root)
     {
-        string r = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        string r = Path.TrimEndingDirectorySeparator(root);
         return full.Equals(r, StringComparison.Ordinal) || full.StartsWith(r + Path.DirectorySeparatorChar, StringComparison.Ordinal);
     }
 
