@@ -17,7 +17,7 @@ public sealed class FileReaderTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var file in _dir.EnumerateFiles("*", SearchOption.AllDirectories))
+        foreach (var file in _dir.EnumerateFiles("*", SearchOption.AllDirectories).Where(f => f.LinkTarget is null))
         {
             file.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
@@ -194,6 +194,56 @@ public sealed class FileReaderTests : IDisposable
         // ".." cannot climb out of a root.
         string climbing = Path.Combine(root, "..", "elsewhere", "out.txt");
         Assert.Equal($"'files': '{climbing}' is outside the directories this daemon may read (EXAIFAST_FILE_ROOTS)", await RefusedAsync(limits, climbing));
+    }
+
+    [Fact]
+    public async Task Roots_ASymlinkUnderARootToAFileOutside_IsRefused()
+    {
+        string outside = Write("elsewhere/secret.txt", "secret");
+        string root = Path.Combine(_dir.FullName, "root");
+        Directory.CreateDirectory(root);
+        string link = Path.Combine(root, "innocent.txt");
+        File.CreateSymbolicLink(link, outside);
+        var limits = new FileLimits { Roots = [root] };
+
+        Assert.Equal($"'files': '{link}' is outside the directories this daemon may read (EXAIFAST_FILE_ROOTS)", await RefusedAsync(limits, link));
+    }
+
+    [Fact]
+    public async Task Roots_ASymlinkedDirectoryUnderARootToADirectoryOutside_IsRefused()
+    {
+        string outside = Write("elsewhere/secret.txt", "secret");
+        string root = Path.Combine(_dir.FullName, "root");
+        Directory.CreateDirectory(root);
+        Directory.CreateSymbolicLink(Path.Combine(root, "linked"), Path.GetDirectoryName(outside)!);
+        string viaLink = Path.Combine(root, "linked", "secret.txt");
+        var limits = new FileLimits { Roots = [root] };
+
+        Assert.Contains("is outside the directories", await RefusedAsync(limits, viaLink), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Roots_SymlinksThatStayInside_AndARootThatIsItselfASymlink_AreRead()
+    {
+        string real = Write("real/inner/a.txt", "inside\n");
+        string realRoot = Path.Combine(_dir.FullName, "real");
+        File.CreateSymbolicLink(Path.Combine(realRoot, "alias.txt"), real); // a link within the root
+        string linkedRoot = Path.Combine(_dir.FullName, "linked-root");
+        Directory.CreateSymbolicLink(linkedRoot, realRoot); // a root configured through a link
+
+        Assert.Contains("inside", await EmbedAsync(new FileLimits { Roots = [realRoot] }, Path.Combine(realRoot, "alias.txt")), StringComparison.Ordinal);
+        Assert.Contains("inside", await EmbedAsync(new FileLimits { Roots = [linkedRoot] }, Path.Combine(linkedRoot, "inner", "a.txt")), StringComparison.Ordinal);
+        Assert.Contains("inside", await EmbedAsync(new FileLimits { Roots = [linkedRoot] }, real), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Roots_ALoopOfSymlinks_IsRefused_NotFollowedForever()
+    {
+        string root = Path.Combine(_dir.FullName, "root");
+        Directory.CreateDirectory(root);
+        File.CreateSymbolicLink(Path.Combine(root, "a"), Path.Combine(root, "b"));
+        File.CreateSymbolicLink(Path.Combine(root, "b"), Path.Combine(root, "a"));
+        await RefusedAsync(new FileLimits { Roots = [root] }, Path.Combine(root, "a"));
     }
 
     [Fact]
