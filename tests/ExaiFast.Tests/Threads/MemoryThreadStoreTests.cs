@@ -279,14 +279,24 @@ public class MemoryThreadStoreTests
     [Fact]
     public async Task ConcurrentAppendsOnOneThread_EveryTurnRecordedExactlyOnce()
     {
+        // 100 appends from 4 threads released at once (a task per append rarely overlaps another on two cores).
         var store = new MemoryThreadStore(new ThreadStoreOptions { MaxTurns = 1000 });
         var id = await OpenAsync(store, Turn("first"));
-        var counts = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Task.Run(async () =>
+        using var start = new Barrier(4);
+        var perWorker = await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {
-            var (status, turns) = await store.AppendAsync(id, Turn($"t{i}"), create: false, None);
-            Assert.Equal(ThreadAppendStatus.Appended, status);
-            return turns;
+            start.SignalAndWait(TestContext.Current.CancellationToken);
+            var seen = new List<int>();
+            for (int i = w; i < 100; i += 4)
+            {
+                var (status, turns) = await store.AppendAsync(id, Turn($"t{i}"), create: false, None);
+                Assert.Equal(ThreadAppendStatus.Appended, status);
+                seen.Add(turns);
+            }
+
+            return seen;
         })));
+        var counts = perWorker.SelectMany(c => c);
 
         var thread = await store.GetAsync(id, None);
         Assert.Equal(101, thread!.Turns.Count);
@@ -319,8 +329,19 @@ public class MemoryThreadStoreTests
     {
         var store = new MemoryThreadStore(new ThreadStoreOptions { MaxTurns = 50 });
         var id = await OpenAsync(store);
-        var statuses = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Task.Run(async () =>
-            (await store.AppendAsync(id, Turn($"t{i}"), create: false, None)).Status)));
+        using var start = new Barrier(4);
+        var perWorker = await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            start.SignalAndWait(TestContext.Current.CancellationToken);
+            var seen = new List<ThreadAppendStatus>();
+            for (int i = 0; i < 25; i++)
+            {
+                seen.Add((await store.AppendAsync(id, Turn($"{w}/{i}"), create: false, None)).Status);
+            }
+
+            return seen;
+        })));
+        var statuses = perWorker.SelectMany(s => s).ToArray();
         Assert.Equal(49, statuses.Count(s => s == ThreadAppendStatus.Appended));
         Assert.Equal(51, statuses.Count(s => s == ThreadAppendStatus.Full));
         Assert.Equal(50, (await store.GetAsync(id, None))!.Turns.Count);

@@ -40,7 +40,8 @@ public partial class ChatConcurrencyTests
             var results = await Task.WhenAll(Enumerable.Range(0, Calls).Select(async i =>
             {
                 var client = clients[i % Connections];
-                await client.CallAsync($"c{i}", "chat", new JsonObject { ["prompt"] = $"turn {i}", ["continuation_id"] = thread });
+                // A little latency: the calls are in flight together, each holding the thread as it found it.
+                await client.CallAsync($"c{i}", "chat", new JsonObject { ["prompt"] = $"turn {i}", ["continuation_id"] = thread, ["local_latency_ms"] = 5 });
                 return await client.ResultAsync($"c{i}", timeoutMs: 60_000);
             }));
 
