@@ -21,9 +21,10 @@ public sealed class FileReader(FileLimits limits)
             return string.Empty;
         }
 
-        if (paths.Count > limits.MaxFiles)
+        int distinct = paths.Distinct(StringComparer.Ordinal).Count();
+        if (distinct > limits.MaxFiles)
         {
-            throw new ToolArgumentException($"'{field}': {paths.Count} files named, at most {limits.MaxFiles} are read per call");
+            throw new ToolArgumentException($"'{field}': {distinct} files named, at most {limits.MaxFiles} are read per call");
         }
 
         var text = new StringBuilder();
@@ -145,7 +146,7 @@ public sealed class FileReader(FileLimits limits)
     private static void AppendNumbered(StringBuilder text, string path, string content)
     {
         var lines = content.Split('\n');
-        int count = content.EndsWith('\n') ? lines.Length - 1 : lines.Length;
+        int count = content.Length == 0 ? 0 : content.EndsWith('\n') ? lines.Length - 1 : lines.Length;
         text.Append("--- BEGIN FILE: ").Append(path).Append(" (").Append(count).Append(count == 1 ? " line" : " lines").Append(") ---\n");
         int width = Math.Max(4, count.ToString(System.Globalization.CultureInfo.InvariantCulture).Length);
         for (int i = 0; i < count; i++)

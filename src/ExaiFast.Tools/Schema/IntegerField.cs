@@ -13,7 +13,31 @@ internal sealed class IntegerField(string name, string description, bool require
     }
 
     internal override string? Check(JsonElement value, string path) =>
-        value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out long i) && i >= min && i <= max
+        TryRead(value, out long i) && i >= min && i <= max
             ? null
             : $"'{path}' must be an integer from {min} to {max}";
+
+    /// <summary>An integer as JSON Schema counts one: <c>3</c>, and also <c>3.0</c> (what Python and JavaScript clients send
+    /// for a float that happens to be whole).</summary>
+    internal static bool TryRead(JsonElement value, out long integer)
+    {
+        integer = 0;
+        if (value.ValueKind != JsonValueKind.Number)
+        {
+            return false;
+        }
+
+        if (value.TryGetInt64(out integer))
+        {
+            return true;
+        }
+
+        if (value.TryGetDouble(out double d) && d == Math.Floor(d) && d >= long.MinValue && d <= long.MaxValue)
+        {
+            integer = (long)d;
+            return true;
+        }
+
+        return false;
+    }
 }

@@ -23,7 +23,7 @@ public readonly struct ToolArguments(JsonElement arguments)
 
     /// <summary>An integer, or <paramref name="fallback"/>.</summary>
     public int? Int(string name, int? fallback = null) =>
-        arguments.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : fallback;
+        arguments.TryGetProperty(name, out var v) && IntegerField.TryRead(v, out long i) && i is >= int.MinValue and <= int.MaxValue ? (int)i : fallback;
 
     /// <summary>A number, or <paramref name="fallback"/>.</summary>
     public double? Number(string name, double? fallback = null) =>

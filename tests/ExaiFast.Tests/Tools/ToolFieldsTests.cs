@@ -92,6 +92,15 @@ public class ToolFieldsTests
     }
 
     [Fact]
+    public void AWholeFloat_IsAnInteger_AsJsonSchemaCountsOne_AndReadsAsOne()
+    {
+        // Python and JavaScript clients send 3.0 for a whole float; JSON Schema's "integer" accepts it.
+        Assert.Null(Validate("""{"prompt":"x","step_number":3.0}"""));
+        Assert.Equal(3, new ToolArguments(Json("""{"step_number":3.0}""")).Int("step_number"));
+        Assert.Equal("'step_number' must be an integer from 1 to 10", Validate("""{"prompt":"x","step_number":3.5}"""));
+    }
+
+    [Fact]
     public void DuplicateNames_AreRefusedAtDeclaration()
     {
         var ex = Assert.Throws<ArgumentException>(() => new ToolFields([Field.Boolean("x", ""), Field.Text("x", "")]));
