@@ -13,6 +13,12 @@ public sealed record ModelSpec(string Name, int ContextWindow, ModelCapabilities
     {
     }
 
+    /// <summary>
+    /// The most tokens an answer may take, sent as <c>max_tokens</c> (less when the prompt leaves less room in
+    /// <see cref="ContextWindow"/>); 0 when unknown (models named in OPENAI_COMPATIBLE_MODELS), and the server's default applies.
+    /// </summary>
+    public int MaxOutputTokens { get; init; }
+
     /// <summary>Whether it has every capability in <paramref name="wanted"/>.</summary>
     public bool Can(ModelCapabilities wanted) => (Capabilities & wanted) == wanted;
 

@@ -54,7 +54,7 @@ internal static class ChatPayload
 
         json.WriteEndArray();
         json.WriteNumber("temperature"u8, request.Temperature);
-        if (request.MaxOutputTokens is int max)
+        if (MaxTokens(model, request) is int max)
         {
             json.WriteNumber("max_tokens"u8, max);
         }
@@ -88,5 +88,54 @@ internal static class ChatPayload
         }
 
         json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The <c>max_tokens</c> to send: the request's limit or the model's (the smaller, when both are set), cut to what the
+    /// prompt leaves of the model's context window — servers refuse a request whose prompt and max_tokens exceed it. Null
+    /// when neither sets a limit (the server's default applies), or when the prompt alone may fill the window (the server
+    /// then says so, rather than us sending a number that cannot fit).
+    /// </summary>
+    internal static int? MaxTokens(ModelSpec model, ModelRequest request)
+    {
+        int limit = model.MaxOutputTokens;
+        if (request.MaxOutputTokens is int asked && asked > 0)
+        {
+            limit = limit > 0 ? Math.Min(limit, asked) : asked;
+        }
+
+        if (limit <= 0)
+        {
+            return null;
+        }
+
+        if (model.ContextWindow > 0)
+        {
+            long room = model.ContextWindow - PromptTokenBound(request);
+            if (room < 1)
+            {
+                return null;
+            }
+
+            limit = (int)Math.Min(limit, room);
+        }
+
+        return limit;
+    }
+
+    // A bound on the prompt's tokens without a tokenizer: about one token per character at most (English runs near four
+    // characters a token, Chinese one and a half), a little per message for the roles, and a generous allowance per
+    // image. Too high only shortens the answer's allowance; too low would get the request refused.
+    private static long PromptTokenBound(ModelRequest request)
+    {
+        const int PerMessage = 8;
+        const int PerImage = 1_024;
+        long bound = 0;
+        foreach (var message in request.Messages)
+        {
+            bound += message.Text.Length + PerMessage + (message.ImageUrls?.Count ?? 0) * PerImage;
+        }
+
+        return bound;
     }
 }

@@ -121,6 +121,12 @@ internal sealed class CompletionAccumulator
                         FinishReason = reader.GetString();
                     }
                 }
+                else if (reader.ValueTextEquals("usage"u8))
+                {
+                    // Moonshot's stream reports usage inside the last chunk's choice, not beside the choices.
+                    reader.Read();
+                    ReadUsage(ref reader);
+                }
                 else
                 {
                     reader.Read();

@@ -147,6 +147,13 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         message.Content.Headers.ContentType = s_json;
         message.Headers.Accept.Add(s_eventStream);
         message.Headers.Authorization = _authorization;
+        if (_options.Dialect == ProviderDialect.Kimi)
+        {
+            // As the original sent it: one key per call, the same on each of its retries (the resilience handler re-sends
+            // a copy of this message), so that an attempt the server did process is not processed — and billed — again.
+            message.Headers.TryAddWithoutValidation(IdempotencyKeyHeader, Guid.NewGuid().ToString("N"));
+        }
+
         message.SetResilienceContext(context);
 
         var stage = CallStage.Headers;
@@ -206,6 +213,8 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         _observer?.OnCompleted(Name, model.Name, answer.Usage, elapsed);
         return new ModelResponse(answer.Text, Name, model.Name) { FinishReason = answer.FinishReason, Reasoning = answer.Reasoning, Usage = answer.Usage };
     }
+
+    private const string IdempotencyKeyHeader = "Idempotency-Key";
 
     private static readonly MediaTypeHeaderValue s_json = new("application/json") { CharSet = "utf-8" };
     private static readonly MediaTypeWithQualityHeaderValue s_eventStream = new("text/event-stream");

@@ -210,6 +210,9 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
             case "reasoning":
                 await StreamAsync(stream, StreamChunks, "stop", behavior == "reasoning", ct).ConfigureAwait(false);
                 return true;
+            case "usage-in-choice":
+                await StreamAsync(stream, StreamChunks, "stop", false, ct, usageInChoice: true).ConfigureAwait(false);
+                return true;
             case "length":
                 await StreamAsync(stream, StreamChunks, "length", false, ct).ConfigureAwait(false);
                 return true;
@@ -287,7 +290,7 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
         }
     }
 
-    private async Task StreamAsync(NetworkStream stream, int chunks, string finish, bool reasoning, CancellationToken ct)
+    private async Task StreamAsync(NetworkStream stream, int chunks, string finish, bool reasoning, CancellationToken ct, bool usageInChoice = false)
     {
         if (!Hold.IsCompleted)
         {
@@ -318,9 +321,13 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
             await WriteChunkedAsync(stream, Event(Delta($"chunk{i} ")), ct).ConfigureAwait(false);
         }
 
-        string end = Event($"{{\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"{finish}\"}}]}}") +
-            Event("{\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":" + chunks + ",\"total_tokens\":" + (12 + chunks) + "}}") +
-            "data: [DONE]\n\n";
+        string usage = "{\"prompt_tokens\":12,\"completion_tokens\":" + chunks + ",\"total_tokens\":" + (12 + chunks) + "}";
+        string end = usageInChoice
+            // Moonshot's way: usage inside the last chunk's choice.
+            ? Event($"{{\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"{finish}\",\"usage\":{usage}}}]}}") + "data: [DONE]\n\n"
+            : Event($"{{\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"{finish}\"}}]}}") +
+              Event("{\"choices\":[],\"usage\":" + usage + "}") +
+              "data: [DONE]\n\n";
         Finishing();
         await WriteAsync(stream, $"{Encoding.UTF8.GetByteCount(end):x}\r\n{end}\r\n0\r\n\r\n", ct).ConfigureAwait(false);
     }

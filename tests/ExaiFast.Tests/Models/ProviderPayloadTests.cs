@@ -1,0 +1,106 @@
+using System.Text.Json.Nodes;
+using ExaiFast.Models;
+using ExaiFast.Models.OpenAICompatible;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ExaiFast.Tests.Models;
+
+/// <summary>
+/// What the model servers receive: <c>max_tokens</c> from the model's output limit (or the request's, never above the
+/// model's), cut to what the prompt leaves of a small window; Kimi's <c>Idempotency-Key</c>, one per call and the same on
+/// its retries; Kimi's usage read from inside its last choice. Checked on the fake servers' side of the wire.
+/// </summary>
+public class ProviderPayloadTests
+{
+    [Fact]
+    public async Task Kimi_GetsItsOutputLimit_AndOneIdempotencyKeyPerCall_TheSameOnItsRetries()
+    {
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "answer", glmBehavior: "answer");
+        rig.Kimi.Behaviors["kimi-k2-0905-preview"] = "flaky-503"; // 503, then an answer to the retry
+        var result = await rig.ChatAsync(new JsonObject { ["model"] = "kimi-k2-0905-preview" });
+        Assert.True((bool)result["ok"]!, result.ToJsonString());
+        await rig.ChatAsync(new JsonObject { ["model"] = "kimi-k2-turbo-preview" }, "c2");
+
+        var requests = rig.Kimi.Requests.ToArray();
+        Assert.Equal(3, requests.Length);
+        Assert.All(requests, r => Assert.Equal(8_192, (int?)r.Body["max_tokens"]));
+        string[] keys = [.. requests.Select(r => r.Headers["Idempotency-Key"])];
+        Assert.All(keys, k => Assert.Matches("^[0-9a-f]{32}$", k));
+        Assert.Equal(keys[0], keys[1]); // the retry is the same call
+        Assert.NotEqual(keys[0], keys[2]); // another call is not
+    }
+
+    [Fact]
+    public async Task Glm_GetsItsOutputLimit_WithItsThinkingAndWebSearchAsBefore_AndNoKimiHeader()
+    {
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "answer", glmBehavior: "answer");
+        await rig.ChatAsync(new JsonObject { ["model"] = "glm-4.6", ["thinking_mode"] = "high", ["use_websearch"] = true });
+        await rig.ChatAsync(new JsonObject { ["model"] = "glm-4.5v" }, "c2");
+
+        var requests = rig.Glm.Requests.ToArray();
+        Assert.Equal(131_072, (int?)requests[0].Body["max_tokens"]);
+        Assert.Equal("enabled", (string?)requests[0].Body["thinking"]!["type"]);
+        Assert.Equal("web_search", (string?)requests[0].Body["tools"]![0]!["type"]);
+        Assert.Equal(16_384, (int?)requests[1].Body["max_tokens"]);
+        Assert.All(requests, r => Assert.False(r.Headers.ContainsKey("Idempotency-Key")));
+    }
+
+    [Fact]
+    public async Task AModelOfUnknownLimit_GetsNoMaxTokens()
+    {
+        await using var rig = await ProviderRig.StartAsync();
+        await rig.ChatAsync("answer");
+        var (headers, body) = Assert.Single(rig.Fake.Requests);
+        Assert.Null(body["max_tokens"]);
+        Assert.False(headers.ContainsKey("Idempotency-Key"));
+    }
+
+    [Fact]
+    public async Task InASmallWindow_TheOutputLimitLeavesRoomForThePrompt_AndIsLeftOutWhenThePromptMayFillIt()
+    {
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "answer", glmBehavior: "answer");
+        await rig.ChatAsync(new JsonObject { ["model"] = "moonshot-v1-8k", ["prompt"] = "short" });
+        await rig.ChatAsync(new JsonObject { ["model"] = "moonshot-v1-8k", ["prompt"] = new string('x', 6_000) }, "c2");
+        await rig.ChatAsync(new JsonObject { ["model"] = "moonshot-v1-8k", ["prompt"] = new string('x', 9_000) }, "c3");
+
+        var requests = rig.Kimi.Requests.ToArray();
+        Assert.Equal(4_096, (int?)requests[0].Body["max_tokens"]); // the model's limit: the short prompt leaves room
+        Assert.InRange((int)requests[1].Body["max_tokens"]!, 1, 8_192 - 6_000); // prompt and answer share 8K
+        Assert.Null(requests[2].Body["max_tokens"]); // the prompt alone may fill the window: the server is left to say so
+    }
+
+    [Fact]
+    public async Task ARequestsOwnLimit_IsSent_NeverAboveTheModels()
+    {
+        await using var fake = FakeOpenAIServer.Start();
+        var services = new ServiceCollection();
+        var options = new OpenAICompatibleOptions
+        {
+            Name = "openai", BaseUrl = fake.BaseUrl, KeySetting = "OPENAI_COMPATIBLE_API_KEY",
+            Models = [new ModelSpec("answer", 0, ModelCapabilities.None) { MaxOutputTokens = 500 }, new ModelSpec("stream", 0, ModelCapabilities.None)],
+        };
+        services.AddProviderHttpClient(options);
+        await using var sp = services.BuildServiceProvider();
+        var provider = new OpenAICompatibleProvider(options, sp.GetRequiredService<IHttpClientFactory>());
+        var ct = TestContext.Current.CancellationToken;
+
+        await provider.CompleteAsync(ModelRequest.FromPrompt("answer", "s", "p") with { MaxOutputTokens = 100 }, null, ct);
+        await provider.CompleteAsync(ModelRequest.FromPrompt("answer", "s", "p") with { MaxOutputTokens = 1_000 }, null, ct);
+        await provider.CompleteAsync(ModelRequest.FromPrompt("stream", "s", "p") with { MaxOutputTokens = 100 }, null, ct);
+        await provider.CompleteAsync(ModelRequest.FromPrompt("stream", "s", "p"), null, ct);
+
+        Assert.Equal([100, 500, 100, null], fake.Requests.Select(r => (int?)r.Body["max_tokens"]).ToArray());
+    }
+
+    [Fact]
+    public async Task KimisUsage_InsideItsLastChoice_IsCounted()
+    {
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "usage-in-choice", glmBehavior: "answer");
+        rig.Kimi.StreamChunks = 3;
+        var result = await rig.ChatAsync(new JsonObject { ["model"] = "kimi-k2-0905-preview" });
+        Assert.True((bool)result["ok"]!, result.ToJsonString());
+        Assert.Equal("chunk0 chunk1 chunk2 ", (string?)result["text"]);
+        Assert.Equal(12, await rig.MetricAsync("exaifast_provider_tokens_total{provider=\"kimi\",model=\"kimi-k2-0905-preview\",kind=\"prompt\"}"));
+        Assert.Equal(3, await rig.MetricAsync("exaifast_provider_tokens_total{provider=\"kimi\",model=\"kimi-k2-0905-preview\",kind=\"completion\"}"));
+    }
+}
