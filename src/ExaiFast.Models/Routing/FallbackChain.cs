@@ -53,14 +53,22 @@ public static class FallbackChain
                 continue;
             }
 
-            // Counted even when the client does not stream (upstream always does): once a model has begun to answer,
-            // its failure is the answer's, not a reason to start again elsewhere.
             if (enterLane is not null)
             {
-                // Outside the try: a lane that refuses is not the provider's failure, and ends the call (OVER_CAPACITY).
-                await enterLane(choice.Provider.Name).ConfigureAwait(false);
+                // Outside the provider's try: a lane that refuses is not the provider's failure, and ends the call
+                // (OVER_CAPACITY), saying what came before it.
+                try
+                {
+                    await enterLane(choice.Provider.Name).ConfigureAwait(false);
+                }
+                catch (LaneFullException ex) when (notes is not null)
+                {
+                    throw new LaneFullException($"{ex.Message}, so {choice} was not asked; before it: {string.Join("; ", notes)}", ex.RetryAfterSeconds);
+                }
             }
 
+            // Counted even when the client does not stream (upstream always does): once a model has begun to answer,
+            // its failure is the answer's, not a reason to start again elsewhere.
             var counter = new ChunkCounter(onToken);
             try
             {

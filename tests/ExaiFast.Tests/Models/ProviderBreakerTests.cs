@@ -157,8 +157,10 @@ public class ProviderBreakerTests
         for (int i = 0; i < 2; i++)
         {
             await client.CallAsync($"c{i}", "chat", new JsonObject { ["prompt"] = "hi", ["model"] = "hang-headers" });
+            var deadline = Environment.TickCount64 + 20_000;
             while (rig.Fake.Attempts("hang-headers") <= i)
             {
+                Assert.True(Environment.TickCount64 < deadline, "the request never reached the server");
                 await Task.Delay(10, TestContext.Current.CancellationToken);
             }
 

@@ -62,7 +62,8 @@ public class ProviderLaneHopTests
         await client.CallAsync("c3", "chat", new JsonObject { ["prompt"] = "three" });
         var refused = await client.ResultAsync("c3", 60_000);
         Assert.Equal("OVER_CAPACITY", (string?)refused["error"]!["code"]);
-        Assert.Equal("lane 'glm' queue is full (1)", (string?)refused["error"]!["message"]);
+        Assert.Equal("lane 'glm' queue is full (1), so glm/glm-4.5-flash was not asked; before it: kimi/kimi-k2-turbo-preview failed before its first chunk (kimi: HTTP 503 Service Unavailable after 1 attempts)",
+            (string?)refused["error"]!["message"]);
         Assert.NotNull(refused["error"]!["retry_after"]);
         Assert.Equal(1, rig.Glm.RequestCount); // neither c2 nor c3 reached GLM while c1 held its slot
 
