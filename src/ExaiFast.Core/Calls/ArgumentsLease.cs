@@ -25,20 +25,27 @@ public readonly struct ArgumentsLease(JsonDocument document, byte[]? pooledArray
     /// <summary>Whether there is nothing to own (the dispatcher then copies the arguments).</summary>
     public bool IsEmpty => _document is null;
 
-    /// <summary>Disposes the document, then returns the array it read to the pool (or its owner).</summary>
+    /// <summary>Disposes the document, then returns the array it read to the pool (or its owner, which disposes the document itself).</summary>
     public void Dispose()
     {
-        _document?.Dispose();
-        if (_pooledArray is null)
+        if (_owner is not null && _pooledArray is not null)
         {
+            // A big message: its owner disposes the document too, where the metadata it rented at the payload's size
+            // cannot end up kept by the shared pool.
+            if (_document is not null)
+            {
+                _owner.Release(_pooledArray, _document);
+            }
+            else
+            {
+                _owner.Release(_pooledArray);
+            }
+
             return;
         }
 
-        if (_owner is not null)
-        {
-            _owner.Release(_pooledArray);
-        }
-        else
+        _document?.Dispose();
+        if (_pooledArray is not null)
         {
             ArrayPool<byte>.Shared.Return(_pooledArray);
         }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace ExaiFast.Core.Calls;
 
 /// <summary>
@@ -9,4 +11,8 @@ public interface IPayloadOwner
 {
     /// <summary>The payload in <paramref name="array"/> is no longer read by anyone.</summary>
     void Release(byte[] array);
+
+    /// <summary>The payload in <paramref name="array"/> and <paramref name="document"/>, parsed over it, are no longer
+    /// read: the owner disposes the document (where its pooled metadata cannot stay pooled), then takes the array back.</summary>
+    void Release(byte[] array, JsonDocument document);
 }

@@ -98,6 +98,10 @@ internal sealed class InboundBudget : IPayloadOwner
     /// <summary>A big message's payload array is no longer read: its reservation (its length) comes back.</summary>
     public void Release(byte[] array) => Release(array.LongLength);
 
+    /// <summary>A big message's document and payload are no longer read: the document is disposed off the shared pool's
+    /// per-thread slots (see <see cref="BigMessageJson"/>), then the array's reservation comes back.</summary>
+    public void Release(byte[] array, System.Text.Json.JsonDocument document) => BigMessageJson.DisposeThen(document, () => Release(array));
+
     // First come, first served: a waiter that does not fit stops the queue, so a big message is not starved by a stream
     // of smaller (but still budgeted) ones behind it. Under the lock.
     private void GrantWaiters()

@@ -109,8 +109,11 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         {
             try
             {
-                // The document reads the pooled payload in place; both live until the finally below (or the call's end).
-                document = JsonDocument.Parse(message.Payload.Memory, new JsonDocumentOptions { MaxDepth = 64 });
+                // The document reads the payload in place; both live until the finally below (or the call's end). A big
+                // message is parsed on a thread of its own, so the shared pool keeps none of its metadata (BigMessageJson).
+                document = message.Payload.Owner is null
+                    ? JsonDocument.Parse(message.Payload.Memory, ParseOptions)
+                    : await BigMessageJson.ParseAsync(message.Payload.Memory, ParseOptions).ConfigureAwait(false);
             }
             catch (JsonException)
             {
@@ -183,8 +186,14 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         {
             if (!handedOver)
             {
-                document?.Dispose();
-                message.Payload.Return();
+                if (document is null)
+                {
+                    message.Payload.Return();
+                }
+                else
+                {
+                    new ArgumentsLease(document, message.Payload.Array, message.Payload.Owner).Dispose(); // as the call's end would
+                }
             }
         }
     }
@@ -415,6 +424,8 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
+
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
 
     private enum Op
     {

@@ -38,16 +38,9 @@ public sealed class McpHandler : IWebSocketHandler
 
         public ValueTask OnMessageAsync(WebSocketMessage message, CancellationToken cancellationToken)
         {
-            try
-            {
-                handler._protocol.Handle(session, message.Payload.Memory, reply);
-            }
-            finally
-            {
-                message.Payload.Return();
-            }
-
-            return default;
+            // A small message is handled before this returns; only a big one (parsed on a thread of its own) is awaited.
+            var handled = handler._protocol.HandleAsync(session, message.Payload, reply);
+            return handled.IsCompletedSuccessfully ? default : new ValueTask(handled.AsTask());
         }
 
         public void OnClosed()

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ExaiFast.Core.Calls;
+using ExaiFast.Server.WebSockets;
 using Microsoft.Extensions.Logging;
 
 namespace ExaiFast.Server.Mcp;
@@ -10,12 +11,14 @@ namespace ExaiFast.Server.Mcp;
 /// <c>notifications/cancelled</c>. Shared by all sessions; stateless itself.
 /// </summary>
 /// <remarks>
-/// A transport hands each message to <see cref="Handle"/> with the session it belongs to and where its answer goes.
-/// Runs on the transport's reader and never waits: the backend starts work and reports its end to the session.
+/// A transport hands each message to <c>Handle</c> or <c>HandleAsync</c> with the session it belongs to and where its
+/// answer goes. Runs on the transport's reader and never waits for work (a big message waits only for its own parse):
+/// the backend starts work and reports its end to the session.
 /// </remarks>
 public sealed partial class McpProtocol
 {
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
 
     private readonly IMcpBackend _backend;
     private readonly ILogger _logger;
@@ -37,80 +40,158 @@ public sealed partial class McpProtocol
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = 64 });
+            document = JsonDocument.Parse(payload, ParseOptions);
         }
         catch (JsonException)
         {
-            reply.Respond(McpMessages.Error(null, McpMessages.ParseError, "Parse error: the message is not valid JSON"));
-            return (McpMessageKind.Invalid, null);
+            return NotJson(reply);
         }
 
-        string? rawId = null;
         using (document)
+        {
+            return HandleParsed(session, document, reply);
+        }
+    }
+
+    /// <summary>
+    /// Handles one message of <paramref name="session"/> whose bytes the caller hands over (a WebSocket message, an
+    /// HTTP body): a big one, under the inbound budget (<see cref="PooledBuffer.Owner"/> set), is parsed and disposed
+    /// where the shared pool keeps none of its metadata (<see cref="BigMessageJson"/>). Gives
+    /// <paramref name="payload"/> back when done.
+    /// </summary>
+    /// <returns>What the message was, and its method (null unless a request or notification).</returns>
+    public ValueTask<(McpMessageKind Kind, string? Method)> HandleAsync(McpSession session, PooledBuffer payload, IMcpReply reply)
+    {
+        if (payload.Owner is null)
         {
             try
             {
-                var root = document.RootElement;
-                if (root.ValueKind != JsonValueKind.Object)
+                return new(Handle(session, payload.Memory, reply));
+            }
+            finally
+            {
+                payload.Return();
+            }
+        }
+
+        return HandleBigAsync(session, payload.Memory, payload, reply);
+    }
+
+    /// <summary>
+    /// Handles one message of <paramref name="session"/> whose bytes stay the caller's until the returned task ends
+    /// (stdio's line): one over <see cref="Connections.InboundBudget.SmallMessageBytes"/> is parsed and disposed where the
+    /// shared pool keeps none of its metadata (<see cref="BigMessageJson"/>).
+    /// </summary>
+    /// <returns>What the message was, and its method (null unless a request or notification).</returns>
+    public ValueTask<(McpMessageKind Kind, string? Method)> HandleAsync(McpSession session, ReadOnlyMemory<byte> payload, IMcpReply reply) =>
+        payload.Length <= Connections.InboundBudget.SmallMessageBytes
+            ? new(Handle(session, payload, reply))
+            : HandleBigAsync(session, payload, default, reply);
+
+    // owned: the buffer holding bytes, given back here (default when the caller keeps the bytes).
+    private async ValueTask<(McpMessageKind Kind, string? Method)> HandleBigAsync(McpSession session, ReadOnlyMemory<byte> bytes, PooledBuffer owned, IMcpReply reply)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await BigMessageJson.ParseAsync(bytes, ParseOptions).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            owned.Return();
+            return NotJson(reply);
+        }
+
+        try
+        {
+            return HandleParsed(session, document, reply);
+        }
+        finally
+        {
+            if (owned.Owner is not null)
+            {
+                new ArgumentsLease(document, owned.Array, owned.Owner).Dispose(); // the owner disposes the document off the pool
+            }
+            else
+            {
+                BigMessageJson.DisposeThen(document, static () => { });
+                owned.Return();
+            }
+        }
+    }
+
+    private static (McpMessageKind Kind, string? Method) NotJson(IMcpReply reply)
+    {
+        reply.Respond(McpMessages.Error(null, McpMessages.ParseError, "Parse error: the message is not valid JSON"));
+        return (McpMessageKind.Invalid, null);
+    }
+
+    /// <summary>Handles one parsed message; the caller disposes <paramref name="document"/> afterwards.</summary>
+    private (McpMessageKind Kind, string? Method) HandleParsed(McpSession session, JsonDocument document, IMcpReply reply)
+    {
+        string? rawId = null;
+        try
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                reply.Respond(McpMessages.Error(null, McpMessages.InvalidRequest,
+                    root.ValueKind == JsonValueKind.Array ? "Invalid Request: batches are not supported (MCP 2025-06-18 removed them)" : "Invalid Request: not a JSON object"));
+                return (McpMessageKind.Invalid, null);
+            }
+
+            bool hasId = root.TryGetProperty("id"u8, out var id);
+            if (hasId && id.ValueKind is JsonValueKind.String or JsonValueKind.Number)
+            {
+                rawId = id.GetRawText();
+            }
+
+            if (!root.TryGetProperty("jsonrpc"u8, out var version) || !version.ValueEquals("2.0"u8))
+            {
+                reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\""));
+                return (McpMessageKind.Invalid, null);
+            }
+
+            if (!root.TryGetProperty("method"u8, out var methodElement) || methodElement.ValueKind != JsonValueKind.String)
+            {
+                if (!root.TryGetProperty("result"u8, out _) && !root.TryGetProperty("error"u8, out _))
                 {
-                    reply.Respond(McpMessages.Error(null, McpMessages.InvalidRequest,
-                        root.ValueKind == JsonValueKind.Array ? "Invalid Request: batches are not supported (MCP 2025-06-18 removed them)" : "Invalid Request: not a JSON object"));
+                    reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidRequest, "Invalid Request: no \"method\""));
                     return (McpMessageKind.Invalid, null);
                 }
 
-                bool hasId = root.TryGetProperty("id"u8, out var id);
-                if (hasId && id.ValueKind is JsonValueKind.String or JsonValueKind.Number)
-                {
-                    rawId = id.GetRawText();
-                }
+                return (McpMessageKind.Response, null); // this server sends no requests: nothing to match it with
+            }
 
-                if (!root.TryGetProperty("jsonrpc"u8, out var version) || !version.ValueEquals("2.0"u8))
-                {
-                    reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\""));
-                    return (McpMessageKind.Invalid, null);
-                }
+            string method = methodElement.GetString()!;
+            var parameters = root.TryGetProperty("params"u8, out var p) ? p : EmptyObject;
+            if (!hasId)
+            {
+                OnNotification(session, method, parameters);
+                return (McpMessageKind.Notification, method);
+            }
 
-                if (!root.TryGetProperty("method"u8, out var methodElement) || methodElement.ValueKind != JsonValueKind.String)
-                {
-                    if (!root.TryGetProperty("result"u8, out _) && !root.TryGetProperty("error"u8, out _))
-                    {
-                        reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidRequest, "Invalid Request: no \"method\""));
-                        return (McpMessageKind.Invalid, null);
-                    }
+            if (rawId is null)
+            {
+                reply.Respond(McpMessages.Error(null, McpMessages.InvalidRequest, "Invalid Request: \"id\" must be a string or a number"));
+                return (McpMessageKind.Invalid, method);
+            }
 
-                    return (McpMessageKind.Response, null); // this server sends no requests: nothing to match it with
-                }
-
-                string method = methodElement.GetString()!;
-                var parameters = root.TryGetProperty("params"u8, out var p) ? p : EmptyObject;
-                if (!hasId)
-                {
-                    OnNotification(session, method, parameters);
-                    return (McpMessageKind.Notification, method);
-                }
-
-                if (rawId is null)
-                {
-                    reply.Respond(McpMessages.Error(null, McpMessages.InvalidRequest, "Invalid Request: \"id\" must be a string or a number"));
-                    return (McpMessageKind.Invalid, method);
-                }
-
-                if (parameters.ValueKind != JsonValueKind.Object)
-                {
-                    reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidParams, "Invalid params: \"params\" must be an object"));
-                    return (McpMessageKind.Request, method);
-                }
-
-                OnRequest(session, rawId, method, parameters, reply);
+            if (parameters.ValueKind != JsonValueKind.Object)
+            {
+                reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidParams, "Invalid params: \"params\" must be an object"));
                 return (McpMessageKind.Request, method);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // A bug in handling one message must not take the session (and its other calls) down with it.
-                Log.MessageFailed(_logger, session.SessionId, ex);
-                reply.Respond(McpMessages.Error(rawId, McpMessages.InternalError, "Internal error: see the daemon's log"));
-                return (rawId is null ? McpMessageKind.Invalid : McpMessageKind.Request, null);
-            }
+
+            OnRequest(session, rawId, method, parameters, reply);
+            return (McpMessageKind.Request, method);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A bug in handling one message must not take the session (and its other calls) down with it.
+            Log.MessageFailed(_logger, session.SessionId, ex);
+            reply.Respond(McpMessages.Error(rawId, McpMessages.InternalError, "Internal error: see the daemon's log"));
+            return (rawId is null ? McpMessageKind.Invalid : McpMessageKind.Request, null);
         }
     }
 

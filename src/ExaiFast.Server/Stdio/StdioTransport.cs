@@ -61,7 +61,7 @@ public sealed class StdioTransport
                         continue;
                     }
 
-                    OnLine(line);
+                    await OnLineAsync(line).ConfigureAwait(false);
                 }
 
                 if (skipping)
@@ -80,7 +80,7 @@ public sealed class StdioTransport
                 {
                     if (!skipping && buffer.Length > 0)
                     {
-                        OnLine(buffer); // a last line without a newline
+                        await OnLineAsync(buffer).ConfigureAwait(false); // a last line without a newline
                     }
 
                     break;
@@ -95,25 +95,32 @@ public sealed class StdioTransport
         }
     }
 
-    private void OnLine(ReadOnlySequence<byte> line)
+    private ValueTask OnLineAsync(ReadOnlySequence<byte> line)
     {
         if (line.Length > _maxLineBytes)
         {
             TooLong();
-            return;
+            return default;
         }
 
         if (line.IsSingleSegment)
         {
-            Handle(line.First);
-            return;
+            return HandleAsync(line.First);
+        }
+
+        if (line.Length > Connections.InboundBudget.SmallMessageBytes)
+        {
+            // A big line gets an array of its own, which the GC takes back: one rented at its size would stay in the pool.
+            byte[] own = GC.AllocateUninitializedArray<byte>((int)line.Length);
+            line.CopyTo(own);
+            return HandleAsync(own);
         }
 
         byte[] copy = ArrayPool<byte>.Shared.Rent((int)line.Length);
         try
         {
             line.CopyTo(copy);
-            Handle(copy.AsMemory(0, (int)line.Length));
+            return HandleAsync(copy.AsMemory(0, (int)line.Length)); // small: handled before this returns
         }
         finally
         {
@@ -121,7 +128,7 @@ public sealed class StdioTransport
         }
     }
 
-    private void Handle(ReadOnlyMemory<byte> line)
+    private ValueTask HandleAsync(ReadOnlyMemory<byte> line)
     {
         var span = line.Span;
         if (span.Length > 0 && span[^1] == ByteCR)
@@ -132,13 +139,15 @@ public sealed class StdioTransport
 
         if (span.IsWhiteSpace())
         {
-            return;
+            return default;
         }
 
         Messages++;
 
-        // Handle parses in place and returns before the line's bytes are released; backends copy what they keep.
-        _protocol.Handle(_session, line, _reply);
+        // Parses in place, and is done with the line's bytes when the task ends; backends copy what they keep. A big line
+        // is parsed on a thread of its own (BigMessageJson), so only it is awaited.
+        var handled = _protocol.HandleAsync(_session, line, _reply);
+        return handled.IsCompletedSuccessfully ? default : new ValueTask(handled.AsTask());
     }
 
     private void TooLong()
