@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Tools.Schema;
 
@@ -15,8 +16,10 @@ public readonly struct ToolArguments(JsonElement arguments)
     public bool Has(string name) => arguments.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
 
     /// <summary>A string, or <paramref name="fallback"/>.</summary>
+    /// <remarks>A string over 1 MiB is unescaped into an array of its own, not one rented from the shared pool, which
+    /// would keep it (<see cref="JsonStrings.GetString"/>: a burst of big prompts, issue 14).</remarks>
     public string? Text(string name, string? fallback = null) =>
-        arguments.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : fallback;
+        arguments.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? JsonStrings.GetString(v) : fallback;
 
     /// <summary>A required string (validation saw it).</summary>
     public string RequiredText(string name) => Text(name) ?? throw new InvalidOperationException($"'{name}' was validated as required");
