@@ -144,19 +144,25 @@ internal sealed partial class Connection
         }
 
         // Expect (RFC 9110 §10.1.1): only 100-continue exists; answer it before reading, never leave the client waiting.
-        if (head["Expect"] is { } expect)
+        string? expect = head["Expect"];
+        if (expect is not null && !expect.Trim().Equals("100-continue", StringComparison.OrdinalIgnoreCase))
         {
-            if (!expect.Trim().Equals("100-continue", StringComparison.OrdinalIgnoreCase))
-            {
-                await RespondErrorAsync(route, 417, "only Expect: 100-continue is understood").ConfigureAwait(false);
-                return false;
-            }
+            await RespondErrorAsync(route, 417, "only Expect: 100-continue is understood").ConfigureAwait(false);
+            return false;
+        }
 
-            if (framing.Kind != HttpBodyKind.None && head.MinorVersion == 1)
-            {
-                CountSent(HttpResponseWriter.WriteContinue(_output));
-                await FlushHttpAsync().ConfigureAwait(false);
-            }
+        // A big body takes inbound budget for its whole length before any of it is read (issue 14), and before the 100
+        // that would let the client send it; one that gets none in time is refused with 503.
+        if (framing.Kind == HttpBodyKind.ContentLength && framing.Length > InboundBudget.SmallMessageBytes
+            && !await ReserveBodyBudgetAsync(framing.Length, route).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        if (expect is not null && framing.Kind != HttpBodyKind.None && head.MinorVersion == 1)
+        {
+            CountSent(HttpResponseWriter.WriteContinue(_output));
+            await FlushHttpAsync().ConfigureAwait(false);
         }
 
         PooledBuffer body = default;
@@ -177,26 +183,31 @@ internal sealed partial class Connection
                 case BodyOutcome.TimedOut:
                     await RespondErrorAsync(route, 408, "request body not received in time").ConfigureAwait(false);
                     return false;
+                case BodyOutcome.NoBudget:
+                    await RespondNoBudgetAsync(route).ConfigureAwait(false);
+                    return false;
                 default:
                     return false; // the peer closed inside the body, or the connection was aborted
             }
         }
 
-        try
-        {
-            return await RunEndpointAsync(endpoint, head, route, body.Memory).ConfigureAwait(false);
-        }
-        finally
-        {
-            body.Return();
-        }
-    }
-
-    private async Task<bool> RunEndpointAsync(IHttpEndpoint endpoint, HttpRequestHead head, string route, ReadOnlyMemory<byte> body)
-    {
+        // The body is given back when the endpoint is done, unless the endpoint took it (a call reading it in place).
         var aborted = _requestAborted ??= new CancellationTokenSource();
         bool keepAlive = head.KeepAlive && Volatile.Read(ref _shutdownRequested) == 0;
         var exchange = new HttpExchange(this, head, body, route, keepAlive, aborted.Token);
+        try
+        {
+            return await RunEndpointAsync(endpoint, exchange, aborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            exchange.ReturnBody();
+        }
+    }
+
+    private async Task<bool> RunEndpointAsync(IHttpEndpoint endpoint, HttpExchange exchange, CancellationTokenSource aborted)
+    {
+        var head = exchange.Request;
         EnterPhase(ConnectionPhase.HttpServing);
         if (Volatile.Read(ref _aborted) != 0)
         {

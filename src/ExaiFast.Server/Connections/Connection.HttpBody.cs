@@ -18,13 +18,23 @@ internal sealed partial class Connection
         Malformed,
         TimedOut,
         Ended,
+        NoBudget,
     }
 
-    /// <summary>Reads a whole request body into a pooled buffer grown from what arrives, never from a declared length
-    /// (a peer may declare 32 MiB and send nothing).</summary>
+    /// <summary>
+    /// Reads a whole request body: into pooled buffers grown from what arrives while it is small, and past
+    /// <see cref="InboundBudget.SmallMessageBytes"/> into an array of exactly the inbound budget it holds (issue 14).
+    /// A Content-Length body over that size has reserved its length before this (<see cref="ReserveBodyBudgetAsync"/>);
+    /// a chunked one reserves in doubling steps as it grows, never reading more than its reservation holds.
+    /// </summary>
     private async Task<(BodyOutcome Outcome, PooledBuffer Body)> ReadBodyAsync(HttpBodyFraming framing, long maxBody)
     {
-        var writer = new PooledBufferWriter();
+        var body = new BodyBuffer();
+        if (_reserved > 0)
+        {
+            body.Own(_reserved);
+        }
+
         _chunked = default;
         _bodyError = null;
         Volatile.Write(ref _bodyBytes, 0);
@@ -32,6 +42,9 @@ internal sealed partial class Connection
         EnterPhase(ConnectionPhase.HttpBody);
         long remaining = framing.Length;
         long seen = 0; // unconsumed bytes already counted
+
+        // A chunk-size line (or the trailers) must fit in what one decode may read, or the decoder could never finish it.
+        long minRoom = Math.Max(64 * 1024, 2L * _ctx.Options.MaxRequestHeadBytes + 8);
         var outcome = BodyOutcome.Ended;
         try
         {
@@ -62,7 +75,7 @@ internal sealed partial class Connection
                     long take = Math.Min(remaining, buffer.Length);
                     foreach (var segment in buffer.Slice(0, take))
                     {
-                        writer.Write(segment.Span);
+                        body.Write(segment.Span);
                     }
 
                     remaining -= take;
@@ -71,19 +84,40 @@ internal sealed partial class Connection
                     seen = buffer.Length - take;
                     if (remaining == 0)
                     {
-                        return (outcome = BodyOutcome.Complete, writer.Detach());
+                        return (outcome = BodyOutcome.Complete, body.Detach(_ctx.InboundBudget));
                     }
                 }
                 else
                 {
-                    var status = _chunked.Decode(buffer, writer, maxBody, _ctx.Options.MaxRequestHeadBytes, out var consumed, out _bodyError);
+                    if (body.Room < minRoom && _reserved < maxBody && body.Room < buffer.Length)
+                    {
+                        // Growing past its room: more budget first (doubling, as a fragmented WebSocket message), with
+                        // the rest of the body unread meanwhile.
+                        long target = Math.Min(Math.Max(2 * Math.Max(_reserved, InboundBudget.SmallMessageBytes), body.Written + minRoom), maxBody);
+                        _budgetNeeded = target - _reserved;
+                        if (await ReserveBudgetAsync().ConfigureAwait(false) is not null)
+                        {
+                            _input.AdvanceTo(buffer.Start);
+                            return (outcome = Volatile.Read(ref _aborted) != 0 ? BodyOutcome.Ended : BodyOutcome.NoBudget, default);
+                        }
+
+                        body.Own(_reserved);
+                        EnterPhase(ConnectionPhase.HttpBody); // the body's deadlines run from the grant: the wait was ours
+                        Volatile.Write(ref _bodyBytes, 0);
+                    }
+
+                    // Never more input than the room holds (decoded bytes are never more than their input), except at
+                    // the body limit, which the decoder enforces itself.
+                    bool sliced = _reserved < maxBody && buffer.Length > body.Room;
+                    var input = sliced ? buffer.Slice(0, body.Room) : buffer;
+                    var status = _chunked.Decode(input, body, maxBody, _ctx.Options.MaxRequestHeadBytes, out var consumed, out _bodyError);
                     long used = buffer.Slice(0, consumed).Length;
                     _ctx.Metrics.BytesReceived.Inc(used);
                     switch (status)
                     {
                         case HttpChunkedStatus.Done:
                             _input.AdvanceTo(consumed);
-                            return (outcome = BodyOutcome.Complete, writer.Detach());
+                            return (outcome = BodyOutcome.Complete, body.Detach(_ctx.InboundBudget));
                         case HttpChunkedStatus.TooLarge:
                             _input.AdvanceTo(consumed);
                             return (outcome = BodyOutcome.TooLarge, default);
@@ -92,7 +126,8 @@ internal sealed partial class Connection
                             return (outcome = BodyOutcome.Malformed, default);
                     }
 
-                    _input.AdvanceTo(consumed, buffer.End);
+                    // Sliced: the bytes past the slice are here, unexamined, so the next read returns at once.
+                    _input.AdvanceTo(consumed, sliced ? consumed : buffer.End);
                     seen = buffer.Length - used;
                 }
 
@@ -106,8 +141,45 @@ internal sealed partial class Connection
         {
             if (outcome != BodyOutcome.Complete)
             {
-                writer.Detach().Return();
+                body.Discard();
             }
+
+            // A completed big body's reservation travels with its array (released with it); anything else comes back.
+            long kept = outcome == BodyOutcome.Complete && _reserved > 0 ? _reserved : 0;
+            _ctx.InboundBudget.Release(_reserved - kept);
+            _reserved = 0;
+            Volatile.Write(ref _budgetHeldSince, 0);
         }
+    }
+
+    /// <summary>
+    /// Reserves a big Content-Length body's length before a byte of it is read (and before <c>100 Continue</c>), waiting
+    /// while it does not fit: the client is held back by TCP (or by the missing 100). False when the wait ended without
+    /// the budget — past <see cref="ServerContext.InboundBudgetTicks"/> (503 with Retry-After sent), at shutdown (503),
+    /// or because the connection was aborted (nothing sent).
+    /// </summary>
+    private async ValueTask<bool> ReserveBodyBudgetAsync(long length, string route)
+    {
+        _budgetNeeded = length;
+        EnterPhase(ConnectionPhase.HttpBody); // the heartbeat applies only the budget's deadline while it waits
+        if (await ReserveBudgetAsync().ConfigureAwait(false) is null)
+        {
+            return true;
+        }
+
+        await RespondNoBudgetAsync(route).ConfigureAwait(false);
+        return false;
+    }
+
+    private async ValueTask RespondNoBudgetAsync(string route)
+    {
+        if (Volatile.Read(ref _aborted) != 0)
+        {
+            return;
+        }
+
+        string reason = Volatile.Read(ref _shutdownRequested) != 0 ? "server is shutting down"
+            : "server busy: no memory budget for this request body in time; retry later";
+        await RespondErrorAsync(route, 503, reason, "Retry-After: 1\r\n").ConfigureAwait(false);
     }
 }

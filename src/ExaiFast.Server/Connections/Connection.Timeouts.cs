@@ -26,6 +26,11 @@ internal sealed partial class Connection
                 Abort();
                 break;
             case ConnectionPhase.HttpBody:
+                if (CheckBodyBudgetWait(now))
+                {
+                    break;
+                }
+
                 if (IsBodyTooSlow(inPhase) && Interlocked.Exchange(ref _bodyTimedOut, 1) == 0)
                 {
                     TimedOut("body");
@@ -104,6 +109,26 @@ internal sealed partial class Connection
         }
 
         return false;
+    }
+
+    /// <summary>An HTTP body waiting for inbound budget: its peer is silent because we do not read it, so the body's
+    /// rules wait too; past <see cref="ServerContext.InboundBudgetTicks"/> the wait is given up (the reader answers 503).
+    /// True while it waits.</summary>
+    private bool CheckBodyBudgetWait(long now)
+    {
+        long waitStarted = Volatile.Read(ref _budgetWaitStarted);
+        if (waitStarted == 0)
+        {
+            return false;
+        }
+
+        if (now - waitStarted > _ctx.InboundBudgetTicks && Volatile.Read(ref _budgetWaiter) is { } waiter && _ctx.InboundBudget.Cancel(waiter))
+        {
+            TimedOut("inbound_budget");
+            _ctx.Metrics.InboundBudgetRefusals.WithLabels("wait").Inc();
+        }
+
+        return true;
     }
 
     private void EndForBudget(string kind, string reason)

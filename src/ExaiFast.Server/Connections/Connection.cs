@@ -134,6 +134,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
                 Abort(); // plain HTTP (no 101 sent) and no request in hand; the HTTP loop stops after one it is serving
             }
 
+            CancelBudgetWait(); // a body waiting for budget is refused (503) rather than read during the drain
             return;
         }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using ExaiFast.Server.Connections;
+using ExaiFast.Server.WebSockets;
 using ExaiFast.Wire.Http;
 
 namespace ExaiFast.Server.Http;
@@ -14,12 +15,14 @@ internal sealed class HttpExchange
 {
     private readonly Connection _connection;
     private int _responded;
+    private PooledBuffer _body;
+    private bool _bodyTaken;
 
-    internal HttpExchange(Connection connection, HttpRequestHead request, ReadOnlyMemory<byte> body, string route, bool keepAlive, CancellationToken requestAborted)
+    internal HttpExchange(Connection connection, HttpRequestHead request, PooledBuffer body, string route, bool keepAlive, CancellationToken requestAborted)
     {
         _connection = connection;
         Request = request;
-        Body = body;
+        _body = body;
         Route = route;
         KeepAlive = keepAlive;
         RequestAborted = requestAborted;
@@ -30,7 +33,7 @@ internal sealed class HttpExchange
 
     /// <summary>The whole request body, already read and decoded (Content-Length or chunked); empty when there was none.
     /// Valid until <see cref="IHttpEndpoint.HandleAsync"/> returns: copy what must outlive it.</summary>
-    public ReadOnlyMemory<byte> Body { get; }
+    public ReadOnlyMemory<byte> Body => _bodyTaken ? default : _body.Memory;
 
     /// <summary>The connection's id (as in the logs).</summary>
     public long ConnectionId => _connection.Id;
@@ -100,6 +103,25 @@ internal sealed class HttpExchange
         EventStream = stream;
         await _connection.WriteEventStreamHeadAsync(this, chunked, headers).ConfigureAwait(false);
         return stream;
+    }
+
+    /// <summary>Takes the body's buffer: the caller gives it back (a big body's array carries its inbound budget), and
+    /// <see cref="Body"/> is empty from now on. Lets a request's bytes outlive the endpoint (read in place by a call).</summary>
+    internal PooledBuffer TakeBody()
+    {
+        var body = _bodyTaken ? default : _body;
+        _bodyTaken = true;
+        return body;
+    }
+
+    /// <summary>Gives the body back unless the endpoint took it (the connection, once the endpoint is done).</summary>
+    internal void ReturnBody()
+    {
+        if (!_bodyTaken)
+        {
+            _bodyTaken = true;
+            _body.Return();
+        }
     }
 
     private void MarkResponded()

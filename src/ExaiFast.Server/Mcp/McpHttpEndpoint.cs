@@ -115,7 +115,9 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
         var reply = new HttpMcpReply();
         try
         {
-            var (kind, method) = _protocol.Handle(session, exchange.Body, reply);
+            // The protocol takes the body: a big one (under the inbound budget) is parsed off the shared pool.
+            var handled = _protocol.HandleAsync(session, exchange.TakeBody(), reply);
+            var (kind, method) = handled.IsCompletedSuccessfully ? handled.Result : await handled.ConfigureAwait(false);
             KeyValuePair<string, string>[]? headers = null;
             if (stateless && method == "initialize" && reply.HasResponded)
             {

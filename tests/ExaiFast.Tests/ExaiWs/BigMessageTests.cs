@@ -14,10 +14,10 @@ namespace ExaiFast.Tests.ExaiWs;
 [Collection(nameof(BigMessageTests))]
 public class BigMessageTests
 {
-    private const int PromptBytes = 4 << 20;
-    private const int MiB = 1 << 20;
+    internal const int PromptBytes = 4 << 20;
+    internal const int MiB = 1 << 20;
 
-    private static Dictionary<string, string> Settings(params (string Key, string Value)[] extra)
+    internal static Dictionary<string, string> Settings(params (string Key, string Value)[] extra)
     {
         var env = new Dictionary<string, string>
         {
@@ -186,9 +186,9 @@ public class BigMessageTests
     }
 
     // The prompt's length in characters (ASCII): the JSON message is this plus a short envelope, under 5 MiB.
-    private const int PromptChars = PromptBytes - 256;
+    internal const int PromptChars = PromptBytes - 256;
 
-    private static byte[] CallBytes(string requestId, char fill, int latencyMs) =>
+    internal static byte[] CallBytes(string requestId, char fill, int latencyMs) =>
         Encoding.UTF8.GetBytes(new JsonObject
         {
             ["op"] = "call_tool",
@@ -197,7 +197,7 @@ public class BigMessageTests
             ["arguments"] = new JsonObject { ["prompt"] = new string(fill, PromptChars), ["local_latency_ms"] = latencyMs },
         }.ToJsonString());
 
-    private static async Task<double> MetricAsync(HttpClient http, Daemon daemon, string name, string? label = null)
+    internal static async Task<double> MetricAsync(HttpClient http, Daemon daemon, string name, string? label = null)
     {
         string text = await http.GetStringAsync(new Uri(daemon.HttpUri, "metrics"), TestContext.Current.CancellationToken);
         double sum = 0;
@@ -213,7 +213,7 @@ public class BigMessageTests
         return sum;
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, int timeoutMs = 30_000, int pollMs = 20)
+    internal static async Task EventuallyAsync(Func<Task<bool>> condition, int timeoutMs = 30_000, int pollMs = 20)
     {
         var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
         while (!await condition())
