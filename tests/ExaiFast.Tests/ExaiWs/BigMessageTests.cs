@@ -81,9 +81,9 @@ public class BigMessageTests
         }
 
         // Bytes allocated by the whole process (daemon and clients) per big call, against its size. Known today:
-        // 1x the message (its one exact array), 2x ChatTool's UTF-16 prompt string, 3x the local model's digest buffer
-        // (Encoding.GetMaxByteCount, rented), 1x JsonDocument's metadata rent; rents allocate only while the shared pool
-        // has none of their size. Before issue 14 the receive and hash path alone added doubling buffers and a 6x rent.
+        // 1x the message (its one exact array), 2x ChatTool's UTF-16 prompt string, 1x JsonDocument's metadata (rented
+        // on a thread of its own, so allocated every time rather than kept pooled), and the clients' own copies. Before
+        // issue 14 the receive and hash path alone added doubling buffers and a 6x rent.
         long perCall = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / 3;
         Assert.True(perCall <= 9L * PromptBytes, $"{perCall >> 20} MiB allocated per {PromptBytes >> 20} MiB call");
 
