@@ -62,7 +62,9 @@ public class McpBigMessageTests
     [Fact]
     public async Task ABigPost_ThatGetsNoBudgetInTime_Is503WithRetryAfter_AndItsBodyIsNotRead()
     {
-        await using var daemon = await Daemon.StartAsync(Settings(("EXAIFAST_INBOUND_BUDGET_TIMEOUT", "0.5")));
+        // The timeout also bounds how long the holder's own 4 MiB may take to arrive (then 1008): at 0.5 s that failed 2
+        // runs in 20 at a load average of 45 on 2 cores. 5 s leaves the arrival a wide margin; the refusal waits it out.
+        await using var daemon = await Daemon.StartAsync(Settings(("EXAIFAST_INBOUND_BUDGET_TIMEOUT", "5")));
         using var http = new HttpClient();
         await using var holder = await HoldBudgetAsync(daemon, http);
 
