@@ -68,6 +68,23 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
 
     public int RequestCount => Requests.Count;
 
+    /// <summary>
+    /// Requests of the <c>gate</c> script wait (before their headers) until this many of them have arrived, then all
+    /// answer: requests sent one after another never open it, so a test sees concurrency without timing anything.
+    /// </summary>
+    public int GateSize { get; set; } = 2;
+
+    /// <summary>How long a <c>gate</c> request waits for the others before it answers <see cref="GateNotReached"/> instead.</summary>
+    public TimeSpan GateWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    public const string GateNotReached = "the gate never opened: the other requests did not come while this one waited";
+
+    /// <summary>Whether <see cref="GateSize"/> <c>gate</c> requests were ever open at once.</summary>
+    public bool GateOpened => _gate.Task.IsCompleted;
+
+    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _gated;
+
     public Uri BaseUrl => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/v1");
 
     public static FakeOpenAIServer Start()
@@ -205,6 +222,15 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
         {
             case "answer":
                 await WriteJsonAsync(stream, 200, Completion(Answer, "stop"), ct).ConfigureAwait(false);
+                return true;
+            case "gate":
+                if (Interlocked.Increment(ref _gated) >= GateSize)
+                {
+                    _gate.TrySetResult();
+                }
+
+                bool opened = await _gate.Task.WaitAsync(GateWait, ct).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default).ConfigureAwait(false);
+                await WriteJsonAsync(stream, 200, Completion(opened ? Answer : GateNotReached, "stop"), ct).ConfigureAwait(false);
                 return true;
             case "stream":
             case "reasoning":
