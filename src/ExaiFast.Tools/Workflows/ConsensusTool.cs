@@ -95,6 +95,12 @@ public sealed class ConsensusTool(ProviderRegistry providers, IThreadStore threa
         // Each model answers on its own deadline, a little inside the call's, so that one that hangs is reported as
         // timed out beside the others' answers instead of taking the whole call down with it.
         var timeLeft = context.TimeLeft(time);
+        if (timeLeft <= TimeSpan.Zero)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            timeLeft = TimeSpan.Zero; // past the deadline, the call's token fires any moment: every model reports TIMEOUT
+        }
+
         var own = timeLeft - TimeSpan.FromMilliseconds(Math.Min(1000, timeLeft.TotalMilliseconds / 10));
         var opinions = await Task.WhenAll(entries.Select(e => AskAsync(e, question.ToString(), thread, args, own, context, cancellationToken))).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();

@@ -36,6 +36,12 @@ internal sealed class ProviderRig : IAsyncDisposable
 
     public Daemon Daemon { get; }
 
+    /// <summary>The value of one series of the daemon's /metrics, 0 when absent.</summary>
+    public Task<double> MetricAsync(string series) => DaemonMetrics.ReadAsync(Daemon, series);
+
+    /// <summary>Waits (bounded) until the series has <paramref name="value"/>.</summary>
+    public Task MetricReachesAsync(string series, double value) => DaemonMetrics.ReachesAsync(Daemon, series, value);
+
     public static async Task<ProviderRig> StartAsync(Dictionary<string, string>? extra = null, Action<FakeOpenAIServer>? script = null)
     {
         var fake = FakeOpenAIServer.Start();

@@ -54,33 +54,11 @@ internal sealed class TwoProviders : IAsyncDisposable
         return await client.ResultAsync(requestId, 60_000);
     }
 
-    /// <summary>The value of one series of the daemon's /metrics (<c>name{labels}</c> as Prometheus writes it), 0 when absent.</summary>
-    public async Task<double> MetricAsync(string series)
-    {
-        using var http = new HttpClient();
-        string text = await http.GetStringAsync(new Uri(Daemon.HttpUri, "/metrics"), TestContext.Current.CancellationToken);
-        foreach (string line in text.Split('\n'))
-        {
-            if (line.StartsWith(series + " ", StringComparison.Ordinal))
-            {
-                return double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-
-        return 0;
-    }
+    /// <summary>The value of one series of the daemon's /metrics, 0 when absent.</summary>
+    public Task<double> MetricAsync(string series) => DaemonMetrics.ReadAsync(Daemon, series);
 
     /// <summary>Waits (bounded) until the series has <paramref name="value"/>.</summary>
-    public async Task MetricReachesAsync(string series, double value)
-    {
-        var deadline = Environment.TickCount64 + 20_000;
-        double seen;
-        while ((seen = await MetricAsync(series)) != value)
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"{series} is {seen}, not {value}");
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
-    }
+    public Task MetricReachesAsync(string series, double value) => DaemonMetrics.ReachesAsync(Daemon, series, value);
 
     public async ValueTask DisposeAsync()
     {

@@ -173,7 +173,7 @@ public class ConsensusToolTests
             (new JsonArray(), "'models' must hold from 1 to 8 items"),
             (new JsonArray(new JsonObject { ["model"] = "answer", ["stance"] = "maybe" }), "'models[0].stance' must be one of for, against, neutral"),
             (new JsonArray(new JsonObject { ["stance"] = "for" }), "'models[0].model' is required"),
-            (new JsonArray(new JsonObject { ["model"] = "answer" }, new JsonObject { ["model"] = "no-such-model" }), "'models': unknown model 'no-such-model'"),
+            (new JsonArray(new JsonObject { ["model"] = "answer" }, new JsonObject { ["model"] = "no-such-model" }), "'models[1].model': unknown model 'no-such-model'"),
             (new JsonArray([.. Enumerable.Range(0, 9).Select(_ => (JsonNode)new JsonObject { ["model"] = "answer" })]), "'models' must hold from 1 to 8 items"),
             ("answer", "'models' must be"),
         };
@@ -187,5 +187,37 @@ public class ConsensusToolTests
         }
 
         Assert.Equal(0, rig.Fake.RequestCount);
+    }
+
+    [Fact]
+    public async Task EachModelsRequest_CountsInItsProvidersLane_UnderItsLimit_AndTheCallHoldsNoProviderSlot()
+    {
+        // The openai lane has one slot: the two requests of one consensus call take it in turn (each borrows a slot of
+        // its provider's lane), while the call itself runs in the local lane.
+        await using var rig = await StartAsync(new() { ["EXAI_WS_OPENAI_MAX_INFLIGHT"] = "1" });
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        rig.Fake.Hold = release.Task;
+        await using var client = await ExaiWsClient.ConnectAsync(rig.Daemon.Uri);
+
+        await client.CallAsync("c1", "consensus", Ask(("stream", "for"), ("stream", "against")));
+        var early = client.ResultAsync("c1", 60_000);
+        var held = rig.Fake.WaitForHeldAsync(1);
+        if (await Task.WhenAny(early, held) == early)
+        {
+            Assert.Fail("answered before any request was held: " + (await early).ToJsonString());
+        }
+
+        await held;
+        await rig.MetricReachesAsync("exaifast_lane_queued{lane=\"openai\"}", 1); // the other model's request waits its turn
+        Assert.Equal(1, await rig.MetricAsync("exaifast_lane_workers_busy{lane=\"openai\"}"));
+        Assert.Equal(1, rig.Fake.Held);
+
+        release.SetResult();
+        var result = await client.ResultAsync("c1", 60_000);
+        Assert.True((bool)result["ok"]!, result.ToJsonString());
+        var body = System.Text.Json.Nodes.JsonNode.Parse((string)result["text"]!)!.AsObject();
+        Assert.Equal(2, (int)body["models_answered"]!);
+        Assert.Equal(1, rig.Fake.MaxConcurrentAnswers);
+        await rig.MetricReachesAsync("exaifast_lane_workers_busy{lane=\"openai\"}", 0); // every borrowed slot given back
     }
 }
