@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using ExaiFast.Core.Options;
+using ExaiFast.Core.Tools;
 using ExaiFast.Server.Connections;
 using ExaiFast.Server.Http;
 using ExaiFast.Server.Logging;
@@ -54,6 +55,13 @@ public sealed class ExaiFastServer : IAsyncDisposable
     {
         get => _ctx.ModelsReady;
         init => _ctx.ModelsReady = value;
+    }
+
+    /// <summary>The store behind threads and shared results (Redis), shown by /health and /ready; down never makes /ready fail.</summary>
+    public IStoreStatus? Store
+    {
+        get => _ctx.Store;
+        init => _ctx.Store = value;
     }
 
     /// <summary>The bound address (with the OS-assigned port when <see cref="ServerOptions.Port"/> was 0).</summary>

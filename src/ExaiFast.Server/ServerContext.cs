@@ -61,6 +61,9 @@ internal sealed class ServerContext
     /// <summary>Whether a model can answer now (some provider's breaker is not open); null: always. /ready reads it.</summary>
     public Func<bool>? ModelsReady { get; set; }
 
+    /// <summary>The shared store (Redis), for /health and /ready; null in memory.</summary>
+    public IStoreStatus? Store { get; set; }
+
     /// <summary>The daemon-wide budget of big inbound messages.</summary>
     public InboundBudget InboundBudget { get; }
 

@@ -18,6 +18,7 @@ internal static class StatusEndpoints
             json.WriteNumber("websockets", ctx.Registry.WebSocketCount);
             json.WriteBoolean("draining", ctx.IsDraining);
             json.WriteString("version", ServerInfo.Version);
+            WriteStore(json, ctx);
             json.WriteEndObject();
         }
 
@@ -38,9 +39,20 @@ internal static class StatusEndpoints
             json.WriteBoolean("draining", ctx.IsDraining);
             json.WriteString("memory", ExaiWs.ExaiWsFrames.MemoryName(memory));
             json.WriteBoolean("models", models);
+            WriteStore(json, ctx);
             json.WriteEndObject();
         }
 
         return (ready ? 200 : 503, buffer.WrittenSpan.ToArray());
+    }
+
+    // Shown, never part of readiness: with Redis down only thread calls fail (STORE_UNAVAILABLE), and a load balancer
+    // that took every daemon out for it would refuse the calls that need no thread as well.
+    private static void WriteStore(Utf8JsonWriter json, ServerContext ctx)
+    {
+        if (ctx.Store is { } store)
+        {
+            json.WriteString(store.Kind, store.IsUp ? "up" : "down");
+        }
     }
 }

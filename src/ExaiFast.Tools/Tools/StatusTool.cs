@@ -8,7 +8,10 @@ using ExaiFast.Tools.Schema;
 namespace ExaiFast.Tools.Tools;
 
 /// <summary>Live load and provider state, for a human or a model deciding whether to wait.</summary>
-public sealed class StatusTool(IDaemonStatus status, ProviderRegistry providers) : ToolBase
+/// <param name="status">The daemon's live numbers.</param>
+/// <param name="providers">The providers.</param>
+/// <param name="store">The shared store behind threads (Redis) and whether it is up; null: threads in memory.</param>
+public sealed class StatusTool(IDaemonStatus status, ProviderRegistry providers, IStoreStatus? store = null) : ToolBase
 {
     /// <inheritdoc />
     public override string Name => "status";
@@ -25,7 +28,7 @@ public sealed class StatusTool(IDaemonStatus status, ProviderRegistry providers)
         await SimulateLatencyAsync(context, cancellationToken).ConfigureAwait(false);
         string providerList = string.Join(", ", providers.All.Select(p => $"{p.Name} {p.State switch { ProviderState.Open => "unavailable (circuit open)", ProviderState.HalfOpen => "available (circuit half-open)", _ => "available" }}"));
         string text = string.Create(CultureInfo.InvariantCulture,
-            $"uptime {status.UptimeSeconds:0.0} s; connections {status.Connections}; sessions {status.Sessions}; calls in flight {status.Inflight} (this one included), queued {status.Queued}; worker capacity {status.Capacity}; memory {status.Memory.ToString().ToLowerInvariant()}; providers: {providerList}");
+            $"uptime {status.UptimeSeconds:0.0} s; connections {status.Connections}; sessions {status.Sessions}; calls in flight {status.Inflight} (this one included), queued {status.Queued}; worker capacity {status.Capacity}; memory {status.Memory.ToString().ToLowerInvariant()}; conversation store {(store is null ? "memory" : $"{store.Kind} ({(store.IsUp ? "up" : "down")})")}; providers: {providerList}");
         return new ToolOutput(text);
     }
 }

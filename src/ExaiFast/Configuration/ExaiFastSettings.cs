@@ -28,6 +28,12 @@ public sealed record ExaiFastSettings
     /// <summary>What the tools may read from disk for a call's <c>files</c>.</summary>
     public FileLimits Files { get; init; } = new();
 
+    /// <summary>
+    /// <c>REDIS_URL</c>, validated: threads and stored results live in Redis, shared by every daemon pointed at it; null
+    /// keeps them in memory. Holds the password: never logged (<see cref="Redis.RedisUrl.Describe"/> is what is shown).
+    /// </summary>
+    public string? RedisUrl { get; init; }
+
     /// <summary>Simulated latency of the offline local model (<c>LOCAL_MODEL_LATENCY_MS</c>).</summary>
     public TimeSpan LocalModelLatency { get; init; }
 

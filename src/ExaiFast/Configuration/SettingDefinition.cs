@@ -18,7 +18,10 @@ public sealed record SettingDefinition(string Key, string? Flag, string Help, st
     /// Decided by name so that a secret added later (an API key) is masked without anyone remembering to say so. A switch
     /// holds true/false, never a secret: <c>EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN=maybe</c> used to be shown as '***'.
     /// </remarks>
-    public bool IsSecret => !IsSwitch && (Key.Contains("TOKEN", StringComparison.Ordinal) || Key.Contains("KEY", StringComparison.Ordinal) || Key.Contains("SECRET", StringComparison.Ordinal));
+    public bool IsSecret => !IsSwitch && (HoldsSecret || Key.Contains("TOKEN", StringComparison.Ordinal) || Key.Contains("KEY", StringComparison.Ordinal) || Key.Contains("SECRET", StringComparison.Ordinal));
+
+    /// <summary>A value that may carry a secret although its name does not say so (<c>REDIS_URL</c>'s password).</summary>
+    public bool HoldsSecret { get; init; }
 
     /// <summary>An integer setting in [min, max].</summary>
     public static SettingDefinition Int(string key, string? flag, string help, long def, long min, long max, Func<ExaiFastSettings, long, ExaiFastSettings> set) =>

@@ -2,6 +2,7 @@ using ExaiFast.Configuration;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
+using ExaiFast.Redis;
 using ExaiFast.Server.ExaiWs;
 using ExaiFast.Server.Mcp;
 using ExaiFast.Logging;
@@ -54,6 +55,7 @@ internal static class DaemonHost
             HttpEndpoints(sp))
         {
             ModelsReady = () => sp.GetRequiredService<ProviderRegistry>().AnyUsable,
+            Store = sp.GetService<IStoreStatus>(),
         });
         builder.Services.AddHostedService<ServerHostedService>();
 

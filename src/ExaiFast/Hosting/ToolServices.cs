@@ -5,6 +5,7 @@ using ExaiFast.Core.Tools;
 using ExaiFast.Models;
 using ExaiFast.Models.Local;
 using ExaiFast.Models.OpenAICompatible;
+using ExaiFast.Redis;
 using ExaiFast.Server.Metrics;
 using ExaiFast.Tools;
 using ExaiFast.Tools.Conformance;
@@ -61,13 +62,26 @@ internal static class ToolServices
         services.AddSingleton(sp => LanesOf(settings.Dispatcher, sp.GetRequiredService<ProviderRegistry>()));
         services.AddSingleton(sp => new Dispatcher(sp.GetRequiredService<DispatcherOptions>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<DispatchMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Dispatch")));
-        // Conversation threads: in memory (bounded, trimmed when the memory monitor reports pressure).
-        services.AddSingleton<IThreadStore>(sp =>
+        if (settings.RedisUrl is { } redisUrl)
         {
-            var store = new MemoryThreadStore(settings.Threads, sp.GetRequiredService<TimeProvider>());
-            sp.GetRequiredService<Dispatcher>().SubscribeMemoryPressure(store);
-            return store;
-        });
+            // Conversation threads in Redis, shared by every daemon pointed at it. One multiplexer for the process; the
+            // daemon starts with Redis down and serves what needs no thread meanwhile.
+            services.AddSingleton(sp => RedisConnection.Connect(RedisUrl.Parse(redisUrl), sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Redis"),
+                sp.GetRequiredService<ServerMetrics>().Registry));
+            services.AddSingleton<IStoreStatus>(sp => sp.GetRequiredService<RedisConnection>());
+            services.AddSingleton<IThreadStore>(sp => new RedisThreadStore(sp.GetRequiredService<RedisConnection>(), settings.Threads, sp.GetRequiredService<TimeProvider>()));
+        }
+        else
+        {
+            // Conversation threads: in memory (bounded, trimmed when the memory monitor reports pressure).
+            services.AddSingleton<IThreadStore>(sp =>
+            {
+                var store = new MemoryThreadStore(settings.Threads, sp.GetRequiredService<TimeProvider>());
+                sp.GetRequiredService<Dispatcher>().SubscribeMemoryPressure(store);
+                return store;
+            });
+        }
+
         services.AddSingleton<IToolCatalog>(sp =>
         {
             var providers = sp.GetRequiredService<ProviderRegistry>();
@@ -82,7 +96,7 @@ internal static class ToolServices
                 .. WorkflowCatalog.All.Select(spec => new WorkflowTool(spec, providers, threads, files, time)),
                 new ListModelsTool(providers),
                 new VersionTool(),
-                new StatusTool(status(sp), providers),
+                new StatusTool(status(sp), providers, sp.GetService<IStoreStatus>()),
                 .. settings.ConformanceTools ? ConformanceTools.Create() : [],
             ]);
         });

@@ -1,0 +1,127 @@
+using System.Diagnostics;
+
+namespace ExaiFast.Tests.Redis;
+
+/// <summary>
+/// A real nginx (scripts/setup.sh installs it) load-balancing WebSocket connections over several daemons, with its own
+/// config, prefix, pid file, temp paths and error log in a temp folder, on a free loopback port; no root needed.
+/// </summary>
+/// <remarks><see cref="Config"/> is the configuration the README shows, with the ports and paths filled in.</remarks>
+internal sealed class NginxProxy : IAsyncDisposable
+{
+    private readonly string _dir;
+    private readonly Process _process;
+
+    private NginxProxy(string dir, int port, Process process)
+    {
+        _dir = dir;
+        Port = port;
+        _process = process;
+    }
+
+    public int Port { get; }
+
+    public Uri WebSocketUri => new($"ws://127.0.0.1:{Port}/");
+
+    public string ErrorLog => File.Exists(Path.Combine(_dir, "error.log")) ? File.ReadAllText(Path.Combine(_dir, "error.log")) : "";
+
+    /// <summary>The http-level configuration: an upstream of the daemons, and WebSocket upgrades passed through.</summary>
+    public static string Config(int listenPort, IEnumerable<int> daemonPorts) => $$"""
+        map $http_upgrade $connection_upgrade {
+            default upgrade;
+            ''      close;
+        }
+
+        upstream exaifast {
+        {{string.Concat(daemonPorts.Select(p => $"    server 127.0.0.1:{p};\n"))}}}
+
+        server {
+            listen 127.0.0.1:{{listenPort}};
+
+            location / {
+                proxy_pass http://exaifast;
+                proxy_http_version 1.1;
+                proxy_set_header Upgrade $http_upgrade;
+                proxy_set_header Connection $connection_upgrade;
+                proxy_set_header Host $host;
+                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                # A call may run for minutes with only progress frames (every 8 s) on the wire; the daemon pings idle
+                # connections every 30 s. Longer than both, so nginx never cuts a live connection.
+                proxy_read_timeout 3600s;
+                proxy_send_timeout 3600s;
+                proxy_buffering off;
+            }
+        }
+        """;
+
+    public static async Task<NginxProxy> StartAsync(params int[] daemonPorts)
+    {
+        string executable = FreePort.FindExecutable("nginx", "/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin")
+            ?? throw new InvalidOperationException("nginx is not installed: run scripts/setup.sh");
+        string dir = Directory.CreateTempSubdirectory("exaifast-nginx-").FullName;
+        int port = FreePort.Next();
+        string conf = Path.Combine(dir, "nginx.conf");
+        File.WriteAllText(conf, $$"""
+            daemon off;
+            master_process off;
+            worker_processes 1;
+            pid {{dir}}/nginx.pid;
+            error_log {{dir}}/error.log info;
+            events { worker_connections 1024; }
+            http {
+                access_log off;
+                client_body_temp_path {{dir}}/client_body;
+                proxy_temp_path {{dir}}/proxy;
+                fastcgi_temp_path {{dir}}/fastcgi;
+                uwsgi_temp_path {{dir}}/uwsgi;
+                scgi_temp_path {{dir}}/scgi;
+            {{Config(port, daemonPorts)}}
+            }
+            """);
+        var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in (string[])["-p", dir + "/", "-c", conf, "-e", Path.Combine(dir, "error.log")])
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var proxy = new NginxProxy(dir, port, process);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await FreePort.AcceptsAsync(port))
+        {
+            if (process.HasExited || DateTime.UtcNow > deadline)
+            {
+                string log = proxy.ErrorLog;
+                await proxy.DisposeAsync();
+                throw new InvalidOperationException($"nginx did not start on port {port}:\n{log}");
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        return proxy;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync(CancellationToken.None);
+        }
+
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort
+        }
+    }
+}
