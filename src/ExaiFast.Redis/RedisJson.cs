@@ -7,4 +7,5 @@ namespace ExaiFast.Redis;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UseStringEnumConverter = true)]
 [JsonSerializable(typeof(ThreadTurn))]
+[JsonSerializable(typeof(StoredResult))]
 internal sealed partial class RedisJson : JsonSerializerContext;

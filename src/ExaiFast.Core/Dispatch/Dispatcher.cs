@@ -382,9 +382,33 @@ public sealed partial class Dispatcher : IAsyncDisposable
             if (key.SessionId == sessionId)
             {
                 call.Detach(listener);
+                if (_shared is { } shared && !call.HasListeners)
+                {
+                    // The client may come back through another daemon: say that this one runs it, and until when.
+                    var left = call.Timeout - _time.GetElapsedTime(call.AdmittedAt);
+                    shared.Orphaned(key, _time.GetUtcNow() + (left > TimeSpan.Zero ? left : TimeSpan.Zero));
+                }
             }
         }
     }
+
+    /// <summary>
+    /// Shares stored results with other daemons from now on (<c>REDIS_URL</c>). Called once by the composition root,
+    /// before the server accepts connections.
+    /// </summary>
+    public void ShareResults(ISharedResults shared) =>
+        _shared = _shared is null ? shared ?? throw new ArgumentNullException(nameof(shared)) : throw new InvalidOperationException("results are shared already");
+
+    private ISharedResults? _shared;
+
+    /// <summary>Whether this daemon has a call or an unexpired result under <paramref name="key"/> (then Submit attaches or replays).</summary>
+    public bool HasKey(CallKey key) => _table.TryGetCall(key, out _) || _table.TryGetResult(key, out _);
+
+    /// <summary>
+    /// Adds <paramref name="listener"/> to the running call under <paramref name="key"/>; false if there is none (ended,
+    /// or never here). A client waiting through another daemon keeps its call from being cancelled as an orphan.
+    /// </summary>
+    public bool TryAttach(CallKey key, ICallListener listener) => _table.TryGetCall(key, out var call) && call.TryAttach(key, listener);
 
     /// <summary>The running or queued call with this key, if <paramref name="listener"/> already waits for it.</summary>
     public bool TryGetCallListenedBy(CallKey key, ICallListener listener, out ToolCall call) =>

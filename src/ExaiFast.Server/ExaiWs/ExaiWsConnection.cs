@@ -34,6 +34,10 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
 
     public bool HelloDone => SessionId is not null;
 
+    /// <summary>Set by the hello: another daemon served this session within the result TTL (REDIS_URL), so a request id
+    /// unknown here is looked up in the shared store before it runs. Read by the reader loop only.</summary>
+    public bool Moved { get; set; }
+
     /// <summary>Called on the reader before submitting: frames for <paramref name="key"/> wait until <see cref="Release"/>.</summary>
     public void Park(CallKey key)
     {

@@ -48,9 +48,11 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     /// <param name="logger">Log.</param>
     /// <param name="token">The host's token guard, shared with the other doors; one made from
     /// <see cref="ExaiWsOptions.Token"/> if null.</param>
+    /// <param name="shared">Results shared with other daemons (<c>REDIS_URL</c>), or null.</param>
     public ExaiWsHandler(ExaiWsOptions options, Dispatcher dispatcher, IToolCatalog tools, Func<IReadOnlyDictionary<string, bool>> providers,
-        long maxMessageBytes, int sessionMaxInflight, TimeProvider time, ILogger logger, TokenGuard? token = null)
+        long maxMessageBytes, int sessionMaxInflight, TimeProvider time, ILogger logger, TokenGuard? token = null, ISharedResults? shared = null)
     {
+        _shared = shared;
         _options = options;
         _dispatcher = dispatcher;
         _tools = tools;
@@ -141,6 +143,11 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
             switch (op)
             {
                 case Op.CallTool:
+                    if (connection.Moved && await TryCollectElsewhereAsync(connection, root, requestId, cancellationToken).ConfigureAwait(false))
+                    {
+                        break; // answered from, or waiting for, another daemon
+                    }
+
                     var reply = SubmitCall(connection, root, requestId ?? Guid.NewGuid().ToString("N"), new ArgumentsLease(document, message.Payload.Array, message.Payload.Owner), ref handedOver);
                     if (reply is { } frame)
                     {
@@ -235,6 +242,12 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
 
         string? requested = root.TryGetProperty("session_id", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
         string sessionId = requested is not null && IsValidSessionId(requested) ? requested : Guid.NewGuid().ToString("N");
+        if (_shared is not null)
+        {
+            // One round trip per hello, none per call: only a session another daemon served looks for its results there.
+            connection.Moved = await _shared.ClaimSessionAsync(sessionId, CancellationToken.None).ConfigureAwait(false);
+        }
+
         connection.SessionId = sessionId;
         _awaitingHello.TryRemove(connection, out _);
         _sessions.Joined(sessionId);

@@ -36,7 +36,8 @@ internal static class DaemonHost
             settings.Dispatcher.SessionMaxInflight,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.ExaiWs"),
-            sp.GetRequiredService<TokenGuard>()));
+            sp.GetRequiredService<TokenGuard>(),
+            SharedResults(sp, settings)));
         builder.Services.AddSingleton(sp => new McpProtocol(
             new DispatcherBackend(sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<IToolCatalog>()),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Mcp")));
@@ -80,6 +81,24 @@ internal static class DaemonHost
             }
         });
         return host;
+    }
+
+    /// <summary>
+    /// With REDIS_URL, the dispatcher's stored results are shared through Redis (a reconnecting exai-ws client collects
+    /// its result from whichever daemon it lands on); made once, with the handler, before anything is accepted.
+    /// </summary>
+    private static RedisSharedResults? SharedResults(IServiceProvider sp, ExaiFastSettings settings)
+    {
+        if (sp.GetService<RedisConnection>() is not { } redis)
+        {
+            return null;
+        }
+
+        var dispatcher = sp.GetRequiredService<Dispatcher>();
+        var shared = new RedisSharedResults(redis, dispatcher, settings.Dispatcher.ResultTtl, settings.Dispatcher.ProgressInterval,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Redis"));
+        dispatcher.ShareResults(shared);
+        return shared;
     }
 
     /// <summary>The endpoint table beyond /health, /ready and /metrics (which the server adds itself): path to endpoint.</summary>

@@ -1,0 +1,350 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using ExaiFast.Core.Calls;
+using ExaiFast.Core.Dispatch;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace ExaiFast.Redis;
+
+/// <summary>
+/// The dispatcher's stored results, shared through Redis: a client that reconnects with its <c>session_id</c> collects its
+/// result from whichever daemon it lands on, and a call still running on another daemon is waited for, never run twice.
+/// </summary>
+/// <remarks>
+/// <para>What each side pays (the choice, in short):</para>
+/// <list type="bullet">
+/// <item>A result, as it is stored locally: one queued <c>SET … PX ttl</c> (fire-and-forget; the completing thread never
+/// waits for Redis) and one <c>PEXPIRE</c> of the session's marker. Nothing on <see cref="Dispatcher.Submit"/>.</item>
+/// <item>A hello: one <c>SET session GET</c> round trip, which records this daemon as the session's and says whether
+/// another daemon served it within the result TTL. Only then ("moved") does a repeated or new request id that this daemon
+/// does not know cost a lookup (two pipelined <c>GET</c>s) before it runs; a client that stays on one daemon never waits
+/// for Redis.</item>
+/// <item>A connection that closes with calls still running: a <c>running</c> marker per orphaned call (owner daemon and
+/// deadline). Another daemon that finds it waits for the result — it asks the owner to keep the call for it (the owner
+/// would otherwise cancel it after the disconnect grace), listens on <c>exaifast:done</c>, and looks again every
+/// progress interval in case a message was lost or the owner went away — instead of running the call a second time.</item>
+/// </list>
+/// <para>Redis down: nothing is written or read (results stay local, calls run here), and nothing waits for it.</para>
+/// <para>Thread-safe.</para>
+/// </remarks>
+internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
+{
+    private const string ResultPrefix = "exaifast:result:";
+    private const string RunningPrefix = "exaifast:running:";
+    private const string SessionPrefix = "exaifast:session:";
+    private const string DaemonPrefix = "exaifast:daemon:";
+    private static readonly RedisChannel DoneChannel = RedisChannel.Literal("exaifast:done");
+
+    // A remote wait gives the owner this long past the call's deadline to publish its TIMEOUT result.
+    private static readonly TimeSpan DeadlineSlack = TimeSpan.FromSeconds(5);
+
+    private readonly RedisConnection _redis;
+    private readonly Dispatcher _dispatcher;
+    private readonly TimeSpan _ttl;
+    private readonly TimeSpan _progressInterval;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly RedisChannel _ownChannel;
+    private readonly ConcurrentDictionary<CallKey, byte> _orphans = new();
+    private readonly ConcurrentDictionary<CallKey, TaskCompletionSource> _waiters = new();
+    private int _orphanCount;
+    private int _subscribed;
+
+    public RedisSharedResults(RedisConnection redis, Dispatcher dispatcher, TimeSpan resultTtl, TimeSpan progressInterval, TimeProvider time, ILogger logger)
+    {
+        _redis = redis;
+        _dispatcher = dispatcher;
+        _ttl = resultTtl;
+        _progressInterval = progressInterval;
+        _time = time;
+        _logger = logger;
+        DaemonId = Guid.NewGuid().ToString("N")[..12];
+        _ownChannel = RedisChannel.Literal(DaemonPrefix + DaemonId);
+        redis.OnUp(Subscribe);
+        Subscribe();
+    }
+
+    /// <summary>This daemon's name in Redis (random per process): a restarted daemon is another daemon.</summary>
+    public string DaemonId { get; }
+
+    /// <inheritdoc />
+    public void Stored(CallKey key, CallResult result)
+    {
+        if (!_redis.IsUp || _ttl <= TimeSpan.Zero)
+        {
+            return; // kept here only; a client that comes back elsewhere runs its call again
+        }
+
+        try
+        {
+            var db = _redis.Database;
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(StoredResult.From(result), RedisJson.Default.StoredResult);
+            _ = db.StringSetAsync(ResultKey(key), json, _ttl, flags: CommandFlags.FireAndForget);
+            _ = db.KeyExpireAsync(SessionPrefix + key.SessionId, _ttl, flags: CommandFlags.FireAndForget);
+            if (Volatile.Read(ref _orphanCount) > 0 && _orphans.TryRemove(key, out _))
+            {
+                Interlocked.Decrement(ref _orphanCount);
+                // In this order on one connection: whoever hears "done" finds the result.
+                _ = db.KeyDeleteAsync(RunningKey(key), CommandFlags.FireAndForget);
+                _ = _redis.Multiplexer.GetSubscriber().PublishAsync(DoneChannel, Encode(key), CommandFlags.FireAndForget);
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            Log.WriteFailed(_logger, ex.GetType().Name); // Redis went down a moment ago: the result stays local
+        }
+    }
+
+    /// <inheritdoc />
+    public void Orphaned(CallKey key, DateTimeOffset deadline)
+    {
+        if (!_redis.IsUp)
+        {
+            return;
+        }
+
+        if (_orphans.TryAdd(key, 0))
+        {
+            Interlocked.Increment(ref _orphanCount);
+        }
+
+        try
+        {
+            var left = deadline - _time.GetUtcNow() + DeadlineSlack;
+            _ = _redis.Database.StringSetAsync(RunningKey(key), $"{DaemonId}|{deadline.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)}",
+                left, flags: CommandFlags.FireAndForget);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            Log.WriteFailed(_logger, ex.GetType().Name);
+        }
+
+        if (!_dispatcher.TryGetCall(key, out _) && _orphans.TryRemove(key, out _))
+        {
+            // It ended as we marked it (its Stored may have missed the mark): the result is shared, the marker only
+            // lives until its deadline, and a lookup reads the result first.
+            Interlocked.Decrement(ref _orphanCount);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> ClaimSessionAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        if (!_redis.IsUp)
+        {
+            return false;
+        }
+
+        try
+        {
+            var before = await _redis.Database.StringSetAndGetAsync(SessionPrefix + sessionId, DaemonId, _ttl > TimeSpan.Zero ? _ttl : TimeSpan.FromSeconds(1))
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+            return !before.IsNull && before != DaemonId;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Log.ReadFailed(_logger, ex.GetType().Name);
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SharedLookup> LookupAsync(CallKey key, CancellationToken cancellationToken)
+    {
+        if (!_redis.IsUp)
+        {
+            return default;
+        }
+
+        try
+        {
+            var db = _redis.Database;
+            var result = db.StringGetAsync(ResultKey(key));
+            var running = db.StringGetAsync(RunningKey(key));
+            return Read(await result.WaitAsync(cancellationToken).ConfigureAwait(false), await running.WaitAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Log.ReadFailed(_logger, ex.GetType().Name);
+            return default;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<CallResult> WaitAsync(CallKey key, SharedLookup running, Action heartbeat, CancellationToken cancellationToken)
+    {
+        var done = _waiters.GetOrAdd(key, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        try
+        {
+            // Keep it running for us: the owner lets an orphan go after its disconnect grace.
+            await _redis.Multiplexer.GetSubscriber().PublishAsync(RedisChannel.Literal(DaemonPrefix + running.RunningOn), Encode(key))
+                .WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Log.ReadFailed(_logger, ex.GetType().Name); // looked at again below
+        }
+
+        try
+        {
+            var deadline = running.Deadline + DeadlineSlack;
+            while (true)
+            {
+                // Registered before looking, so a result published from now on is heard, and one stored before is read.
+                var now = await TryLookupAsync(key, cancellationToken).ConfigureAwait(false);
+                if (now is { Result: { } result })
+                {
+                    return result;
+                }
+
+                if (now is { RunningOn: null })
+                {
+                    // No marker: the owner stored its result and removed it in that order — unless it went away.
+                    var again = await TryLookupAsync(key, cancellationToken).ConfigureAwait(false);
+                    return again?.Result ?? CallResult.Failed(ErrorCodes.InternalError,
+                        "the call was running on another daemon, which stopped before it finished; send it again with a new request_id");
+                }
+
+                var left = deadline - _time.GetUtcNow();
+                if (left <= TimeSpan.Zero)
+                {
+                    return CallResult.Failed(ErrorCodes.Timeout, "the call was running on another daemon and did not finish within its deadline");
+                }
+
+                var wait = left < _progressInterval ? left : _progressInterval;
+                await Task.WhenAny(done.Task, Task.Delay(wait, _time, cancellationToken)).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!done.Task.IsCompleted)
+                {
+                    heartbeat();
+                }
+                else
+                {
+                    _waiters.TryRemove(new KeyValuePair<CallKey, TaskCompletionSource>(key, done));
+                    done = _waiters.GetOrAdd(key, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                }
+            }
+        }
+        finally
+        {
+            _waiters.TryRemove(new KeyValuePair<CallKey, TaskCompletionSource>(key, done));
+        }
+    }
+
+    // Null while Redis cannot be read: the wait goes on until the deadline (Redis may come back).
+    private async ValueTask<SharedLookup?> TryLookupAsync(CallKey key, CancellationToken cancellationToken)
+    {
+        if (!_redis.IsUp)
+        {
+            return null;
+        }
+
+        try
+        {
+            var db = _redis.Database;
+            var result = db.StringGetAsync(ResultKey(key));
+            var running = db.StringGetAsync(RunningKey(key));
+            return Read(await result.WaitAsync(cancellationToken).ConfigureAwait(false), await running.WaitAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Log.ReadFailed(_logger, ex.GetType().Name);
+            return null;
+        }
+    }
+
+    private static SharedLookup Read(RedisValue result, RedisValue running)
+    {
+        if (!result.IsNull)
+        {
+            var stored = JsonSerializer.Deserialize(((ReadOnlyMemory<byte>)result).Span, RedisJson.Default.StoredResult);
+            if (stored is not null)
+            {
+                return new SharedLookup(stored.ToResult(), null, default);
+            }
+        }
+
+        if (!running.IsNull && ((string)running!).Split('|') is [var owner, var ms] && long.TryParse(ms, CultureInfo.InvariantCulture, out long deadline))
+        {
+            return new SharedLookup(null, owner, DateTimeOffset.FromUnixTimeMilliseconds(deadline));
+        }
+
+        return default;
+    }
+
+    // Subscriptions made while Redis was down are made again when it comes up (the multiplexer restores those it has).
+    private void Subscribe()
+    {
+        if (Volatile.Read(ref _subscribed) == 1 || !_redis.Multiplexer.IsConnected)
+        {
+            return;
+        }
+
+        try
+        {
+            var subscriber = _redis.Multiplexer.GetSubscriber();
+            subscriber.Subscribe(DoneChannel, (_, message) => OnDone(message));
+            subscriber.Subscribe(_ownChannel, (_, message) => OnKeepFor(message));
+            Volatile.Write(ref _subscribed, 1);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Log.ReadFailed(_logger, ex.GetType().Name); // tried again when Redis comes up
+        }
+    }
+
+    private void OnDone(RedisValue message)
+    {
+        if (Decode(message) is { } key && _waiters.TryGetValue(key, out var done))
+        {
+            done.TrySetResult();
+        }
+    }
+
+    // Another daemon's client waits for this call: it has a listener again, and is no orphan to cancel.
+    private void OnKeepFor(RedisValue message)
+    {
+        if (Decode(message) is { } key)
+        {
+            _dispatcher.TryAttach(key, this);
+        }
+    }
+
+    // As the listener standing for a client on another daemon: the result reaches it through Stored, not through here.
+    void ICallListener.OnProgress(CallKey key, ToolCall call, Core.Tools.ProgressReport progress)
+    {
+    }
+
+    void ICallListener.OnStreamChunk(CallKey key, ToolCall call, int sequence, string chunk)
+    {
+    }
+
+    void ICallListener.OnCompleted(CallKey key, ToolCall call, CallResult result)
+    {
+    }
+
+    private static RedisKey ResultKey(CallKey key) => ResultPrefix + key.SessionId + ":" + key.RequestId;
+
+    private static RedisKey RunningKey(CallKey key) => RunningPrefix + key.SessionId + ":" + key.RequestId;
+
+    // A session id has no newline (PROTOCOL.md: [A-Za-z0-9_-]); a request id may have anything, so it goes last.
+    private static RedisValue Encode(CallKey key) => key.SessionId + "\n" + key.RequestId;
+
+    private static CallKey? Decode(RedisValue message)
+    {
+        string text = message!;
+        int nl = text.IndexOf('\n', StringComparison.Ordinal);
+        return nl > 0 ? new CallKey(text[..nl], text[(nl + 1)..]) : null;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(710, LogLevel.Warning, "Sharing a result through Redis failed ({Error}); it stays on this daemon")]
+        public static partial void WriteFailed(ILogger logger, string error);
+
+        [LoggerMessage(711, LogLevel.Warning, "Reading shared results from Redis failed ({Error}); the call is served here")]
+        public static partial void ReadFailed(ILogger logger, string error);
+    }
+}

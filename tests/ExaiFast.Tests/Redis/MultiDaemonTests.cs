@@ -1,0 +1,127 @@
+using System.Text.Json.Nodes;
+using ExaiFast.Tests.ExaiWs;
+
+namespace ExaiFast.Tests.Redis;
+
+/// <summary>
+/// Two daemon processes behind a real nginx, sharing a real redis-server: a client that reconnects with its session_id
+/// collects its result from whichever daemon it lands on, a call still running on the other daemon is waited for (never
+/// run twice), and Redis going away and coming back is seen, survived and recovered from.
+/// </summary>
+public sealed class MultiDaemonTests : IAsyncLifetime
+{
+    private DaemonPair _pair = null!;
+
+    public async ValueTask InitializeAsync() => _pair = await DaemonPair.StartAsync(new Dictionary<string, string>
+    {
+        // Shorter than the slow call below: without the other daemon asking to keep it, the first would cancel it.
+        ["EXAI_WS_DISCONNECT_GRACE_SECS"] = "1",
+        ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.5",
+    });
+
+    public async ValueTask DisposeAsync() => await _pair.DisposeAsync();
+
+    private static string NewSession() => "s-" + Guid.NewGuid().ToString("N")[..12];
+
+    [Fact]
+    public async Task AResultStoredByOneDaemon_IsCollectedFromTheOther_AfterAReconnect()
+    {
+        string session = NewSession();
+        JsonObject first;
+        await using (var c1 = await _pair.ConnectToAsync(0, session))
+        {
+            await c1.CallAsync("r1", "version");
+            first = await c1.ResultAsync("r1");
+            Assert.True((bool)first["ok"]!, first.ToJsonString());
+        }
+
+        await using var c2 = await _pair.ConnectToAsync(1, session);
+        await c2.CallAsync("r1", "version");
+        var again = await c2.ResultAsync("r1");
+        Assert.True((bool)again["ok"]!, again.ToJsonString());
+        Assert.Equal((string?)first["text"], (string?)again["text"]);
+        Assert.DoesNotContain(c2.All, f => (string?)f["op"] == "call_tool_ack" && (string?)f["request_id"] == "r1"); // replayed, as from a local store
+        Assert.Equal(1, await _pair.MetricAsync(0, "exaifast_calls_total", "tool=\"version\""));
+        Assert.Equal(0, await _pair.MetricAsync(1, "exaifast_calls_total", "tool=\"version\"")); // never run twice
+
+        // A request id no daemon knows runs where it landed.
+        await c2.CallAsync("r2", "version");
+        Assert.True((bool)(await c2.ResultAsync("r2"))["ok"]!);
+        Assert.Equal(1, await _pair.MetricAsync(1, "exaifast_calls_total", "tool=\"version\""));
+    }
+
+    [Fact]
+    public async Task ACallStillRunningOnOneDaemon_IsWaitedForFromTheOther_NeverRunTwice()
+    {
+        string session = NewSession();
+        var arguments = new JsonObject { ["prompt"] = "what lasts", ["local_latency_ms"] = 4000 };
+        var c1 = await _pair.ConnectToAsync(0, session);
+        await c1.CallAsync("slow", "chat", arguments.DeepClone().AsObject());
+        await c1.OpAsync("call_tool_ack");
+        c1.Vanish(); // the connection drops mid-call
+        await c1.DisposeAsync();
+
+        await using var c2 = await _pair.ConnectToAsync(1, session);
+        await c2.CallAsync("slow", "chat", arguments.DeepClone().AsObject());
+        var ack = await c2.OpAsync("call_tool_ack");
+        Assert.Equal("slow", (string?)ack["request_id"]);
+        var result = await c2.ResultAsync("slow", timeoutMs: 60_000);
+        Assert.True((bool)result["ok"]!, result.ToJsonString()); // not CANCELLED: the first daemon kept it past its grace
+        Assert.Contains(c2.All, f => (string?)f["op"] == "progress" && (string?)f["request_id"] == "slow"); // heartbeats while waiting
+        Assert.Equal(1, await _pair.MetricAsync(0, "exaifast_calls_total", "tool=\"chat\",outcome=\"ok\""));
+        Assert.Equal(0, await _pair.MetricAsync(1, "exaifast_calls_total", "tool=\"chat\""));
+    }
+
+    [Fact]
+    public async Task RedisStopped_IsSeenAndSurvived_AndWhenItIsBack_EverythingRecovers()
+    {
+        await _pair.Redis.StopAsync();
+        foreach (int d in (int[])[0, 1])
+        {
+            await RedisThreadStoreTests.Until(async () => await _pair.MetricAsync(d, "exaifast_redis_up") == 0);
+            await RedisThreadStoreTests.Until(() => Task.FromResult(_pair.Daemons[d].Stderr.Contains("Redis down", StringComparison.Ordinal)));
+            var health = await _pair.GetAsync(d, "/health");
+            Assert.Contains("\"redis\":\"down\"", health.Body);
+            var ready = await _pair.GetAsync(d, "/ready");
+            Assert.Equal(200, ready.Status); // calls that need no thread are still served
+            Assert.Contains("\"redis\":\"down\"", ready.Body);
+        }
+
+        // Plain calls are answered, through nginx, on either daemon; status says what is down.
+        string session = NewSession();
+        await using (var c = await ExaiWsClient.ConnectAsync(_pair.Nginx.WebSocketUri, sessionId: session))
+        {
+            await c.CallAsync("v", "version");
+            Assert.True((bool)(await c.ResultAsync("v"))["ok"]!);
+            await c.CallAsync("st", "status");
+            var status = await c.ResultAsync("st");
+            Assert.Contains("conversation store redis (down)", (string?)status["text"]);
+        }
+
+        await _pair.Redis.StartAsync();
+        foreach (int d in (int[])[0, 1])
+        {
+            await RedisThreadStoreTests.Until(async () => await _pair.MetricAsync(d, "exaifast_redis_up") == 1);
+            // One "up" line at start, one now.
+            await RedisThreadStoreTests.Until(() => Task.FromResult(_pair.Daemons[d].Stderr.Split("Redis up").Length - 1 >= 2));
+            Assert.Contains("\"redis\":\"up\"", (await _pair.GetAsync(d, "/health")).Body);
+        }
+
+        // Sharing works again: a result stored by one daemon is collected from the other.
+        string again = NewSession();
+        string? text;
+        await using (var c1 = await _pair.ConnectToAsync(0, again))
+        {
+            await c1.CallAsync("after", "status");
+            var first = await c1.ResultAsync("after");
+            Assert.Contains("conversation store redis (up)", (string?)first["text"]);
+            text = (string?)first["text"];
+        }
+
+        await using var c2 = await _pair.ConnectToAsync(1, again);
+        double ranBefore = await _pair.MetricAsync(1, "exaifast_calls_total", "tool=\"status\""); // the outage's status call may have landed here
+        await c2.CallAsync("after", "status");
+        Assert.Equal(text, (string?)(await c2.ResultAsync("after"))["text"]);
+        Assert.Equal(ranBefore, await _pair.MetricAsync(1, "exaifast_calls_total", "tool=\"status\""));
+    }
+}
