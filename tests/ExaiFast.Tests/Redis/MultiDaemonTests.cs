@@ -73,8 +73,50 @@ public sealed class MultiDaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AConversationBegunThroughOneDaemon_ContinuesThroughTheOther()
+    {
+        string? id;
+        await using (var c1 = await _pair.ConnectToAsync(0, NewSession()))
+        {
+            await c1.CallAsync("q1", "chat", new JsonObject { ["prompt"] = "first question" });
+            var first = await c1.ResultAsync("q1");
+            Assert.True((bool)first["ok"]!, first.ToJsonString());
+            id = (string?)first["continuation_id"]; // at the top level of call_tool_res
+            Assert.True(Guid.TryParse(id, out _), first.ToJsonString());
+            Assert.DoesNotContain("earlier message", (string?)first["text"]);
+        }
+
+        // Another session on the other daemon: what it finds comes from the shared thread, not from a stored result.
+        await using (var c2 = await _pair.ConnectToAsync(1, NewSession()))
+        {
+            await c2.CallAsync("q2", "chat", new JsonObject { ["prompt"] = "second question", ["continuation_id"] = id });
+            var second = await c2.ResultAsync("q2");
+            Assert.True((bool)second["ok"]!, second.ToJsonString());
+            Assert.Equal(id, (string?)second["continuation_id"]);
+            Assert.Contains("after 2 earlier messages", (string?)second["text"]); // the first exchange, from daemon 0
+        }
+
+        await using var c3 = await _pair.ConnectToAsync(0, NewSession());
+        await c3.CallAsync("q3", "chat", new JsonObject { ["prompt"] = "third question", ["continuation_id"] = id });
+        var third = await c3.ResultAsync("q3");
+        Assert.True((bool)third["ok"]!, third.ToJsonString());
+        Assert.Contains("after 4 earlier messages", (string?)third["text"]); // and the second, from daemon 1
+        Assert.Equal(2, await _pair.MetricAsync(0, "exaifast_calls_total", "tool=\"chat\",outcome=\"ok\""));
+        Assert.Equal(1, await _pair.MetricAsync(1, "exaifast_calls_total", "tool=\"chat\",outcome=\"ok\""));
+    }
+
+    [Fact]
     public async Task RedisStopped_IsSeenAndSurvived_AndWhenItIsBack_EverythingRecovers()
     {
+        // A conversation begun while Redis is up.
+        string? id;
+        await using (var c0 = await ExaiWsClient.ConnectAsync(_pair.Nginx.WebSocketUri, sessionId: NewSession()))
+        {
+            await c0.CallAsync("begin", "chat", new JsonObject { ["prompt"] = "before the outage" });
+            id = (string?)(await c0.ResultAsync("begin"))["continuation_id"];
+            Assert.NotNull(id);
+        }
+
         await _pair.Redis.StopAsync();
         foreach (int d in (int[])[0, 1])
         {
@@ -96,6 +138,14 @@ public sealed class MultiDaemonTests : IAsyncLifetime
             await c.CallAsync("st", "status");
             var status = await c.ResultAsync("st");
             Assert.Contains("conversation store redis (down)", (string?)status["text"]);
+
+            // A call that needs its thread gets a clear error, saying which store and when to retry.
+            await c.CallAsync("cont", "chat", new JsonObject { ["prompt"] = "during the outage", ["continuation_id"] = id });
+            var refused = await c.ResultAsync("cont");
+            Assert.False((bool)refused["ok"]!, refused.ToJsonString());
+            Assert.Equal("STORE_UNAVAILABLE", (string?)refused["error"]!["code"]);
+            Assert.Contains("conversation store (redis)", (string?)refused["error"]!["message"]);
+            Assert.True((double)refused["error"]!["retry_after"]! > 0);
         }
 
         await _pair.Redis.StartAsync();
@@ -105,6 +155,24 @@ public sealed class MultiDaemonTests : IAsyncLifetime
             // One "up" line at start, one now.
             await RedisThreadStoreTests.Until(() => Task.FromResult(_pair.Daemons[d].Stderr.Split("Redis up").Length - 1 >= 2));
             Assert.Contains("\"redis\":\"up\"", (await _pair.GetAsync(d, "/health")).Body);
+        }
+
+        // Threads work again (this Redis keeps nothing on disk, so a new conversation), across both daemons.
+        string? fresh;
+        await using (var c1 = await _pair.ConnectToAsync(0, NewSession()))
+        {
+            await c1.CallAsync("new", "chat", new JsonObject { ["prompt"] = "after the outage" });
+            var begun = await c1.ResultAsync("new");
+            Assert.True((bool)begun["ok"]!, begun.ToJsonString());
+            fresh = (string?)begun["continuation_id"];
+        }
+
+        await using (var other = await _pair.ConnectToAsync(1, NewSession()))
+        {
+            await other.CallAsync("more", "chat", new JsonObject { ["prompt"] = "and more", ["continuation_id"] = fresh });
+            var continued = await other.ResultAsync("more");
+            Assert.True((bool)continued["ok"]!, continued.ToJsonString());
+            Assert.Contains("after 2 earlier messages", (string?)continued["text"]);
         }
 
         // Sharing works again: a result stored by one daemon is collected from the other.
