@@ -306,9 +306,9 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
     // Another daemon's client waits for this call: it has a listener again, and is no orphan to cancel.
     private void OnKeepFor(RedisValue message)
     {
-        if (Decode(message) is { } key)
+        if (Decode(message) is { } key && _dispatcher.TryAttach(key, this))
         {
-            _dispatcher.TryAttach(key, this);
+            Log.KeptFor(_logger, key.RequestId);
         }
     }
 
@@ -343,6 +343,9 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
     {
         [LoggerMessage(710, LogLevel.Warning, "Sharing a result through Redis failed ({Error}); it stays on this daemon")]
         public static partial void WriteFailed(ILogger logger, string error);
+
+        [LoggerMessage(712, LogLevel.Information, "Call {RequestId} keeps running for its client, who came back through another daemon")]
+        public static partial void KeptFor(ILogger logger, string requestId);
 
         [LoggerMessage(711, LogLevel.Warning, "Reading shared results from Redis failed ({Error}); the call is served here")]
         public static partial void ReadFailed(ILogger logger, string error);

@@ -14,8 +14,8 @@ public sealed class MultiDaemonTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync() => _pair = await DaemonPair.StartAsync(new Dictionary<string, string>
     {
-        // Shorter than the slow call below: without the other daemon asking to keep it, the first would cancel it.
-        ["EXAI_WS_DISCONNECT_GRACE_SECS"] = "1",
+        // Longer than any reconnect below, so no call is cancelled as an orphan while its client finds its way back.
+        ["EXAI_WS_DISCONNECT_GRACE_SECS"] = "60",
         ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.5",
     });
 
@@ -54,7 +54,8 @@ public sealed class MultiDaemonTests : IAsyncLifetime
     public async Task ACallStillRunningOnOneDaemon_IsWaitedForFromTheOther_NeverRunTwice()
     {
         string session = NewSession();
-        var arguments = new JsonObject { ["prompt"] = "what lasts", ["local_latency_ms"] = 4000 };
+        // Long enough to be still running when the client is back (a reconnect takes well under a second).
+        var arguments = new JsonObject { ["prompt"] = "what lasts", ["local_latency_ms"] = 10_000 };
         var c1 = await _pair.ConnectToAsync(0, session);
         await c1.CallAsync("slow", "chat", arguments.DeepClone().AsObject());
         await c1.OpAsync("call_tool_ack");
@@ -66,8 +67,12 @@ public sealed class MultiDaemonTests : IAsyncLifetime
         var ack = await c2.OpAsync("call_tool_ack");
         Assert.Equal("slow", (string?)ack["request_id"]);
         var result = await c2.ResultAsync("slow", timeoutMs: 60_000);
-        Assert.True((bool)result["ok"]!, result.ToJsonString()); // not CANCELLED: the first daemon kept it past its grace
+        Assert.True((bool)result["ok"]!, result.ToJsonString());
         Assert.Contains(c2.All, f => (string?)f["op"] == "progress" && (string?)f["request_id"] == "slow"); // heartbeats while waiting
+        // The first daemon was asked to keep the call for the client waiting on the second (past its disconnect grace,
+        // had that been shorter): the orphan has a listener again.
+        await RedisThreadStoreTests.Until(() => Task.FromResult(
+            _pair.Daemons[0].Stderr.Contains("Call slow keeps running for its client, who came back through another daemon", StringComparison.Ordinal)));
         Assert.Equal(1, await _pair.MetricAsync(0, "exaifast_calls_total", "tool=\"chat\",outcome=\"ok\""));
         Assert.Equal(0, await _pair.MetricAsync(1, "exaifast_calls_total", "tool=\"chat\""));
     }
