@@ -11,6 +11,10 @@ namespace ExaiFast.Redis;
 /// <c>/health</c>.
 /// </summary>
 /// <remarks>
+/// The multiplexer is made in the background: with Redis unreachable its first connect takes its connect timeout times
+/// its retries (about 20 s with the defaults), and the daemon must not wait that long to listen. Until it exists Redis
+/// counts as down (<see cref="IsUp"/> false, the gauge 0, commands throw <see cref="RedisConnectionException"/>); its
+/// first state is logged when the first attempt ends.
 /// The daemon starts with Redis down and keeps serving calls that need no thread; the multiplexer reconnects by itself.
 /// The multiplexer's connection events say when to look, and a one-second check catches a change an event did not bring
 /// (the events come per physical connection). Thread-safe.
@@ -21,36 +25,50 @@ internal sealed partial class RedisConnection : IStoreStatus, IAsyncDisposable
     private readonly Gauge? _upGauge;
     private readonly PeriodicTimer _watch = new(TimeSpan.FromSeconds(1));
     private readonly Task _watching;
-    private int _up = -1; // unknown until the first look: the first state is logged too
+    private readonly Task _connecting;
+    private ConnectionMultiplexer? _multiplexer;
+    private int _up = -1; // unknown until the first attempt ends: the first state is logged too
     private Action? _cameUp;
 
-    private RedisConnection(ConnectionMultiplexer multiplexer, string endpoint, ILogger logger, CollectorRegistry? metrics)
+    private RedisConnection(ConfigurationOptions options, ILogger logger, CollectorRegistry? metrics)
     {
-        Multiplexer = multiplexer;
-        Endpoint = endpoint;
+        Endpoint = RedisUrl.Describe(options);
         _logger = logger;
         _upGauge = metrics is null ? null : Prometheus.Metrics.WithCustomRegistry(metrics).CreateGauge("exaifast_redis_up", "1 when the daemon can reach Redis (REDIS_URL), 0 when not.");
-        multiplexer.ConnectionFailed += (_, e) => Look(e.FailureType.ToString());
-        multiplexer.ConnectionRestored += (_, _) => Look(null);
-        Look(null);
+        _upGauge?.Set(0);
+        _connecting = ConnectAsync(options);
         _watching = WatchAsync();
     }
 
     /// <summary>
-    /// Connects to <paramref name="options"/>' Redis. Returns once the first attempt has succeeded or failed (at most the
-    /// connect timeout): a daemon whose Redis is down starts anyway.
+    /// Starts connecting to <paramref name="options"/>' Redis and returns at once: a daemon whose Redis is down starts
+    /// anyway, and one whose Redis is up sees it up within moments.
     /// </summary>
-    public static RedisConnection Connect(ConfigurationOptions options, ILogger logger, CollectorRegistry? metrics)
-    {
-        string endpoint = RedisUrl.Describe(options);
-        return new RedisConnection(ConnectionMultiplexer.Connect(options), endpoint, logger, metrics);
-    }
+    public static RedisConnection Connect(ConfigurationOptions options, ILogger logger, CollectorRegistry? metrics) => new(options, logger, metrics);
 
-    /// <summary>The multiplexer: shared by the thread store and the result exchange.</summary>
-    public ConnectionMultiplexer Multiplexer { get; }
+    /// <summary>The multiplexer, once its first connect attempt has ended (null before).</summary>
+    public ConnectionMultiplexer? Multiplexer => Volatile.Read(ref _multiplexer);
 
     /// <summary>The database REDIS_URL names.</summary>
-    public IDatabase Database => Multiplexer.GetDatabase();
+    /// <exception cref="RedisConnectionException">The first connect attempt has not ended yet.</exception>
+    public IDatabase Database => (Multiplexer ?? throw NotYet()).GetDatabase();
+
+    /// <summary>The publish/subscribe side.</summary>
+    /// <exception cref="RedisConnectionException">The first connect attempt has not ended yet.</exception>
+    public ISubscriber Subscriber => (Multiplexer ?? throw NotYet()).GetSubscriber();
+
+    private static RedisConnectionException NotYet() => new(ConnectionFailureType.UnableToConnect, CommandFlags.None, "Redis: still connecting", null, CommandStatus.WaitingToBeSent);
+
+    private async Task ConnectAsync(ConfigurationOptions options)
+    {
+        // abortConnect=false (RedisUrl): this completes once the first attempt ends, connected or not, and the
+        // multiplexer goes on reconnecting by itself.
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
+        multiplexer.ConnectionFailed += (_, e) => Look(e.FailureType.ToString());
+        multiplexer.ConnectionRestored += (_, _) => Look(null);
+        Volatile.Write(ref _multiplexer, multiplexer);
+        Look(null);
+    }
 
     /// <summary>Host:port (and database), never the password.</summary>
     public string Endpoint { get; }
@@ -66,7 +84,12 @@ internal sealed partial class RedisConnection : IStoreStatus, IAsyncDisposable
 
     private void Look(string? why)
     {
-        int now = Multiplexer.IsConnected ? 1 : 0;
+        if (Multiplexer is not { } multiplexer)
+        {
+            return; // the first attempt has not ended: down, not yet logged
+        }
+
+        int now = multiplexer.IsConnected ? 1 : 0;
         int before = Interlocked.Exchange(ref _up, now);
         if (before == now)
         {
@@ -112,8 +135,19 @@ internal sealed partial class RedisConnection : IStoreStatus, IAsyncDisposable
     {
         _watch.Dispose();
         await _watching.ConfigureAwait(false);
-        await Multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
-        Multiplexer.Dispose();
+        if (!_connecting.IsCompleted)
+        {
+            // Still on its first attempt (Redis unreachable): the process is stopping, do not wait for it.
+            _ = _connecting.ContinueWith(static (_, state) => ((RedisConnection)state!).Multiplexer?.Dispose(), this, CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return;
+        }
+
+        if (Multiplexer is { } multiplexer)
+        {
+            await multiplexer.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
+            multiplexer.Dispose();
+        }
     }
 
     private static partial class Log

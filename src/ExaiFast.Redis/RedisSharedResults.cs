@@ -88,7 +88,7 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
                 Interlocked.Decrement(ref _orphanCount);
                 // In this order on one connection: whoever hears "done" finds the result.
                 _ = db.KeyDeleteAsync(RunningKey(key), CommandFlags.FireAndForget);
-                _ = _redis.Multiplexer.GetSubscriber().PublishAsync(DoneChannel, Encode(key), CommandFlags.FireAndForget);
+                _ = _redis.Subscriber.PublishAsync(DoneChannel, Encode(key), CommandFlags.FireAndForget);
             }
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
@@ -179,7 +179,7 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
         try
         {
             // Keep it running for us: the owner lets an orphan go after its disconnect grace.
-            await _redis.Multiplexer.GetSubscriber().PublishAsync(RedisChannel.Literal(DaemonPrefix + running.RunningOn), Encode(key))
+            await _redis.Subscriber.PublishAsync(RedisChannel.Literal(DaemonPrefix + running.RunningOn), Encode(key))
                 .WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -277,14 +277,14 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
     // Subscriptions made while Redis was down are made again when it comes up (the multiplexer restores those it has).
     private void Subscribe()
     {
-        if (Volatile.Read(ref _subscribed) == 1 || !_redis.Multiplexer.IsConnected)
+        if (Volatile.Read(ref _subscribed) == 1 || !_redis.IsUp)
         {
             return;
         }
 
         try
         {
-            var subscriber = _redis.Multiplexer.GetSubscriber();
+            var subscriber = _redis.Subscriber;
             subscriber.Subscribe(DoneChannel, (_, message) => OnDone(message));
             subscriber.Subscribe(_ownChannel, (_, message) => OnKeepFor(message));
             Volatile.Write(ref _subscribed, 1);

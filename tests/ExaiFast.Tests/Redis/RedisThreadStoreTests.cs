@@ -24,15 +24,17 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
         await _redis.DisposeAsync();
     }
 
-    private RedisConnection Connect()
+    // The multiplexer connects in the background: wait until it is up.
+    private async Task<RedisConnection> ConnectAsync()
     {
         var connection = RedisConnection.Connect(RedisUrl.Parse(_redis.Url), NullLogger.Instance, metrics: null);
         _connections.Add(connection);
+        await Until(() => Task.FromResult(connection.IsUp));
         return connection;
     }
 
-    private RedisThreadStore Store(ThreadStoreOptions? options = null, RedisConnection? connection = null) =>
-        new(connection ?? Connect(), options ?? new ThreadStoreOptions());
+    private async Task<RedisThreadStore> StoreAsync(ThreadStoreOptions? options = null, RedisConnection? connection = null) =>
+        new(connection ?? await ConnectAsync(), options ?? new ThreadStoreOptions());
 
     private static ThreadTurn Turn(string request, string? model = null) => new()
     {
@@ -51,7 +53,7 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
     public async Task Append_CreatesThenAppends_AndGetReturnsEveryFieldInOrder()
     {
         var ct = TestContext.Current.CancellationToken;
-        var store = Store();
+        var store = await StoreAsync();
         var id = Guid.NewGuid();
         var step = new WorkflowStep
         {
@@ -90,7 +92,7 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
     public async Task Append_WithoutCreate_OnAMissingThread_IsNotFound_AndCreatesNothing()
     {
         var ct = TestContext.Current.CancellationToken;
-        var store = Store();
+        var store = await StoreAsync();
         var id = Guid.NewGuid();
         Assert.Equal((ThreadAppendStatus.NotFound, 0), await store.AppendAsync(id, Turn("x"), create: false, ct));
         Assert.Null(await store.GetAsync(id, ct));
@@ -100,7 +102,7 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
     public async Task Append_OnAFullThread_IsFull_AndRecordsNothing()
     {
         var ct = TestContext.Current.CancellationToken;
-        var store = Store(new ThreadStoreOptions { MaxTurns = 3 });
+        var store = await StoreAsync(new ThreadStoreOptions { MaxTurns = 3 });
         var id = Guid.NewGuid();
         for (int i = 1; i <= 3; i++)
         {
@@ -116,8 +118,8 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
     public async Task Thread_Expires_AfterItsTtl_AndEachAppendRefreshesIt()
     {
         var ct = TestContext.Current.CancellationToken;
-        var connection = Connect();
-        var store = Store(new ThreadStoreOptions { Ttl = TimeSpan.FromSeconds(4) }, connection);
+        var connection = await ConnectAsync();
+        var store = await StoreAsync(new ThreadStoreOptions { Ttl = TimeSpan.FromSeconds(4) }, connection);
         var id = Guid.NewGuid();
         var key = (RedisKey)("exaifast:thread:" + id.ToString("D"));
         await store.AppendAsync(id, Turn("one"), create: true, ct);
@@ -138,8 +140,8 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
     {
         var ct = TestContext.Current.CancellationToken;
         var options = new ThreadStoreOptions { MaxTurns = 1000 };
-        var a = Store(options);
-        var b = Store(options); // another multiplexer: as another daemon would
+        var a = await StoreAsync(options);
+        var b = await StoreAsync(options); // another multiplexer: as another daemon would
         var id = Guid.NewGuid();
         const int Writers = 400;
         var results = await Task.WhenAll(Enumerable.Range(0, Writers).Select(i => Task.Run(async () =>
@@ -156,8 +158,8 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
     {
         var ct = TestContext.Current.CancellationToken;
         var options = new ThreadStoreOptions { MaxTurns = 20 };
-        var a = Store(options);
-        var b = Store(options);
+        var a = await StoreAsync(options);
+        var b = await StoreAsync(options);
         var id = Guid.NewGuid();
         await a.AppendAsync(id, Turn("first"), create: true, ct);
         var results = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => Task.Run(async () =>
@@ -172,8 +174,8 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
     public async Task RedisDown_ThrowsStoreUnavailable_NamingTheStore_AndRecoversWhenItIsBack()
     {
         var ct = TestContext.Current.CancellationToken;
-        var connection = Connect();
-        var store = Store(connection: connection);
+        var connection = await ConnectAsync();
+        var store = await StoreAsync(connection: connection);
         var id = Guid.NewGuid();
         await store.AppendAsync(id, Turn("before"), create: true, ct);
 
