@@ -18,5 +18,4 @@ for round in 1 2 3; do
     taskset -c 1 $L call --target ws://127.0.0.1:$port/ --connections 8 --duration 3 --warmup 1 --server-pid $pid --turns 20 --label "$name turns=20" 2>&1 | grep '^| ' | tail -1
   done
 done
-taskset -c 1 $L call --target ws://127.0.0.1:18941/ --connections 1 --duration 1 --warmup 0 2>&1 | grep '^| ' | head -2
 kill $A $B; kill "$(cat $dir/r.pid)"; wait 2>/dev/null || true
