@@ -38,10 +38,21 @@ internal static class Conversation
     /// Records <paramref name="turn"/>; returns the turns left on the thread, or null when it could not be recorded
     /// (another call filled the thread, or it expired, meanwhile): the answer is still given, without a thread to continue.
     /// </summary>
-    public static async ValueTask<int?> RecordAsync(IThreadStore store, Guid id, ThreadTurn turn, bool create, CancellationToken cancellationToken)
+    /// <remarks>With <paramref name="answered"/> (a model has answered: the turn is the answer's record, not the work
+    /// itself), a store that cannot be reached does not cost the caller the answer: it comes back with no thread to go
+    /// on. Without it (a workflow step, a plan step: the record is the work), the call fails with STORE_UNAVAILABLE and
+    /// the client sends the step again.</remarks>
+    public static async ValueTask<int?> RecordAsync(IThreadStore store, Guid id, ThreadTurn turn, bool create, CancellationToken cancellationToken, bool answered = false)
     {
-        var (status, turns) = await store.AppendAsync(id, turn, create, cancellationToken).ConfigureAwait(false);
-        return status == ThreadAppendStatus.Appended ? store.Options.MaxTurns - turns : null;
+        try
+        {
+            var (status, turns) = await store.AppendAsync(id, turn, create, cancellationToken).ConfigureAwait(false);
+            return status == ThreadAppendStatus.Appended ? store.Options.MaxTurns - turns : null;
+        }
+        catch (StoreUnavailableException) when (answered)
+        {
+            return null;
+        }
     }
 
     /// <summary>Most characters of a request or an answer a turn keeps (about 64k tokens): a 30 MiB prompt is answered,

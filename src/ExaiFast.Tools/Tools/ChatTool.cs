@@ -126,7 +126,7 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
             At = time.GetUtcNow(),
         };
         var recordedIn = threadId ?? Guid.NewGuid();
-        int? remaining = await Conversation.RecordAsync(threads, recordedIn, turn, create: threadId is null, cancellationToken).ConfigureAwait(false);
+        int? remaining = await Conversation.RecordAsync(threads, recordedIn, turn, create: threadId is null, cancellationToken, answered: true).ConfigureAwait(false);
 
         // Not recorded (another call took the thread's last turn meanwhile): the answer stands, with no thread to go on.
         return new ToolOutput(answer, response.Provider, response.Model, remaining is > 0 ? recordedIn.ToString() : null) { Route = reason };

@@ -120,7 +120,7 @@ public sealed class ConsensusTool(ProviderRegistry providers, IThreadStore threa
             At = time.GetUtcNow(),
         };
         var recordedIn = threadId ?? Guid.NewGuid();
-        int? left = await Conversation.RecordAsync(threads, recordedIn, turn, create: threadId is null, cancellationToken).ConfigureAwait(false);
+        int? left = await Conversation.RecordAsync(threads, recordedIn, turn, create: threadId is null, cancellationToken, answered: true).ConfigureAwait(false);
         string? continuation = left is not null ? recordedIn.ToString() : null;
         string json = JsonText.Object(w =>
         {

@@ -136,7 +136,7 @@ public sealed class WorkflowTool : ToolBase
             PromptTokens = response.Usage?.PromptTokens ?? 0,
             CompletionTokens = response.Usage?.CompletionTokens ?? 0,
         };
-        int? remaining = await Conversation.RecordAsync(_threads, recordedIn, answered, create: threadId is null, cancellationToken).ConfigureAwait(false);
+        int? remaining = await Conversation.RecordAsync(_threads, recordedIn, answered, create: threadId is null, cancellationToken, answered: true).ConfigureAwait(false);
         string? thenId = remaining is not null ? recordedIn.ToString() : null;
         string result = Answer(step, run, thenId, remaining, status: $"{Name}_complete", writeMore: w =>
         {

@@ -151,6 +151,12 @@ public sealed class MultiDaemonTests : IAsyncLifetime
             Assert.Equal("STORE_UNAVAILABLE", (string?)refused["error"]!["code"]);
             Assert.Contains("conversation store (redis)", (string?)refused["error"]!["message"]);
             Assert.True((double)refused["error"]!["retry_after"]! > 0);
+
+            // A new conversation needs no thread to be answered: the answer comes, with no thread to continue.
+            await c.CallAsync("fresh", "chat", new JsonObject { ["prompt"] = "a new question during the outage" });
+            var answered = await c.ResultAsync("fresh");
+            Assert.True((bool)answered["ok"]!, answered.ToJsonString());
+            Assert.Null(answered["continuation_id"]);
         }
 
         await _pair.Redis.StartAsync();
