@@ -50,7 +50,12 @@ internal sealed partial class DaemonProcess : IAsyncDisposable
     /// <summary>Starts <c>exaifast</c> with <paramref name="environment"/> as its only <c>EXAI*</c> variables.</summary>
     public static DaemonProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        // Through env(1), which execs dotnet in its place (same pid): a test run started in the background by a
+        // non-interactive shell has SIGINT ignored, a child inherits that, and the runtime keeps an inherited SIG_IGN —
+        // so the Ctrl-C test failed only when the suite was launched with '&'. --default-signal puts SIGINT back.
+        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add("exec");
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "exaifast.dll"));
         foreach (string a in args)
