@@ -35,7 +35,7 @@ public sealed record ModelRequest
     public TimeSpan? TimeLeft { get; init; }
 
     /// <summary>A request of one system and one user message.</summary>
-    public static ModelRequest FromPrompt(string? model, string systemPrompt, string prompt, double temperature = 0.5, int? latencyMs = null) => new()
+    public static ModelRequest FromPrompt(string? model, string systemPrompt, MessageText prompt, double temperature = 0.5, int? latencyMs = null) => new()
     {
         Model = model,
         Messages = [new ChatMessage(ChatRole.System, systemPrompt), new ChatMessage(ChatRole.User, prompt)],
@@ -51,7 +51,7 @@ public sealed record ModelRequest
         {
             if (Messages[i].Role == ChatRole.System)
             {
-                single = single is null ? Messages[i].Text : single + "\n" + Messages[i].Text;
+                single = single is null ? Messages[i].Text.ToString() : single + "\n" + Messages[i].Text.ToString();
             }
         }
 
@@ -59,7 +59,7 @@ public sealed record ModelRequest
     }
 
     /// <summary>The last user message's text (empty when there is none).</summary>
-    public string LastUserText()
+    public MessageText LastUserText()
     {
         for (int i = Messages.Count - 1; i >= 0; i--)
         {
@@ -69,6 +69,6 @@ public sealed record ModelRequest
             }
         }
 
-        return string.Empty;
+        return new MessageText(string.Empty);
     }
 }

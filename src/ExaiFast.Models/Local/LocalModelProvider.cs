@@ -112,22 +112,23 @@ public sealed class LocalModelProvider : IModelProvider
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             Span<byte> slice = stackalloc byte[8192];
             var encoder = Encoding.UTF8.GetEncoder();
-            AppendUtf8(sha, encoder, system, slice);
+            AppendUtf8(sha, encoder, system, slice, flush: true);
             sha.AppendData("\n"u8);
-            AppendUtf8(sha, encoder, prompt, slice);
+            AppendUtf8(sha, encoder, prompt, slice, flush: true);
             sha.GetHashAndReset(hash);
         }
 
         hash[..digest.Length].CopyTo(digest);
     }
 
-    // As Encoding.UTF8.GetBytes(text) would encode it (the encoder flushed at its end), a slice at a time.
-    private static void AppendUtf8(IncrementalHash sha, Encoder encoder, ReadOnlySpan<char> text, Span<byte> slice)
+    // As Encoding.UTF8.GetBytes(text) would encode it, a slice at a time; flushed at the text's end (without flush, a
+    // high surrogate at the end waits for its pair in the next call).
+    private static void AppendUtf8(IncrementalHash sha, Encoder encoder, ReadOnlySpan<char> text, Span<byte> slice, bool flush)
     {
         bool completed;
         do
         {
-            encoder.Convert(text, slice, flush: true, out int charsUsed, out int bytesUsed, out completed);
+            encoder.Convert(text, slice, flush, out int charsUsed, out int bytesUsed, out completed);
             sha.AppendData(slice[..bytesUsed]);
             text = text[charsUsed..];
         }
@@ -136,8 +137,14 @@ public sealed class LocalModelProvider : IModelProvider
 
     private static int CountWords(ReadOnlySpan<char> text)
     {
-        int words = 0;
         bool inWord = false;
+        return CountWords(text, ref inWord);
+    }
+
+    // Words that begin in text, the state carried from a previous slice.
+    private static int CountWords(ReadOnlySpan<char> text, ref bool inWord)
+    {
+        int words = 0;
         foreach (char c in text)
         {
             bool space = char.IsWhiteSpace(c);
@@ -155,18 +162,83 @@ public sealed class LocalModelProvider : IModelProvider
     // One string: the answer itself (the digest is formatted in place, the excerpt is a slice of the prompt).
     private static string Compose(ModelRequest request)
     {
-        var prompt = request.LastUserText().AsSpan().Trim();
-        bool cut = prompt.Length > 200;
-        var excerpt = cut ? prompt[..200] : prompt;
+        var text = request.LastUserText();
+        if (text.IsInPlace)
+        {
+            return ComposeInPlace(request, text);
+        }
+
+        var prompt = text.ToString().AsSpan().Trim();
+        bool cut = prompt.Length > ExcerptChars;
         Span<byte> digest = stackalloc byte[6];
         Digest(request.SystemText(), prompt, digest);
+        return Format(CountWords(prompt), prompt.Length, digest, EarlierMessages(request), cut ? prompt[..ExcerptChars] : prompt, cut);
+    }
+
+    private const int ExcerptChars = 200;
+
+    // The same answer for a big prompt read in place where it arrived (issue 14): two passes over its characters a
+    // slice at a time (where the trimmed text begins and ends; then its digest, words and excerpt), no copy of it.
+    private static string ComposeInPlace(ModelRequest request, MessageText text)
+    {
+        Span<char> buffer = stackalloc char[MessageText.ChunkChars];
+        int position = 0, start = -1, end = 0;
+        var chunks = text.GetChunks(buffer);
+        while (chunks.MoveNext(out var chunk))
+        {
+            int lead = chunk.Length - chunk.TrimStart().Length;
+            if (start < 0 && lead < chunk.Length)
+            {
+                start = position + lead;
+            }
+
+            int kept = chunk.TrimEnd().Length;
+            if (kept > 0)
+            {
+                end = position + kept;
+            }
+
+            position += chunk.Length;
+        }
+
+        start = Math.Max(start, 0);
+        end = Math.Max(end, start);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> slice = stackalloc byte[8192];
+        var encoder = Encoding.UTF8.GetEncoder();
+        AppendUtf8(sha, encoder, request.SystemText(), slice, flush: true);
+        sha.AppendData("\n"u8);
+
+        Span<char> excerpt = stackalloc char[ExcerptChars];
+        int excerptLength = 0, words = 0;
+        bool inWord = false;
+        position = 0;
+        chunks = text.GetChunks(buffer);
+        while (chunks.MoveNext(out var chunk))
+        {
+            int from = Math.Clamp(start - position, 0, chunk.Length), to = Math.Clamp(end - position, 0, chunk.Length);
+            position += chunk.Length;
+            var piece = chunk[from..to];
+            AppendUtf8(sha, encoder, piece, slice, flush: position >= end); // a pair split between slices is joined
+            words += CountWords(piece, ref inWord);
+            int take = Math.Min(piece.Length, ExcerptChars - excerptLength);
+            piece[..take].CopyTo(excerpt[excerptLength..]);
+            excerptLength += take;
+        }
+
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        sha.GetHashAndReset(hash);
+        int length = end - start;
+        return Format(words, length, hash[..6], EarlierMessages(request), excerpt[..excerptLength], length > ExcerptChars);
+    }
+
+    private static string Format(int words, int length, ReadOnlySpan<byte> digest, int earlier, ReadOnlySpan<char> excerpt, bool cut)
+    {
         Span<char> hex = stackalloc char[12];
         Convert.TryToHexStringLower(digest, hex, out _);
-        int words = CountWords(prompt);
-        int earlier = EarlierMessages(request);
         return earlier == 0
-            ? $"[offline local model — no API key configured; this is not an AI answer] Received {words} words ({prompt.Length} characters), digest {hex}. You wrote: \"{excerpt}{(cut ? "…" : "")}\""
-            : $"[offline local model — no API key configured; this is not an AI answer] Received {words} words ({prompt.Length} characters), digest {hex}, after {earlier} earlier message{(earlier == 1 ? "" : "s")} of conversation. You wrote: \"{excerpt}{(cut ? "…" : "")}\"";
+            ? $"[offline local model — no API key configured; this is not an AI answer] Received {words} words ({length} characters), digest {hex}. You wrote: \"{excerpt}{(cut ? "…" : "")}\""
+            : $"[offline local model — no API key configured; this is not an AI answer] Received {words} words ({length} characters), digest {hex}, after {earlier} earlier message{(earlier == 1 ? "" : "s")} of conversation. You wrote: \"{excerpt}{(cut ? "…" : "")}\"";
     }
 
     // Messages of a continued conversation before the last user message (system messages aside): what shows that a

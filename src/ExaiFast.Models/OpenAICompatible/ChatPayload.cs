@@ -30,7 +30,8 @@ internal static class ChatPayload
                 json.WriteStartArray("content"u8);
                 json.WriteStartObject();
                 json.WriteString("type"u8, "text"u8);
-                json.WriteString("text"u8, message.Text);
+                json.WritePropertyName("text"u8);
+                message.Text.WriteValue(json);
                 json.WriteEndObject();
                 foreach (string url in urls)
                 {
@@ -46,7 +47,8 @@ internal static class ChatPayload
             }
             else
             {
-                json.WriteString("content"u8, message.Text);
+                json.WritePropertyName("content"u8);
+                message.Text.WriteValue(json);
             }
 
             json.WriteEndObject();
@@ -88,6 +90,21 @@ internal static class ChatPayload
         }
 
         json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// About the body's size, so that its buffer is allocated once rather than doubled up to a big prompt's size (each
+    /// doubling a payload-sized copy, issue 14).
+    /// </summary>
+    public static int SizeHint(ModelRequest request)
+    {
+        long size = 1024;
+        foreach (var message in request.Messages)
+        {
+            size += 64 + message.Text.SizeHint + (message.ImageUrls?.Sum(url => (long)url.Length + 64) ?? 0);
+        }
+
+        return (int)Math.Min(size, Array.MaxLength);
     }
 
     /// <summary>

@@ -141,7 +141,7 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
 
         var context = ResilienceContextPool.Shared.Get(timer.Token);
         context.Properties.Set(DeadlineKey, started + (long)(budget.TotalSeconds * _time.TimestampFrequency));
-        var body = new ArrayBufferWriter<byte>(1024);
+        var body = new ArrayBufferWriter<byte>(ChatPayload.SizeHint(request));
         ChatPayload.Write(body, _options.Dialect, model, request);
         using var message = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ReadOnlyMemoryContent(body.WrittenMemory) };
         message.Content.Headers.ContentType = s_json;

@@ -24,6 +24,26 @@ public readonly struct ToolArguments(JsonElement arguments)
     /// <summary>A required string (validation saw it).</summary>
     public string RequiredText(string name) => Text(name) ?? throw new InvalidOperationException($"'{name}' was validated as required");
 
+    /// <summary>
+    /// A required string meant for a model: over <see cref="InPlaceBytes"/> as sent, read in place where it arrived (no
+    /// UTF-16 copy of a big prompt: the provider writes it onward from the received bytes, issue 14); a string otherwise.
+    /// </summary>
+    /// <remarks>An in-place text is valid until the call ends: keep <see cref="Models.MessageText.ToString(int)"/> of it
+    /// for anything that outlives the call (a thread's turn).</remarks>
+    public Models.MessageText RequiredPrompt(string name)
+    {
+        if (arguments.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String &&
+            System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(v).Length > InPlaceBytes)
+        {
+            return Models.MessageText.InPlace(v);
+        }
+
+        return RequiredText(name);
+    }
+
+    /// <summary>Strings longer than this (bytes as sent) are read in place by <see cref="RequiredPrompt"/>.</summary>
+    public const int InPlaceBytes = 64 * 1024;
+
     /// <summary>An integer, or <paramref name="fallback"/>.</summary>
     public int? Int(string name, int? fallback = null) =>
         arguments.TryGetProperty(name, out var v) && IntegerField.TryRead(v, out long i) && i is >= int.MinValue and <= int.MaxValue ? (int)i : fallback;

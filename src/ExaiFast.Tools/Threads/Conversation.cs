@@ -60,15 +60,19 @@ internal static class Conversation
     public const int MaxTurnChars = 1 << 18;
 
     /// <summary><paramref name="text"/>, cut to <see cref="MaxTurnChars"/> with a note saying how much was left out.</summary>
-    public static string Clip(string text)
+    public static string Clip(string text) => Clip(new Models.MessageText(text));
+
+    /// <summary><paramref name="text"/> (a prompt perhaps read in place), cut to <see cref="MaxTurnChars"/> with a note
+    /// saying how much was left out: only what is kept is made a string.</summary>
+    public static string Clip(Models.MessageText text)
     {
         if (text.Length <= MaxTurnChars)
         {
-            return text;
+            return text.ToString();
         }
 
-        int keep = char.IsHighSurrogate(text[MaxTurnChars - 1]) ? MaxTurnChars - 1 : MaxTurnChars; // never half a pair
-        return string.Concat(text.AsSpan(0, keep), $"\n[… {text.Length - keep:N0} more characters were sent on this turn and are not kept in the thread]");
+        string kept = text.ToString(MaxTurnChars); // never half a pair
+        return string.Concat(kept, $"\n[… {text.Length - kept.Length:N0} more characters were sent on this turn and are not kept in the thread]");
     }
 
     /// <summary>The error for a thread that is not there.</summary>

@@ -78,7 +78,12 @@ internal static class HistoryWindow
     }
 
     /// <summary>Estimated tokens of <paramref name="text"/>.</summary>
-    public static long Estimate(string text) => (text.Length + CharsPerToken - 1) / CharsPerToken;
+    public static long Estimate(string text) => Estimate(text.Length);
+
+    /// <summary>Estimated tokens of <paramref name="text"/>.</summary>
+    public static long Estimate(MessageText text) => Estimate(text.Length);
+
+    private static long Estimate(int chars) => (chars + (long)CharsPerToken - 1) / CharsPerToken;
 
     // What the model is reminded of for an earlier turn: which tool, what was asked, and for a workflow step its findings.
     private static string RequestText(ThreadTurn turn)

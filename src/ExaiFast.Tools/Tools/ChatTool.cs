@@ -91,10 +91,10 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
             throw new ToolArgumentException($"'model': {error}");
         }
 
-        string prompt = args.RequiredText("prompt");
+        var prompt = args.RequiredPrompt("prompt"); // a big one read in place: never a UTF-16 copy of it (issue 14)
         string[] paths = args.TextList("files");
         string embedded = await files.EmbedAsync(paths, "files", cancellationToken).ConfigureAwait(false);
-        string userText = embedded.Length == 0 ? prompt : $"{prompt}\n\nFiles:\n{embedded}";
+        var userText = embedded.Length == 0 ? prompt : prompt.Append($"\n\nFiles:\n{embedded}");
         var messages = HistoryWindow.Build(SystemPrompt, thread, new ChatMessage(ChatRole.User, userText, ImagesOf(args)), decision!.Choice.Model, out int dropped);
         var request = new ModelRequest
         {

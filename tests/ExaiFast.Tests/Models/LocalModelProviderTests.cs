@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using ExaiFast.Models;
 using ExaiFast.Models.Local;
 
@@ -62,5 +63,26 @@ public class LocalModelProviderTests
 
         Assert.True(chunks.Count > 5);
         Assert.Equal(response.Text, string.Concat(chunks));
+    }
+    [Theory]
+    [MemberData(nameof(MessageTextTests.Texts), MemberType = typeof(MessageTextTests))]
+    public async Task APromptReadInPlace_GetsTheAnswerItsStringWould_AloneAndWithTextAppended(string text, bool raw)
+    {
+        // The local model reads a big prompt a slice at a time (trim, words, excerpt, digest); the answer must be the one
+        // the whole string gets — with pairs split across slices and Unicode white space at either end.
+        using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(
+            new Dictionary<string, string> { ["p"] = "\u2003 " + text + " \u3000" },
+            new JsonSerializerOptions { Encoder = raw ? System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping : null }));
+        var element = document.RootElement.GetProperty("p");
+        var provider = new LocalModelProvider(TimeSpan.Zero);
+        var ct = TestContext.Current.CancellationToken;
+        foreach (string suffix in new[] { "", "\n\nFiles:\n1 | x \U0001F600  " })
+        {
+            var inPlace = MessageText.InPlace(element).Append(suffix);
+            Assert.True(inPlace.IsInPlace);
+            var expected = await provider.CompleteAsync(ModelRequest.FromPrompt(null, "sys", element.GetString() + suffix), null, ct);
+            var actual = await provider.CompleteAsync(ModelRequest.FromPrompt(null, "sys", inPlace), null, ct);
+            Assert.Equal(expected.Text, actual.Text);
+        }
     }
 }

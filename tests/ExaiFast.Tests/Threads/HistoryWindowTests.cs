@@ -24,7 +24,7 @@ public class HistoryWindowTests
 
     private static ChatMessage Current(string text = "now") => new(ChatRole.User, text);
 
-    private static (ChatRole, string)[] Shape(List<ChatMessage> messages) => [.. messages.Select(m => (m.Role, m.Text))];
+    private static (ChatRole, string)[] Shape(List<ChatMessage> messages) => [.. messages.Select(m => (m.Role, m.Text.ToString()))];
 
     [Fact]
     public void NoThread_IsTheSystemPromptAndTheCurrentMessage()
@@ -63,7 +63,7 @@ public class HistoryWindowTests
             Step = new WorkflowStep { StepNumber = 2, TotalSteps = 3, Confidence = "medium", Findings = "off by one", Hypothesis = "loop bound" },
         };
         var messages = HistoryWindow.Build(SystemPrompt, Thread(step), Current(), Known, out _);
-        Assert.Equal("[debug step 2/3, confidence medium] look at the parser\nFindings: off by one\nHypothesis: loop bound", messages[1].Text);
+        Assert.Equal("[debug step 2/3, confidence medium] look at the parser\nFindings: off by one\nHypothesis: loop bound", messages[1].Text.ToString());
     }
 
     [Fact]
@@ -74,9 +74,9 @@ public class HistoryWindowTests
         var turns = Enumerable.Range(0, 5).Select(i => Turn($"{i}".PadRight(393, 'q'), $"{i}".PadRight(400, 'a'))).ToArray();
         var messages = HistoryWindow.Build(SystemPrompt, Thread(turns), Current(), Known, out int dropped);
         Assert.Equal(2, dropped);
-        Assert.Equal((ChatRole.System, "(The 2 oldest turns of this conversation were left out to fit the model's context window.)"), (messages[1].Role, messages[1].Text));
-        Assert.Equal(["2", "2", "3", "3", "4", "4"], messages.Skip(2).SkipLast(1).Select(m => m.Text[..1] == "[" ? m.Text[7..8] : m.Text[..1]).ToArray());
-        Assert.Equal("now", messages[^1].Text);
+        Assert.Equal((ChatRole.System, "(The 2 oldest turns of this conversation were left out to fit the model's context window.)"), (messages[1].Role, messages[1].Text.ToString()));
+        Assert.Equal(["2", "2", "3", "3", "4", "4"], messages.Skip(2).SkipLast(1).Select(m => m.Text.ToString()).Select(t => t[..1] == "[" ? t[7..8] : t[..1]).ToArray());
+        Assert.Equal("now", messages[^1].Text.ToString());
         long tokens = messages.Sum(m => HistoryWindow.Estimate(m.Text));
         Assert.True(tokens <= 750, $"{tokens} tokens sent to a 750-token budget");
     }
@@ -87,8 +87,8 @@ public class HistoryWindowTests
         var turns = new[] { Turn("old".PadRight(2000, 'x')), Turn("new") };
         var messages = HistoryWindow.Build(SystemPrompt, Thread(turns), Current(new string('c', 1500)), Known, out int dropped);
         Assert.Equal(1, dropped);
-        Assert.Equal("(The 1 oldest turn of this conversation was left out to fit the model's context window.)", messages[1].Text);
-        Assert.Equal("[chat] new", messages[2].Text);
+        Assert.Equal("(The 1 oldest turn of this conversation was left out to fit the model's context window.)", messages[1].Text.ToString());
+        Assert.Equal("[chat] new", messages[2].Text.ToString());
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public class HistoryWindowTests
         var turns = new[] { Turn("tiny old"), Turn("huge".PadRight(5000, 'h')), Turn("tiny new") };
         var messages = HistoryWindow.Build(SystemPrompt, Thread(turns), Current(), Known, out int dropped);
         Assert.Equal(2, dropped);
-        Assert.Equal(["[chat] tiny new", "now"], messages.Skip(2).Select(m => m.Text).ToArray());
+        Assert.Equal(["[chat] tiny new", "now"], messages.Skip(2).Select(m => m.Text.ToString()).ToArray());
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public class HistoryWindowTests
         var messages = HistoryWindow.Build(SystemPrompt, Thread(turns), Current(huge), Unknown, out int dropped);
         Assert.Equal(2, dropped);
         Assert.Equal(3, messages.Count); // system, the note, the prompt
-        Assert.Same(huge, messages[^1].Text);
+        Assert.Same(huge, messages[^1].Text.ToString());
     }
 
     [Fact]
