@@ -28,6 +28,10 @@ public class MessageTextTests
             "lone \ud800 high, lone \udc00 low",
             // Pairs straddling the 4,096-character slice at many offsets, raw or escaped.
             new string('a', MessageText.ChunkChars - 1) + emoji + new string('b', MessageText.ChunkChars) + emoji,
+            // Escaped, a pair's high half lands last in a slice (at 4,094 here, or after the 2 characters the local model's
+            // test puts before it) and its low half begins the next.
+            new string('a', MessageText.ChunkChars - 2) + emoji + "z",
+            new string('a', MessageText.ChunkChars - 4) + emoji + "z",
             string.Concat(Enumerable.Range(0, 3000).Select(i => i % 7 == 0 ? emoji : i % 5 == 0 ? "\n" : i % 3 == 0 ? "é" : "x")),
             string.Concat(Enumerable.Repeat("line with \"quotes\" and a tab\t and 中\n", 2000)),
         ];

@@ -103,4 +103,46 @@ public class ProviderPayloadTests
         Assert.Equal(12, await rig.MetricAsync("exaifast_provider_tokens_total{provider=\"kimi\",model=\"kimi-k2-0905-preview\",kind=\"prompt\"}"));
         Assert.Equal(3, await rig.MetricAsync("exaifast_provider_tokens_total{provider=\"kimi\",model=\"kimi-k2-0905-preview\",kind=\"completion\"}"));
     }
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ABigPrompt_ReachesTheModelServerAsSent_AloneOrWithFilesAppended(bool withFile)
+    {
+        // Over 64 KiB a prompt is read in place and written onward from the received bytes (issue 14); the server must get
+        // the very text: escapes, raw and escaped non-ASCII, pairs, and the embedded file after it.
+        string prompt = string.Concat(Enumerable.Range(0, 20_000).Select(i => (i % 9) switch
+        {
+            0 => "\n", 1 => "\"quoted\" ", 2 => "é", 3 => "\U0001F600", 4 => "\t\\", 5 => "中文 ", _ => "word ",
+        }));
+        string file = Path.Combine(Path.GetTempPath(), $"exaifast-big-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(file, "first line\nsecond \U0001F600 line\n", TestContext.Current.CancellationToken);
+        try
+        {
+            await using var rig = await ProviderRig.StartAsync();
+            var more = new JsonObject { ["prompt"] = prompt };
+            if (withFile)
+            {
+                more["files"] = new JsonArray(file);
+            }
+
+            var (result, _, _) = await rig.ChatAsync("answer", more: more);
+            Assert.True((bool)result["ok"]!, result.ToJsonString());
+            var (_, body) = Assert.Single(rig.Fake.Requests);
+            var messages = body["messages"]!.AsArray();
+            string sent = (string)messages[messages.Count - 1]!["content"]!;
+            if (withFile)
+            {
+                Assert.StartsWith(prompt + "\n\nFiles:\n", sent, StringComparison.Ordinal);
+                Assert.Contains("second \U0001F600 line", sent, StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.Equal(prompt, sent);
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

@@ -5,7 +5,8 @@ namespace ExaiFast.Tests.Models;
 /// <summary>Reads HTTP/1.1 requests (head and Content-Length body) off a connection, for <see cref="FakeOpenAIServer"/>.</summary>
 internal sealed class RequestReader(Stream stream)
 {
-    private readonly byte[] _buffer = new byte[64 * 1024];
+    private const int MaxRequestBytes = 64 << 20;
+    private byte[] _buffer = new byte[64 * 1024];
     private int _start;
     private int _end;
 
@@ -58,7 +59,13 @@ internal sealed class RequestReader(Stream stream)
 
         if (_end == _buffer.Length)
         {
-            throw new IOException("request too large for the fake server");
+            // A big prompt's request (issue 14): grown as needed, up to a bound that still catches a runaway body.
+            if (_buffer.Length >= MaxRequestBytes)
+            {
+                throw new IOException("request too large for the fake server");
+            }
+
+            Array.Resize(ref _buffer, _buffer.Length * 2);
         }
 
         int n = await stream.ReadAsync(_buffer.AsMemory(_end), ct).ConfigureAwait(false);
