@@ -40,7 +40,7 @@ public sealed partial class McpProtocol
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(payload, ParseOptions);
+            document = JsonDocument.Parse(Utf8Checked(payload), ParseOptions);
         }
         catch (JsonException)
         {
@@ -94,7 +94,7 @@ public sealed partial class McpProtocol
         JsonDocument document;
         try
         {
-            document = await BigMessageJson.ParseAsync(bytes, ParseOptions).ConfigureAwait(false);
+            document = await BigMessageJson.ParseAsync(Utf8Checked(bytes), ParseOptions).ConfigureAwait(false);
         }
         catch (JsonException)
         {
@@ -119,6 +119,12 @@ public sealed partial class McpProtocol
             }
         }
     }
+
+    // JSON is UTF-8 (RFC 8259), but a parse does not check the bytes inside strings: an HTTP body, a stdio line or a
+    // binary frame with a stray byte would parse, then fail deep in a tool with INTERNAL_ERROR. WebSocket text frames
+    // were checked already; the check is vectorized, nothing beside a parse.
+    private static ReadOnlyMemory<byte> Utf8Checked(ReadOnlyMemory<byte> bytes) =>
+        System.Text.Unicode.Utf8.IsValid(bytes.Span) ? bytes : throw new JsonException("the message is not valid UTF-8");
 
     private static (McpMessageKind Kind, string? Method) NotJson(IMcpReply reply)
     {

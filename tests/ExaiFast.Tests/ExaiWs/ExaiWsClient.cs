@@ -82,6 +82,10 @@ internal sealed class ExaiWsClient : IAsyncDisposable
     public async Task SendBytesAsync(ReadOnlyMemory<byte> utf8, bool end = true) =>
         await _socket.SendAsync(utf8, WebSocketMessageType.Text, end, TestContext.Current.CancellationToken);
 
+    /// <summary>Sends bytes as one binary frame.</summary>
+    public async Task SendBinaryAsync(ReadOnlyMemory<byte> bytes) =>
+        await _socket.SendAsync(bytes, WebSocketMessageType.Binary, true, TestContext.Current.CancellationToken);
+
     public Task CallAsync(string requestId, string tool, JsonObject? arguments = null) =>
         SendAsync(new JsonObject { ["op"] = "call_tool", ["request_id"] = requestId, ["name"] = tool, ["arguments"] = arguments ?? new JsonObject() });
 

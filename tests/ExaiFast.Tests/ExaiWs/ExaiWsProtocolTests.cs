@@ -1,3 +1,4 @@
+using System.Text;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 
@@ -234,6 +235,27 @@ public class ExaiWsProtocolTests
             Assert.Equal("r1", (string?)reply["request_id"]); // errors carry the request id
         }
 
+        await client.CallAsync("after", "version");
+        Assert.True((bool)(await client.ResultAsync("after"))["ok"]!);
+    }
+
+    [Fact]
+    public async Task ABinaryFrameOfInvalidUtf8_IsNotValidJson_NotAToolFailure()
+    {
+        // Text frames are checked by the framer; a binary frame's bytes only here. A stray byte inside a string once
+        // parsed, reached chat and came back INTERNAL_ERROR.
+        await using var daemon = await Daemon.StartAsync();
+        await using var client = await ExaiWsClient.ConnectAsync(daemon.Uri);
+        byte[] frame = Encoding.UTF8.GetBytes("""{"op":"call_tool","request_id":"r1","name":"chat","arguments":{"prompt":"bad XY"}}""");
+        int at = Array.IndexOf(frame, (byte)'X');
+        (frame[at], frame[at + 1]) = (0xC3, 0x28);
+
+        await client.SendBinaryAsync(frame);
+        var reply = await client.NextAsync();
+
+        Assert.Equal("error", (string?)reply["op"]);
+        Assert.Equal("INVALID_REQUEST", (string?)reply["error"]!["code"]);
+        Assert.Contains("not valid JSON", (string?)reply["error"]!["message"], StringComparison.Ordinal);
         await client.CallAsync("after", "version");
         Assert.True((bool)(await client.ResultAsync("after"))["ok"]!);
     }

@@ -319,4 +319,31 @@ public class McpHttpTests
         await ExaiWsProtocolTests.Eventually(() => table.Count == 0, because: "idle sessions never expired");
         Assert.Equal(HttpStatusCode.NotFound, await PingAsync(first));
     }
+    [Theory]
+    [InlineData(100)] // parsed inline
+    [InlineData(2 << 20)] // a big message: parsed on a thread of its own
+    public async Task InvalidUtf8InsideAString_IsAParseError_NotAToolFailure_AndTheSessionGoesOn(int size)
+    {
+        // A parse does not check the bytes inside strings: a stray byte once reached chat and came back INTERNAL_ERROR.
+        await using var daemon = await Daemon.StartAsync();
+        using var http = new HttpClient();
+        var ct = TestContext.Current.CancellationToken;
+        using var init = await http.SendAsync(Post(daemon, Initialize(1)), ct);
+        string session = Assert.Single(init.Headers.GetValues("Mcp-Session-Id"));
+
+        byte[] call = Encoding.UTF8.GetBytes(Call(2, new JsonObject { ["prompt"] = new string('p', size) + "XY" }).ToJsonString());
+        int at = Array.IndexOf(call, (byte)'X');
+        (call[at], call[at + 1]) = (0xC3, 0x28); // a lead byte, then no continuation
+        using var bad = Post(daemon, Request(0, "ping"), session: session);
+        bad.Content = new ByteArrayContent(call) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
+        using var refused = await http.SendAsync(bad, ct);
+        var error = (await JsonAsync(refused))["error"]!;
+        Assert.Equal(-32700, (int)error["code"]!);
+        Assert.Contains("not valid JSON", (string?)error["message"], StringComparison.Ordinal);
+
+        using var after = await http.SendAsync(Post(daemon, Call(3, new JsonObject { ["prompt"] = "still here" }), session: session), ct);
+        string body = await after.Content.ReadAsStringAsync(ct);
+        Assert.Contains("still here", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("INTERNAL_ERROR", body, StringComparison.Ordinal);
+    }
 }
