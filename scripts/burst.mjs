@@ -3,6 +3,7 @@
 // (VmRSS and its peak VmHWM from /proc/<pid>/status) and the managed heap from /metrics.
 // Usage: node scripts/burst.mjs <port> <pid> [conns=8] [sizeMiB=30] [rounds=4] [idleSecs=30]
 // BURST_TOOL=version sends the same prompt to a tool that ignores it: the receive and dispatch side alone.
+// BURST_MODEL=name asks that model (burst.sh sets it with BURST_UPSTREAM=1).
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 const require = createRequire(new URL('../tests/clients/', import.meta.url));
@@ -11,6 +12,7 @@ const WebSocket = require('ws');
 const [port, pid, conns = '8', sizeMiB = '30', rounds = '4', idleSecs = '30'] = process.argv.slice(2);
 const base = `127.0.0.1:${port}`;
 const tool = process.env.BURST_TOOL || 'chat';
+const model = process.env.BURST_MODEL;
 
 function status() {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -55,7 +57,7 @@ function call(i, text) {
     ws.on('message', (data) => {
       const m = JSON.parse(data);
       if (m.op === 'hello_ack') {
-        ws.send(JSON.stringify({ op: 'call_tool', request_id: `r${i}`, name: tool, arguments: { prompt: text } }));
+        ws.send(JSON.stringify({ op: 'call_tool', request_id: `r${i}`, name: tool, arguments: model ? { prompt: text, model } : { prompt: text } }));
       } else if (m.op === 'call_tool_res') {
         ws.removeAllListeners('close');
         ws.close();
