@@ -64,6 +64,12 @@ public readonly struct MessageText
     /// <summary>Whether part of the text is read in place from a JSON document.</summary>
     public bool IsInPlace => _json.ValueKind == JsonValueKind.String;
 
+    /// <summary>The JSON string value read in place (its raw bytes are the value as sent), when <see cref="IsInPlace"/>.</summary>
+    internal JsonElement InPlaceValue => _json;
+
+    /// <summary>The text appended to an in-place value, or null.</summary>
+    internal string? Appended => IsInPlace ? _text : null;
+
     /// <summary>This text followed by <paramref name="suffix"/>.</summary>
     public MessageText Append(string suffix)
     {

@@ -12,7 +12,13 @@ internal static class ChatPayload
     /// only when the whole answer is done, so neither the time-to-headers deadline nor the idle deadline could tell a
     /// slow model from a hung one. <c>stream_options.include_usage</c> makes OpenAI-style servers report usage.
     /// </remarks>
-    public static void Write(IBufferWriter<byte> buffer, ProviderDialect dialect, ModelSpec model, ModelRequest request)
+    /// <param name="buffer">Where the JSON goes (empty before).</param>
+    /// <param name="dialect">The server's dialect.</param>
+    /// <param name="model">The model asked.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="splices">Given: a prompt read in place is not copied into <paramref name="buffer"/>; its place (a
+    /// <see cref="ChatRequestContent.Placeholder"/>) is added here instead, for <see cref="ChatRequestContent"/>.</param>
+    public static void Write(IBufferWriter<byte> buffer, ProviderDialect dialect, ModelSpec model, ModelRequest request, List<(int At, MessageText Text)>? splices = null)
     {
         using var json = new Utf8JsonWriter(buffer);
         json.WriteStartObject();
@@ -31,7 +37,7 @@ internal static class ChatPayload
                 json.WriteStartObject();
                 json.WriteString("type"u8, "text"u8);
                 json.WritePropertyName("text"u8);
-                message.Text.WriteValue(json);
+                WriteText(json, message.Text, splices);
                 json.WriteEndObject();
                 foreach (string url in urls)
                 {
@@ -48,7 +54,7 @@ internal static class ChatPayload
             else
             {
                 json.WritePropertyName("content"u8);
-                message.Text.WriteValue(json);
+                WriteText(json, message.Text, splices);
             }
 
             json.WriteEndObject();
@@ -92,16 +98,29 @@ internal static class ChatPayload
         json.WriteEndObject();
     }
 
+    private static void WriteText(Utf8JsonWriter json, MessageText text, List<(int At, MessageText Text)>? splices)
+    {
+        if (splices is null || !text.IsInPlace)
+        {
+            text.WriteValue(json);
+            return;
+        }
+
+        json.Flush(); // so that BytesCommitted is where the value begins
+        splices.Add(((int)json.BytesCommitted, text));
+        json.WriteRawValue(ChatRequestContent.Placeholder, skipInputValidation: true);
+    }
+
     /// <summary>
-    /// About the body's size, so that its buffer is allocated once rather than doubled up to a big prompt's size (each
-    /// doubling a payload-sized copy, issue 14).
+    /// About the size of the JSON <see cref="Write"/> writes with splices (an in-place prompt is not in it), so that its
+    /// buffer is allocated once rather than doubled up to a long text's size (each doubling a copy of it, issue 14).
     /// </summary>
     public static int SizeHint(ModelRequest request)
     {
         long size = 1024;
         foreach (var message in request.Messages)
         {
-            size += 64 + message.Text.SizeHint + (message.ImageUrls?.Sum(url => (long)url.Length + 64) ?? 0);
+            size += 64 + (message.Text.IsInPlace ? 0 : message.Text.SizeHint) + (message.ImageUrls?.Sum(url => (long)url.Length + 64) ?? 0);
         }
 
         return (int)Math.Min(size, Array.MaxLength);

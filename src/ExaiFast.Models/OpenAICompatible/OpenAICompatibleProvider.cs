@@ -142,8 +142,10 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         var context = ResilienceContextPool.Shared.Get(timer.Token);
         context.Properties.Set(DeadlineKey, started + (long)(budget.TotalSeconds * _time.TimestampFrequency));
         var body = new ArrayBufferWriter<byte>(ChatPayload.SizeHint(request));
-        ChatPayload.Write(body, _options.Dialect, model, request);
-        using var message = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ReadOnlyMemoryContent(body.WrittenMemory) };
+        var splices = HasInPlaceText(request) ? new List<(int At, MessageText Text)>(1) : null;
+        ChatPayload.Write(body, _options.Dialect, model, request, splices);
+        var content = new ChatRequestContent(body.WrittenMemory, splices ?? []);
+        using var message = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = content };
         message.Content.Headers.ContentType = s_json;
         message.Headers.Accept.Add(s_eventStream);
         message.Headers.Authorization = _authorization;
@@ -207,11 +209,27 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         {
             response?.Dispose(); // unread: aborts the connection rather than draining a stream nobody wants
             ResilienceContextPool.Shared.Return(context);
+
+            // The body reads the call's arguments in place: not a byte of it may be read once the call has ended.
+            await content.WhenSentAsync().ConfigureAwait(false);
         }
 
         var elapsed = _time.GetElapsedTime(started);
         _observer?.OnCompleted(Name, model.Name, answer.Usage, elapsed);
         return new ModelResponse(answer.Text, Name, model.Name) { FinishReason = answer.FinishReason, Reasoning = answer.Reasoning, Usage = answer.Usage };
+    }
+
+    private static bool HasInPlaceText(ModelRequest request)
+    {
+        foreach (var message in request.Messages)
+        {
+            if (message.Text.IsInPlace)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private const string IdempotencyKeyHeader = "Idempotency-Key";

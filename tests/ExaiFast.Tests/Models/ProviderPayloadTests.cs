@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ExaiFast.Models;
 using ExaiFast.Models.OpenAICompatible;
@@ -144,5 +145,87 @@ public class ProviderPayloadTests
         {
             File.Delete(file);
         }
+    }
+    [Theory]
+    [InlineData("answer", "")]
+    [InlineData("flaky-503", "")] // a 503, then the same body again
+    [InlineData("answer", "\n\nFiles:\n1 | \"é\" \U0001F600")]
+    [InlineData("flaky-503", "\n\nFiles:\n1 | \"é\" \U0001F600")]
+    public async Task AnInPlacePrompt_IsSpliced_IntoEachSendOfTheBody_WithItsLength(string model, string appended)
+    {
+        await using var fake = FakeOpenAIServer.Start();
+        await using var services = ProviderServices(fake, out var provider);
+        string prompt = string.Concat(Enumerable.Repeat("line \"one\"\t中 \U0001F600\n", 40_000)); // 1 MiB
+        using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(new { p = prompt }));
+        var text = MessageText.InPlace(document.RootElement.GetProperty("p")).Append(appended);
+
+        var response = await provider.CompleteAsync(ModelRequest.FromPrompt(model, "s", text), null, TestContext.Current.CancellationToken);
+
+        Assert.NotEmpty(response.Text);
+        var requests = fake.Requests.ToArray();
+        Assert.Equal(model == "flaky-503" ? 2 : 1, requests.Length);
+        Assert.All(requests, r =>
+        {
+            Assert.Equal(prompt + appended, (string?)r.Body["messages"]![1]!["content"]);
+            Assert.Equal("s", (string?)r.Body["messages"]![0]!["content"]);
+            Assert.Equal(model, (string?)r.Body["model"]); // the JSON after the splice is whole
+        });
+    }
+
+    [Fact]
+    public async Task AServerThatAnswersBeforeReadingABigBody_CannotHangTheCall()
+    {
+        // The body is sent from the call's arguments a slice at a time; the provider waits for the send to end before it
+        // returns (the arguments are given back then). A server that answers at once and never reads the body must not
+        // hang it: HttpClient reads no response before the body is sent, so the time-to-headers deadline ends it, and
+        // the send with it.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var ct = TestContext.Current.CancellationToken;
+        var served = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptSocketAsync(ct);
+            var head = new byte[64 * 1024];
+            int read = 0;
+            while (head.AsSpan(0, read).IndexOf("\r\n\r\n"u8) < 0)
+            {
+                read += await socket.ReceiveAsync(head.AsMemory(read), ct);
+            }
+
+            await socket.SendAsync("HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"u8.ToArray(), ct);
+            await Task.Delay(TimeSpan.FromSeconds(30), ct).ContinueWith(_ => { }, TaskScheduler.Default); // never reads the body
+        }, ct);
+
+        var services = new ServiceCollection();
+        var options = new OpenAICompatibleOptions
+        {
+            Name = "openai", BaseUrl = new Uri($"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/v1/"), KeySetting = "OPENAI_COMPATIBLE_API_KEY",
+            Models = [new ModelSpec("answer", 0, ModelCapabilities.None)],
+            Timeouts = ProviderTimeouts.Default with { Headers = TimeSpan.FromSeconds(1) },
+            Resilience = ProviderResilience.Default with { MaxRetries = 0 },
+        };
+        services.AddProviderHttpClient(options);
+        await using var sp = services.BuildServiceProvider();
+        var provider = new OpenAICompatibleProvider(options, sp.GetRequiredService<IHttpClientFactory>());
+        using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(new { p = new string('x', 32 << 20) }));
+
+        var call = provider.CompleteAsync(ModelRequest.FromPrompt("answer", "s", MessageText.InPlace(document.RootElement.GetProperty("p"))), null, ct).AsTask();
+        var ex = await Assert.ThrowsAsync<ExaiFast.Core.Tools.ProviderException>(() => call.WaitAsync(TimeSpan.FromSeconds(60), ct));
+        Assert.Contains("no response within 1 s", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static ServiceProvider ProviderServices(FakeOpenAIServer fake, out OpenAICompatibleProvider provider)
+    {
+        var services = new ServiceCollection();
+        var options = new OpenAICompatibleOptions
+        {
+            Name = "openai", BaseUrl = fake.BaseUrl, KeySetting = "OPENAI_COMPATIBLE_API_KEY",
+            Models = [new ModelSpec("answer", 0, ModelCapabilities.None), new ModelSpec("flaky-503", 0, ModelCapabilities.None)],
+            Resilience = ProviderResilience.Default with { RetryBaseDelay = TimeSpan.FromMilliseconds(10) },
+        };
+        services.AddProviderHttpClient(options);
+        var sp = services.BuildServiceProvider();
+        provider = new OpenAICompatibleProvider(options, sp.GetRequiredService<IHttpClientFactory>());
+        return sp;
     }
 }
