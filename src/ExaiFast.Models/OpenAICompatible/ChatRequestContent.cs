@@ -32,7 +32,7 @@ internal sealed class ChatRequestContent : HttpContent
     public ChatRequestContent(ReadOnlyMemory<byte> json, IReadOnlyList<(int At, MessageText Text)> splices)
     {
         _json = json;
-        _splices = new Splice[splices.Count];
+        _splices = splices.Count == 0 ? [] : new Splice[splices.Count];
         for (int i = 0; i < splices.Count; i++)
         {
             _splices[i] = new Splice(splices[i].At, splices[i].Text);
