@@ -23,7 +23,7 @@ public sealed class DispatcherBackend : IMcpBackend
     public void ListTools(string rawId, IMcpReply reply) => reply.Respond(McpMessages.ToolsList(rawId, _tools));
 
     /// <inheritdoc />
-    public void StartCall(McpSession session, McpRequest request, string name, JsonElement arguments)
+    public void StartCall(McpSession session, McpRequest request, string name, JsonElement arguments, ref ArgumentsLease lease)
     {
         if (!_tools.TryGet(name, out var tool))
         {
@@ -39,10 +39,17 @@ public sealed class DispatcherBackend : IMcpBackend
             return;
         }
 
-        // No arguments lease: the dispatcher clones what it keeps. MCP clients fan out and never retry a tool error:
-        // beyond the session's limit, calls wait their turn.
-        var submitted = _dispatcher.Submit(new CallRequest(request.Key, tool, arguments, validation.Lane!, Stream: false, WaitForSession: true), session);
-        if (submitted.Status is SubmitStatus.Refused or SubmitStatus.Replayed)
+        // With a lease the call reads its arguments where they arrived, for its whole life, and a big message keeps its
+        // inbound budget until the call ends (issue 14); without one (stdio's small lines) the dispatcher copies them.
+        // The dispatcher takes the lease only when it admits a call of its own: attached, coalesced, refused or
+        // replayed, this request's bytes go back at once. MCP clients fan out and never retry a tool error: beyond the
+        // session's limit, calls wait their turn.
+        var submitted = _dispatcher.Submit(new CallRequest(request.Key, tool, arguments, validation.Lane!, Stream: false, ArgumentsLease: lease, WaitForSession: true), session);
+        if (submitted.Status == SubmitStatus.Accepted)
+        {
+            lease = default; // the call's to give back now
+        }
+        else if (submitted.Status is SubmitStatus.Refused or SubmitStatus.Replayed)
         {
             session.Complete(request, submitted.Result!);
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ExaiFast.Core.Calls;
 
 namespace ExaiFast.Server.Mcp;
 
@@ -18,10 +19,19 @@ public interface IMcpBackend
     void ListTools(string rawId, IMcpReply reply);
 
     /// <summary>
-    /// Starts <c>tools/call</c> of <paramref name="name"/>; its end must reach the session exactly once. The arguments
-    /// are valid only during this call (copy what outlives it).
+    /// Starts <c>tools/call</c> of <paramref name="name"/>; its end must reach the session exactly once.
     /// </summary>
-    void StartCall(McpSession session, McpRequest request, string name, JsonElement arguments);
+    /// <param name="session">The request's session.</param>
+    /// <param name="request">The request, registered in <paramref name="session"/>.</param>
+    /// <param name="name">The tool's name.</param>
+    /// <param name="arguments">The arguments (a JSON object). Valid only during this call unless the backend takes
+    /// <paramref name="lease"/>.</param>
+    /// <param name="lease">The memory behind <paramref name="arguments"/> (the message's document and bytes, and for a
+    /// big message its inbound budget), or empty when the transport keeps the bytes. A backend that reads the arguments
+    /// after this returns takes it by setting it to <c>default</c>, and then gives it back exactly once, when nothing
+    /// reads them any more (the dispatcher does, when the call ends). One that leaves it must copy what it keeps: the
+    /// caller gives the lease back as soon as this returns or throws.</param>
+    void StartCall(McpSession session, McpRequest request, string name, JsonElement arguments, ref ArgumentsLease lease);
 
     /// <summary>Stops the request's work (the client cancelled it, or its session ended). No response is sent for it.</summary>
     void Cancel(McpSession session, McpRequest request);

@@ -115,7 +115,8 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
         var reply = new HttpMcpReply();
         try
         {
-            // The protocol takes the body: a big one (under the inbound budget) is parsed off the shared pool.
+            // The protocol takes the body: a tools/call hands it to its call, which keeps it (and a big one's inbound
+            // budget) until it ends; a big one is parsed off the shared pool.
             var handled = _protocol.HandleAsync(session, exchange.TakeBody(), reply);
             var (kind, method) = handled.IsCompletedSuccessfully ? handled.Result : await handled.ConfigureAwait(false);
             KeyValuePair<string, string>[]? headers = null;

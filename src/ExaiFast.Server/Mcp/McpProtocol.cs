@@ -33,7 +33,11 @@ public sealed partial class McpProtocol
     /// <summary>The backend that lists and runs the tools.</summary>
     public IMcpBackend Backend => _backend;
 
-    /// <summary>Handles one message of <paramref name="session"/>; answers (if it needs an answer) go to <paramref name="reply"/>.</summary>
+    /// <summary>
+    /// Handles one message of <paramref name="session"/> whose bytes stay the caller's (stdio's small line, read in place):
+    /// a <c>tools/call</c> gets no lease, so the backend copies the arguments it keeps. Answers (if it needs an answer)
+    /// go to <paramref name="reply"/>.
+    /// </summary>
     /// <returns>What the message was, and its method (null unless a request or notification).</returns>
     public (McpMessageKind Kind, string? Method) Handle(McpSession session, ReadOnlyMemory<byte> payload, IMcpReply reply)
     {
@@ -49,47 +53,57 @@ public sealed partial class McpProtocol
 
         using (document)
         {
-            return HandleParsed(session, document, reply);
+            var none = default(ArgumentsLease);
+            return HandleParsed(session, document, reply, ref none);
         }
     }
 
     /// <summary>
     /// Handles one message of <paramref name="session"/> whose bytes the caller hands over (a WebSocket message, an
-    /// HTTP body): a big one, under the inbound budget (<see cref="PooledBuffer.Owner"/> set), is parsed and disposed
-    /// where the shared pool keeps none of its metadata (<see cref="BigMessageJson"/>). Gives
-    /// <paramref name="payload"/> back when done.
+    /// HTTP body, a big stdio line). A <c>tools/call</c> hands them on, with their document, to the call, which reads
+    /// its arguments where they arrived and gives them back when it ends; anything else gives them back once handled.
+    /// A big message, under the inbound budget (<see cref="PooledBuffer.Owner"/> set), is parsed and disposed where the
+    /// shared pool keeps none of its metadata (<see cref="BigMessageJson"/>), and holds its budget that long.
     /// </summary>
     /// <returns>What the message was, and its method (null unless a request or notification).</returns>
     public ValueTask<(McpMessageKind Kind, string? Method)> HandleAsync(McpSession session, PooledBuffer payload, IMcpReply reply)
     {
-        if (payload.Owner is null)
+        if (payload.Owner is not null)
         {
-            try
-            {
-                return new(Handle(session, payload.Memory, reply));
-            }
-            finally
-            {
-                payload.Return();
-            }
+            return HandleBigAsync(session, payload, reply);
         }
 
-        return HandleBigAsync(session, payload.Memory, payload, reply);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(payload.Memory, ParseOptions);
+        }
+        catch (JsonException)
+        {
+            payload.Return();
+            return new(NotJson(reply));
+        }
+        catch
+        {
+            payload.Return();
+            throw;
+        }
+
+        return new(HandleOwned(session, document, payload, reply));
     }
 
     /// <summary>
     /// Handles one message of <paramref name="session"/> whose bytes stay the caller's until the returned task ends
     /// (stdio's line): one over <see cref="Connections.InboundBudget.SmallMessageBytes"/> is parsed and disposed where the
-    /// shared pool keeps none of its metadata (<see cref="BigMessageJson"/>).
+    /// shared pool keeps none of its metadata (<see cref="BigMessageJson"/>). A <c>tools/call</c> gets no lease.
     /// </summary>
     /// <returns>What the message was, and its method (null unless a request or notification).</returns>
     public ValueTask<(McpMessageKind Kind, string? Method)> HandleAsync(McpSession session, ReadOnlyMemory<byte> payload, IMcpReply reply) =>
         payload.Length <= Connections.InboundBudget.SmallMessageBytes
             ? new(Handle(session, payload, reply))
-            : HandleBigAsync(session, payload, default, reply);
+            : HandleBigUnownedAsync(session, payload, reply);
 
-    // owned: the buffer holding bytes, given back here (default when the caller keeps the bytes).
-    private async ValueTask<(McpMessageKind Kind, string? Method)> HandleBigAsync(McpSession session, ReadOnlyMemory<byte> bytes, PooledBuffer owned, IMcpReply reply)
+    private async ValueTask<(McpMessageKind Kind, string? Method)> HandleBigUnownedAsync(McpSession session, ReadOnlyMemory<byte> bytes, IMcpReply reply)
     {
         JsonDocument document;
         try
@@ -98,25 +112,54 @@ public sealed partial class McpProtocol
         }
         catch (JsonException)
         {
-            owned.Return();
             return NotJson(reply);
         }
 
         try
         {
-            return HandleParsed(session, document, reply);
+            var none = default(ArgumentsLease);
+            return HandleParsed(session, document, reply, ref none);
         }
         finally
         {
-            if (owned.Owner is not null)
-            {
-                new ArgumentsLease(document, owned.Array, owned.Owner).Dispose(); // the owner disposes the document off the pool
-            }
-            else
-            {
-                BigMessageJson.DisposeThen(document, static () => { });
-                owned.Return();
-            }
+            BigMessageJson.DisposeThen(document, static () => { });
+        }
+    }
+
+    private async ValueTask<(McpMessageKind Kind, string? Method)> HandleBigAsync(McpSession session, PooledBuffer payload, IMcpReply reply)
+    {
+        JsonDocument document;
+        try
+        {
+            document = await BigMessageJson.ParseAsync(payload.Memory, ParseOptions).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            payload.Return();
+            return NotJson(reply);
+        }
+        catch
+        {
+            payload.Return();
+            throw;
+        }
+
+        return HandleOwned(session, document, payload, reply);
+    }
+
+    // The document and the payload it reads travel together as one lease: a backend that keeps the arguments takes it
+    // (the dispatcher, on admission); otherwise it is given back here, once (a big one's owner disposes the document
+    // off the pool and returns the budget).
+    private (McpMessageKind Kind, string? Method) HandleOwned(McpSession session, JsonDocument document, PooledBuffer payload, IMcpReply reply)
+    {
+        var lease = new ArgumentsLease(document, payload.Array, payload.Owner);
+        try
+        {
+            return HandleParsed(session, document, reply, ref lease);
+        }
+        finally
+        {
+            lease.Dispose(); // nothing when taken
         }
     }
 
@@ -132,8 +175,9 @@ public sealed partial class McpProtocol
         return (McpMessageKind.Invalid, null);
     }
 
-    /// <summary>Handles one parsed message; the caller disposes <paramref name="document"/> afterwards.</summary>
-    private (McpMessageKind Kind, string? Method) HandleParsed(McpSession session, JsonDocument document, IMcpReply reply)
+    /// <summary>Handles one parsed message; the caller disposes <paramref name="document"/> afterwards — through
+    /// <paramref name="lease"/> when it has one, unless a backend took it (then <paramref name="lease"/> is empty).</summary>
+    private (McpMessageKind Kind, string? Method) HandleParsed(McpSession session, JsonDocument document, IMcpReply reply, ref ArgumentsLease lease)
     {
         string? rawId = null;
         try
@@ -189,7 +233,7 @@ public sealed partial class McpProtocol
                 return (McpMessageKind.Request, method);
             }
 
-            OnRequest(session, rawId, method, parameters, reply);
+            OnRequest(session, rawId, method, parameters, reply, ref lease);
             return (McpMessageKind.Request, method);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -225,7 +269,7 @@ public sealed partial class McpProtocol
         }
     }
 
-    private void OnRequest(McpSession session, string rawId, string method, JsonElement parameters, IMcpReply reply)
+    private void OnRequest(McpSession session, string rawId, string method, JsonElement parameters, IMcpReply reply, ref ArgumentsLease lease)
     {
         switch (method)
         {
@@ -244,7 +288,7 @@ public sealed partial class McpProtocol
                 _backend.ListTools(rawId, reply);
                 break;
             case "tools/call":
-                CallTool(session, rawId, parameters, reply);
+                CallTool(session, rawId, parameters, reply, ref lease);
                 break;
             default:
                 reply.Respond(McpMessages.Error(rawId, McpMessages.MethodNotFound, $"Method not found: {Truncate(method)}"));
@@ -266,7 +310,7 @@ public sealed partial class McpProtocol
         }
     }
 
-    private void CallTool(McpSession session, string rawId, JsonElement parameters, IMcpReply reply)
+    private void CallTool(McpSession session, string rawId, JsonElement parameters, IMcpReply reply, ref ArgumentsLease lease)
     {
         if (!parameters.TryGetProperty("name"u8, out var name) || name.ValueKind != JsonValueKind.String)
         {
@@ -302,7 +346,7 @@ public sealed partial class McpProtocol
 
         try
         {
-            _backend.StartCall(session, request, name.GetString()!, arguments);
+            _backend.StartCall(session, request, name.GetString()!, arguments, ref lease);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

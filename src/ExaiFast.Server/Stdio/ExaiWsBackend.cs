@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
+using ExaiFast.Core.Calls;
 using ExaiFast.Server.Mcp;
 using Microsoft.Extensions.Logging;
 
@@ -67,9 +68,10 @@ public sealed partial class ExaiWsBackend : IMcpBackend, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public void StartCall(McpSession session, McpRequest request, string name, JsonElement arguments)
+    public void StartCall(McpSession session, McpRequest request, string name, JsonElement arguments, ref ArgumentsLease lease)
     {
-        // The arguments live only during this call: the frame is written now, once, and sent again as is on reconnect.
+        // The lease is left to the caller: the frame is written now, once (and sent again as is on reconnect), so the
+        // message's bytes (and a big one's inbound budget) go back as soon as this returns. The daemon budgets the frame.
         byte[] frame = Frame((request.Key.RequestId, name, arguments), static (json, s) =>
         {
             json.WriteString("op"u8, "call_tool");
