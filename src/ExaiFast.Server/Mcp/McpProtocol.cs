@@ -76,7 +76,7 @@ public sealed partial class McpProtocol
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(payload.Memory, ParseOptions);
+            document = JsonDocument.Parse(Utf8Checked(payload.Memory), ParseOptions);
         }
         catch (JsonException)
         {
@@ -92,46 +92,12 @@ public sealed partial class McpProtocol
         return new(HandleOwned(session, document, payload, reply));
     }
 
-    /// <summary>
-    /// Handles one message of <paramref name="session"/> whose bytes stay the caller's until the returned task ends
-    /// (stdio's line): one over <see cref="Connections.InboundBudget.SmallMessageBytes"/> is parsed and disposed where the
-    /// shared pool keeps none of its metadata (<see cref="BigMessageJson"/>). A <c>tools/call</c> gets no lease.
-    /// </summary>
-    /// <returns>What the message was, and its method (null unless a request or notification).</returns>
-    public ValueTask<(McpMessageKind Kind, string? Method)> HandleAsync(McpSession session, ReadOnlyMemory<byte> payload, IMcpReply reply) =>
-        payload.Length <= Connections.InboundBudget.SmallMessageBytes
-            ? new(Handle(session, payload, reply))
-            : HandleBigUnownedAsync(session, payload, reply);
-
-    private async ValueTask<(McpMessageKind Kind, string? Method)> HandleBigUnownedAsync(McpSession session, ReadOnlyMemory<byte> bytes, IMcpReply reply)
-    {
-        JsonDocument document;
-        try
-        {
-            document = await BigMessageJson.ParseAsync(Utf8Checked(bytes), ParseOptions).ConfigureAwait(false);
-        }
-        catch (JsonException)
-        {
-            return NotJson(reply);
-        }
-
-        try
-        {
-            var none = default(ArgumentsLease);
-            return HandleParsed(session, document, reply, ref none);
-        }
-        finally
-        {
-            BigMessageJson.DisposeThen(document, static () => { });
-        }
-    }
-
     private async ValueTask<(McpMessageKind Kind, string? Method)> HandleBigAsync(McpSession session, PooledBuffer payload, IMcpReply reply)
     {
         JsonDocument document;
         try
         {
-            document = await BigMessageJson.ParseAsync(payload.Memory, ParseOptions).ConfigureAwait(false);
+            document = await BigMessageJson.ParseAsync(Utf8Checked(payload.Memory), ParseOptions).ConfigureAwait(false);
         }
         catch (JsonException)
         {

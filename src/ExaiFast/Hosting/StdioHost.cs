@@ -3,7 +3,9 @@ using ExaiFast.Configuration;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
 using ExaiFast.Logging;
+using ExaiFast.Server.Connections;
 using ExaiFast.Server.Mcp;
+using ExaiFast.Server.Metrics;
 using ExaiFast.Server.Stdio;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -61,7 +63,12 @@ internal static partial class StdioHost
         var protocol = new McpProtocol(backend, loggers.CreateLogger("ExaiFast.Mcp"));
         var session = new McpSession("stdio-" + Guid.NewGuid().ToString("N"), "stdio");
         var reply = new StdioReply(Console.OpenStandardOutput());
-        var transport = new StdioTransport(protocol, session, reply, settings.Server.MaxMessageBytes);
+        // Big lines are under an inbound budget as the daemon's big messages are (issue 14). In process it is this
+        // process's own, and a call keeps its line's budget until it ends; the bridge gives a line's back once its frame
+        // is written onward (the daemon budgets that frame), so there it bounds only the line being read and parsed.
+        var metrics = options.InProcess ? provider.GetRequiredService<ServerMetrics>() : new ServerMetrics();
+        var budget = new InboundBudget(settings.Server.EffectiveInboundBudgetBytes, metrics);
+        var transport = new StdioTransport(protocol, session, reply, settings.Server.MaxMessageBytes, budget, settings.Server.InboundBudgetTimeout);
 
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
