@@ -130,10 +130,11 @@ public readonly struct MessageText
     }
 
     /// <summary>
-    /// Writes the text as a JSON string value: an in-place value as the bytes it arrived in (already valid JSON: the
-    /// document parsed it, and it is valid UTF-8), then any appended text through <see cref="Utf8JsonWriter"/>'s segments;
-    /// a long string in segments too, which <see cref="Utf8JsonWriter.WriteStringValue(string)"/> would escape through a
-    /// buffer rented at six times its length from the shared pool.
+    /// Writes the text as a JSON string value: an in-place value alone as the bytes it arrived in (already valid JSON:
+    /// the document parsed it, and it is valid UTF-8); one with text appended decoded and escaped again a slice at a time,
+    /// through <see cref="Utf8JsonWriter"/>'s segments; a long string in segments too, which
+    /// <see cref="Utf8JsonWriter.WriteStringValue(string)"/> would escape through a buffer rented at six times its length
+    /// from the shared pool. (A model server's request splices an in-place value instead: <c>ChatRequestContent</c>.)
     /// </summary>
     public void WriteValue(Utf8JsonWriter writer)
     {
