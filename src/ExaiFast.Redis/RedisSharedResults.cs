@@ -25,6 +25,9 @@ namespace ExaiFast.Redis;
 /// deadline). Another daemon that finds it waits for the result — it asks the owner to keep the call for it (the owner
 /// would otherwise cancel it after the disconnect grace), listens on <c>exaifast:done</c>, and looks again every
 /// progress interval in case a message was lost or the owner went away — instead of running the call a second time.</item>
+/// <item>The client's <c>cancel</c> of such a call: one <c>PUBLISH</c> on the owner's cancel channel, which cancels it
+/// there as a local cancel would; the waiter then relays the owner's result (<c>CANCELLED</c>, or what the call ended
+/// with a moment before), so the client and the store hear one outcome, decided by the owner's dispatcher.</item>
 /// </list>
 /// <para>Redis down: nothing is written or read (results stay local, calls run here), and nothing waits for it.</para>
 /// <para>Thread-safe.</para>
@@ -47,6 +50,7 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly RedisChannel _ownChannel;
+    private readonly RedisChannel _cancelChannel;
     private readonly ConcurrentDictionary<CallKey, byte> _orphans = new();
     private readonly ConcurrentDictionary<CallKey, TaskCompletionSource> _waiters = new();
     private int _orphanCount;
@@ -62,6 +66,7 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
         _logger = logger;
         DaemonId = Guid.NewGuid().ToString("N")[..12];
         _ownChannel = RedisChannel.Literal(DaemonPrefix + DaemonId);
+        _cancelChannel = CancelChannel(DaemonId);
         redis.OnUp(Subscribe);
         Subscribe();
     }
@@ -233,6 +238,27 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
         }
     }
 
+    /// <inheritdoc />
+    public async Task<bool> CancelElsewhereAsync(CallKey key, SharedLookup running, CancellationToken cancellationToken)
+    {
+        if (!_redis.IsUp || running.RunningOn is not { } owner)
+        {
+            return false;
+        }
+
+        try
+        {
+            // PUBLISH says how many subscribers got the message: none means the owner stopped (or is cut off from Redis)
+            // and its call ends by its deadline. One means it heard, and its result follows on "done".
+            return await _redis.Subscriber.PublishAsync(CancelChannel(owner), Encode(key)).WaitAsync(cancellationToken).ConfigureAwait(false) > 0;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Log.CancelFailed(_logger, ex.GetType().Name);
+            return false;
+        }
+    }
+
     // Null while Redis cannot be read: the wait goes on until the deadline (Redis may come back).
     private async ValueTask<SharedLookup?> TryLookupAsync(CallKey key, CancellationToken cancellationToken)
     {
@@ -287,6 +313,7 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
             var subscriber = _redis.Subscriber;
             subscriber.Subscribe(DoneChannel, (_, message) => OnDone(message));
             subscriber.Subscribe(_ownChannel, (_, message) => OnKeepFor(message));
+            subscriber.Subscribe(_cancelChannel, (_, message) => OnCancel(message));
             Volatile.Write(ref _subscribed, 1);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException)
@@ -312,6 +339,17 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
         }
     }
 
+    // That client sent cancel: the call ends here as by a local cancel (a single-flight twin only drops this key), and its
+    // CANCELLED result is stored and published on "done" as any orphan's result is. A call that ended a moment before is
+    // not found: the waiter gets that result instead.
+    private void OnCancel(RedisValue message)
+    {
+        if (Decode(message) is { } key && _dispatcher.Cancel(key).Found)
+        {
+            Log.CancelledFor(_logger, key.RequestId);
+        }
+    }
+
     // As the listener standing for a client on another daemon: the result reaches it through Stored, not through here.
     void ICallListener.OnProgress(CallKey key, ToolCall call, Core.Tools.ProgressReport progress)
     {
@@ -324,6 +362,10 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
     void ICallListener.OnCompleted(CallKey key, ToolCall call, CallResult result)
     {
     }
+
+    // A channel of its own (not a message kind on the keep-for channel): a daemon that does not know it hears nothing,
+    // and the sender, told so by PUBLISH, answers its client itself.
+    private static RedisChannel CancelChannel(string daemonId) => RedisChannel.Literal(DaemonPrefix + daemonId + ":cancel");
 
     private static RedisKey ResultKey(CallKey key) => ResultPrefix + key.SessionId + ":" + key.RequestId;
 
@@ -346,6 +388,12 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
 
         [LoggerMessage(712, LogLevel.Information, "Call {RequestId} keeps running for its client, who came back through another daemon")]
         public static partial void KeptFor(ILogger logger, string requestId);
+
+        [LoggerMessage(713, LogLevel.Information, "Call {RequestId} cancelled by its client, who sent the cancel through another daemon")]
+        public static partial void CancelledFor(ILogger logger, string requestId);
+
+        [LoggerMessage(714, LogLevel.Warning, "Asking another daemon to cancel a call failed ({Error}); the client is answered here, and the call there ends by its deadline")]
+        public static partial void CancelFailed(ILogger logger, string error);
 
         [LoggerMessage(711, LogLevel.Warning, "Reading shared results from Redis failed ({Error}); the call is served here")]
         public static partial void ReadFailed(ILogger logger, string error);

@@ -35,4 +35,15 @@ public interface ISharedResults
     /// </summary>
     /// <returns>The result, or a failure saying why none came (deadline passed, the other daemon went away).</returns>
     Task<CallResult> WaitAsync(CallKey key, SharedLookup running, Action heartbeat, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Asks the daemon running <paramref name="key"/> (<paramref name="running"/>) to cancel it, as the client's
+    /// <c>cancel</c> would have there.
+    /// </summary>
+    /// <returns>
+    /// Whether that daemon heard it: its result — <c>CANCELLED</c>, or what the call ended with a moment before — then
+    /// comes through <see cref="WaitAsync"/>. False when no daemon heard it (it stopped, or Redis cannot be reached):
+    /// nothing cancels the call then, and it ends by its deadline.
+    /// </returns>
+    Task<bool> CancelElsewhereAsync(CallKey key, SharedLookup running, CancellationToken cancellationToken);
 }
