@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using ExaiFast.Core.Calls;
 using ExaiFast.Core.Tools;
 using ExaiFast.Server.WebSockets;
@@ -37,6 +38,10 @@ internal sealed class ExaiWsConnection(IWebSocketSession socket, long helloDeadl
     /// <summary>Set by the hello: another daemon served this session within the result TTL (REDIS_URL), so a request id
     /// unknown here is looked up in the shared store before it runs. Read by the reader loop only.</summary>
     public bool Moved { get; set; }
+
+    /// <summary>Calls this connection waits for on another daemon, by request id (REDIS_URL): added by the reader, each
+    /// removed by its relay when it has answered. Made by the reader on the first.</summary>
+    public ConcurrentDictionary<string, Relay>? Relays { get; set; }
 
     /// <summary>Called on the reader before submitting: frames for <paramref name="key"/> wait until <see cref="Release"/>.</summary>
     public void Park(CallKey key)

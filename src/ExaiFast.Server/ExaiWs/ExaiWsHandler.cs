@@ -163,7 +163,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
 
                     break;
                 case Op.Cancel:
-                    await CancelAsync(connection, requestId).ConfigureAwait(false);
+                    await CancelAsync(connection, requestId, cancellationToken).ConfigureAwait(false);
                     break;
                 case Op.ListTools:
                     await SendAsync(session, ExaiWsFrames.ListTools(requestId, _tools)).ConfigureAwait(false);
@@ -332,11 +332,17 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         return _tools.TryGet(chars[..n], out tool);
     }
 
-    private async ValueTask CancelAsync(ExaiWsConnection connection, string? requestId)
+    private async ValueTask CancelAsync(ExaiWsConnection connection, string? requestId, CancellationToken cancellationToken)
     {
         if (requestId is null)
         {
             await SendAsync(connection.Socket, ExaiWsFrames.Error(null, ErrorCodes.InvalidRequest, "cancel needs a 'request_id'")).ConfigureAwait(false);
+            return;
+        }
+
+        if (connection.Relays?.TryGetValue(requestId, out var relay) == true)
+        {
+            await CancelRelayedAsync(connection, relay, requestId, cancellationToken).ConfigureAwait(false); // it runs on another daemon
             return;
         }
 
@@ -358,7 +364,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         // Not found: unknown, or finished before the cancel arrived (its call_tool_res is already queued).
         connection.Release(key, result.Found
             ? ExaiWsFrames.Cancelled(requestId, result.WasRunning)
-            : ExaiWsFrames.Error(requestId, ErrorCodes.InvalidRequest, "no call in flight with that request_id (unknown, or already finished)"));
+            : NotInFlight(requestId));
     }
 
     private async Task RotateTokenAsync(ExaiWsConnection connection, JsonElement root, string? requestId)

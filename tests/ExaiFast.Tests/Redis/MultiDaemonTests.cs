@@ -77,6 +77,59 @@ public sealed class MultiDaemonTests : IAsyncLifetime
         Assert.Equal(0, await _pair.MetricAsync(1, "exaifast_calls_total", "tool=\"chat\""));
     }
 
+    [Theory]
+    [InlineData(false)] // the cancel follows a heartbeat: the second daemon is waiting for the first
+    [InlineData(true)] // the cancel right behind the re-send, before its ack
+    public async Task ACancelSentThroughTheOtherDaemon_CancelsTheCallWhereItRuns_WithOneFinalAnswer_ThatIsStored(bool backToBack)
+    {
+        string session = NewSession();
+        // Far longer than the test: only the cancel can end it (the deadline is the default 180 s).
+        var arguments = new JsonObject { ["prompt"] = "what lasts", ["local_latency_ms"] = 120_000 };
+        var c1 = await _pair.ConnectToAsync(0, session);
+        await c1.CallAsync("long", "chat", arguments.DeepClone().AsObject());
+        await c1.OpAsync("call_tool_ack");
+        await RedisThreadStoreTests.Until(async () => await _pair.MetricAsync(0, "exaifast_lane_workers_busy") == 1);
+        c1.Vanish(); // the connection drops mid-call
+        await c1.DisposeAsync();
+
+        await using var c2 = await _pair.ConnectToAsync(1, session);
+        await c2.CallAsync("long", "chat", arguments.DeepClone().AsObject());
+        if (!backToBack)
+        {
+            await c2.OpAsync("call_tool_ack");
+            await c2.WaitForAsync(f => (string?)f["op"] == "progress" && (string?)f["request_id"] == "long");
+        }
+
+        await c2.SendAsync(new JsonObject { ["op"] = "cancel", ["request_id"] = "long" });
+        var cancelled = await c2.OpAsync("cancelled");
+        Assert.Equal("long", (string?)cancelled["request_id"]);
+        Assert.True((bool)cancelled["was_running"]!, cancelled.ToJsonString());
+        var result = await c2.ResultAsync("long");
+        Assert.False((bool)result["ok"]!, result.ToJsonString());
+        Assert.Equal("CANCELLED", (string?)result["error"]!["code"]);
+
+        // Cancelled where it ran, by its client's cancel: its model request abandoned, its slot free, nothing in flight.
+        await RedisThreadStoreTests.Until(async () => await _pair.MetricAsync(0, "exaifast_calls_total", "tool=\"chat\",outcome=\"cancelled\"") == 1);
+        await RedisThreadStoreTests.Until(async () => await _pair.MetricAsync(0, "exaifast_lane_workers_busy") == 0
+            && await _pair.MetricAsync(0, "exaifast_calls_inflight") == 0);
+        await RedisThreadStoreTests.Until(() => Task.FromResult(
+            _pair.Daemons[0].Stderr.Contains("Call long cancelled by its client, who sent the cancel through another daemon", StringComparison.Ordinal)));
+
+        // Sent again, the request id gets the stored CANCELLED answer: no ack, no second run on either daemon.
+        await c2.CallAsync("long", "chat", arguments.DeepClone().AsObject());
+        var again = await c2.WaitForAsync(f => (string?)f["op"] == "call_tool_res" && (string?)f["request_id"] == "long");
+        Assert.Equal("CANCELLED", (string?)again["error"]!["code"]);
+        await c2.SendAsync(new JsonObject { ["op"] = "ping", ["request_id"] = "p" });
+        await c2.OpAsync("pong");
+
+        // One final answer: of this request's frames, one ack, then `cancelled` and the result, and nothing after them
+        // but the replay that the re-send asked for.
+        var frames = c2.All.Where(f => (string?)f["request_id"] == "long" && (string?)f["op"] != "progress").Select(f => (string?)f["op"]).ToList();
+        Assert.Equal(["call_tool_ack", "cancelled", "call_tool_res", "call_tool_res"], frames);
+        Assert.Equal(1, await _pair.MetricAsync(0, "exaifast_calls_total", "tool=\"chat\""));
+        Assert.Equal(0, await _pair.MetricAsync(1, "exaifast_calls_total", "tool=\"chat\""));
+    }
+
     [Fact]
     public async Task AConversationBegunThroughOneDaemon_ContinuesThroughTheOther()
     {
