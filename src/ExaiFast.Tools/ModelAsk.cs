@@ -1,12 +1,51 @@
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
 using ExaiFast.Models.Routing;
+using ExaiFast.Tools.Threads;
 
 namespace ExaiFast.Tools;
 
 /// <summary>How a tool asks a model: the route's first choice, then its fallbacks, streamed when the client asked.</summary>
 internal static class ModelAsk
 {
+    /// <summary>
+    /// Asks <paramref name="decision"/>'s model what <paramref name="current"/> says, after as much of
+    /// <paramref name="thread"/>'s history as fits its context window (<see cref="HistoryWindow"/>), with the call's options:
+    /// what every tool that answers in a conversation (chat, a workflow's final step) does the same way.
+    /// </summary>
+    /// <param name="context">The call.</param>
+    /// <param name="decision">The model, and its fallbacks.</param>
+    /// <param name="route">The thinking mode and web search the call asked for.</param>
+    /// <param name="systemPrompt">The tool's system prompt.</param>
+    /// <param name="thread">The conversation continued, if any.</param>
+    /// <param name="current">This call's message.</param>
+    /// <param name="temperature">The call's temperature.</param>
+    /// <param name="latencyMs">The local model's simulated latency for this call, if asked.</param>
+    /// <param name="time">The dispatcher's clock, to tell a provider how long the call has left.</param>
+    /// <param name="cancellationToken">The call's token.</param>
+    public static async ValueTask<ModelAnswer> AskAsync(ToolContext context, RouteDecision decision, RouteRequest route, string systemPrompt,
+        ConversationThread? thread, ChatMessage current, double temperature, int? latencyMs, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var messages = HistoryWindow.Build(systemPrompt, thread, current, decision.Choice.Model, out int dropped);
+        var request = new ModelRequest
+        {
+            Messages = messages,
+            Temperature = temperature,
+            ThinkingMode = route.ThinkingMode,
+            UseWebSearch = route.UseWebSearch,
+            LatencyMs = latencyMs,
+            TimeLeft = context.TimeLeft(time),
+        };
+
+        var (response, reason) = await CompleteAsync(context, decision, request, cancellationToken).ConfigureAwait(false);
+        if (dropped > 0)
+        {
+            reason += $"; {dropped} oldest turn(s) left out to fit the context window";
+        }
+
+        return new ModelAnswer(response, TextOf(response), reason);
+    }
+
     /// <summary>Asks <paramref name="decision"/>'s chain; the answer and why that model answered.</summary>
     public static ValueTask<RoutedResponse> CompleteAsync(ToolContext context, RouteDecision decision, ModelRequest request, CancellationToken cancellationToken)
     {

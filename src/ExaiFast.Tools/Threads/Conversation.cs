@@ -55,6 +55,21 @@ internal static class Conversation
         }
     }
 
+    /// <summary>The turn of a call a model answered: what was asked, the answer (both clipped), who gave it, and the files sent.</summary>
+    public static ThreadTurn AnsweredTurn(string tool, string request, ModelAnswer answer, IReadOnlyList<string> files, DateTimeOffset at, WorkflowStep? step = null) => new()
+    {
+        Tool = tool,
+        Request = request,
+        Answer = Clip(answer.Text),
+        Provider = answer.Response.Provider,
+        Model = answer.Response.Model,
+        Files = files,
+        PromptTokens = answer.Response.Usage?.PromptTokens ?? 0,
+        CompletionTokens = answer.Response.Usage?.CompletionTokens ?? 0,
+        At = at,
+        Step = step,
+    };
+
     /// <summary>Most characters of a request or an answer a turn keeps (about 64k tokens): a 30 MiB prompt is answered,
     /// but a thread does not keep 60 MiB of it for three hours (issue 14), nor could a later turn send it again.</summary>
     public const int MaxTurnChars = 1 << 18;

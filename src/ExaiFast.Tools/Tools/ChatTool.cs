@@ -95,41 +95,14 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
         string[] paths = args.TextList("files");
         string embedded = await files.EmbedAsync(paths, "files", cancellationToken).ConfigureAwait(false);
         var userText = embedded.Length == 0 ? prompt : prompt.Append($"\n\nFiles:\n{embedded}");
-        var messages = HistoryWindow.Build(SystemPrompt, thread, new ChatMessage(ChatRole.User, userText, ImagesOf(args)), decision!.Choice.Model, out int dropped);
-        var request = new ModelRequest
-        {
-            Messages = messages,
-            Temperature = args.Number("temperature") ?? 0.5,
-            ThinkingMode = route.ThinkingMode,
-            UseWebSearch = route.UseWebSearch,
-            LatencyMs = LatencyOf(context),
-            TimeLeft = context.TimeLeft(time),
-        };
-
-        var (response, reason) = await ModelAsk.CompleteAsync(context, decision, request, cancellationToken).ConfigureAwait(false);
-        string answer = ModelAsk.TextOf(response);
-        if (dropped > 0)
-        {
-            reason += $"; {dropped} oldest turn(s) left out to fit the context window";
-        }
-
-        var turn = new ThreadTurn
-        {
-            Tool = Name,
-            Request = Conversation.Clip(prompt),
-            Answer = Conversation.Clip(answer),
-            Provider = response.Provider,
-            Model = response.Model,
-            Files = paths,
-            PromptTokens = response.Usage?.PromptTokens ?? 0,
-            CompletionTokens = response.Usage?.CompletionTokens ?? 0,
-            At = time.GetUtcNow(),
-        };
+        var current = new ChatMessage(ChatRole.User, userText, ImagesOf(args));
+        var answer = await ModelAsk.AskAsync(context, decision!, route, SystemPrompt, thread, current, args.Number("temperature") ?? 0.5, LatencyOf(context), time, cancellationToken).ConfigureAwait(false);
+        var turn = Conversation.AnsweredTurn(Name, Conversation.Clip(prompt), answer, paths, time.GetUtcNow());
         var recordedIn = threadId ?? Guid.NewGuid();
         int? remaining = await Conversation.RecordAsync(threads, recordedIn, turn, create: threadId is null, cancellationToken, answered: true).ConfigureAwait(false);
 
         // Not recorded (another call took the thread's last turn meanwhile): the answer stands, with no thread to go on.
-        return new ToolOutput(answer, response.Provider, response.Model, remaining is > 0 ? recordedIn.ToString() : null) { Route = reason };
+        return new ToolOutput(answer.Text, answer.Response.Provider, answer.Response.Model, remaining is > 0 ? recordedIn.ToString() : null) { Route = answer.Reason };
     }
 
     private static RouteRequest RouteOf(ToolArguments arguments, string? threadModel) => new()

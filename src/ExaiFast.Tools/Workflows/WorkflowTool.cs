@@ -109,46 +109,21 @@ public sealed class WorkflowTool : ToolBase
         string embedded = await _files.EmbedAsync(run.RelevantFiles, "relevant_files", cancellationToken).ConfigureAwait(false);
         var earlier = thread is null ? null : thread with { Turns = [.. thread.Turns.Where(t => t.Step is null)] }; // other tools' conversation
         var current = new ChatMessage(ChatRole.User, FinalPrompt(args, run, embedded), args.TextList("images") is { Length: > 0 } images ? images : null);
-        var messages = HistoryWindow.Build(_spec.SystemPrompt, earlier, current, decision!.Choice.Model, out int dropped);
-        var request = new ModelRequest
-        {
-            Messages = messages,
-            Temperature = args.Number("temperature") ?? 0.3,
-            ThinkingMode = route.ThinkingMode,
-            UseWebSearch = route.UseWebSearch,
-            LatencyMs = LatencyOf(context),
-            TimeLeft = context.TimeLeft(_time),
-        };
-
-        var (response, reason) = await ModelAsk.CompleteAsync(context, decision, request, cancellationToken).ConfigureAwait(false);
-        string analysis = ModelAsk.TextOf(response);
-        if (dropped > 0)
-        {
-            reason += $"; {dropped} oldest turn(s) left out to fit the context window";
-        }
-
-        var answered = turn with
-        {
-            Answer = Conversation.Clip(analysis),
-            Provider = response.Provider,
-            Model = response.Model,
-            Files = run.RelevantFiles,
-            PromptTokens = response.Usage?.PromptTokens ?? 0,
-            CompletionTokens = response.Usage?.CompletionTokens ?? 0,
-        };
+        var answer = await ModelAsk.AskAsync(context, decision!, route, _spec.SystemPrompt, earlier, current, args.Number("temperature") ?? 0.3, LatencyOf(context), _time, cancellationToken).ConfigureAwait(false);
+        var answered = Conversation.AnsweredTurn(Name, turn.Request, answer, run.RelevantFiles, turn.At, step);
         int? remaining = await Conversation.RecordAsync(_threads, recordedIn, answered, create: threadId is null, cancellationToken, answered: true).ConfigureAwait(false);
         string? thenId = remaining is not null ? recordedIn.ToString() : null;
         string result = Answer(step, run, thenId, remaining, status: $"{Name}_complete", writeMore: w =>
         {
             WriteConsolidated(w, run);
             w.WriteStartObject("expert_analysis");
-            w.WriteString("provider", response.Provider);
-            w.WriteString("model", response.Model);
-            w.WriteString("content", analysis);
+            w.WriteString("provider", answer.Response.Provider);
+            w.WriteString("model", answer.Response.Model);
+            w.WriteString("content", answer.Text);
             w.WriteEndObject();
             w.WriteString("next_steps", "Review the analysis against your own findings, then act on it; continue the conversation with continuation_id if you need more.");
         });
-        return new ToolOutput(result, response.Provider, response.Model, remaining > 0 ? thenId : null) { Route = reason };
+        return new ToolOutput(result, answer.Response.Provider, answer.Response.Model, remaining > 0 ? thenId : null) { Route = answer.Reason };
     }
 
     private static bool IsFinalModelStep(ToolArguments args) =>
