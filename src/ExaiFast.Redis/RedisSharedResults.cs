@@ -156,26 +156,8 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
     }
 
     /// <inheritdoc />
-    public async ValueTask<SharedLookup> LookupAsync(CallKey key, CancellationToken cancellationToken)
-    {
-        if (!_redis.IsUp)
-        {
-            return default;
-        }
-
-        try
-        {
-            var db = _redis.Database;
-            var result = db.StringGetAsync(ResultKey(key));
-            var running = db.StringGetAsync(RunningKey(key));
-            return Read(await result.WaitAsync(cancellationToken).ConfigureAwait(false), await running.WaitAsync(cancellationToken).ConfigureAwait(false));
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            Log.ReadFailed(_logger, ex.GetType().Name);
-            return default;
-        }
-    }
+    public async ValueTask<SharedLookup> LookupAsync(CallKey key, CancellationToken cancellationToken) =>
+        await TryLookupAsync(key, cancellationToken).ConfigureAwait(false) ?? default; // Redis unreadable: nothing found, the call runs here
 
     /// <inheritdoc />
     public async Task<CallResult> WaitAsync(CallKey key, SharedLookup running, Action heartbeat, CancellationToken cancellationToken)
