@@ -341,10 +341,6 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
     {
     }
 
-    void ICallListener.OnCompleted(CallKey key, ToolCall call, CallResult result)
-    {
-    }
-
     // A channel of its own (not a message kind on the keep-for channel): a daemon that does not know it hears nothing,
     // and the sender, told so by PUBLISH, answers its client itself.
     private static RedisChannel CancelChannel(string daemonId) => RedisChannel.Literal(DaemonPrefix + daemonId + ":cancel");

@@ -84,7 +84,7 @@ public class CallTableTests
     private static readonly JsonElement NoArguments = JsonDocument.Parse("{}").RootElement;
 
     private static ToolCall Call(Dispatcher owner, string id) =>
-        new(owner, new CallKey("s", id), new SleepTool(), NoArguments, "local", false, TimeSpan.FromSeconds(30), null, 0, new CancellationTokenSource(), new RecordingListener());
+        new(owner, new CallKey("s", id), new SleepTool(), NoArguments, "local", false, TimeSpan.FromSeconds(30), null, 0, new CancellationTokenSource(), new CallTicket(new CallKey("s", id), keepsResult: true));
 
     [Fact]
     public async Task ACallsEnd_ReplacesItByItsResult_UnderTheSameKey()

@@ -319,7 +319,7 @@ public class DispatcherTests
         }
     }
 
-    private sealed class OrderListener(Dispatcher dispatcher) : ICallListener
+    private sealed class OrderListener(Dispatcher dispatcher) : ICompletionListener
     {
         public List<string> Events { get; } = [];
 

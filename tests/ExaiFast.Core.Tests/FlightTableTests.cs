@@ -11,7 +11,7 @@ public class FlightTableTests
     private static readonly JsonElement NoArguments = JsonDocument.Parse("{}").RootElement;
 
     private static ToolCall Call(Dispatcher owner, FlightKey key, string id) =>
-        new(owner, new CallKey("s", id), new SleepTool(), NoArguments, "local", false, TimeSpan.FromSeconds(30), key, 0, new CancellationTokenSource(), new RecordingListener());
+        new(owner, new CallKey("s", id), new SleepTool(), NoArguments, "local", false, TimeSpan.FromSeconds(30), key, 0, new CancellationTokenSource(), new CallTicket(new CallKey("s", id), keepsResult: true));
 
     [Fact]
     public async Task ARegisteredCall_IsFoundByItsExactKeyOnly_UntilItIsRemovedOrCompleted()

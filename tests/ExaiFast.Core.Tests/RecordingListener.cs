@@ -5,7 +5,7 @@ using ExaiFast.Core.Tools;
 namespace ExaiFast.Core.Tests;
 
 /// <summary>Collects what a listener is told; counts completions per key so "exactly one" can be checked.</summary>
-internal sealed class RecordingListener : ICallListener
+internal sealed class RecordingListener : ICompletionListener
 {
     private readonly ConcurrentDictionary<CallKey, TaskCompletionSource<CallResult>> _results = new();
     private readonly ConcurrentDictionary<CallKey, int> _completions = new();

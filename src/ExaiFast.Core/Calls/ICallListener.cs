@@ -2,13 +2,13 @@ using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Core.Calls;
 
-/// <summary>Receives what happens to a call: progress, stream chunks, and exactly one completion per key.</summary>
+/// <summary>Receives what a call streams while it runs: progress and stream chunks. Its answer goes to its <see cref="CallTicket"/>.</summary>
 /// <remarks>
-/// Called from lane slots, timers and — for a call that ends before its first real await — from inside
-/// <c>Dispatcher.Submit</c> on the submitting thread, possibly concurrently for different calls: implementations only
-/// enqueue (a frame into the connection's outbound channel) and never block. One execution may have several listeners:
-/// the same request id sent again (attach), or an identical concurrent call (single-flight) — the <c>key</c> argument
-/// says which request each notification answers.
+/// Called from lane slots and timers, possibly concurrently for different calls, under the call's lock: implementations
+/// only enqueue (a frame into the connection's outbound channel) and never block. Never called before the door listens
+/// (<see cref="CallTicket.Listen"/>), so never from inside <c>Dispatcher.Submit</c>. One execution may have several
+/// listeners: the same request id sent again (attach), or an identical concurrent call (single-flight) — the
+/// <c>key</c> argument says which request each notification is for.
 /// </remarks>
 public interface ICallListener
 {
@@ -17,14 +17,4 @@ public interface ICallListener
 
     /// <summary>A piece of streamed output (when the call asked for <c>stream: true</c>).</summary>
     void OnStreamChunk(CallKey key, ToolCall call, int sequence, string chunk);
-
-    /// <summary>The call ended for the <c>key</c> argument; <paramref name="result"/> is final.</summary>
-    void OnCompleted(CallKey key, ToolCall call, CallResult result);
-
-    /// <summary>
-    /// Whether a finished call's result is kept for the result TTL, so that the same key sent again is answered from it
-    /// (exai-ws: a client re-sends its <c>request_id</c> after a reconnect). A front door whose keys never repeat (MCP:
-    /// a JSON-RPC id gets a fresh key every time) says false, and the entry is freed as the call ends.
-    /// </summary>
-    bool ReplaysResults => true;
 }

@@ -1,6 +1,6 @@
 namespace ExaiFast.Core.Calls;
 
-/// <summary>One request waiting for an execution: its key and, while its connection is open, its listener.</summary>
+/// <summary>One request waiting for an execution: its key and the ticket its answer goes to.</summary>
 /// <param name="Key">The request (session and request id) the execution answers.</param>
-/// <param name="Listener">Where to deliver; null once the connection closed (the key still collects the result).</param>
-internal readonly record struct Subscription(CallKey Key, ICallListener? Listener);
+/// <param name="Ticket">Where the answer goes, and, while its door listens, the progress and chunks.</param>
+internal readonly record struct Subscription(CallKey Key, CallTicket Ticket);

@@ -34,7 +34,7 @@ public sealed class ToolCall
     private string _lane;
 
     internal ToolCall(Dispatcher owner, CallKey key, ITool tool, JsonElement arguments, string lane, bool stream, TimeSpan timeout,
-        FlightKey? flightKey, long admittedAt, CancellationTokenSource cancellation, ICallListener listener, bool holdsSlots = true)
+        FlightKey? flightKey, long admittedAt, CancellationTokenSource cancellation, CallTicket ticket, bool holdsSlots = true)
     {
         _holdsSlots = holdsSlots;
         Owner = owner;
@@ -48,7 +48,8 @@ public sealed class ToolCall
         AdmittedAt = admittedAt;
         Cancellation = cancellation;
         Token = cancellation.Token;
-        _subscriptions.Add(new Subscription(key, listener));
+        ticket.Subscribe(this, SubmitStatus.Accepted);
+        _subscriptions.Add(new Subscription(key, ticket));
     }
 
     /// <summary>The key the call was admitted under (its first requester).</summary>
@@ -115,7 +116,7 @@ public sealed class ToolCall
     /// <summary>Read once at construction: the source may be reused by another call after this one is released.</summary>
     internal CancellationToken Token { get; }
 
-    /// <summary>Whether some connection still listens (a call nobody listens to is an orphan after the grace period).</summary>
+    /// <summary>Whether some door still waits for its answer (a call nobody waits for is an orphan after the grace period).</summary>
     internal bool HasListeners
     {
         get
@@ -124,7 +125,7 @@ public sealed class ToolCall
             {
                 for (int i = 0; i < _subscriptions.Count; i++)
                 {
-                    if (_subscriptions[i].Listener is not null)
+                    if (_subscriptions[i].Ticket.IsWanted)
                     {
                         return true;
                     }
@@ -135,19 +136,21 @@ public sealed class ToolCall
         }
     }
 
-    /// <summary>Whether <paramref name="listener"/> already waits on this call for <paramref name="key"/>.</summary>
-    internal bool IsListenedBy(CallKey key, ICallListener listener)
+    /// <summary>The ticket through which <paramref name="listener"/> already waits on this call for <paramref name="key"/>.</summary>
+    internal bool TryGetTicket(CallKey key, ICallListener listener, out CallTicket ticket)
     {
         lock (this)
         {
             for (int i = 0; i < _subscriptions.Count; i++)
             {
-                if (_subscriptions[i].Key == key && ReferenceEquals(_subscriptions[i].Listener, listener))
+                if (_subscriptions[i].Key == key && ReferenceEquals(_subscriptions[i].Ticket.Listener, listener))
                 {
+                    ticket = _subscriptions[i].Ticket;
                     return true;
                 }
             }
 
+            ticket = null!;
             return false;
         }
     }
@@ -162,7 +165,7 @@ public sealed class ToolCall
     }
 
     /// <summary>Adds a subscription; false if the call already completed (the caller then uses the stored result).</summary>
-    internal bool TryAttach(CallKey key, ICallListener listener)
+    internal bool TryAttach(CallKey key, CallTicket ticket, SubmitStatus status)
     {
         lock (this)
         {
@@ -171,17 +174,19 @@ public sealed class ToolCall
                 return false;
             }
 
-            // A key whose connection went away is taken over rather than listed twice.
+            ticket.Subscribe(this, status);
+
+            // A key whose door went away is taken over rather than listed twice (that door's ticket is never answered).
             for (int i = 0; i < _subscriptions.Count; i++)
             {
-                if (_subscriptions[i].Key == key && _subscriptions[i].Listener is null)
+                if (_subscriptions[i].Key == key && !_subscriptions[i].Ticket.IsWanted)
                 {
-                    _subscriptions.Set(i, new Subscription(key, listener));
+                    _subscriptions.Set(i, new Subscription(key, ticket));
                     return true;
                 }
             }
 
-            _subscriptions.Add(new Subscription(key, listener));
+            _subscriptions.Add(new Subscription(key, ticket));
             return true;
         }
     }
@@ -198,16 +203,16 @@ public sealed class ToolCall
 
             for (int i = 0; i < _subscriptions.Count; i++)
             {
-                if (ReferenceEquals(_subscriptions[i].Listener, listener))
+                if (ReferenceEquals(_subscriptions[i].Ticket.Listener, listener))
                 {
-                    _subscriptions.Set(i, _subscriptions[i] with { Listener = null });
+                    _subscriptions[i].Ticket.Detach();
                 }
             }
         }
     }
 
     /// <summary>
-    /// Removes one key (its listeners included) while other keys keep the execution, returning its listeners in
+    /// Removes one key (its tickets included) while other keys keep the execution, returning its subscriptions in
     /// <paramref name="removed"/>; otherwise says why not (then the caller cancels the whole call if the key is its only one).
     /// </summary>
     internal KeyDetach TryDetachKey(CallKey key, out List<Subscription>? removed)
@@ -346,7 +351,7 @@ public sealed class ToolCall
 
     internal void ReportProgress(ProgressReport progress)
     {
-        Notify(progress, static (listener, key, call, p) => listener.OnProgress(key, call, p));
+        Notify(progress, static (ticket, call, p) => ticket.OnProgress(call, p));
     }
 
     internal void EmitChunk(string chunk)
@@ -359,7 +364,7 @@ public sealed class ToolCall
         lock (this) // numbered and told under one lock hold (Notify's lock is re-entrant): chunks arrive in their order
         {
             int sequence = ++_chunkSequence;
-            Notify((sequence, chunk), static (listener, key, call, s) => listener.OnStreamChunk(key, call, s.sequence, s.chunk));
+            Notify((sequence, chunk), static (ticket, call, s) => ticket.OnStreamChunk(call, s.sequence, s.chunk));
         }
     }
 
@@ -380,25 +385,17 @@ public sealed class ToolCall
         return false;
     }
 
-    // Listeners are told under the call's lock, so that a progress frame or stream chunk is queued either before the
+    // Tickets are told under the call's lock, so that a progress frame or stream chunk is queued either before the
     // call completes (TryComplete waits for the lock, and the result is delivered after it) or not at all: nothing
     // follows a call's result. Telling a listener only queues a frame and never waits; the monitor is re-entrant, so
     // a listener that ends the call on this thread (a connection that fails while writing) cannot deadlock.
-    private void Notify<TState>(TState state, Action<ICallListener, CallKey, ToolCall, TState> notify)
+    private void Notify<TState>(TState state, Action<CallTicket, ToolCall, TState> notify)
     {
         lock (this)
         {
-            if (_state == Completed)
-            {
-                return;
-            }
-
             for (int i = 0; i < _subscriptions.Count && _state != Completed; i++)
             {
-                if (_subscriptions[i].Listener is { } listener)
-                {
-                    notify(listener, _subscriptions[i].Key, this, state);
-                }
+                notify(_subscriptions[i].Ticket, this, state);
             }
         }
     }

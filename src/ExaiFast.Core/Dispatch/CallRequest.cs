@@ -15,5 +15,8 @@ namespace ExaiFast.Core.Dispatch;
 /// <param name="WaitForSession">Whether a call beyond the session's in-flight limit waits in the session's queue
 /// (<see cref="Options.DispatcherOptions.SessionQueueDepth"/>) instead of being refused at once: for clients that never
 /// retry a refusal (MCP).</param>
+/// <param name="KeepsResult">Whether the finished call's result is kept for the result TTL, so that the same key sent
+/// again is answered from it (exai-ws: a client re-sends its <c>request_id</c> after a reconnect). A front door whose
+/// keys never repeat (MCP: a JSON-RPC id gets a fresh key every time) says false, and the entry is freed as the call ends.</param>
 public readonly record struct CallRequest(CallKey Key, ITool Tool, JsonElement Arguments, string Lane, bool Stream, TimeSpan? Timeout = null,
-    ArgumentsLease ArgumentsLease = default, bool WaitForSession = false);
+    ArgumentsLease ArgumentsLease = default, bool WaitForSession = false, bool KeepsResult = true);

@@ -70,9 +70,9 @@ public sealed partial class Dispatcher
     internal void Complete(ToolCall call, CallResult result) => Finish(call, result, releaseSlots: true);
 
     /// <summary>The key's entry becomes its result (kept for the TTL), or goes when its requester never asks again.</summary>
-    private void Settle(CallKey key, ToolCall call, CallResult result, ICallListener? listener)
+    private void Settle(CallKey key, ToolCall call, CallResult result, bool keepsResult)
     {
-        if (listener is { ReplaysResults: false })
+        if (!keepsResult)
         {
             _table.Unregister(key, call);
         }
@@ -106,7 +106,7 @@ public sealed partial class Dispatcher
         {
             if (subscriptions.IsFirstOfKey(i))
             {
-                Settle(subscriptions[i].Key, call, result, subscriptions[i].Listener); // the call's entry becomes its result's, in place
+                Settle(subscriptions[i].Key, call, result, subscriptions[i].Ticket.KeepsResult); // the call's entry becomes its result's, in place
             }
         }
 
@@ -140,19 +140,24 @@ public sealed partial class Dispatcher
 
         for (int i = 0; i < subscriptions.Count; i++)
         {
-            var (key, listener) = subscriptions[i];
-            try
-            {
-                listener?.OnCompleted(key, call, result);
-            }
-            catch (Exception ex)
-            {
-                DispatchLog.ListenerFailed(_logger, key.RequestId, ex);
-            }
+            Answer(subscriptions[i], result);
         }
 
         call.Release(); // the completion's hold
         return true;
+    }
+
+    /// <summary>Completes a request's ticket: the one place an answer leaves the dispatcher.</summary>
+    private void Answer(Subscription subscription, CallResult result)
+    {
+        try
+        {
+            subscription.Ticket.TryComplete(result);
+        }
+        catch (Exception ex)
+        {
+            DispatchLog.ListenerFailed(_logger, subscription.Key.RequestId, ex);
+        }
     }
 
     private static CallResult ResultForCancellation(ToolCall call) => call.CancelReason switch
@@ -251,7 +256,7 @@ public sealed partial class Dispatcher
         [LoggerMessage(104, LogLevel.Error, "A memory-pressure listener ({Listener}) failed")]
         public static partial void PressureListenerFailed(ILogger logger, string listener, Exception exception);
 
-        [LoggerMessage(101, LogLevel.Error, "A listener failed while delivering the result of {RequestId}")]
+        [LoggerMessage(101, LogLevel.Error, "A front door failed while taking the result of {RequestId}")]
         public static partial void ListenerFailed(ILogger logger, string requestId, Exception exception);
 
         [LoggerMessage(103, LogLevel.Critical, "A lane's slot caught an exception that its call's completion let out; the call may be unanswered")]

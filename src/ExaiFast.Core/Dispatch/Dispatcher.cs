@@ -15,8 +15,8 @@ namespace ExaiFast.Core.Dispatch;
 /// <remarks>
 /// <para><see cref="Submit"/> and <see cref="Cancel"/> never wait: a reader loop may call them for every frame. Submit may
 /// run a small call's tool until its first real await (<see cref="Options.DispatcherOptions.InlineMaxArgumentBytes"/>),
-/// so a 0 ms call is answered before Submit returns; a listener must therefore expect its
-/// <see cref="ICallListener.OnCompleted"/> inside Submit.</para>
+/// so a 0 ms call is answered before Submit returns: its <see cref="CallTicket"/> comes back completed. Submit never
+/// calls the front door — the answer flows one way, through the ticket Submit returns.</para>
 /// <para>A call enters the call table in <see cref="Submit"/> and is replaced there by its result in
 /// <see cref="Complete"/>, which runs exactly once per call (guarded by the call's state) whether it ends by result,
 /// error, timeout, cancel, disconnect or shutdown; besides them only a client's cancel of one of several single-flight
@@ -139,35 +139,37 @@ public sealed partial class Dispatcher : IAsyncDisposable
     public bool HasLane(string lane) => _lanes.ContainsKey(lane);
 
     /// <summary>
-    /// Admits, attaches, replays or refuses — at once. On Accepted/Attached/Coalesced the listener will get exactly
-    /// one <see cref="ICallListener.OnCompleted"/> for <see cref="CallRequest.Key"/> (unless detached first).
+    /// Admits, attaches, replays or refuses — at once. The ticket completes exactly once with the request's answer:
+    /// already, for a refusal, a replay or a call that ended inline; else on the thread that ends the call.
     /// </summary>
-    public SubmitResult Submit(in CallRequest request, ICallListener listener)
+    public CallTicket Submit(in CallRequest request) => Admit(request, new CallTicket(request.Key, request.KeepsResult));
+
+    private CallTicket Admit(in CallRequest request, CallTicket ticket)
     {
         var key = request.Key;
         if (_draining)
         {
-            return Refuse(request, ErrorCodes.ShuttingDown, "the daemon is shutting down", retryAfter: null);
+            return Refuse(request, ticket, ErrorCodes.ShuttingDown, "the daemon is shutting down", retryAfter: null);
         }
 
         // The same request id again: attach to the running call, or replay its stored result. Never a second run.
         if (_table.TryGetCall(key, out var running))
         {
-            if (running.TryAttach(key, listener))
+            if (running.TryAttach(key, ticket, SubmitStatus.Attached))
             {
-                return Counted(new SubmitResult(SubmitStatus.Attached, running, null));
+                return Counted(ticket);
             }
 
             if (running.Result is { } ended)
             {
                 // It ended a moment ago and its entry is about to become its result: that result is the answer.
-                return Counted(new SubmitResult(SubmitStatus.Replayed, null, ended));
+                return Counted(ticket.Answered(SubmitStatus.Replayed, ended));
             }
         }
 
         if (_table.TryGetResult(key, out var stored))
         {
-            return Counted(new SubmitResult(SubmitStatus.Replayed, null, stored));
+            return Counted(ticket.Answered(SubmitStatus.Replayed, stored));
         }
 
         // Single-flight needs the arguments' canonical hash only to find a twin, so it is computed now only when some
@@ -185,12 +187,12 @@ public sealed partial class Dispatcher : IAsyncDisposable
             // to an ended call for ever). A repeat of this request id attaches, and its cancel is found.
             if (!_table.TryRegister(key, twin))
             {
-                return Submit(request, listener); // another request with this key was admitted or answered a moment ago: join or replay it
+                return Admit(request, ticket); // another request with this key was admitted or answered a moment ago: join or replay it
             }
 
-            if (twin.TryAttach(key, listener))
+            if (twin.TryAttach(key, ticket, SubmitStatus.Coalesced))
             {
-                return Counted(new SubmitResult(SubmitStatus.Coalesced, twin, null));
+                return Counted(ticket);
             }
 
             _table.Unregister(key, twin); // the twin ended meanwhile: this request runs on its own
@@ -199,13 +201,13 @@ public sealed partial class Dispatcher : IAsyncDisposable
         // Under critical memory pressure only new work is refused: attaching, replaying and coalescing cost nothing.
         if (_memory.Level == MemoryPressure.Critical)
         {
-            return Refuse(request, ErrorCodes.OverCapacity, "the daemon is short of memory and takes no new calls until it recovers",
+            return Refuse(request, ticket, ErrorCodes.OverCapacity, "the daemon is short of memory and takes no new calls until it recovers",
                 Math.Max(_options.OverCapacityRetryAfterSeconds, _options.MemoryCheckInterval.TotalSeconds));
         }
 
         if (!_lanes.TryGetValue(request.Lane, out var lane))
         {
-            return Refuse(request, ErrorCodes.InternalError, $"no lane '{request.Lane}'", retryAfter: null);
+            return Refuse(request, ticket, ErrorCodes.InternalError, $"no lane '{request.Lane}'", retryAfter: null);
         }
 
         // The global slot first. A call that waits for its session gives it back while it waits; a slot is handed to a
@@ -213,19 +215,19 @@ public sealed partial class Dispatcher : IAsyncDisposable
         if (Interlocked.Increment(ref _admitted) > _options.GlobalMaxInflight)
         {
             Interlocked.Decrement(ref _admitted);
-            return Refuse(request, ErrorCodes.OverCapacity, $"{_options.GlobalMaxInflight} calls in flight", _options.OverCapacityRetryAfterSeconds);
+            return Refuse(request, ticket, ErrorCodes.OverCapacity, $"{_options.GlobalMaxInflight} calls in flight", _options.OverCapacityRetryAfterSeconds);
         }
 
         bool holdsSession = _sessions.TryAcquire(key.SessionId, _options.SessionMaxInflight);
         if (!holdsSession && (!request.WaitForSession || _options.SessionQueueDepth == 0))
         {
             Interlocked.Decrement(ref _admitted);
-            return Refuse(request, ErrorCodes.OverCapacity, $"session has {_options.SessionMaxInflight} calls in flight", _options.OverCapacityRetryAfterSeconds);
+            return Refuse(request, ticket, ErrorCodes.OverCapacity, $"session has {_options.SessionMaxInflight} calls in flight", _options.OverCapacityRetryAfterSeconds);
         }
 
         var timeout = request.Timeout is { } t && t < _options.CallTimeout ? t : _options.CallTimeout;
         var arguments = request.ArgumentsLease.IsEmpty ? request.Arguments.Clone() : request.Arguments;
-        var call = new ToolCall(this, key, request.Tool, arguments, request.Lane, request.Stream, timeout, flightKey, _time.GetTimestamp(), _cancellations.Get(), listener, holdsSession);
+        var call = new ToolCall(this, key, request.Tool, arguments, request.Lane, request.Stream, timeout, flightKey, _time.GetTimestamp(), _cancellations.Get(), ticket, holdsSession);
         if (!_table.TryRegister(key, call))
         {
             // Another frame with the same key won the race a moment ago: share its call or its result instead.
@@ -240,7 +242,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
             }
 
             ReturnCancellation(call.Cancellation);
-            return Submit(request, listener);
+            return Admit(request, ticket);
         }
 
         if (flightKey is not null)
@@ -274,15 +276,15 @@ public sealed partial class Dispatcher : IAsyncDisposable
                         RegisterFlight(call);
                     }
 
-                    return Accepted(request, call);
+                    return Accepted(request, ticket, call);
                 case SessionAdmission.Ended:
                     // Its deadline or a cancel ended it before it could queue: its completion has answered.
                     Interlocked.Decrement(ref _admitted);
                     call.Release(); // no slot will run it
-                    return Accepted(request, call);
+                    return Accepted(request, ticket, call);
                 case SessionAdmission.Full:
                     Interlocked.Decrement(ref _admitted);
-                    return RefuseUnqueued(request, listener, call, CallResult.Failed(ErrorCodes.OverCapacity,
+                    return RefuseUnqueued(request, ticket, call, CallResult.Failed(ErrorCodes.OverCapacity,
                         $"session has {_options.SessionMaxInflight} calls in flight and {_options.SessionQueueDepth} waiting", _options.OverCapacityRetryAfterSeconds));
                 default:
                     // A slot came free meanwhile: the call takes it with the global slot, unless it has already ended.
@@ -290,7 +292,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
                     {
                         ReleaseSlots(key.SessionId);
                         call.Release(); // no slot will run it
-                        return Accepted(request, call); // its end has answered
+                        return Accepted(request, ticket, call); // its end has answered
                     }
 
                     break;
@@ -300,14 +302,14 @@ public sealed partial class Dispatcher : IAsyncDisposable
         switch (lane.TryAdmit(call))
         {
             case LaneAdmission.Full:
-                return RefuseUnqueued(request, listener, call, CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{request.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds));
+                return RefuseUnqueued(request, ticket, call, CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{request.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds));
             case LaneAdmission.Queued:
                 if (lateFlight)
                 {
                     RegisterFlight(call);
                 }
 
-                return Accepted(request, call);
+                return Accepted(request, ticket, call);
             default:
                 // A free slot. A small call runs right here until its first real await — on a connection's reader, a
                 // 0 ms call is answered before Submit returns, with no thread hand-off (its frames wait for the ack in
@@ -332,7 +334,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
                     lane.RunOnPool(call);
                 }
 
-                return Accepted(request, call);
+                return Accepted(request, ticket, call);
         }
     }
 
@@ -350,10 +352,10 @@ public sealed partial class Dispatcher : IAsyncDisposable
             case KeyDetach.Detached:
                 // Other requests (single-flight twins) still want this execution: only this one gives up.
                 var cancelled = CallResult.Failed(ErrorCodes.Cancelled, "cancelled by the client");
-                Settle(key, call, cancelled, detached!.Count > 0 ? detached[0].Listener : null);
-                foreach (var (k, listener) in detached!)
+                Settle(key, call, cancelled, detached![0].Ticket.KeepsResult);
+                foreach (var subscription in detached)
                 {
-                    listener?.OnCompleted(k, call, cancelled);
+                    Answer(subscription, cancelled);
                 }
 
                 return new CancelResult(true, wasRunning);
@@ -406,13 +408,27 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
     /// <summary>
     /// Adds <paramref name="listener"/> to the running call under <paramref name="key"/>; false if there is none (ended,
-    /// or never here). A client waiting through another daemon keeps its call from being cancelled as an orphan.
+    /// or never here). A client waiting through another daemon keeps its call from being cancelled as an orphan; its
+    /// answer reaches that client through the stored result, not through this ticket.
     /// </summary>
-    public bool TryAttach(CallKey key, ICallListener listener) => _table.TryGetCall(key, out var call) && call.TryAttach(key, listener);
+    public bool TryAttach(CallKey key, ICallListener listener)
+    {
+        var ticket = new CallTicket(key, keepsResult: true);
+        if (!_table.TryGetCall(key, out var call) || !call.TryAttach(key, ticket, SubmitStatus.Attached))
+        {
+            return false;
+        }
 
-    /// <summary>The running or queued call with this key, if <paramref name="listener"/> already waits for it.</summary>
-    public bool TryGetCallListenedBy(CallKey key, ICallListener listener, out ToolCall call) =>
-        _table.TryGetCall(key, out call) && call.IsListenedBy(key, listener);
+        ticket.Listen(listener);
+        return true;
+    }
+
+    /// <summary>The ticket of the running or queued call with this key, if <paramref name="listener"/> already waits for it.</summary>
+    public bool TryGetTicket(CallKey key, ICallListener listener, out CallTicket ticket)
+    {
+        ticket = null!;
+        return _table.TryGetCall(key, out var call) && call.TryGetTicket(key, listener, out ticket);
+    }
 
     /// <summary>Cancels the session's calls that no listener waits for any more (after the disconnect grace).</summary>
     public int CancelOrphans(string sessionId)
@@ -507,8 +523,8 @@ public sealed partial class Dispatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>The call is queued or waiting: it owns its arguments now, and the admitting thread lets go of it.</summary>
-    private SubmitResult Accepted(in CallRequest request, ToolCall call)
+    /// <summary>The call is queued, waiting, running or ended: it owns its arguments now, and the admitting thread lets go of it.</summary>
+    private CallTicket Accepted(in CallRequest request, CallTicket ticket, ToolCall call)
     {
         if (!request.ArgumentsLease.IsEmpty)
         {
@@ -516,14 +532,14 @@ public sealed partial class Dispatcher : IAsyncDisposable
         }
 
         call.Release(); // admission's hold: from here the call may be released by whoever finishes with it last
-        return Counted(new SubmitResult(SubmitStatus.Accepted, call, null));
+        return Counted(ticket);
     }
 
     /// <summary>
     /// A call that was registered but never queued is refused: the submitter gets the refusal from Submit, and the key
     /// is undone without storing a result (a retry is a fresh call).
     /// </summary>
-    private SubmitResult RefuseUnqueued(in CallRequest request, ICallListener listener, ToolCall call, CallResult refused)
+    private CallTicket RefuseUnqueued(in CallRequest request, CallTicket ticket, ToolCall call, CallResult refused)
     {
         var key = call.Key;
         call.Release(); // no slot will run it
@@ -531,7 +547,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
         {
             // Its deadline, a cancel or shutdown ended it a moment ago, and that completion has answered the listener:
             // this is an accepted call that has ended, not a second answer.
-            return Accepted(request, call);
+            return Accepted(request, ticket, call);
         }
 
         _table.Unregister(key, call);
@@ -550,31 +566,24 @@ public sealed partial class Dispatcher : IAsyncDisposable
         ref readonly var subscriptions = ref call.CompletedSubscriptions;
         for (int i = 0; i < subscriptions.Count; i++)
         {
-            var (joined, joiner) = subscriptions[i];
-            if (joined == key && ReferenceEquals(joiner, listener))
+            var subscription = subscriptions[i];
+            if (ReferenceEquals(subscription.Ticket, ticket))
             {
                 continue;
             }
 
-            if (joined != key && subscriptions.IsFirstOfKey(i))
+            if (subscription.Key != key && subscriptions.IsFirstOfKey(i))
             {
-                Settle(joined, call, refused, joiner);
+                Settle(subscription.Key, call, refused, subscription.Ticket.KeepsResult);
             }
 
-            try
-            {
-                joiner?.OnCompleted(joined, call, refused);
-            }
-            catch (Exception ex)
-            {
-                DispatchLog.ListenerFailed(_logger, joined.RequestId, ex);
-            }
+            Answer(subscription, refused);
         }
 
         call.Release(); // the completion's hold
         call.Release(); // admission's hold; the arguments stay the caller's
         _metrics?.Calls.WithLabels(request.Tool.Name, "refused").Inc();
-        return Counted(new SubmitResult(SubmitStatus.Refused, null, refused));
+        return Counted(ticket.Answered(SubmitStatus.Refused, refused));
     }
 
     /// <summary>
@@ -611,13 +620,13 @@ public sealed partial class Dispatcher : IAsyncDisposable
         Interlocked.Decrement(ref _admitted);
     }
 
-    private SubmitResult Refuse(in CallRequest request, string code, string message, double? retryAfter)
+    private CallTicket Refuse(in CallRequest request, CallTicket ticket, string code, string message, double? retryAfter)
     {
         _metrics?.Calls.WithLabels(request.Tool.Name, "refused").Inc();
-        return Counted(new SubmitResult(SubmitStatus.Refused, null, CallResult.Failed(code, message, retryAfter)));
+        return Counted(ticket.Answered(SubmitStatus.Refused, CallResult.Failed(code, message, retryAfter)));
     }
 
-    private SubmitResult Counted(SubmitResult result)
+    private CallTicket Counted(CallTicket result)
     {
         _metrics?.Submissions.WithLabels(result.Status switch
         {

@@ -294,28 +294,20 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
 
         bool stream = arguments.TryGetProperty("stream"u8, out var st) && st.ValueKind == JsonValueKind.True;
         var key = new CallKey(connection.SessionId!, requestId);
-        if (_dispatcher.TryGetCallListenedBy(key, connection, out var running))
+        if (_dispatcher.TryGetTicket(key, connection, out var waiting))
         {
             // The same request again on the same connection: it is already attached; one result will come.
-            return ExaiWsFrames.Ack(requestId, tool.Name, running.Timeout);
+            return ExaiWsFrames.Ack(requestId, tool.Name, waiting.Call!.Timeout);
         }
 
-        connection.Park(key);
-        SubmitResult submitted;
-        try
+        var ticket = _dispatcher.Submit(new CallRequest(key, tool, arguments, validation.Lane!, stream, ArgumentsLease: lease));
+        handedOver = ticket.Status == SubmitStatus.Accepted;
+        if (ticket.Status is SubmitStatus.Refused or SubmitStatus.Replayed)
         {
-            submitted = _dispatcher.Submit(new CallRequest(key, tool, arguments, validation.Lane!, stream, ArgumentsLease: lease), connection);
-            handedOver = submitted.Status == SubmitStatus.Accepted;
-        }
-        catch
-        {
-            connection.Release(key, ack: null);
-            throw;
+            return ExaiWsFrames.Result(requestId, ticket.Result);
         }
 
-        connection.Release(key, submitted.Status is SubmitStatus.Accepted or SubmitStatus.Attached or SubmitStatus.Coalesced
-            ? ExaiWsFrames.Ack(requestId, tool.Name, submitted.Call!.Timeout)
-            : ExaiWsFrames.Result(requestId, submitted.Result!));
+        connection.Answer(ticket, ExaiWsFrames.Ack(requestId, tool.Name, ticket.Call!.Timeout));
         return null;
     }
 
@@ -346,25 +338,22 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
             return;
         }
 
-        // The call's CANCELLED result is produced inside Cancel (its token completes it inline): park the call's frames
-        // so that the `cancelled` reply is queued first and call_tool_res stays the last frame of this request id.
+        // The call's CANCELLED result is produced inside Cancel (its token completes it inline): this connection's
+        // result waits until the `cancelled` reply is queued, so that call_tool_res stays the last frame of the id.
         var key = new CallKey(connection.SessionId!, requestId);
-        connection.Park(key);
-        CancelResult result;
+        var ticket = _dispatcher.TryGetTicket(key, connection, out var t) ? t : null;
+        ticket?.Defer();
         try
         {
-            result = _dispatcher.Cancel(key);
-        }
-        catch
-        {
-            connection.Release(key, ack: null);
-            throw;
-        }
+            var result = _dispatcher.Cancel(key);
 
-        // Not found: unknown, or finished before the cancel arrived (its call_tool_res is already queued).
-        connection.Release(key, result.Found
-            ? ExaiWsFrames.Cancelled(requestId, result.WasRunning)
-            : NotInFlight(requestId));
+            // Not found: unknown, or finished before the cancel arrived (its call_tool_res is queued, or follows this).
+            connection.Send(result.Found ? ExaiWsFrames.Cancelled(requestId, result.WasRunning) : NotInFlight(requestId), droppable: false);
+        }
+        finally
+        {
+            ticket?.Resume();
+        }
     }
 
     private async Task RotateTokenAsync(ExaiWsConnection connection, JsonElement root, string? requestId)

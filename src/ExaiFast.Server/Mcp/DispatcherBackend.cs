@@ -40,21 +40,23 @@ public sealed class DispatcherBackend : IMcpBackend
         }
 
         // With a lease the call reads its arguments where they arrived, for its whole life, and a big message keeps its
-        // inbound budget until the call ends (issue 14); without one (stdio's small lines) the dispatcher copies them.
-        // The dispatcher takes the lease only when it admits a call of its own: attached, coalesced, refused or
-        // replayed, this request's bytes go back at once. MCP clients fan out and never retry a tool error: beyond the
-        // session's limit, calls wait their turn.
-        var submitted = _dispatcher.Submit(new CallRequest(request.Key, tool, arguments, validation.Lane!, Stream: false, ArgumentsLease: lease, WaitForSession: true), session);
-        if (submitted.Status == SubmitStatus.Accepted)
+        // inbound budget until the call ends; without one (stdio's small lines) the dispatcher copies them. The
+        // dispatcher takes the lease only when it admits a call of its own: attached, coalesced, refused or replayed,
+        // this request's bytes go back at once. MCP clients fan out and never retry a tool error: beyond the session's
+        // limit, calls wait their turn. A JSON-RPC id gets a fresh key every time, so no result is kept for a repeat.
+        var ticket = _dispatcher.Submit(new CallRequest(request.Key, tool, arguments, validation.Lane!, Stream: false,
+            ArgumentsLease: lease, WaitForSession: true, KeepsResult: false));
+        if (ticket.Status == SubmitStatus.Accepted)
         {
             lease = default; // the call's to give back now
         }
-        else if (submitted.Status is SubmitStatus.Refused or SubmitStatus.Replayed)
-        {
-            session.Complete(request, submitted.Result!);
-        }
 
-        // Accepted, attached or coalesced: the call's end answers (McpSession's ICallListener.OnCompleted).
+        ticket.Listen(session);
+        ticket.OnCompleted(static (t, state) =>
+        {
+            var answered = (McpRequest)state!;
+            answered.Session.Complete(answered, t.Result);
+        }, request);
     }
 
     /// <inheritdoc />

@@ -22,14 +22,18 @@ public sealed class McpRequest
     private bool _toolScale;
     private int _state; // 0 running, 1 cancelled, 2 answered
 
-    internal McpRequest(string rawId, string? progressToken, CallKey key, long sequence, IMcpReply reply)
+    internal McpRequest(McpSession session, string rawId, string? progressToken, CallKey key, long sequence, IMcpReply reply)
     {
+        Session = session;
         RawId = rawId;
         ProgressToken = progressToken;
         Key = key;
         Sequence = sequence;
         Reply = reply;
     }
+
+    /// <summary>The session it belongs to.</summary>
+    public McpSession Session { get; }
 
     /// <summary>The JSON-RPC id as it came (raw JSON: a string keeps its quotes), echoed in the response.</summary>
     public string RawId { get; }

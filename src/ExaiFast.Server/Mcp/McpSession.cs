@@ -54,7 +54,7 @@ public sealed class McpSession : ICallListener
     internal bool TryBegin(string rawId, string? rawProgressToken, IMcpReply reply, out McpRequest request)
     {
         long n = Interlocked.Increment(ref _sequence);
-        request = new McpRequest(rawId, rawProgressToken, new CallKey(SessionId, string.Concat(n.ToString(CultureInfo.InvariantCulture), ":", rawId)), n, reply);
+        request = new McpRequest(this, rawId, rawProgressToken, new CallKey(SessionId, string.Concat(n.ToString(CultureInfo.InvariantCulture), ":", rawId)), n, reply);
         if (!_byId.TryAdd(rawId, request))
         {
             return false;
@@ -148,20 +148,9 @@ public sealed class McpSession : ICallListener
         }
     }
 
-    // MCP keys are never sent again (each JSON-RPC request gets a fresh one): nothing to replay, so nothing is kept.
-    bool ICallListener.ReplaysResults => false;
-
     void ICallListener.OnStreamChunk(CallKey key, ToolCall call, int sequence, string chunk)
     {
         // MCP has no streamed tool output; the result carries the whole text.
-    }
-
-    void ICallListener.OnCompleted(CallKey key, ToolCall call, CallResult result)
-    {
-        if (_byKey.TryGetValue(key.RequestId, out var request))
-        {
-            Complete(request, result);
-        }
     }
 
     private void Forget(McpRequest request)

@@ -8,7 +8,7 @@ namespace ExaiFast.Server.Tests.Mcp;
 /// <summary>The <c>progress</c> values of one MCP request: increasing, rate-limited, and the tool's own once it gives them.</summary>
 public class McpRequestTests
 {
-    private static McpRequest NewRequest() => new("1", "\"token\"", new CallKey("session", "1:1"), 1, new NoReply());
+    private static McpRequest NewRequest() => new(new McpSession("session", "test"), "1", "\"token\"", new CallKey("session", "1:1"), 1, new NoReply());
 
     private static double? Next(McpRequest request, ProgressReport report) => request.TryNextProgress(report, out double p) ? p : null;
 

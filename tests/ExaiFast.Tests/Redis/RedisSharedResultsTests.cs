@@ -57,7 +57,9 @@ public sealed class RedisSharedResultsTests : IAsyncLifetime
         var client = new NullListener();
         using (var args = JsonDocument.Parse("{}"))
         {
-            Assert.Equal(SubmitStatus.Accepted, ownerDispatcher.Submit(new CallRequest(key, tool, args.RootElement, "local", Stream: false), client).Status);
+            var ticket = ownerDispatcher.Submit(new CallRequest(key, tool, args.RootElement, "local", Stream: false));
+            Assert.Equal(SubmitStatus.Accepted, ticket.Status);
+            ticket.Listen(client);
         }
 
         await RedisThreadStoreTests.Until(() => Task.FromResult(tool.Started == 1));
@@ -133,10 +135,6 @@ public sealed class RedisSharedResultsTests : IAsyncLifetime
         }
 
         public void OnStreamChunk(CallKey key, ToolCall call, int sequence, string chunk)
-        {
-        }
-
-        public void OnCompleted(CallKey key, ToolCall call, CallResult result)
         {
         }
     }
