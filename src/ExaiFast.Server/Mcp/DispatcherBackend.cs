@@ -51,7 +51,7 @@ public sealed class DispatcherBackend : IMcpBackend
             lease = default; // the call's to give back now
         }
 
-        ticket.Listen(session);
+        ticket.Listen(request);
         ticket.OnCompleted(static (t, state) =>
         {
             var answered = (McpRequest)state!;
@@ -65,11 +65,7 @@ public sealed class DispatcherBackend : IMcpBackend
     /// <inheritdoc />
     public void SessionEnded(McpSession session)
     {
-        // Detaching scans the call table: only worth it when calls were still running (a stateless HTTP request, one
-        // session per POST, ends with nothing in flight, and must not pay a scan per request).
-        if (session.CancelledAtEnd > 0)
-        {
-            _dispatcher.Detach(session, session.SessionId);
-        }
+        // Nothing to let go of: the session's end cancelled each call still in flight, which answers its ticket (a
+        // cancelled request sends nothing), and MCP keeps no result for a client that comes back.
     }
 }

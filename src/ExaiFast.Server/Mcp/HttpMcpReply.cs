@@ -1,32 +1,35 @@
-using System.Threading.Channels;
 using ExaiFast.Server.WebSockets;
 
 namespace ExaiFast.Server.Mcp;
 
 /// <summary>
-/// The answer to one Streamable HTTP POST: its progress notifications and then its one response, queued in order for
+/// The answer to one Streamable HTTP POST: its progress notifications and then its one response, kept in order for
 /// the request's handler, which writes them as a JSON body or as SSE events.
 /// </summary>
+/// <remarks>
+/// A call that ends while its POST is being handled (a 0 ms call runs inline) leaves its response here before the
+/// handler looks: the handler takes it and answers with plain JSON, and nothing here allocates beyond this object. Only
+/// a handler that has to wait makes a waiter, one per wait.
+/// </remarks>
 internal sealed class HttpMcpReply : IMcpReply
 {
     // Progress beyond this many unwritten notifications is dropped: a client that does not read its stream must not
     // make the daemon buffer without bound (the response itself is never dropped).
     private const int MaxQueuedNotifications = 64;
 
-    private readonly Channel<(PooledBuffer Message, bool IsResponse)> _messages =
-        Channel.CreateUnbounded<(PooledBuffer, bool)>(new UnboundedChannelOptions { SingleReader = true });
-
-    // Orders a notification against the response: none may be queued after it (progress never follows the result).
-    private readonly Lock _lock = new();
-    private int _queuedNotifications;
-    private bool _responded;
+    private Queue<PooledBuffer>? _notifications;
+    private PooledBuffer _response;
+    private bool _responded; // a response was given (it may since have been taken)
+    private bool _hasResponse; // ... and is still here
+    private bool _ended; // cancelled (no response will come) or discarded (nothing more is read)
+    private TaskCompletionSource? _waiter;
 
     /// <summary>Whether the response has been given.</summary>
     public bool HasResponded
     {
         get
         {
-            lock (_lock)
+            lock (this)
             {
                 return _responded;
             }
@@ -35,114 +38,173 @@ internal sealed class HttpMcpReply : IMcpReply
 
     public void Respond(PooledBuffer response)
     {
-        lock (_lock)
+        TaskCompletionSource? waiter;
+        lock (this)
         {
-            // A second answer never goes out (the session guarantees one; this guards the transport), nor one after Discard.
-            if (_responded || !_messages.Writer.TryWrite((response, true)))
+            // A second answer never goes out (the session guarantees one; this guards the transport), nor one after the end.
+            if (_responded || _ended)
             {
                 response.Return();
                 return;
             }
 
-            _responded = true;
-            _messages.Writer.TryComplete();
+            _response = response;
+            _responded = _hasResponse = true;
+            waiter = TakeWaiter();
         }
+
+        waiter?.TrySetResult();
     }
 
     public bool TryNotify(PooledBuffer notification)
     {
-        lock (_lock)
+        TaskCompletionSource? waiter;
+        lock (this)
         {
-            if (!_responded && _queuedNotifications < MaxQueuedNotifications && _messages.Writer.TryWrite((notification, false)))
+            if (_responded || _ended || _notifications?.Count >= MaxQueuedNotifications)
             {
-                _queuedNotifications++;
-                return true;
+                notification.Return();
+                return false;
             }
+
+            (_notifications ??= new Queue<PooledBuffer>()).Enqueue(notification);
+            waiter = TakeWaiter();
         }
 
-        notification.Return();
-        return false;
+        waiter?.TrySetResult();
+        return true;
     }
 
-    /// <summary>The request was cancelled: the queue ends without a response (what was queued is still read).</summary>
+    /// <summary>The request was cancelled: the reply ends without a response (what was queued is still read).</summary>
     public void Cancelled()
     {
-        lock (_lock)
+        TaskCompletionSource? waiter;
+        lock (this)
         {
             _responded = true; // nothing may follow
-            _messages.Writer.TryComplete();
+            _ended = true;
+            waiter = TakeWaiter();
         }
+
+        waiter?.TrySetResult();
     }
 
-    /// <summary>The next message in order (the response is last); <c>Ok</c> false when none is left.</summary>
-    public async ValueTask<(bool Ok, PooledBuffer Message, bool IsResponse)> ReadAsync(CancellationToken cancellationToken)
+    /// <summary>The response, when it is here already: notifications before it are dropped (the handler sends plain JSON).</summary>
+    public bool TryTakeResponse(out PooledBuffer response)
     {
-        while (await _messages.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        lock (this)
         {
-            if (_messages.Reader.TryRead(out var item))
+            if (!_hasResponse)
             {
-                if (!item.IsResponse)
-                {
-                    lock (_lock)
-                    {
-                        _queuedNotifications--;
-                    }
-                }
-
-                return (true, item.Message, item.IsResponse);
+                response = default;
+                return false;
             }
-        }
 
-        return (false, default, false);
-    }
-
-    /// <summary>Waits until a message is queued, the queue ends, or <paramref name="cancellationToken"/> fires (then false).</summary>
-    public async ValueTask<bool> WaitForFirstAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _messages.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+            ReturnNotifications();
+            response = TakeResponse();
             return true;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+    }
+
+    /// <summary>Waits until a message is here or the reply ends, at most <paramref name="window"/>; false when it ran out.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (the client dropped its POST).</exception>
+    public async ValueTask<bool> WaitAsync(TimeSpan window, CancellationToken cancellationToken)
+    {
+        Task? wait = Waiter();
+        if (wait is null)
+        {
+            return true;
+        }
+
+        try
+        {
+            await wait.WaitAsync(window, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
         {
             return false;
         }
     }
 
-    /// <summary>When the response is already queued (answered at once): takes it, dropping notifications before it,
-    /// so that the handler sends plain JSON.</summary>
-    public bool TryTakeImmediateResponse(out PooledBuffer response)
+    /// <summary>The next message in order (the response is last); <c>Ok</c> false when the reply ended without one.</summary>
+    public async ValueTask<(bool Ok, PooledBuffer Message, bool IsResponse)> ReadAsync(CancellationToken cancellationToken)
     {
-        if (HasResponded)
+        while (true)
         {
-            while (_messages.Reader.TryRead(out var item))
+            Task? wait;
+            lock (this)
             {
-                if (item.IsResponse)
+                if (_notifications is { Count: > 0 } queue)
                 {
-                    response = item.Message;
-                    return true;
+                    return (true, queue.Dequeue(), false);
                 }
 
-                item.Message.Return();
-            }
-        }
+                if (_hasResponse)
+                {
+                    return (true, TakeResponse(), true);
+                }
 
-        response = default;
-        return false;
+                if (_ended || _responded)
+                {
+                    return (false, default, false);
+                }
+
+                wait = (_waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Returns what was never written, and refuses what comes later (the request ended first).</summary>
     public void Discard()
     {
-        lock (_lock)
+        lock (this)
         {
-            _messages.Writer.TryComplete();
+            _ended = true;
+            ReturnNotifications();
+            if (_hasResponse)
+            {
+                TakeResponse().Return();
+            }
         }
+    }
 
-        while (_messages.Reader.TryRead(out var item))
+    // Null when there is something to read already (or nothing more will come); else the task the next message completes.
+    private Task? Waiter()
+    {
+        lock (this)
         {
-            item.Message.Return();
+            if (_notifications is { Count: > 0 } || _hasResponse || _ended || _responded)
+            {
+                return null;
+            }
+
+            return (_waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+    }
+
+    private TaskCompletionSource? TakeWaiter()
+    {
+        var waiter = _waiter;
+        _waiter = null;
+        return waiter;
+    }
+
+    private PooledBuffer TakeResponse()
+    {
+        var response = _response;
+        _response = default;
+        _hasResponse = false;
+        return response;
+    }
+
+    private void ReturnNotifications()
+    {
+        while (_notifications is { Count: > 0 } queue)
+        {
+            queue.Dequeue().Return();
         }
     }
 }

@@ -144,15 +144,13 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
                     return;
             }
 
-            if (json && sse && !reply.HasResponded)
+            if (json && sse)
             {
-                using var window = CancellationTokenSource.CreateLinkedTokenSource(exchange.RequestAborted);
-                window.CancelAfter(FirstAnswerWindow);
-                await reply.WaitForFirstAsync(window.Token).ConfigureAwait(false);
-                exchange.RequestAborted.ThrowIfCancellationRequested();
+                // Returns at once, allocating nothing, when the call has answered already (a 0 ms call ran inline).
+                await reply.WaitAsync(FirstAnswerWindow, exchange.RequestAborted).ConfigureAwait(false);
             }
 
-            if (json && reply.TryTakeImmediateResponse(out var immediate))
+            if (json && reply.TryTakeResponse(out var immediate))
             {
                 await RespondJsonAsync(exchange, 200, immediate, headers).ConfigureAwait(false);
                 return;

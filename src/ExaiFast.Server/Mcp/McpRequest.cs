@@ -3,9 +3,9 @@ using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Server.Mcp;
 
-/// <summary>A <c>tools/call</c> in flight in one MCP session.</summary>
-/// <remarks>A class, not a record: two requests are the same only if they are the same object (the id maps remove by it).</remarks>
-public sealed class McpRequest
+/// <summary>A <c>tools/call</c> in flight in one MCP session, and the listener of its call's progress.</summary>
+/// <remarks>A class, not a record: two requests are the same only if they are the same object (the id map removes by it).</remarks>
+public sealed class McpRequest : ICallListener
 {
     // Progress a client can use, not a flood: at most one notification per interval (a tool reporting in a tight loop
     // would otherwise fill the transport and delay the response behind them).
@@ -60,6 +60,13 @@ public sealed class McpRequest
                 return _state == 1;
             }
         }
+    }
+
+    void ICallListener.OnProgress(CallKey key, ToolCall call, ProgressReport progress) => Session.Progress(this, progress);
+
+    void ICallListener.OnStreamChunk(CallKey key, ToolCall call, int sequence, string chunk)
+    {
+        // MCP has no streamed tool output; the result carries the whole text.
     }
 
     /// <summary>Marks the request cancelled unless it was answered; true if this call did it.</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using ExaiFast.Core.Calls;
 using ExaiFast.Server.WebSockets;
@@ -16,10 +15,11 @@ namespace ExaiFast.Server.Mcp;
 /// its own (a per-session sequence number plus the JSON-RPC id): MCP clients reuse ids, and a reused id must run
 /// again, not replay an earlier result as exai-ws's request ids do. Thread-safe: backends report from any thread.
 /// </remarks>
-public sealed class McpSession : ICallListener
+public sealed class McpSession
 {
-    private readonly ConcurrentDictionary<string, McpRequest> _byKey = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, McpRequest> _byId = new(StringComparer.Ordinal);
+    // The requests in flight by JSON-RPC id (raw JSON). A plain dictionary under its own lock: a session holds a few
+    // requests at a time, and a stateless HTTP POST makes a session for one (a concurrent dictionary cost it ~1 KB).
+    private readonly Dictionary<string, McpRequest> _pending = new(StringComparer.Ordinal);
     private long _sequence;
     private int _ended;
 
@@ -45,7 +45,16 @@ public sealed class McpSession : ICallListener
     public bool HasEnded => Volatile.Read(ref _ended) != 0;
 
     /// <summary>Requests whose call has not answered yet.</summary>
-    public int PendingCount => _byKey.Count;
+    public int PendingCount
+    {
+        get
+        {
+            lock (_pending)
+            {
+                return _pending.Count;
+            }
+        }
+    }
 
     /// <summary>How many requests <see cref="End"/> found in flight (and cancelled).</summary>
     public int CancelledAtEnd { get; private set; }
@@ -55,20 +64,29 @@ public sealed class McpSession : ICallListener
     {
         long n = Interlocked.Increment(ref _sequence);
         request = new McpRequest(this, rawId, rawProgressToken, new CallKey(SessionId, string.Concat(n.ToString(CultureInfo.InvariantCulture), ":", rawId)), n, reply);
-        if (!_byId.TryAdd(rawId, request))
+        lock (_pending)
         {
-            return false;
+            return _pending.TryAdd(rawId, request);
         }
-
-        _byKey[request.Key.RequestId] = request;
-        return true;
     }
 
     /// <summary>The requests in flight that answer to <paramref name="reply"/>.</summary>
-    internal List<McpRequest> PendingFor(IMcpReply reply) => _byKey.Values.Where(r => ReferenceEquals(r.Reply, reply)).ToList();
+    internal List<McpRequest> PendingFor(IMcpReply reply)
+    {
+        lock (_pending)
+        {
+            return _pending.Values.Where(r => ReferenceEquals(r.Reply, reply)).ToList();
+        }
+    }
 
     /// <summary>The in-flight request with this JSON-RPC id (as raw JSON).</summary>
-    internal bool TryGetById(string rawId, out McpRequest request) => _byId.TryGetValue(rawId, out request!);
+    internal bool TryGetById(string rawId, out McpRequest request)
+    {
+        lock (_pending)
+        {
+            return _pending.TryGetValue(rawId, out request!);
+        }
+    }
 
     /// <summary>The request's call ended: its one response goes out, unless it was cancelled (MCP: then none follows).</summary>
     public void Complete(McpRequest request, CallResult result)
@@ -103,9 +121,9 @@ public sealed class McpSession : ICallListener
     /// <param name="report">What the tool reported, or a heartbeat.</param>
     public void Progress(McpRequest request, ProgressReport report)
     {
-        if (request.ProgressToken is { } token && _byKey.ContainsKey(request.Key.RequestId))
+        if (request.ProgressToken is { } token)
         {
-            request.TrySendProgress(token, report);
+            request.TrySendProgress(token, report); // nothing once the request is answered or cancelled
         }
     }
 
@@ -130,7 +148,12 @@ public sealed class McpSession : ICallListener
     internal IReadOnlyList<McpRequest> End()
     {
         Interlocked.Exchange(ref _ended, 1);
-        var pending = _byKey.IsEmpty ? [] : _byKey.Values.OrderByDescending(r => r.Sequence).ToList();
+        List<McpRequest> pending;
+        lock (_pending)
+        {
+            pending = _pending.Count == 0 ? [] : [.. _pending.Values.OrderByDescending(r => r.Sequence)];
+        }
+
         CancelledAtEnd = pending.Count;
         foreach (var request in pending)
         {
@@ -140,22 +163,14 @@ public sealed class McpSession : ICallListener
         return pending;
     }
 
-    void ICallListener.OnProgress(CallKey key, ToolCall call, ProgressReport progress)
-    {
-        if (_byKey.TryGetValue(key.RequestId, out var request))
-        {
-            Progress(request, progress);
-        }
-    }
-
-    void ICallListener.OnStreamChunk(CallKey key, ToolCall call, int sequence, string chunk)
-    {
-        // MCP has no streamed tool output; the result carries the whole text.
-    }
-
     private void Forget(McpRequest request)
     {
-        _byKey.TryRemove(new KeyValuePair<string, McpRequest>(request.Key.RequestId, request));
-        _byId.TryRemove(new KeyValuePair<string, McpRequest>(request.RawId, request));
+        lock (_pending)
+        {
+            if (_pending.TryGetValue(request.RawId, out var registered) && ReferenceEquals(registered, request))
+            {
+                _pending.Remove(request.RawId);
+            }
+        }
     }
 }
