@@ -214,10 +214,18 @@ internal sealed partial class Connection
             aborted.Cancel(); // aborted between the body and here: CancelRequest found nothing to cancel
         }
 
-        var watch = WatchInputAsync(aborted);
+        Task<bool>? watch = null;
         try
         {
-            await endpoint.HandleAsync(exchange).ConfigureAwait(false);
+            var handling = endpoint.HandleAsync(exchange);
+            if (!handling.IsCompleted)
+            {
+                // Only an endpoint that waits (a call that takes time) needs to hear of a peer that goes away meanwhile;
+                // one that answered at once (a 0 ms call, a status page) has nobody to tell, and skips the read and its stop.
+                watch = WatchInputAsync(aborted);
+            }
+
+            await handling.ConfigureAwait(false);
             if (!exchange.HasResponded && aborted.IsCancellationRequested)
             {
                 exchange.KeepAlive = false; // the peer went away (or the connection was aborted): nobody to answer
@@ -256,7 +264,7 @@ internal sealed partial class Connection
             Volatile.Write(ref _eventStream, null);
         }
 
-        bool peerGone = await StopWatchAsync(watch).ConfigureAwait(false);
+        bool peerGone = watch is not null && await StopWatchAsync(watch).ConfigureAwait(false);
         if (!aborted.TryReset())
         {
             aborted.Dispose();
