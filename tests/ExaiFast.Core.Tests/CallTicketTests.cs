@@ -91,7 +91,9 @@ public class CallTicketTests
     {
         await using var d = new Dispatcher(Options());
         var tool = new SleepTool(coalescable: false);
-        var ticket = d.Submit(Request(tool, "c", """{"ms":30000}""", stream: false));
+        // Deaf to its token: only the deadline's registration ends it, so the cancel completes it on this thread (a tool
+        // that hears the token may end on another thread first, and the answer would then come from there).
+        var ticket = d.Submit(Request(tool, "c", """{"ms":1000,"deaf":true}""", stream: false));
         await DispatcherTests.Eventually(() => tool.Started == 1);
         var order = new List<string>();
         ticket.OnCompleted((t, _) => order.Add("result:" + t.Result.Error!.Code), null);
@@ -114,7 +116,7 @@ public class CallTicketTests
     {
         await using var d = new Dispatcher(Options(globalMaxInflight: 1));
         var tool = new SleepTool(coalescable: false);
-        var running = d.Submit(Request(tool, "r1", """{"ms":30000}""", stream: false));
+        var running = d.Submit(Request(tool, "r1", """{"ms":1000,"deaf":true}""", stream: false)); // deaf: the cancel ends it here
         Assert.Equal(SubmitStatus.Accepted, running.Status);
 
         var refused = d.Submit(Request(tool, "r2", "{}", stream: false));

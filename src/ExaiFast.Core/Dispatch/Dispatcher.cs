@@ -312,9 +312,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
                 return Accepted(request, ticket, call);
             default:
                 // A free slot. A small call runs right here until its first real await — on a connection's reader, a
-                // 0 ms call is answered before Submit returns, with no thread hand-off (its frames wait for the ack in
-                // the connection's parking). A big one starts on the thread pool: the reader has its connection to
-                // serve. Admission keeps its hold meanwhile, so the arguments stay readable for RegisterFlight; the
+                // 0 ms call is answered before Submit returns, with no thread hand-off (its ticket comes back completed,
+                // and what it streamed is held by the ticket until the door has sent its ack). A big one starts on the
+                // thread pool: the reader has its connection to serve. Admission keeps its hold meanwhile, so the arguments stay readable for RegisterFlight; the
                 // call owns them from Accepted on (if it has ended by then, Accepted's release gives them back).
                 if (JsonMarshal.GetRawUtf8Value(request.Arguments).Length <= _options.InlineMaxArgumentBytes)
                 {
