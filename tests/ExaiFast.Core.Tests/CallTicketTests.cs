@@ -14,12 +14,12 @@ namespace ExaiFast.Core.Tests;
 /// </summary>
 public class CallTicketTests
 {
-    private static DispatcherOptions Options(int globalMaxInflight = 100) => new()
+    private static DispatcherOptions Options(int sessionMaxInflight = 100) => new()
     {
         LaneWorkers = new Dictionary<string, int> { ["local"] = 2 },
         QueueDepth = 64,
-        GlobalMaxInflight = globalMaxInflight,
-        SessionMaxInflight = 100,
+        GlobalMaxInflight = 100,
+        SessionMaxInflight = sessionMaxInflight,
         InlineMaxArgumentBytes = 1024,
         CallTimeout = TimeSpan.FromSeconds(30),
     };
@@ -114,7 +114,7 @@ public class CallTicketTests
     [Fact]
     public async Task RefusalsAndReplays_ComeBackAnswered_WithoutAnExecution()
     {
-        await using var d = new Dispatcher(Options(globalMaxInflight: 1));
+        await using var d = new Dispatcher(Options(sessionMaxInflight: 1));
         var tool = new SleepTool(coalescable: false);
         var running = d.Submit(Request(tool, "r1", """{"ms":1000,"deaf":true}""", stream: false)); // deaf: the cancel ends it here
         Assert.Equal(SubmitStatus.Accepted, running.Status);

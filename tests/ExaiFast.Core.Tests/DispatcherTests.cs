@@ -187,13 +187,14 @@ public class DispatcherTests
         Assert.Equal(ErrorCodes.OverCapacity, queueFull.Result!.Error!.Code);
         Assert.Equal(1, queueFull.Result.Error.RetryAfterSeconds);
 
-        await using var d2 = new Dispatcher(Options(workers: 10, session: 2, global: 3));
+        await using var d2 = new Dispatcher(Options(workers: 10, session: 2));
         d2.Submit(Request(tool, "a", """{"ms":30000}""", session: "A"), listener);
         d2.Submit(Request(tool, "b", """{"ms":30000}""", session: "A"), listener);
-        Assert.Contains("session", d2.Submit(Request(tool, "c", """{"ms":30000}""", session: "A"), listener).Result!.Error!.Message);
-        d2.Submit(Request(tool, "d", """{"ms":30000}""", session: "B"), listener);
-        Assert.Contains("3 calls in flight", d2.Submit(Request(tool, "e", """{"ms":30000}""", session: "C"), listener).Result!.Error!.Message);
-        Assert.Equal(3, d2.Inflight);
+        var sessionFull = d2.Submit(Request(tool, "c", """{"ms":30000}""", session: "A"), listener);
+        Assert.Equal(ErrorCodes.OverCapacity, sessionFull.Result!.Error!.Code);
+        Assert.Contains("session has 2 calls in flight", sessionFull.Result.Error.Message);
+        Assert.Equal(1, sessionFull.Result.Error.RetryAfterSeconds);
+        Assert.Equal(2, d2.Inflight);
     }
 
     [Fact]

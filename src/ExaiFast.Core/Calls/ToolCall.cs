@@ -98,7 +98,7 @@ public sealed class ToolCall
     internal CancellationTokenSource Cancellation { get; }
 
     /// <summary>
-    /// Whether the call holds a slot of its session and one of the global limit (they move together). A call waiting
+    /// Whether the call holds a slot of its session and its count in the dispatcher's in-flight total (they move together). A call waiting
     /// for its session holds neither until <see cref="TryTakeSlots"/>; read by the completion, after the call has ended.
     /// </summary>
     internal bool HoldsSlots => _holdsSlots;
@@ -269,7 +269,7 @@ public sealed class ToolCall
     internal bool TryStart() => Interlocked.CompareExchange(ref _state, Running, Queued) == Queued;
 
     /// <summary>
-    /// A waiting call is handed a session slot and a global slot; false if it has ended meanwhile (the giver keeps them).
+    /// A waiting call is handed a session slot and its count; false if it has ended meanwhile (the giver keeps them).
     /// Under the lock that <see cref="TryComplete"/> takes, so the completion sees exactly what the call holds.
     /// </summary>
     internal bool TryTakeSlots()

@@ -22,7 +22,7 @@ public sealed partial class Dispatcher
 
         cancellationToken.ThrowIfCancellationRequested();
         var waiter = new LaneHopWaiter();
-        switch (lane.TryHopIn(call, waiter))
+        switch (lane.TryHopIn(waiter))
         {
             case LaneAdmission.Run:
                 return new LaneLease(() => GiveOn(lane));

@@ -27,7 +27,7 @@ public sealed partial class Dispatcher
 
         call.Token.ThrowIfCancellationRequested();
         var waiter = new LaneHopWaiter();
-        switch (to.TryHopIn(call, waiter))
+        switch (to.TryHopIn(waiter))
         {
             case LaneAdmission.Run:
                 call.Slot = to;
@@ -62,11 +62,12 @@ public sealed partial class Dispatcher
         call.Slot = to;
     }
 
-    // The slot a call hopped out of goes to that lane's next waiter: a queued call starts on the pool (never on this
-    // thread, which is running the hopping call), a hopping one is handed it.
+    // The slot a call hopped out of goes to that lane's next waiter: a hopping one is handed it, a queued call starts on
+    // the pool (never on this thread, which is running the hopping call) if it gets a running slot of its own — the
+    // hopping call keeps its own.
     private static void GiveOn(Lane from)
     {
-        if (from.PassOn() is { } next)
+        if (from.PassOn(withRunningSlot: false).Next is { } next)
         {
             from.RunOnPool(next);
         }

@@ -84,7 +84,7 @@ public sealed partial class Dispatcher
     }
 
     /// <summary>
-    /// Completes <paramref name="call"/> unless it has already ended (then false). Its session and global slots are given
+    /// Completes <paramref name="call"/> unless it has already ended (then false). Its session slot and count are given
     /// back (or handed to a waiter) when <paramref name="releaseSlots"/>; otherwise the caller passes them on itself.
     /// </summary>
     private bool Finish(ToolCall call, CallResult result, bool releaseSlots)

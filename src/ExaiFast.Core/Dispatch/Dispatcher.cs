@@ -36,6 +36,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
     private readonly ObjectPool<CancellationTokenSource> _cancellations;
     private readonly CancellationTokenSource _heartbeatStop = new();
     private readonly Task _heartbeat;
+    private readonly RunningLimit _running;
     private readonly MemoryMonitor _memory;
     private readonly Task _memoryWatch;
     private int _admitted;
@@ -62,7 +63,8 @@ public sealed partial class Dispatcher : IAsyncDisposable
         _cancellations = new DefaultObjectPool<CancellationTokenSource>(new CancellationSourcePolicy(), Math.Max(16, options.GlobalMaxInflight));
         _flights = new FlightTable(options.GlobalMaxInflight);
         _table = new CallTable(_time, options.ResultTtl, options.ResultStoreCapacity);
-        _lanes = options.LaneWorkers.ToDictionary(l => l.Key, l => new Lane(l.Key, l.Value, options.QueueDepth, RunAsync, LaneFault), StringComparer.Ordinal);
+        _running = new RunningLimit(options.GlobalMaxInflight);
+        _lanes = options.LaneWorkers.ToDictionary(l => l.Key, l => new Lane(l.Key, l.Value, options.QueueDepth, _running, RunAsync, LaneFault), StringComparer.Ordinal);
         foreach (var lane in _lanes.Values)
         {
             metrics?.Workers.WithLabels(lane.Name).Set(lane.Workers);
@@ -210,14 +212,10 @@ public sealed partial class Dispatcher : IAsyncDisposable
             return Refuse(request, ticket, ErrorCodes.InternalError, $"no lane '{request.Lane}'", retryAfter: null);
         }
 
-        // The global slot first. A call that waits for its session gives it back while it waits; a slot is handed to a
-        // waiter only together with a session slot, from a call that held both, so the global count stays exact.
-        if (Interlocked.Increment(ref _admitted) > _options.GlobalMaxInflight)
-        {
-            Interlocked.Decrement(ref _admitted);
-            return Refuse(request, ticket, ErrorCodes.OverCapacity, $"{_options.GlobalMaxInflight} calls in flight", _options.OverCapacityRetryAfterSeconds);
-        }
-
+        // Counted as admitted (Inflight) until it ends; a call waiting for its session is not, and is counted again when
+        // a slot of its session is handed to it, from a call that was. Beyond the global limit on running calls a call
+        // waits in its lane's queue (Lane, RunningLimit): only a full queue refuses it.
+        Interlocked.Increment(ref _admitted);
         bool holdsSession = _sessions.TryAcquire(key.SessionId, _options.SessionMaxInflight);
         if (!holdsSession && (!request.WaitForSession || _options.SessionQueueDepth == 0))
         {
@@ -270,7 +268,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
             switch (_sessions.AcquireOrWait(key.SessionId, _options.SessionMaxInflight, _options.SessionQueueDepth, call))
             {
                 case SessionAdmission.Waiting:
-                    Interlocked.Decrement(ref _admitted); // a waiter holds no global slot
+                    Interlocked.Decrement(ref _admitted); // a waiter is not counted until a slot of its session is handed to it
                     if (lateFlight)
                     {
                         RegisterFlight(call);
@@ -287,7 +285,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
                     return RefuseUnqueued(request, ticket, call, CallResult.Failed(ErrorCodes.OverCapacity,
                         $"session has {_options.SessionMaxInflight} calls in flight and {_options.SessionQueueDepth} waiting", _options.OverCapacityRetryAfterSeconds));
                 default:
-                    // A slot came free meanwhile: the call takes it with the global slot, unless it has already ended.
+                    // A slot came free meanwhile: the call takes it (and is counted again), unless it has already ended.
                     if (!call.TryTakeSlots())
                     {
                         ReleaseSlots(key.SessionId);
@@ -587,8 +585,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
     }
 
     /// <summary>
-    /// Gives back a session slot and its global slot, or hands both to the session's oldest waiter and queues it in
-    /// its lane. A waiter that has ended meanwhile, or finds its lane's queue full (refused), passes them on in turn.
+    /// Gives back a session slot (and its count in <see cref="Inflight"/>), or hands both to the session's oldest waiter
+    /// and queues it in its lane. A waiter that has ended meanwhile, or finds its lane's queue full (refused), passes them
+    /// on in turn.
     /// </summary>
     private void ReleaseSlots(string sessionId)
     {

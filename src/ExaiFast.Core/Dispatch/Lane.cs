@@ -4,25 +4,30 @@ namespace ExaiFast.Core.Dispatch;
 
 /// <summary>One provider's concurrency limit and its bounded queue.</summary>
 /// <remarks>
-/// <para>A lane has <see cref="Workers"/> slots. A call that finds a slot free takes it in <see cref="TryAdmit"/> and
-/// is started by the thread that admitted it: on that thread itself (<see cref="RunHere"/>: a connection's reader runs a
-/// call until its first real await, with no hand-off and no thread-pool wake-up), or on the thread pool
-/// (<see cref="RunOnPool"/>). When the call ends, its slot takes the next queued call, until the queue is empty; then
-/// the slot is given back. A call that finds every slot taken waits in the queue; a full queue refuses at once.</para>
+/// <para>A lane has <see cref="Workers"/> slots. A call that finds a slot free — and a running slot of the global limit
+/// (<see cref="RunningLimit"/>) — takes both in <see cref="TryAdmit"/> and is started by the thread that admitted it: on
+/// that thread itself (<see cref="RunHere"/>: a connection's reader runs a call until its first real await, with no
+/// hand-off and no thread-pool wake-up), or on the thread pool (<see cref="RunOnPool"/>). When the call ends, its slots
+/// take the next queued call, until the queue is empty; then they are given back. A call that finds every slot taken,
+/// or the global limit reached, waits in the queue; a full queue refuses at once.</para>
 /// <para>Why not a fixed set of worker tasks parked on a queue (the first design): every call then paid a thread-pool
-/// wake-up to reach its worker and another to come back, which on a small VM cost more than the rest of the call
-/// (issue 11). The limit is as structural as before: a slot is taken and given back only under the lane's lock, in
-/// exactly two places — taking (<see cref="TryTake"/>: admission, or a running call hopping in) and giving back
-/// (<see cref="PassOn"/>: at the end of a call, or when its call hops out) — so there is no semaphore to leak.</para>
+/// wake-up to reach its worker and another to come back, which on a small VM cost more than the rest of the call.
+/// The limit is as structural as before: a slot is taken only under the lane's lock — on admission
+/// (<see cref="TryAdmit"/>), by a running call hopping in (<see cref="TryHopIn"/>), or with a running slot handed to
+/// the lane's oldest waiting call — and given back in exactly one place (<see cref="PassOn"/>: at the end of a call, or
+/// when its call hops out), so there is no semaphore to leak.</para>
 /// <para>A running call may move to another lane (<see cref="Dispatcher"/>'s lane hop: a fallback to another provider
-/// runs in that provider's lane). It takes a slot there or waits in that lane's queue like a new call — holding no slot
-/// while it waits — and gives its old slot on. The call records which lane's slot it holds (<see cref="ToolCall.Slot"/>),
-/// and the end of its run gives back that one.</para>
+/// runs in that provider's lane). It takes a slot there or waits in that lane's queue — holding no lane slot while it
+/// waits — and gives its old slot on; it keeps its running slot throughout, so a hop waits only for a lane slot, and
+/// goes before new calls (it is part-way through, and what it holds is freed only when it ends). The call records which
+/// lane's slot it holds (<see cref="ToolCall.Slot"/>), and the end of its run gives back that one.</para>
 /// </remarks>
 internal sealed class Lane
 {
     private readonly Lock _gate = new();
-    private readonly Queue<LaneEntry> _queue;
+    private readonly Queue<ToolCall> _calls;
+    private readonly Queue<LaneHopWaiter> _hops = new();
+    private readonly RunningLimit _limit;
     private readonly Func<ToolCall, Task> _run;
     private readonly Action<Exception> _fault;
     private readonly int _capacity;
@@ -35,17 +40,19 @@ internal sealed class Lane
     /// <param name="name">The lane's (provider's) name.</param>
     /// <param name="workers">How many of its calls may run at once.</param>
     /// <param name="queueDepth">How many may wait beyond them.</param>
+    /// <param name="limit">The global limit on running calls, shared by every lane.</param>
     /// <param name="run">Runs one call to its end; never throws (a bug that throws is reported to <paramref name="fault"/>).</param>
     /// <param name="fault">Told of an exception <paramref name="run"/> let out; the slot goes on regardless.</param>
-    public Lane(string name, int workers, int queueDepth, Func<ToolCall, Task> run, Action<Exception> fault)
+    public Lane(string name, int workers, int queueDepth, RunningLimit limit, Func<ToolCall, Task> run, Action<Exception> fault)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         Name = name;
         Workers = workers;
         _capacity = queueDepth;
+        _limit = limit;
         _run = run;
         _fault = fault;
-        _queue = new Queue<LaneEntry>(Math.Min(queueDepth, 4096));
+        _calls = new Queue<ToolCall>(Math.Min(queueDepth, 4096));
     }
 
     public string Name { get; }
@@ -59,21 +66,48 @@ internal sealed class Lane
     /// <summary>Calls waiting for a slot (new ones, and running ones hopping in; a cancelled one until it is dequeued).</summary>
     public int Queued => Volatile.Read(ref _queued);
 
-    /// <summary>
-    /// Takes a slot for <paramref name="call"/> (<see cref="LaneAdmission.Run"/>: the caller must then start it with
-    /// <see cref="RunHere"/> or <see cref="RunOnPool"/>), queues it, or refuses. Never waits.
-    /// </summary>
-    public LaneAdmission TryAdmit(ToolCall call) => TryTake(new LaneEntry(call, null));
+    /// <summary>Whether the lane is in <see cref="RunningLimit"/>'s queue of lanes (guarded by that limit's lock).</summary>
+    internal bool WaitsForRunningSlot { get; set; }
 
     /// <summary>
-    /// Takes a slot for a running call that moves here from another lane (<see cref="LaneAdmission.Run"/>: it holds the
-    /// slot now), queues <paramref name="waiter"/> (<see cref="LaneAdmission.Queued"/>: a slot that comes free is handed
-    /// to it by completing it), or refuses. Never waits. The call still holds its old lane's slot: the caller gives that on.
+    /// Takes a slot and a running slot for <paramref name="call"/> (<see cref="LaneAdmission.Run"/>: the caller must then
+    /// start it with <see cref="RunHere"/> or <see cref="RunOnPool"/>), queues it behind the calls already waiting, or
+    /// refuses. Never waits.
     /// </summary>
-    public LaneAdmission TryHopIn(ToolCall call, LaneHopWaiter waiter) => TryTake(new LaneEntry(call, waiter));
+    public LaneAdmission TryAdmit(ToolCall call)
+    {
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                return LaneAdmission.Full;
+            }
 
-    // The one place a slot is taken.
-    private LaneAdmission TryTake(in LaneEntry entry)
+            // Only with nobody queued: a call that waits for a running slot is not overtaken by a newer one.
+            if (_calls.Count == 0 && _busy < Workers && _limit.TryTakeOrWait(this))
+            {
+                _busy++;
+                return LaneAdmission.Run;
+            }
+
+            if (QueueCount >= _capacity)
+            {
+                return LaneAdmission.Full;
+            }
+
+            _calls.Enqueue(call);
+            _queued = QueueCount;
+            return LaneAdmission.Queued;
+        }
+    }
+
+    /// <summary>
+    /// Takes a slot for a running call that moves here from another lane, or for a request a running call makes on the
+    /// side (<see cref="LaneAdmission.Run"/>: it holds the slot now), queues <paramref name="waiter"/>
+    /// (<see cref="LaneAdmission.Queued"/>: a slot that comes free is handed to it by completing it), or refuses. Never
+    /// waits. The call keeps its running slot and still holds its old lane's slot: the caller gives that on.
+    /// </summary>
+    public LaneAdmission TryHopIn(LaneHopWaiter waiter)
     {
         lock (_gate)
         {
@@ -88,47 +122,68 @@ internal sealed class Lane
                 return LaneAdmission.Run;
             }
 
-            if (_queue.Count >= _capacity)
+            if (QueueCount >= _capacity)
             {
                 return LaneAdmission.Full;
             }
 
-            _queue.Enqueue(entry);
-            _queued = _queue.Count;
+            _hops.Enqueue(waiter);
+            _queued = QueueCount;
             return LaneAdmission.Queued;
         }
     }
 
     /// <summary>
-    /// Gives a slot on: to the next queued call (returned: the caller runs it in this slot), to the next hopping call
-    /// that still waits (handed to it: null is returned), or back to the lane (null). The one place a slot is given back.
+    /// Gives a slot on: to the next hopping call that still waits (handed to it), else to the next queued call (returned:
+    /// the caller runs it in this slot), else back to the lane. The one place a slot is given back.
     /// </summary>
-    public ToolCall? PassOn()
+    /// <param name="withRunningSlot">Whether the running slot of a call that ended comes with it (a new call takes both);
+    /// false for a slot a call hopped out of or borrowed, whose call keeps its running slot (a new call then needs one of
+    /// its own).</param>
+    /// <returns>The call to run in this slot, and whether the caller must give the running slot it brought back to the
+    /// limit (<see cref="ReleaseRunningSlot"/>): no queued call took it.</returns>
+    public (ToolCall? Next, bool RunningSlotFree) PassOn(bool withRunningSlot)
     {
         lock (_gate)
         {
-            while (_queue.TryDequeue(out var entry))
+            while (_hops.TryDequeue(out var hop))
             {
-                _queued = _queue.Count;
-                if (entry.Hop is null)
+                _queued = QueueCount;
+                if (hop.TryGrant())
                 {
-                    return entry.Call;
-                }
-
-                if (entry.Hop.TryGrant())
-                {
-                    return null; // the slot is the hopping call's now (its continuation runs on the pool)
+                    return (null, withRunningSlot); // the slot is the hopping call's now (its continuation runs on the pool)
                 }
 
                 // it stopped waiting (cancelled, deadline): the slot goes on to the next
             }
 
-            if (--_busy == 0 && _completed)
+            if (_calls.Count > 0 && (withRunningSlot || _limit.TryTakeOrWait(this)))
             {
-                _drained?.TrySetResult();
+                var next = _calls.Dequeue();
+                _queued = QueueCount;
+                return (next, false);
             }
 
-            return null;
+            _busy--;
+            SignalIfDrained();
+            return (null, withRunningSlot);
+        }
+    }
+
+    /// <summary>
+    /// Gives a running slot that no call of its lane took to a lane whose calls wait for one (its oldest call starts on
+    /// the pool), or back to the limit. Call holding no lane's lock.
+    /// </summary>
+    public void ReleaseRunningSlot()
+    {
+        while (_limit.Release() is { } waiting)
+        {
+            if (waiting.TryStartWithRunningSlot())
+            {
+                return;
+            }
+
+            // that lane no longer has a call waiting with a free slot: the running slot goes on to the next lane
         }
     }
 
@@ -139,15 +194,15 @@ internal sealed class Lane
     public void RunOnPool(ToolCall call) =>
         ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Lane.RunSlotAsync(s.Call, onAdmittingThread: false), (Lane: this, Call: call), preferLocal: false);
 
-    /// <summary>Stops admitting; running calls and the queue's remains are still run. Completes when every slot is free.</summary>
+    /// <summary>Stops admitting; running calls and the queue's remains are still run. Completes when every slot is free and nothing waits.</summary>
     public Task CompleteAsync()
     {
         lock (_gate)
         {
             _completed = true;
-            if (_busy == 0)
+            if (_busy == 0 && QueueCount == 0)
             {
-                return Task.CompletedTask; // nothing queued either: a call waits only while every slot is taken
+                return Task.CompletedTask;
             }
 
             _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -155,10 +210,53 @@ internal sealed class Lane
         }
     }
 
+    private int QueueCount => _calls.Count + _hops.Count;
+
+    private void SignalIfDrained()
+    {
+        if (_busy == 0 && QueueCount == 0 && _completed)
+        {
+            _drained?.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Handed a running slot: starts the oldest queued call with it if a lane slot is free (then the next ones too, while
+    /// running slots last). False, keeping nothing, when no call waits here with a free slot: the caller passes it on.
+    /// </summary>
+    private bool TryStartWithRunningSlot()
+    {
+        List<ToolCall>? starts = null;
+        lock (_gate)
+        {
+            if (_calls.Count == 0 || _busy >= Workers)
+            {
+                return false;
+            }
+
+            do
+            {
+                _busy++;
+                (starts ??= []).Add(_calls.Dequeue());
+            }
+            while (_calls.Count > 0 && _busy < Workers && _limit.TryTakeOrWait(this));
+
+            _queued = QueueCount;
+        }
+
+        foreach (var call in starts)
+        {
+            RunOnPool(call); // never on this thread: it is ending another call
+        }
+
+        return true;
+    }
+
     /// <summary>
     /// One slot's life: runs its call, then each queued call in turn, and gives the slot back when none waits. A call that
     /// hopped to another lane ends holding that lane's slot (or none, if it stopped while waiting for one): the loop then
-    /// goes on with that lane's slot, whose give-back is this call's to do.
+    /// goes on with that lane's slot, whose give-back is this call's to do. The call's running slot goes with the lane
+    /// slot to the next call, or back to the limit.
     /// </summary>
     private async Task RunSlotAsync(ToolCall call, bool onAdmittingThread)
     {
@@ -186,10 +284,17 @@ internal sealed class Lane
             call.Slot = null;
             if (lane is null)
             {
-                return; // it hopped out and stopped while waiting for a slot elsewhere: it holds none
+                // It hopped out and stopped while waiting for a slot elsewhere: it holds no lane slot, only its running slot.
+                ReleaseRunningSlot();
+                return;
             }
 
-            var next = lane.PassOn();
+            var (next, runningSlotFree) = lane.PassOn(withRunningSlot: true);
+            if (runningSlotFree)
+            {
+                lane.ReleaseRunningSlot();
+            }
+
             if (next is null)
             {
                 return;

@@ -3,7 +3,7 @@ namespace ExaiFast.Core.Options;
 /// <summary>Limits and timings of the dispatcher. Validated by the composition root; immutable.</summary>
 public sealed record DispatcherOptions
 {
-    /// <summary>Calls admitted and not finished (queued or running), all lanes together (<c>EXAI_WS_GLOBAL_MAX_INFLIGHT</c>).</summary>
+    /// <summary>Calls running at once, all lanes together (<c>EXAI_WS_GLOBAL_MAX_INFLIGHT</c>); beyond it a call waits in its lane's queue.</summary>
     public int GlobalMaxInflight { get; init; } = 24;
 
     /// <summary>Calls admitted and not finished per session (<c>EXAI_WS_SESSION_MAX_INFLIGHT</c>).</summary>

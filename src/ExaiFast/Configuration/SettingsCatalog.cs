@@ -60,7 +60,7 @@ public static class SettingsCatalog
             (s, v) => s with { ExaiWs = s.ExaiWs with { HelloTimeout = v } }),
         SettingDefinition.Seconds("EXAI_WS_DISCONNECT_GRACE_SECS", "--disconnect-grace", "Seconds a disconnected session's calls keep running for a reconnect (0: cancel at once).", 15, 0, 3600,
             (s, v) => s with { ExaiWs = s.ExaiWs with { DisconnectGrace = v } }),
-        SettingDefinition.Int("EXAI_WS_GLOBAL_MAX_INFLIGHT", "--global-max-inflight", "Calls queued or running at once, all providers.", 24, 1, 100_000,
+        SettingDefinition.Int("EXAI_WS_GLOBAL_MAX_INFLIGHT", "--global-max-inflight", "Calls running at once, all providers; more wait in their provider's queue (EXAI_WS_QUEUE_DEPTH).", 24, 1, 100_000,
             (s, v) => s with { Dispatcher = s.Dispatcher with { GlobalMaxInflight = (int)v } }),
         SettingDefinition.Int("EXAI_WS_SESSION_MAX_INFLIGHT", "--session-max-inflight", "Calls queued or running at once per session.", 8, 1, 100_000,
             (s, v) => s with { Dispatcher = s.Dispatcher with { SessionMaxInflight = (int)v } }),
