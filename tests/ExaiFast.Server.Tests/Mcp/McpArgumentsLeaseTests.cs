@@ -89,7 +89,7 @@ public class McpArgumentsLeaseTests
     [Fact]
     public async Task EveryRefusal_GivesTheMessageBack_ExactlyOnce()
     {
-        await using var rig = new Rig(globalMaxInflight: 1);
+        await using var rig = new Rig(sessionQueueDepth: 0);
         await rig.SendOwnedAsync(Call("held", """{"hold":true}"""));
         await Eventually(() => rig.Tool.Started == 1);
 
@@ -113,7 +113,7 @@ public class McpArgumentsLeaseTests
         Assert.Contains("Unknown tool", (string?)(await rig.Reply.ResponseAsync("\"unknown\""))["error"]!["message"], StringComparison.Ordinal);
         Assert.True((bool)(await rig.Reply.ResponseAsync("\"invalid\""))["result"]!["isError"]!);
 
-        // Over the daemon's one call in flight (the MCP session waits for its own slots, not for the daemon's): refused.
+        // Over the session's one call in flight, with no room to wait for it: refused.
         await rig.SendOwnedAsync(Call("over", """{"prompt":"x"}"""));
         Assert.Contains("OVER_CAPACITY", (await rig.Reply.ResponseAsync("\"over\"")).ToJsonString(), StringComparison.Ordinal);
         Assert.Equal(refused.Length + 1, rig.Owner.Releases);
@@ -144,12 +144,12 @@ public class McpArgumentsLeaseTests
     /// <summary>A dispatcher with the hold tool behind MCP, one session, and an owner counting given-back messages.</summary>
     private sealed class Rig : IAsyncDisposable
     {
-        public Rig(int globalMaxInflight = 8)
+        public Rig(int sessionQueueDepth = 64)
         {
             Dispatcher = new Dispatcher(new DispatcherOptions
             {
-                GlobalMaxInflight = globalMaxInflight,
                 SessionMaxInflight = 1,
+                SessionQueueDepth = sessionQueueDepth,
                 LaneWorkers = new Dictionary<string, int> { ["local"] = 2 },
             });
             Protocol = new McpProtocol(new DispatcherBackend(Dispatcher, new TestCatalog(Tool)), NullLogger.Instance);
