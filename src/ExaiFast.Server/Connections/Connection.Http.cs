@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using ExaiFast.Server.Http;
 using ExaiFast.Server.Logging;
 using ExaiFast.Server.WebSockets;
@@ -73,7 +74,9 @@ internal sealed partial class Connection
         }
     }
 
-    private async Task<(HttpHeadStatus Status, HttpRequestHead? Head, string? Error)> ReadHeadAsync(bool idle)
+    // Once per request, and it waits for the peer: a pooled state machine instead of one allocated each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(HttpHeadStatus Status, HttpRequestHead? Head, string? Error)> ReadHeadAsync(bool idle)
     {
         while (true)
         {
@@ -117,7 +120,8 @@ internal sealed partial class Connection
     }
 
     /// <summary>Reads the body, runs the endpoint, and says whether the connection serves another request.</summary>
-    private async Task<bool> ServeAsync(IHttpEndpoint endpoint, HttpRequestHead head)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ServeAsync(IHttpEndpoint endpoint, HttpRequestHead head)
     {
         string route = head.Path[1..];
         var framing = HttpBodyFraming.From(head);
@@ -205,7 +209,8 @@ internal sealed partial class Connection
         }
     }
 
-    private async Task<bool> RunEndpointAsync(IHttpEndpoint endpoint, HttpExchange exchange, CancellationTokenSource aborted)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> RunEndpointAsync(IHttpEndpoint endpoint, HttpExchange exchange, CancellationTokenSource aborted)
     {
         var head = exchange.Request;
         EnterPhase(ConnectionPhase.HttpServing);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using ExaiFast.Server.WebSockets;
 using ExaiFast.Wire.Http;
 
@@ -27,7 +28,9 @@ internal sealed partial class Connection
     /// A Content-Length body over that size has reserved its length before this (<see cref="ReserveBodyBudgetAsync"/>);
     /// a chunked one reserves in doubling steps as it grows, never reading more than its reservation holds.
     /// </summary>
-    private async Task<(BodyOutcome Outcome, PooledBuffer Body)> ReadBodyAsync(HttpBodyFraming framing, long maxBody)
+    // Once per request; a body that is all here already completes without allocating a Task for its tuple.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(BodyOutcome Outcome, PooledBuffer Body)> ReadBodyAsync(HttpBodyFraming framing, long maxBody)
     {
         var body = new BodyBuffer();
         if (_reserved > 0)
