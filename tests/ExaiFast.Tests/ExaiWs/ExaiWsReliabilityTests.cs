@@ -51,7 +51,7 @@ public class ExaiWsReliabilityTests
 
         await Eventually(() => clients.Sum(c => c.All.Count(f => (string?)f["op"] == "call_tool_res" && ((string)f["request_id"]!).StartsWith("ok", StringComparison.Ordinal))) == 1000);
         Assert.All(clients.SelectMany(c => c.All).Where(f => (string?)f["op"] == "call_tool_res" && ((string)f["request_id"]!).StartsWith("ok", StringComparison.Ordinal)),
-            f => Assert.True((bool)f["ok"]!));
+            f => Assert.True((bool)f["ok"]!, f.ToJsonString()));
         await Eventually(() => daemon.Dispatcher.Inflight == 0);
         foreach (var c in clients)
         {
