@@ -45,6 +45,9 @@ public sealed record ProviderSettings
     /// <summary><c>EXAIFAST_PROVIDER_RETRY_DELAY_SECS</c>.</summary>
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(0.5);
 
+    /// <summary><c>EXAIFAST_BREAKER_CONSECUTIVE_FAILURES</c>.</summary>
+    public int BreakerConsecutiveFailures { get; init; } = ProviderResilience.DefaultConsecutiveFailures;
+
     /// <summary><c>EXAIFAST_BREAKER_FAILURE_PERCENT</c>, as a ratio.</summary>
     public double BreakerFailureRatio { get; init; } = 0.5;
 
@@ -61,7 +64,8 @@ public sealed record ProviderSettings
     public IReadOnlyList<OpenAICompatibleOptions> Configured()
     {
         var timeouts = new ProviderTimeouts(HeadersTimeout, IdleTimeout, TotalTimeout);
-        var resilience = new ProviderResilience(MaxRetries, RetryBaseDelay, BreakerFailureRatio, BreakerMinimumThroughput, BreakerSamplingDuration, BreakerBreakDuration);
+        var resilience = new ProviderResilience(MaxRetries, RetryBaseDelay, BreakerFailureRatio, BreakerMinimumThroughput, BreakerSamplingDuration, BreakerBreakDuration,
+            BreakerConsecutiveFailures);
         var list = new List<OpenAICompatibleOptions>(3);
         if (KimiApiKey.Length > 0)
         {

@@ -42,10 +42,19 @@ public class ProviderSettingsTests
     [InlineData("KIMI_API_URL", "not a url", "invalid KIMI_API_URL (from environment): 'not a url' is not an absolute http(s) URL")]
     [InlineData("DEFAULT_MODEL", "gpt-9", "invalid DEFAULT_MODEL: 'gpt-9' is not auto or a model of a configured provider")]
     [InlineData("EXAIFAST_PROVIDER_RETRIES", "11", "is not an integer from 0 to 10")]
+    [InlineData("EXAIFAST_BREAKER_CONSECUTIVE_FAILURES", "0", "invalid EXAIFAST_BREAKER_CONSECUTIVE_FAILURES (from environment): '0' is not an integer from 1 to 10000")]
     public void BadProviderSettings_AreRefused_WithOneLine(string key, string value, string message)
     {
         var ex = Assert.Throws<ConfigurationException>(() => Load(new() { [key] = value }));
         Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EachModelsBreaker_OpensAfterFiveFailuresInARow_UnlessConfigured()
+    {
+        Assert.All(Load(new() { ["KIMI_API_KEY"] = "k" }).Providers.Configured(), p => Assert.Equal(5, p.Resilience.ConsecutiveFailures));
+        var three = Load(new() { ["GLM_API_KEY"] = "g", ["EXAIFAST_BREAKER_CONSECUTIVE_FAILURES"] = "3" });
+        Assert.All(three.Providers.Configured(), p => Assert.Equal(3, p.Resilience.ConsecutiveFailures));
     }
 
     [Fact]
