@@ -9,11 +9,20 @@ public interface IModelProvider
     /// <summary>The models it serves; the first is its default.</summary>
     IReadOnlyList<ModelSpec> Models { get; }
 
-    /// <summary>Its circuit breaker's state (always <see cref="ProviderState.Closed"/> for one without a breaker).</summary>
+    /// <summary>
+    /// Its state as a whole: <see cref="ProviderState.Open"/> only when every deployment of it that has been used is open
+    /// (one model failing leaves the others usable), and <see cref="ProviderState.Closed"/> for one without breakers.
+    /// </summary>
     ProviderState State { get; }
 
-    /// <summary>Whether it can take requests now (configured, circuit not open).</summary>
+    /// <summary>Whether it can take requests now (configured, not every used deployment open).</summary>
     bool IsAvailable => State != ProviderState.Open;
+
+    /// <summary>The circuit breaker state of its deployment <paramref name="model"/> (one of <see cref="Models"/>).</summary>
+    ProviderState StateOf(ModelSpec model) => State;
+
+    /// <summary>Its deployments that have been used, in the order of <see cref="Models"/>, with their breakers' state.</summary>
+    IReadOnlyList<DeploymentState> Deployments => [];
 
     /// <summary>
     /// Completes a conversation. Honours <paramref name="cancellationToken"/> by abandoning the request at once; fails with

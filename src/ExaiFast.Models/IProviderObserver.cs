@@ -9,8 +9,8 @@ public interface IProviderObserver
     /// <summary>A request failed (not counted: the caller's own cancellation or deadline).</summary>
     void OnFailed(string provider, string model, ProviderFailure failure);
 
-    /// <summary>A provider's circuit breaker opened: its calls are refused for <paramref name="breakDuration"/>.</summary>
-    void OnBreakerOpened(string provider, TimeSpan breakDuration)
+    /// <summary>A deployment's circuit breaker opened (or a failed probe opened it again): its calls are refused for <paramref name="breakDuration"/>.</summary>
+    void OnBreakerOpened(string provider, string model, TimeSpan breakDuration)
     {
     }
 }

@@ -1,3 +1,4 @@
+using ExaiFast.Core.Tools;
 using ExaiFast.Models.Local;
 using ExaiFast.Models.Routing;
 
@@ -69,28 +70,40 @@ public sealed class ProviderRegistry
     public IEnumerable<string> Lanes => All.Select(p => p.Name);
 
     /// <summary>
-    /// Whether a model can answer now: the offline model when no provider is configured, else some configured
-    /// provider whose breaker is not open. /ready reads this.
+    /// What /ready shows: whether a model can answer now — the offline model when no provider is configured, else some
+    /// configured provider that is up (not every deployment of it that has been used is open) — and each provider's
+    /// deployments with their breakers.
     /// </summary>
-    public bool AnyUsable
+    public ModelReadiness Readiness()
     {
-        get
+        if (Remote.Count == 0)
         {
-            if (Remote.Count == 0)
-            {
-                return All.Count > 0;
-            }
-
-            for (int i = 0; i < Remote.Count; i++)
-            {
-                if (Remote[i].IsAvailable)
-                {
-                    return true;
-                }
-            }
-
-            return false;
+            return new ModelReadiness(All.Count > 0, []);
         }
+
+        bool usable = false;
+        var providers = new ProviderReadiness[Remote.Count];
+        for (int i = 0; i < Remote.Count; i++)
+        {
+            var provider = Remote[i];
+            var deployments = provider.Deployments;
+            var shown = new DeploymentReadiness[deployments.Count];
+            for (int d = 0; d < deployments.Count; d++)
+            {
+                shown[d] = new DeploymentReadiness(deployments[d].Model, deployments[d].State switch
+                {
+                    ProviderState.Open => "open",
+                    ProviderState.HalfOpen => "half_open",
+                    _ => "closed",
+                });
+            }
+
+            bool up = provider.IsAvailable;
+            usable |= up;
+            providers[i] = new ProviderReadiness(provider.Name, up, shown);
+        }
+
+        return new ModelReadiness(usable, providers);
     }
 
     /// <summary>The model called <paramref name="name"/> (a model name, an alias, or a provider name for its default).</summary>
@@ -167,15 +180,28 @@ public sealed class ProviderRegistry
         string? skipped = null;
         foreach (var provider in Remote)
         {
-            if (FirstWith(provider, wanted) is { } spec)
+            // Per deployment: a model whose breaker is open is passed over for the next one that can do the job, of the
+            // same provider first — its other models may be answering fine.
+            var models = provider.Models;
+            for (int i = 0; i < models.Count && best is null; i++)
             {
-                if (provider.IsAvailable)
+                if (models[i].Can(wanted))
                 {
-                    best = new ModelChoice(provider, spec);
-                    break;
+                    var choice = new ModelChoice(provider, models[i]);
+                    if (choice.IsAvailable)
+                    {
+                        best = choice;
+                    }
+                    else
+                    {
+                        skipped = $"{skipped}; {choice} skipped: its circuit breaker is open";
+                    }
                 }
+            }
 
-                skipped = $"{skipped}; {provider.Name}/{spec.Name} skipped: its circuit breaker is open";
+            if (best is not null)
+            {
+                break;
             }
         }
 
@@ -184,13 +210,18 @@ public sealed class ProviderRegistry
         {
             reason = $"auto: {why} → {found.Model.Name}{skipped}";
         }
+        else if (FirstAvailable() is { } other)
+        {
+            best = other;
+            reason = skipped is null
+                ? $"auto: {why}, but no configured model has that; {other.Provider.Name}'s {(other.Model == other.Provider.Models[0] ? "default " : "")}{other.Model.Name}"
+                : $"auto: {why}, but every model that has it is unavailable{skipped}; {other} instead";
+        }
         else
         {
-            var provider = Remote.FirstOrDefault(p => p.IsAvailable) ?? Remote[0];
+            var provider = Remote[0];
             best = new ModelChoice(provider, provider.Models[0]);
-            reason = provider.IsAvailable
-                ? $"auto: {why}, but no configured model has that; {provider.Name}'s default {provider.Models[0].Name}"
-                : $"auto: every provider's circuit breaker is open; trying {provider.Name}'s default {provider.Models[0].Name}";
+            reason = $"auto: every model's circuit breaker is open; trying {provider.Name}'s default {provider.Models[0].Name}";
         }
 
         return new RouteDecision(best.Value, reason, FallbacksOf(best.Value, wanted));
@@ -247,21 +278,46 @@ public sealed class ProviderRegistry
         {
             if (provider != first.Provider && chain.Count < MaxFallbacks && !chain.Exists(c => c.Provider == provider))
             {
-                chain.Add(new ModelChoice(provider, provider.Models[0]));
+                chain.Add(new ModelChoice(provider, FirstWith(provider, ModelCapabilities.None)!));
             }
         }
 
         return chain;
     }
 
+    /// <summary>The first model of <paramref name="provider"/> with <paramref name="wanted"/>, one whose breaker is not open if any.</summary>
     private static ModelSpec? FirstWith(IModelProvider provider, ModelCapabilities wanted)
     {
+        ModelSpec? first = null;
         var models = provider.Models;
         for (int i = 0; i < models.Count; i++)
         {
             if (models[i].Can(wanted))
             {
-                return models[i];
+                if (new ModelChoice(provider, models[i]).IsAvailable)
+                {
+                    return models[i];
+                }
+
+                first ??= models[i];
+            }
+        }
+
+        return first;
+    }
+
+    /// <summary>The first deployment, in preference order, whose breaker is not open.</summary>
+    private ModelChoice? FirstAvailable()
+    {
+        foreach (var provider in Remote)
+        {
+            foreach (var model in provider.Models)
+            {
+                var choice = new ModelChoice(provider, model);
+                if (choice.IsAvailable)
+                {
+                    return choice;
+                }
             }
         }
 

@@ -50,11 +50,14 @@ public sealed class ExaiFastServer : IAsyncDisposable
         };
     }
 
-    /// <summary>Whether a model can answer now (not when every provider's circuit breaker is open); /ready is 503 while false.</summary>
-    public Func<bool>? ModelsReady
+    /// <summary>
+    /// The model providers as /ready shows them; /ready is 503 while no model can answer (every provider down: each
+    /// deployment of it that has been used has its circuit breaker open).
+    /// </summary>
+    public Func<ModelReadiness>? Models
     {
-        get => _ctx.ModelsReady;
-        init => _ctx.ModelsReady = value;
+        get => _ctx.Models;
+        init => _ctx.Models = value;
     }
 
     /// <summary>The store behind threads and shared results (Redis), shown by /health and /ready; down never makes /ready fail.</summary>

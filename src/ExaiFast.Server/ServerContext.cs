@@ -58,8 +58,8 @@ internal sealed class ServerContext
 
     public ConnectionRegistry Registry { get; }
 
-    /// <summary>Whether a model can answer now (some provider's breaker is not open); null: always. /ready reads it.</summary>
-    public Func<bool>? ModelsReady { get; set; }
+    /// <summary>The model providers for /ready (whether a model can answer now, each provider's deployments); null: always ready.</summary>
+    public Func<ModelReadiness>? Models { get; set; }
 
     /// <summary>The shared store (Redis), for /health and /ready; null in memory.</summary>
     public IStoreStatus? Store { get; set; }

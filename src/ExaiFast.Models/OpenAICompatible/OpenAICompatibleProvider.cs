@@ -1,10 +1,10 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using ExaiFast.Core.Tools;
 using Polly;
-using Polly.CircuitBreaker;
 using Polly.Timeout;
 
 namespace ExaiFast.Models.OpenAICompatible;
@@ -15,23 +15,25 @@ namespace ExaiFast.Models.OpenAICompatible;
 /// </summary>
 /// <remarks>
 /// Thread-safe; created once by the composition root. Its <see cref="HttpClient"/> comes from
-/// <see cref="IHttpClientFactory"/> (pooled connections) with a resilience handler (<see cref="ProviderHttp"/>): retries,
-/// this provider's circuit breaker and the time-to-headers deadline. The idle and total deadlines are kept here, where
-/// the stream is read. Every failure leaves as a <see cref="ProviderException"/> that names the provider and what went
-/// wrong, and never the key or the upstream body.
+/// <see cref="IHttpClientFactory"/> (pooled connections) with a resilience handler (<see cref="ProviderHttp"/>): retries
+/// and the time-to-headers deadline. The idle and total deadlines are kept here, where the stream is read, and so is a
+/// circuit breaker per model (<see cref="DeploymentBreaker"/>): one model of a server failing every call opens its own
+/// breaker, however well the server's other models answer. Every failure leaves as a <see cref="ProviderException"/>
+/// that names the provider and what went wrong, and never the key or the upstream body.
 /// </remarks>
 public sealed partial class OpenAICompatibleProvider : IModelProvider
 {
     /// <summary>The call's deadline (a <see cref="TimeProvider"/> timestamp), read by the retry strategy.</summary>
     internal static readonly ResiliencePropertyKey<long> DeadlineKey = new("exaifast.deadline");
 
-    /// <summary>Set on the breaker's context when the call failed in a way that counts against the provider.</summary>
-    private static readonly ResiliencePropertyKey<bool> FailedKey = new("exaifast.failed");
-
     private readonly OpenAICompatibleOptions _options;
     private readonly IHttpClientFactory _http;
-    private readonly CircuitBreakerStateProvider _breakerState = new();
-    private readonly ResiliencePipeline _breaker;
+
+    // One breaker per configured model, made here and never added to (no lazy creation on the call path); a name outside
+    // the list — which the registry never routes here — shares _unlisted, so no caller can grow the table.
+    private readonly (ModelSpec Model, DeploymentBreaker Breaker)[] _deployments;
+    private readonly Dictionary<string, DeploymentBreaker> _breakers;
+    private readonly DeploymentBreaker _unlisted;
     private readonly TimeProvider _time;
     private readonly IProviderObserver? _observer;
     private readonly Uri _endpoint;
@@ -41,8 +43,8 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     /// <summary>Creates the provider.</summary>
     /// <param name="options">Its configuration.</param>
     /// <param name="http">The factory its named client (<see cref="OpenAICompatibleOptions.HttpClientName"/>) was registered with.</param>
-    /// <param name="time">Clock of the idle and total deadlines and of the circuit breaker.</param>
-    /// <param name="observer">Receives usage, failures and the breaker's opening for /metrics and the log, or null.</param>
+    /// <param name="time">Clock of the idle and total deadlines and of the circuit breakers.</param>
+    /// <param name="observer">Receives usage, failures and breakers opening for /metrics and the log, or null.</param>
     public OpenAICompatibleProvider(OpenAICompatibleOptions options, IHttpClientFactory http, TimeProvider? time = null, IProviderObserver? observer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -55,7 +57,19 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         _http = http;
         _time = time ?? TimeProvider.System;
         _observer = observer;
-        _breaker = BuildBreaker(options, _breakerState, _time, observer);
+        _breakers = new Dictionary<string, DeploymentBreaker>(StringComparer.OrdinalIgnoreCase);
+        var deployments = new List<(ModelSpec, DeploymentBreaker)>(options.Models.Count);
+        foreach (var model in options.Models)
+        {
+            var breaker = new DeploymentBreaker(options.Resilience, _time);
+            if (_breakers.TryAdd(model.Name, breaker))
+            {
+                deployments.Add((model, breaker));
+            }
+        }
+
+        _deployments = [.. deployments];
+        _unlisted = new DeploymentBreaker(options.Resilience, _time);
         string root = options.BaseUrl.AbsoluteUri.TrimEnd('/');
         _endpoint = new Uri(root + "/chat/completions");
         _authorization = string.IsNullOrEmpty(options.ApiKey) ? null : new AuthenticationHeaderValue("Bearer", options.ApiKey);
@@ -81,12 +95,55 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     public IReadOnlyList<ModelSpec> Models => _options.Models;
 
     /// <inheritdoc />
-    public ProviderState State => _breakerState.CircuitState switch
+    public ProviderState State
     {
-        CircuitState.Closed => ProviderState.Closed,
-        CircuitState.HalfOpen => ProviderState.HalfOpen,
-        _ => ProviderState.Open,
-    };
+        get
+        {
+            bool used = false;
+            bool halfOpen = false;
+            foreach (var (_, breaker) in _deployments)
+            {
+                if (!breaker.Used)
+                {
+                    continue;
+                }
+
+                used = true;
+                switch (breaker.State)
+                {
+                    case ProviderState.Closed:
+                        return ProviderState.Closed;
+                    case ProviderState.HalfOpen:
+                        halfOpen = true;
+                        break;
+                }
+            }
+
+            // Nothing used yet: nothing has failed, so up. Otherwise down only when every deployment that was asked is open.
+            return !used ? ProviderState.Closed : halfOpen ? ProviderState.HalfOpen : ProviderState.Open;
+        }
+    }
+
+    /// <inheritdoc />
+    public ProviderState StateOf(ModelSpec model) => BreakerOf(model).State;
+
+    /// <inheritdoc />
+    public IReadOnlyList<DeploymentState> Deployments
+    {
+        get
+        {
+            var list = new List<DeploymentState>();
+            foreach (var (model, breaker) in _deployments)
+            {
+                if (breaker.Used)
+                {
+                    list.Add(new DeploymentState(model.Name, breaker.State, breaker.RetryAfter));
+                }
+            }
+
+            return list;
+        }
+    }
 
     /// <summary>The model <paramref name="name"/> (a name or alias), or the default for null.</summary>
     public ModelSpec Resolve(string? name) =>
@@ -96,35 +153,51 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     public async ValueTask<ModelResponse> CompleteAsync(ModelRequest request, Action<string>? onToken, CancellationToken cancellationToken)
     {
         var model = Resolve(request.Model);
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        var breaker = BreakerOf(model);
+        var pass = breaker.TryEnter(out var wait);
+        if (pass == BreakerPass.Refused)
+        {
+            // Before anything is sent: an open deployment costs its caller no request, and the server no load.
+            _observer?.OnFailed(Name, model.Name, ProviderFailure.CircuitOpen);
+            double retryAfter = Math.Max(1, Math.Ceiling(wait.TotalSeconds));
+            throw new ProviderException($"{Name}/{model.Name} is unavailable: its circuit breaker is open after repeated failures; retry in {retryAfter:0} s", unavailable: true, retryAfter);
+        }
+
+        // The breaker sees the whole call — its retries (inside the HTTP handler) and the reading of its stream — as one
+        // outcome: a call that failed after its retries is one failure, and a stream cut, stalled or malformed after the
+        // headers is one too. What counts is marked by Fail/Refused; an exception they do not mark (the call's own cancel
+        // or deadline, a refused key) leaves the breaker as it was.
+        var counted = new StrongBox<bool>();
+        bool answered = false;
         try
         {
-            // The breaker sees the whole call — its retries (inside the HTTP handler) and the reading of its stream — as
-            // one outcome: a call that failed after its retries is one failure, and a stream cut, stalled or malformed
-            // after the headers is one too. What counts is marked in the context by Fail/Refused (FailedKey); an
-            // exception it does not mark (the call's own cancel or deadline) leaves the breaker as it was.
-            return await _breaker.ExecuteAsync(
-                static (ctx, s) => s.Provider.SendAsync(ctx, s.Model, s.Request, s.OnToken),
-                context,
-                (Provider: this, Model: model, Request: request, OnToken: onToken)).ConfigureAwait(false);
-        }
-        catch (BrokenCircuitException ex)
-        {
-            _observer?.OnFailed(Name, model.Name, ProviderFailure.CircuitOpen);
-            double retryAfter = Math.Max(1, Math.Ceiling((ex.RetryAfter ?? _options.Resilience.BreakDuration).TotalSeconds));
-            throw new ProviderException($"{Name} is unavailable: its circuit breaker is open after repeated failures; retry in {retryAfter:0} s", unavailable: true, retryAfter);
+            var response = await SendAsync(counted, model, request, onToken, cancellationToken).ConfigureAwait(false);
+            answered = true;
+            return response;
         }
         finally
         {
-            ResilienceContextPool.Shared.Return(context);
+            if (answered)
+            {
+                breaker.Succeeded(pass);
+            }
+            else if (!counted.Value)
+            {
+                breaker.Abandoned(pass);
+            }
+            else if (breaker.Failed(pass))
+            {
+                _observer?.OnBreakerOpened(Name, model.Name, _options.Resilience.BreakDuration);
+            }
         }
     }
 
-    // One call through the breaker: the request (with the HTTP handler's retries and time-to-headers deadline) and the
-    // reading of its answer, under the idle and total deadlines.
-    private async ValueTask<ModelResponse> SendAsync(ResilienceContext breaker, ModelSpec model, ModelRequest request, Action<string>? onToken)
+    private DeploymentBreaker BreakerOf(ModelSpec model) => _breakers.TryGetValue(model.Name, out var breaker) ? breaker : _unlisted;
+
+    // One call: the request (with the HTTP handler's retries and time-to-headers deadline) and the reading of its answer,
+    // under the idle and total deadlines. Sets counted when it fails in a way that counts against the deployment.
+    private async ValueTask<ModelResponse> SendAsync(StrongBox<bool> counted, ModelSpec model, ModelRequest request, Action<string>? onToken, CancellationToken cancellationToken)
     {
-        var cancellationToken = breaker.CancellationToken;
         var timeouts = _options.Timeouts;
         long started = _time.GetTimestamp();
 
@@ -166,7 +239,7 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
             response = await _http.CreateClient(_options.HttpClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timer.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                throw Refused(breaker, model, response);
+                throw Refused(counted, model, response);
             }
 
             stage = CallStage.Body;
@@ -180,30 +253,30 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         {
             bool total = totalIsOurs && _time.GetElapsedTime(started) >= budget;
             throw total
-                ? Fail(breaker, model, ProviderFailure.TotalTimeout, $"no complete answer within its total deadline of {Seconds(budget)} s")
-                : Fail(breaker, model, ProviderFailure.IdleTimeout, $"the answer stalled: nothing for {Seconds(timeouts.Idle)} s after {answer.ContentChunks} chunks");
+                ? Fail(counted, model, ProviderFailure.TotalTimeout, $"no complete answer within its total deadline of {Seconds(budget)} s")
+                : Fail(counted, model, ProviderFailure.IdleTimeout, $"the answer stalled: nothing for {Seconds(timeouts.Idle)} s after {answer.ContentChunks} chunks");
         }
         catch (TimeoutRejectedException)
         {
-            throw Fail(breaker, model, ProviderFailure.HeadersTimeout, $"no response within {Seconds(timeouts.Headers)} s");
+            throw Fail(counted, model, ProviderFailure.HeadersTimeout, $"no response within {Seconds(timeouts.Headers)} s");
         }
         catch (HttpRequestException ex) when (stage == CallStage.Headers)
         {
             throw ex.HttpRequestError == HttpRequestError.ConnectionError
-                ? Fail(breaker, model, ProviderFailure.Connect, $"could not connect to {_options.BaseUrl.Host}:{_options.BaseUrl.Port}")
-                : Fail(breaker, model, ProviderFailure.ConnectionLost, $"the connection failed before a response ({ex.HttpRequestError})");
+                ? Fail(counted, model, ProviderFailure.Connect, $"could not connect to {_options.BaseUrl.Host}:{_options.BaseUrl.Port}")
+                : Fail(counted, model, ProviderFailure.ConnectionLost, $"the connection failed before a response ({ex.HttpRequestError})");
         }
         catch (StreamCutException)
         {
-            throw Fail(breaker, model, ProviderFailure.CutStream, $"the answer's stream ended without [DONE] after {answer.ContentChunks} chunks: it is incomplete");
+            throw Fail(counted, model, ProviderFailure.CutStream, $"the answer's stream ended without [DONE] after {answer.ContentChunks} chunks: it is incomplete");
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
-            throw Fail(breaker, model, ProviderFailure.ConnectionLost, $"the connection broke after {answer.ContentChunks} chunks of the answer");
+            throw Fail(counted, model, ProviderFailure.ConnectionLost, $"the connection broke after {answer.ContentChunks} chunks of the answer");
         }
         catch (JsonException)
         {
-            throw Fail(breaker, model, ProviderFailure.Malformed, "the response was not a valid chat completion (malformed JSON)");
+            throw Fail(counted, model, ProviderFailure.Malformed, "the response was not a valid chat completion (malformed JSON)");
         }
         finally
         {
@@ -237,14 +310,14 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     private static readonly MediaTypeHeaderValue s_json = new("application/json") { CharSet = "utf-8" };
     private static readonly MediaTypeWithQualityHeaderValue s_eventStream = new("text/event-stream");
 
-    private ProviderException Refused(ResilienceContext breaker, ModelSpec model, HttpResponseMessage response)
+    private ProviderException Refused(StrongBox<bool> counted, ModelSpec model, HttpResponseMessage response)
     {
         int status = (int)response.StatusCode;
         if (status is 408 or 429 || status >= 500)
         {
             // What the retries were for, still failing: the provider is in trouble. Other refusals (a bad key, an unknown
             // model, a bad request) are this request's, and say nothing of the provider's health.
-            breaker.Properties.Set(FailedKey, true);
+            counted.Value = true;
         }
 
         double? retryAfter = RetryAfterSeconds(response);
@@ -270,9 +343,9 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     }
 
     // Every failure that reaches here is the provider's (timeouts, connections, cut or malformed streams): it counts.
-    private ProviderException Fail(ResilienceContext breaker, ModelSpec model, ProviderFailure failure, string what)
+    private ProviderException Fail(StrongBox<bool> counted, ModelSpec model, ProviderFailure failure, string what)
     {
-        breaker.Properties.Set(FailedKey, true);
+        counted.Value = true;
         _observer?.OnFailed(Name, model.Name, failure);
         return new ProviderException($"{Name} ({model.Name}): {what}");
     }
@@ -282,32 +355,6 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         var header = response.Headers.RetryAfter;
         var delay = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
         return delay is { } d ? Math.Max(0, Math.Round(d.TotalSeconds, 3)) : null;
-    }
-
-    /// <summary>
-    /// This provider's circuit breaker (Polly), around whole calls rather than HTTP attempts (see
-    /// <see cref="CompleteAsync"/>): it opens on <see cref="ProviderResilience.FailureRatio"/> of the calls in its window.
-    /// </summary>
-    private static ResiliencePipeline BuildBreaker(OpenAICompatibleOptions options, CircuitBreakerStateProvider state, TimeProvider time, IProviderObserver? observer)
-    {
-        var resilience = options.Resilience;
-        string name = options.Name;
-        return new ResiliencePipelineBuilder { Name = options.HttpClientName, TimeProvider = time }
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                FailureRatio = resilience.FailureRatio,
-                MinimumThroughput = Math.Max(2, resilience.MinimumThroughput),
-                SamplingDuration = resilience.SamplingDuration,
-                BreakDuration = resilience.BreakDuration,
-                StateProvider = state,
-                ShouldHandle = static args => ValueTask.FromResult(args.Context.Properties.GetValue(FailedKey, false)),
-                OnOpened = args =>
-                {
-                    observer?.OnBreakerOpened(name, args.BreakDuration);
-                    return default;
-                },
-            })
-            .Build();
     }
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);

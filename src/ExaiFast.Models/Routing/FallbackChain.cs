@@ -3,7 +3,7 @@ using ExaiFast.Core.Tools;
 namespace ExaiFast.Models.Routing;
 
 /// <summary>
-/// Asks a route's models in order: the next one when a provider's breaker is open, or when it fails before its first
+/// Asks a route's models in order: the next one when a model's breaker is open, or when it fails before its first
 /// streamed chunk — never after one, since the client has then seen part of an answer that another model would not
 /// continue.
 /// </summary>
@@ -47,7 +47,7 @@ public static class FallbackChain
         {
             var choice = i == 0 ? decision.Choice : fallbacks[i - 1];
             bool last = i == fallbacks.Count;
-            if (!last && !choice.Provider.IsAvailable)
+            if (!last && !choice.IsAvailable)
             {
                 (notes ??= []).Add($"{choice} skipped: its circuit breaker is open");
                 continue;

@@ -5,6 +5,9 @@ namespace ExaiFast.Models.Routing;
 /// <param name="Model">Which model.</param>
 public readonly record struct ModelChoice(IModelProvider Provider, ModelSpec Model)
 {
+    /// <summary>Whether this deployment takes requests now: its circuit breaker is not open.</summary>
+    public bool IsAvailable => Provider.StateOf(Model) != ProviderState.Open;
+
     /// <inheritdoc />
     public override string ToString() => $"{Provider.Name}/{Model.Name}";
 }

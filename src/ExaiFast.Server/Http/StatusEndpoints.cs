@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ExaiFast.Core.Dispatch;
+using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Server.Http;
 
@@ -28,7 +29,8 @@ internal static class StatusEndpoints
     public static (int Status, byte[] Body) Ready(ServerContext ctx)
     {
         var memory = ctx.Status?.Memory ?? MemoryPressure.Normal;
-        bool models = ctx.ModelsReady?.Invoke() ?? true;
+        var providers = ctx.Models?.Invoke();
+        bool models = providers?.Usable ?? true;
         bool ready = ctx.IsListening && !ctx.IsDraining && memory != MemoryPressure.Critical && models;
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(128);
         using (var json = new Utf8JsonWriter(buffer))
@@ -39,11 +41,37 @@ internal static class StatusEndpoints
             json.WriteBoolean("draining", ctx.IsDraining);
             json.WriteString("memory", ExaiWs.ExaiWsFrames.MemoryName(memory));
             json.WriteBoolean("models", models);
+            if (providers is not null)
+            {
+                WriteProviders(json, providers.Providers);
+            }
+
             WriteStore(json, ctx);
             json.WriteEndObject();
         }
 
         return (ready ? 200 : 503, buffer.WrittenSpan.ToArray());
+    }
+
+    // {"openai":{"up":true,"deployments":{"answer":"closed","status-500":"open"}}}: why "models" is what it is.
+    private static void WriteProviders(Utf8JsonWriter json, IReadOnlyList<ProviderReadiness> providers)
+    {
+        json.WriteStartObject("providers");
+        foreach (var provider in providers)
+        {
+            json.WriteStartObject(provider.Name);
+            json.WriteBoolean("up", provider.Up);
+            json.WriteStartObject("deployments");
+            foreach (var deployment in provider.Deployments)
+            {
+                json.WriteString(deployment.Model, deployment.State);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
     }
 
     // Shown, never part of readiness: with Redis down only thread calls fail (STORE_UNAVAILABLE), and a load balancer

@@ -30,7 +30,7 @@ public sealed class ListModelsTool(ProviderRegistry providers) : ToolBase
             sb.Append(" — no API key or model server is configured (KIMI_API_KEY, GLM_API_KEY, OPENAI_COMPATIBLE_BASE_URL), so the offline local model answers");
         }
 
-        sb.Append("\nModel providers, in preference order (state of each circuit breaker):\n");
+        sb.Append("\nModel providers, in preference order (a provider is unavailable when every model of it that was asked has its circuit open):\n");
         foreach (var provider in providers.All)
         {
             sb.Append("- ").Append(provider.Name).Append(" (").Append(provider.State switch
@@ -55,6 +55,16 @@ public sealed class ListModelsTool(ProviderRegistry providers) : ToolBase
                 if (model.Aliases.Count > 0)
                 {
                     sb.Append(", aliases: ").Append(string.Join(", ", model.Aliases));
+                }
+
+                switch (provider.StateOf(model))
+                {
+                    case ProviderState.Open:
+                        sb.Append(" (unavailable: circuit open)");
+                        break;
+                    case ProviderState.HalfOpen:
+                        sb.Append(" (recovering: circuit half-open)");
+                        break;
                 }
 
                 sb.Append('\n');

@@ -26,9 +26,33 @@ public sealed class StatusTool(IDaemonStatus status, ProviderRegistry providers,
     public override async ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken)
     {
         await SimulateLatencyAsync(context, cancellationToken).ConfigureAwait(false);
-        string providerList = string.Join(", ", providers.All.Select(p => $"{p.Name} {p.State switch { ProviderState.Open => "unavailable (circuit open)", ProviderState.HalfOpen => "available (circuit half-open)", _ => "available" }}"));
+        string providerList = string.Join(", ", providers.All.Select(Describe));
         string text = string.Create(CultureInfo.InvariantCulture,
             $"uptime {status.UptimeSeconds:0.0} s; connections {status.Connections}; sessions {status.Sessions}; calls in flight {status.Inflight} (this one included), queued {status.Queued}; worker capacity {status.Capacity}; memory {status.Memory.ToString().ToLowerInvariant()}; conversation store {(store is null ? "memory" : $"{store.Kind} ({(store.IsUp ? "up" : "down")})")}; providers: {providerList}");
         return new ToolOutput(text);
+    }
+
+    // A provider is unavailable only when every model of it that was asked is open; each such model (deployment) is
+    // listed with its own breaker, so one model failing shows as that model, not as the provider.
+    private static string Describe(IModelProvider provider)
+    {
+        string state = provider.State switch
+        {
+            ProviderState.Open => "unavailable (circuit open)",
+            ProviderState.HalfOpen => "available (circuit half-open)",
+            _ => "available",
+        };
+        var deployments = provider.Deployments;
+        if (deployments.Count == 0)
+        {
+            return $"{provider.Name} {state}";
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{provider.Name} {state} [{string.Join("; ", deployments.Select(d => d.State switch
+        {
+            ProviderState.Open => $"{d.Model}: circuit open, probe in {Math.Max(1, Math.Ceiling(d.RetryAfter.TotalSeconds)):0} s",
+            ProviderState.HalfOpen => $"{d.Model}: circuit half-open",
+            _ => $"{d.Model}: closed",
+        }))}]");
     }
 }

@@ -55,7 +55,7 @@ internal static class DaemonHost
             sp.GetRequiredService<TokenGuard>(),
             HttpEndpoints(sp))
         {
-            ModelsReady = () => sp.GetRequiredService<ProviderRegistry>().AnyUsable,
+            Models = sp.GetRequiredService<ProviderRegistry>().Readiness,
             Store = sp.GetService<IStoreStatus>(),
         });
         builder.Services.AddHostedService<ServerHostedService>();

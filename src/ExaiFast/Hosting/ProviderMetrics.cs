@@ -5,12 +5,12 @@ using Prometheus;
 namespace ExaiFast.Hosting;
 
 /// <summary>
-/// Providers in /metrics (requests, token usage and errors per provider and model, latency, breaker state), and a
-/// warning in the log per failed request.
+/// Providers in /metrics (requests, token usage and errors per provider and model, latency, breaker state per provider
+/// and per deployment, breaker openings), and a warning in the log per failed request.
 /// </summary>
 /// <remarks>
 /// Labels are provider and model names from the registry and failure kinds from an enum — never a key, URL or message.
-/// The breaker gauge is read from the providers just before each scrape. The log line names the kind of failure, not
+/// The breaker gauges are read from the providers just before each scrape. The log line names the kind of failure, not
 /// its message (the caller has that), so nothing an upstream sent can reach the log.
 /// </remarks>
 internal sealed partial class ProviderMetrics : IProviderObserver
@@ -19,6 +19,7 @@ internal sealed partial class ProviderMetrics : IProviderObserver
     private readonly Counter _tokens;
     private readonly Counter _errors;
     private readonly Histogram _latency;
+    private readonly Counter _breakerOpened;
     private readonly ILogger _logger;
 
     public ProviderMetrics(CollectorRegistry registry, Func<ProviderRegistry> providers, ILogger logger)
@@ -30,12 +31,21 @@ internal sealed partial class ProviderMetrics : IProviderObserver
         _errors = f.CreateCounter("exaifast_provider_errors_total", "Model requests failed, by provider, model and kind.", "provider", "model", "kind");
         _latency = f.CreateHistogram("exaifast_provider_latency_seconds", "Time of answered model requests, by provider.",
             new HistogramConfiguration { LabelNames = ["provider"], Buckets = Histogram.ExponentialBuckets(0.01, 2, 15) });
-        var breaker = f.CreateGauge("exaifast_provider_breaker_state", "Circuit breaker per provider: 0 closed, 1 half-open, 2 open.", "provider");
+        var breaker = f.CreateGauge("exaifast_provider_breaker_state",
+            "Circuit breakers per provider: 0 closed, 1 half-open, 2 open (only when every deployment of it that has been used is open).", "provider");
+        var deployment = f.CreateGauge("exaifast_deployment_breaker_state",
+            "Circuit breaker per deployment (provider and model) that has been used: 0 closed, 1 half-open, 2 open.", "provider", "model");
+        _breakerOpened = f.CreateCounter("exaifast_deployment_breaker_opened_total",
+            "Times a deployment's circuit breaker opened, a failed probe's re-opening included.", "provider", "model");
         registry.AddBeforeCollectCallback(() =>
         {
             foreach (var provider in providers().All)
             {
                 breaker.WithLabels(provider.Name).Set((int)provider.State);
+                foreach (var d in provider.Deployments)
+                {
+                    deployment.WithLabels(provider.Name, d.Model).Set((int)d.State);
+                }
             }
         });
     }
@@ -57,13 +67,17 @@ internal sealed partial class ProviderMetrics : IProviderObserver
         Log.ProviderFailed(_logger, provider, model, failure);
     }
 
-    // Polly's own telemetry is not wired to the breaker (it wraps whole calls, outside the HTTP client): this is its line.
-    public void OnBreakerOpened(string provider, TimeSpan breakDuration) => Log.BreakerOpened(_logger, provider, breakDuration.TotalSeconds);
+    // The breakers are the providers' own (around whole calls, outside the HTTP client's Polly pipeline): this is their line.
+    public void OnBreakerOpened(string provider, string model, TimeSpan breakDuration)
+    {
+        _breakerOpened.WithLabels(provider, model).Inc();
+        Log.BreakerOpened(_logger, provider, model, breakDuration.TotalSeconds);
+    }
 
     private static partial class Log
     {
-        [LoggerMessage(301, LogLevel.Error, "Provider {Provider}'s circuit breaker opened after repeated failures: its calls are refused for {BreakSecs} s")]
-        public static partial void BreakerOpened(ILogger logger, string provider, double breakSecs);
+        [LoggerMessage(301, LogLevel.Error, "Provider {Provider}'s circuit breaker for {Model} opened after repeated failures: its calls to that model are refused for {BreakSecs} s")]
+        public static partial void BreakerOpened(ILogger logger, string provider, string model, double breakSecs);
 
         [LoggerMessage(300, LogLevel.Warning, "Provider {Provider} failed a request for {Model}: {Failure}")]
         public static partial void ProviderFailed(ILogger logger, string provider, string model, ProviderFailure failure);

@@ -55,8 +55,9 @@ internal sealed class ProviderRig : IAsyncDisposable
             ["EXAIFAST_PROVIDER_IDLE_TIMEOUT_SECS"] = "5",
             ["EXAIFAST_PROVIDER_RETRY_DELAY_SECS"] = "0.01",
             ["EXAI_WS_CALL_TIMEOUT_SECS"] = CallTimeoutSecs.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            // High enough that the fault tests never open the breaker; the breaker tests lower it.
+            // High enough that the fault tests never open a breaker; the breaker tests lower them.
             ["EXAIFAST_BREAKER_MIN_THROUGHPUT"] = "1000",
+            ["EXAIFAST_BREAKER_CONSECUTIVE_FAILURES"] = "1000",
         };
         foreach (var (key, value) in extra ?? [])
         {

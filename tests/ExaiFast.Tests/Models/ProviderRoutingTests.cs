@@ -7,8 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ExaiFast.Tests.Models;
 
 /// <summary>
-/// Kimi and GLM, each played by a fake server: auto routing and its fallback chain (before the first chunk only, past an
-/// open breaker), lanes derived from the configured providers, and each lane's limit held under concurrent calls.
+/// Kimi and GLM, each played by a fake server: auto routing and its fallback chain (before the first chunk only, past a
+/// model whose breaker is open), lanes derived from the configured providers, and each lane's limit held under concurrent calls.
 /// </summary>
 public class ProviderRoutingTests
 {
@@ -38,13 +38,18 @@ public class ProviderRoutingTests
     }
 
     [Fact]
-    public async Task Auto_SkipsAProviderWhoseBreakerIsOpen_WithoutAskingIt()
+    public async Task Auto_SkipsModelsWhoseBreakersAreOpen_WithoutAskingThem()
     {
+        // Breakers are per model: Kimi's two fast models are opened (2 failed calls each, 100% ≥ 50%), so auto passes over
+        // both — the second only once the first is open — and goes to GLM's.
         await using var rig = await TwoProviders.StartAsync(kimiBehavior: "status-500", glmBehavior: "answer",
             new() { ["EXAIFAST_BREAKER_MIN_THROUGHPUT"] = "2", ["EXAIFAST_PROVIDER_RETRIES"] = "0" });
-        for (int i = 0; i < 2; i++)
+        foreach (string model in (string[])["kimi-k2-turbo-preview", "moonshot-v1-8k"])
         {
-            Assert.Equal("PROVIDER_ERROR", (string?)(await rig.ChatAsync(new JsonObject { ["model"] = "kimi" }, $"k{i}"))["error"]!["code"]);
+            for (int i = 0; i < 2; i++)
+            {
+                Assert.Equal("PROVIDER_ERROR", (string?)(await rig.ChatAsync(new JsonObject { ["model"] = model }, $"{model}{i}"))["error"]!["code"]);
+            }
         }
 
         int asked = rig.Kimi.RequestCount;
@@ -52,7 +57,27 @@ public class ProviderRoutingTests
         Assert.True((bool)result["ok"]!, result.ToJsonString());
         Assert.Equal("glm", (string?)result["metrics"]!["provider"]);
         Assert.Equal(asked, rig.Kimi.RequestCount);
-        Assert.Contains("kimi/kimi-k2-turbo-preview skipped: its circuit breaker is open", (string?)result["metrics"]!["route"], StringComparison.Ordinal);
+        Assert.Equal("auto: chat is a simple tool or an early workflow step, so a fast model → glm-4.5-flash; kimi/kimi-k2-turbo-preview skipped: its circuit breaker is open; " +
+            "kimi/moonshot-v1-8k skipped: its circuit breaker is open", (string?)result["metrics"]!["route"]);
+    }
+
+    [Fact]
+    public async Task Auto_TakesTheSameProvidersNextFitModel_WhenTheFirstIsOpen()
+    {
+        // One model of a server failing is no reason to leave the server: its other fast model answers.
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "answer", glmBehavior: "answer",
+            new() { ["EXAIFAST_BREAKER_MIN_THROUGHPUT"] = "2", ["EXAIFAST_PROVIDER_RETRIES"] = "0" });
+        rig.Kimi.Behaviors["kimi-k2-turbo-preview"] = "status-500";
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.Equal("PROVIDER_ERROR", (string?)(await rig.ChatAsync(new JsonObject { ["model"] = "kimi-turbo" }, $"k{i}"))["error"]!["code"]);
+        }
+
+        var result = await rig.ChatAsync(new JsonObject());
+        Assert.True((bool)result["ok"]!, result.ToJsonString());
+        Assert.Equal("moonshot-v1-8k", (string?)result["metrics"]!["model"]);
+        Assert.Equal(2, rig.Kimi.Attempts("kimi-k2-turbo-preview"));
+        Assert.EndsWith("→ moonshot-v1-8k; kimi/kimi-k2-turbo-preview skipped: its circuit breaker is open", (string?)result["metrics"]!["route"], StringComparison.Ordinal);
     }
 
     [Fact]

@@ -36,7 +36,7 @@ internal sealed class TwoProviders : IAsyncDisposable
             ["GLM_API_KEY"] = "glm-key", ["GLM_API_URL"] = glm.BaseUrl.ToString(),
             ["EXAIFAST_PROVIDER_HEADERS_TIMEOUT_SECS"] = "5", ["EXAIFAST_PROVIDER_IDLE_TIMEOUT_SECS"] = "5",
             ["EXAIFAST_PROVIDER_RETRY_DELAY_SECS"] = "0.01", ["EXAI_WS_CALL_TIMEOUT_SECS"] = "30",
-            ["EXAIFAST_BREAKER_MIN_THROUGHPUT"] = "1000",
+            ["EXAIFAST_BREAKER_MIN_THROUGHPUT"] = "1000", ["EXAIFAST_BREAKER_CONSECUTIVE_FAILURES"] = "1000",
         };
         foreach (var (key, value) in extra ?? [])
         {
