@@ -34,7 +34,7 @@ internal static class ToolServices
         services.AddSingleton(sp => new DispatchMetrics(sp.GetRequiredService<ServerMetrics>().Registry));
 
         // Providers and tools: created once, here, before anything is accepted (ROADMAP items 3-5). Each configured
-        // provider gets a named HttpClient (pooled connections, retries, time-to-headers deadline) and a circuit breaker of its own.
+        // provider gets a named HttpClient (pooled connections, retries, time-to-headers deadline) and a circuit breaker per model.
         var configured = settings.Providers.Configured();
 
         // Polly's telemetry logs every HTTP attempt at Information and every retry at Warning, each with a stack trace
