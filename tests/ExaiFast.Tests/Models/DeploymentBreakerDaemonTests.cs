@@ -147,6 +147,10 @@ public class DeploymentBreakerDaemonTests
         var settings = Breaker(breakSecs: 600, retries: 0);
         settings["DEFAULT_MODEL"] = "kimi-k2-turbo-preview"; // a configured default has a fallback chain: GLM's fast model
         await using var rig = await TwoProviders.StartAsync(kimiBehavior: "status-500", glmBehavior: "answer", settings);
+
+        // Kimi's strong model answers, so Kimi stays up as a provider: only its fast model's breaker is what is skipped.
+        rig.Kimi.Behaviors["kimi-k2-0905-preview"] = "answer";
+        Assert.True((bool)(await rig.ChatAsync(new JsonObject { ["model"] = "kimi-k2-0905-preview" }, "strong"))["ok"]!);
         for (int i = 0; i < 5; i++)
         {
             var failed = await rig.ChatAsync(new JsonObject { ["model"] = "kimi-k2-turbo-preview" }, $"k{i}");
