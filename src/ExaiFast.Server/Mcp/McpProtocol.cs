@@ -162,7 +162,7 @@ public sealed partial class McpProtocol
                 rawId = id.GetRawText();
             }
 
-            if (!root.TryGetProperty("jsonrpc"u8, out var version) || !version.ValueEquals("2.0"u8))
+            if (!root.TryGetProperty("jsonrpc"u8, out var version) || version.ValueKind != JsonValueKind.String || !version.ValueEquals("2.0"u8))
             {
                 reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\""));
                 return (McpMessageKind.Invalid, null);
