@@ -113,11 +113,13 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
             {
                 // The document reads the payload in place; both live until the finally below (or the call's end). A big
                 // message is parsed on a thread of its own, so the shared pool keeps none of its metadata (BigMessageJson).
-                if (message.Opcode == WebSocketOpcode.Binary && !System.Text.Unicode.Utf8.IsValid(message.Payload.Memory.Span))
+                var bytes = message.Payload.Memory.Span;
+                if ((message.Opcode == WebSocketOpcode.Binary && !System.Text.Unicode.Utf8.IsValid(bytes)) || !JsonUnicode.EscapesArePaired(bytes))
                 {
-                    // JSON is UTF-8, and a parse does not check the bytes inside strings (a text frame's were checked by
-                    // the framer): a stray byte would otherwise fail deep in a tool with INTERNAL_ERROR.
-                    throw new JsonException("the frame is not valid UTF-8");
+                    // JSON is UTF-8 and its \u escapes spell whole code points, and a parse checks neither (a text frame's
+                    // UTF-8 was checked by the framer): such a string would otherwise throw where it is read, deep in a
+                    // tool or in this door, as an internal error.
+                    throw new JsonException("the frame is not Unicode text");
                 }
 
                 document = message.Payload.Owner is null

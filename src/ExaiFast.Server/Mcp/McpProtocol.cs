@@ -129,11 +129,11 @@ public sealed partial class McpProtocol
         }
     }
 
-    // JSON is UTF-8 (RFC 8259), but a parse does not check the bytes inside strings: an HTTP body, a stdio line or a
-    // binary frame with a stray byte would parse, then fail deep in a tool with INTERNAL_ERROR. WebSocket text frames
-    // were checked already; the check is vectorized, nothing beside a parse.
+    // A parse checks neither the UTF-8 inside strings nor that \u escapes pair their surrogates: an HTTP body, a stdio
+    // line or a WebSocket message that breaks either would parse, then fail where a string is read — deep in a tool, or
+    // here — with an internal error. Both checks are vectorized, nothing beside a parse.
     private static ReadOnlyMemory<byte> Utf8Checked(ReadOnlyMemory<byte> bytes) =>
-        System.Text.Unicode.Utf8.IsValid(bytes.Span) ? bytes : throw new JsonException("the message is not valid UTF-8");
+        JsonUnicode.IsValid(bytes.Span) ? bytes : throw new JsonException("the message is not Unicode text");
 
     private static (McpMessageKind Kind, string? Method) NotJson(IMcpReply reply)
     {
