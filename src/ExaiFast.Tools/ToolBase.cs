@@ -93,9 +93,20 @@ public abstract class ToolBase : ITool
     {
         if (WholeSchema is { } whole)
         {
-            var verbatim = Encoding.UTF8.GetBytes(whole);
-            using var document = JsonDocument.Parse(verbatim); // a schema typo fails at startup, not in a client
-            return document.RootElement.ValueKind == JsonValueKind.Object ? verbatim : throw new InvalidOperationException($"{Name}: the input schema must be a JSON object");
+            using var document = JsonDocument.Parse(Encoding.UTF8.GetBytes(whole)); // a schema typo fails at startup, not in a client
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidOperationException($"{Name}: the input schema must be a JSON object");
+            }
+
+            // Written compact: the schema is copied raw into tools/list, and a line break in it would split a stdio message.
+            var compact = new System.Buffers.ArrayBufferWriter<byte>(whole.Length);
+            using (var writer = new Utf8JsonWriter(compact))
+            {
+                document.RootElement.WriteTo(writer);
+            }
+
+            return compact.WrittenSpan.ToArray();
         }
 
         return Fields.ToSchema();
