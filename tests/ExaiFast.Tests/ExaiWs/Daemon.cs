@@ -33,10 +33,14 @@ internal sealed class Daemon : IAsyncDisposable
     /// <summary>Starts a daemon with the given settings (as environment variables would give them).</summary>
     /// <param name="env">Settings.</param>
     /// <param name="port">0 for an OS-assigned port; another to come back on the port of a daemon that was stopped.</param>
-    public static async Task<Daemon> StartAsync(Dictionary<string, string>? env = null, int port = 0)
+    /// <param name="log">Where the daemon logs (at <c>EXAIFAST_LOG_LEVEL</c>, warning unless <paramref name="env"/> sets it);
+    /// nowhere if null. Everything is written by the time <see cref="DisposeAsync"/> returns.</param>
+    public static async Task<Daemon> StartAsync(Dictionary<string, string>? env = null, int port = 0, Stream? log = null)
     {
-        var settings = SettingsLoader.Load(new Dictionary<string, string>(env ?? []) { ["EXAI_WS_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture), ["EXAIFAST_LOG_LEVEL"] = "warning" }, new Dictionary<string, string>(), envFile: null);
-        var host = DaemonHost.Build(settings, Stream.Null, ownsLogStream: false);
+        var values = new Dictionary<string, string>(env ?? []) { ["EXAI_WS_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        values.TryAdd("EXAIFAST_LOG_LEVEL", "warning");
+        var settings = SettingsLoader.Load(values, new Dictionary<string, string>(), envFile: null);
+        var host = DaemonHost.Build(settings, log ?? Stream.Null, ownsLogStream: false);
         await host.StartAsync(TestContext.Current.CancellationToken);
         return new Daemon(host);
     }

@@ -64,6 +64,14 @@ internal sealed class StdioProcess : IAsyncDisposable
         await _process.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
     }
 
+    /// <summary>Writes raw bytes to stdin (invalid UTF-8 included), after whatever text was written before.</summary>
+    public async Task WriteBytesAsync(byte[] bytes)
+    {
+        await _process.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
+        await _process.StandardInput.BaseStream.WriteAsync(bytes, TestContext.Current.CancellationToken);
+        await _process.StandardInput.BaseStream.FlushAsync(TestContext.Current.CancellationToken);
+    }
+
     public Task SendAsync(JsonObject message) => WriteLineAsync(message.ToJsonString());
 
     public Task RequestAsync(object id, string method, JsonObject? parameters = null)
