@@ -83,7 +83,7 @@ public abstract class ToolBase : ITool
 
     /// <summary>The call's <c>local_latency_ms</c>, if given.</summary>
     protected static int? LatencyOf(ToolContext context) =>
-        context.Arguments.TryGetProperty("local_latency_ms", out var v) && v.TryGetInt32(out int ms) ? ms : null;
+        new ToolArguments(context.Arguments).Int("local_latency_ms"); // as validated: null is absent, 5.0 is 5
 
     /// <summary>For tools that answer without a model: honour <c>local_latency_ms</c> so any tool can be made slow in tests.</summary>
     protected static Task SimulateLatencyAsync(ToolContext context, CancellationToken cancellationToken) =>
