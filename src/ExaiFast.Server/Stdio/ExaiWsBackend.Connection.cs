@@ -109,7 +109,7 @@ public sealed partial class ExaiWsBackend
             if (root.TryGetProperty("ok"u8, out var ok) && ok.ValueKind == JsonValueKind.True)
             {
                 int limit = root.TryGetProperty("limits"u8, out var limits) && limits.ValueKind == JsonValueKind.Object
-                    && limits.TryGetProperty("session_max_inflight"u8, out var l) && l.TryGetInt32(out int n) ? n : 8;
+                    && limits.TryGetProperty("session_max_inflight"u8, out var l) && l.ValueKind == JsonValueKind.Number && l.TryGetInt32(out int n) ? n : 8;
                 _lastError = "connected";
                 return (ConnectOutcome.Connected, limit);
             }
