@@ -148,7 +148,13 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
                 return;
             }
 
-            string? requestId = RequestIdOf(root);
+            if (!TryGetRequestId(root, out string? requestId))
+            {
+                // No answer could carry it, and one without it would leave the client waiting for its request's frames.
+                await SendAsync(session, ExaiWsFrames.Error(null, ErrorCodes.InvalidRequest, "'request_id' must be a string")).ConfigureAwait(false);
+                return;
+            }
+
             switch (op)
             {
                 case Op.CallTool:
@@ -195,7 +201,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         {
             // A bug in handling one frame must not take the connection (and its other calls) down with it.
             Log.FrameFailed(_logger, session.ConnectionId, ex);
-            await SendAsync(session, ExaiWsFrames.Error(document is null || handedOver ? null : RequestIdOf(document.RootElement), ErrorCodes.InternalError,
+            await SendAsync(session, ExaiWsFrames.Error(document is null || handedOver || !TryGetRequestId(document.RootElement, out string? id) ? null : id, ErrorCodes.InternalError,
                 "the daemon failed to handle this frame; see its log")).ConfigureAwait(false);
         }
         finally
@@ -415,24 +421,28 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
 
     private static ValueTask SendAsync(IWebSocketSession session, PooledBuffer frame) => session.SendAsync(WebSocketOpcode.Text, frame);
 
-    private static string? RequestIdOf(JsonElement root)
+    // The request's id, or null when it has none (absent, or null); false when it is there but no id (an object, an array,
+    // a boolean). A number is taken as written: clients of the original daemon send some.
+    private static bool TryGetRequestId(JsonElement root, out string? requestId)
     {
-        if (root.ValueKind != JsonValueKind.Object)
+        requestId = null;
+        if (root.ValueKind != JsonValueKind.Object
+            || (!root.TryGetProperty("request_id"u8, out var id) && !root.TryGetProperty("id"u8, out id)))
         {
-            return null;
+            return true;
         }
 
-        if (!root.TryGetProperty("request_id"u8, out var id) && !root.TryGetProperty("id"u8, out id))
+        switch (id.ValueKind)
         {
-            return null;
+            case JsonValueKind.String:
+                requestId = id.GetString();
+                return true;
+            case JsonValueKind.Number:
+                requestId = id.GetRawText();
+                return true;
+            default:
+                return id.ValueKind == JsonValueKind.Null;
         }
-
-        return id.ValueKind switch
-        {
-            JsonValueKind.String => id.GetString(),
-            JsonValueKind.Number => id.GetRawText(),
-            _ => null,
-        };
     }
 
     private static bool IsValidSessionId(string id) =>
