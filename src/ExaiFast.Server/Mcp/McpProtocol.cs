@@ -291,10 +291,11 @@ public sealed partial class McpProtocol
             return;
         }
 
-        string? progressToken = parameters.TryGetProperty("_meta"u8, out var meta) && meta.ValueKind == JsonValueKind.Object
-            && meta.TryGetProperty("progressToken"u8, out var token) && token.ValueKind is JsonValueKind.String or JsonValueKind.Number
-            ? token.GetRawText()
-            : null;
+        if (!TryGetProgressToken(parameters, out string? progressToken))
+        {
+            reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidParams, "Invalid params: \"_meta\" must be an object, and its \"progressToken\" a string or a number"));
+            return;
+        }
 
         if (!session.TryBegin(rawId, progressToken, reply, out var request))
         {
@@ -320,6 +321,30 @@ public sealed partial class McpProtocol
             Log.MessageFailed(_logger, session.SessionId, ex);
             session.Reject(request, McpMessages.InternalError, "Internal error: see the daemon's log");
         }
+    }
+
+    // The raw progress token, or null when the client asked for no progress (no _meta, no token, or either null); false
+    // when either is of the wrong type: progress the client asked for cannot be sent under a token it cannot match.
+    private static bool TryGetProgressToken(JsonElement parameters, out string? progressToken)
+    {
+        progressToken = null;
+        if (!parameters.TryGetProperty("_meta"u8, out var meta) || meta.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        if (meta.ValueKind != JsonValueKind.Object)
+        {
+            return false;
+        }
+
+        if (!meta.TryGetProperty("progressToken"u8, out var token) || token.ValueKind == JsonValueKind.Null)
+        {
+            return true;
+        }
+
+        progressToken = token.ValueKind is JsonValueKind.String or JsonValueKind.Number ? token.GetRawText() : null;
+        return progressToken is not null;
     }
 
     internal static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
