@@ -105,7 +105,7 @@ public sealed partial class ExaiWsHandler
         }
         catch (Exception ex)
         {
-            Log.FrameFailed(_logger, socket.ConnectionId, ex);
+            Log.RelayFailed(_logger, socket.ConnectionId, ex);
             await SendAsync(socket, ExaiWsFrames.Error(key.RequestId, ErrorCodes.InternalError, "the daemon failed to relay this call's result; see its log")).ConfigureAwait(false);
         }
         finally

@@ -32,6 +32,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     private readonly SessionTracker _sessions;
     private readonly ConcurrentDictionary<ExaiWsConnection, byte> _awaitingHello = new();
     private readonly ConcurrentDictionary<ExaiWsConnection, byte> _open = new();
+    private readonly Logging.LogRateLimit _failures = new(perMinute: 10);
     private readonly PeriodicTimer _helloTimer;
     private readonly Task _helloWatch;
     private readonly long _startedAt;
@@ -199,8 +200,13 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // A bug in handling one frame must not take the connection (and its other calls) down with it.
-            Log.FrameFailed(_logger, session.ConnectionId, ex);
+            // A bug in handling one frame must not take the connection (and its other calls) down with it; and a client
+            // can send that frame again and again, so at most a few a minute reach the log.
+            if (_failures.TryEnter(out long suppressed))
+            {
+                Log.FrameFailed(_logger, session.ConnectionId, suppressed, ex);
+            }
+
             await SendAsync(session, ExaiWsFrames.Error(document is null || handedOver || !TryGetRequestId(document.RootElement, out string? id) ? null : id, ErrorCodes.InternalError,
                 "the daemon failed to handle this frame; see its log")).ConfigureAwait(false);
         }
@@ -475,8 +481,11 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         [LoggerMessage(201, LogLevel.Information, "Connection {ConnectionId} rotated the token")]
         public static partial void TokenRotated(ILogger logger, long connectionId);
 
-        [LoggerMessage(202, LogLevel.Error, "Connection {ConnectionId}: handling a frame failed")]
-        public static partial void FrameFailed(ILogger logger, long connectionId, Exception exception);
+        [LoggerMessage(202, LogLevel.Error, "Connection {ConnectionId}: handling a frame failed ({Suppressed} such failures not logged since the last)")]
+        public static partial void FrameFailed(ILogger logger, long connectionId, long suppressed, Exception exception);
+
+        [LoggerMessage(203, LogLevel.Error, "Connection {ConnectionId}: relaying a call's result from another daemon failed")]
+        public static partial void RelayFailed(ILogger logger, long connectionId, Exception exception);
     }
 
     /// <summary>One exai-ws connection's door: its state was made at the upgrade, so a message needs no lookup.</summary>

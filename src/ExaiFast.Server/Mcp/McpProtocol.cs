@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ExaiFast.Core.Calls;
+using ExaiFast.Server.Logging;
 using ExaiFast.Server.WebSockets;
 using Microsoft.Extensions.Logging;
 
@@ -22,6 +23,7 @@ public sealed partial class McpProtocol
 
     private readonly IMcpBackend _backend;
     private readonly ILogger _logger;
+    private readonly LogRateLimit _failures = new(perMinute: 10);
 
     /// <summary>Creates the protocol over a backend.</summary>
     public McpProtocol(IMcpBackend backend, ILogger logger)
@@ -205,7 +207,7 @@ public sealed partial class McpProtocol
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // A bug in handling one message must not take the session (and its other calls) down with it.
-            Log.MessageFailed(_logger, session.SessionId, ex);
+            LogFailure(session, ex);
             reply.Respond(McpMessages.Error(rawId, McpMessages.InternalError, "Internal error: see the daemon's log"));
             return (rawId is null ? McpMessageKind.Invalid : McpMessageKind.Request, null);
         }
@@ -318,7 +320,7 @@ public sealed partial class McpProtocol
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The request is registered: it gets its one answer here, not a second one from Handle.
-            Log.MessageFailed(_logger, session.SessionId, ex);
+            LogFailure(session, ex);
             session.Reject(request, McpMessages.InternalError, "Internal error: see the daemon's log");
         }
     }
@@ -347,11 +349,21 @@ public sealed partial class McpProtocol
         return progressToken is not null;
     }
 
+    // Whatever a message reached is a bug, logged with its stack trace; but a client can send the same message again and
+    // again, so at most a few a minute reach the log.
+    private void LogFailure(McpSession session, Exception exception)
+    {
+        if (_failures.TryEnter(out long suppressed))
+        {
+            Log.MessageFailed(_logger, session.SessionId, suppressed, exception);
+        }
+    }
+
     internal static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
 
     private static partial class Log
     {
-        [LoggerMessage(300, LogLevel.Error, "Handling an MCP message of session {SessionId} failed")]
-        public static partial void MessageFailed(ILogger logger, string sessionId, Exception exception);
+        [LoggerMessage(300, LogLevel.Error, "Handling an MCP message of session {SessionId} failed ({Suppressed} such failures not logged since the last)")]
+        public static partial void MessageFailed(ILogger logger, string sessionId, long suppressed, Exception exception);
     }
 }
