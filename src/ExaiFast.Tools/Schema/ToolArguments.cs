@@ -68,7 +68,7 @@ public readonly struct ToolArguments(JsonElement arguments)
         int i = 0;
         foreach (var item in v.EnumerateArray())
         {
-            list[i++] = item.GetString() ?? string.Empty;
+            list[i++] = item.ValueKind == JsonValueKind.String ? item.GetString()! : string.Empty; // as every reader here: a wrong type never throws
         }
 
         return list;
