@@ -242,5 +242,19 @@ public class ToolFieldsTests
         }
     }
 
+    [Fact]
+    public void Readers_GivenAWrongType_FallBack_NeverThrow()
+    {
+        using var document = JsonDocument.Parse("""{"files":[1,"a",null,{}],"prompt":5,"step_number":"2","temperature":"hot","stream":"yes","issues_found":3,"local_latency_ms":null}""");
+        var arguments = new ToolArguments(document.RootElement);
+        Assert.Equal(["", "a", "", ""], arguments.TextList("files"));
+        Assert.Equal("fallback", arguments.Text("prompt", "fallback"));
+        Assert.Null(arguments.Int("step_number"));
+        Assert.Null(arguments.Int("local_latency_ms"));
+        Assert.Null(arguments.Number("temperature"));
+        Assert.Null(arguments.Bool("stream"));
+        Assert.Empty(arguments.Objects("issues_found"));
+    }
+
     private static ChatTool NewChat() => new(new ProviderRegistry([new LocalModelProvider(TimeSpan.Zero)], "auto"));
 }
