@@ -46,7 +46,7 @@ public sealed partial class McpProtocol
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(Utf8Checked(payload), ParseOptions);
+            document = JsonDocument.Parse(UnicodeChecked(payload), ParseOptions);
         }
         catch (JsonException)
         {
@@ -78,7 +78,7 @@ public sealed partial class McpProtocol
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(Utf8Checked(payload.Memory), ParseOptions);
+            document = JsonDocument.Parse(UnicodeChecked(payload.Memory), ParseOptions);
         }
         catch (JsonException)
         {
@@ -99,7 +99,7 @@ public sealed partial class McpProtocol
         JsonDocument document;
         try
         {
-            document = await BigMessageJson.ParseAsync(Utf8Checked(payload.Memory), ParseOptions).ConfigureAwait(false);
+            document = await BigMessageJson.ParseAsync(UnicodeChecked(payload.Memory), ParseOptions).ConfigureAwait(false);
         }
         catch (JsonException)
         {
@@ -134,7 +134,7 @@ public sealed partial class McpProtocol
     // A parse checks neither the UTF-8 inside strings nor that \u escapes pair their surrogates: an HTTP body, a stdio
     // line or a WebSocket message that breaks either would parse, then fail where a string is read — deep in a tool, or
     // here — with an internal error. Both checks are vectorized, nothing beside a parse.
-    private static ReadOnlyMemory<byte> Utf8Checked(ReadOnlyMemory<byte> bytes) =>
+    private static ReadOnlyMemory<byte> UnicodeChecked(ReadOnlyMemory<byte> bytes) =>
         JsonUnicode.IsValid(bytes.Span) ? bytes : throw new JsonException("the message is not Unicode text");
 
     private static (McpMessageKind Kind, string? Method) NotJson(IMcpReply reply)
