@@ -48,14 +48,14 @@ public class HostileInputTests
         {
             using var http = new HttpClient();
             var ct = TestContext.Current.CancellationToken;
-            using var init = await http.SendAsync(Post(daemon, Bytes(ValidMessages.Mcp([])[3])), ct);
+            using var init = await http.SendAsync(Post(daemon, Bytes(ValidMessages.Initialize())), ct);
             string session = Assert.Single(init.Headers.GetValues("Mcp-Session-Id"));
             using var list = await http.SendAsync(Post(daemon, Bytes(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = "list", ["method"] = "tools/list" }), session), ct);
             var templates = ValidMessages.Mcp((await McpAnswersAsync(list))[0]["result"]!["tools"]!.AsArray());
 
             for (int i = 0; i < Messages(400); i++)
             {
-                var (kind, bytes) = run.Next(templates, i, WithMcpId);
+                var (_, bytes) = run.Next(templates, i, WithMcpId);
                 bool stateless = run.Fuzz.Next(4) == 0;
                 using var response = await http.SendAsync(Post(daemon, bytes, stateless ? null : session), ct);
                 run.Check((int)response.StatusCode < 500, i, $"HTTP {(int)response.StatusCode}");
@@ -84,14 +84,14 @@ public class HostileInputTests
         await using (var daemon = await Daemon.StartAsync(DaemonEnv(), log: log))
         {
             await using var client = await ExaiWsClient.ConnectAsync(daemon.Uri, hello: false, subprotocol: "mcp", bearer: Token);
-            await client.SendAsync(ValidMessages.Mcp([])[3]);
+            await client.SendAsync(ValidMessages.Initialize());
             Assert.NotNull((await client.NextAsync())["result"]);
             await client.SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = "list", ["method"] = "tools/list" });
             var templates = ValidMessages.Mcp((await client.NextAsync())["result"]!["tools"]!.AsArray());
 
             for (int i = 0; i < Messages(400); i++)
             {
-                var (kind, bytes) = run.Next(templates, i, WithMcpId);
+                var (_, bytes) = run.Next(templates, i, WithMcpId);
                 await SendAsync(client, bytes);
                 await client.SendAsync(Ping($"barrier-{i}"));
                 await run.AnsweredAsync(client.WaitForAsync(f => IdIs(f, $"barrier-{i}")), i);
@@ -122,7 +122,7 @@ public class HostileInputTests
 
             for (int i = 0; i < Messages(400); i++)
             {
-                var (kind, bytes) = run.Next(templates, i, WithRequestId);
+                var (_, bytes) = run.Next(templates, i, WithRequestId);
                 await SendAsync(client, bytes);
                 await client.SendAsync(new JsonObject { ["op"] = "ping", ["request_id"] = $"barrier-{i}" });
                 await run.AnsweredAsync(client.WaitForAsync(f => (string?)f["op"] == "pong" && IdIs(f, $"barrier-{i}", "request_id")), i);
@@ -150,7 +150,7 @@ public class HostileInputTests
             var templates = new List<JsonObject> { ValidMessages.Hello(Token) };
             for (int i = 0; i < Messages(400) / 10; i++)
             {
-                var (kind, bytes) = run.Next(templates, i, static (m, _) => m);
+                var (_, bytes) = run.Next(templates, i, static (m, _) => m);
                 await using var client = await ExaiWsClient.ConnectAsync(daemon.Uri, hello: false);
                 await SendAsync(client, bytes);
                 var ack = await run.AnsweredAsync(client.NextAsync(), i);
@@ -201,7 +201,7 @@ public class HostileInputTests
         var templates = ValidMessages.Mcp((await stdio.ResponseAsync("list"))["result"]!["tools"]!.AsArray());
         for (int i = 0; i < messages; i++)
         {
-            var (kind, bytes) = run.Next(templates, i, WithMcpId);
+            var (_, bytes) = run.Next(templates, i, WithMcpId);
             await stdio.WriteBytesAsync([.. bytes, (byte)'\n']);
             await stdio.RequestAsync($"barrier-{i}", "ping");
             await run.AnsweredAsync(stdio.ResponseAsync($"barrier-{i}"), i);

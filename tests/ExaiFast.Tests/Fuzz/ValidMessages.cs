@@ -16,12 +16,7 @@ internal static class ValidMessages
             Request("ping"),
             Request("tools/list", new JsonObject { ["cursor"] = "c" }),
             Request("server/discover"),
-            Request("initialize", new JsonObject
-            {
-                ["protocolVersion"] = "2025-11-25",
-                ["capabilities"] = new JsonObject { ["roots"] = new JsonObject { ["listChanged"] = true } },
-                ["clientInfo"] = new JsonObject { ["name"] = "fuzz", ["version"] = "1" },
-            }),
+            Initialize(),
             new() { ["jsonrpc"] = "2.0", ["method"] = "notifications/initialized" },
             new() { ["jsonrpc"] = "2.0", ["method"] = "notifications/cancelled", ["params"] = new JsonObject { ["requestId"] = 1, ["reason"] = "fuzz" } },
             new() { ["jsonrpc"] = "2.0", ["id"] = 1, ["result"] = new JsonObject() },
@@ -40,6 +35,14 @@ internal static class ValidMessages
 
         return messages;
     }
+
+    /// <summary>An MCP <c>initialize</c> request.</summary>
+    public static JsonObject Initialize() => Request("initialize", new JsonObject
+    {
+        ["protocolVersion"] = "2025-11-25",
+        ["capabilities"] = new JsonObject { ["roots"] = new JsonObject { ["listChanged"] = true } },
+        ["clientInfo"] = new JsonObject { ["name"] = "fuzz", ["version"] = "1" },
+    });
 
     /// <summary>exai-ws frames after the hello; each request_id is replaced per use.</summary>
     public static List<JsonObject> ExaiWs(JsonArray tools)
