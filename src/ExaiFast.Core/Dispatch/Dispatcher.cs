@@ -61,7 +61,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
         // One token source per call in flight at most, reused: a call's deadline, cancel and registration then
         // allocate nothing (a source that was cancelled cannot be reset and is simply dropped).
         _cancellations = new DefaultObjectPool<CancellationTokenSource>(new CancellationSourcePolicy(), Math.Max(16, options.GlobalMaxInflight));
-        _flights = new FlightTable(options.GlobalMaxInflight);
+        // Admitted calls run (up to the global limit) or wait in a lane's queue: sized for all of them, within 1 MiB
+        // (single-flight is best effort: beyond that, twins that collide simply run apart).
+        _flights = new FlightTable((int)Math.Min(1 << 16, options.GlobalMaxInflight + ((long)options.LaneWorkers.Count * options.QueueDepth)));
         _table = new CallTable(_time, options.ResultTtl, options.ResultStoreCapacity);
         _running = new RunningLimit(options.GlobalMaxInflight);
         _lanes = options.LaneWorkers.ToDictionary(l => l.Key, l => new Lane(l.Key, l.Value, options.QueueDepth, _running, RunAsync, LaneFault), StringComparer.Ordinal);
