@@ -60,6 +60,29 @@ public class RunningLimitTests
     }
 
     [Fact]
+    public async Task ARunningSlot_GoesToTheLaneThatWaitedForOne_BeforeTheNextCallOfTheLaneItEndsIn()
+    {
+        await using var d = new Dispatcher(Options(global: 1, a: 1, b: 1));
+        var tool = new HopTool();
+        var listener = new RecordingListener();
+        d.Submit(Hop(tool, "a1", "a"), listener);
+        await tool.ReachedAsync("a1", "a");
+        d.Submit(Hop(tool, "b1", "b"), listener); // b has a free slot and waits for the running slot a1 holds
+        d.Submit(Hop(tool, "a2", "a"), listener); // a's one slot is a1's
+
+        tool.Open("a1", "a"); // a1 ends: its running slot goes to b, which waited for it, not on to a2
+        await tool.ReachedAsync("b1", "b");
+        Assert.False(tool.ReachedAsync("a2", "a").IsCompleted);
+        Assert.Equal((0, 1), d.LoadOf("a"));
+
+        tool.Open("b1", "b"); // then a's turn
+        await tool.ReachedAsync("a2", "a");
+        tool.Open("a2", "a");
+        Assert.True((await listener.ResultAsync(new("s1", "a2"))).Ok);
+        await AllSlotsBack(d);
+    }
+
+    [Fact]
     public async Task OnlyAFullQueue_RefusesACallBeyondTheLimit()
     {
         await using var d = new Dispatcher(Options(global: 1, queue: 2));

@@ -157,11 +157,22 @@ internal sealed class Lane
                 // it stopped waiting (cancelled, deadline): the slot goes on to the next
             }
 
-            if (_calls.Count > 0 && (withRunningSlot || _limit.TryTakeOrWait(this)))
+            if (_calls.Count > 0)
             {
-                var next = _calls.Dequeue();
-                _queued = QueueCount;
-                return (next, false);
+                // A call that ended hands its running slot to the next call of its lane, unless other lanes wait for
+                // one: then it goes to the lane that has waited longest, and this lane waits its turn behind them (else
+                // a busy lane would keep every running slot, and another lane's calls would wait out their deadlines).
+                if (withRunningSlot ? !_limit.HasWaiting : _limit.TryTakeOrWait(this))
+                {
+                    var next = _calls.Dequeue();
+                    _queued = QueueCount;
+                    return (next, false);
+                }
+
+                if (withRunningSlot)
+                {
+                    _limit.Wait(this);
+                }
             }
 
             _busy--;

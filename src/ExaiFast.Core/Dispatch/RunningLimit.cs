@@ -17,6 +17,7 @@ internal sealed class RunningLimit(int max)
     private readonly Lock _gate = new();
     private readonly Queue<Lane> _waiting = new();
     private int _running;
+    private int _waitingCount;
 
     /// <summary>The most calls that run at once.</summary>
     public int Max { get; } = max;
@@ -38,13 +39,24 @@ internal sealed class RunningLimit(int max)
                 return true;
             }
 
-            if (!lane.WaitsForRunningSlot)
-            {
-                lane.WaitsForRunningSlot = true;
-                _waiting.Enqueue(lane);
-            }
-
+            Enqueue(lane);
             return false;
+        }
+    }
+
+    /// <summary>Whether some lane waits for a running slot (read without the lock: a lane that starts waiting meanwhile
+    /// is served by the next slot freed).</summary>
+    public bool HasWaiting => Volatile.Read(ref _waitingCount) > 0;
+
+    /// <summary>
+    /// Puts <paramref name="lane"/> behind the lanes that wait already (a lane whose call ended gives its running slot
+    /// to them, and waits its turn). Called under the lane's lock.
+    /// </summary>
+    public void Wait(Lane lane)
+    {
+        lock (_gate)
+        {
+            Enqueue(lane);
         }
     }
 
@@ -59,11 +71,23 @@ internal sealed class RunningLimit(int max)
             if (_waiting.TryDequeue(out var lane))
             {
                 lane.WaitsForRunningSlot = false;
+                Volatile.Write(ref _waitingCount, _waiting.Count);
                 return lane;
             }
 
             _running--;
             return null;
+        }
+    }
+
+    // Once per lane, however many of its calls wait.
+    private void Enqueue(Lane lane)
+    {
+        if (!lane.WaitsForRunningSlot)
+        {
+            lane.WaitsForRunningSlot = true;
+            _waiting.Enqueue(lane);
+            Volatile.Write(ref _waitingCount, _waiting.Count);
         }
     }
 }
