@@ -6,7 +6,8 @@ namespace KestrelExai;
 /// <summary>exai-ws as a naive daemon serves it: parse each frame with <see cref="JsonDocument"/> and answer inline.</summary>
 internal static class ExaiHandler
 {
-    public static async Task RunAsync(WebSocket socket, CancellationToken cancellationToken)
+    /// <summary>Serves one connection until the peer closes; with <paramref name="fixedAnswer"/> every call gets <see cref="FixedAnswer.Text"/> instead of the local model's composed answer.</summary>
+    public static async Task RunAsync(WebSocket socket, bool fixedAnswer, CancellationToken cancellationToken)
     {
         var loop = new MessageLoop(socket);
         string sessionId = Guid.NewGuid().ToString("N");
@@ -60,13 +61,12 @@ internal static class ExaiHandler
                     await loop.SendAsync(cancellationToken);
 
                     var arguments = root.GetProperty("arguments");
-                    string prompt = arguments.GetProperty("prompt").GetString() ?? string.Empty;
+                    string? text = fixedAnswer ? null : LocalAnswer.Compose(arguments.GetProperty("prompt").GetString() ?? string.Empty);
                     if (arguments.TryGetProperty("local_latency_ms", out var latency) && latency.GetInt32() > 0)
                     {
                         await Task.Delay(latency.GetInt32(), cancellationToken); // the model's time, inline like the rest
                     }
 
-                    string text = LocalAnswer.Compose(prompt);
                     json = loop.Begin();
                     json.WriteStartObject();
                     json.WriteString("op"u8, "call_tool_res"u8);
@@ -75,10 +75,10 @@ internal static class ExaiHandler
                     json.WriteStartArray("outputs"u8);
                     json.WriteStartObject();
                     json.WriteString("type"u8, "text"u8);
-                    json.WriteString("text"u8, text);
+                    WriteText(json, text);
                     json.WriteEndObject();
                     json.WriteEndArray();
-                    json.WriteString("text"u8, text);
+                    WriteText(json, text);
                     json.WriteStartObject("metrics"u8);
                     json.WriteNumber("queue_ms"u8, 0);
                     json.WriteNumber("run_ms"u8, 0);
@@ -104,6 +104,19 @@ internal static class ExaiHandler
                     await loop.SendAsync(cancellationToken);
                     break;
             }
+        }
+    }
+
+    /// <summary>The <c>text</c> property: the composed answer, or the fixed one when <paramref name="composed"/> is null.</summary>
+    private static void WriteText(Utf8JsonWriter json, string? composed)
+    {
+        if (composed is null)
+        {
+            json.WriteString("text"u8, FixedAnswer.Text);
+        }
+        else
+        {
+            json.WriteString("text"u8, composed);
         }
     }
 }

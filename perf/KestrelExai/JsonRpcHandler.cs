@@ -6,7 +6,8 @@ namespace KestrelExai;
 /// <summary>MCP over WebSocket (one JSON-RPC message per text frame) as a naive daemon serves it, inline.</summary>
 internal static class JsonRpcHandler
 {
-    public static async Task RunAsync(WebSocket socket, CancellationToken cancellationToken)
+    /// <summary>Serves one connection until the peer closes; with <paramref name="fixedAnswer"/> every <c>tools/call</c> gets <see cref="FixedAnswer.Text"/> instead of the local model's composed answer.</summary>
+    public static async Task RunAsync(WebSocket socket, bool fixedAnswer, CancellationToken cancellationToken)
     {
         var loop = new MessageLoop(socket);
         while (await loop.ReceiveAsync(cancellationToken) is { } message)
@@ -67,8 +68,10 @@ internal static class JsonRpcHandler
                     break;
                 case "tools/call":
                     var parameters = root.GetProperty("params");
-                    string prompt = parameters.TryGetProperty("arguments", out var a) && a.TryGetProperty("prompt", out var p) ? p.GetString() ?? string.Empty : string.Empty;
-                    if (a.ValueKind == JsonValueKind.Object && a.TryGetProperty("local_latency_ms", out var latency) && latency.GetInt32() > 0)
+                    bool hasArguments = parameters.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.Object;
+                    string? text = fixedAnswer ? null
+                        : LocalAnswer.Compose(hasArguments && a.TryGetProperty("prompt", out var p) ? p.GetString() ?? string.Empty : string.Empty);
+                    if (hasArguments && a.TryGetProperty("local_latency_ms", out var latency) && latency.GetInt32() > 0)
                     {
                         await Task.Delay(latency.GetInt32(), cancellationToken); // the model's time, inline like the rest
                     }
@@ -77,7 +80,15 @@ internal static class JsonRpcHandler
                     json.WriteStartArray("content"u8);
                     json.WriteStartObject();
                     json.WriteString("type"u8, "text"u8);
-                    json.WriteString("text"u8, LocalAnswer.Compose(prompt));
+                    if (text is null)
+                    {
+                        json.WriteString("text"u8, FixedAnswer.Text);
+                    }
+                    else
+                    {
+                        json.WriteString("text"u8, text);
+                    }
+
                     json.WriteEndObject();
                     json.WriteEndArray();
                     json.WriteBoolean("isError"u8, false);

@@ -1,11 +1,17 @@
 using KestrelExai;
 
-// The "minimal exai daemon" of issue 11: stock Kestrel + ASP.NET Core WebSockets, the handler inline on the
-// connection (JsonDocument to parse, Utf8JsonWriter to answer, one SendAsync per frame), no admission, no lanes.
+// The minimal exai daemon: stock Kestrel + ASP.NET Core WebSockets, the handler inline on the connection
+// (JsonDocument to parse, Utf8JsonWriter to answer, one SendAsync per frame), no admission, no lanes.
 // One port, told apart by subprotocol as ExaiFast does: none → exai-ws (hello, ping, call_tool), "mcp" → MCP
 // JSON-RPC (initialize, notifications/initialized, ping, tools/list, tools/call).
-// Usage: dotnet KestrelExai.dll --urls http://127.0.0.1:PORT
-var builder = WebApplication.CreateSlimBuilder(args);
+// By default a call does the local model's work (LocalAnswer: word count, SHA-256, excerpt), as ExaiFast's offline
+// model does. With --fixed-answer it does no tool work: ack + a constant one-item result, the floor a call can cost
+// on this stack.
+// Usage: dotnet KestrelExai.dll [--fixed-answer] --urls http://127.0.0.1:PORT
+// The flag is taken out before the host reads the rest: its command-line configuration would take the next
+// argument as the flag's value.
+bool fixedAnswer = args.Contains("--fixed-answer");
+var builder = WebApplication.CreateSlimBuilder(args.Where(a => a != "--fixed-answer").ToArray());
 builder.Logging.ClearProviders();
 var app = builder.Build();
 app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
@@ -19,6 +25,8 @@ app.Run(async context =>
 
     bool mcp = context.WebSockets.WebSocketRequestedProtocols.Contains("mcp");
     using var socket = await context.WebSockets.AcceptWebSocketAsync(mcp ? "mcp" : null);
-    await (mcp ? JsonRpcHandler.RunAsync(socket, context.RequestAborted) : ExaiHandler.RunAsync(socket, context.RequestAborted));
+    await (mcp
+        ? JsonRpcHandler.RunAsync(socket, fixedAnswer, context.RequestAborted)
+        : ExaiHandler.RunAsync(socket, fixedAnswer, context.RequestAborted));
 });
 app.Run();
