@@ -84,15 +84,29 @@ internal static class ClosedLoopRunner
             }
         }
 
-        var loops = Enumerable.Range(0, n).Select(i => Task.Run(() => LoopAsync(i), CancellationToken.None)).ToArray();
         var cpu = new CpuWindow(options.ServerPid);
+        long from = 0;
+        if (options.MeasureFromStart)
+        {
+            // A cold run: the window is open before the first send, so the calls a fresh server answers while it
+            // still jits them are the ones measured.
+            cpu.Start();
+            from = Stopwatch.GetTimestamp();
+            measureFrom = from;
+        }
 
-        // The window opens after the warm-up and once every connection has had an answer: a cold server's first calls
-        // (being jitted, on a loaded machine) could otherwise fill a short window with nothing (bounded by the drain time).
-        await Task.WhenAll(Task.Delay(warmup, cancellationToken), Task.WhenAny(allWarm.Task, Task.WhenAll(loops), Task.Delay(options.Drain, cancellationToken)));
-        cpu.Start();
-        long from = Stopwatch.GetTimestamp();
-        Volatile.Write(ref measureFrom, from);
+        var loops = Enumerable.Range(0, n).Select(i => Task.Run(() => LoopAsync(i), CancellationToken.None)).ToArray();
+        if (!options.MeasureFromStart)
+        {
+            // The window opens after the warm-up and once every connection has had an answer: a cold server's first
+            // calls (being jitted, on a loaded machine) could otherwise fill a short window with nothing (bounded by
+            // the drain time).
+            await Task.WhenAll(Task.Delay(warmup, cancellationToken), Task.WhenAny(allWarm.Task, Task.WhenAll(loops), Task.Delay(options.Drain, cancellationToken)));
+            cpu.Start();
+            from = Stopwatch.GetTimestamp();
+            Volatile.Write(ref measureFrom, from);
+        }
+
         await Task.Delay(duration, cancellationToken);
         long until = Stopwatch.GetTimestamp();
         Volatile.Write(ref measureUntil, until);

@@ -6,7 +6,7 @@ namespace ExaiFast.Load;
 internal sealed record LoadOptions
 {
     private static readonly string[] Modes = ["ws", "tcp", "call", "ping", "mcp", "mcp-http", "idle", "tcp-echo-server"];
-    private static readonly string[] Names = ["target", "connections", "size", "duration", "warmup", "label", "rate", "probe", "max-outstanding", "drain", "server-pid", "format", "tool-latency-ms", "turns"];
+    private static readonly string[] Names = ["target", "connections", "size", "duration", "warmup", "label", "rate", "probe", "max-outstanding", "drain", "server-pid", "format", "tool-latency-ms", "turns", "measure-from"];
 
     public required string Mode { get; init; }
 
@@ -40,6 +40,10 @@ internal sealed record LoadOptions
     /// <summary>call: conversations of this many turns — each connection's first call opens a thread, the next ones pass its
     /// continuation_id, then it starts over; 0 (the default): every call stands alone.</summary>
     public int Turns { get; init; }
+
+    /// <summary>Closed loop: the window opens at the first send (<c>--measure-from start</c>, the warm-up ignored) instead of
+    /// after the warm-up and every connection's first answer, so a fresh server's first calls, jitting included, count.</summary>
+    public bool MeasureFromStart { get; init; }
 
     public int? ServerPid { get; init; }
 
@@ -93,6 +97,12 @@ internal sealed record LoadOptions
             ToolLatencyMs = Get("tool-latency-ms") is { } ms ? Int(ms, "tool-latency-ms", 0) : 0,
             ServerPid = Get("server-pid") is { } pid ? Int(pid, "server-pid", 1) : null,
             Turns = Get("turns") is { } turns ? Int(turns, "turns", 1) : 0,
+            MeasureFromStart = (Get("measure-from") ?? "warm") switch
+            {
+                "warm" => false,
+                "start" => true,
+                var m => throw new ArgumentException($"--measure-from is warm or start, not '{m}'"),
+            },
             Json = (Get("format") ?? "markdown") switch
             {
                 "markdown" => false,
@@ -114,6 +124,11 @@ internal sealed record LoadOptions
         if (options.Rate is not null && options.Mode is "idle" or "tcp-echo-server")
         {
             throw new ArgumentException($"--rate does not apply to mode {options.Mode}");
+        }
+
+        if (options.MeasureFromStart && (options.Rate is not null || options.Mode is "idle" or "tcp-echo-server"))
+        {
+            throw new ArgumentException("--measure-from start applies to a closed loop");
         }
 
         if (options.Turns > 0 && (options.Mode != "call" || options.Rate is not null))
@@ -150,6 +165,8 @@ internal sealed record LoadOptions
           --connections 16  --size 32  --duration 5  --warmup 1  --label NAME  --format markdown|json
           --turns N         call: conversations of N turns (continuation_id from each answer passed to the next call)
           --server-pid PID  the server's CPU (and, for idle, RSS) from /proc, per call
+          --measure-from warm  closed loop: the window opens after --warmup and every connection's first answer (warm),
+                            or at the first send (start: a fresh server's first calls count; --warmup is ignored)
           --rate N | Nx     open loop: N calls/s in total, or N × the capacity a closed-loop --probe (1 s) measures;
                             latency counts from each call's intended send time (no coordinated omission)
           --max-outstanding 1000  open loop: per connection; a due call beyond it is dropped and counted
