@@ -1,37 +1,48 @@
 #!/usr/bin/env bash
-# End-to-end comparison of issue 11: ExaiFast beside the baselines a developer would write, each scenario run on
-# every contender in interleaved rounds (round 1: every contender once, round 2: again, …), medians reported.
+# End-to-end comparison: ExaiFast beside the baselines a developer would write, each scenario run on every contender
+# in interleaved rounds (round 1: every contender once, round 2: again, …), medians reported.
 #   echo       64 conns, 32 B   ExaiFast /echo | stock Kestrel WebSocket echo | raw TCP echo on sockets (the ceiling)
 #   ping       64 conns         exai-ws ping → pong: ExaiFast | minimal Kestrel exai daemon (perf/KestrelExai)
-#   call       64 and 1 conns   call_tool chat (local model, 0 ms) → ack + result: ExaiFast | minimal exai daemon
-#   mcp        64 and 1 conns   MCP tools/call over WebSocket: ExaiFast | minimal Kestrel JSON-RPC daemon
+#   call       64 and 1 conns   call_tool chat (local model, 0 ms) → ack + result: ExaiFast | the minimal exai daemon
+#                               (kestrel-min: KestrelExai --fixed-answer, a constant result, no tool work) | the same
+#                               daemon doing the local model's work (kestrel-exai: word count, SHA-256, excerpt)
+#   mcp        64 and 1 conns   MCP tools/call over WebSocket: ExaiFast | the minimal JSON-RPC daemon (kestrel-min) |
+#                               the same with the local model's work (kestrel-exai)
 #   mcp-http   64 conns         MCP tools/call over Streamable HTTP: ExaiFast | the official MCP C# SDK server
 #   open       64 conns         open loop at 0.5× each daemon's probed capacity, chat at 10 ms (capacity = workers)
 #   overload   64 conns         open loop at 10× that capacity: refusals and accepted calls timed apart
+#   cold       64 conns         call_tool on a fresh ExaiFast and a fresh kestrel-min, each measured over its first
+#                               5 s of load, from the first send (the generator is fresh too in every run)
 #   idle       N conns + hello  server RSS per idle connection, fresh daemons
+# Before round 1 every server runs --warm seconds (15) of unmeasured load on each protocol it is measured on: tiered
+# JIT and dynamic PGO, the GC's heap sizing and the thread pool settle over the first seconds, and a round that met
+# them would measure the warm-up (the cold scenario measures exactly that, on purpose).
 # Servers are pinned to CPU 0 and the generator to CPU 1 (taskset, when nproc ≥ 2; PIN=0 turns it off). Server CPU
 # per call comes from /proc, so "per core" ratios do not depend on the generator keeping up.
 # ExaiFast runs twice: with admission limits raised (throughput scenarios: the load, not admission, is measured) and
 # as shipped (open and overload: admission is what is measured).
 # Writes the generated section of perf/RESULTS.md (between the bench.sh markers) unless --no-write.
-# Usage: scripts/bench.sh [--quick] [--rounds N] [--no-write]
+# Usage: scripts/bench.sh [--quick] [--rounds N] [--warm SECONDS] [--no-write]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command_line="scripts/bench.sh $*"
-quick=0; rounds=3; write=1
+quick=0; rounds=3; write=1; warm=
+usage="usage: scripts/bench.sh [--quick] [--rounds N] [--warm SECONDS] [--no-write]"
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1; rounds=1 ;;
     --rounds) rounds=$2; shift ;;
+    --warm) warm=$2; shift ;;
     --no-write) write=0 ;;
-    *) echo "usage: scripts/bench.sh [--quick] [--rounds N] [--no-write]" >&2; exit 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
   esac
   shift
 done
-# --quick proves the whole thing runs (about a minute of runs after the build and a warm-up pass on an idle 2-core
+# --quick proves the whole thing runs (a few minutes of runs after the build and a short warm-up on an idle 2-core
 # machine; far longer on a loaded one); its numbers are not for quoting.
-if [ $quick = 1 ]; then duration=0.5; warmup=0.2; idle_conns=1000; idle_hold=0.5; probe=0.5
-else duration=5; warmup=1; idle_conns=10000; idle_hold=3; probe=2; fi
+if [ $quick = 1 ]; then duration=0.5; warmup=0.2; idle_conns=1000; idle_hold=0.5; probe=0.5; cold=0.5; warm=${warm:-0.5}
+else duration=5; warmup=1; idle_conns=10000; idle_hold=3; probe=2; cold=5; warm=${warm:-15}; fi
+if ! [[ $warm =~ ^[0-9]+(\.[0-9]+)?$ ]] || [ "$warm" = 0 ]; then echo "--warm takes a number of seconds > 0, not '$warm'" >&2; exit 2; fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # Ten thousand idle connections are ten thousand descriptors on each side.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -70,10 +81,13 @@ start() { # name, then the command (PORT is replaced by a free port)
 stop() { kill "${pid[$1]}" 2>/dev/null || true; wait "${pid[$1]}" 2>/dev/null || true; }
 raised=(--global-max-inflight 1000 --session-max-inflight 100 --queue-depth 1000)
 many=(--max-connections 20000 --max-connections-per-ip 20000)
-start exaifast          env EXAI_WS_LOCAL_MAX_INFLIGHT=64 dotnet "$exe" serve --port PORT --log-level warning "${raised[@]}"
+exaifast_raised=(env EXAI_WS_LOCAL_MAX_INFLIGHT=64 dotnet "$exe" serve --port PORT --log-level warning "${raised[@]}")
+kestrel_min=(dotnet "$kestrel_exai" --fixed-answer --urls http://127.0.0.1:PORT)
+start exaifast          "${exaifast_raised[@]}"
 start exaifast-shipped  dotnet "$exe" serve --port PORT --log-level warning
 start kestrel-echo      dotnet "$kestrel_echo" --urls http://127.0.0.1:PORT
 start kestrel-exai      dotnet "$kestrel_exai" --urls http://127.0.0.1:PORT
+start kestrel-min       "${kestrel_min[@]}"
 start mcp-sdk           dotnet "$mcpsdk" --port PORT
 start tcp-echo          env DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 dotnet "$load" tcp-echo-server --target 127.0.0.1:PORT
 for name in "${!port[@]}"; do wait_port "${port[$name]}"; done
@@ -93,22 +107,25 @@ run() { # round, scenario, contender (server name), mode, target, conns, extra o
 }
 
 ws() { echo "ws://127.0.0.1:${port[$1]}$2"; }
-# One unmeasured pass over every server and protocol first: a server still compiling its first requests' path would
-# otherwise lose round 1 (the MCP SDK server can take longer than a --quick run to answer its first call).
-echo "warm-up" >&2
-duration_saved=$duration; duration=0.5
-run warm echo exaifast     ws  "$(ws exaifast /echo)" 64
-run warm echo kestrel-echo ws  "$(ws kestrel-echo /)" 64
-run warm echo tcp-echo     tcp "127.0.0.1:${port[tcp-echo]}" 64
+# The warm-up: $warm s of unmeasured load on every server and protocol before round 1 (the MCP SDK server, for one,
+# can take longer than a --quick run to answer its first call).
+warm_up() { local duration=$warm warmup=0; run warm "$@"; }
+# A cold run: the window opens at the first send of the generator's first call.
+cold_run() { local duration=$cold warmup=0; run "$@" --measure-from start; }
+echo "warm-up: ${warm} s of load per server and protocol" >&2
+warm_up echo exaifast     ws  "$(ws exaifast /echo)" 64
+warm_up echo kestrel-echo ws  "$(ws kestrel-echo /)" 64
+warm_up echo tcp-echo     tcp "127.0.0.1:${port[tcp-echo]}" 64
 for server in exaifast kestrel-exai; do
-  run warm ping "$server" ping "$(ws "$server" /)" 64
-  run warm call "$server" call "$(ws "$server" /)" 64
-  run warm mcp  "$server" mcp  "$(ws "$server" /)" 64
+  warm_up ping "$server" ping "$(ws "$server" /)" 64
 done
-run warm call exaifast-shipped call "$(ws exaifast-shipped /)" 64 --tool-latency-ms 10
-run warm mcp-http exaifast mcp-http "http://127.0.0.1:${port[exaifast]}/mcp" 64
-run warm mcp-http mcp-sdk  mcp-http "http://127.0.0.1:${port[mcp-sdk]}/" 64
-duration=$duration_saved
+for server in exaifast kestrel-min kestrel-exai; do
+  warm_up call "$server" call "$(ws "$server" /)" 64
+  warm_up mcp  "$server" mcp  "$(ws "$server" /)" 64
+done
+warm_up call exaifast-shipped call "$(ws exaifast-shipped /)" 64 --tool-latency-ms 10
+warm_up mcp-http exaifast mcp-http "http://127.0.0.1:${port[exaifast]}/mcp" 64
+warm_up mcp-http mcp-sdk  mcp-http "http://127.0.0.1:${port[mcp-sdk]}/" 64
 start_s=$(date +%s)
 for round in $(seq 1 "$rounds"); do
   echo "round $round/$rounds" >&2
@@ -117,20 +134,23 @@ for round in $(seq 1 "$rounds"); do
   run "$round" echo tcp-echo     tcp "127.0.0.1:${port[tcp-echo]}" 64
   run "$round" ping exaifast     ping "$(ws exaifast /)" 64
   run "$round" ping kestrel-exai ping "$(ws kestrel-exai /)" 64
-  run "$round" call exaifast     call "$(ws exaifast /)" 64
-  run "$round" call kestrel-exai call "$(ws kestrel-exai /)" 64
-  run "$round" call-1 exaifast     call "$(ws exaifast /)" 1
-  run "$round" call-1 kestrel-exai call "$(ws kestrel-exai /)" 1
-  run "$round" mcp exaifast      mcp "$(ws exaifast /)" 64
-  run "$round" mcp kestrel-exai  mcp "$(ws kestrel-exai /)" 64
-  run "$round" mcp-1 exaifast     mcp "$(ws exaifast /)" 1
-  run "$round" mcp-1 kestrel-exai mcp "$(ws kestrel-exai /)" 1
+  for server in exaifast kestrel-min kestrel-exai; do run "$round" call "$server" call "$(ws "$server" /)" 64; done
+  for server in exaifast kestrel-min kestrel-exai; do run "$round" call-1 "$server" call "$(ws "$server" /)" 1; done
+  for server in exaifast kestrel-min kestrel-exai; do run "$round" mcp "$server" mcp "$(ws "$server" /)" 64; done
+  for server in exaifast kestrel-min kestrel-exai; do run "$round" mcp-1 "$server" mcp "$(ws "$server" /)" 1; done
   run "$round" mcp-http exaifast mcp-http "http://127.0.0.1:${port[exaifast]}/mcp" 64
   run "$round" mcp-http mcp-sdk  mcp-http "http://127.0.0.1:${port[mcp-sdk]}/" 64
   run "$round" open exaifast-shipped call "$(ws exaifast-shipped /)" 64 --rate 0.5x --tool-latency-ms 10
   run "$round" open kestrel-exai     call "$(ws kestrel-exai /)" 64 --rate 0.5x --tool-latency-ms 10
   run "$round" overload exaifast-shipped call "$(ws exaifast-shipped /)" 64 --rate 10x --tool-latency-ms 10
   run "$round" overload kestrel-exai     call "$(ws kestrel-exai /)" 64 --rate 10x --tool-latency-ms 10
+  # Cold: each daemon fresh and alone on its core, measured from its first call.
+  start cold-exaifast "${exaifast_raised[@]}"; wait_port "${port[cold-exaifast]}"
+  cold_run "$round" cold cold-exaifast call "$(ws cold-exaifast /)" 64
+  stop cold-exaifast
+  start cold-kestrel-min "${kestrel_min[@]}"; wait_port "${port[cold-kestrel-min]}"
+  cold_run "$round" cold cold-kestrel-min call "$(ws cold-kestrel-min /)" 64
+  stop cold-kestrel-min
   # Idle memory on fresh daemons: what the earlier scenarios left in their heaps would hide the growth.
   start idle-exaifast dotnet "$exe" serve --port PORT --log-level warning "${many[@]}"
   start idle-kestrel  dotnet "$kestrel_exai" --urls http://127.0.0.1:PORT
@@ -145,7 +165,7 @@ elapsed=$(( $(date +%s) - start_s ))
 
 machine="$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r), .NET SDK $(dotnet --version)"
 report_args=(--results "$results" --machine "$machine" --command "$command_line" --pinning "$pinning"
-  --settings "rounds $rounds, ${duration} s measured after ${warmup} s warm-up per run, 32-byte payloads, idle $idle_conns connections held ${idle_hold} s, ${elapsed} s in all")
+  --settings "rounds $rounds, every server warmed ${warm} s per protocol before round 1, ${duration} s measured after ${warmup} s warm-up per run, cold runs ${cold} s from the first call, 32-byte payloads, idle $idle_conns connections held ${idle_hold} s, ${elapsed} s in all")
 python3 scripts/bench-report.py "${report_args[@]}"
 if [ $write = 1 ]; then
   python3 scripts/bench-report.py "${report_args[@]}" --write perf/RESULTS.md
