@@ -18,7 +18,8 @@ internal sealed class ConnectionFactory(LoadOptions options)
         "call" => ExaiConnection.ConnectAsync(new Uri(options.Target), SessionId(index), RequestTemplate.CallTool(options.Size, options.ToolLatencyMs), "call_tool_res", cancellationToken, options.Turns),
         "ping" => ExaiConnection.ConnectAsync(new Uri(options.Target), SessionId(index), RequestTemplate.Ping(), "pong", cancellationToken),
         "mcp" => McpWebSocketConnection.ConnectAsync(new Uri(options.Target), RequestTemplate.McpToolsCall(options.Size, options.ToolLatencyMs), cancellationToken),
-        "mcp-http" => McpHttpConnection.ConnectAsync(new Uri(options.Target), options.Size, cancellationToken),
+        "mcp-http" => HttpPostConnection.ConnectMcpAsync(new Uri(options.Target), options.Size, options.Headers, cancellationToken),
+        "chat-http" => HttpPostConnection.ConnectChatAsync(new Uri(options.Target), options.Size, options.ChatStream, options.Headers, cancellationToken),
         _ => throw new ArgumentException($"mode {options.Mode} has no request loop"),
     };
 

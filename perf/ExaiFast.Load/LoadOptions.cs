@@ -5,8 +5,8 @@ namespace ExaiFast.Load;
 /// <summary>Command-line options of the load generator: a mode, then <c>--name value</c> pairs.</summary>
 internal sealed record LoadOptions
 {
-    private static readonly string[] Modes = ["ws", "tcp", "call", "ping", "mcp", "mcp-http", "idle", "tcp-echo-server"];
-    private static readonly string[] Names = ["target", "connections", "size", "duration", "warmup", "label", "rate", "probe", "max-outstanding", "drain", "server-pid", "format", "tool-latency-ms", "turns", "measure-from"];
+    private static readonly string[] Modes = ["ws", "tcp", "call", "ping", "mcp", "mcp-http", "chat-http", "idle", "tcp-echo-server"];
+    private static readonly string[] Names = ["target", "connections", "size", "duration", "warmup", "label", "rate", "probe", "max-outstanding", "drain", "server-pid", "format", "tool-latency-ms", "turns", "measure-from", "header", "stream"];
 
     public required string Mode { get; init; }
 
@@ -47,6 +47,12 @@ internal sealed record LoadOptions
 
     public int? ServerPid { get; init; }
 
+    /// <summary>chat-http: ask for a streamed answer (the default, as ExaiFast asks its model servers) or one JSON body.</summary>
+    public bool ChatStream { get; init; } = true;
+
+    /// <summary>mcp-http, chat-http: extra request header lines (<c>--header "name: value"</c>, repeatable).</summary>
+    public IReadOnlyList<string> Headers { get; init; } = [];
+
     public bool Json { get; init; }
 
     public bool IsEcho => Mode is "ws" or "tcp";
@@ -64,6 +70,7 @@ internal sealed record LoadOptions
         }
 
         var map = new Dictionary<string, string>();
+        var headers = new List<string>();
         for (int i = 1; i < args.Length; i += 2)
         {
             if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
@@ -75,6 +82,11 @@ internal sealed record LoadOptions
             if (!Names.Contains(name))
             {
                 throw new ArgumentException($"unknown option '--{name}'\n{Usage}");
+            }
+
+            if (name == "header")
+            {
+                headers.Add(args[i + 1].Contains(':', StringComparison.Ordinal) ? args[i + 1] : throw new ArgumentException($"--header takes 'name: value', not '{args[i + 1]}'"));
             }
 
             map[name] = args[i + 1];
@@ -97,6 +109,13 @@ internal sealed record LoadOptions
             ToolLatencyMs = Get("tool-latency-ms") is { } ms ? Int(ms, "tool-latency-ms", 0) : 0,
             ServerPid = Get("server-pid") is { } pid ? Int(pid, "server-pid", 1) : null,
             Turns = Get("turns") is { } turns ? Int(turns, "turns", 1) : 0,
+            Headers = headers,
+            ChatStream = (Get("stream") ?? "yes") switch
+            {
+                "yes" => true,
+                "no" => false,
+                var v => throw new ArgumentException($"--stream is yes or no, not '{v}'"),
+            },
             MeasureFromStart = (Get("measure-from") ?? "warm") switch
             {
                 "warm" => false,
@@ -158,6 +177,9 @@ internal sealed record LoadOptions
           ping      --target ws://127.0.0.1:8079/       exai-ws ping → pong
           mcp       --target ws://127.0.0.1:8079/       MCP tools/call chat over WebSocket (subprotocol mcp)
           mcp-http  --target http://127.0.0.1:8079/mcp  MCP tools/call over Streamable HTTP (keep-alive, stateless)
+          chat-http --target http://127.0.0.1:8000/v1/chat/completions
+                                                        the streamed chat/completions request ExaiFast sends its model
+                                                        server (--size-char prompt), straight or through a gateway (--header)
           idle      --target ws://127.0.0.1:8079/       open --connections exai-ws connections + hello, hold them --duration s,
                                                         then report the server's RSS per connection (needs --server-pid)
           tcp-echo-server [--target 127.0.0.1:0]        serve the raw TCP echo (prints 'listening PORT')
@@ -165,6 +187,8 @@ internal sealed record LoadOptions
           --connections 16  --size 32  --duration 5  --warmup 1  --label NAME  --format markdown|json
           --turns N         call: conversations of N turns (continuation_id from each answer passed to the next call)
           --server-pid PID  the server's CPU (and, for idle, RSS) from /proc, per call
+          --header "name: value"  mcp-http, chat-http: an extra request header (repeatable)
+          --stream yes      chat-http: ask for a streamed answer (yes) or one JSON body (no)
           --measure-from warm  closed loop: the window opens after --warmup and every connection's first answer (warm),
                             or at the first send (start: a fresh server's first calls count; --warmup is ignored)
           --rate N | Nx     open loop: N calls/s in total, or N × the capacity a closed-loop --probe (1 s) measures;

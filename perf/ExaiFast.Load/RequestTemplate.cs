@@ -60,6 +60,15 @@ internal sealed class RequestTemplate(string prefix, string suffix)
     // The chat tool's testing argument: the offline model takes this long (a daemon whose capacity is its workers').
     private static string Latency(int ms) => ms > 0 ? $",\"local_latency_ms\":{ms}" : string.Empty;
 
+    /// <summary>
+    /// The <c>chat/completions</c> body ExaiFast sends its model server for a chat call with <paramref name="prompt"/>:
+    /// its system prompt, the user's prompt, streamed with usage (or, for a gateway that cannot pass a stream through,
+    /// not streamed).
+    /// </summary>
+    public static string ChatCompletion(string prompt, bool stream) =>
+        $"{{\"model\":\"bench\",\"messages\":[{{\"role\":\"system\",\"content\":\"You are a senior engineer and a thoughtful thinking partner. Answer precisely and briefly.\"}},{{\"role\":\"user\",\"content\":\"{prompt}\"}}],\"temperature\":0.3"
+        + (stream ? ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}" : ",\"stream\":false}");
+
     /// <summary>A prompt of <paramref name="length"/> characters (at least one).</summary>
     public static string Prompt(int length) => new('x', Math.Max(1, length));
 }

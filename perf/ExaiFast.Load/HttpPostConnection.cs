@@ -5,19 +5,21 @@ using System.Text;
 namespace ExaiFast.Load;
 
 /// <summary>
-/// MCP <c>tools/call</c> over Streamable HTTP on one keep-alive connection, as a real client sends it
-/// (<c>Accept: application/json, text/event-stream</c>, stateless: no session): POST, then read the whole response —
-/// a JSON body with Content-Length, or a chunked SSE stream — and check the call succeeded.
+/// One POST after another on one keep-alive connection: MCP <c>tools/call</c> over Streamable HTTP, as a real client
+/// sends it (<c>Accept: application/json, text/event-stream</c>, stateless: no session), or an OpenAI-style
+/// <c>chat/completions</c> request (streamed, as ExaiFast asks its model servers). Each reply is read whole — a body
+/// with Content-Length, or a chunked stream — and checked.
 /// </summary>
 /// <remarks>
 /// A raw socket, not HttpClient: the generator's own cost per call stays small and the same for every server.
 /// HTTP/1.1 answers in request order, so the reply names the oldest request still waiting (an open loop pipelines).
 /// </remarks>
-internal sealed class McpHttpConnection : ILoadConnection
+internal sealed class HttpPostConnection : ILoadConnection
 {
     private static readonly byte[] HeadEnd = "\r\n\r\n"u8.ToArray();
     private static readonly byte[] Result = "\"result\""u8.ToArray();
     private static readonly byte[] Failed = "\"isError\":true"u8.ToArray();
+    private static readonly byte[] Choices = "\"choices\""u8.ToArray();
 
     // What a real client accepts; EXAIFAST_LOAD_ACCEPT overrides it (e.g. application/json to price the JSON path).
     private static readonly string Accept = Environment.GetEnvironmentVariable("EXAIFAST_LOAD_ACCEPT") ?? "application/json, text/event-stream";
@@ -26,20 +28,34 @@ internal sealed class McpHttpConnection : ILoadConnection
     private readonly string _path;
     private readonly string _host;
     private readonly string _prompt;
+    private readonly bool _chat;
+    private readonly bool _stream;
+    private readonly string _headers;
     private readonly byte[] _buffer = new byte[256 * 1024];
     private readonly System.Collections.Concurrent.ConcurrentQueue<long> _waiting = new();
     private int _start;
     private int _end;
 
-    private McpHttpConnection(Socket socket, Uri uri, int size)
+    private HttpPostConnection(Socket socket, Uri uri, int size, bool chat, bool stream, IReadOnlyList<string> headers)
     {
         _socket = socket;
         _path = uri.PathAndQuery;
         _host = uri.Authority;
         _prompt = new string('x', Math.Max(1, size));
+        _chat = chat;
+        _stream = stream;
+        _headers = string.Concat(headers.Select(h => h + "\r\n"));
     }
 
-    public static async Task<ILoadConnection> ConnectAsync(Uri uri, int size, CancellationToken cancellationToken)
+    /// <summary>MCP <c>tools/call</c> of the chat tool over Streamable HTTP.</summary>
+    public static Task<ILoadConnection> ConnectMcpAsync(Uri uri, int size, IReadOnlyList<string> headers, CancellationToken cancellationToken) =>
+        ConnectAsync(uri, size, chat: false, stream: true, headers, cancellationToken);
+
+    /// <summary>A <c>chat/completions</c> request (streamed unless <paramref name="stream"/> is false), straight to a model server or through a gateway (<paramref name="headers"/>).</summary>
+    public static Task<ILoadConnection> ConnectChatAsync(Uri uri, int size, bool stream, IReadOnlyList<string> headers, CancellationToken cancellationToken) =>
+        ConnectAsync(uri, size, chat: true, stream, headers, cancellationToken);
+
+    private static async Task<ILoadConnection> ConnectAsync(Uri uri, int size, bool chat, bool stream, IReadOnlyList<string> headers, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -52,13 +68,15 @@ internal sealed class McpHttpConnection : ILoadConnection
             throw;
         }
 
-        return new McpHttpConnection(socket, uri, size);
+        return new HttpPostConnection(socket, uri, size, chat, stream, headers);
     }
 
     public async ValueTask SendAsync(long sequence, CancellationToken cancellationToken)
     {
-        string body = $"{{\"jsonrpc\":\"2.0\",\"id\":{sequence},\"method\":\"tools/call\",\"params\":{{\"name\":\"chat\",\"arguments\":{{\"prompt\":\"{_prompt}\"}}}}}}";
-        string request = $"POST {_path} HTTP/1.1\r\nHost: {_host}\r\nContent-Type: application/json\r\nAccept: {Accept}\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
+        string request = _chat
+            ? Post(RequestTemplate.ChatCompletion(_prompt, _stream), (_stream ? "Accept: text/event-stream\r\n" : "Accept: application/json\r\n") + "Authorization: Bearer sk-bench\r\n")
+            : Post($"{{\"jsonrpc\":\"2.0\",\"id\":{sequence},\"method\":\"tools/call\",\"params\":{{\"name\":\"chat\",\"arguments\":{{\"prompt\":\"{_prompt}\"}}}}}}",
+                $"Accept: {Accept}\r\nMCP-Protocol-Version: 2025-11-25\r\n");
         _waiting.Enqueue(sequence);
         await _socket.SendAsync(Encoding.UTF8.GetBytes(request), SocketFlags.None, cancellationToken);
     }
@@ -89,7 +107,7 @@ internal sealed class McpHttpConnection : ILoadConnection
                 }
             }
 
-            kind = Classify(_buffer.AsSpan(_start, length));
+            kind = Classify(_buffer.AsSpan(_start, length), _chat);
             _start += length;
         }
         else
@@ -115,7 +133,7 @@ internal sealed class McpHttpConnection : ILoadConnection
                     }
                 }
 
-                var k = Classify(_buffer.AsSpan(_start, chunk));
+                var k = Classify(_buffer.AsSpan(_start, chunk), _chat);
                 kind = k < kind ? k : kind;
                 _start += chunk + 2;
                 if (chunk == 0)
@@ -129,16 +147,21 @@ internal sealed class McpHttpConnection : ILoadConnection
         return new Reply(sequence, status200 ? kind : ReplyKind.Failed);
     }
 
+    private string Post(string body, string headers) =>
+        $"POST {_path} HTTP/1.1\r\nHost: {_host}\r\nContent-Type: application/json\r\n{headers}{_headers}Content-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
+
     public ValueTask DisposeAsync()
     {
         _socket.Dispose();
         return ValueTask.CompletedTask;
     }
 
-    // A result without "isError": true (servers may leave out isError: false); a refusal carries OVER_CAPACITY.
-    // Bytes, not JSON: an SSE chunk is "event: message\ndata: {...}", and this runs once per chunk.
-    private static ReplyKind Classify(ReadOnlySpan<byte> body) =>
-        body.IndexOf(Result) < 0 ? ReplyKind.Failed
+    // MCP: a result without "isError": true (servers may leave out isError: false); a refusal carries OVER_CAPACITY.
+    // Chat: any chunk with choices. Bytes, not JSON: an SSE chunk is "event: message\ndata: {...}", and this runs
+    // once per chunk.
+    private static ReplyKind Classify(ReadOnlySpan<byte> body, bool chat) =>
+        chat ? (body.IndexOf(Choices) < 0 ? ReplyKind.Failed : ReplyKind.Ok)
+        : body.IndexOf(Result) < 0 ? ReplyKind.Failed
         : body.IndexOf(Failed) < 0 ? ReplyKind.Ok
         : body.IndexOf("OVER_CAPACITY"u8) >= 0 ? ReplyKind.Refused
         : ReplyKind.Failed;
@@ -153,7 +176,7 @@ internal sealed class McpHttpConnection : ILoadConnection
             }
         }
 
-        return -1; // chunked (the only other framing an MCP server sends on a keep-alive connection)
+        return -1; // chunked (the only other framing a server sends on a keep-alive connection)
     }
 
     private async ValueTask<bool> FillAsync(CancellationToken cancellationToken)
