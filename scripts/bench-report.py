@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Turns scripts/bench.sh's raw results (one JSON line per run) into the tables of perf/RESULTS.md: medians over
 rounds per scenario and contender, the ratios ExaiFast/baseline, and where each target of the call-path redesign stands.
-  bench-report.py --results FILE --machine M --command C --pinning P --settings S [--write perf/RESULTS.md]
+  bench-report.py --results FILE --machine M --command C --pinning P --settings S [--append FILE] [--write perf/RESULTS.md]
+  (--append: a markdown section put at the end, e.g. the model path's from scripts/bench-model-path.sh)
   bench-report.py --line JSON      (one run in one line, for bench.sh's progress output)"""
 import argparse, datetime, json, statistics, sys
 
@@ -165,13 +166,16 @@ def build(results, args):
     throughput_target("MCP tools/call over Streamable HTTP, 64 connections: ≥ 5× the official MCP C# SDK server", "mcp-http", "mcp-sdk", 5, False)
     p50_target("exai-ws call_tool at 1 connection: p50 below every baseline's", "call-1")
     p50_target("MCP tools/call over WebSocket at 1 connection: p50 below every baseline's", "mcp-1")
+    if args.append:
+        with open(args.append) as f:
+            out += ["", f.read().strip()]
     out += ["", "Noisy shared VM: compare within this run (ratios), not across runs. The hand-written history follows.", "", END]
     return "\n".join(out)
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--line"); p.add_argument("--results"); p.add_argument("--machine", default="?"); p.add_argument("--command", default="?")
-    p.add_argument("--pinning", default="?"); p.add_argument("--settings", default="?"); p.add_argument("--write")
+    p.add_argument("--pinning", default="?"); p.add_argument("--settings", default="?"); p.add_argument("--write"); p.add_argument("--append")
     args = p.parse_args()
     if args.line is not None:
         print(line(json.loads(args.line)))

@@ -21,18 +21,21 @@
 # per call comes from /proc, so "per core" ratios do not depend on the generator keeping up.
 # ExaiFast runs twice: with admission limits raised (throughput scenarios: the load, not admission, is measured) and
 # as shipped (open and overload: admission is what is measured).
+# --model-path then runs scripts/bench-model-path.sh (ExaiFast and Portkey's gateway in front of a model server that
+# answers at once; needs Node, and npm once) with the same rounds and warm-up, its section in the report.
 # Writes the generated section of perf/RESULTS.md (between the bench.sh markers) unless --no-write.
-# Usage: scripts/bench.sh [--quick] [--rounds N] [--warm SECONDS] [--no-write]
+# Usage: scripts/bench.sh [--quick] [--rounds N] [--warm SECONDS] [--model-path] [--no-write]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command_line="scripts/bench.sh $*"
-quick=0; rounds=3; write=1; warm=
-usage="usage: scripts/bench.sh [--quick] [--rounds N] [--warm SECONDS] [--no-write]"
+quick=0; rounds=3; write=1; warm=; model_path=0
+usage="usage: scripts/bench.sh [--quick] [--rounds N] [--warm SECONDS] [--model-path] [--no-write]"
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1; rounds=1 ;;
     --rounds) rounds=$2; shift ;;
     --warm) warm=$2; shift ;;
+    --model-path) model_path=1 ;;
     --no-write) write=0 ;;
     *) echo "$usage" >&2; exit 2 ;;
   esac
@@ -162,12 +165,23 @@ for round in $(seq 1 "$rounds"); do
   stop idle-exaifast; stop idle-kestrel
 done
 elapsed=$(( $(date +%s) - start_s ))
+extra=()
+if [ $model_path = 1 ]; then
+  # Its own servers, on the same cores: these go first.
+  cleanup; pids=()
+  quick_flag=(); [ $quick = 1 ] && quick_flag=(--quick)
+  if scripts/bench-model-path.sh "${quick_flag[@]}" --rounds "$rounds" --warm "$warm" >"$out/model-path.md"; then
+    extra=(--append "$out/model-path.md")
+  else
+    echo "scripts/bench-model-path.sh failed: no model-path section" >&2
+  fi
+fi
 
 machine="$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), Linux $(uname -r), .NET SDK $(dotnet --version)"
 report_args=(--results "$results" --machine "$machine" --command "$command_line" --pinning "$pinning"
   --settings "rounds $rounds, every server warmed ${warm} s per protocol before round 1, ${duration} s measured after ${warmup} s warm-up per run, cold runs ${cold} s from the first call, 32-byte payloads, idle $idle_conns connections held ${idle_hold} s, ${elapsed} s in all")
-python3 scripts/bench-report.py "${report_args[@]}"
+python3 scripts/bench-report.py "${report_args[@]}" "${extra[@]}"
 if [ $write = 1 ]; then
-  python3 scripts/bench-report.py "${report_args[@]}" --write perf/RESULTS.md
+  python3 scripts/bench-report.py "${report_args[@]}" "${extra[@]}" --write perf/RESULTS.md
   echo "wrote perf/RESULTS.md (raw results: $results)" >&2
 fi
