@@ -28,4 +28,8 @@ app.Run(async context =>
         await socket.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, context.RequestAborted);
     }
 });
-app.Run();
+// Given port 0, Kestrel takes a free port from the OS; this line tells the launcher which, once it accepts
+// (the same shape as the daemon's own "Listening on" log line). A port chosen beforehand could be taken meanwhile.
+await app.StartAsync();
+Console.WriteLine($"Listening on {app.Urls.First()} (kestrel)");
+await app.WaitForShutdownAsync();

@@ -25,9 +25,9 @@ public sealed class Contenders : IAsyncLifetime
         var starting = new[]
         {
             ServerProcess.StartExaiFastAsync(ct),
-            ServerProcess.StartBaselineAsync("KestrelExai", p => ["--urls", $"http://127.0.0.1:{p}"], ct),
-            ServerProcess.StartBaselineAsync("KestrelEcho", p => ["--urls", $"http://127.0.0.1:{p}"], ct),
-            ServerProcess.StartBaselineAsync("McpSdkHttpServer", p => ["--port", $"{p}"], ct),
+            ServerProcess.StartBaselineAsync("KestrelExai", ["--urls", "http://127.0.0.1:0"], ct),
+            ServerProcess.StartBaselineAsync("KestrelEcho", ["--urls", "http://127.0.0.1:0"], ct),
+            ServerProcess.StartBaselineAsync("McpSdkHttpServer", ["--port", "0"], ct),
         };
         try
         {

@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Load.Tests;
 
@@ -10,23 +9,21 @@ namespace ExaiFast.Load.Tests;
 internal sealed partial class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly ProcessStartInfo _start;
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource<int> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ServerProcess(ProcessStartInfo start)
     {
+        _start = start;
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
-        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("EXAI", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(key); // nothing inherited may change the daemon's settings
-        }
-
         _process = Process.Start(start)!;
         DataReceivedEventHandler onLine = (_, e) =>
         {
             if (e.Data is null)
             {
+                _listening.TrySetException(new InvalidOperationException("the server exited before listening:\n" + Output));
                 return;
             }
 
@@ -52,53 +49,54 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     public string Output { get { lock (_output) { return _output.ToString(); } } }
 
-    /// <summary>The real daemon on an OS-assigned port, read back from its "Listening on" log line.</summary>
+    /// <summary>The real daemon on an OS-assigned port (read back from its "Listening on" log line), once it answers /ready.</summary>
     public static async Task<ServerProcess> StartExaiFastAsync(CancellationToken cancellationToken, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { ArgumentList = { "exec", Path.Combine(AppContext.BaseDirectory, "exaifast.dll"), "serve", "--port", "0" } };
-        foreach (string a in args)
+        var start = HermeticStart.Create("dotnet");
+        foreach (string a in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "exaifast.dll"), "serve", "--port", "0", .. args])
         {
             start.ArgumentList.Add(a);
         }
 
         var server = new ServerProcess(start);
-        server.Port = await server._listening.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+        try
+        {
+            server.Port = await server._listening.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
+            await Readiness.WaitAsync(server.Port, () => server._process.HasExited, () => server.Output, cancellationToken);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
         return server;
     }
 
     /// <summary>
-    /// A perf/ baseline (<c>perf/NAME/bin/CONFIG/net10.0/NAME.dll</c>). The ASP.NET ones log nothing, so the port is
-    /// chosen here (bound and released, then given to the server) and the server is ready when it accepts.
+    /// A perf/ baseline (<c>perf/NAME/bin/CONFIG/net10.0/NAME.dll</c>) given port 0 through <paramref name="args"/>: it
+    /// prints its "Listening on" line once Kestrel accepts, with the port the OS gave it.
     /// </summary>
-    public static async Task<ServerProcess> StartBaselineAsync(string name, Func<int, string[]> args, CancellationToken cancellationToken)
+    public static async Task<ServerProcess> StartBaselineAsync(string name, string[] args, CancellationToken cancellationToken)
     {
-        int port = FreePort();
-        var start = new ProcessStartInfo("dotnet") { ArgumentList = { "exec", PerfDll(name) } };
-        foreach (string a in args(port))
+        var start = HermeticStart.Create("dotnet");
+        foreach (string a in (string[])["exec", PerfDll(name), .. args])
         {
             start.ArgumentList.Add(a);
         }
 
-        var server = new ServerProcess(start) { Port = port };
-        var deadline = Stopwatch.StartNew();
-        while (true)
+        var server = new ServerProcess(start);
+        try
         {
-            using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await probe.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
-                return server;
-            }
-            catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(60) && !server._process.HasExited)
-            {
-                await Task.Delay(100, cancellationToken);
-            }
-            catch (SocketException ex)
-            {
-                await server.DisposeAsync();
-                throw new InvalidOperationException($"{name} never listened on {port}:\n{server.Output}", ex);
-            }
+            server.Port = await server._listening.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
         }
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
+        {
+            await server.DisposeAsync();
+            throw new InvalidOperationException($"{name} never said it listens:\n{server.Output}", ex);
+        }
+
+        return server;
     }
 
     public ValueTask DisposeAsync()
@@ -110,6 +108,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        HermeticStart.DeleteWorkingDirectory(_start);
         return ValueTask.CompletedTask;
     }
 
@@ -132,13 +131,6 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         }
 
         throw new InvalidOperationException("ExaiFast.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     [GeneratedRegex(@"Listening on [^ ]*:(\d+) ")]

@@ -8,7 +8,9 @@ internal static class NodeProcess
     /// <summary>Runs <paramref name="script"/> from tests/clients with Node; kills it after two minutes.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string script, string[] args)
     {
-        var start = new ProcessStartInfo("node") { WorkingDirectory = RepoPaths.Clients, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = HermeticStart.Create("node", workingDirectory: RepoPaths.Clients);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         start.ArgumentList.Add(script);
         foreach (string a in args)
         {

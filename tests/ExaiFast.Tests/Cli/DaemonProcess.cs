@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Cli;
 
@@ -8,13 +9,16 @@ namespace ExaiFast.Tests.Cli;
 internal sealed partial class DaemonProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly ProcessStartInfo _start;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private DaemonProcess(Process process)
+    private DaemonProcess(ProcessStartInfo start)
     {
-        _process = process;
+        _start = start;
+        _process = Process.Start(start)!;
+        var process = _process;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (_stdout) { _stdout.AppendLine(e.Data); } } };
         process.ErrorDataReceived += (_, e) =>
         {
@@ -47,13 +51,19 @@ internal sealed partial class DaemonProcess : IAsyncDisposable
 
     public static DaemonProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
 
-    /// <summary>Starts <c>exaifast</c> with <paramref name="environment"/> as its only <c>EXAI*</c> variables.</summary>
+    /// <summary>
+    /// Starts <c>exaifast</c> with <paramref name="environment"/> as its whole configuration: nothing else of this
+    /// process's environment, and no <c>.env</c> (it runs in an empty directory of its own).
+    /// </summary>
     public static DaemonProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         // Through env(1), which execs dotnet in its place (same pid): a test run started in the background by a
         // non-interactive shell has SIGINT ignored, a child inherits that, and the runtime keeps an inherited SIG_IGN —
         // so the Ctrl-C test failed only when the suite was launched with '&'. --default-signal puts SIGINT back.
-        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        var start = HermeticStart.Create("env", environment);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.RedirectStandardInput = true;
         start.ArgumentList.Add("--default-signal=INT");
         start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add("exec");
@@ -63,21 +73,18 @@ internal sealed partial class DaemonProcess : IAsyncDisposable
             start.ArgumentList.Add(a);
         }
 
-        // A clean environment for what we configure: nothing inherited may change the daemon's settings.
-        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("EXAI", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        return new DaemonProcess(Process.Start(start)!);
+        return new DaemonProcess(start);
     }
 
     public Task<int> WaitForPortAsync() => _port.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+    /// <summary>The port, once the daemon answers <c>GET /ready</c> with 200 (listening is not yet ready).</summary>
+    public async Task<int> WaitForReadyAsync()
+    {
+        int port = await WaitForPortAsync();
+        await Readiness.WaitAsync(port, () => _process.HasExited, () => Stderr, TestContext.Current.CancellationToken);
+        return port;
+    }
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -99,6 +106,7 @@ internal sealed partial class DaemonProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        HermeticStart.DeleteWorkingDirectory(_start);
         return ValueTask.CompletedTask;
     }
 

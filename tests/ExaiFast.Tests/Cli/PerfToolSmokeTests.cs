@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Cli;
 
@@ -17,7 +18,9 @@ public partial class PerfToolSmokeTests
         await using var daemon = DaemonProcess.Start("serve", "--port", "0");
         int port = await daemon.WaitForPortAsync();
 
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = HermeticStart.Create("dotnet");
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         foreach (string a in new[] { tool, mode, "--target", $"ws://127.0.0.1:{port}{path}", "--connections", "2", "--size", "32", "--duration", "0.5", "--warmup", "0.2", "--label", "smoke" })
         {
             start.ArgumentList.Add(a);
@@ -28,6 +31,7 @@ public partial class PerfToolSmokeTests
         string stderr = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
 
+        HermeticStart.DeleteWorkingDirectory(start);
         Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}\n{stdout}\n{stderr}");
         var row = Row().Match(stdout);
         Assert.True(row.Success, stdout);

@@ -1,5 +1,6 @@
 using ExaiFast.Cli;
 using ExaiFast.Configuration;
+using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Configuration;
 
@@ -12,12 +13,12 @@ public class ConversationSettingsTests
     private static readonly Dictionary<string, string> None = [];
 
     private static ExaiFastSettings Load(string key, string value) =>
-        SettingsLoader.Load(new Dictionary<string, string> { [key] = value }, None, envFile: null);
+        SettingsLoader.Load(new Dictionary<string, string> { [key] = value }, None, envFile: HermeticStart.EmptyEnvFile);
 
     [Fact]
     public void Defaults_Are20Turns_3Hours_10000Threads_256MiB_And512KiBAFile_2MiBACall_AnyRoot()
     {
-        var s = SettingsLoader.Load(None, None, envFile: null);
+        var s = SettingsLoader.Load(None, None, envFile: HermeticStart.EmptyEnvFile);
         Assert.Equal(20, s.Threads.MaxTurns);
         Assert.Equal(TimeSpan.FromHours(3), s.Threads.Ttl);
         Assert.Equal(10_000, s.Threads.MaxThreads);
@@ -37,7 +38,7 @@ public class ConversationSettingsTests
         Assert.Equal(64L << 10, Load("EXAIFAST_FILE_MAX_KB", "64").Files.MaxFileBytes);
         Assert.Equal(100L << 10, Load("EXAIFAST_FILES_MAX_KB", "100").Files.MaxTotalBytes);
         Assert.Equal(["/srv/code", "/home/me/src"], Load("EXAIFAST_FILE_ROOTS", " /srv/code , /home/me/src ,").Files.Roots);
-        var flags = SettingsLoader.Load(None, new Dictionary<string, string> { ["MAX_CONVERSATION_TURNS"] = "9", ["EXAIFAST_FILE_ROOTS"] = "/x" }, null);
+        var flags = SettingsLoader.Load(None, new Dictionary<string, string> { ["MAX_CONVERSATION_TURNS"] = "9", ["EXAIFAST_FILE_ROOTS"] = "/x" }, HermeticStart.EmptyEnvFile);
         Assert.Equal(9, flags.Threads.MaxTurns);
         Assert.Equal(["/x"], flags.Files.Roots);
     }

@@ -1,4 +1,5 @@
 using ExaiFast.Configuration;
+using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Configuration;
 
@@ -7,7 +8,7 @@ public class ProviderSettingsTests
 {
     private static readonly Dictionary<string, string> None = [];
 
-    private static ExaiFastSettings Load(Dictionary<string, string> env) => SettingsLoader.Load(env, None, envFile: null);
+    private static ExaiFastSettings Load(Dictionary<string, string> env) => SettingsLoader.Load(env, None, envFile: HermeticStart.EmptyEnvFile);
 
     [Fact]
     public void NoKey_ConfiguresNoProvider_AndDefaultModelIsAuto()

@@ -1,5 +1,6 @@
 using ExaiFast.Cli;
 using ExaiFast.Configuration;
+using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Core.Options;
 
 namespace ExaiFast.Tests.Configuration;
@@ -11,7 +12,7 @@ public class SettingsLoaderTests
     [Fact]
     public void Defaults_MatchTheProtocol()
     {
-        var s = SettingsLoader.Load(None, None, envFile: null).Server;
+        var s = SettingsLoader.Load(None, None, envFile: HermeticStart.EmptyEnvFile).Server;
         Assert.Equal("127.0.0.1", s.Host);
         Assert.Equal(8079, s.Port);
         Assert.Equal(32L * 1024 * 1024, s.MaxMessageBytes);
@@ -40,9 +41,9 @@ public class SettingsLoaderTests
     [Fact]
     public void ConformanceTools_AreOffByDefault_AndOnWithTheVariableOrTheFlag()
     {
-        Assert.False(SettingsLoader.Load(None, None, null).ConformanceTools);
-        Assert.True(SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_CONFORMANCE_TOOLS"] = "true" }, None, null).ConformanceTools);
-        Assert.True(SettingsLoader.Load(None, new Dictionary<string, string> { ["EXAIFAST_CONFORMANCE_TOOLS"] = "true" }, null).ConformanceTools);
+        Assert.False(SettingsLoader.Load(None, None, HermeticStart.EmptyEnvFile).ConformanceTools);
+        Assert.True(SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_CONFORMANCE_TOOLS"] = "true" }, None, HermeticStart.EmptyEnvFile).ConformanceTools);
+        Assert.True(SettingsLoader.Load(None, new Dictionary<string, string> { ["EXAIFAST_CONFORMANCE_TOOLS"] = "true" }, HermeticStart.EmptyEnvFile).ConformanceTools);
     }
 
     [Theory]
@@ -55,14 +56,14 @@ public class SettingsLoaderTests
     [InlineData("EXAIFAST_TRANSPORT", "carrier-pigeon", "invalid EXAIFAST_TRANSPORT (from environment): 'carrier-pigeon' is not one of streams, sockets")]
     public void BadValues_NameTheVariable_TheValue_AndTheAllowedRange(string key, string value, string message)
     {
-        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { [key] = value }, None, null));
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { [key] = value }, None, HermeticStart.EmptyEnvFile));
         Assert.Equal(message, ex.Message);
     }
 
     [Fact]
     public void BadFlag_IsNamedByItsFlag()
     {
-        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(None, new Dictionary<string, string> { ["EXAI_WS_PORT"] = "-5" }, null));
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(None, new Dictionary<string, string> { ["EXAI_WS_PORT"] = "-5" }, HermeticStart.EmptyEnvFile));
         Assert.Equal("invalid --port: '-5' is not an integer from 0 to 65535", ex.Message);
     }
 
@@ -80,7 +81,7 @@ public class SettingsLoaderTests
     [InlineData("hunter2\nsecond-line")]
     public void BadSecret_IsNamed_ButItsValueIsMasked(string token)
     {
-        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_TOKEN"] = token }, None, null));
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_TOKEN"] = token }, None, HermeticStart.EmptyEnvFile));
         Assert.Equal("invalid EXAI_WS_TOKEN (from environment): '***' is not a non-blank secret without control characters", ex.Message);
         Assert.DoesNotContain("hunter2", ex.Message);
     }
@@ -99,16 +100,16 @@ public class SettingsLoaderTests
     public void BlankToken_IsRefused_ButEmptyMeansNoToken()
     {
         // "   " trimmed to "" would silently mean "no authentication" while the operator believes a token is set.
-        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_TOKEN"] = "   " }, None, null));
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_TOKEN"] = "   " }, None, HermeticStart.EmptyEnvFile));
         Assert.Equal("invalid EXAI_WS_TOKEN (from environment): '***' is not a non-blank secret without control characters", ex.Message);
-        Assert.Equal(string.Empty, SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_TOKEN"] = "" }, None, null).ExaiWs.Token);
-        Assert.Equal("s3cret", SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_TOKEN"] = " s3cret " }, None, null).ExaiWs.Token);
+        Assert.Equal(string.Empty, SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_TOKEN"] = "" }, None, HermeticStart.EmptyEnvFile).ExaiWs.Token);
+        Assert.Equal("s3cret", SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_TOKEN"] = " s3cret " }, None, HermeticStart.EmptyEnvFile).ExaiWs.Token);
     }
 
     [Fact]
     public void ASwitchNamedAfterTheToken_IsNotASecret_ItsBadValueIsShown()
     {
-        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN"] = "maybe" }, None, null));
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN"] = "maybe" }, None, HermeticStart.EmptyEnvFile));
         Assert.Equal("invalid EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN (from environment): 'maybe' is not one of true, false", ex.Message);
     }
 
@@ -116,55 +117,55 @@ public class SettingsLoaderTests
     public void RemoteAddressWithoutToken_IsRefused_UnlessAllowed()
     {
         var env = new Dictionary<string, string> { ["EXAI_WS_HOST"] = "0.0.0.0" };
-        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(env, None, null));
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(env, None, HermeticStart.EmptyEnvFile));
         Assert.Equal("refusing to listen on 0.0.0.0 without a token: set EXAI_WS_TOKEN, or pass --allow-remote-without-token", ex.Message);
 
-        Assert.Equal("0.0.0.0", SettingsLoader.Load(env, new Dictionary<string, string> { ["EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN"] = "true" }, null).Server.Host);
-        Assert.Equal("0.0.0.0", SettingsLoader.Load(new Dictionary<string, string>(env) { ["EXAI_WS_TOKEN"] = "s3cret" }, None, null).Server.Host);
-        Assert.Equal("::1", SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_HOST"] = "::1" }, None, null).Server.Host);
+        Assert.Equal("0.0.0.0", SettingsLoader.Load(env, new Dictionary<string, string> { ["EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN"] = "true" }, HermeticStart.EmptyEnvFile).Server.Host);
+        Assert.Equal("0.0.0.0", SettingsLoader.Load(new Dictionary<string, string>(env) { ["EXAI_WS_TOKEN"] = "s3cret" }, None, HermeticStart.EmptyEnvFile).Server.Host);
+        Assert.Equal("::1", SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_HOST"] = "::1" }, None, HermeticStart.EmptyEnvFile).Server.Host);
     }
 
     [Fact]
     public void MemoryMarks_AreBoundInMiB_AndTheHighWaterMustBeBelowTheCriticalMark()
     {
-        var set = SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_MEMORY_HIGH_MB"] = "512", ["EXAIFAST_MEMORY_CRITICAL_MB"] = "768", ["EXAIFAST_MEMORY_CHECK_SECS"] = "0.5" }, None, null);
+        var set = SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_MEMORY_HIGH_MB"] = "512", ["EXAIFAST_MEMORY_CRITICAL_MB"] = "768", ["EXAIFAST_MEMORY_CHECK_SECS"] = "0.5" }, None, HermeticStart.EmptyEnvFile);
         Assert.Equal((512L << 20, 768L << 20, TimeSpan.FromSeconds(0.5)), (set.Dispatcher.MemoryHighWaterBytes, set.Dispatcher.MemoryCriticalBytes, set.Dispatcher.MemoryCheckInterval));
-        Assert.Equal((0L, 0L), (SettingsLoader.Load(None, None, null).Dispatcher.MemoryHighWaterBytes, SettingsLoader.Load(None, None, null).Dispatcher.MemoryCriticalBytes)); // derived
+        Assert.Equal((0L, 0L), (SettingsLoader.Load(None, None, HermeticStart.EmptyEnvFile).Dispatcher.MemoryHighWaterBytes, SettingsLoader.Load(None, None, HermeticStart.EmptyEnvFile).Dispatcher.MemoryCriticalBytes)); // derived
 
-        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_MEMORY_HIGH_MB"] = "800", ["EXAIFAST_MEMORY_CRITICAL_MB"] = "800" }, None, null));
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_MEMORY_HIGH_MB"] = "800", ["EXAIFAST_MEMORY_CRITICAL_MB"] = "800" }, None, HermeticStart.EmptyEnvFile));
         Assert.Equal("invalid memory marks: EXAIFAST_MEMORY_HIGH_MB (800) must be below EXAIFAST_MEMORY_CRITICAL_MB (800)", ex.Message);
 
         // A high mark above the derived critical one (90% of what the GC may use) is caught the same way.
         long availableMb = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 20;
-        Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_MEMORY_HIGH_MB"] = $"{availableMb}" }, None, null));
+        Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_MEMORY_HIGH_MB"] = $"{availableMb}" }, None, HermeticStart.EmptyEnvFile));
     }
 
     [Fact]
     public void InboundBudget_DefaultsTo256MiBOrTheLargestMessage_AndMustHoldTheLargestMessage()
     {
-        Assert.Equal(256L << 20, SettingsLoader.Load(None, None, null).Server.EffectiveInboundBudgetBytes);
-        Assert.Equal(512L << 20, SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_MAX_BYTES"] = $"{512L << 20}" }, None, null).Server.EffectiveInboundBudgetBytes);
-        var set = SettingsLoader.Load(None, new Dictionary<string, string> { ["EXAIFAST_INBOUND_BUDGET_MB"] = "64", ["EXAIFAST_INBOUND_BUDGET_TIMEOUT"] = "2.5", ["EXAIFAST_MEMORY_COMPACT_MB"] = "16" }, null);
+        Assert.Equal(256L << 20, SettingsLoader.Load(None, None, HermeticStart.EmptyEnvFile).Server.EffectiveInboundBudgetBytes);
+        Assert.Equal(512L << 20, SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_MAX_BYTES"] = $"{512L << 20}" }, None, HermeticStart.EmptyEnvFile).Server.EffectiveInboundBudgetBytes);
+        var set = SettingsLoader.Load(None, new Dictionary<string, string> { ["EXAIFAST_INBOUND_BUDGET_MB"] = "64", ["EXAIFAST_INBOUND_BUDGET_TIMEOUT"] = "2.5", ["EXAIFAST_MEMORY_COMPACT_MB"] = "16" }, HermeticStart.EmptyEnvFile);
         Assert.Equal((64L << 20, TimeSpan.FromSeconds(2.5), 16L << 20), (set.Server.EffectiveInboundBudgetBytes, set.Server.InboundBudgetTimeout, set.Dispatcher.MemoryCompactGrowthBytes));
 
-        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_INBOUND_BUDGET_MB"] = "16" }, None, null));
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_INBOUND_BUDGET_MB"] = "16" }, None, HermeticStart.EmptyEnvFile));
         Assert.Equal("invalid EXAIFAST_INBOUND_BUDGET_MB: 16 MiB is below EXAI_WS_MAX_BYTES (33554432); the budget must hold the largest message", ex.Message);
-        Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_INBOUND_BUDGET_TIMEOUT"] = "0" }, None, null));
+        Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_INBOUND_BUDGET_TIMEOUT"] = "0" }, None, HermeticStart.EmptyEnvFile));
     }
 
     [Fact]
     public void CallTimeout_DefaultsTo1Point5TimesTheWorkflowTimeout_UnlessSet()
     {
-        Assert.Equal(TimeSpan.FromSeconds(180), SettingsLoader.Load(None, None, null).Dispatcher.CallTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(15), SettingsLoader.Load(new Dictionary<string, string> { ["WORKFLOW_TOOL_TIMEOUT_SECS"] = "10" }, None, null).Dispatcher.CallTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(2.5), SettingsLoader.Load(new Dictionary<string, string> { ["WORKFLOW_TOOL_TIMEOUT_SECS"] = "10", ["EXAI_WS_CALL_TIMEOUT_SECS"] = "2.5" }, None, null).Dispatcher.CallTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(180), SettingsLoader.Load(None, None, HermeticStart.EmptyEnvFile).Dispatcher.CallTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(15), SettingsLoader.Load(new Dictionary<string, string> { ["WORKFLOW_TOOL_TIMEOUT_SECS"] = "10" }, None, HermeticStart.EmptyEnvFile).Dispatcher.CallTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), SettingsLoader.Load(new Dictionary<string, string> { ["WORKFLOW_TOOL_TIMEOUT_SECS"] = "10", ["EXAI_WS_CALL_TIMEOUT_SECS"] = "2.5" }, None, HermeticStart.EmptyEnvFile).Dispatcher.CallTimeout);
     }
 
     [Fact]
     public void LaneWorkers_AndLimits_AreBound()
     {
         var env = new Dictionary<string, string> { ["EXAI_WS_KIMI_MAX_INFLIGHT"] = "3", ["EXAI_WS_LOCAL_MAX_INFLIGHT"] = "50", ["EXAI_WS_SESSION_MAX_INFLIGHT"] = "2", ["EXAI_WS_DISABLE_COALESCE_FOR_TOOLS"] = "chat, version" };
-        var d = SettingsLoader.Load(env, None, null).Dispatcher;
+        var d = SettingsLoader.Load(env, None, HermeticStart.EmptyEnvFile).Dispatcher;
         Assert.Equal(3, d.LaneWorkers["kimi"]);
         Assert.Equal(50, d.LaneWorkers["local"]);
         Assert.Equal(4, d.LaneWorkers["glm"]);
@@ -175,7 +176,7 @@ public class SettingsLoaderTests
     [Fact]
     public void Transport_CanBeChosen()
     {
-        var s = SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_TRANSPORT"] = "sockets" }, None, null).Server;
+        var s = SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_TRANSPORT"] = "sockets" }, None, HermeticStart.EmptyEnvFile).Server;
         Assert.Equal(SocketTransport.Sockets, s.Transport);
     }
 

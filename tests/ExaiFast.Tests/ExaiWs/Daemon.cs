@@ -4,6 +4,7 @@ using ExaiFast.Core.Dispatch;
 using ExaiFast.Hosting;
 using ExaiFast.Models.Local;
 using ExaiFast.Server;
+using ExaiFast.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -30,7 +31,7 @@ internal sealed class Daemon : IAsyncDisposable
 
     public IPEndPoint EndPoint => Server.LocalEndPoint!;
 
-    /// <summary>Starts a daemon with the given settings (as environment variables would give them).</summary>
+    /// <summary>Starts a daemon with the given settings (as environment variables would give them), and no others: not this process's environment, not a <c>./.env</c>.</summary>
     /// <param name="env">Settings.</param>
     /// <param name="port">0 for an OS-assigned port; another to come back on the port of a daemon that was stopped.</param>
     /// <param name="log">Where the daemon logs (at <c>EXAIFAST_LOG_LEVEL</c>, warning unless <paramref name="env"/> sets it);
@@ -39,7 +40,7 @@ internal sealed class Daemon : IAsyncDisposable
     {
         var values = new Dictionary<string, string>(env ?? []) { ["EXAI_WS_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         values.TryAdd("EXAIFAST_LOG_LEVEL", "warning");
-        var settings = SettingsLoader.Load(values, new Dictionary<string, string>(), envFile: null);
+        var settings = SettingsLoader.Load(values, new Dictionary<string, string>(), envFile: HermeticStart.EmptyEnvFile);
         var host = DaemonHost.Build(settings, log ?? Stream.Null, ownsLogStream: false);
         await host.StartAsync(TestContext.Current.CancellationToken);
         return new Daemon(host);

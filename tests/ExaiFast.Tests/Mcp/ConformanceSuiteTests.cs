@@ -16,10 +16,14 @@ public class ConformanceSuiteTests
         Assert.True(File.Exists(Path.Combine(RepoPaths.Root, "tests", "conformance", "node_modules", "@modelcontextprotocol", "conformance", "package.json")),
             "tests/conformance/node_modules is missing: run scripts/setup.sh (it runs npm ci)");
 
-        var start = new ProcessStartInfo("bash") { WorkingDirectory = RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = HermeticStart.Create("bash", new Dictionary<string, string>
+        {
+            ["CONFORMANCE_DAEMON_DLL"] = Path.Combine(AppContext.BaseDirectory, "exaifast.dll"), // this build
+            ["NO_COLOR"] = "1",
+        }, workingDirectory: RepoPaths.Root);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         start.ArgumentList.Add(Path.Combine("scripts", "conformance.sh"));
-        start.Environment["CONFORMANCE_DAEMON_DLL"] = Path.Combine(AppContext.BaseDirectory, "exaifast.dll"); // this build
-        start.Environment["NO_COLOR"] = "1";
 
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Redis;
 
@@ -78,7 +79,9 @@ internal sealed class NginxProxy : IAsyncDisposable
             {{Config(port, daemonPorts)}}
             }
             """);
-        var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = HermeticStart.Create(executable, workingDirectory: dir);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         foreach (string a in (string[])["-p", dir + "/", "-c", conf, "-e", Path.Combine(dir, "error.log")])
         {
             start.ArgumentList.Add(a);

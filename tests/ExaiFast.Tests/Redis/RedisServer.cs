@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Redis;
 
@@ -50,7 +51,9 @@ internal sealed class RedisServer : IAsyncDisposable
     /// <summary>Starts it (again) and waits until it answers PING.</summary>
     public async Task StartAsync()
     {
-        var start = new ProcessStartInfo(_executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = HermeticStart.Create(_executable, workingDirectory: _dir);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         start.ArgumentList.Add(Path.Combine(_dir, "redis.conf"));
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, _) => { };

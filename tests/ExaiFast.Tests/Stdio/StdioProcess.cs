@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Stdio;
 
@@ -12,15 +13,18 @@ namespace ExaiFast.Tests.Stdio;
 internal sealed class StdioProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly ProcessStartInfo _start;
     private readonly List<JsonObject> _messages = [];
     private readonly List<string> _badLines = [];
     private readonly StringBuilder _stderr = new();
     private readonly Task _stdoutLoop;
     private readonly SemaphoreSlim _arrived = new(0);
 
-    private StdioProcess(Process process)
+    private StdioProcess(ProcessStartInfo start)
     {
-        _process = process;
+        _start = start;
+        _process = Process.Start(start)!;
+        var process = _process;
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (_stderr) { _stderr.AppendLine(e.Data); } } };
         process.BeginErrorReadLine();
         _stdoutLoop = Task.Run(ReadStdoutAsync);
@@ -33,9 +37,14 @@ internal sealed class StdioProcess : IAsyncDisposable
     /// <summary>Every message read so far, in order.</summary>
     public List<JsonObject> Messages { get { lock (_messages) { return _messages.ToList(); } } }
 
+    /// <summary>Starts <c>exaifast stdio</c> with <paramref name="environment"/> as its whole configuration (<see cref="HermeticStart"/>).</summary>
     public static StdioProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, StandardInputEncoding = new UTF8Encoding(false) };
+        var start = HermeticStart.Create("dotnet", environment);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.RedirectStandardInput = true;
+        start.StandardInputEncoding = new UTF8Encoding(false);
         start.ArgumentList.Add("exec");
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "exaifast.dll"));
         start.ArgumentList.Add("stdio");
@@ -44,17 +53,7 @@ internal sealed class StdioProcess : IAsyncDisposable
             start.ArgumentList.Add(a);
         }
 
-        foreach (string key in start.Environment.Keys.Where(k => k.StartsWith("EXAI", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        return new StdioProcess(Process.Start(start)!);
+        return new StdioProcess(start);
     }
 
     /// <summary>Writes one line to stdin (a JSON object, or any text).</summary>
@@ -160,6 +159,7 @@ internal sealed class StdioProcess : IAsyncDisposable
 
         await _stdoutLoop.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _process.Dispose();
+        HermeticStart.DeleteWorkingDirectory(_start);
         lock (_badLines)
         {
             Assert.True(_badLines.Count == 0, "stdout carried something that is not a JSON-RPC message: " + string.Join("\n", _badLines));

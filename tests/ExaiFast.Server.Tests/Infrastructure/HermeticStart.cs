@@ -1,0 +1,87 @@
+using System.Diagnostics;
+
+namespace ExaiFast.Server.Tests.Infrastructure;
+
+/// <summary>
+/// How every test starts a child process: an empty environment plus what any process needs to start and what the test
+/// sets, in a working directory of its own. A KIMI_API_KEY, REDIS_URL or OPENAI_COMPATIBLE_* in a developer's shell,
+/// or a ./.env where the tests happen to run, must never change what a test runs against.
+/// </summary>
+internal static class HermeticStart
+{
+    // Finding executables, the home directory (dotnet and node keep their caches there) and a private .NET install.
+    // Nothing else: even DOTNET_gcServer or DOTNET_TieredPGO in a shell would change what the daemon does.
+    private static readonly string[] Inherited = ["PATH", "HOME", "TMPDIR"];
+
+    /// <summary>An empty file to pass as <c>--env-file</c> to anything that would otherwise read <c>./.env</c>.</summary>
+    public static string EmptyEnvFile { get; } = CreateEmptyEnvFile();
+
+    /// <summary>
+    /// A start for <paramref name="fileName"/> with only the inherited essentials and <paramref name="environment"/>,
+    /// in <paramref name="workingDirectory"/> or else a new empty directory (<see cref="DeleteWorkingDirectory"/>).
+    /// </summary>
+    public static ProcessStartInfo Create(string fileName, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Directory.CreateTempSubdirectory("exaifast-test-cwd-").FullName,
+        };
+        start.Environment.Clear();
+        foreach (string name in Inherited)
+        {
+            if (Environment.GetEnvironmentVariable(name) is { } value)
+            {
+                start.Environment[name] = value;
+            }
+        }
+
+        foreach (var (name, value) in ProcessEnvironment())
+        {
+            if (name.StartsWith("DOTNET_ROOT", StringComparison.Ordinal))
+            {
+                start.Environment[name] = value;
+            }
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        return start;
+    }
+
+    /// <summary>Removes the directory <see cref="Create"/> made (best effort: a process may still hold a file in it).</summary>
+    public static void DeleteWorkingDirectory(ProcessStartInfo start)
+    {
+        string dir = start.WorkingDirectory;
+        if (Path.GetFileName(dir).StartsWith("exaifast-test-cwd-", StringComparison.Ordinal))
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // best effort
+            }
+        }
+    }
+
+    private static IEnumerable<(string Name, string Value)> ProcessEnvironment()
+    {
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            yield return ((string)e.Key, (string?)e.Value ?? string.Empty);
+        }
+    }
+
+    // One shared path, (re)written empty by every test process: concurrent runs all write the same nothing.
+    private static string CreateEmptyEnvFile()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "exaifast-tests-empty.env");
+        File.WriteAllText(path, string.Empty);
+        return path;
+    }
+}
