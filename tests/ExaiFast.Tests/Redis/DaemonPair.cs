@@ -36,7 +36,7 @@ internal sealed partial class DaemonPair : IAsyncDisposable
         var redis = await RedisServer.StartNewAsync();
         var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["REDIS_URL"] = redis.Url };
         DaemonProcess[] daemons = [DaemonProcess.Start(env, "serve", "--port", "0"), DaemonProcess.Start(env, "serve", "--port", "0")];
-        int[] ports = [await daemons[0].WaitForPortAsync(), await daemons[1].WaitForPortAsync()];
+        int[] ports = [await daemons[0].WaitForReadyAsync(), await daemons[1].WaitForReadyAsync()];
         var nginx = await NginxProxy.StartAsync(ports);
         var pair = new DaemonPair(redis, daemons, ports, nginx);
         foreach (int i in (int[])[0, 1])

@@ -55,12 +55,17 @@ internal sealed class NginxProxy : IAsyncDisposable
         }
         """;
 
+    /// <summary>Starts nginx in front of daemons that are ready, and returns once a daemon's /ready answers through it.</summary>
     public static async Task<NginxProxy> StartAsync(params int[] daemonPorts)
     {
         string executable = FreePort.FindExecutable("nginx", "/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin")
             ?? throw new InvalidOperationException("nginx is not installed: run scripts/setup.sh");
+        return await FreePort.StartAsync(port => StartAsync(executable, port, daemonPorts));
+    }
+
+    private static async Task<NginxProxy> StartAsync(string executable, int port, int[] daemonPorts)
+    {
         string dir = Directory.CreateTempSubdirectory("exaifast-nginx-").FullName;
-        int port = FreePort.Next();
         string conf = Path.Combine(dir, "nginx.conf");
         File.WriteAllText(conf, $$"""
             daemon off;
@@ -93,17 +98,21 @@ internal sealed class NginxProxy : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var proxy = new NginxProxy(dir, port, process);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await FreePort.AcceptsAsync(port))
+        try
         {
-            if (process.HasExited || DateTime.UtcNow > deadline)
-            {
-                string log = proxy.ErrorLog;
-                await proxy.DisposeAsync();
-                throw new InvalidOperationException($"nginx did not start on port {port}:\n{log}");
-            }
-
-            await Task.Delay(50, TestContext.Current.CancellationToken);
+            // Ready when a daemon answers through it; a process that took the port would not say 200 to /ready.
+            await Readiness.WaitAsync(port, () => process.HasExited, () => proxy.ErrorLog, TestContext.Current.CancellationToken);
+        }
+        catch (InvalidOperationException) when (process.HasExited && FreePort.SaysPortTaken(proxy.ErrorLog))
+        {
+            string log = proxy.ErrorLog;
+            await proxy.DisposeAsync();
+            throw new PortTakenException($"port {port} was taken:\n{log}");
+        }
+        catch
+        {
+            await proxy.DisposeAsync();
+            throw;
         }
 
         return proxy;

@@ -32,20 +32,37 @@ internal sealed class RedisServer : IAsyncDisposable
     {
         string executable = FreePort.FindExecutable("redis-server", "/usr/bin", "/usr/local/bin")
             ?? throw new InvalidOperationException("redis-server is not installed: run scripts/setup.sh");
-        string dir = Directory.CreateTempSubdirectory("exaifast-redis-").FullName;
-        var server = new RedisServer(executable, dir, FreePort.Next());
-        File.WriteAllText(Path.Combine(dir, "redis.conf"), $"""
+        return await FreePort.StartAsync(async port =>
+        {
+            string dir = Directory.CreateTempSubdirectory("exaifast-redis-").FullName;
+            var server = new RedisServer(executable, dir, port);
+            try
+            {
+                await server.ConfigureAndStartAsync();
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+
+            return server;
+        });
+    }
+
+    private Task ConfigureAndStartAsync()
+    {
+        File.WriteAllText(Path.Combine(_dir, "redis.conf"), $"""
             bind 127.0.0.1
-            port {server.Port}
+            port {Port}
             protected-mode no
             daemonize no
-            dir {dir}
-            logfile {Path.Combine(dir, "redis.log")}
+            dir {_dir}
+            logfile {Path.Combine(_dir, "redis.log")}
             save ""
             appendonly no
             """);
-        await server.StartAsync();
-        return server;
+        return StartAsync();
     }
 
     /// <summary>Starts it (again) and waits until it answers PING.</summary>
@@ -63,6 +80,11 @@ internal sealed class RedisServer : IAsyncDisposable
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (!await PingAsync())
         {
+            if (_process.HasExited && FreePort.SaysPortTaken(Log))
+            {
+                throw new PortTakenException($"port {Port} was taken:\n" + Log);
+            }
+
             if (_process.HasExited || DateTime.UtcNow > deadline)
             {
                 throw new InvalidOperationException($"redis-server did not start on port {Port}:\n" + Log);
@@ -86,19 +108,22 @@ internal sealed class RedisServer : IAsyncDisposable
 
     public string Log => File.Exists(Path.Combine(_dir, "redis.log")) ? File.ReadAllText(Path.Combine(_dir, "redis.log")) : "";
 
+    // Bounded: whatever else took the port may accept and never answer.
     private async Task<bool> PingAsync()
     {
         using var client = new TcpClient();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(2));
         try
         {
-            await client.ConnectAsync("127.0.0.1", Port, TestContext.Current.CancellationToken);
+            await client.ConnectAsync("127.0.0.1", Port, deadline.Token);
             var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), deadline.Token);
             var buffer = new byte[16];
-            int n = await stream.ReadAsync(buffer, TestContext.Current.CancellationToken);
+            int n = await stream.ReadAsync(buffer, deadline.Token);
             return Encoding.ASCII.GetString(buffer, 0, n).StartsWith("+PONG", StringComparison.Ordinal);
         }
-        catch (Exception ex) when (ex is SocketException or IOException)
+        catch (Exception ex) when (ex is SocketException or IOException || (ex is OperationCanceledException && !TestContext.Current.CancellationToken.IsCancellationRequested))
         {
             return false;
         }
