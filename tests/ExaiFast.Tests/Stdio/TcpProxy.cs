@@ -5,7 +5,7 @@ namespace ExaiFast.Tests.Stdio;
 
 /// <summary>
 /// A loopback TCP forwarder in front of a daemon, so that a test can cut the bridge's connection (the daemon keeps
-/// running) and refuse reconnects for a while.
+/// running), refuse reconnects for a while, and hold back what the daemon sends.
 /// </summary>
 internal sealed class TcpProxy : IAsyncDisposable
 {
@@ -15,6 +15,7 @@ internal sealed class TcpProxy : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accept;
     private volatile bool _refusing;
+    private volatile TaskCompletionSource? _held;
 
     public TcpProxy(IPEndPoint target)
     {
@@ -30,6 +31,14 @@ internal sealed class TcpProxy : IAsyncDisposable
 
     /// <summary>While set, new connections are closed at once (the bridge keeps retrying).</summary>
     public bool Refusing { get => _refusing; set => _refusing = value; }
+
+    /// <summary>
+    /// From now on, bytes from the daemon are read but not passed on until <see cref="ReleaseReplies"/>; a <see cref="DropAll"/>
+    /// meanwhile discards them. So a test decides that the bridge has not seen an answer, whenever the daemon sent it.
+    /// </summary>
+    public void HoldReplies() => _held ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ReleaseReplies() => Interlocked.Exchange(ref _held, null)?.TrySetResult();
 
     /// <summary>Cuts every forwarded connection (an RST to both sides).</summary>
     public void DropAll()
@@ -51,6 +60,7 @@ internal sealed class TcpProxy : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
+        ReleaseReplies();
         _listener.Stop();
         DropAll();
         await _accept.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -95,16 +105,31 @@ internal sealed class TcpProxy : IAsyncDisposable
                 Accepted++;
             }
 
-            _ = PumpAsync(inbound, outbound);
-            _ = PumpAsync(outbound, inbound);
+            _ = PumpAsync(inbound, outbound, fromDaemon: false);
+            _ = PumpAsync(outbound, inbound, fromDaemon: true);
         }
     }
 
-    private static async Task PumpAsync(TcpClient from, TcpClient to)
+    private async Task PumpAsync(TcpClient from, TcpClient to, bool fromDaemon)
     {
+        var buffer = new byte[64 * 1024];
         try
         {
-            await from.GetStream().CopyToAsync(to.GetStream());
+            int n;
+            while ((n = await from.GetStream().ReadAsync(buffer)) > 0)
+            {
+                if (fromDaemon && _held is { } held)
+                {
+                    await held.Task;
+                    if (!from.Connected)
+                    {
+                        return; // dropped while held: what was read is lost with the connection
+                    }
+                }
+
+                await to.GetStream().WriteAsync(buffer.AsMemory(0, n));
+            }
+
             to.Client.Shutdown(SocketShutdown.Send);
         }
         catch (Exception)
