@@ -67,7 +67,7 @@ public class OpenAICompatibleProviderTests
     {
         // The upstream sends two chunks and falls silent: the client has them before the error ends the call, so
         // they were passed on as they came, not held for a whole answer; and the error says the answer is incomplete.
-        await using var rig = await ProviderRig.StartAsync(ProviderRig.ShortDeadlines);
+        await using var rig = await ProviderRig.StartAsync(ProviderRig.ShortIdleDeadline);
         var (result, frames, _) = await rig.ChatAsync("hang-stream", stream: true);
         Assert.Equal(["part one ", "part two "], frames.Where(f => (string?)f["op"] == "stream_chunk").Select(f => (string)f["chunk"]!).ToArray());
         Assert.Equal("PROVIDER_ERROR", (string?)result["error"]!["code"]);
@@ -118,7 +118,7 @@ public class OpenAICompatibleProviderTests
     [InlineData("malformed", "malformed", 1)]
     public async Task Fault_IsAProviderError_AnsweredByTheProvidersDeadlines_WithNoRequestLeftOpen(string script, string says, int attempts)
     {
-        await using var rig = await ProviderRig.StartAsync(script.StartsWith("hang", StringComparison.Ordinal) ? ProviderRig.ShortDeadlines : null);
+        await using var rig = await ProviderRig.StartAsync(ProviderRig.ShortDeadlineFor(script));
         var (result, _, elapsed) = await rig.ChatAsync(script);
 
         Assert.False((bool)result["ok"]!, result.ToJsonString());
@@ -137,7 +137,7 @@ public class OpenAICompatibleProviderTests
     [InlineData("cut")]
     public async Task Fault_OverMcp_IsAToolErrorWithItsCode(string script)
     {
-        await using var rig = await ProviderRig.StartAsync(script.StartsWith("hang", StringComparison.Ordinal) ? ProviderRig.ShortDeadlines : null);
+        await using var rig = await ProviderRig.StartAsync(ProviderRig.ShortDeadlineFor(script));
         var result = await rig.ChatOverMcpAsync(script);
         Assert.True((bool)result["isError"]!, result.ToJsonString());
         Assert.Equal("PROVIDER_ERROR", (string?)result["_meta"]!["exaifast/error"]!["code"]);

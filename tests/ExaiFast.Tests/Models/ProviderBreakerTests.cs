@@ -159,7 +159,11 @@ public class ProviderBreakerTests
         // Only the idle deadline is short (for hang-stream, which sends its head and then falls silent): a short headers
         // deadline would let a response head that is merely late on a loaded machine count as the failure wanted here.
         var settings = Breaker(breakSecs: 600);
-        settings["EXAIFAST_PROVIDER_IDLE_TIMEOUT_SECS"] = "0.3";
+        foreach (var (key, value) in ProviderRig.ShortIdleDeadline)
+        {
+            settings[key] = value;
+        }
+
         await using var rig = await ProviderRig.StartAsync(settings);
         for (int i = 0; i < 2; i++)
         {

@@ -7,19 +7,27 @@ namespace ExaiFast.Tests.Models;
 /// <summary>
 /// A fake OpenAI-compatible server and a daemon (the real composition root) configured to use it as its
 /// <c>openai</c> provider, with a long call deadline. Provider deadlines are 5 s, so that an answer on a loaded machine
-/// never meets them; the tests of hangs shorten the one they test (<see cref="ShortDeadlines"/>), so the fault must be
-/// answered by the provider's own deadline, well before the call's.
+/// never meets them; the tests of hangs shorten only the one they test (<see cref="ShortHeadersDeadline"/>,
+/// <see cref="ShortIdleDeadline"/>), so the fault must be answered by that deadline, well before the call's — and a
+/// response head that is merely late on a loaded machine never becomes the failure a stall test was waiting for.
 /// </summary>
 internal sealed class ProviderRig : IAsyncDisposable
 {
     public const string ApiKey = "sk-fake-SECRET-0123456789abcdef";
     public const double CallTimeoutSecs = 30;
 
-    /// <summary>Headers and idle deadlines of 0.3 s, for the tests of hangs.</summary>
-    public static Dictionary<string, string> ShortDeadlines => new()
+    /// <summary>A headers deadline of 0.3 s, for the tests of a server that never answers.</summary>
+    public static Dictionary<string, string> ShortHeadersDeadline => new() { ["EXAIFAST_PROVIDER_HEADERS_TIMEOUT_SECS"] = "0.3" };
+
+    /// <summary>An idle deadline of 0.3 s between chunks, for the tests of a stream that stalls after its headers.</summary>
+    public static Dictionary<string, string> ShortIdleDeadline => new() { ["EXAIFAST_PROVIDER_IDLE_TIMEOUT_SECS"] = "0.3" };
+
+    /// <summary>The short deadline a script's hang meets, or none.</summary>
+    public static Dictionary<string, string>? ShortDeadlineFor(string script) => script switch
     {
-        ["EXAIFAST_PROVIDER_HEADERS_TIMEOUT_SECS"] = "0.3",
-        ["EXAIFAST_PROVIDER_IDLE_TIMEOUT_SECS"] = "0.3",
+        "hang-headers" => ShortHeadersDeadline,
+        "hang-stream" => ShortIdleDeadline,
+        _ => null,
     };
 
     public static readonly string[] Scripts =

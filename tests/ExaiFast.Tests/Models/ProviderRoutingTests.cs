@@ -29,7 +29,7 @@ public class ProviderRoutingTests
     [Fact]
     public async Task Auto_NeverFallsBackAfterTheFirstChunk()
     {
-        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "hang-stream", glmBehavior: "answer", ProviderRig.ShortDeadlines);
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "hang-stream", glmBehavior: "answer", ProviderRig.ShortIdleDeadline);
         var result = await rig.ChatAsync(new JsonObject { ["stream"] = true });
         Assert.Equal("PROVIDER_ERROR", (string?)result["error"]!["code"]);
         Assert.Contains("kimi", (string?)result["error"]!["message"], StringComparison.Ordinal);

@@ -96,7 +96,9 @@ public class ConsensusToolTests
     [Fact]
     public async Task AModelThatHangs_IsReportedAsTimeout_BesideTheOthersVerdict_WithinTheCallsDeadline()
     {
-        await using var rig = await StartAsync(new() { ["EXAI_WS_CALL_TIMEOUT_SECS"] = "3" });
+        // Each model's own deadline keeps min(1 s, a tenth) of the call's for the reply: at 10 s the whole second, where
+        // a 3 s call left 0.3 s for assembling and sending it on a machine that may stall longer.
+        await using var rig = await StartAsync(new() { ["EXAI_WS_CALL_TIMEOUT_SECS"] = "10" });
         await using var client = await ExaiWsClient.ConnectAsync(rig.Daemon.Uri);
 
         var frame = await WorkflowCalls.CallAsync(client, "consensus", Ask(("answer", "for"), ("hang-headers", "against")));
