@@ -167,7 +167,18 @@ internal sealed class ExaiWsClient : IAsyncDisposable
             }
         }
 
+        // The receive loop ends with the close or the abort; a frame that broke a rule while no test was waiting for
+        // one fails the test here, instead of going unseen.
+        if (_receiving is not null)
+        {
+            await _receiving.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         _socket.Dispose();
+        if (_failure is not null)
+        {
+            throw new InvalidOperationException("a frame from the daemon broke the protocol", _failure);
+        }
     }
 
     private async Task ReceiveLoopAsync()
