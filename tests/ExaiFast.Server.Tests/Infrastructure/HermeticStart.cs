@@ -13,19 +13,21 @@ internal static class HermeticStart
     // Nothing else: even DOTNET_gcServer or DOTNET_TieredPGO in a shell would change what the daemon does.
     private static readonly string[] Inherited = ["PATH", "HOME", "TMPDIR"];
 
+    private const string WorkingDirectoryPrefix = "exaifast-test-cwd-";
+
     /// <summary>An empty file to pass as <c>--env-file</c> to anything that would otherwise read <c>./.env</c>.</summary>
     public static string EmptyEnvFile { get; } = CreateEmptyEnvFile();
 
     /// <summary>
     /// A start for <paramref name="fileName"/> with only the inherited essentials and <paramref name="environment"/>,
-    /// in <paramref name="workingDirectory"/> or else a new empty directory (<see cref="DeleteWorkingDirectory"/>).
+    /// in <paramref name="workingDirectory"/> or else a new empty directory (<see cref="DeleteWorkingDirectory(ProcessStartInfo)"/>).
     /// </summary>
     public static ProcessStartInfo Create(string fileName, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var start = new ProcessStartInfo(fileName)
         {
             UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Directory.CreateTempSubdirectory("exaifast-test-cwd-").FullName,
+            WorkingDirectory = workingDirectory ?? NewWorkingDirectory(),
         };
         start.Environment.Clear();
         foreach (string name in Inherited)
@@ -52,11 +54,39 @@ internal static class HermeticStart
         return start;
     }
 
-    /// <summary>Removes the directory <see cref="Create"/> made (best effort: a process may still hold a file in it).</summary>
-    public static void DeleteWorkingDirectory(ProcessStartInfo start)
+    /// <summary>
+    /// For launchers that start from this process's environment and take overrides (the MCP SDK's stdio transport): every
+    /// inherited variable but the essentials set to null (removed), then <paramref name="environment"/>.
+    /// </summary>
+    public static Dictionary<string, string?> Overrides(IReadOnlyDictionary<string, string> environment)
     {
-        string dir = start.WorkingDirectory;
-        if (Path.GetFileName(dir).StartsWith("exaifast-test-cwd-", StringComparison.Ordinal))
+        var overrides = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (name, _) in ProcessEnvironment())
+        {
+            if (!Inherited.Contains(name) && !name.StartsWith("DOTNET_ROOT", StringComparison.Ordinal))
+            {
+                overrides[name] = null;
+            }
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            overrides[name] = value;
+        }
+
+        return overrides;
+    }
+
+    /// <summary>A new empty directory to run a child process in (<see cref="DeleteWorkingDirectory(string)"/>).</summary>
+    public static string NewWorkingDirectory() => Directory.CreateTempSubdirectory(WorkingDirectoryPrefix).FullName;
+
+    /// <summary>Removes the directory <see cref="Create"/> made (best effort: a process may still hold a file in it).</summary>
+    public static void DeleteWorkingDirectory(ProcessStartInfo start) => DeleteWorkingDirectory(start.WorkingDirectory);
+
+    /// <summary>Removes a directory <see cref="NewWorkingDirectory"/> made, and nothing else.</summary>
+    public static void DeleteWorkingDirectory(string dir)
+    {
+        if (Path.GetFileName(dir).StartsWith(WorkingDirectoryPrefix, StringComparison.Ordinal))
         {
             try
             {

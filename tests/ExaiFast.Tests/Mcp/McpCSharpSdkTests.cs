@@ -1,3 +1,4 @@
+using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.ExaiWs;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -84,10 +85,13 @@ public class McpCSharpSdkTests
     [InlineData(true)]
     public async Task OverStdio_TheSdk_FallsBackFrom2026_ListsCallsInParallel_AndCancels(bool inProcess)
     {
-        await using var daemon = inProcess ? null : await Daemon.StartAsync(new() { ["EXAI_WS_TOKEN"] = "stdio-token" });
+        await using var daemon = inProcess ? null : await Daemon.StartAsync(new() { ["EXAI_WS_TOKEN"] = "stdio-token", ["EXAI_WS_LOCAL_MAX_INFLIGHT"] = "1" });
         var ct = TestContext.Current.CancellationToken;
         var stderr = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var environment = new Dictionary<string, string?> { ["EXAIFAST_LOG_LEVEL"] = "warning", ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.05" };
+        string workingDirectory = HermeticStart.NewWorkingDirectory();
+        // One local worker (in process; the daemon gets the same): a slow call that was not really cancelled would hold it,
+        // and the call after it would wait its whole minute.
+        var environment = new Dictionary<string, string> { ["EXAIFAST_LOG_LEVEL"] = "warning", ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.05", ["EXAI_WS_LOCAL_MAX_INFLIGHT"] = "1" };
         if (daemon is not null)
         {
             environment["EXAI_WS_PORT"] = daemon.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -98,7 +102,8 @@ public class McpCSharpSdkTests
         {
             Command = "dotnet",
             Arguments = inProcess ? [Path.Combine(AppContext.BaseDirectory, "exaifast.dll"), "stdio", "--in-process"] : [Path.Combine(AppContext.BaseDirectory, "exaifast.dll"), "stdio"],
-            EnvironmentVariables = environment,
+            EnvironmentVariables = HermeticStart.Overrides(environment),
+            WorkingDirectory = workingDirectory,
             StandardErrorLines = stderr.Enqueue,
         });
 
@@ -117,9 +122,13 @@ public class McpCSharpSdkTests
             Assert.Contains($"stdio {i}", ((TextContentBlock)parallel[i].Content[0]).Text, StringComparison.Ordinal);
         }
 
+        // Cancelled once it runs (its first progress), so the cancel has work to stop. The SDK gives up at once whatever
+        // the server does; the proof is the next call, which gets the only worker only if the slow one let it go.
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var slow = client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 }, cancellationToken: cancel.Token).AsTask();
-        await Task.Delay(300, ct);
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var slow = client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 },
+            new SyncProgress(() => running.TrySetResult()), cancellationToken: cancel.Token).AsTask();
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
         if (daemon is not null)
@@ -127,8 +136,10 @@ public class McpCSharpSdkTests
             await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 1 && daemon.Dispatcher.Inflight == 0);
         }
 
-        var after = await client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = "after" }, cancellationToken: ct);
+        var after = await client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = "after" }, cancellationToken: ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), ct);
+        Assert.NotEqual(true, after.IsError);
         Assert.Contains("after", ((TextContentBlock)after.Content[0]).Text, StringComparison.Ordinal);
+        HermeticStart.DeleteWorkingDirectory(workingDirectory);
         Assert.DoesNotContain(stderr, line => line.Contains("stdio-token", StringComparison.Ordinal));
     }
 
