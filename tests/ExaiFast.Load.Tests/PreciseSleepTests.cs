@@ -16,8 +16,11 @@ public class PreciseSleepTests
     }
 
     [Fact]
-    public void Until_APastTimestamp_ReturnsAtOnce()
+    public void Until_APastTimestamp_ReturnsWithoutSleeping()
     {
-        PreciseSleep.Until(Stopwatch.GetTimestamp() - Stopwatch.Frequency, TimeSpan.FromMilliseconds(5));
+        // A slice of 10 s: one sleep of it, or of the second the timestamp lies in the past, would show.
+        long started = Stopwatch.GetTimestamp();
+        PreciseSleep.Until(started - Stopwatch.Frequency, TimeSpan.FromSeconds(10));
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(1), $"took {Stopwatch.GetElapsedTime(started)}");
     }
 }
