@@ -107,6 +107,7 @@ public class OneFinalAnswerTests
         }
 
         var cancelled = clients.Select(_ => new HashSet<int>()).ToList();
+        var cancelPings = clients.Select(_ => new Dictionary<string, int>()).ToList(); // the ping sent after each cancel → its target
         await Task.WhenAll(clients.Select((client, c) => Task.Run(async () =>
         {
             var random = new Random(c);
@@ -123,16 +124,20 @@ public class OneFinalAnswerTests
                 {
                     int target = random.Next(Math.Max(0, i - 3), i + 1);
                     cancelled[c].Add(target);
+                    cancelPings[c][$"after-cancel-{i}"] = target;
                     await client.SendAsync(new JsonObject
                     {
                         ["jsonrpc"] = "2.0", ["method"] = "notifications/cancelled", ["params"] = new JsonObject { ["requestId"] = target },
                     });
+
+                    // A connection's messages are handled in order: once this ping is answered, the cancel has been.
+                    await client.SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = $"after-cancel-{i}", ["method"] = "ping" });
                 }
             }
         })));
 
         int expected = cancelled.Sum(set => CallsPerConnection - set.Count);
-        int Answered() => clients.Select((client, c) => client.All.Count(m => m["method"] is null && !cancelled[c].Contains((int)m["id"]!))).Sum();
+        int Answered() => clients.Select((client, c) => client.All.Count(m => m["method"] is null && m["id"] is JsonValue v && v.TryGetValue<int>(out int id) && !cancelled[c].Contains(id))).Sum();
         await ExaiWsProtocolTests.Eventually(() => Answered() >= expected, 60_000);
         await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.InflightKeys == 0
             && daemon.Dispatcher.SessionWaiting == 0 && daemon.Dispatcher.BusyWorkers == 0);
@@ -158,15 +163,19 @@ public class OneFinalAnswerTests
                     Assert.True(responses.Count == 1, $"{i} answered {responses.Count} times");
                 }
 
+                var progress = record.Select((m, index) => (m, index))
+                    .Where(x => (string?)x.m["method"] == "notifications/progress" && (string?)x.m["params"]!["progressToken"] == $"p{i}").ToList();
                 if (responses.Count == 0)
                 {
+                    // Never answered: then no progress may follow the answer to the ping sent after its (first) cancel.
+                    int cancelSeen = record.FindIndex(m => m["method"] is null && m["id"] is JsonValue v && v.TryGetValue<string>(out var id) && cancelPings[c].TryGetValue(id, out int t) && t == i);
+                    Assert.True(cancelSeen >= 0, $"no answer to the ping after the cancel of {i}");
+                    Assert.All(progress, p => Assert.True(p.index < cancelSeen, $"progress for cancelled {i} after its cancel was handled"));
                     outcomes["no response (cancelled)"] = outcomes.GetValueOrDefault("no response (cancelled)") + 1;
                     continue;
                 }
 
                 var (response, at) = responses[0];
-                var progress = record.Select((m, index) => (m, index))
-                    .Where(x => (string?)x.m["method"] == "notifications/progress" && (string?)x.m["params"]!["progressToken"] == $"p{i}").ToList();
                 Assert.All(progress, p => Assert.True(p.index < at, $"progress for {i} after its response"));
                 var values = progress.Select(p => (double)p.m["params"]!["progress"]!).ToList();
                 Assert.Equal(values.Order().Distinct(), values);
