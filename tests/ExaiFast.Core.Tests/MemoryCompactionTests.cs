@@ -93,6 +93,20 @@ public class MemoryCompactionTests
         Tick(monitor, clock, 10);
         Assert.Equal(0, f.Compactions);
 
+        // A compaction that finds 60 MiB live (it leaves 70 MiB committed): from then on, 32 MiB of growth is not
+        // enough while the footprint is under twice that live heap (120 MiB).
+        f.Heap.Live = 60 * MiB;
+        f.Committed += 1 * MiB;
+        Tick(monitor, clock, MemoryMonitor.QuietChecks);
+        Assert.Equal(1, f.Compactions);
+        f.Committed += 50 * MiB; // 120 MiB less a byte
+        f.Committed -= 1;
+        Tick(monitor, clock, 10);
+        Assert.Equal(1, f.Compactions);
+        f.Committed += 1; // twice the live heap
+        Tick(monitor, clock, MemoryMonitor.QuietChecks);
+        Assert.Equal(2, f.Compactions);
+
         var (given, g, clock2) = Create(compactGrowth: 8 * MiB);
         Tick(given, clock2, 1);
         g.Committed += 8 * MiB;
