@@ -94,9 +94,16 @@ public class ClientCommandTests
     public async Task Call_WithBadArguments_Exits1_NamingTheField()
     {
         await using var daemon = await Daemon.StartAsync();
-        var (code, _, stderr) = Run(daemon, "call", "chat", "--arg", "temperature=3");
+        var (code, _, stderr) = Run(daemon, "call", "chat", "--arg", "prompt=hello", "--arg", "temperature=3");
         Assert.Equal(1, code);
-        Assert.Contains("INVALID_ARGUMENTS: 'prompt' is required", stderr);
+        Assert.Contains("INVALID_ARGUMENTS", stderr);
+        Assert.Contains("'temperature'", stderr); // the bad one, beside a good one
+        Assert.DoesNotContain("'prompt'", stderr);
+
+        (code, _, stderr) = Run(daemon, "call", "chat", "--arg", "temperature=0.5");
+        Assert.Equal(1, code);
+        Assert.Contains("INVALID_ARGUMENTS: 'prompt' is required", stderr); // a missing one
+        Assert.Equal(0, daemon.LocalModel.Requests);
     }
 
     [Fact]

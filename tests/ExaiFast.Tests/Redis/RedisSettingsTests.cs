@@ -10,15 +10,18 @@ public sealed class RedisSettingsTests
     private const string Password = "pw-s3cret-9f2";
 
     [Theory]
-    [InlineData("redis://127.0.0.1", "127.0.0.1:6379", null, 0)]
-    [InlineData("redis://:" + Password + "@127.0.0.1:6380/3", "127.0.0.1:6380/3", Password, 3)]
-    [InlineData("redis://" + Password + "@cache.internal:7000", "cache.internal:7000", Password, 0)]
-    [InlineData("rediss://user:" + Password + "@cache.internal:6380/0", "cache.internal:6380", Password, 0)]
-    [InlineData("cache.internal:6380,password=" + Password + ",defaultDatabase=2", "cache.internal:6380/2", Password, 2)]
-    public void Parse_AcceptsUrlsAndConfigurationStrings_AndDescribeNeverShowsThePassword(string url, string described, string? password, int db)
+    [InlineData("redis://127.0.0.1", "127.0.0.1:6379", null, 0, false)]
+    [InlineData("redis://:" + Password + "@127.0.0.1:6380/3", "127.0.0.1:6380/3", Password, 3, false)]
+    [InlineData("redis://" + Password + "@cache.internal:7000", "cache.internal:7000", Password, 0, false)]
+    [InlineData("rediss://user:" + Password + "@cache.internal:6380/0", "cache.internal:6380", Password, 0, true)]
+    [InlineData("REDISS://cache.internal", "cache.internal:6379", null, 0, true)]
+    [InlineData("cache.internal:6380,password=" + Password + ",defaultDatabase=2", "cache.internal:6380/2", Password, 2, false)]
+    [InlineData("cache.internal:6380,ssl=true", "cache.internal:6380", null, 0, true)]
+    public void Parse_AcceptsUrlsAndConfigurationStrings_RedissMeansTls_AndDescribeNeverShowsThePassword(string url, string described, string? password, int db, bool tls)
     {
         Assert.Null(RedisUrl.Validate(url));
         var options = RedisUrl.Parse(url);
+        Assert.Equal(tls, options.Ssl);
         Assert.Equal(password, options.Password);
         Assert.Equal(db, options.DefaultDatabase ?? 0);
         Assert.False(options.AbortOnConnectFail); // the daemon starts with Redis down
