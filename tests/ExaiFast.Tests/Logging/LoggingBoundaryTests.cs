@@ -1,6 +1,9 @@
 using System.Text;
+using ExaiFast.Configuration;
 using ExaiFast.Hosting;
 using ExaiFast.Logging;
+using ExaiFast.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ZLogger;
 
@@ -93,6 +96,40 @@ public class LoggingBoundaryTests
 
         await processor.DisposeAsync();
         Assert.Equal(17, processor.Written);
+    }
+
+    [Fact]
+    public async Task TheDaemon_ReportsDroppedEntries_AsExaifastLogEntriesDroppedTotal()
+    {
+        // The real composition root, logging to a stream that blocks: its "Listening on" line gets the writer stuck,
+        // and what follows overflows the queue. /metrics must say so.
+        var blocked = new BlockingStream();
+        var settings = SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_PORT"] = "0", ["EXAIFAST_LOG_LEVEL"] = "information", ["EXAIFAST_LOG_QUEUE"] = "100" },
+            new Dictionary<string, string>(), HermeticStart.EmptyEnvFile);
+        var host = DaemonHost.Build(settings, blocked, ownsLogStream: false);
+        try
+        {
+            await host.StartAsync(TestContext.Current.CancellationToken);
+            await blocked.Entered.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+            var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("flood");
+            for (int i = 0; i < 1_000; i++)
+            {
+                log.ZLogInformation($"line {i}");
+            }
+
+            using var http = new HttpClient();
+            int port = host.Services.GetRequiredService<ExaiFast.Server.ExaiFastServer>().LocalEndPoint!.Port;
+            string metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"), TestContext.Current.CancellationToken);
+            var dropped = System.Text.RegularExpressions.Regex.Match(metrics, @"(?m)^exaifast_log_entries_dropped_total (\d+)");
+            Assert.True(dropped.Success, "no exaifast_log_entries_dropped_total in /metrics");
+            Assert.True(long.Parse(dropped.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 1_000 - 100, dropped.Value); // 100 queued at most
+        }
+        finally
+        {
+            blocked.Release();
+            await host.StopAsync(CancellationToken.None);
+            await ((IAsyncDisposable)host).DisposeAsync();
+        }
     }
 
     [Fact]
