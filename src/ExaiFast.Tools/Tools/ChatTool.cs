@@ -91,14 +91,14 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
             throw new ToolArgumentException($"'model': {error}");
         }
 
-        var prompt = args.RequiredPrompt("prompt"); // a big one read in place: never a UTF-16 copy of it (issue 14)
+        var prompt = args.RequiredPrompt("prompt"); // a big one read in place: never a UTF-16 copy of it
         string[] paths = args.TextList("files");
         string embedded = await files.EmbedAsync(paths, "files", cancellationToken).ConfigureAwait(false);
         var userText = embedded.Length == 0 ? prompt : prompt.Append($"\n\nFiles:\n{embedded}");
         var current = new ChatMessage(ChatRole.User, userText, ImagesOf(args));
         var answer = await ModelAsk.AskAsync(context, decision!, route, SystemPrompt, thread, current, args.Number("temperature") ?? 0.5, LatencyOf(context), time, cancellationToken).ConfigureAwait(false);
         var turn = Conversation.AnsweredTurn(Name, Conversation.Clip(prompt), answer, paths, time.GetUtcNow());
-        var recordedIn = threadId ?? Guid.NewGuid();
+        var recordedIn = threadId ?? ThreadIds.New();
         int? remaining = await Conversation.RecordAsync(threads, recordedIn, turn, create: threadId is null, cancellationToken, answered: true).ConfigureAwait(false);
 
         // Not recorded (another call took the thread's last turn meanwhile): the answer stands, with no thread to go on.

@@ -119,7 +119,7 @@ public sealed class ConsensusTool(ProviderRegistry providers, IThreadStore threa
             Model = opinions.FirstOrDefault(o => o.Text is not null).Model,
             At = time.GetUtcNow(),
         };
-        var recordedIn = threadId ?? Guid.NewGuid();
+        var recordedIn = threadId ?? ThreadIds.New();
         int? left = await Conversation.RecordAsync(threads, recordedIn, turn, create: threadId is null, cancellationToken, answered: true).ConfigureAwait(false);
         string? continuation = left is not null ? recordedIn.ToString() : null;
         string json = JsonText.Object(w =>

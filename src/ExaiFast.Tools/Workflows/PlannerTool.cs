@@ -77,7 +77,7 @@ public sealed class PlannerTool(IThreadStore threads, TimeProvider time) : ToolB
             Branch = args.Text("branch_id"),
             Revises = args.Bool("is_step_revision") == true ? args.Int("revises_step_number") : null,
         };
-        var recordedIn = threadId ?? Guid.NewGuid();
+        var recordedIn = threadId ?? ThreadIds.New();
         var turn = new ThreadTurn { Tool = Name, Request = step.Findings, Step = step, At = time.GetUtcNow() };
         int? left = await Conversation.RecordAsync(threads, recordedIn, turn, create: threadId is null, cancellationToken).ConfigureAwait(false);
         string? continuation = left is not null ? recordedIn.ToString() : null;

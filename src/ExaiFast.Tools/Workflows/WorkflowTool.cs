@@ -86,7 +86,7 @@ public sealed class WorkflowTool : ToolBase
 
         var thread = threadId is { } id ? await Conversation.LoadAsync(_threads, id, cancellationToken).ConfigureAwait(false) : null;
         var run = WorkflowRun.Of(Name, thread, step);
-        var recordedIn = threadId ?? Guid.NewGuid();
+        var recordedIn = threadId ?? ThreadIds.New();
         var turn = new ThreadTurn { Tool = Name, Request = Conversation.Clip(args.RequiredText("step")), Step = step, At = _time.GetUtcNow() };
 
         if (!IsFinalModelStep(args))
