@@ -47,7 +47,12 @@ internal static class ModelAsk
     }
 
     /// <summary>Asks <paramref name="decision"/>'s chain; the answer and why that model answered.</summary>
-    public static ValueTask<RoutedResponse> CompleteAsync(ToolContext context, RouteDecision decision, ModelRequest request, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The call was admitted to the lane of the route's first choice; it must run in the lane of whichever provider
+    /// serves it, so that provider's limit is the one that counts: a fallback, or the next choice when the first one's
+    /// breaker opened while the call waited, moves it there through the dispatcher first.
+    /// </remarks>
+    public static async ValueTask<RoutedResponse> CompleteAsync(ToolContext context, RouteDecision decision, ModelRequest request, CancellationToken cancellationToken)
     {
         if (decision.Choice.Provider.Name != Models.Local.LocalModelProvider.ProviderName)
         {
@@ -56,15 +61,53 @@ internal static class ModelAsk
             context.ReportProgress($"asking {decision.Choice}");
         }
 
-        // The call was admitted to the lane validation chose; it must run in the lane of whichever provider serves it — a
-        // fallback's, a continued thread's, or another first choice if a breaker changed state since validation. No
-        // delegate (and no allocation) when no provider other than the current lane's can be asked.
-        var enterLane = decision.Fallbacks.Count > 0 || !string.Equals(decision.Choice.Provider.Name, context.Lane, StringComparison.Ordinal) ? LaneHop(context) : null;
-        return FallbackChain.CompleteAsync(decision, request, context.Stream ? StreamTo(context) : null, enterLane, cancellationToken);
+        var onToken = context.Stream ? StreamTo(context) : null;
+        if (decision.Fallbacks.Count == 0)
+        {
+            // The usual case (an explicit model, the local model): one model, no chain to keep.
+            var only = decision.Choice;
+            await EnterLaneAsync(context, only, notes: null).ConfigureAwait(false);
+            var response = await only.Provider.CompleteAsync(request with { Model = only.Model.Name }, onToken, cancellationToken).ConfigureAwait(false);
+            return new RoutedResponse(response, decision.Reason);
+        }
+
+        var chain = new FallbackChain(decision, onToken);
+        while (chain.TryNext(out var choice))
+        {
+            await EnterLaneAsync(context, choice, chain.Notes).ConfigureAwait(false);
+            if (await chain.AskAsync(request, cancellationToken).ConfigureAwait(false) is { } answered)
+            {
+                return answered;
+            }
+        }
+
+        throw new InvalidOperationException("unreachable: the last model's failure propagates");
     }
 
-    // Likewise, only for calls that may change lanes.
-    private static Func<string, ValueTask> LaneHop(ToolContext context) => context.EnterLaneAsync;
+    // A lane that refuses is not the provider's failure: it ends the call (OVER_CAPACITY), saying what came before it.
+    private static ValueTask EnterLaneAsync(ToolContext context, ModelChoice choice, string? notes)
+    {
+        string lane = choice.Provider.Name;
+        if (string.Equals(lane, context.Lane, StringComparison.Ordinal))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return notes is null ? context.EnterLaneAsync(lane) : Explained(context, lane, choice, notes);
+
+        // The dispatcher may refuse before it returns a task: the call to it is inside the try.
+        static async ValueTask Explained(ToolContext context, string lane, ModelChoice choice, string notes)
+        {
+            try
+            {
+                await context.EnterLaneAsync(lane).ConfigureAwait(false);
+            }
+            catch (LaneFullException ex)
+            {
+                throw new LaneFullException($"{ex.Message}, so {choice} was not asked; before it: {notes}", ex.RetryAfterSeconds);
+            }
+        }
+    }
 
     /// <summary>The answer's text, with a notice when the model stopped at its output limit: a cut answer never passes for a whole one.</summary>
     public static string TextOf(ModelResponse response) =>

@@ -34,8 +34,9 @@ public sealed class ToolCall
     private string _lane;
 
     internal ToolCall(Dispatcher owner, CallKey key, ITool tool, JsonElement arguments, string lane, bool stream, TimeSpan timeout,
-        FlightKey? flightKey, long admittedAt, CancellationTokenSource cancellation, CallTicket ticket, bool holdsSlots = true)
+        FlightKey? flightKey, long admittedAt, CancellationTokenSource cancellation, CallTicket ticket, bool holdsSlots = true, object? plan = null)
     {
+        Plan = plan;
         _holdsSlots = holdsSlots;
         Owner = owner;
         Key = key;
@@ -54,6 +55,9 @@ public sealed class ToolCall
 
     /// <summary>The key the call was admitted under (its first requester).</summary>
     public CallKey Key { get; }
+
+    /// <summary>What the tool's validation decided for the run (<see cref="ToolValidation.Plan"/>), if anything.</summary>
+    internal object? Plan { get; }
 
     /// <summary>The tool.</summary>
     public ITool Tool { get; }

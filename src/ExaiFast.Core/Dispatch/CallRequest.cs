@@ -18,5 +18,7 @@ namespace ExaiFast.Core.Dispatch;
 /// <param name="KeepsResult">Whether the finished call's result is kept for the result TTL, so that the same key sent
 /// again is answered from it (exai-ws: a client re-sends its <c>request_id</c> after a reconnect). A front door whose
 /// keys never repeat (MCP: a JSON-RPC id gets a fresh key every time) says false, and the entry is freed as the call ends.</param>
+/// <param name="Plan">What <see cref="ITool.Validate"/> decided besides the lane (<see cref="ToolValidation.Plan"/>), for the
+/// tool's run (<see cref="ToolContext.Plan"/>).</param>
 public readonly record struct CallRequest(CallKey Key, ITool Tool, JsonElement Arguments, string Lane, bool Stream, TimeSpan? Timeout = null,
-    ArgumentsLease ArgumentsLease = default, bool WaitForSession = false, bool KeepsResult = true);
+    ArgumentsLease ArgumentsLease = default, bool WaitForSession = false, bool KeepsResult = true, object? Plan = null);

@@ -227,7 +227,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
         var timeout = request.Timeout is { } t && t < _options.CallTimeout ? t : _options.CallTimeout;
         var arguments = request.ArgumentsLease.IsEmpty ? request.Arguments.Clone() : request.Arguments;
-        var call = new ToolCall(this, key, request.Tool, arguments, request.Lane, request.Stream, timeout, flightKey, _time.GetTimestamp(), _cancellations.Get(), ticket, holdsSession);
+        var call = new ToolCall(this, key, request.Tool, arguments, request.Lane, request.Stream, timeout, flightKey, _time.GetTimestamp(), _cancellations.Get(), ticket, holdsSession, request.Plan);
         if (!_table.TryRegister(key, call))
         {
             // Another frame with the same key won the race a moment ago: share its call or its result instead.

@@ -14,6 +14,12 @@ public readonly struct ToolContext
     /// <summary>The validated arguments (an object).</summary>
     public JsonElement Arguments => _call.Arguments;
 
+    /// <summary>
+    /// What the tool's own validation decided for this call (<see cref="ToolValidation.Plan"/>: the route a model-backed
+    /// tool chose, say), so that the run does not decide it again; null when the call was submitted without one.
+    /// </summary>
+    public object? Plan => _call.Plan;
+
     /// <summary>The lane the call runs in: the provider chosen at validation, or the one it last moved to (<see cref="EnterLaneAsync"/>).</summary>
     public string Lane => _call.Lane;
 

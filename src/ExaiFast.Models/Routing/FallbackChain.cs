@@ -3,96 +3,84 @@ using ExaiFast.Core.Tools;
 namespace ExaiFast.Models.Routing;
 
 /// <summary>
-/// Asks a route's models in order: the next one when a model's breaker is open, or when it fails before its first
+/// A route's models, asked in order: the next one when a model's breaker is open, or when it fails before its first
 /// streamed chunk — never after one, since the client has then seen part of an answer that another model would not
 /// continue.
 /// </summary>
 /// <remarks>
-/// Each provider is asked from its own lane: before a provider is asked, <c>enterLane</c> moves the call into that
-/// provider's lane (the call's slot in the lane it was in is given back), so its concurrency limit is the one that
-/// counts for the request it serves, also after a fallback.
+/// The caller drives it, so that whatever must happen before a model is asked (moving the call into that provider's
+/// lane, through the dispatcher) happens in the caller's layer, not in a callback from this one:
+/// <code>
+/// var chain = new FallbackChain(decision, onToken);
+/// while (chain.TryNext(out var choice))
+/// {
+///     // enter choice.Provider's lane
+///     if (await chain.AskAsync(request, cancellationToken) is { } answered) return answered;
+/// }
+/// </code>
 /// </remarks>
-public static class FallbackChain
+/// <param name="decision">The route: the first choice and its fallbacks.</param>
+/// <param name="onToken">Streamed pieces of the answer, or null.</param>
+public sealed class FallbackChain(RouteDecision decision, Action<string>? onToken)
 {
-    /// <summary>Completes <paramref name="request"/> along <paramref name="decision"/>'s chain.</summary>
-    /// <param name="decision">The route: the first choice and its fallbacks.</param>
-    /// <param name="request">What to ask.</param>
-    /// <param name="onToken">Streamed pieces of the answer, or null.</param>
-    /// <param name="enterLane">
-    /// Moves the call into the named provider's lane before that provider is asked (it may wait there for a slot, on the
-    /// call's deadline; it throws when that lane refuses). Null when the call needs no move: it runs in the lane of the
-    /// only provider it can reach.
-    /// </param>
-    /// <param name="cancellationToken">The call's token.</param>
-    /// <exception cref="ProviderException">The last model tried failed (or one failed after streaming began).</exception>
-    public static async ValueTask<RoutedResponse> CompleteAsync(RouteDecision decision, ModelRequest request, Action<string>? onToken,
-        Func<string, ValueTask>? enterLane, CancellationToken cancellationToken)
+    private int _next;
+    private int _chunks;
+    private ModelChoice? _current;
+    private List<string>? _notes;
+
+    /// <summary>What happened to the models before the current one ("…skipped: its circuit breaker is open; …"), or null.</summary>
+    public string? Notes => _notes is null ? null : string.Join("; ", _notes);
+
+    /// <summary>
+    /// The next model to ask, past those whose breaker is open (the last one is asked whatever its breaker says: its
+    /// failure is the answer). False when every model has been tried.
+    /// </summary>
+    public bool TryNext(out ModelChoice choice)
     {
         var fallbacks = decision.Fallbacks;
-        if (fallbacks.Count == 0)
+        while (_next <= fallbacks.Count)
         {
-            // The usual case (an explicit model, the local model): no wrapper, no notes.
-            var only = decision.Choice;
-            if (enterLane is not null)
+            choice = _next == 0 ? decision.Choice : fallbacks[_next - 1];
+            bool last = _next++ == fallbacks.Count;
+            if (last || choice.IsAvailable)
             {
-                await enterLane(only.Provider.Name).ConfigureAwait(false);
+                _current = choice;
+                return true;
             }
 
-            var response = await only.Provider.CompleteAsync(request with { Model = only.Model.Name }, onToken, cancellationToken).ConfigureAwait(false);
-            return new RoutedResponse(response, decision.Reason);
+            (_notes ??= []).Add($"{choice} skipped: its circuit breaker is open");
         }
 
-        List<string>? notes = null;
-        for (int i = 0; i <= fallbacks.Count; i++)
-        {
-            var choice = i == 0 ? decision.Choice : fallbacks[i - 1];
-            bool last = i == fallbacks.Count;
-            if (!last && !choice.IsAvailable)
-            {
-                (notes ??= []).Add($"{choice} skipped: its circuit breaker is open");
-                continue;
-            }
-
-            if (enterLane is not null)
-            {
-                // Outside the provider's try: a lane that refuses is not the provider's failure, and ends the call
-                // (OVER_CAPACITY), saying what came before it.
-                try
-                {
-                    await enterLane(choice.Provider.Name).ConfigureAwait(false);
-                }
-                catch (LaneFullException ex) when (notes is not null)
-                {
-                    throw new LaneFullException($"{ex.Message}, so {choice} was not asked; before it: {string.Join("; ", notes)}", ex.RetryAfterSeconds);
-                }
-            }
-
-            // Counted even when the client does not stream (upstream always does): once a model has begun to answer,
-            // its failure is the answer's, not a reason to start again elsewhere.
-            var counter = new ChunkCounter(onToken);
-            try
-            {
-                var response = await choice.Provider.CompleteAsync(request with { Model = choice.Model.Name }, counter.OnToken, cancellationToken).ConfigureAwait(false);
-                string reason = notes is null ? decision.Reason : $"{decision.Reason}; fallback: {string.Join("; ", notes)}; answered by {choice}";
-                return new RoutedResponse(response, reason);
-            }
-            catch (ProviderException ex) when (!last && counter.Chunks == 0 && !cancellationToken.IsCancellationRequested)
-            {
-                (notes ??= []).Add($"{choice} failed before its first chunk ({ex.Message})");
-            }
-        }
-
-        throw new InvalidOperationException("unreachable: the last model's failure propagates");
+        choice = default;
+        return false;
     }
 
-    private sealed class ChunkCounter(Action<string>? inner)
+    /// <summary>
+    /// Asks the model <see cref="TryNext"/> gave: its answer, or null when it failed before its first chunk and another
+    /// model is left to ask.
+    /// </summary>
+    /// <exception cref="ProviderException">The last model failed, or this one failed after streaming began.</exception>
+    public async ValueTask<RoutedResponse?> AskAsync(ModelRequest request, CancellationToken cancellationToken)
     {
-        public int Chunks { get; private set; }
-
-        public void OnToken(string piece)
+        var choice = _current ?? throw new InvalidOperationException("TryNext gives the model to ask");
+        bool last = _next > decision.Fallbacks.Count;
+        try
         {
-            Chunks++;
-            inner?.Invoke(piece);
+            // Chunks are counted even when the client does not stream (upstream always does): once a model has begun
+            // to answer, its failure is the answer's, not a reason to start again elsewhere.
+            var response = await choice.Provider.CompleteAsync(request with { Model = choice.Model.Name }, last ? onToken : Counted, cancellationToken).ConfigureAwait(false);
+            return new RoutedResponse(response, _notes is null ? decision.Reason : $"{decision.Reason}; fallback: {Notes}; answered by {choice}");
         }
+        catch (ProviderException ex) when (!last && _chunks == 0 && !cancellationToken.IsCancellationRequested)
+        {
+            (_notes ??= []).Add($"{choice} failed before its first chunk ({ex.Message})");
+            return null;
+        }
+    }
+
+    private void Counted(string piece)
+    {
+        _chunks++;
+        onToken?.Invoke(piece);
     }
 }

@@ -314,7 +314,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
             return ExaiWsFrames.Ack(requestId, tool.Name, waiting.Call!.Timeout);
         }
 
-        var ticket = _dispatcher.Submit(new CallRequest(key, tool, arguments, validation.Lane!, stream, ArgumentsLease: lease));
+        var ticket = _dispatcher.Submit(new CallRequest(key, tool, arguments, validation.Lane!, stream, ArgumentsLease: lease, Plan: validation.Plan));
         handedOver = ticket.Status == SubmitStatus.Accepted;
         if (ticket.Status is SubmitStatus.Refused or SubmitStatus.Replayed)
         {

@@ -45,7 +45,7 @@ public sealed class DispatcherBackend : IMcpBackend
         // this request's bytes go back at once. MCP clients fan out and never retry a tool error: beyond the session's
         // limit, calls wait their turn. A JSON-RPC id gets a fresh key every time, so no result is kept for a repeat.
         var ticket = _dispatcher.Submit(new CallRequest(request.Key, tool, arguments, validation.Lane!, Stream: false,
-            ArgumentsLease: lease, WaitForSession: true, KeepsResult: false));
+            ArgumentsLease: lease, WaitForSession: true, KeepsResult: false, Plan: validation.Plan));
         if (ticket.Status == SubmitStatus.Accepted)
         {
             lease = default; // the call's to give back now

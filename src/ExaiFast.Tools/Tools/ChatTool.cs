@@ -63,8 +63,10 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
     /// <inheritdoc />
     protected override ToolValidation ValidateOwn(ToolArguments arguments)
     {
-        // The lane is the provider that will serve the call, so its limit is the one that counts.
-        var route = RouteOf(arguments, Conversation.IdOf(arguments) is { } id ? threads.KnownModel(id) : null);
+        // The lane is the provider that will serve the call, so its limit is the one that counts; the route goes with
+        // the call, so that the run does not decide it again.
+        string? threadModel = Conversation.IdOf(arguments) is { } id ? threads.KnownModel(id) : null;
+        var route = RouteOf(arguments, threadModel);
         if (!providers.TryRoute(route, out var decision, out string? modelError))
         {
             return ToolValidation.Invalid($"'model': {modelError}");
@@ -75,7 +77,7 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
             return ToolValidation.Invalid(imageError);
         }
 
-        return ToolValidation.RunIn(decision!.Choice.Provider.Name);
+        return ToolValidation.RunIn(decision!.Choice.Provider.Name, new RoutePlan(decision, threadModel));
     }
 
     /// <inheritdoc />
@@ -86,17 +88,14 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
         var thread = threadId is { } id ? await Conversation.LoadAsync(threads, id, cancellationToken).ConfigureAwait(false) : null;
 
         var route = RouteOf(args, thread?.Model);
-        if (!providers.TryRoute(route, out var decision, out string? error))
-        {
-            throw new ToolArgumentException($"'model': {error}");
-        }
+        var decision = RoutePlan.Of(context, thread) ?? Route(route);
 
         var prompt = args.RequiredPrompt("prompt"); // a big one read in place: never a UTF-16 copy of it
         string[] paths = args.TextList("files");
         string embedded = await files.EmbedAsync(paths, "files", cancellationToken).ConfigureAwait(false);
         var userText = embedded.Length == 0 ? prompt : prompt.Append($"\n\nFiles:\n{embedded}");
         var current = new ChatMessage(ChatRole.User, userText, ImagesOf(args));
-        var answer = await ModelAsk.AskAsync(context, decision!, route, SystemPrompt, thread, current, args.Number("temperature") ?? 0.5, LatencyOf(context), time, cancellationToken).ConfigureAwait(false);
+        var answer = await ModelAsk.AskAsync(context, decision, route, SystemPrompt, thread, current, args.Number("temperature") ?? 0.5, LatencyOf(context), time, cancellationToken).ConfigureAwait(false);
         var turn = Conversation.AnsweredTurn(Name, Conversation.Clip(prompt), answer, paths, time.GetUtcNow());
         var recordedIn = threadId ?? ThreadIds.New();
         int? remaining = await Conversation.RecordAsync(threads, recordedIn, turn, create: threadId is null, cancellationToken, answered: true).ConfigureAwait(false);
@@ -104,6 +103,9 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
         // Not recorded (another call took the thread's last turn meanwhile): the answer stands, with no thread to go on.
         return new ToolOutput(answer.Text, answer.Response.Provider, answer.Response.Model, remaining is > 0 ? recordedIn.ToString() : null) { Route = answer.Reason };
     }
+
+    private RouteDecision Route(in RouteRequest route) =>
+        providers.TryRoute(route, out var decision, out string? error) ? decision! : throw new ToolArgumentException($"'model': {error}");
 
     private static RouteRequest RouteOf(ToolArguments arguments, string? threadModel) => new()
     {

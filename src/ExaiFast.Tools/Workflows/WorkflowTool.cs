@@ -62,7 +62,8 @@ public sealed class WorkflowTool : ToolBase
             return ToolValidation.RunIn(LocalModelProvider.ProviderName); // no model call: no provider's slot
         }
 
-        var route = RouteOf(arguments, Conversation.IdOf(arguments) is { } id ? _threads.KnownModel(id) : null);
+        string? threadModel = Conversation.IdOf(arguments) is { } id ? _threads.KnownModel(id) : null;
+        var route = RouteOf(arguments, threadModel);
         if (!_providers.TryRoute(route, out var decision, out string? modelError))
         {
             return ToolValidation.Invalid($"'model': {modelError}");
@@ -70,7 +71,7 @@ public sealed class WorkflowTool : ToolBase
 
         return Tools.ChatTool.CheckImages(route, decision!) is { } imageError
             ? ToolValidation.Invalid(imageError)
-            : ToolValidation.RunIn(decision!.Choice.Provider.Name);
+            : ToolValidation.RunIn(decision!.Choice.Provider.Name, new RoutePlan(decision, threadModel));
     }
 
     /// <inheritdoc />
@@ -101,15 +102,13 @@ public sealed class WorkflowTool : ToolBase
 
         // The final step: one model call over everything the run found.
         var route = RouteOf(args, thread?.Model);
-        if (!_providers.TryRoute(route, out var decision, out string? error))
-        {
-            throw new ToolArgumentException($"'model': {error}");
-        }
+        var decision = RoutePlan.Of(context, thread)
+            ?? (_providers.TryRoute(route, out var routed, out string? error) ? routed! : throw new ToolArgumentException($"'model': {error}"));
 
         string embedded = await _files.EmbedAsync(run.RelevantFiles, "relevant_files", cancellationToken).ConfigureAwait(false);
         var earlier = thread is null ? null : thread with { Turns = [.. thread.Turns.Where(t => t.Step is null)] }; // other tools' conversation
         var current = new ChatMessage(ChatRole.User, FinalPrompt(args, run, embedded), args.TextList("images") is { Length: > 0 } images ? images : null);
-        var answer = await ModelAsk.AskAsync(context, decision!, route, _spec.SystemPrompt, earlier, current, args.Number("temperature") ?? 0.3, LatencyOf(context), _time, cancellationToken).ConfigureAwait(false);
+        var answer = await ModelAsk.AskAsync(context, decision, route, _spec.SystemPrompt, earlier, current, args.Number("temperature") ?? 0.3, LatencyOf(context), _time, cancellationToken).ConfigureAwait(false);
         var answered = Conversation.AnsweredTurn(Name, turn.Request, answer, run.RelevantFiles, turn.At, step);
         int? remaining = await Conversation.RecordAsync(_threads, recordedIn, answered, create: threadId is null, cancellationToken, answered: true).ConfigureAwait(false);
         string? thenId = remaining is not null ? recordedIn.ToString() : null;
