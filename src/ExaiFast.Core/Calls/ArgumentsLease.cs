@@ -8,9 +8,10 @@ namespace ExaiFast.Core.Calls;
 /// the dispatcher so that an admitted call reads its arguments where they arrived instead of copying them.
 /// </summary>
 /// <remarks>
-/// Ownership moves with the value: <see cref="Dispatch.Dispatcher.Submit"/> takes it when (and only when) it answers
-/// <see cref="Dispatch.SubmitStatus.Accepted"/>, and disposes it once the call has ended and no worker reads the
-/// arguments any more; otherwise the caller still owns it. A struct so that handing it over allocates nothing.
+/// Ownership moves with the value, once: <see cref="Dispatch.Dispatcher.Submit"/> takes it whatever it answers, and
+/// disposes it once the call has ended and no worker reads the arguments any more (at once when the request was not
+/// admitted as a call of its own). Before that line, the caller owns it. A struct so that handing it over allocates
+/// nothing.
 /// </remarks>
 /// <param name="document">The document the arguments are an element of.</param>
 /// <param name="pooledArray">The array the document reads, or null: from <see cref="ArrayPool{T}.Shared"/>, or

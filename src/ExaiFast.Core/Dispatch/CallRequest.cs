@@ -11,7 +11,7 @@ namespace ExaiFast.Core.Dispatch;
 /// <param name="Lane">The lane chosen by <see cref="ITool.Validate"/>.</param>
 /// <param name="Stream">Whether output should be streamed.</param>
 /// <param name="Timeout">A shorter deadline than the default, if the client asked for one.</param>
-/// <param name="ArgumentsLease">The memory behind <paramref name="Arguments"/>; the dispatcher takes it on <see cref="SubmitStatus.Accepted"/>.</param>
+/// <param name="ArgumentsLease">The memory behind <paramref name="Arguments"/>; <see cref="Dispatcher.Submit"/> takes it, whatever it answers.</param>
 /// <param name="WaitForSession">Whether a call beyond the session's in-flight limit waits in the session's queue
 /// (<see cref="Options.DispatcherOptions.SessionQueueDepth"/>) instead of being refused at once: for clients that never
 /// retry a refusal (MCP).</param>

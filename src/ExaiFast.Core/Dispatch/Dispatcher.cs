@@ -146,7 +146,21 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// Admits, attaches, replays or refuses — at once. The ticket completes exactly once with the request's answer:
     /// already, for a refusal, a replay or a call that ended inline; else on the thread that ends the call.
     /// </summary>
-    public CallTicket Submit(in CallRequest request) => Admit(request, new CallTicket(request.Key, request.KeepsResult));
+    /// <remarks>
+    /// The request's bytes (<see cref="CallRequest.ArgumentsLease"/>) are the dispatcher's from here, whatever it
+    /// answers: an admitted call reads its arguments from them until it ends; any other answer gives them back before
+    /// this returns. The caller lets go of them at this one line.
+    /// </remarks>
+    public CallTicket Submit(in CallRequest request)
+    {
+        var ticket = Admit(request, new CallTicket(request.Key, request.KeepsResult));
+        if (ticket.Status != SubmitStatus.Accepted)
+        {
+            request.ArgumentsLease.Dispose(); // attached, coalesced, replayed or refused: nothing reads these bytes
+        }
+
+        return ticket;
+    }
 
     private CallTicket Admit(in CallRequest request, CallTicket ticket)
     {

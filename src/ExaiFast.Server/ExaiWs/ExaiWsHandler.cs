@@ -107,7 +107,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     {
         var session = connection.Socket;
         JsonDocument? document = null;
-        bool handedOver = false; // an admitted call_tool reads its arguments in place: the call owns document and payload
+        bool handedOver = false; // a call_tool's document and payload go to the dispatcher with the call
         try
         {
             try
@@ -164,10 +164,18 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
                         break; // answered from, or waiting for, another daemon
                     }
 
-                    var reply = SubmitCall(connection, root, requestId ?? Guid.NewGuid().ToString("N"), new ArgumentsLease(document, message.Payload.Array, message.Payload.Owner), ref handedOver);
-                    if (reply is { } frame)
+                    if (PrepareCall(connection, root, requestId ?? Guid.NewGuid().ToString("N"), out var call) is { } refusal)
                     {
-                        await SendAsync(session, frame).ConfigureAwait(false);
+                        await SendAsync(session, refusal).ConfigureAwait(false);
+                        break;
+                    }
+
+                    // The call reads its arguments where they arrived: from this line the bytes are the dispatcher's,
+                    // whatever it answers.
+                    handedOver = true;
+                    if (SubmitCall(connection, call with { ArgumentsLease = new ArgumentsLease(document, message.Payload.Array, message.Payload.Owner) }) is { } answer)
+                    {
+                        await SendAsync(session, answer).ConfigureAwait(false);
                     }
 
                     break;
@@ -283,12 +291,12 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     }
 
     /// <summary>
-    /// Validates and submits a call_tool on the reader, without waiting. Returns a frame to send for a request refused
-    /// before admission; everything else (ack, result) goes through the connection, in order. Sets
-    /// <paramref name="handedOver"/> the moment the dispatcher takes <paramref name="lease"/>.
+    /// Validates a call_tool: the request to submit, or the frame that answers it instead (a refusal, or the ack of the
+    /// same request already running for this connection).
     /// </summary>
-    private PooledBuffer? SubmitCall(ExaiWsConnection connection, JsonElement root, string requestId, ArgumentsLease lease, ref bool handedOver)
+    private PooledBuffer? PrepareCall(ExaiWsConnection connection, JsonElement root, string requestId, out CallRequest request)
     {
+        request = default;
         if (!root.TryGetProperty("name"u8, out var n) || n.ValueKind != JsonValueKind.String || n.ValueEquals(""u8))
         {
             return ExaiWsFrames.Refused(requestId, new CallError(ErrorCodes.InvalidRequest, "call_tool needs a string 'name'"));
@@ -314,14 +322,24 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
             return ExaiWsFrames.Ack(requestId, tool.Name, waiting.Call!.Timeout);
         }
 
-        var ticket = _dispatcher.Submit(new CallRequest(key, tool, arguments, validation.Lane!, stream, ArgumentsLease: lease, Plan: validation.Plan));
-        handedOver = ticket.Status == SubmitStatus.Accepted;
+        request = new CallRequest(key, tool, arguments, validation.Lane!, stream, Plan: validation.Plan);
+        return null;
+    }
+
+    /// <summary>
+    /// Submits a validated call_tool on the reader, without waiting. Returns the frame that answers a request refused or
+    /// replayed at once; an admitted call's ack and result go through the connection, in order.
+    /// </summary>
+    private PooledBuffer? SubmitCall(ExaiWsConnection connection, in CallRequest request)
+    {
+        var ticket = _dispatcher.Submit(request);
+        string requestId = request.Key.RequestId;
         if (ticket.Status is SubmitStatus.Refused or SubmitStatus.Replayed)
         {
             return ExaiWsFrames.Result(requestId, ticket.Result);
         }
 
-        connection.Answer(ticket, ExaiWsFrames.Ack(requestId, tool.Name, ticket.Call!.Timeout));
+        connection.Answer(ticket, ExaiWsFrames.Ack(requestId, request.Tool.Name, ticket.Call!.Timeout));
         return null;
     }
 

@@ -41,15 +41,12 @@ public sealed class DispatcherBackend : IMcpBackend
 
         // With a lease the call reads its arguments where they arrived, for its whole life, and a big message keeps its
         // inbound budget until the call ends; without one (stdio's small lines) the dispatcher copies them. The
-        // dispatcher takes the lease only when it admits a call of its own: attached, coalesced, refused or replayed,
-        // this request's bytes go back at once. MCP clients fan out and never retry a tool error: beyond the session's
-        // limit, calls wait their turn. A JSON-RPC id gets a fresh key every time, so no result is kept for a repeat.
+        // dispatcher takes the lease whatever it answers (attached, coalesced, refused or replayed, this request's bytes
+        // go back at once). MCP clients fan out and never retry a tool error: beyond the session's limit, calls wait
+        // their turn. A JSON-RPC id gets a fresh key every time, so no result is kept for a repeat.
         var ticket = _dispatcher.Submit(new CallRequest(request.Key, tool, arguments, validation.Lane!, Stream: false,
             ArgumentsLease: lease, WaitForSession: true, KeepsResult: false, Plan: validation.Plan));
-        if (ticket.Status == SubmitStatus.Accepted)
-        {
-            lease = default; // the call's to give back now
-        }
+        lease = default; // the dispatcher's now
 
         ticket.Listen(request);
         ticket.OnCompleted(static (t, state) =>
