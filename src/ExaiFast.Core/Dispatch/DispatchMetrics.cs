@@ -29,7 +29,24 @@ public sealed class DispatchMetrics
         MemoryHighWater = f.CreateGauge("exaifast_memory_high_water_bytes", "Managed heap at which stored results are trimmed.");
         MemoryCritical = f.CreateGauge("exaifast_memory_critical_bytes", "Managed heap at which new calls are refused.");
         MemoryCompactions = f.CreateCounter("exaifast_memory_compactions_total", "Compacting full collections the memory monitor ran to give memory back after a burst (daemon quiet, footprint grown).");
+        _submissions = [.. new[] { "accepted", "attached", "coalesced", "replayed", "refused" }.Select(s => Submissions.WithLabels(s))];
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ToolSeries> _tools = new(StringComparer.Ordinal);
+    private readonly Counter.Child[] _submissions;
+
+    /// <summary>The series of <paramref name="tool"/>'s calls.</summary>
+    internal ToolSeries For(string tool) => _tools.TryGetValue(tool, out var series) ? series : _tools.GetOrAdd(tool, static (t, m) => new ToolSeries(m, t), this);
+
+    /// <summary>The submissions counted under <paramref name="status"/>.</summary>
+    internal Counter.Child SubmittedAs(SubmitStatus status) => _submissions[status switch
+    {
+        SubmitStatus.Accepted => 0,
+        SubmitStatus.Attached => 1,
+        SubmitStatus.Coalesced => 2,
+        SubmitStatus.Replayed => 3,
+        _ => 4,
+    }];
 
     /// <summary>The registry the metrics live in.</summary>
     public CollectorRegistry Registry { get; }

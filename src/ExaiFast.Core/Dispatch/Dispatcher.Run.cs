@@ -130,11 +130,12 @@ public sealed partial class Dispatcher
 
         if (_metrics is { } m)
         {
-            m.Calls.WithLabels(call.Tool.Name, Outcome(result)).Inc();
+            var series = m.For(call.Tool.Name);
+            Outcome(series, result).Inc();
             m.QueueSeconds.Observe(queueMs / 1000);
             if (runMs > 0)
             {
-                m.RunSeconds.WithLabels(call.Tool.Name).Observe(runMs / 1000);
+                series.RunSeconds.Observe(runMs / 1000);
             }
         }
 
@@ -168,12 +169,12 @@ public sealed partial class Dispatcher
         _ => CallResult.Failed(ErrorCodes.Timeout, $"the call did not finish within {call.Timeout.TotalSeconds:0.###} s"),
     };
 
-    private static string Outcome(CallResult result) => result.Error?.Code switch
+    private static Prometheus.Counter.Child Outcome(ToolSeries series, CallResult result) => result.Error?.Code switch
     {
-        null => "ok",
-        ErrorCodes.Timeout => "timeout",
-        ErrorCodes.Cancelled => "cancelled",
-        _ => "error",
+        null => series.Ok,
+        ErrorCodes.Timeout => series.Timeout,
+        ErrorCodes.Cancelled => series.Cancelled,
+        _ => series.Error,
     };
 
     /// <summary>Progress heartbeats for running calls, result expiry, and gauges — one timer for all calls.</summary>

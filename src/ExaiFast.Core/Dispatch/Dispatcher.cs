@@ -595,8 +595,8 @@ public sealed partial class Dispatcher : IAsyncDisposable
         }
 
         call.Release(); // the completion's hold
-        call.Release(); // admission's hold; the arguments stay the caller's
-        _metrics?.Calls.WithLabels(request.Tool.Name, "refused").Inc();
+        call.Release(); // admission's hold; Submit gives the arguments back
+        _metrics?.For(request.Tool.Name).Refused.Inc();
         return Counted(ticket.Answered(SubmitStatus.Refused, refused));
     }
 
@@ -637,20 +637,13 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
     private CallTicket Refuse(in CallRequest request, CallTicket ticket, string code, string message, double? retryAfter)
     {
-        _metrics?.Calls.WithLabels(request.Tool.Name, "refused").Inc();
+        _metrics?.For(request.Tool.Name).Refused.Inc();
         return Counted(ticket.Answered(SubmitStatus.Refused, CallResult.Failed(code, message, retryAfter)));
     }
 
     private CallTicket Counted(CallTicket result)
     {
-        _metrics?.Submissions.WithLabels(result.Status switch
-        {
-            SubmitStatus.Accepted => "accepted",
-            SubmitStatus.Attached => "attached",
-            SubmitStatus.Coalesced => "coalesced",
-            SubmitStatus.Replayed => "replayed",
-            _ => "refused",
-        }).Inc();
+        _metrics?.SubmittedAs(result.Status).Inc();
         return result;
     }
 }
