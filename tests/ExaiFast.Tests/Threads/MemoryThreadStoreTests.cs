@@ -212,6 +212,31 @@ public class MemoryThreadStoreTests
         Assert.Equal(3 * TurnBytes, store.Bytes);
     }
 
+    [Fact]
+    public async Task ExpiredThreads_DoNotPileUpInTheEvictionQueue_WhenNoLimitIsReached()
+    {
+        // Threads that expire are swept from the table; the eviction clock passes them only when a limit is reached,
+        // which never happens here, so the store must drop them from its queue by itself.
+        var clock = new FakeTimeProvider();
+        var store = new MemoryThreadStore(new ThreadStoreOptions { MaxThreads = 100 }, clock);
+        for (int round = 0; round < 60; round++)
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                await OpenAsync(store);
+            }
+
+            clock.Advance(TimeSpan.FromHours(4));
+            Assert.Equal(50, store.Sweep());
+        }
+
+        var live = await OpenAsync(store);
+        Assert.Equal(1, store.Count);
+        Assert.InRange(store.Queued, 1, 2 * store.Count + 1024 + 50); // 3,001 threads opened in all
+        Assert.NotNull(await store.GetAsync(live, None));
+        Assert.Equal(0, store.Evicted);
+    }
+
     [Theory]
     [InlineData(MemoryPressure.High, 50)]
     [InlineData(MemoryPressure.Critical, 25)]
