@@ -65,8 +65,7 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
     {
         // The lane is the provider that will serve the call, so its limit is the one that counts; the route goes with
         // the call, so that the run does not decide it again.
-        string? threadModel = Conversation.IdOf(arguments) is { } id ? threads.KnownModel(id) : null;
-        var route = RouteOf(arguments, threadModel);
+        var route = RouteOf(arguments, Conversation.IdOf(arguments) is { } id ? threads.KnownModel(id) : null);
         if (!providers.TryRoute(route, out var decision, out string? modelError))
         {
             return ToolValidation.Invalid($"'model': {modelError}");
@@ -77,7 +76,7 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
             return ToolValidation.Invalid(imageError);
         }
 
-        return ToolValidation.RunIn(decision!.Choice.Provider.Name, new RoutePlan(decision, threadModel));
+        return ToolValidation.RunIn(decision!.Choice.Provider.Name, new RoutePlan(route, decision));
     }
 
     /// <inheritdoc />
@@ -87,8 +86,7 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
         var threadId = Conversation.IdOf(args);
         var thread = threadId is { } id ? await Conversation.LoadAsync(threads, id, cancellationToken).ConfigureAwait(false) : null;
 
-        var route = RouteOf(args, thread?.Model);
-        var decision = RoutePlan.Of(context, thread) ?? Route(route);
+        var (route, decision) = RoutePlan.Of(context, thread) ?? Plan(RouteOf(args, thread?.Model));
 
         var prompt = args.RequiredPrompt("prompt"); // a big one read in place: never a UTF-16 copy of it
         string[] paths = args.TextList("files");
@@ -104,8 +102,8 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
         return new ToolOutput(answer.Text, answer.Response.Provider, answer.Response.Model, remaining is > 0 ? recordedIn.ToString() : null) { Route = answer.Reason };
     }
 
-    private RouteDecision Route(in RouteRequest route) =>
-        providers.TryRoute(route, out var decision, out string? error) ? decision! : throw new ToolArgumentException($"'model': {error}");
+    private RoutePlan Plan(in RouteRequest route) =>
+        providers.TryRoute(route, out var decision, out string? error) ? new(route, decision!) : throw new ToolArgumentException($"'model': {error}");
 
     private static RouteRequest RouteOf(ToolArguments arguments, string? threadModel) => new()
     {

@@ -62,8 +62,7 @@ public sealed class WorkflowTool : ToolBase
             return ToolValidation.RunIn(LocalModelProvider.ProviderName); // no model call: no provider's slot
         }
 
-        string? threadModel = Conversation.IdOf(arguments) is { } id ? _threads.KnownModel(id) : null;
-        var route = RouteOf(arguments, threadModel);
+        var route = RouteOf(arguments, Conversation.IdOf(arguments) is { } id ? _threads.KnownModel(id) : null);
         if (!_providers.TryRoute(route, out var decision, out string? modelError))
         {
             return ToolValidation.Invalid($"'model': {modelError}");
@@ -71,7 +70,7 @@ public sealed class WorkflowTool : ToolBase
 
         return Tools.ChatTool.CheckImages(route, decision!) is { } imageError
             ? ToolValidation.Invalid(imageError)
-            : ToolValidation.RunIn(decision!.Choice.Provider.Name, new RoutePlan(decision, threadModel));
+            : ToolValidation.RunIn(decision!.Choice.Provider.Name, new RoutePlan(route, decision));
     }
 
     /// <inheritdoc />
@@ -101,9 +100,7 @@ public sealed class WorkflowTool : ToolBase
         }
 
         // The final step: one model call over everything the run found.
-        var route = RouteOf(args, thread?.Model);
-        var decision = RoutePlan.Of(context, thread)
-            ?? (_providers.TryRoute(route, out var routed, out string? error) ? routed! : throw new ToolArgumentException($"'model': {error}"));
+        var (route, decision) = RoutePlan.Of(context, thread) ?? Plan(RouteOf(args, thread?.Model));
 
         string embedded = await _files.EmbedAsync(run.RelevantFiles, "relevant_files", cancellationToken).ConfigureAwait(false);
         var earlier = thread is null ? null : thread with { Turns = [.. thread.Turns.Where(t => t.Step is null)] }; // other tools' conversation
@@ -127,6 +124,9 @@ public sealed class WorkflowTool : ToolBase
 
     private static bool IsFinalModelStep(ToolArguments args) =>
         args.Bool("next_step_required") == false && args.Bool("use_assistant_model") != false;
+
+    private RoutePlan Plan(in RouteRequest route) =>
+        _providers.TryRoute(route, out var decision, out string? error) ? new(route, decision!) : throw new ToolArgumentException($"'model': {error}");
 
     private RouteRequest RouteOf(ToolArguments args, string? threadModel) => new()
     {

@@ -57,7 +57,7 @@ public class RoutePlanTests
         var plan = Assert.IsType<RoutePlan>(chat.Validate(args.RootElement).Plan);
 
         // Validation took the call to continue a thread of another model; the run finds no thread at all.
-        var result = await RunAsync(chat, args.RootElement, "local", new RoutePlan(plan.Decision with { Reason = Marked }, ThreadModel: "kimi-k2-turbo-preview"));
+        var result = await RunAsync(chat, args.RootElement, "local", new RoutePlan(plan.Route with { ThreadModel = "kimi-k2-turbo-preview" }, plan.Decision with { Reason = Marked }));
         Assert.NotEqual(Marked, result.Route);
         Assert.Equal(plan.Decision.Reason, result.Route);
     }
