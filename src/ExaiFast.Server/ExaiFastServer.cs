@@ -190,10 +190,10 @@ public sealed class ExaiFastServer : IAsyncDisposable
                 continue;
             }
 
-            Connection connection;
+            TransportConnection connection;
             try
             {
-                connection = new Connection(socket, _ctx);
+                connection = new TransportConnection(socket, _ctx);
             }
             catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {

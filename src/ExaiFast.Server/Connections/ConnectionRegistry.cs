@@ -11,7 +11,7 @@ namespace ExaiFast.Server.Connections;
 /// </remarks>
 internal sealed class ConnectionRegistry : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<long, Connection> _connections = new();
+    private readonly ConcurrentDictionary<long, TransportConnection> _connections = new();
     private readonly Dictionary<IPAddress, int> _perIp = [];
     private readonly Lock _limitLock = new();
     private readonly ServerOptions _options;
@@ -41,11 +41,11 @@ internal sealed class ConnectionRegistry : IAsyncDisposable
 
     public int WebSocketCount => Volatile.Read(ref _webSockets);
 
-    public void Add(Connection connection) => _connections[connection.Id] = connection;
+    public void Add(TransportConnection connection) => _connections[connection.Id] = connection;
 
-    public void Remove(Connection connection) => _connections.TryRemove(connection.Id, out _);
+    public void Remove(TransportConnection connection) => _connections.TryRemove(connection.Id, out _);
 
-    public IEnumerable<Connection> Snapshot() => _connections.Values;
+    public IEnumerable<TransportConnection> Snapshot() => _connections.Values;
 
     /// <summary>Counts a new connection against the limits, or says which limit it would break.</summary>
     /// <remarks>

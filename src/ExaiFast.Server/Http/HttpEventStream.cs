@@ -1,35 +1,34 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Text;
-using ExaiFast.Server.Connections;
 
 namespace ExaiFast.Server.Http;
 
-/// <summary>The body of a <c>text/event-stream</c> response: server-sent events, one chunk each, flushed as written.</summary>
+/// <summary>The body of a <c>text/event-stream</c> response: server-sent events, one chunk each, flushed as written
+/// through the connection's one writer (<see cref="Http1Output"/>).</summary>
 /// <remarks>
 /// Thread-safe: <see cref="WriteEventAsync"/> may be called from any thread (tool workers write progress), and writes are
-/// serialised by one semaphore, so the connection's PipeWriter is only ever touched by one of them at a time; the
-/// heartbeat's keep-alive comment takes the same semaphore, and only when it is free. After <see cref="CompleteAsync"/>,
-/// or once the request was aborted, writes do nothing (like <c>IWebSocketSession.SendAsync</c> after a close), so a
-/// late progress report from a worker never throws.
+/// serialised by one semaphore, so the writer only ever serves one of them at a time; the keep-alive comment the
+/// heartbeat asks for takes the same semaphore, only when it is free, and is written on the thread pool, never on the
+/// heartbeat's thread. After <see cref="CompleteAsync"/>, or once the request was aborted, writes do nothing (like
+/// <c>IWebSocketSession.SendAsync</c> after a close), so a late progress report from a worker never throws.
 /// </remarks>
-internal sealed class HttpEventStream
+internal sealed class HttpEventStream : IThreadPoolWorkItem
 {
     private static ReadOnlySpan<byte> KeepAliveComment => ": keep-alive\n\n"u8;
 
-    private readonly Connection _connection;
-    private readonly HttpExchange _exchange;
+    private readonly Http1Output _output;
     private readonly bool _chunked;
+    private readonly bool _headOnly;
+    private readonly CancellationToken _requestAborted;
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private long _lastWrite;
     private volatile bool _completed;
 
-    internal HttpEventStream(Connection connection, HttpExchange exchange, bool chunked)
+    internal HttpEventStream(Http1Output output, bool chunked, bool headOnly, CancellationToken requestAborted)
     {
-        _connection = connection;
-        _exchange = exchange;
+        _output = output;
         _chunked = chunked;
-        _lastWrite = connection.Timestamp();
+        _headOnly = headOnly;
+        _requestAborted = requestAborted;
     }
 
     /// <summary>Whether the stream was completed (by the endpoint, or by the layer when the endpoint returned).</summary>
@@ -56,7 +55,7 @@ internal sealed class HttpEventStream
         {
             if (!_completed)
             {
-                WriteChunk(Format(data.Span, id).WrittenSpan);
+                Write(Format(data.Span, id).WrittenSpan);
                 await FlushLockedAsync().ConfigureAwait(false);
             }
         }
@@ -80,11 +79,10 @@ internal sealed class HttpEventStream
             if (!_completed)
             {
                 _completed = true;
-                if (_chunked && !_exchange.IsHead)
+                if (_chunked && !_headOnly)
                 {
-                    _connection.HttpOutput.Write("0\r\n\r\n"u8);
-                    _connection.CountSent(5);
-                    await _connection.FlushHttpAsync().ConfigureAwait(false);
+                    _output.WriteLastChunk();
+                    await _output.FlushAsync().ConfigureAwait(false);
                 }
             }
         }
@@ -94,24 +92,27 @@ internal sealed class HttpEventStream
         }
     }
 
-    /// <summary>Heartbeat: a comment line when nothing was written for the keep-alive interval and no write is under way.</summary>
+    /// <summary>Heartbeat: a comment line when nothing went out for the keep-alive interval and no write is under way.</summary>
     internal void OnHeartbeat(long now, long keepAliveTicks)
     {
-        if (_completed || now - Volatile.Read(ref _lastWrite) < keepAliveTicks || !_lock.Wait(0))
+        if (_completed || now - _output.LastFlush < keepAliveTicks || !_lock.Wait(0))
         {
             return;
         }
 
-        _ = WriteKeepAliveLockedAsync();
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false); // Execute: the write, off the heartbeat's thread
     }
+
+    /// <summary>Writes the keep-alive comment the heartbeat asked for, holding the semaphore it took.</summary>
+    void IThreadPoolWorkItem.Execute() => _ = WriteKeepAliveLockedAsync();
 
     private async Task WriteKeepAliveLockedAsync()
     {
         try
         {
-            if (!_completed && !_exchange.RequestAborted.IsCancellationRequested)
+            if (!_completed && !_requestAborted.IsCancellationRequested)
             {
-                WriteChunk(KeepAliveComment);
+                Write(KeepAliveComment);
                 await FlushLockedAsync().ConfigureAwait(false);
             }
         }
@@ -127,14 +128,14 @@ internal sealed class HttpEventStream
 
     private async ValueTask<bool> EnterAsync()
     {
-        if (_completed || _exchange.RequestAborted.IsCancellationRequested)
+        if (_completed || _requestAborted.IsCancellationRequested)
         {
             return false;
         }
 
         try
         {
-            await _lock.WaitAsync(_exchange.RequestAborted).ConfigureAwait(false);
+            await _lock.WaitAsync(_requestAborted).ConfigureAwait(false);
             return true;
         }
         catch (OperationCanceledException)
@@ -145,39 +146,19 @@ internal sealed class HttpEventStream
 
     private async ValueTask FlushLockedAsync()
     {
-        Volatile.Write(ref _lastWrite, _connection.Timestamp());
-        if (!await _connection.FlushHttpAsync().ConfigureAwait(false))
+        if (!await _output.FlushAsync().ConfigureAwait(false))
         {
             _completed = true; // the connection ended: nothing more can go out
         }
     }
 
-    // One event = one chunk: "<hex length>\r\n" event "\r\n". For HEAD nothing is written; for HTTP/1.0, the event alone.
-    private void WriteChunk(ReadOnlySpan<byte> payload)
+    // For HEAD nothing is written.
+    private void Write(ReadOnlySpan<byte> payload)
     {
-        if (_exchange.IsHead)
+        if (!_headOnly)
         {
-            return;
+            _output.WriteEvent(payload, _chunked);
         }
-
-        var output = _connection.HttpOutput;
-        int n = payload.Length;
-        if (_chunked)
-        {
-            Span<byte> size = stackalloc byte[16];
-            Utf8Formatter.TryFormat(payload.Length, size, out int digits, new StandardFormat('x'));
-            output.Write(size[..digits]);
-            output.Write("\r\n"u8);
-            n += digits + 4;
-        }
-
-        output.Write(payload);
-        if (_chunked)
-        {
-            output.Write("\r\n"u8);
-        }
-
-        _connection.CountSent(n);
     }
 
     // "id: <id>\n" then "data: <line>\n" per line (CRLF, LF and CR all end a line in SSE), then "\n".

@@ -1,5 +1,4 @@
 using System.Net;
-using ExaiFast.Server.Connections;
 using ExaiFast.Server.WebSockets;
 using ExaiFast.Wire.Http;
 
@@ -13,14 +12,17 @@ namespace ExaiFast.Server.Http;
 /// </remarks>
 internal sealed class HttpExchange
 {
-    private readonly Connection _connection;
+    private readonly Http1Output _output;
     private int _responded;
     private PooledBuffer _body;
     private bool _bodyTaken;
 
-    internal HttpExchange(Connection connection, HttpRequestHead request, PooledBuffer body, string route, bool keepAlive, CancellationToken requestAborted)
+    internal HttpExchange(Http1Output output, long connectionId, IPAddress remoteAddress, HttpRequestHead request, PooledBuffer body, string route,
+        bool keepAlive, CancellationToken requestAborted)
     {
-        _connection = connection;
+        _output = output;
+        ConnectionId = connectionId;
+        RemoteAddress = remoteAddress;
         Request = request;
         _body = body;
         Route = route;
@@ -36,10 +38,10 @@ internal sealed class HttpExchange
     public ReadOnlyMemory<byte> Body => _bodyTaken ? default : _body.Memory;
 
     /// <summary>The connection's id (as in the logs).</summary>
-    public long ConnectionId => _connection.Id;
+    public long ConnectionId { get; }
 
     /// <summary>The client's address (IPv4-mapped addresses unmapped).</summary>
-    public IPAddress RemoteAddress => _connection.RemoteAddress;
+    public IPAddress RemoteAddress { get; }
 
     /// <summary>
     /// Fires when the peer closes or resets the connection while the request is served (a client that drops its POST),
@@ -81,7 +83,7 @@ internal sealed class HttpExchange
         ArgumentOutOfRangeException.ThrowIfGreaterThan(status, 999);
         MarkResponded();
         ClosesConnection = !KeepAlive;
-        return _connection.WriteEndpointResponseAsync(this, status, contentType, body, headers);
+        return _output.RespondAsync(Route, status, contentType, body, ClosesConnection, IsHead, headers);
     }
 
     /// <summary>
@@ -99,9 +101,9 @@ internal sealed class HttpExchange
         }
 
         ClosesConnection = !KeepAlive;
-        var stream = new HttpEventStream(_connection, this, chunked);
+        var stream = new HttpEventStream(_output, chunked, IsHead, RequestAborted);
         EventStream = stream;
-        await _connection.WriteEventStreamHeadAsync(this, chunked, headers).ConfigureAwait(false);
+        await _output.StartEventStreamAsync(Route, chunked, ClosesConnection, headers).ConfigureAwait(false);
         return stream;
     }
 

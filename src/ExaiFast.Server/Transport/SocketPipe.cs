@@ -6,11 +6,11 @@ using Pipelines.Sockets.Unofficial;
 namespace ExaiFast.Server.Transport;
 
 /// <summary>A connected socket seen as a pipe pair. The connection that owns it disposes it once.</summary>
-internal sealed class ConnectionTransport : IDisposable
+internal sealed class SocketPipe : IDisposable
 {
     private readonly IDisposable _owner;
 
-    private ConnectionTransport(Socket socket, PipeReader input, PipeWriter output, IDisposable owner)
+    private SocketPipe(Socket socket, PipeReader input, PipeWriter output, IDisposable owner)
     {
         Socket = socket;
         Input = input;
@@ -25,13 +25,13 @@ internal sealed class ConnectionTransport : IDisposable
     public PipeWriter Output { get; }
 
     /// <summary>Wraps an accepted socket with the configured adapter.</summary>
-    public static ConnectionTransport Create(Socket socket, SocketTransport kind)
+    public static SocketPipe Create(Socket socket, SocketTransport kind)
     {
         socket.NoDelay = true;
         if (kind == SocketTransport.Sockets)
         {
             var connection = SocketConnection.Create(socket, PipeOptions.Default);
-            return new ConnectionTransport(socket, connection.Input, connection.Output, connection);
+            return new SocketPipe(socket, connection.Input, connection.Output, connection);
         }
 
         var stream = new NetworkStream(socket, ownsSocket: true);
@@ -39,7 +39,7 @@ internal sealed class ConnectionTransport : IDisposable
         // Zero-byte reads: an idle connection holds no receive buffer until data is actually there (Kestrel does the same).
         var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true, useZeroByteReads: true));
         var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
-        return new ConnectionTransport(socket, input, output, stream);
+        return new SocketPipe(socket, input, output, stream);
     }
 
     /// <summary>Stops both directions at the socket so pending reads and writes end now.</summary>

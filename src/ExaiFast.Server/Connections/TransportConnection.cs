@@ -1,35 +1,36 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
+using ExaiFast.Server.Http;
 using ExaiFast.Server.Logging;
 using ExaiFast.Server.Transport;
 using ExaiFast.Server.WebSockets;
+using ExaiFast.Wire.Http;
 
 namespace ExaiFast.Server.Connections;
 
-/// <summary>One accepted socket: HTTP request heads, then (after an upgrade) a WebSocket.</summary>
+/// <summary>One accepted socket: its pipes, its slot in the connection limits, its phase and deadlines, its teardown.
+/// What it speaks is an <see cref="IConnectionProtocol"/>: an <see cref="Http1Connection"/> from the first byte, then a
+/// <see cref="WebSocketConnection"/> if a request upgrades — chosen once, at the upgrade.</summary>
 /// <remarks>
-/// One reader loop (<see cref="RunAsync"/>) and, once upgraded, one writer loop: nothing else touches the pipes.
-/// Teardown has a single owner, the end of <see cref="RunAsync"/>; <see cref="Abort"/> (heartbeat, shutdown) only
-/// makes the loops stop.
+/// One protocol loop at a time reads the input. Teardown has a single owner, the end of <see cref="RunAsync"/>;
+/// <see cref="Abort"/> (heartbeat, shutdown, a failed write) only makes the loops stop.
 /// </remarks>
-internal sealed partial class Connection : IThreadPoolWorkItem
+internal sealed class TransportConnection : IThreadPoolWorkItem
 {
     private static long s_nextId;
 
     private readonly ServerContext _ctx;
-    private readonly ConnectionTransport _transport;
-    private readonly PipeReader _input;
-    private readonly PipeWriter _output;
-    private readonly CancellationTokenSource _closed = new();
+    private readonly SocketPipe _socket;
+    private readonly Http1Connection _http;
+    private IConnectionProtocol _protocol;
     private volatile ConnectionPhase _phase;
     private long _phaseStarted;
     private int _aborted;
     private int _shutdownRequested;
     private bool _admitted; // holds a slot in the registry's connection limits (taken at accept)
 
-    public Connection(Socket socket, ServerContext ctx)
+    public TransportConnection(Socket socket, ServerContext ctx)
     {
         _ctx = ctx;
         Id = Interlocked.Increment(ref s_nextId);
@@ -40,10 +41,10 @@ internal sealed partial class Connection : IThreadPoolWorkItem
             RemoteAddress = RemoteAddress.MapToIPv4();
         }
 
-        _transport = ConnectionTransport.Create(socket, ctx.Options.Transport);
-        _input = _transport.Input;
-        _output = _transport.Output;
+        _socket = SocketPipe.Create(socket, ctx.Options.Transport);
         _phaseStarted = ctx.Time.GetTimestamp();
+        _http = new Http1Connection(this, ctx);
+        _protocol = _http;
     }
 
     public long Id { get; }
@@ -51,6 +52,19 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     public EndPoint? RemoteEndPoint { get; }
 
     public IPAddress RemoteAddress { get; }
+
+    /// <summary>Bytes from the peer; read by the current protocol's loop only.</summary>
+    public PipeReader Input => _socket.Input;
+
+    /// <summary>Bytes to the peer; written by the current protocol's one writer only.</summary>
+    public PipeWriter Output => _socket.Output;
+
+    public bool IsAborted => Volatile.Read(ref _aborted) != 0;
+
+    public bool IsShutdownRequested => Volatile.Read(ref _shutdownRequested) != 0;
+
+    /// <summary>The phase the heartbeat judges the connection by.</summary>
+    public ConnectionPhase Phase => _phase;
 
     /// <summary>Runs on the thread pool (started by the accept loop).</summary>
     public void Execute() => _ = RunAsync();
@@ -72,7 +86,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
             }
 
             _admitted = true;
-            var upgrade = await ProcessHttpAsync().ConfigureAwait(false);
+            var upgrade = await _http.RunAsync().ConfigureAwait(false);
             if (upgrade is not null)
             {
                 var task = RunWebSocketAsync(upgrade);
@@ -80,9 +94,9 @@ internal sealed partial class Connection : IThreadPoolWorkItem
                 reason = await task.ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (IsConnectionError(ex))
+        catch (Exception ex) when (ConnectionErrors.IsConnectionError(ex))
         {
-            reason = Volatile.Read(ref _aborted) != 0 ? "aborted" : $"connection error ({ex.GetType().Name}: {ex.Message})";
+            reason = IsAborted ? "aborted" : $"connection error ({ex.GetType().Name}: {ex.Message})";
         }
         catch (Exception ex)
         {
@@ -96,7 +110,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>Makes both loops stop now: shuts the socket down and cancels pending pipe operations. Idempotent.</summary>
+    /// <summary>Makes the loops stop now: shuts the socket down and cancels pending pipe operations. Idempotent.</summary>
     public void Abort()
     {
         if (Interlocked.Exchange(ref _aborted, 1) != 0)
@@ -104,13 +118,12 @@ internal sealed partial class Connection : IThreadPoolWorkItem
             return;
         }
 
-        _transport.Abort();
-        CancelRequest();
-        CancelBudgetWait();
+        _socket.Abort();
+        Volatile.Read(ref _protocol).OnAborted();
         try
         {
-            _input.CancelPendingRead();
-            _output.CancelPendingFlush();
+            Input.CancelPendingRead();
+            Output.CancelPendingFlush();
         }
         catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
         {
@@ -121,34 +134,45 @@ internal sealed partial class Connection : IThreadPoolWorkItem
     /// <summary>Shutdown: WebSockets get a 1001 close and time to answer it; idle HTTP connections end now; a request
     /// being served finishes (with <c>Connection: close</c> if its head is not out yet) until the drain deadline aborts it.</summary>
     /// <remarks>
-    /// A connection between its 101 and its writer loop is neither: the flag makes the upgrade path close it as soon as
-    /// the writer exists. Flag and writer are both published with full fences, so at least one side sees the other.
+    /// A connection between its 101 and its WebSocket's writer is neither: the flag makes the upgrade close it as soon as
+    /// the WebSocket is published. Flag and protocol are both published with full fences, so at least one side sees the other.
     /// </remarks>
     public void BeginShutdown()
     {
         Interlocked.Exchange(ref _shutdownRequested, 1);
-        if (Volatile.Read(ref _outbound) is null)
-        {
-            if (Volatile.Read(ref _handler) is null && _phase is not (ConnectionPhase.HttpBody or ConnectionPhase.HttpServing))
-            {
-                Abort(); // plain HTTP (no 101 sent) and no request in hand; the HTTP loop stops after one it is serving
-            }
-
-            CancelBudgetWait(); // a body waiting for budget is refused (503) rather than read during the drain
-            return;
-        }
-
-        BeginClose(Wire.CloseCodes.GoingAway, "server shutting down");
-        CancelBudgetWait(); // a message waiting for budget would only be discarded after our close
+        Volatile.Read(ref _protocol).BeginShutdown();
     }
 
-    /// <summary>Ends a wait for inbound budget (the reader wakes up refused). Any thread.</summary>
-    private void CancelBudgetWait()
+    /// <summary>Starts <paramref name="phase"/> now; the heartbeat applies its deadline from here.</summary>
+    public void EnterPhase(ConnectionPhase phase)
     {
-        if (Volatile.Read(ref _budgetWaiter) is { } waiter)
+        Volatile.Write(ref _phaseStarted, _ctx.Time.GetTimestamp());
+        _phase = phase;
+    }
+
+    /// <summary>Called by the registry's heartbeat (not on the protocol's thread): enforces the phase's deadline.</summary>
+    public void OnHeartbeat(long now)
+    {
+        // Phase first, then its start: EnterPhase writes them the other way round, so a new phase is never judged by
+        // the previous phase's start (an idle keep-alive wait would otherwise count against the next head's deadline).
+        var phase = _phase;
+        long inPhase = now - Volatile.Read(ref _phaseStarted);
+        if (phase != ConnectionPhase.Closing)
         {
-            _ctx.InboundBudget.Cancel(waiter);
+            Volatile.Read(ref _protocol).OnHeartbeat(now, phase, inPhase);
         }
+        else if (inPhase > _ctx.CloseTicks)
+        {
+            TimedOut("close");
+            Abort();
+        }
+    }
+
+    /// <summary>Counts and logs a deadline that passed (<paramref name="kind"/> is the metric's label).</summary>
+    public void TimedOut(string kind)
+    {
+        ServerLog.TimedOut(_ctx.Logger, Id, kind);
+        _ctx.Metrics.Timeouts.WithLabels(kind).Inc();
     }
 
     /// <summary>Past a connection limit: 503 before the request is read, then the lingering close of the teardown.</summary>
@@ -163,50 +187,60 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         ServerLog.Refused(_ctx.Logger, Id, label);
         _ctx.Metrics.ConnectionsRefused.WithLabels(label).Inc();
         string text = refusal == ConnectionRefusal.MaxConnections ? "too many connections" : "too many connections from this address";
-        await RespondErrorAsync("other", 503, text, "Retry-After: 1\r\n").ConfigureAwait(false);
+        await _http.RefuseAsync(text).ConfigureAwait(false);
         return label;
     }
 
-    private void EnterPhase(ConnectionPhase phase)
+    /// <summary>The upgrade: the HTTP side sends the 101, then the WebSocket reads frames until the connection ends.</summary>
+    private async Task<string> RunWebSocketAsync(HttpRequestHead head)
     {
-        Volatile.Write(ref _phaseStarted, _ctx.Time.GetTimestamp());
-        _phase = phase;
+        var websocket = new WebSocketConnection(this, _ctx, head);
+
+        // The connection already holds its slot in the connection limits (taken at accept): an upgrade is not counted again.
+        await _http.SwitchProtocolsAsync(head, websocket.Subprotocol).ConfigureAwait(false);
+        websocket.Start();
+        Interlocked.Exchange(ref _protocol, websocket); // full fence: see BeginShutdown
+        websocket.Open();
+        if (IsShutdownRequested)
+        {
+            websocket.BeginShutdown(); // shutdown raced the upgrade
+        }
+
+        // An async method's parameters live in its state machine for as long as it runs: an idle connection would keep
+        // its whole request head (a dozen header strings, about 0.5 KiB) for its lifetime (issue 11: memory per connection).
+        head = null!;
+        return await websocket.RunAsync().ConfigureAwait(false);
     }
 
     private async Task TeardownAsync()
     {
-        _closed.Cancel();
-        ReturnMessageBuffer(); // the reader may have ended by an exception, with a message (and its budget) half read
+        var protocol = Volatile.Read(ref _protocol);
         EnterPhase(ConnectionPhase.Closing); // the heartbeat aborts whatever below outlives the close deadline
-        if (_outbound is not null)
-        {
-            _outbound.Writer.TryComplete();
-            await _writer!.ConfigureAwait(false);
-        }
+        await protocol.StopAsync().ConfigureAwait(false);
 
-        if (Volatile.Read(ref _aborted) == 0)
+        if (!IsAborted)
         {
             // Lingering close: FIN first, then read until the peer's FIN, so that unread bytes of ours
             // (e.g. the close frame) are not destroyed by the RST a close() with unread input would send.
-            _transport.ShutdownSend();
+            _socket.ShutdownSend();
             await DrainInputAsync().ConfigureAwait(false);
         }
 
         // After an abort, completing the writer without an error made the streams adapter flush what it still held
         // into the shut-down socket; that threw out of this teardown, and the connection stayed registered (and
         // counted, and never told to its handler) for ever. Give up what is unsent instead, and never let it throw.
-        Exception? unsent = Volatile.Read(ref _aborted) != 0 ? new OperationCanceledException("connection aborted") : null;
+        Exception? unsent = IsAborted ? new OperationCanceledException("connection aborted") : null;
         try
         {
-            await _input.CompleteAsync().ConfigureAwait(false);
-            await _output.CompleteAsync(unsent).ConfigureAwait(false);
+            await Input.CompleteAsync().ConfigureAwait(false);
+            await Output.CompleteAsync(unsent).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsConnectionError(ex))
+        catch (Exception ex) when (ConnectionErrors.IsConnectionError(ex))
         {
             // the peer is gone; what matters is the bookkeeping below
         }
 
-        _transport.Dispose();
+        _socket.Dispose();
 
         _ctx.Registry.Remove(this);
         _ctx.Metrics.ConnectionsOpen.Dec();
@@ -215,14 +249,7 @@ internal sealed partial class Connection : IThreadPoolWorkItem
             _ctx.Registry.Release(RemoteAddress);
         }
 
-        if (_opened)
-        {
-            _ctx.Registry.WebSocketClosed();
-            _ctx.Metrics.WebSocketsOpen.Dec();
-            _door!.OnClosed();
-        }
-
-        _closed.Dispose();
+        protocol.OnClosed();
     }
 
     private async Task DrainInputAsync()
@@ -231,22 +258,17 @@ internal sealed partial class Connection : IThreadPoolWorkItem
         {
             while (true)
             {
-                var result = await _input.ReadAsync().ConfigureAwait(false);
-                _input.AdvanceTo(result.Buffer.End);
+                var result = await Input.ReadAsync().ConfigureAwait(false);
+                Input.AdvanceTo(result.Buffer.End);
                 if (result.IsCompleted || result.IsCanceled)
                 {
                     return;
                 }
             }
         }
-        catch (Exception ex) when (IsConnectionError(ex))
+        catch (Exception ex) when (ConnectionErrors.IsConnectionError(ex))
         {
             // reset while lingering: nothing left to protect
         }
     }
-
-    private static bool IsConnectionError(Exception ex) =>
-        ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException
-            or Pipelines.Sockets.Unofficial.ConnectionResetException or Pipelines.Sockets.Unofficial.ConnectionAbortedException
-            or InvalidOperationException { Source: "System.IO.Pipelines" };
 }

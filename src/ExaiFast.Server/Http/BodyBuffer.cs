@@ -1,7 +1,8 @@
 using System.Buffers;
+using ExaiFast.Server.Connections;
 using ExaiFast.Server.WebSockets;
 
-namespace ExaiFast.Server.Connections;
+namespace ExaiFast.Server.Http;
 
 /// <summary>
 /// An HTTP request body being read: in arrays rented from the shared pool while it is small, and once it is big, in
