@@ -5,7 +5,7 @@ namespace ExaiFast.Server.Connections;
 
 /// <summary>
 /// The daemon-wide bound on the bytes of big inbound messages (over <see cref="SmallMessageBytes"/>: WebSocket messages,
-/// HTTP bodies, stdio lines) being assembled, parsed or read by their call (issue 14). A message that does not fit
+/// HTTP bodies, stdio lines) being assembled, parsed or read by their call. A message that does not fit
 /// waits, first come first served, while its connection reads nothing more (TCP or pipe back-pressure holds the peer);
 /// small messages never take part, so they are never queued behind big ones.
 /// </summary>

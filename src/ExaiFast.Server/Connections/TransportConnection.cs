@@ -22,7 +22,7 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
 
     private readonly ServerContext _ctx;
     private readonly SocketPipe _socket;
-    private readonly Http1Connection _http;
+    private Http1Connection? _http; // until the upgrade: an open WebSocket does not keep its HTTP side alive
     private IConnectionProtocol _protocol;
     private volatile ConnectionPhase _phase;
     private long _phaseStarted;
@@ -86,7 +86,7 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
             }
 
             _admitted = true;
-            var upgrade = await _http.RunAsync().ConfigureAwait(false);
+            var upgrade = await _http!.RunAsync().ConfigureAwait(false);
             if (upgrade is not null)
             {
                 var task = RunWebSocketAsync(upgrade);
@@ -187,7 +187,7 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
         ServerLog.Refused(_ctx.Logger, Id, label);
         _ctx.Metrics.ConnectionsRefused.WithLabels(label).Inc();
         string text = refusal == ConnectionRefusal.MaxConnections ? "too many connections" : "too many connections from this address";
-        await _http.RefuseAsync(text).ConfigureAwait(false);
+        await _http!.RefuseAsync(text).ConfigureAwait(false);
         return label;
     }
 
@@ -197,9 +197,10 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
         var websocket = new WebSocketConnection(this, _ctx, head);
 
         // The connection already holds its slot in the connection limits (taken at accept): an upgrade is not counted again.
-        await _http.SwitchProtocolsAsync(head, websocket.Subprotocol).ConfigureAwait(false);
+        await _http!.SwitchProtocolsAsync(head, websocket.Subprotocol).ConfigureAwait(false);
         websocket.Start();
         Interlocked.Exchange(ref _protocol, websocket); // full fence: see BeginShutdown
+        _http = null;
         websocket.Open();
         if (IsShutdownRequested)
         {
@@ -207,7 +208,7 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
         }
 
         // An async method's parameters live in its state machine for as long as it runs: an idle connection would keep
-        // its whole request head (a dozen header strings, about 0.5 KiB) for its lifetime (issue 11: memory per connection).
+        // its whole request head (a dozen header strings, about 0.5 KiB) for its lifetime.
         head = null!;
         return await websocket.RunAsync().ConfigureAwait(false);
     }

@@ -45,7 +45,7 @@ internal sealed partial class Http1Connection
             return false;
         }
 
-        // A big body takes inbound budget for its whole length before any of it is read (issue 14), and before the 100
+        // A big body takes inbound budget for its whole length before any of it is read, and before the 100
         // that would let the client send it; one that gets none in time is refused with 503.
         if (framing.Kind == HttpBodyKind.ContentLength && framing.Length > InboundBudget.SmallMessageBytes
             && !await _body.ReserveAsync(framing.Length).ConfigureAwait(false))

@@ -33,7 +33,7 @@ internal sealed partial class Http1Connection : IConnectionProtocol
     /// <summary>Answers HTTP requests until one upgrades (returned) or the connection should end (null).</summary>
     /// <remarks>
     /// The first head is timed from accept, each later one from its first byte, both by the handshake timeout; the wait
-    /// for that first byte is the keep-alive timeout. Nothing restarts a deadline on a partial read (issue 12).
+    /// for that first byte is the keep-alive timeout. Nothing restarts a deadline on a partial read (slowloris).
     /// </remarks>
     public async Task<HttpRequestHead?> RunAsync()
     {

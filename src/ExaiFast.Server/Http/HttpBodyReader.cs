@@ -42,7 +42,7 @@ internal sealed class HttpBodyReader(TransportConnection connection, ServerConte
 
     /// <summary>
     /// Reads a whole request body: into pooled buffers grown from what arrives while it is small, and past
-    /// <see cref="InboundBudget.SmallMessageBytes"/> into an array of exactly the inbound budget it holds (issue 14).
+    /// <see cref="InboundBudget.SmallMessageBytes"/> into an array of exactly the inbound budget it holds.
     /// A Content-Length body over that size has reserved its length before this (<see cref="ReserveAsync"/>);
     /// a chunked one reserves in doubling steps as it grows, never reading more than its reservation holds.
     /// </summary>
