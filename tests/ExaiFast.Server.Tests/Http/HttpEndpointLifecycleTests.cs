@@ -57,6 +57,20 @@ public class HttpEndpointLifecycleTests : TransportSuite
     }
 
     [Fact]
+    public async Task EventStreamToAPeerThatStopsReading_IsCutAtTheKeepAliveTimeout()
+    {
+        // The response's flush waits for a peer that reads nothing: past the keep-alive timeout the connection is aborted
+        // (a "write" timeout), the endpoint sees RequestAborted, and the connection goes.
+        await using var server = await StartAsync(new ServerOptions { KeepAliveTimeout = TimeSpan.FromMilliseconds(500) });
+        await using var raw = await RawWebSocketClient.OpenAsync(server.EndPoint, receiveBufferSize: 4096);
+
+        await raw.SendRawAsync("GET /flood HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+
+        await TestServer.EventuallyAsync(() => server.Server.Metrics.Timeouts.WithLabels("write").Value == 1, "the stalled write cut", timeoutMs: 30_000);
+        await TestServer.EventuallyAsync(() => server.Server.ConnectionCount == 0, "the stalled connection torn down", timeoutMs: 30_000);
+    }
+
+    [Fact]
     public async Task RequestAborted_FiresWhenTheClientClosesMidRequest()
     {
         await using var server = await StartAsync();

@@ -17,6 +17,7 @@ internal sealed class TestEndpoints
     {
         ["/echo-body"] = new Delegating(Echo),
         ["/stream"] = new Delegating(Stream),
+        ["/flood"] = new Delegating(Flood),
         ["/wait-abort"] = new Delegating(WaitAbort),
         ["/throw"] = new Delegating(_ => throw new InvalidOperationException("boom")),
         ["/silent"] = new Delegating(_ => ValueTask.CompletedTask),
@@ -45,6 +46,18 @@ internal sealed class TestEndpoints
             }
         });
         await stream.CompleteAsync();
+    }
+
+    // /flood: 64 KiB events as fast as the connection takes them, until the request is aborted.
+    private static async ValueTask Flood(HttpExchange exchange)
+    {
+        var stream = await exchange.StartEventStreamAsync();
+        byte[] data = new byte[64 * 1024];
+        data.AsSpan().Fill((byte)'x');
+        while (!exchange.RequestAborted.IsCancellationRequested && !stream.IsCompleted)
+        {
+            await stream.WriteEventAsync(data);
+        }
     }
 
     private async ValueTask WaitAbort(HttpExchange exchange)
