@@ -6,9 +6,10 @@ using Microsoft.Extensions.Logging;
 namespace ExaiFast.Hosting;
 
 /// <summary>
-/// <c>stdio --autostart</c>: starts <c>exaifast serve</c> detached from the bridge — its own session (setsid), stdin
-/// from /dev/null, stdout to /dev/null, logs to a file — so that it outlives the MCP client that started the bridge
-/// and never writes into the bridge's stdout.
+/// <c>stdio --autostart</c>: starts <c>exaifast serve</c> with the same executable as this bridge (the installed native
+/// binary, or <c>dotnet exaifast.dll</c> in development), detached from the bridge — stdin and stdout on nothing of the
+/// MCP client's, logs to a file, and on Linux a session of its own (setsid) — so that it outlives the client that
+/// started the bridge and never writes into the bridge's stdout.
 /// </summary>
 internal static partial class DaemonLauncher
 {
@@ -20,31 +21,69 @@ internal static partial class DaemonLauncher
         string log = Path.GetFullPath(options.DaemonLogFile);
         Directory.CreateDirectory(Path.GetDirectoryName(log)!);
 
-        // The executable: the apphost, or `dotnet exaifast.dll` (then ProcessPath is dotnet itself).
-        string exe = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which executable this is");
-        var command = new List<string> { exe };
-        if (Path.GetFileNameWithoutExtension(exe).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-        {
-            command.Add(typeof(DaemonLauncher).Assembly.Location);
-        }
+        var command = ServeCommand(settings, options);
+        var start = OperatingSystem.IsWindows() ? DirectStart(command) : ShellStart(command);
+        start.UseShellExecute = false;
+        start.RedirectStandardInput = true; // pipes, closed at once below: the child never holds the MCP client's stdio
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.WorkingDirectory = Environment.CurrentDirectory;
+        start.Environment["EXAIFAST_LOG_FILE"] = log;
 
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("the daemon did not start");
+        process.StandardInput.Close();
+        process.StandardOutput.Close();
+        process.StandardError.Close();
+        Log.Started(logger, process.Id, log);
+    }
+
+    /// <summary>The daemon's command line: this executable, then <c>serve</c> with the bridge's address and .env.</summary>
+    internal static List<string> ServeCommand(ExaiFastSettings settings, StdioOptions options)
+    {
+        var command = SelfCommand(Environment.ProcessPath, AppContext.BaseDirectory);
         command.AddRange(["serve", "--host", settings.Server.Host, "--port", settings.Server.Port.ToString(CultureInfo.InvariantCulture)]);
         if (options.EnvFile is { } envFile)
         {
             command.AddRange(["--env-file", Path.GetFullPath(envFile)]);
         }
 
-        // sh redirects before exec: the daemon starts with /dev/null and its log file, nothing of ours. setsid puts it in
-        // a session of its own, so that the client killing the bridge's process group does not take the daemon along.
-        string? setsid = FindOnPath("setsid");
-        var start = new ProcessStartInfo(setsid ?? "/bin/sh")
+        return command;
+    }
+
+    /// <summary>
+    /// How to run this program again: its own executable (the native binary or the apphost), or — when the host is
+    /// <c>dotnet</c> itself (<c>dotnet exaifast.dll</c>) — dotnet with the assembly beside this code. Assembly.Location
+    /// cannot tell: it is empty in a native or single-file binary.
+    /// </summary>
+    internal static List<string> SelfCommand(string? processPath, string baseDirectory)
+    {
+        string exe = processPath ?? throw new InvalidOperationException("cannot tell which executable this is");
+        return Path.GetFileNameWithoutExtension(exe).Equals("dotnet", StringComparison.OrdinalIgnoreCase)
+            ? [exe, Path.Combine(baseDirectory, "exaifast.dll")]
+            : [exe];
+    }
+
+    // Windows has no sh and no sessions to leave: a child started without a console window and with its std handles on
+    // pipes closed at once already outlives the bridge (Node's libuv lets children of its children break away from its job).
+    private static ProcessStartInfo DirectStart(List<string> command)
+    {
+        var start = new ProcessStartInfo(command[0]) { CreateNoWindow = true };
+        foreach (string part in command.Skip(1))
         {
-            UseShellExecute = false,
-            RedirectStandardInput = true, // pipes, closed at once below: the child never holds the MCP client's stdio
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Environment.CurrentDirectory,
-        };
+            start.ArgumentList.Add(part);
+        }
+
+        return start;
+    }
+
+    // sh redirects before exec: the daemon starts with /dev/null and its log file, nothing of ours, and early errors (a
+    // taken port) land in the log. setsid (util-linux, so Linux) puts it in a session of its own, so that the client
+    // killing the bridge's process group does not take the daemon along; macOS has no setsid(1), and there the daemon
+    // is still an orphan that outlives the bridge, only in its process group.
+    private static ProcessStartInfo ShellStart(List<string> command)
+    {
+        string? setsid = OperatingSystem.IsLinux() ? FindOnPath("setsid") : null;
+        var start = new ProcessStartInfo(setsid ?? "/bin/sh");
         if (setsid is not null)
         {
             start.ArgumentList.Add("/bin/sh");
@@ -58,12 +97,7 @@ internal static partial class DaemonLauncher
             start.ArgumentList.Add(part);
         }
 
-        start.Environment["EXAIFAST_LOG_FILE"] = log;
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("the daemon did not start");
-        process.StandardInput.Close();
-        process.StandardOutput.Close();
-        process.StandardError.Close();
-        Log.Started(logger, process.Id, log);
+        return start;
     }
 
     private static string? FindOnPath(string name)
