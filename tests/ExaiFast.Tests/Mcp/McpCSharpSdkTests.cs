@@ -100,8 +100,8 @@ public class McpCSharpSdkTests
 
         var transport = new StdioClientTransport(new StdioClientTransportOptions
         {
-            Command = "dotnet",
-            Arguments = inProcess ? [Path.Combine(AppContext.BaseDirectory, "exaifast.dll"), "stdio", "--in-process"] : [Path.Combine(AppContext.BaseDirectory, "exaifast.dll"), "stdio"],
+            Command = ExaiFastExecutable.FileName,
+            Arguments = [.. ExaiFastExecutable.Prefix, "stdio", .. (inProcess ? (string[])["--in-process"] : [])],
             EnvironmentVariables = HermeticStart.Overrides(environment),
             WorkingDirectory = workingDirectory,
             StandardErrorLines = stderr.Enqueue,

@@ -7,7 +7,7 @@ using ExaiFast.Server.Tests.Infrastructure;
 namespace ExaiFast.Tests.Stdio;
 
 /// <summary>
-/// The real <c>exaifast stdio</c> in a child process: JSON lines written to its stdin, every stdout line parsed (one
+/// The real <c>exaifast stdio</c> (<see cref="ExaiFastExecutable"/>) in a child process: JSON lines written to its stdin, every stdout line parsed (one
 /// that is not a JSON-RPC 2.0 object fails the test at <see cref="DisposeAsync"/>), stderr kept for messages.
 /// </summary>
 internal sealed class StdioProcess : IAsyncDisposable
@@ -40,18 +40,12 @@ internal sealed class StdioProcess : IAsyncDisposable
     /// <summary>Starts <c>exaifast stdio</c> with <paramref name="environment"/> as its whole configuration (<see cref="HermeticStart"/>).</summary>
     public static StdioProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = HermeticStart.Create("dotnet", environment);
+        var start = HermeticStart.Create(ExaiFastExecutable.FileName, environment);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.RedirectStandardInput = true;
         start.StandardInputEncoding = new UTF8Encoding(false);
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "exaifast.dll"));
-        start.ArgumentList.Add("stdio");
-        foreach (string a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
+        ExaiFastExecutable.AddArguments(start, ["stdio", .. args]);
 
         return new StdioProcess(start);
     }

@@ -11,7 +11,7 @@ namespace ExaiFast.Tests.Stdio;
 /// </summary>
 public class StdioTypeScriptSdkTests
 {
-    private static string Dll => Path.Combine(AppContext.BaseDirectory, "exaifast.dll");
+    private static string Executable => ExaiFastExecutable.PathForScripts;
 
     [Fact]
     public async Task TheOfficialSdk_OverStdio_BridgedToADaemon()
@@ -40,7 +40,7 @@ public class StdioTypeScriptSdkTests
     {
         Assert.True(Directory.Exists(Path.Combine(RepoPaths.Clients, "node_modules", "@modelcontextprotocol", "sdk")),
             "tests/clients/node_modules/@modelcontextprotocol/sdk is missing: run scripts/test.sh (it runs npm ci)");
-        var (exitCode, stdout, stderr) = await NodeProcess.RunAsync("mcp-stdio-client.mjs", [Dll, env.ToJsonString(), .. stdioArgs]);
+        var (exitCode, stdout, stderr) = await NodeProcess.RunAsync("mcp-stdio-client.mjs", [Executable, env.ToJsonString(), .. stdioArgs]);
         Assert.True(exitCode == 0, $"node exited {exitCode}\nstdout: {stdout}\nstderr: {stderr}");
         Assert.Contains("\"ok\":true", stdout, StringComparison.Ordinal);
     }
