@@ -1,7 +1,6 @@
 using ExaiFast.Configuration;
 using Microsoft.Extensions.Logging;
 using ZLogger;
-using ZLogger.Formatters;
 
 namespace ExaiFast.Logging;
 
@@ -26,13 +25,13 @@ internal static class ExaiFastLogging
         return holder;
     }
 
-    /// <summary>Text: <c>2026-11-24T05:23:27.123Z INF ExaiFast.Server: message</c>; JSON: ZLogger's structured lines.</summary>
+    /// <summary>Text: <c>2026-11-24T05:23:27.123Z INF ExaiFast.Server: message</c>; JSON: one object a line (<see cref="JsonLogFormatter"/>).</summary>
     internal static void Configure(ZLoggerOptions options, bool json)
     {
         options.IncludeScopes = false;
         if (json)
         {
-            options.UseJsonFormatter();
+            options.UseFormatter(static () => new JsonLogFormatter());
             return;
         }
 

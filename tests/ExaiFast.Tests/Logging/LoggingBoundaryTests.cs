@@ -145,16 +145,23 @@ public class LoggingBoundaryTests
         })))
         {
             var log = factory.CreateLogger("fallback");
-            var endPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 8079); // IPv4 ScopeId throws when serialised
-            log.ZLogInformation($"bound {endPoint}");
+            log.ZLogInformation($"bound {new Unprintable()}");
             log.ZLogInformation($"next");
         }
 
         await processor!.DisposeAsync();
         string text = Encoding.UTF8.GetString(stream.ToArray());
         Assert.Contains("log entry of category fallback could not be formatted", text);
-        Assert.Contains("bound 127.0.0.1:8079", text);
+        Assert.Contains("bound Unprintable", text);
         Assert.Contains("\"Message\":\"next\"", text);
+    }
+
+    // Its second text throws: the message takes the first, the JSON parameter the second, the fallback line the third.
+    private sealed class Unprintable
+    {
+        private int _calls;
+
+        public override string ToString() => Interlocked.Increment(ref _calls) == 2 ? throw new InvalidOperationException("not the second time") : "Unprintable";
     }
 
     private static IZLoggerFormatter CreateFormatter()

@@ -41,12 +41,31 @@ internal sealed class StdioProcess : IAsyncDisposable
     public static StdioProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = HermeticStart.Create(ExaiFastExecutable.FileName, environment);
+        ExaiFastExecutable.AddArguments(start, ["stdio", .. args]);
+        return Launch(start);
+    }
+
+    /// <summary>
+    /// Starts <paramref name="command"/> as an MCP client's config names it: through env(1), which looks it up on the
+    /// PATH of <paramref name="environment"/> (Process.Start would search this process's PATH instead).
+    /// </summary>
+    public static StdioProcess StartCommand(IReadOnlyDictionary<string, string> environment, string command, params string[] args)
+    {
+        var start = HermeticStart.Create("env", environment);
+        foreach (string a in (string[])[command, .. args])
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        return Launch(start);
+    }
+
+    private static StdioProcess Launch(ProcessStartInfo start)
+    {
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.RedirectStandardInput = true;
         start.StandardInputEncoding = new UTF8Encoding(false);
-        ExaiFastExecutable.AddArguments(start, ["stdio", .. args]);
-
         return new StdioProcess(start);
     }
 
