@@ -134,7 +134,7 @@ def build(results, args):
                        f"{fmt(ratio(e['calls_per_s'], t['calls_per_s']), 2) + '×' if t else '–'} | {fmt(ratio(per_core(e), per_core(t)), 2) + '×' if t else '–'} | "
                        f"{fmt(e['latency_us']['p50'])} vs {fmt(b['latency_us']['p50'])} | {fmt(e['latency_us']['p99'])} vs {fmt(b['latency_us']['p99'])} |")
 
-    out += ["", "### Targets of issue 24 (warm, against the minimal baselines)", "",
+    out += ["", "### Targets of the call-path redesign (warm, against the minimal baselines)", "",
             "Throughput targets count calls/s on the pinned server core; per core (CPU-normalised) is shown beside it.", "",
             "| target | measured | standing |", "|---|---|---|"]
     def target(text, measured, met):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 10: what a thread continuation adds per call, in memory and with Redis, beside plain chat calls, same run.
+# What a thread continuation adds per call, in memory and with Redis, beside plain chat calls, same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EX=src/ExaiFast/bin/Release/net10.0/exaifast

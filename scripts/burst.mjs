@@ -1,4 +1,4 @@
-// Big-message burst against a running daemon (issue 14): N concurrent exai-ws call_tool chat calls, each with a
+// Big-message burst against a running daemon: N concurrent exai-ws call_tool chat calls, each with a
 // SIZE-MiB prompt, repeated ROUNDS times; after each round and after an idle period it prints the daemon's RSS
 // (VmRSS and its peak VmHWM from /proc/<pid>/status) and the managed heap from /metrics.
 // Usage: node scripts/burst.mjs <port> <pid> [conns=8] [sizeMiB=30] [rounds=4] [idleSecs=30]

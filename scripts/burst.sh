@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Big-message burst (issue 14): starts the Release daemon with default settings (plus any flags given after the
+# Big-message burst: starts the Release daemon with default settings (plus any flags given after the
 # arguments below), runs scripts/burst.mjs against it and stops it.
 # Usage: scripts/burst.sh [conns=8] [sizeMiB=30] [rounds=4] [idleSecs=30] [-- daemon flags...]
 # BURST_UPSTREAM=1 sends the prompts to an OpenAI-compatible model server (scripts/burst-upstream.mjs, another process)

@@ -11,7 +11,7 @@ namespace ExaiFast.Models;
 /// </summary>
 /// <remarks>
 /// <para>Why: a 30 MiB prompt made into a <see cref="string"/> is a 60 MiB UTF-16 copy per call, besides the 30 MiB
-/// message (issue 14). Read in place, a provider writes it onward from the received bytes (<see cref="WriteValue"/>),
+/// message. Read in place, a provider writes it onward from the received bytes (<see cref="WriteValue"/>),
 /// and the local model reads it a slice at a time (<see cref="GetChunks"/>): nothing payload-sized is made of it.</para>
 /// <para>An in-place text is valid only while the document it was read from lives — for a tool's arguments, until the
 /// call ends. Keep its <see cref="ToString()"/> (or <see cref="ToString(int)"/>, a prefix) for anything that outlives

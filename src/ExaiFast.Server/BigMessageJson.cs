@@ -5,7 +5,7 @@ namespace ExaiFast.Server;
 /// <summary>
 /// Parses and disposes the <see cref="JsonDocument"/> of a big message (over the inbound budget's small-message size)
 /// on a short-lived thread of its own, so that the payload-sized metadata array the document rents from
-/// <see cref="System.Buffers.ArrayPool{T}.Shared"/> is not kept by the pool after a burst (issue 14).
+/// <see cref="System.Buffers.ArrayPool{T}.Shared"/> is not kept by the pool after a burst.
 /// </summary>
 /// <remarks>
 /// <para>Why: <see cref="JsonDocument"/> rents its metadata at the payload's length (one 12-byte row per 12 bytes of

@@ -9,7 +9,7 @@ namespace ExaiFast.Core.Dispatch;
 /// collection and read again, at most once per <see cref="ConfirmInterval"/>. That also keeps a stale reading from
 /// refusing calls for ever: a daemon that refuses work allocates little, so nothing else might trigger the
 /// collection that shows the memory is free again.</para>
-/// <para>It also gives memory back after a burst (issue 14). A burst of big messages leaves the large object heap full of
+/// <para>It also gives memory back after a burst. A burst of big messages leaves the large object heap full of
 /// garbage that an idle daemon never collects, and what the GC has committed stays resident: 8 × 30 MiB prompts left
 /// 1.5–2 GiB behind for good. So when the daemon has been quiet for <see cref="QuietChecks"/> readings (no call in flight,
 /// no big message arriving (<see cref="InboundActivity"/>), less than <see cref="QuietAllocationRate"/> allocated) and the GC's committed memory has grown since the last

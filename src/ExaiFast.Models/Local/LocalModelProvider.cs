@@ -95,7 +95,7 @@ public sealed class LocalModelProvider : IModelProvider
 
     // First 6 bytes of SHA-256(system + "\n" + prompt), both as UTF-8: one shot on the stack for short prompts, in slices
     // for long ones (a 30 MiB prompt once rented 90 MiB from the shared pool to encode it whole, and the pool kept it:
-    // what a burst of big prompts left behind after the memory monitor's compaction, issue 14).
+    // what a burst of big prompts left behind after the memory monitor's compaction).
     private static void Digest(string system, ReadOnlySpan<char> prompt, Span<byte> digest)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
@@ -177,7 +177,7 @@ public sealed class LocalModelProvider : IModelProvider
 
     private const int ExcerptChars = 200;
 
-    // The same answer for a big prompt read in place where it arrived (issue 14): two passes over its characters a
+    // The same answer for a big prompt read in place where it arrived: two passes over its characters a
     // slice at a time (where the trimmed text begins and ends; then its digest, words and excerpt), no copy of it.
     private static string ComposeInPlace(ModelRequest request, MessageText text)
     {

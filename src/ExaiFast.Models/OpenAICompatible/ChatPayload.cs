@@ -113,7 +113,7 @@ internal static class ChatPayload
 
     /// <summary>
     /// About the size of the JSON <see cref="Write"/> writes with splices (an in-place prompt is not in it), so that its
-    /// buffer is allocated once rather than doubled up to a long text's size (each doubling a copy of it, issue 14).
+    /// buffer is allocated once rather than doubled up to a long text's size (each doubling a copy of it).
     /// </summary>
     public static int SizeHint(ModelRequest request)
     {

@@ -8,7 +8,7 @@ namespace ExaiFast.Models.OpenAICompatible;
 /// <summary>
 /// The body of <c>POST /chat/completions</c>: the JSON <see cref="ChatPayload"/> wrote, with each prompt read in place
 /// sent from the bytes it arrived in rather than copied into the body first — a 30 MiB prompt costs the daemon its
-/// message and nothing more on its way to the model (issue 14).
+/// message and nothing more on its way to the model.
 /// </summary>
 /// <remarks>
 /// <para>The written JSON holds an empty string (<c>""</c>) where each such prompt goes (<see cref="Splice"/>); the

@@ -28,7 +28,7 @@ public sealed class ServerMetrics
         Timeouts = f.CreateCounter("exaifast_timeouts_total", "Connections dropped by a timeout, by kind.", "kind");
         LogDropped = f.CreateCounter("exaifast_log_entries_dropped_total", "Log entries dropped because the logging queue was full.");
 
-        // Thread hand-offs and lock contention are what a call costs beyond its own work (issue 11): read at scrape time.
+        // Thread hand-offs and lock contention are what a call costs beyond its own work: read at scrape time.
         var poolItems = f.CreateGauge("dotnet_threadpool_completed_items", "Work items the .NET thread pool has run since start (hand-offs between threads).");
         var poolThreads = f.CreateGauge("dotnet_threadpool_threads", "Threads in the .NET thread pool now.");
         var contentions = f.CreateGauge("dotnet_lock_contentions", "Times a thread found a lock taken, since start.");

@@ -15,7 +15,7 @@ namespace ExaiFast.Server.Stdio;
 /// buffered; a malformed line gets -32700 and reading goes on; blank lines are ignored. End of input ends the
 /// session (its calls are cancelled). One reader: not thread-safe, and need not be.</para>
 /// <para>A line over <see cref="InboundBudget.SmallMessageBytes"/> is under the inbound budget, as a big WebSocket
-/// message is (issue 14): before more of it is read it takes budget, waiting without reading stdin meanwhile (the
+/// message is: before more of it is read it takes budget, waiting without reading stdin meanwhile (the
 /// writer is held by the pipe), and it is assembled in an array of exactly its reservation (<see cref="BigLine"/>). A
 /// <c>tools/call</c> in it keeps that budget until its call ends; anything else gives it back once handled. A line
 /// that gets no budget within the budget's timeout is refused like an overlong one, so that the lines behind it — a

@@ -76,6 +76,6 @@ internal sealed class TextField(string name, string description, bool required, 
     }
 
     // Blank as string.Trim sees it, decided in place (escapes included): validation runs on the connection's reader, and
-    // a big escaped prompt read into a string here cost a 60 MiB copy and a pooled 32 MiB unescape buffer (issue 14).
+    // a big escaped prompt read into a string here cost a 60 MiB copy and a pooled 32 MiB unescape buffer.
     private static bool IsBlank(JsonElement value) => JsonStrings.IsBlank(value);
 }

@@ -17,7 +17,7 @@ public readonly struct ToolArguments(JsonElement arguments)
 
     /// <summary>A string, or <paramref name="fallback"/>.</summary>
     /// <remarks>A string over 1 MiB is unescaped into an array of its own, not one rented from the shared pool, which
-    /// would keep it (<see cref="JsonStrings.GetString"/>: a burst of big prompts, issue 14).</remarks>
+    /// would keep it (<see cref="JsonStrings.GetString"/>: a burst of big prompts).</remarks>
     public string? Text(string name, string? fallback = null) =>
         arguments.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? JsonStrings.GetString(v) : fallback;
 
@@ -26,7 +26,7 @@ public readonly struct ToolArguments(JsonElement arguments)
 
     /// <summary>
     /// A required string meant for a model: over <see cref="InPlaceBytes"/> as sent, read in place where it arrived (no
-    /// UTF-16 copy of a big prompt: the provider writes it onward from the received bytes, issue 14); a string otherwise.
+    /// UTF-16 copy of a big prompt: the provider writes it onward from the received bytes); a string otherwise.
     /// </summary>
     /// <remarks>An in-place text is valid until the call ends: keep <see cref="Models.MessageText.ToString(int)"/> of it
     /// for anything that outlives the call (a thread's turn).</remarks>

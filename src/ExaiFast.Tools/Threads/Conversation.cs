@@ -71,7 +71,7 @@ internal static class Conversation
     };
 
     /// <summary>Most characters of a request or an answer a turn keeps (about 64k tokens): a 30 MiB prompt is answered,
-    /// but a thread does not keep 60 MiB of it for three hours (issue 14), nor could a later turn send it again.</summary>
+    /// but a thread does not keep 60 MiB of it for three hours, nor could a later turn send it again.</summary>
     public const int MaxTurnChars = 1 << 18;
 
     /// <summary><paramref name="text"/>, cut to <see cref="MaxTurnChars"/> with a note saying how much was left out.</summary>
