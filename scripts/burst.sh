@@ -10,8 +10,9 @@ conns=${1:-8}; size=${2:-30}; rounds=${3:-4}; idle=${4:-30}
 shift $(( $# < 4 ? $# : 4 )); [ "${1:-}" = "--" ] && shift
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 [ -d tests/clients/node_modules/ws ] || (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
-exe=${EXE:-src/ExaiFast/bin/Release/net10.0/exaifast.dll}  # EXE=path/to/exaifast.dll measures another build
+exe=${EXE:-src/ExaiFast/bin/Release/net10.0/exaifast.dll}  # EXE=another build's exaifast.dll, or a native exaifast
 [ -f "$exe" ] || dotnet build src/ExaiFast -c Release --verbosity quiet -nologo >/dev/null
+run=(dotnet "$exe"); [[ "$exe" == *.dll ]] || run=("$exe")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 upstream_pid=
 if [ "${BURST_UPSTREAM:-}" = 1 ]; then
@@ -21,7 +22,7 @@ if [ "${BURST_UPSTREAM:-}" = 1 ]; then
   export OPENAI_COMPATIBLE_BASE_URL="http://127.0.0.1:$upstream_port/v1" OPENAI_COMPATIBLE_API_KEY=burst OPENAI_COMPATIBLE_MODELS=burst-model
   export BURST_MODEL=burst-model
 fi
-dotnet "$exe" serve --port "$port" --log-level warning "$@" &
+"${run[@]}" serve --port "$port" --log-level warning "$@" &
 pid=$!
 trap 'kill $pid $upstream_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
