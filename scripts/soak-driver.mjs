@@ -718,24 +718,27 @@ async function main() {
   })();
   await ticker;
   if (inject.has('rss')) {
-    // the soak's own check: memory the daemon must keep (stored results of big answers) grows after the baseline
+    // the soak's own check: memory the daemon must keep after the baseline (stored results, kept for the result TTL,
+    // of big answers: challenge answers with the statement it was given)
     const c = await openExai(`ws://127.0.0.1:${a}/`, `soak-rss-${randomUUID().slice(0, 8)}`, 'inject');
-    for (let i = 0; i < 24; i++) await c.send(new Call('inject', randomUUID()), 'chat', { prompt: bigPrompt(4), model: 'local' });
+    for (let i = 0; i < 12; i++) await c.send(new Call('inject', randomUUID()), 'challenge', { prompt: bigPrompt(2) });
     await c.close();
-  }
-  let holder;
-  if (inject.has('inflight')) {
-    holder = await openExai(`ws://127.0.0.1:${a}/`, `soak-hold-${randomUUID().slice(0, 8)}`, 'inject');
-    holder.send({ id: 'hold', answer() {} }, 'chat', { prompt: 'soak-hold', model: 'soak-a' });
-  }
-  if (inject.has('fds')) {
-    // the soak's own check: connections left open at the end show as descriptors that did not come back
-    holder = await openExai(`ws://127.0.0.1:${a}/`, `soak-fds-${randomUUID().slice(0, 8)}`, 'inject');
   }
   stopping = true;
   console.log(`[${elapsed()}s] load stopped; waiting for the last answers`);
   await Promise.all(running);
-  const end = await settle(start, 30_000);
+  let holder;
+  if (inject.has('inflight')) {
+    // the soak's own check: a call still running at the end (it ends at the call deadline, after the settle below)
+    holder = await openExai(`ws://127.0.0.1:${a}/`, `soak-hold-${randomUUID().slice(0, 8)}`, 'inject');
+    holder.send({ id: 'hold', answer() {} }, 'chat', { prompt: 'hold', model: 'local', local_latency_ms: 60_000 });
+  }
+  if (inject.has('fds')) {
+    // the soak's own check: a connection left open at the end shows as a descriptor that did not come back
+    holder = await openExai(`ws://127.0.0.1:${a}/`, `soak-fds-${randomUUID().slice(0, 8)}`, 'inject');
+  }
+  // shorter than the call deadline (20 s), so that a call left running cannot end before it is seen
+  const end = await settle(start, 15_000);
   printSample('end', end);
   end.forEach((d, i) => {
     if (d.fds === start[i].fds) return;
@@ -743,7 +746,7 @@ async function main() {
     const diff = [];
     for (const k of new Set([...Object.keys(now), ...Object.keys(startFds[i])])) {
       const delta = (now[k] ?? 0) - (startFds[i][k] ?? 0);
-      if (delta) diff.push(`${k} ${delta > 0 ? '+' : ''}${delta}`);
+      if (delta && !/\.(dll|pdb|so)/.test(k)) diff.push(`${k} ${delta > 0 ? '+' : ''}${delta}`);
     }
     console.log(`soak: daemon ${d.name} descriptors, end minus start: ${diff.join(', ')}`);
   });

@@ -65,6 +65,8 @@ for _ in $(seq 1 50); do [ -s "$dir/model.port" ] && break; sleep 0.1; done
 model_port=$(head -1 "$dir/model.port")
 [ -n "$model_port" ] || fail_setup "the fake model server did not start ($dir/model.log)"
 
+# Redis keeps what it was told across the restart (append-only, synced on every write), as a production one would: a
+# restart that forgets which daemon served a session lets a call re-sent to the other daemon run again, by design.
 cat >"$dir/redis.conf" <<EOF
 bind 127.0.0.1
 port $redis_port
@@ -74,7 +76,8 @@ pidfile $dir/redis.pid
 dir $dir
 logfile $dir/redis.log
 save ""
-appendonly no
+appendonly yes
+appendfsync always
 EOF
 "$redis" "$dir/redis.conf"
 for _ in $(seq 1 50); do [ -s "$dir/redis.pid" ] && break; sleep 0.1; done
