@@ -206,6 +206,7 @@ class ExaiConn {
           }
           this.pending.delete(m.request_id);
           this.seen.add(m.request_id);
+          if (m.continuation_id) this.lastThread = m.continuation_id;
           p.call.answer(sigOfExai(m), p.replay);
           p.done?.();
         } else if (m.op === 'progress' || m.op === 'cancelled' || m.op === 'stream_chunk') {
@@ -257,6 +258,7 @@ async function openExai(url, sessionId, door) {
 async function exaiWorker(url, door) {
   const session = `soak-${door}-${randomUUID().slice(0, 8)}`;
   let conn = await openExai(url, session, door);
+  let thread;
   while (!stopping) {
     const r = Math.random();
     const call = new Call(door, randomUUID());
@@ -278,10 +280,14 @@ async function exaiWorker(url, door) {
     } else if (r < 0.21) {
       stats.big++;
       await conn.send(call, 'chat', { prompt: bigPrompt(rnd(1, 6)), model: 'local' });
+    } else if (r < 0.3 && thread) {
+      // a conversation continued: its thread lives in Redis (STORE_UNAVAILABLE while Redis is down)
+      await conn.send(call, 'chat', chatArgs({ continuation_id: thread }));
     } else {
       const [name, args] = pickTool();
       await conn.send(call, name, args);
     }
+    thread = conn.lastThread ?? thread;
     if (conn.closed && !stopping) conn = await openExai(url, session, door);
     await call.settled;
   }
@@ -756,18 +762,33 @@ async function main() {
   let pass = stats.lost === 0 && stats.twice === 0 && stats.bad === 0 && failed.length === 0;
   const drifts = end.map((d, i) => (d.rssMiB - (baseline ?? start)[i].rssMiB) / (baseline ?? start)[i].rssMiB * 100);
   const drift = Math.max(...drifts);
-  if (drift >= 10) pass = false;
+  // A daemon's heap grows for its first minute or so of load: a shorter run has no steady baseline to drift from.
+  const rssJudged = durationMs >= 120_000;
+  if (rssJudged && drift >= 10) pass = false;
   const fdsBack = end.every((d, i) => d.fds === start[i].fds);
   const inflightBack = end.every((d) => d.inflight === 0 && d.queued === 0);
   if (!fdsBack || !inflightBack) pass = false;
   if (redisRestarts === 0 && cfg.minutes > 0) pass = false;
+  // Error lines are shown, not judged: the model server's faults cause some on purpose.
+  cfg.logs?.forEach((file, i) => {
+    let lines = [];
+    try { lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.includes(' ERR ')); } catch { return; }
+    if (!lines.length) return;
+    const byText = {};
+    for (const l of lines) {
+      const k = l.split(' ').slice(2).join(' ').slice(0, 140).replace(/[0-9a-f-]{36}/g, '<id>');
+      byText[k] = (byText[k] ?? 0) + 1;
+    }
+    const top = Object.entries(byText).sort((x, y) => y[1] - x[1]).slice(0, 3).map(([k, n]) => `${n}× ${k}`);
+    console.log(`soak: daemon ${cfg.daemons[i].name} logged ${lines.length} ERR lines, most often: ${top.join(' | ')}`);
+  });
   for (const e of failed) console.log(`soak: a driver failed: ${e.stack ?? e}`);
   for (const list of Object.values(problems)) for (const p of list) console.log(`soak: ${p}`);
   console.log(`soak: outcomes ${JSON.stringify(outcomes)}; cancels=${stats.cancels} reconnects=${stats.reconnects} ` +
     `big=${stats.big} abandoned=${stats.abandoned} redis_restarts=${redisRestarts}; ` +
     `replayed results without an ack (PROTOCOL.md says ack first): ${notes.replayWithoutAck}`);
   verdict.push(`soak: ${pass ? 'PASS' : 'FAIL'} calls=${stats.calls} lost=${stats.lost} twice=${stats.twice} bad=${stats.bad}`);
-  verdict.push(`rss_drift=${drifts.map((x) => `${x.toFixed(1)}%`).join('/')}`);
+  verdict.push(`rss_drift=${drifts.map((x) => `${x.toFixed(1)}%`).join('/')}${rssJudged ? '' : ' (not judged: under 2 min)'}`);
   verdict.push(`fds ${start.map((d) => d.fds).join('/')}→${end.map((d) => d.fds).join('/')}`);
   verdict.push(`inflight ${start.map((d) => d.inflight).join('/')}→${end.map((d) => d.inflight).join('/')}`);
   console.log(verdict.join(' '));

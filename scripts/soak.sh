@@ -34,11 +34,8 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [ "$status" = 0 ] && [ "${SOAK_KEEP:-0}" != 1 ]; then
-    rm -rf "$dir"
-  else
-    echo "soak: logs and configs kept in $dir" >&2
-  fi
+  # the verdict stays the last line: where the logs are was said at the start
+  if [ "$status" = 0 ] && [ "${SOAK_KEEP:-0}" != 1 ]; then rm -rf "$dir"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -147,10 +144,12 @@ pids+=($!)
 pid_nginx=$!
 wait_http "http://127.0.0.1:$nginx_port/health" "$pid_nginx" "nginx"
 
+echo "soak: logs and configs in $dir (kept unless the soak passes; SOAK_KEEP=1 keeps them)"
 config=$(cat <<EOF
 {"minutes": $minutes, "callTimeout": 20, "openRate": ${SOAK_OPEN_RATE:-10}, "inject": "${SOAK_INJECT:-}",
  "daemons": [{"name": "a", "port": $port_a, "pid": $pid_a}, {"name": "b", "port": $port_b, "pid": $pid_b}],
  "nginx": $nginx_port, "modelPort": $model_port,
+ "logs": ["$dir/a.log", "$dir/b.log"],
  "redis": {"port": $redis_port, "server": "$redis", "conf": "$dir/redis.conf", "pidfile": "$dir/redis.pid"},
  "stdio": ["env", "-i", "PATH=$PATH", "HOME=$dir", "dotnet", "$dll", "stdio", "--port", "$port_a", "--log-level", "warning",
            "--log-file", "$dir/stdio.log"]}
@@ -160,10 +159,4 @@ set +e
 node scripts/soak-driver.mjs "$config" 2>&1 | tee "$dir/soak.out"
 status=${PIPESTATUS[0]}
 set -e
-if [ "$status" != 0 ]; then
-  for f in a b; do
-    echo "soak: last lines of daemon $f's log:" >&2
-    tail -5 "$dir/$f.log" 2>/dev/null | cut -c1-300 >&2 || true
-  done
-fi
 exit "$status"
