@@ -31,6 +31,7 @@ const elapsed = () => ((Date.now() - t0) / 1000).toFixed(0).padStart(4);
 // ---- the ledger --------------------------------------------------------------------------------------------------
 const stats = { calls: 0, answered: 0, lost: 0, twice: 0, bad: 0, abandoned: 0, cancels: 0, reconnects: 0, big: 0 };
 const outcomes = {};
+const doors = {}; // answered calls by door
 const problems = {};
 function problem(kind, msg) {
   const list = (problems[kind] ??= []);
@@ -74,6 +75,7 @@ class Call {
       stats.answered++;
       const code = sig.startsWith('ok:') ? 'ok' : sig.slice(4);
       outcomes[code] = (outcomes[code] ?? 0) + 1;
+      doors[this.door] = (doors[this.door] ?? 0) + 1;
     } else if (replay && this.final !== sig && !this.final.startsWith('err:OVER_CAPACITY')) {
       stats.twice++;
       problem('twice', `${this.door} ${this.id}: first ${this.final.slice(0, 80)} (${Date.now() - this.finalAt} ms before) ` +
@@ -357,6 +359,7 @@ class McpWs {
     const p = this.pending.get(m.id);
     if (!p) {
       if (this.seen?.has(m.id)) { stats.twice++; problem('twice', `mcp-ws id ${m.id}: a second response`); }
+      else if (this.seenCancelled?.delete(m.id)) this.seen.add(m.id); // a cancelled call may still answer, once
       return;
     }
     this.pending.delete(m.id);
@@ -389,7 +392,7 @@ class McpWs {
     this.pending.delete(id);
     call.abandon();
     (this.seenCancelled ??= new Set()).add(id);
-    (this.seen ??= new Set());
+    this.seen ??= new Set();
     this.ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'soak' } }));
     p.done();
   }
@@ -504,6 +507,7 @@ async function stdioWorker() {
   const child = spawn(cfg.stdio[0], cfg.stdio.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
   const pending = new Map();
   const seen = new Set();
+  const cancelled = new Set();
   let buf = '';
   child.stdout.on('data', (d) => {
     buf += d.toString();
@@ -517,6 +521,7 @@ async function stdioWorker() {
       const p = pending.get(m.id);
       if (!p) {
         if (seen.has(m.id)) { stats.twice++; problem('twice', `stdio id ${m.id}: a second response`); }
+        else if (cancelled.delete(m.id)) seen.add(m.id); // a cancelled call may still answer, once
         continue;
       }
       pending.delete(m.id);
@@ -547,6 +552,7 @@ async function stdioWorker() {
       const v = batch[0];
       if (pending.has(v.id)) {
         pending.delete(v.id);
+        cancelled.add(v.id);
         v.call.abandon();
         stats.cancels++;
         child.stdin.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: v.id } }) + '\n');
@@ -648,6 +654,7 @@ async function warmUp() {
   }
   stats.calls = stats.answered = stats.lost = 0;
   for (const k of Object.keys(outcomes)) delete outcomes[k];
+  for (const k of Object.keys(doors)) delete doors[k];
 }
 
 // What a daemon's descriptors are, for a FAIL: sockets by the port at the other end (the model server, Redis, ...).
@@ -784,6 +791,7 @@ async function main() {
   });
   for (const e of failed) console.log(`soak: a driver failed: ${e.stack ?? e}`);
   for (const list of Object.values(problems)) for (const p of list) console.log(`soak: ${p}`);
+  console.log(`soak: answered by door ${JSON.stringify(doors)}`);
   console.log(`soak: outcomes ${JSON.stringify(outcomes)}; cancels=${stats.cancels} reconnects=${stats.reconnects} ` +
     `big=${stats.big} abandoned=${stats.abandoned} redis_restarts=${redisRestarts}; ` +
     `replayed results without an ack (PROTOCOL.md says ack first): ${notes.replayWithoutAck}`);
