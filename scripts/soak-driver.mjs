@@ -711,7 +711,11 @@ async function main() {
   const failed = [];
   const running = workers.map((w) => w.catch((e) => failed.push(e)));
 
-  const baselineAt = Math.min(120_000, durationMs / 2);
+  // The RSS baseline is each daemon's highest sample in minute 2 (in the second quarter of a shorter run): a sample
+  // lands anywhere in the GC's sawtooth (one daemon went between 126 and 154 MiB from one sample to the next), and a
+  // leak shows as an end above the peaks, not above one low sample.
+  const baseFrom = Math.min(60_000, durationMs / 4);
+  const baseTo = Math.min(120_000, durationMs / 2);
   const redisAt = durationMs * 0.4;
   let baseline;
   let redisDone = false;
@@ -726,7 +730,8 @@ async function main() {
       }
       const s = await sample();
       printSample('sample', s);
-      if (!baseline && Date.now() - t0 >= baselineAt) baseline = s;
+      const t = Date.now() - t0;
+      if (t > baseFrom && t <= baseTo + 1000) baseline = s.map((d, i) => (baseline && baseline[i].rssMiB > d.rssMiB ? baseline[i] : d));
     }
   })();
   await ticker;
