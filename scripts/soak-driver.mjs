@@ -64,8 +64,8 @@ class Call {
       droppedOnPurpose = true; // the soak's own check: an answer the driver pretends it never saw
       return;
     }
-    if (inject.has('twice') && !doubledOnPurpose && stats.answered > 20) {
-      doubledOnPurpose = true;
+    if (inject.has('twice') && !doubledOnPurpose && !replay && stats.answered > 20) {
+      doubledOnPurpose = true; // the soak's own check: one answer counted twice
       this.answers++;
     }
     this.answers++;

@@ -3,8 +3,6 @@
 // first streamed chunk, a reset before the head, a reset after the first chunk, or a streamed answer after a random
 // think time. Every upstream request gets a serial number that goes into its answer, so a client that sees two
 // different answers for one call knows the call reached a model twice.
-// A prompt containing "soak-hold" gets a head and then only SSE comments, until the daemon gives up on it at the call's
-// deadline (the soak's own check that a call left running shows in its verdict).
 // Every response closes its connection: the daemon keeps no idle pooled sockets to us, so its descriptor count at
 // rest is the same before and after a run.
 // Usage: node scripts/soak-fake-model.mjs [PORT]; prints its port, then serves until killed.
@@ -54,9 +52,7 @@ const server = http.createServer((req, res) => {
       return;
     }
     const model = body.model ?? 'soak';
-    const last = body.messages?.at(-1)?.content;
-    const hold = typeof last === 'string' && last.includes('soak-hold');
-    const what = hold ? 'hold' : pick();
+    const what = pick();
     counts[what] = (counts[what] ?? 0) + 1;
     const think = thinkMin + Math.random() * (thinkMax - thinkMin);
     switch (what) {
@@ -77,11 +73,6 @@ const server = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'close' });
     res.write(chunk(model, { role: 'assistant', content: `answer #${n} ` }));
     if (what === 'midstall') return;
-    if (what === 'hold') {
-      const beat = setInterval(() => res.write(': soak-hold\n\n'), 500);
-      res.on('close', () => clearInterval(beat));
-      return;
-    }
     if (what === 'midreset') {
       setTimeout(() => req.socket.resetAndDestroy(), 5);
       return;
