@@ -22,6 +22,7 @@ dll=$root/src/ExaiFast/bin/Release/net10.0/exaifast.dll
 [ -f "$dll" ] || fail_setup "$dll is missing: run 'dotnet build ExaiFast.sln -c Release'"
 [ -d "$root/tests/clients/node_modules/ws" ] || fail_setup "tests/clients/node_modules is missing: run scripts/setup.sh"
 command -v node >/dev/null || fail_setup "node is missing: run scripts/setup.sh"
+command -v curl >/dev/null || fail_setup "curl is missing"
 redis=$(command -v redis-server || true); [ -n "$redis" ] || { [ -x /usr/bin/redis-server ] && redis=/usr/bin/redis-server; } \
   || fail_setup "redis-server is missing: run scripts/setup.sh"
 nginx=$(command -v nginx || true); [ -n "$nginx" ] || { [ -x /usr/sbin/nginx ] && nginx=/usr/sbin/nginx; } \
@@ -155,8 +156,17 @@ config=$(cat <<EOF
            "--log-file", "$dir/stdio.log"]}
 EOF
 )
+# The driver runs in the background and is waited for, so that a signal to this script runs the cleanup at once (bash
+# holds a trap until a foreground command ends); tail shows its output as it comes and stops when it exits.
+: >"$dir/soak.out"
+node scripts/soak-driver.mjs "$config" >>"$dir/soak.out" 2>&1 &
+driver=$!
+pids+=("$driver")
+tail -n +1 -f --pid="$driver" "$dir/soak.out" &
+pids+=($!)
 set +e
-node scripts/soak-driver.mjs "$config" 2>&1 | tee "$dir/soak.out"
-status=${PIPESTATUS[0]}
+wait "$driver"
+status=$?
+wait "${pids[-1]}"
 set -e
 exit "$status"
