@@ -37,9 +37,6 @@ function problem(kind, msg) {
   const list = (problems[kind] ??= []);
   if (list.length < 8) list.push(`${kind} at ${elapsed().trim()}s: ${msg}`);
 }
-// Frames that break PROTOCOL.md's ordering without losing or doubling an answer: a stored result replayed to a
-// re-sent request_id comes with no call_tool_ack. Counted and shown, not a FAIL.
-const notes = { replayWithoutAck: 0 };
 let droppedOnPurpose = false;
 let doubledOnPurpose = false;
 
@@ -200,9 +197,7 @@ class ExaiConn {
           if (p.acked) { stats.bad++; problem('bad', `${this.door} ${m.request_id}: second ack`); }
           p.acked = true;
         } else if (m.op === 'call_tool_res') {
-          if (!p.acked && p.replay) {
-            notes.replayWithoutAck++;
-          } else if (!p.acked && !isRefusal(m)) {
+          if (!p.acked && !isRefusal(m)) {
             stats.bad++;
             problem('bad', `${this.door} ${m.request_id}: result before ack: ${JSON.stringify(m).slice(0, 200)}`);
           }
@@ -799,8 +794,7 @@ async function main() {
   for (const list of Object.values(problems)) for (const p of list) console.log(`soak: ${p}`);
   console.log(`soak: answered by door ${JSON.stringify(doors)}`);
   console.log(`soak: outcomes ${JSON.stringify(outcomes)}; cancels=${stats.cancels} reconnects=${stats.reconnects} ` +
-    `big=${stats.big} abandoned=${stats.abandoned} redis_restarts=${redisRestarts}; ` +
-    `replayed results without an ack (PROTOCOL.md says ack first): ${notes.replayWithoutAck}`);
+    `big=${stats.big} abandoned=${stats.abandoned} redis_restarts=${redisRestarts}`);
   verdict.push(`soak: ${pass ? 'PASS' : 'FAIL'} calls=${stats.calls} lost=${stats.lost} twice=${stats.twice} bad=${stats.bad}`);
   verdict.push(`rss_drift=${drifts.map((x) => `${x.toFixed(1)}%`).join('/')}${rssJudged ? '' : ' (not judged: under 4 min)'}`);
   verdict.push(`fds ${start.map((d) => d.fds).join('/')}→${end.map((d) => d.fds).join('/')}`);

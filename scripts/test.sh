@@ -33,9 +33,15 @@ status=0
 # Microsoft.Testing.Platform (global.json): each test project is an executable; --timeout stops a hung run.
 dotnet test --solution ExaiFast.sln -c Release --no-build --no-progress --timeout 14m 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
 
+# One minute of the soak (scripts/soak.sh): every door at once against two daemons, Redis and nginx, with a failing
+# model server; its verdict line says whether a call was lost or answered twice, or descriptors or calls were left over.
+soak=0
+bash scripts/soak.sh 1 || soak=$?
+
 # One plain closing line for CI: the totals of every project's run summary.
 read -r total failed skipped < <(awk '/^  total:/{t+=$2} /^  failed:/{f+=$2} /^  skipped:/{s+=$2} END{print t+0, f+0, s+0}' "$log")
 passed=$((total - failed - skipped))
 if [ "$total" -eq 0 ]; then echo "no tests ran" >&2; status=1; fi
+if [ "$soak" -ne 0 ]; then echo "the soak failed (exit $soak)" >&2; [ "$status" -ne 0 ] || status=$soak; fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -136,6 +136,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// <summary>Whether <see cref="DrainAsync"/> has begun.</summary>
     public bool IsDraining => _draining;
 
+    /// <summary>A call's deadline when its request asks for none shorter.</summary>
+    public TimeSpan CallTimeout => _options.CallTimeout;
+
     /// <summary>Slots taken and calls queued in <paramref name="lane"/> (tests).</summary>
     internal (int Busy, int Queued) LoadOf(string lane) => (_lanes[lane].Busy, _lanes[lane].Queued);
 

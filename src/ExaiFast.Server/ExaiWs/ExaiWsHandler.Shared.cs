@@ -41,6 +41,8 @@ public sealed partial class ExaiWsHandler
         var found = await _shared.LookupAsync(key, cancellationToken).ConfigureAwait(false);
         if (found.Result is { } result)
         {
+            // Replayed as a replay here is: its ack first, then the stored result.
+            await SendAsync(connection.Socket, ExaiWsFrames.Ack(requestId, name, _dispatcher.CallTimeout)).ConfigureAwait(false);
             await SendAsync(connection.Socket, ExaiWsFrames.Result(requestId, result)).ConfigureAwait(false);
             return true;
         }

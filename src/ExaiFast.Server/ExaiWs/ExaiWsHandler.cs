@@ -327,19 +327,20 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     }
 
     /// <summary>
-    /// Submits a validated call_tool on the reader, without waiting. Returns the frame that answers a request refused or
-    /// replayed at once; an admitted call's ack and result go through the connection, in order.
+    /// Submits a validated call_tool on the reader, without waiting. Returns the frame that answers a refused request;
+    /// any other gets its ack first and then its result through the connection, in order — a replay's stored result
+    /// right behind its ack, in the same write, as a client that re-sends after a reconnect may never have seen the ack.
     /// </summary>
     private PooledBuffer? SubmitCall(ExaiWsConnection connection, in CallRequest request)
     {
         var ticket = _dispatcher.Submit(request);
         string requestId = request.Key.RequestId;
-        if (ticket.Status is SubmitStatus.Refused or SubmitStatus.Replayed)
+        if (ticket.Status == SubmitStatus.Refused)
         {
-            return ExaiWsFrames.Result(requestId, ticket.Result);
+            return ExaiWsFrames.Result(requestId, ticket.Result); // nothing was accepted: the refusal is the whole answer
         }
 
-        connection.Answer(ticket, ExaiWsFrames.Ack(requestId, request.Tool.Name, ticket.Call!.Timeout));
+        connection.Answer(ticket, ExaiWsFrames.Ack(requestId, request.Tool.Name, ticket.Call?.Timeout ?? _dispatcher.CallTimeout));
         return null;
     }
 

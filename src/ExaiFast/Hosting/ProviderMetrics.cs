@@ -76,7 +76,8 @@ internal sealed partial class ProviderMetrics : IProviderObserver
 
     private static partial class Log
     {
-        [LoggerMessage(301, LogLevel.Error, "Provider {Provider}'s circuit breaker for {Model} opened after repeated failures: its calls to that model are refused for {BreakSecs} s")]
+        // A warning, not an error: an upstream failing is what the breaker is for, and the daemon goes on answering.
+        [LoggerMessage(301, LogLevel.Warning, "Provider {Provider}'s circuit breaker for {Model} opened after repeated failures: its calls to that model are refused for {BreakSecs} s")]
         public static partial void BreakerOpened(ILogger logger, string provider, string model, double breakSecs);
 
         [LoggerMessage(300, LogLevel.Warning, "Provider {Provider} failed a request for {Model}: {Failure}")]

@@ -37,10 +37,10 @@ internal static class ToolServices
         // provider gets a named HttpClient (pooled connections, retries, time-to-headers deadline) and a circuit breaker per model.
         var configured = settings.Providers.Configured();
 
-        // Polly's telemetry logs every HTTP attempt at Information and every retry at Warning, each with a stack trace
-        // (three per failed call); ExaiFast.Providers logs one line per failed request, and one when a breaker opens,
-        // instead, so only Polly's errors stay.
-        services.Configure<LoggerFilterOptions>(o => o.AddFilter("Polly", LogLevel.Error));
+        // Polly's telemetry logs every HTTP attempt at Information, every retry at Warning and every timeout or handled
+        // failure at Error, each with a stack trace: an upstream's expected faults would fill the log with errors.
+        // ExaiFast.Providers logs one line per failed request, and one when a breaker opens, instead: Polly logs nothing.
+        services.Configure<LoggerFilterOptions>(o => o.AddFilter("Polly", LogLevel.None));
         foreach (var options in configured)
         {
             services.AddProviderHttpClient(options);

@@ -152,6 +152,10 @@ public class ExaiWsReliabilityTests
         var replay = await client.ResultAsync("d1");
         Assert.Equal((string?)first["text"], (string?)replay["text"]);
         Assert.Equal(1, daemon.LocalModel.Requests);
+
+        // A replay is answered as any accepted call is: its ack first, then the stored result.
+        string?[] frames = [.. client.All.Where(f => (string?)f["request_id"] == "d1").Select(f => (string?)f["op"])];
+        Assert.Equal(["call_tool_ack", "call_tool_ack", "call_tool_res", "call_tool_ack", "call_tool_res"], frames);
     }
 
     [Fact]
