@@ -102,8 +102,10 @@ internal sealed class HttpExchange
 
         ClosesConnection = !KeepAlive;
         var stream = new HttpEventStream(_output, chunked, IsHead, RequestAborted);
-        EventStream = stream;
         await _output.StartEventStreamAsync(Route, chunked, ClosesConnection, headers).ConfigureAwait(false);
+        // Published only once the head is out: the heartbeat writes keep-alive comments to the stream it sees here, and
+        // one written before (or during) the head's flush would precede or tear the head.
+        EventStream = stream;
         return stream;
     }
 
