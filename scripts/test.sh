@@ -33,6 +33,10 @@ status=0
 # Microsoft.Testing.Platform (global.json): each test project is an executable; --timeout stops a hung run.
 dotnet test --solution ExaiFast.sln -c Release --no-build --no-progress --timeout 14m 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
 
+# The Prometheus alert rules (deploy/prometheus): promtool's check and unit tests, and every metric they read exported.
+alerts=0
+bash scripts/check-alerts.sh || alerts=$?
+
 # One minute of the soak (scripts/soak.sh): every door at once against two daemons, Redis and nginx, with a failing
 # model server; its verdict line says whether a call was lost or answered twice, or descriptors or calls were left over.
 soak=0
@@ -42,6 +46,7 @@ bash scripts/soak.sh 1 || soak=$?
 read -r total failed skipped < <(awk '/^  total:/{t+=$2} /^  failed:/{f+=$2} /^  skipped:/{s+=$2} END{print t+0, f+0, s+0}' "$log")
 passed=$((total - failed - skipped))
 if [ "$total" -eq 0 ]; then echo "no tests ran" >&2; status=1; fi
+if [ "$alerts" -ne 0 ]; then echo "the alert rules failed their checks (exit $alerts)" >&2; [ "$status" -ne 0 ] || status=$alerts; fi
 if [ "$soak" -ne 0 ]; then echo "the soak failed (exit $soak)" >&2; [ "$status" -ne 0 ] || status=$soak; fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit $status
