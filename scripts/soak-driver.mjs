@@ -589,7 +589,11 @@ async function metrics(port) {
     for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'gm'))) total += Number(m[1]);
     return total;
   };
-  return { inflight: sum('exaifast_calls_inflight'), queued: sum('exaifast_lane_queued'), redisUp: sum('exaifast_redis_up') };
+  // The managed heap and the results kept tell a leak from bounded stores still filling when RSS grows.
+  return {
+    inflight: sum('exaifast_calls_inflight'), queued: sum('exaifast_lane_queued'), redisUp: sum('exaifast_redis_up'),
+    heapMiB: sum('dotnet_total_memory_bytes') / 1048576, stored: sum('exaifast_results_stored'),
+  };
 }
 
 async function sample() {
@@ -604,7 +608,7 @@ async function sample() {
 }
 
 function printSample(label, s) {
-  const per = s.map((d) => `${d.name} rss=${d.rssMiB.toFixed(1)}MiB fds=${d.fds}+${d.libs}lib thr=${d.threads} inflight=${d.inflight} queued=${d.queued} redis=${d.redisUp}`).join(' | ');
+  const per = s.map((d) => `${d.name} rss=${d.rssMiB.toFixed(1)}MiB fds=${d.fds}+${d.libs}lib thr=${d.threads} heap=${d.heapMiB.toFixed(1)}MiB stored=${d.stored} inflight=${d.inflight} queued=${d.queued} redis=${d.redisUp}`).join(' | ');
   console.log(`[${elapsed()}s] ${label.padEnd(6)} ${per} | calls=${stats.calls} answered=${stats.answered} lost=${stats.lost} twice=${stats.twice}`);
 }
 

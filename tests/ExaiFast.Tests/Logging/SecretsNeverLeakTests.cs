@@ -1,0 +1,250 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using ExaiFast.Server.Tests.Infrastructure;
+using ExaiFast.Tests.Cli;
+using ExaiFast.Tests.ExaiWs;
+using ExaiFast.Tests.Models;
+using ExaiFast.Tests.Redis;
+
+namespace ExaiFast.Tests.Logging;
+
+/// <summary>
+/// The token and every key never leave the daemon: the real executable, logging at trace to a file, is driven through
+/// everything that handles a secret — hellos with a wrong and the right token, 401s on every door, <c>?token=</c> on
+/// upgrade URLs, a token rotation, providers answering 401 with the key echoed in their error (as real APIs do), a Redis
+/// URL with a password that cannot be reached — and then every byte it wrote (log file, stderr, stdout, HTTP heads and
+/// bodies, WebSocket frames) is searched for any 8-character window of each secret.
+/// </summary>
+public class SecretsNeverLeakTests
+{
+    private const int Window = 8;
+
+    [Fact]
+    public async Task NoSecretReachesAnyOutput_AtTraceLevel()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var secrets = new Dictionary<string, string>
+        {
+            ["token"] = Secret(), ["rotated token"] = Secret(), ["wrong token"] = Secret(),
+            ["KIMI_API_KEY"] = Secret(), ["GLM_API_KEY"] = Secret(), ["OPENAI_COMPATIBLE_API_KEY"] = Secret(),
+            ["Redis password"] = Secret(),
+        };
+        await using var fake = FakeOpenAIServer.Start();
+        fake.Behaviors["kimi-k2-turbo-preview"] = "401";
+        fake.Behaviors["glm-4.5-flash"] = "401";
+        var directory = Directory.CreateTempSubdirectory("exaifast-secrets-");
+        string logFile = Path.Combine(directory.FullName, "daemon.log");
+        int port = FreePort.Next();
+        var seen = new StringBuilder(); // everything the daemon sent to this test
+        try
+        {
+            await using (var daemon = DaemonProcess.Start(new Dictionary<string, string>
+            {
+                ["EXAI_WS_TOKEN"] = secrets["token"],
+                ["KIMI_API_KEY"] = secrets["KIMI_API_KEY"],
+                ["KIMI_API_URL"] = fake.BaseUrl.ToString(),
+                ["GLM_API_KEY"] = secrets["GLM_API_KEY"],
+                ["GLM_API_URL"] = fake.BaseUrl.ToString(),
+                ["OPENAI_COMPATIBLE_BASE_URL"] = fake.BaseUrl.ToString(),
+                ["OPENAI_COMPATIBLE_API_KEY"] = secrets["OPENAI_COMPATIBLE_API_KEY"],
+                ["OPENAI_COMPATIBLE_MODELS"] = "401",
+                ["REDIS_URL"] = $"redis://:{secrets["Redis password"]}@127.0.0.1:{FreePort.Next()}", // nothing listens there
+                ["EXAIFAST_PROVIDER_RETRY_DELAY_SECS"] = "0.01",
+                ["EXAIFAST_LOG_LEVEL"] = "trace",
+                ["EXAIFAST_LOG_FILE"] = logFile,
+            }, "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            {
+                await Readiness.WaitAsync(port, () => false, () => daemon.Stderr, ct);
+                var ws = new Uri($"ws://127.0.0.1:{port}/");
+                await DriveExaiWsAsync(ws, secrets, seen);
+                await DriveHttpAsync(port, secrets, seen, ct);
+                await DriveMcpWebSocketAsync(ws, secrets, seen, ct);
+
+                await RedisDownLoggedAsync(logFile, ct); // the failure text of a connection made with the password
+
+                daemon.Signal(15); // SIGTERM: a clean shutdown flushes the log file
+                Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+                seen.Append(daemon.Stdout).Append(daemon.Stderr);
+            }
+
+            string log = await File.ReadAllTextAsync(logFile, ct);
+            Assert.Contains("Listening on", log, StringComparison.Ordinal);
+            // The log saw the debug detail and the events that handle a secret (else "absent" would prove nothing).
+            Assert.Contains(" DBG ", log, StringComparison.Ordinal);
+            Assert.Contains("hello with a wrong token", log, StringComparison.Ordinal);
+            Assert.Contains("failed a request for kimi-k2-turbo-preview", log, StringComparison.Ordinal);
+            Assert.Contains("failed a request for 401", log, StringComparison.Ordinal);
+            foreach (var (name, secret) in secrets)
+            {
+                AssertAbsent(name, secret, log, "the log file");
+                AssertAbsent(name, secret, seen.ToString(), "what the daemon sent (frames, HTTP answers, stdout, stderr)");
+            }
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>exai-ws: a hello with the wrong token, then the right one; calls to every provider, each answering 401 with
+    /// its key echoed; a token rotation and a hello with the new token; the status tool.</summary>
+    private static async Task DriveExaiWsAsync(Uri ws, Dictionary<string, string> secrets, StringBuilder seen)
+    {
+        await using (var refused = await ExaiWsClient.ConnectAsync(ws, hello: false))
+        {
+            await refused.SendAsync(new JsonObject { ["op"] = "hello", ["token"] = secrets["wrong token"] });
+            var nack = await refused.NextAsync();
+            Assert.False((bool?)nack["ok"] ?? false, nack.ToJsonString());
+            await refused.ClosedAsync();
+            Append(seen, refused);
+        }
+
+        await using (var client = await ExaiWsClient.ConnectAsync(ws, token: secrets["token"]))
+        {
+            foreach (string model in new[] { "kimi-k2-turbo-preview", "glm-4.5-flash", "401" })
+            {
+                await client.CallAsync(model, "chat", new JsonObject { ["prompt"] = "hi", ["model"] = model });
+                var result = await client.ResultAsync(model, 60_000);
+                Assert.False((bool)result["ok"]!, result.ToJsonString());
+            }
+
+            await client.CallAsync("status", "status");
+            Assert.True((bool)(await client.ResultAsync("status"))["ok"]!);
+            await client.SendAsync(new JsonObject { ["op"] = "rotate_token", ["old"] = secrets["token"], ["new"] = secrets["rotated token"] });
+            var rotated = await client.OpAsync("rotate_token_res");
+            Assert.True((bool)rotated["ok"]!, rotated.ToJsonString());
+            Append(seen, client);
+        }
+
+        await using var afterRotation = await ExaiWsClient.ConnectAsync(ws, token: secrets["rotated token"]);
+        Append(seen, afterRotation);
+    }
+
+    /// <summary>HTTP: the status pages, then MCP Streamable HTTP refused without a token and with a wrong one, and a
+    /// session with the rotated token whose tool call meets the echoing 401.</summary>
+    private static async Task DriveHttpAsync(int port, Dictionary<string, string> secrets, StringBuilder seen, CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        foreach (string path in new[] { "health", "ready", "metrics" })
+        {
+            using var page = await http.GetAsync(path, ct);
+            await AppendAsync(seen, page, ct);
+        }
+
+        var initialize = Request(1, "initialize", new JsonObject
+        {
+            ["protocolVersion"] = "2025-11-25", ["capabilities"] = new JsonObject(), ["clientInfo"] = new JsonObject { ["name"] = "secrets", ["version"] = "1" },
+        });
+        foreach (string? bearer in new[] { null, secrets["wrong token"], secrets["token"] }) // the old token no longer works either
+        {
+            using var refused = await http.SendAsync(Post(initialize, bearer), ct);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            await AppendAsync(seen, refused, ct);
+        }
+
+        using var init = await http.SendAsync(Post(initialize, secrets["rotated token"]), ct);
+        Assert.Equal(HttpStatusCode.OK, init.StatusCode);
+        await AppendAsync(seen, init, ct);
+        string session = Assert.Single(init.Headers.GetValues("Mcp-Session-Id"));
+        using var call = await http.SendAsync(Post(Request(2, "tools/call", new JsonObject
+        {
+            ["name"] = "chat", ["arguments"] = new JsonObject { ["prompt"] = "hi", ["model"] = "401" },
+        }), secrets["rotated token"], session), ct);
+        Assert.Equal(HttpStatusCode.OK, call.StatusCode);
+        string body = await AppendAsync(seen, call, ct);
+        Assert.Contains("\"isError\":true", body, StringComparison.Ordinal);
+    }
+
+    /// <summary>MCP over WebSocket: upgrades refused without a token and with a wrong one in the URL, then one with the
+    /// rotated token in the URL that lists the tools.</summary>
+    private static async Task DriveMcpWebSocketAsync(Uri ws, Dictionary<string, string> secrets, StringBuilder seen, CancellationToken ct)
+    {
+        foreach (string? token in new[] { null, secrets["wrong token"] })
+        {
+            using var refused = new ClientWebSocket();
+            refused.Options.AddSubProtocol("mcp");
+            refused.Options.CollectHttpResponseDetails = true;
+            var uri = token is null ? ws : new Uri(ws, "/?token=" + token);
+            await Assert.ThrowsAsync<WebSocketException>(() => refused.ConnectAsync(uri, ct));
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.HttpStatusCode);
+        }
+
+        await using var client = await ExaiWsClient.ConnectAsync(new Uri(ws, "/?token=" + secrets["rotated token"]), hello: false, subprotocol: "mcp");
+        await client.SendAsync(Request(1, "initialize", new JsonObject
+        {
+            ["protocolVersion"] = "2025-11-25", ["capabilities"] = new JsonObject(), ["clientInfo"] = new JsonObject { ["name"] = "secrets", ["version"] = "1" },
+        }));
+        Assert.NotNull((await client.NextAsync())["result"]);
+        await client.SendAsync(Request(2, "tools/list", new JsonObject()));
+        Assert.NotNull((await client.NextAsync())["result"]);
+        Append(seen, client);
+    }
+
+    private static async Task RedisDownLoggedAsync(string logFile, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!(File.Exists(logFile) && (await File.ReadAllTextAsync(logFile, ct)).Contains("Redis down", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the daemon never logged that Redis is down");
+            await Task.Delay(100, ct);
+        }
+    }
+
+    private static void AssertAbsent(string name, string secret, string text, string where)
+    {
+        for (int i = 0; i + Window <= secret.Length; i++)
+        {
+            int at = text.IndexOf(secret.Substring(i, Window), StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                string context = text.Substring(Math.Max(0, at - 120), Math.Min(240 + Window, text.Length - Math.Max(0, at - 120)));
+                Assert.Fail($"{where} holds 8 characters of the {name} (offset {i} of it), here:\n{context}");
+            }
+        }
+    }
+
+    // 32 random hex digits: no 8-character window of one can turn up by chance in what the daemon writes.
+    private static string Secret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    private static JsonObject Request(int id, string method, JsonObject parameters) =>
+        new() { ["jsonrpc"] = "2.0", ["id"] = id, ["method"] = method, ["params"] = parameters };
+
+    private static HttpRequestMessage Post(JsonObject message, string? bearer, string? session = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "mcp")
+        {
+            Content = new StringContent(message.ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
+        };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
+        if (bearer is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        }
+
+        if (session is not null)
+        {
+            request.Headers.Add("Mcp-Session-Id", session);
+        }
+
+        return request;
+    }
+
+    private static void Append(StringBuilder seen, ExaiWsClient client)
+    {
+        foreach (var frame in client.All)
+        {
+            seen.AppendLine(frame.ToJsonString());
+        }
+    }
+
+    private static async Task<string> AppendAsync(StringBuilder seen, HttpResponseMessage response, CancellationToken ct)
+    {
+        string body = await response.Content.ReadAsStringAsync(ct);
+        seen.AppendLine(response.ToString()).AppendLine(body);
+        return body;
+    }
+}
