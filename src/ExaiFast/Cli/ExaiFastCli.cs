@@ -7,7 +7,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace ExaiFast.Cli;
 
-/// <summary>The command line: <c>exaifast serve</c>, <c>exaifast stdio</c>, <c>exaifast call</c>, <c>exaifast tools</c>.</summary>
+/// <summary>The command line: <c>exaifast serve</c>, <c>stdio</c>, <c>call</c>, <c>tools</c>, <c>check-config</c>.</summary>
 /// <remarks>The only code allowed to write to the console. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.</remarks>
 public static class ExaiFastCli
 {
@@ -65,8 +65,7 @@ public static class ExaiFastCli
             }
             catch (ConfigurationException ex)
             {
-                stderr.WriteLine($"exaifast: {ex.Message}");
-                return ExitConfig;
+                return Refuse(stderr, ex.Problems);
             }
 
             return await ServeAsync(settings, stderr).ConfigureAwait(false);
@@ -75,12 +74,24 @@ public static class ExaiFastCli
         root.Add(serve);
         VersionText.Install(root, stdout);
         root.Add(StdioCommand.Create(environment, stderr));
+        root.Add(CheckConfigCommand.Create(environment, stdout, stderr));
         foreach (var command in ClientCommands.Create(environment, stdout, stderr))
         {
             root.Add(command);
         }
 
         return root;
+    }
+
+    /// <summary>Writes one line per configuration problem, the same for every command that loads settings, and returns <see cref="ExitConfig"/>.</summary>
+    internal static int Refuse(TextWriter stderr, IReadOnlyList<string> problems)
+    {
+        foreach (string problem in problems)
+        {
+            stderr.WriteLine($"exaifast: {problem}");
+        }
+
+        return ExitConfig;
     }
 
     private static async Task<int> ServeAsync(ExaiFastSettings settings, TextWriter stderr)

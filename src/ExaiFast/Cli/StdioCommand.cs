@@ -52,8 +52,7 @@ internal static class StdioCommand
             }
             catch (ConfigurationException ex)
             {
-                await stderr.WriteLineAsync($"exaifast: {ex.Message}").ConfigureAwait(false);
-                return ExaiFastCli.ExitConfig;
+                return ExaiFastCli.Refuse(stderr, ex.Problems);
             }
 
             var options = new StdioOptions

@@ -1,12 +1,22 @@
 namespace ExaiFast.Configuration;
 
-/// <summary>A setting with a bad value. <see cref="Exception.Message"/> is the one line printed before exit code 2.</summary>
+/// <summary>Settings with bad values. <see cref="Problems"/> are the lines printed before exit code 2, one per problem.</summary>
 /// <remarks>Secret values never appear in the message (see <see cref="SettingDefinition.IsSecret"/>).</remarks>
 public sealed class ConfigurationException : Exception
 {
-    /// <summary>Creates the exception with the complete one-line message.</summary>
+    /// <summary>Creates the exception for one problem.</summary>
     public ConfigurationException(string message)
-        : base(message)
+        : this([message])
     {
     }
+
+    /// <summary>Creates the exception for every problem found; the message is their lines.</summary>
+    public ConfigurationException(IReadOnlyList<string> problems)
+        : base(string.Join('\n', problems))
+    {
+        Problems = problems;
+    }
+
+    /// <summary>One line per problem.</summary>
+    public IReadOnlyList<string> Problems { get; }
 }

@@ -3,8 +3,11 @@ namespace ExaiFast.Configuration;
 /// <summary>Reads <c>.env</c> files: <c>KEY=value</c> lines, <c>#</c> comments, optional <c>export </c>, optional quotes.</summary>
 public static class DotEnvFile
 {
-    /// <summary>Parses the file's text. A line that is not a comment and has no <c>=</c> is an error naming its line number.</summary>
-    public static Dictionary<string, string> Parse(string text, string fileName)
+    /// <summary>
+    /// Parses the file's text. A line that is not a comment and has no <c>=</c> adds a problem naming its line number
+    /// (every such line, not the first only) and is skipped.
+    /// </summary>
+    public static Dictionary<string, string> Parse(string text, string fileName, ICollection<string> problems)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         int lineNumber = 0;
@@ -25,7 +28,8 @@ public static class DotEnvFile
             int eq = line.IndexOf('=', StringComparison.Ordinal);
             if (eq <= 0)
             {
-                throw new ConfigurationException($"{fileName}:{lineNumber}: expected KEY=value");
+                problems.Add($"{fileName}:{lineNumber}: expected KEY=value");
+                continue;
             }
 
             string key = line[..eq].Trim();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using ExaiFast.Core.Options;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,7 @@ public static class SettingsCatalog
     public static IReadOnlyList<SettingDefinition> All { get; } =
     [
         SettingDefinition.Text("EXAI_WS_HOST", "--host", "Address to listen on (IPv4/IPv6 literal, localhost, 0.0.0.0 or ::).", "127.0.0.1",
-            v => v.Trim() is "localhost" or "*" || IPAddress.TryParse(v.Trim().Trim('[', ']'), out _) ? null : "an IP address, localhost, 0.0.0.0 or ::",
+            "an IP address, localhost, 0.0.0.0 or ::", v => v.Trim() is "localhost" or "*" || IPAddress.TryParse(v.Trim().Trim('[', ']'), out _),
             (s, v) => s with { Server = s.Server with { Host = v } }),
         SettingDefinition.Int("EXAI_WS_PORT", "--port", "TCP port; 0 lets the OS choose.", 8079, 0, 65535,
             (s, v) => s with { Server = s.Server with { Port = (int)v } }),
@@ -50,10 +51,11 @@ public static class SettingsCatalog
         SettingDefinition.Int("EXAI_WS_OUTBOUND_QUEUE", "--outbound-queue", "Frames queued per connection before senders wait.", 256, 1, 65_536,
             (s, v) => s with { Server = s.Server with { OutboundQueueFrames = (int)v } }),
         SettingDefinition.Text("EXAI_WS_ALLOWED_ORIGINS", "--allowed-origins", "Comma-separated browser origins allowed besides http://localhost and http://127.0.0.1 ('*' for any).", "",
-            v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).All(o => o == "*" || Uri.TryCreate(o, UriKind.Absolute, out _)) ? null : "a comma-separated list of origins such as https://example.com",
+            "a comma-separated list of origins such as https://example.com",
+            v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).All(o => o == "*" || Uri.TryCreate(o, UriKind.Absolute, out _)),
             (s, v) => s with { Server = s.Server with { AllowedOrigins = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) } }),
         SettingDefinition.Text("EXAI_WS_TOKEN", null, "Shared secret every hello must carry (empty: no authentication, loopback only). Environment or .env only, never a flag.", "",
-            ValidateToken, (s, v) => s with { ExaiWs = s.ExaiWs with { Token = v } }),
+            "a non-blank secret without control characters", IsValidToken, (s, v) => s with { ExaiWs = s.ExaiWs with { Token = v } }),
         SettingDefinition.Switch("EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN", "--allow-remote-without-token", "Allow listening on a non-loopback address with no token.",
             (s, v) => s with { AllowRemoteWithoutToken = v }),
         SettingDefinition.Seconds("EXAI_WS_HELLO_TIMEOUT", "--hello-timeout", "Seconds allowed for the hello frame (then close 4002).", 15, 0.05, 3600,
@@ -88,13 +90,14 @@ public static class SettingsCatalog
         SettingDefinition.Seconds("WORKFLOW_TOOL_TIMEOUT_SECS", null, "The original's tool timeout; the call deadline defaults to 1.5 × this.", 120, 0.05, 86400,
             (s, v) => s with { WorkflowToolTimeout = v }),
         SettingDefinition.Seconds("EXAI_WS_CALL_TIMEOUT_SECS", "--call-timeout", "A call's deadline from admission (default 1.5 × WORKFLOW_TOOL_TIMEOUT_SECS = 180).", 180, 0.01, 86400,
-            (s, v) => s with { CallTimeout = v }),
+            (s, v) => s with { CallTimeout = v })
+            with { Derived = s => $"{s.Dispatcher.CallTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} (1.5 × WORKFLOW_TOOL_TIMEOUT_SECS)" },
         SettingDefinition.Seconds("EXAI_WS_PROGRESS_INTERVAL_SECS", "--progress-interval", "Seconds between progress heartbeats of a running call.", 8, 0.01, 3600,
             (s, v) => s with { Dispatcher = s.Dispatcher with { ProgressInterval = v } }),
         SettingDefinition.Seconds("EXAI_WS_RESULT_TTL", "--result-ttl", "Seconds a finished call's result can be fetched again (same session and request_id).", 600, 0, 86400,
             (s, v) => s with { Dispatcher = s.Dispatcher with { ResultTtl = v } }),
         SettingDefinition.Text("EXAI_WS_DISABLE_COALESCE_FOR_TOOLS", "--disable-coalesce-for", "Comma-separated tools whose identical concurrent calls must each run.", "",
-            _ => null, (s, v) => s with { Dispatcher = s.Dispatcher with { DisableCoalesceFor = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) } }),
+            "comma-separated tool names", _ => true, (s, v) => s with { Dispatcher = s.Dispatcher with { DisableCoalesceFor = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) } }),
         SettingDefinition.Int("EXAIFAST_MEMORY_HIGH_MB", "--memory-high-mb", "Managed heap (MiB) at which stored results are trimmed; 0: 75% of the memory the GC may use.", 0, 0, 16L * 1024 * 1024,
             (s, v) => s with { Dispatcher = s.Dispatcher with { MemoryHighWaterBytes = v << 20 } }),
         SettingDefinition.Int("EXAIFAST_MEMORY_CRITICAL_MB", "--memory-critical-mb", "Managed heap (MiB) at which new calls are refused (OVER_CAPACITY) until it recovers; 0: 90% of the memory the GC may use.", 0, 0, 16L * 1024 * 1024,
@@ -105,22 +108,22 @@ public static class SettingsCatalog
         SettingDefinition.Seconds("EXAIFAST_MEMORY_CHECK_SECS", "--memory-check-interval", "Seconds between two readings of the managed heap.", 1, 0.05, 3600,
             (s, v) => s with { Dispatcher = s.Dispatcher with { MemoryCheckInterval = v } }),
         SettingDefinition.Text("KIMI_API_KEY", null, "Moonshot Kimi API key; set, it adds the kimi provider. Environment or .env only.", "",
-            _ => null, (s, v) => WithProviders(s, p => p with { KimiApiKey = v })),
+            "an API key", _ => true, (s, v) => WithProviders(s, p => p with { KimiApiKey = v })),
         SettingDefinition.Text("KIMI_API_URL", "--kimi-api-url", "Kimi's API base (…/v1).", "https://api.moonshot.ai/v1",
-            ValidateUrl, (s, v) => WithProviders(s, p => p with { KimiApiUrl = v })),
+            HttpUrl, IsHttpUrl, (s, v) => WithProviders(s, p => p with { KimiApiUrl = v })),
         SettingDefinition.Text("GLM_API_KEY", null, "Zhipu GLM API key; set, it adds the glm provider. Environment or .env only.", "",
-            _ => null, (s, v) => WithProviders(s, p => p with { GlmApiKey = v })),
+            "an API key", _ => true, (s, v) => WithProviders(s, p => p with { GlmApiKey = v })),
         SettingDefinition.Text("GLM_API_URL", "--glm-api-url", "GLM's API base (…/api/paas/v4).", "https://api.z.ai/api/paas/v4",
-            ValidateUrl, (s, v) => WithProviders(s, p => p with { GlmApiUrl = v })),
+            HttpUrl, IsHttpUrl, (s, v) => WithProviders(s, p => p with { GlmApiUrl = v })),
         SettingDefinition.Text("OPENAI_COMPATIBLE_BASE_URL", "--openai-compatible-base-url",
             "Base URL of an OpenAI-compatible server (Ollama http://localhost:11434/v1, vLLM, llama.cpp, OpenRouter); set, it adds the openai provider.", "",
-            v => v.Trim().Length == 0 ? null : ValidateUrl(v), (s, v) => WithProviders(s, p => p with { OpenAICompatibleBaseUrl = v })),
+            HttpUrl, v => v.Trim().Length == 0 || IsHttpUrl(v), (s, v) => WithProviders(s, p => p with { OpenAICompatibleBaseUrl = v })),
         SettingDefinition.Text("OPENAI_COMPATIBLE_API_KEY", null, "Key of the OpenAI-compatible server (empty for none). Environment or .env only.", "",
-            _ => null, (s, v) => WithProviders(s, p => p with { OpenAICompatibleApiKey = v })),
+            "an API key", _ => true, (s, v) => WithProviders(s, p => p with { OpenAICompatibleApiKey = v })),
         SettingDefinition.Text("OPENAI_COMPATIBLE_MODELS", "--openai-compatible-models", "Comma-separated models the OpenAI-compatible server serves; the first is its default.", "",
-            _ => null, (s, v) => WithProviders(s, p => p with { OpenAICompatibleModels = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) })),
+            "comma-separated model names", _ => true, (s, v) => WithProviders(s, p => p with { OpenAICompatibleModels = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) })),
         SettingDefinition.Text("DEFAULT_MODEL", "--default-model", "Model for calls that name none: 'auto' (routing by tool and request), a model, an alias or a provider.", "auto",
-            v => v.Trim().Length > 0 ? null : "a model name or auto", (s, v) => WithProviders(s, p => p with { DefaultModel = v })),
+            "a model name or auto", v => v.Trim().Length > 0, (s, v) => WithProviders(s, p => p with { DefaultModel = v })),
         SettingDefinition.Seconds("EXAIFAST_PROVIDER_HEADERS_TIMEOUT_SECS", "--provider-headers-timeout", "Seconds from sending a model request (each attempt) to its response headers.", 30, 0.01, 3600,
             (s, v) => WithProviders(s, p => p with { HeadersTimeout = v })),
         SettingDefinition.Seconds("EXAIFAST_PROVIDER_IDLE_TIMEOUT_SECS", "--provider-idle-timeout", "Longest silence, in seconds, between two pieces of a streamed answer.", 60, 0.01, 3600,
@@ -155,11 +158,12 @@ public static class SettingsCatalog
         SettingDefinition.Int("EXAIFAST_FILES_MAX_KB", "--files-max-kb", "Most KiB of files read for one call, all files together.", 2048, 1, 1L << 22,
             (s, v) => s with { Files = s.Files with { MaxTotalBytes = v << 10 } }),
         SettingDefinition.Text("EXAIFAST_FILE_ROOTS", "--file-roots", "Comma-separated absolute directories the tools may read files under; empty: any absolute path the daemon can read.", "",
-            v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Any(r => !Path.IsPathFullyQualified(r)) ? "comma-separated absolute directories" : null,
+            "comma-separated absolute directories", v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).All(Path.IsPathFullyQualified),
             (s, v) => s with { Files = s.Files with { Roots = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) } }),
         SettingDefinition.Text("REDIS_URL", null,
             "Redis for conversation threads and stored results, shared by several daemons: redis://[:password@]host:port[/db] or a StackExchange.Redis configuration string; empty: in memory. Environment or .env only (it may hold a password).", "",
-            v => v.Trim().Length == 0 ? null : Redis.RedisUrl.Validate(v), (s, v) => s with { RedisUrl = v.Length == 0 ? null : v }) with { HoldsSecret = true },
+            Redis.RedisUrl.Allowed, v => v.Trim().Length == 0 || Redis.RedisUrl.TryParse(v, out _), (s, v) => s with { RedisUrl = v.Length == 0 ? null : v })
+            with { HoldsSecret = true, Redact = RedactRedisUrl },
         SettingDefinition.Int("LOCAL_MODEL_LATENCY_MS", "--local-latency-ms", "Simulated latency of the offline local model per request.", 0, 0, 600_000,
             (s, v) => s with { LocalModelLatency = TimeSpan.FromMilliseconds(v) }),
         SettingDefinition.Choice("EXAIFAST_TRANSPORT", "--transport", "Socket adapter: streams (BCL NetworkStream + PipeReader/PipeWriter) or sockets (Pipelines.Sockets.Unofficial).", "streams", ["streams", "sockets"],
@@ -171,7 +175,7 @@ public static class SettingsCatalog
         SettingDefinition.Choice("EXAIFAST_LOG_FORMAT", "--log-format", "Log line format.", "text", ["text", "json"],
             (s, v) => s with { Log = s.Log with { Json = v == "json" } }),
         SettingDefinition.Text("EXAIFAST_LOG_FILE", "--log-file", "Append logs to this file instead of stderr.", "",
-            v => v.IndexOfAny(Path.GetInvalidPathChars()) >= 0 ? "a file path" : null,
+            "a file path", v => v.IndexOfAny(Path.GetInvalidPathChars()) < 0,
             (s, v) => s with { Log = s.Log with { File = v.Length == 0 ? null : v } }),
         SettingDefinition.Int("EXAIFAST_LOG_QUEUE", "--log-queue", "Log entries queued before new ones are dropped (and counted).", 10_000, 16, 10_000_000,
             (s, v) => s with { Log = s.Log with { QueueCapacity = (int)v } }),
@@ -180,11 +184,28 @@ public static class SettingsCatalog
     // Empty means "no authentication" on purpose; a value that is blank once trimmed would mean the same thing by
     // accident (the operator believes a token is set), and a control character cannot travel in the Authorization
     // header PROTOCOL.md promises for MCP. Both are refused before the socket is bound.
-    private static string? ValidateToken(string value) =>
-        value.Length > 0 && (value.Trim().Length == 0 || value.Trim().Any(char.IsControl)) ? "a non-blank secret without control characters" : null;
+    private static bool IsValidToken(string value) =>
+        value.Length == 0 || (value.Trim().Length > 0 && !value.Trim().Any(char.IsControl));
 
-    private static string? ValidateUrl(string value) =>
-        Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? null : "an absolute http(s) URL";
+    private const string HttpUrl = "an absolute http(s) URL";
+
+    private static bool IsHttpUrl(string value) =>
+        Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
+
+    // Where Redis is may be shown; its user and password only as their lengths. A value that does not parse shows
+    // nothing but its length: where its password would be cannot be told.
+    private static string RedactRedisUrl(string value)
+    {
+        if (!Redis.RedisUrl.TryParse(value, out var options))
+        {
+            return SettingDefinition.Masked(value);
+        }
+
+        string where = Redis.RedisUrl.Describe(options) + (options.Ssl ? " (TLS)" : "");
+        string user = string.IsNullOrEmpty(options.User) ? "" : $", user {SettingDefinition.Masked(options.User)}";
+        string password = string.IsNullOrEmpty(options.Password) ? ", no password" : $", password {SettingDefinition.Masked(options.Password)}";
+        return where + user + password;
+    }
 
     private static ExaiFastSettings WithProviders(ExaiFastSettings s, Func<ProviderSettings, ProviderSettings> change) =>
         s with { Providers = change(s.Providers) };

@@ -1,5 +1,3 @@
-using ExaiFast.Core.Dispatch;
-
 namespace ExaiFast.Configuration;
 
 /// <summary>
@@ -8,120 +6,119 @@ namespace ExaiFast.Configuration;
 /// </summary>
 public static class SettingsLoader
 {
-    /// <summary>Loads and validates. Throws <see cref="ConfigurationException"/> with one line naming the bad setting.</summary>
+    private const string EnvironmentOrigin = "environment";
+
+    /// <summary>Loads and validates. Throws <see cref="ConfigurationException"/> with one line per problem, each naming the setting.</summary>
     /// <param name="environment">Environment variables (only catalogued keys are read).</param>
     /// <param name="flags">Flag values given on the command line, keyed by setting key.</param>
     /// <param name="envFile">An explicit <c>.env</c> path (must exist), or null to read <c>./.env</c> when present.</param>
     public static ExaiFastSettings Load(IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, string> flags, string? envFile)
     {
+        var check = Check(environment, flags, envFile);
+        return check.IsValid ? check.Settings : throw new ConfigurationException(check.Problems);
+    }
+
+    /// <summary>
+    /// Loads and validates without stopping at the first problem: every bad value, every inconsistency between values,
+    /// and where each value came from. <see cref="Load"/> is this, refusing what it finds.
+    /// </summary>
+    internal static ConfigurationCheck Check(IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, string> flags, string? envFile)
+    {
+        var problems = new List<string>();
         var values = new Dictionary<string, SettingValue>(StringComparer.Ordinal);
         string? path = envFile ?? (File.Exists(".env") ? ".env" : null);
-        if (path is not null)
+        if (path is not null && ReadEnvFile(path, envFile is not null, problems) is { } fromFile)
         {
-            if (!File.Exists(path))
+            foreach (var (key, value) in fromFile)
             {
-                throw new ConfigurationException($"--env-file '{path}' does not exist");
-            }
-
-            foreach (var (key, value) in DotEnvFile.Parse(File.ReadAllText(path), path))
-            {
-                values[key] = new SettingValue(value, path);
+                values[key] = new SettingValue(value, SettingSource.EnvFile, path);
             }
         }
 
         foreach (var (key, value) in environment)
         {
-            values[key] = new SettingValue(value, "environment");
+            values[key] = new SettingValue(value, SettingSource.Environment, EnvironmentOrigin);
         }
 
         foreach (var definition in SettingsCatalog.All)
         {
             if (definition.Flag is not null && flags.TryGetValue(definition.Key, out string? flagValue))
             {
-                values[definition.Key] = new SettingValue(flagValue, definition.Flag);
+                values[definition.Key] = new SettingValue(flagValue, SettingSource.Flag, definition.Flag);
             }
         }
 
         var settings = new ExaiFastSettings();
+        var given = new Dictionary<string, SettingValue>(StringComparer.Ordinal);
+        var bad = new HashSet<string>(StringComparer.Ordinal);
         foreach (var definition in SettingsCatalog.All)
         {
-            if (!values.TryGetValue(definition.Key, out var given))
+            if (!values.TryGetValue(definition.Key, out var value))
             {
                 continue;
             }
 
             // An empty environment variable means "unset", as in the original daemon.
-            if (given.Value.Length == 0 && given.Origin == "environment")
+            if (value.Value.Length == 0 && value.Source == SettingSource.Environment)
             {
                 continue;
             }
 
-            var (result, allowed) = definition.Apply(settings, given.Value);
+            given[definition.Key] = value;
+            var (result, allowed) = definition.Apply(settings, value.Value);
             if (result is null)
             {
-                string shown = definition.IsSecret ? "***" : given.Value;
-                string name = given.Origin.StartsWith("--", StringComparison.Ordinal) ? given.Origin : $"{definition.Key} (from {given.Origin})";
-                throw new ConfigurationException($"invalid {name}: '{shown}' is not {allowed}");
+                string shown = definition.IsSecret ? "***" : value.Value;
+                string name = value.Source == SettingSource.Flag ? value.Origin : $"{definition.Key} (from {value.Origin})";
+                problems.Add($"invalid {name}: '{shown}' is not {allowed}");
+                bad.Add(definition.Key);
+                continue;
             }
 
             settings = result;
         }
 
-        return CrossCheck(settings);
+        settings = SettingRelations.Check(settings, given.Keys.ToHashSet(StringComparer.Ordinal), bad, problems);
+
+        var entries = new List<EffectiveSetting>(SettingsCatalog.All.Count);
+        foreach (var definition in SettingsCatalog.All)
+        {
+            entries.Add(given.TryGetValue(definition.Key, out var value)
+                ? new EffectiveSetting(definition, definition.Shown(value.Value), value.Source, value.Source == SettingSource.Environment ? null : value.Origin)
+                : new EffectiveSetting(definition, definition.Derived?.Invoke(settings) ?? definition.Shown(definition.Default), SettingSource.Default, null));
+        }
+
+        return new ConfigurationCheck(settings, entries, problems, path);
     }
 
-    private static ExaiFastSettings CrossCheck(ExaiFastSettings settings)
+    // The file's settings, or null (with the problem added) when it cannot be read. A file that can be read but has bad
+    // lines gives its good ones, so that the rest of the configuration is still checked.
+    private static Dictionary<string, string>? ReadEnvFile(string path, bool named, List<string> problems)
     {
-        if (settings.Server.MaxConnectionsPerIp > settings.Server.MaxConnections)
+        string what = named ? "--env-file" : ".env file";
+        if (Directory.Exists(path))
         {
-            // Not an error: a per-IP limit above the total simply never binds first.
-            settings = settings with { Server = settings.Server with { MaxConnectionsPerIp = settings.Server.MaxConnections } };
+            problems.Add($"{what} '{path}' is a directory, not a file");
+            return null;
         }
 
-        // The original's timeout hierarchy: the daemon's deadline is 1.5 × the tool timeout unless set explicitly.
-        var callTimeout = settings.CallTimeout ?? settings.WorkflowToolTimeout * 1.5;
-        settings = settings with { Dispatcher = settings.Dispatcher with { CallTimeout = callTimeout } };
-
-        // A message the size limit allows but the budget cannot hold would wait for ever (and end 1008): refuse it here.
-        if (settings.Server.EffectiveInboundBudgetBytes < settings.Server.MaxMessageBytes)
+        if (!File.Exists(path))
         {
-            throw new ConfigurationException(
-                $"invalid EXAIFAST_INBOUND_BUDGET_MB: {settings.Server.InboundBudgetBytes >> 20} MiB is below EXAI_WS_MAX_BYTES ({settings.Server.MaxMessageBytes}); the budget must hold the largest message");
+            problems.Add($"{what} '{path}' does not exist");
+            return null;
         }
 
-        var marks = MemoryMarks.Resolve(settings.Dispatcher);
-        if (marks.HighWater >= marks.Critical)
+        string text;
+        try
         {
-            throw new ConfigurationException(
-                $"invalid memory marks: EXAIFAST_MEMORY_HIGH_MB ({marks.HighWater >> 20}) must be below EXAIFAST_MEMORY_CRITICAL_MB ({marks.Critical >> 20})");
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            problems.Add($"{what} '{path}' cannot be read: {ex.Message}");
+            return null;
         }
 
-        var providers = settings.Providers;
-        if (providers.OpenAICompatibleBaseUrl.Length > 0 && providers.OpenAICompatibleModels.Count == 0)
-        {
-            throw new ConfigurationException("OPENAI_COMPATIBLE_BASE_URL is set but OPENAI_COMPATIBLE_MODELS names no model (e.g. OPENAI_COMPATIBLE_MODELS=llama3.2)");
-        }
-
-        if (!providers.DefaultModel.Equals("auto", StringComparison.OrdinalIgnoreCase))
-        {
-            var known = providers.Configured().SelectMany(o => o.Models.SelectMany(m => m.Aliases.Prepend(m.Name)).Prepend(o.Name))
-                .Concat(["local", Models.Local.LocalModelProvider.ModelName]);
-            if (!known.Contains(providers.DefaultModel, StringComparer.OrdinalIgnoreCase))
-            {
-                throw new ConfigurationException(
-                    $"invalid DEFAULT_MODEL: '{providers.DefaultModel}' is not auto or a model of a configured provider ({string.Join(", ", known)})");
-            }
-        }
-
-        if (settings.ExaiWs.Token.Length == 0 && !settings.AllowRemoteWithoutToken && !IsLoopback(settings.Server.Host))
-        {
-            throw new ConfigurationException(
-                $"refusing to listen on {settings.Server.Host} without a token: set EXAI_WS_TOKEN, or pass --allow-remote-without-token");
-        }
-
-        return settings;
+        return DotEnvFile.Parse(text, path, problems);
     }
-
-    private static bool IsLoopback(string host) =>
-        host == "localhost" || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
 }

@@ -158,7 +158,8 @@ public class SettingsLoaderTests
     {
         Assert.Equal(TimeSpan.FromSeconds(180), SettingsLoader.Load(None, None, HermeticStart.EmptyEnvFile).Dispatcher.CallTimeout);
         Assert.Equal(TimeSpan.FromSeconds(15), SettingsLoader.Load(new Dictionary<string, string> { ["WORKFLOW_TOOL_TIMEOUT_SECS"] = "10" }, None, HermeticStart.EmptyEnvFile).Dispatcher.CallTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(2.5), SettingsLoader.Load(new Dictionary<string, string> { ["WORKFLOW_TOOL_TIMEOUT_SECS"] = "10", ["EXAI_WS_CALL_TIMEOUT_SECS"] = "2.5" }, None, HermeticStart.EmptyEnvFile).Dispatcher.CallTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(12.5), SettingsLoader.Load(new Dictionary<string, string> { ["WORKFLOW_TOOL_TIMEOUT_SECS"] = "10", ["EXAI_WS_CALL_TIMEOUT_SECS"] = "12.5" }, None, HermeticStart.EmptyEnvFile).Dispatcher.CallTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), SettingsLoader.Load(new Dictionary<string, string> { ["EXAI_WS_CALL_TIMEOUT_SECS"] = "2.5" }, None, HermeticStart.EmptyEnvFile).Dispatcher.CallTimeout);
     }
 
     [Fact]
