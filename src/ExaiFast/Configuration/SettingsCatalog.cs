@@ -96,6 +96,8 @@ public static class SettingsCatalog
             (s, v) => s with { Dispatcher = s.Dispatcher with { ProgressInterval = v } }),
         SettingDefinition.Seconds("EXAI_WS_RESULT_TTL", "--result-ttl", "Seconds a finished call's result can be fetched again (same session and request_id).", 600, 0, 86400,
             (s, v) => s with { Dispatcher = s.Dispatcher with { ResultTtl = v } }),
+        SettingDefinition.Int("EXAIFAST_RESULTS_MAX", "--results-max", "Finished results kept for re-delivery at most, daemon-wide (the oldest go first); with EXAI_WS_RESULT_TTL it bounds their memory.", 10_000, 16, 10_000_000,
+            (s, v) => s with { Dispatcher = s.Dispatcher with { ResultStoreCapacity = (int)v } }),
         SettingDefinition.Text("EXAI_WS_DISABLE_COALESCE_FOR_TOOLS", "--disable-coalesce-for", "Comma-separated tools whose identical concurrent calls must each run.", "",
             "comma-separated tool names", _ => true, (s, v) => s with { Dispatcher = s.Dispatcher with { DisableCoalesceFor = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) } }),
         SettingDefinition.Int("EXAIFAST_MEMORY_HIGH_MB", "--memory-high-mb", "Managed heap (MiB) at which stored results are trimmed; 0: 75% of the memory the GC may use.", 0, 0, 16L * 1024 * 1024,

@@ -22,6 +22,7 @@ public class ConversationSettingsTests
         Assert.Equal(20, s.Threads.MaxTurns);
         Assert.Equal(TimeSpan.FromHours(3), s.Threads.Ttl);
         Assert.Equal(10_000, s.Threads.MaxThreads);
+        Assert.Equal(10_000, s.Dispatcher.ResultStoreCapacity);
         Assert.Equal(256L << 20, s.Threads.MaxBytes);
         Assert.Equal(512L << 10, s.Files.MaxFileBytes);
         Assert.Equal(2L << 20, s.Files.MaxTotalBytes);
@@ -35,6 +36,7 @@ public class ConversationSettingsTests
         Assert.Equal(TimeSpan.FromHours(24), Load("CONVERSATION_TIMEOUT_HOURS", "24").Threads.Ttl);
         Assert.Equal(50, Load("EXAIFAST_THREADS_MAX", "50").Threads.MaxThreads);
         Assert.Equal(3L << 20, Load("EXAIFAST_THREADS_MAX_MB", "3").Threads.MaxBytes);
+        Assert.Equal(1000, Load("EXAIFAST_RESULTS_MAX", "1000").Dispatcher.ResultStoreCapacity);
         Assert.Equal(64L << 10, Load("EXAIFAST_FILE_MAX_KB", "64").Files.MaxFileBytes);
         Assert.Equal(100L << 10, Load("EXAIFAST_FILES_MAX_KB", "100").Files.MaxTotalBytes);
         Assert.Equal(["/srv/code", "/home/me/src"], Load("EXAIFAST_FILE_ROOTS", " /srv/code , /home/me/src ,").Files.Roots);
