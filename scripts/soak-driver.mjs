@@ -592,7 +592,8 @@ async function metrics(port) {
   // The managed heap and the results kept tell a leak from bounded stores still filling when RSS grows.
   return {
     inflight: sum('exaifast_calls_inflight'), queued: sum('exaifast_lane_queued'), redisUp: sum('exaifast_redis_up'),
-    heapMiB: sum('dotnet_total_memory_bytes') / 1048576, stored: sum('exaifast_results_stored'),
+    heapMiB: sum('dotnet_total_memory_bytes') / 1048576, committedMiB: sum('exaifast_memory_committed_bytes') / 1048576,
+    stored: sum('exaifast_results_stored'),
   };
 }
 
@@ -608,7 +609,7 @@ async function sample() {
 }
 
 function printSample(label, s) {
-  const per = s.map((d) => `${d.name} rss=${d.rssMiB.toFixed(1)}MiB fds=${d.fds}+${d.libs}lib thr=${d.threads} heap=${d.heapMiB.toFixed(1)}MiB stored=${d.stored} inflight=${d.inflight} queued=${d.queued} redis=${d.redisUp}`).join(' | ');
+  const per = s.map((d) => `${d.name} rss=${d.rssMiB.toFixed(1)}MiB fds=${d.fds}+${d.libs}lib thr=${d.threads} heap=${d.heapMiB.toFixed(1)}MiB gc=${d.committedMiB.toFixed(1)}MiB stored=${d.stored} inflight=${d.inflight} queued=${d.queued} redis=${d.redisUp}`).join(' | ');
   console.log(`[${elapsed()}s] ${label.padEnd(6)} ${per} | calls=${stats.calls} answered=${stats.answered} lost=${stats.lost} twice=${stats.twice}`);
 }
 

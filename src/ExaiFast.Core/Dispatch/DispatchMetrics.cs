@@ -26,6 +26,7 @@ public sealed class DispatchMetrics
         TrimmedResults = f.CreateCounter("exaifast_results_trimmed_total", "Stored results dropped early because of memory pressure (with any expired ones swept at the same time).");
         MemoryPressure = f.CreateGauge("exaifast_memory_pressure", "Memory monitor level: 0 normal, 1 high (results trimmed), 2 critical (new calls refused).");
         HeapBytes = f.CreateGauge("exaifast_memory_heap_bytes", "Managed heap as the memory monitor last read it.");
+        CommittedBytes = f.CreateGauge("exaifast_memory_committed_bytes", "Memory the GC has committed (live objects, garbage and free space it keeps) as the memory monitor last read it; RSS above it is native.");
         MemoryHighWater = f.CreateGauge("exaifast_memory_high_water_bytes", "Managed heap at which stored results are trimmed.");
         MemoryCritical = f.CreateGauge("exaifast_memory_critical_bytes", "Managed heap at which new calls are refused.");
         MemoryCompactions = f.CreateCounter("exaifast_memory_compactions_total", "Compacting full collections the memory monitor ran to give memory back after a burst (daemon quiet, footprint grown).");
@@ -92,6 +93,9 @@ public sealed class DispatchMetrics
 
     /// <summary>The memory monitor's last heap reading.</summary>
     public Gauge HeapBytes { get; }
+
+    /// <summary>The memory monitor's last reading of the GC's committed memory.</summary>
+    public Gauge CommittedBytes { get; }
 
     /// <summary>The high-water mark.</summary>
     public Gauge MemoryHighWater { get; }

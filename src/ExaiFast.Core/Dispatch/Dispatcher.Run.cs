@@ -236,6 +236,7 @@ public sealed partial class Dispatcher
         var m = _metrics!;
         m.MemoryPressure.Set((int)_memory.Level);
         m.HeapBytes.Set(_memory.HeapBytes);
+        m.CommittedBytes.Set(_memory.CommittedBytes);
         m.MemoryHighWater.Set(_memory.Marks.HighWater);
         m.MemoryCritical.Set(_memory.Marks.Critical);
         m.MemoryCompactions.IncTo(_memory.Compactions);

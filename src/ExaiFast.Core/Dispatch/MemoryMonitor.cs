@@ -50,6 +50,7 @@ internal sealed class MemoryMonitor
     private bool _collected;
     private int _level;
     private long _heap;
+    private long _committed;
 
     /// <summary>A monitor of <paramref name="marks"/>; tests pass their own readings, collection and compaction.</summary>
     public MemoryMonitor(MemoryMarks marks, TimeProvider time, Func<long>? readHeap = null, Action? collect = null,
@@ -77,6 +78,9 @@ internal sealed class MemoryMonitor
 
     /// <summary>The heap reading of the last <see cref="Check"/>, in bytes.</summary>
     public long HeapBytes => Volatile.Read(ref _heap);
+
+    /// <summary>The GC's committed memory at the last <see cref="Check"/>, in bytes: the managed share of RSS, live or not.</summary>
+    public long CommittedBytes => Volatile.Read(ref _committed);
 
     /// <summary>Reads the heap (collecting first to confirm a critical reading) and sets <see cref="Level"/>;
     /// compacts when the daemon is quiet and its footprint has grown (<paramref name="busy"/>: calls are in flight).</summary>
@@ -111,6 +115,7 @@ internal sealed class MemoryMonitor
         _quietChecks = quiet ? _quietChecks + 1 : 0;
 
         long committed = _readCommitted();
+        Volatile.Write(ref _committed, committed);
         if (_committedAfterCompaction < 0)
         {
             _committedAfterCompaction = committed; // the footprint the daemon started with
