@@ -11,4 +11,10 @@ public interface IToolCatalog
 
     /// <summary>As <see cref="TryGet(string, out ITool)"/>, for a name that is not a string yet (the frame path allocates none).</summary>
     bool TryGet(ReadOnlySpan<char> name, out ITool tool);
+
+    /// <summary>
+    /// For a name <see cref="TryGet(string, out ITool)"/> did not find: the setting that turned the tool off
+    /// (<c>DISABLED_TOOLS</c>, <c>EXAIFAST_TOOLS=lean</c>), or null when there is no such tool at all.
+    /// </summary>
+    string? DisabledBy(string name);
 }

@@ -304,7 +304,8 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
 
         if (!TryGetTool(n, out var tool))
         {
-            return ExaiWsFrames.Refused(requestId, new CallError(ErrorCodes.ToolNotFound, $"no tool named '{Truncate(n.GetString()!)}'"));
+            string missing = n.GetString()!;
+            return ExaiWsFrames.Refused(requestId, new CallError(ErrorCodes.ToolNotFound, $"no tool named '{Truncate(missing)}'{DisabledTool.Note(_tools, missing)}"));
         }
 
         JsonElement arguments = root.TryGetProperty("arguments"u8, out var a) && a.ValueKind != JsonValueKind.Null ? a : EmptyObject;

@@ -27,7 +27,7 @@ public sealed class DispatcherBackend : IMcpBackend
     {
         if (!_tools.TryGet(name, out var tool))
         {
-            session.Reject(request, McpMessages.InvalidParams, $"Unknown tool: {McpProtocol.Truncate(name)}");
+            session.Reject(request, McpMessages.InvalidParams, $"Unknown tool: {McpProtocol.Truncate(name)}{DisabledTool.Note(_tools, name)}");
             return;
         }
 

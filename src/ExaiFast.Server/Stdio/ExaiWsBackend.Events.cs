@@ -399,7 +399,7 @@ public sealed partial class ExaiWsBackend
         {
             // As the in-process backend answers an unknown tool: a protocol fault, not a tool error.
             Forget(call);
-            call.Session.Reject(call.Request, McpMessages.InvalidParams, $"Unknown tool: {McpProtocol.Truncate(call.Name)}");
+            call.Session.Reject(call.Request, McpMessages.InvalidParams, $"Unknown tool: {McpProtocol.Truncate(call.Name)}{DisabledTool.NoteIn(result.Error.Message)}");
             return;
         }
 

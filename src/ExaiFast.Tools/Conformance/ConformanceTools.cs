@@ -15,6 +15,13 @@ public static class ConformanceTools
     /// <summary>A minimal WAV, base64 (the suite's reference audio).</summary>
     internal const string Wav = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=";
 
+    /// <summary>Their names, known before any is made (settings name tools before the catalog exists).</summary>
+    public static IReadOnlyList<string> Names { get; } =
+    [
+        "test_simple_text", "test_image_content", "test_audio_content", "test_embedded_resource", "test_multiple_content_types",
+        "test_error_handling", "test_tool_with_progress", "json_schema_2020_12_tool",
+    ];
+
     /// <summary>A new instance of each tool.</summary>
     public static IEnumerable<ITool> Create() =>
     [

@@ -21,9 +21,14 @@ internal static class ClientCommands
 
         var tools = new Command("tools", "List the tools of a running daemon.");
         var json = new Option<bool>("--json") { Description = "Print the raw list_tools_res frame." };
+        var size = new Option<bool>("--size")
+        {
+            Description = "Print the size of the MCP tools/list answer (bytes, ~tokens at 4 characters each) for the full and lean profiles and for the tools EXAIFAST_TOOLS and DISABLED_TOOLS select; needs no daemon.",
+        };
         tools.Add(url);
         tools.Add(json);
-        tools.SetAction(async (parse, ct) => await WithClientAsync(parse.GetValue(url)!, token, stderr, ct, async client =>
+        tools.Add(size);
+        tools.SetAction(async (parse, ct) => parse.GetValue(size) ? await ToolListSize.PrintAsync(environment, stdout, stderr).ConfigureAwait(false) : await WithClientAsync(parse.GetValue(url)!, token, stderr, ct, async client =>
         {
             await client.SendAsync(new JsonObject { ["op"] = "list_tools", ["request_id"] = "tools" }, ct).ConfigureAwait(false);
             var res = await client.ReceiveAsync(ct).ConfigureAwait(false);

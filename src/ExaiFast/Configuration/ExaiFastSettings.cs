@@ -1,4 +1,5 @@
 using ExaiFast.Core.Options;
+using ExaiFast.Tools;
 using ExaiFast.Tools.Files;
 using ExaiFast.Tools.Threads;
 
@@ -51,6 +52,15 @@ public sealed record ExaiFastSettings
     /// <c>EXAIFAST_CONFORMANCE_TOOLS</c>, <c>--conformance-tools</c>). Off by default: they are of no use to a model.
     /// </summary>
     public bool ConformanceTools { get; init; }
+
+    /// <summary><c>EXAIFAST_TOOLS</c> as given (validated): full, lean or tool names.</summary>
+    public string ToolProfile { get; init; } = "full";
+
+    /// <summary><c>DISABLED_TOOLS</c> as given (validated): tool names.</summary>
+    public string DisabledTools { get; init; } = "";
+
+    /// <summary>The tools every door offers, from <see cref="ToolProfile"/> and <see cref="DisabledTools"/>.</summary>
+    public ToolSelection Tools => ToolSelection.Parse(ToolProfile, DisabledTools);
 
     /// <summary>
     /// Run socket completions on the epoll threads instead of queueing them to the thread pool

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using ExaiFast.Core.Options;
+using ExaiFast.Tools;
 using Microsoft.Extensions.Logging;
 
 namespace ExaiFast.Configuration;
@@ -74,6 +75,11 @@ public static class SettingsCatalog
             (s, v) => s with { Mcp = s.Mcp with { MaxSessions = (int)v } }),
         SettingDefinition.Seconds("EXAIFAST_MCP_SESSION_IDLE_SECS", "--mcp-session-idle", "Seconds an MCP Streamable HTTP session lives without a request.", 1_800, 1, 86_400 * 7,
             (s, v) => s with { Mcp = s.Mcp with { SessionIdleTimeout = v } }),
+        SettingDefinition.Text(ToolSelection.ProfileKey, "--tools",
+            "The tools offered on every door: full (all), lean (chat, thinkdeep, codereview, debug, planner, consensus, challenge, listmodels; a third of the tools/list size) or comma-separated names.", "full",
+            v => ToolSelection.Validate(v, profile: true), (s, v) => s with { ToolProfile = v }),
+        SettingDefinition.Text(ToolSelection.DisabledKey, "--disabled-tools", "Comma-separated tools not offered (neither listed nor callable), after EXAIFAST_TOOLS.", "",
+            v => ToolSelection.Validate(v, profile: false), (s, v) => s with { DisabledTools = v }),
         SettingDefinition.Switch("EXAIFAST_CONFORMANCE_TOOLS", "--conformance-tools",
             "Also offer the MCP conformance suite's test tools (test_simple_text, test_image_content, ...; scripts/conformance.sh).",
             (s, v) => s with { ConformanceTools = v }),

@@ -82,25 +82,29 @@ internal static class ToolServices
             });
         }
 
-        services.AddSingleton<IToolCatalog>(sp =>
-        {
-            var providers = sp.GetRequiredService<ProviderRegistry>();
-            var threads = sp.GetRequiredService<IThreadStore>();
-            var files = new FileReader(settings.Files);
-            var time = sp.GetRequiredService<TimeProvider>();
-            return new ToolCatalog([
-                new ChatTool(providers, threads, files, time),
-                new ChallengeTool(),
-                new PlannerTool(threads, time),
-                new ConsensusTool(providers, threads, files, time),
-                .. WorkflowCatalog.All.Select(spec => new WorkflowTool(spec, providers, threads, files, time)),
-                new ListModelsTool(providers),
-                new VersionTool(),
-                new StatusTool(status(sp), providers, sp.GetService<IStoreStatus>()),
-                .. settings.ConformanceTools ? ConformanceTools.Create() : [],
-            ]);
-        });
+        services.AddSingleton<IToolCatalog>(sp => new ToolCatalog(CreateTools(sp, settings, status(sp)), settings.Tools));
         return services;
+    }
+
+    /// <summary>Every tool this daemon has, before <see cref="ExaiFastSettings.Tools"/> selects the ones it offers.</summary>
+    public static ITool[] CreateTools(IServiceProvider sp, ExaiFastSettings settings, IDaemonStatus status)
+    {
+        var providers = sp.GetRequiredService<ProviderRegistry>();
+        var threads = sp.GetRequiredService<IThreadStore>();
+        var files = new FileReader(settings.Files);
+        var time = sp.GetRequiredService<TimeProvider>();
+        return
+        [
+            new ChatTool(providers, threads, files, time),
+            new ChallengeTool(),
+            new PlannerTool(threads, time),
+            new ConsensusTool(providers, threads, files, time),
+            .. WorkflowCatalog.All.Select(spec => new WorkflowTool(spec, providers, threads, files, time)),
+            new ListModelsTool(providers),
+            new VersionTool(),
+            new StatusTool(status, providers, sp.GetService<IStoreStatus>()),
+            .. settings.ConformanceTools ? ConformanceTools.Create() : [],
+        ];
     }
 
     private static DispatcherOptions LanesOf(DispatcherOptions options, ProviderRegistry providers) => options with

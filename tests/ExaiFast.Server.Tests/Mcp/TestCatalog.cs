@@ -23,4 +23,6 @@ internal sealed class TestCatalog(params ITool[] tools) : IToolCatalog
         tool = null!;
         return false;
     }
+
+    public string? DisabledBy(string name) => null;
 }
