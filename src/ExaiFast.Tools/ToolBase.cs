@@ -16,8 +16,8 @@ public abstract class ToolBase : ITool
 
     private static readonly ToolField[] CommonFields =
     [
-        Field.Boolean("stream", "Stream output as it is produced (stream_chunk frames)."),
-        Field.Integer("local_latency_ms", "Testing: make the offline local model (or this tool) take this long.", 0, MaxLatencyMs),
+        Field.Boolean("stream", ""), // exai-ws stream_chunk frames; undescribed, as every tool lists them (WorkflowFields)
+        Field.Integer("local_latency_ms", "", 0, MaxLatencyMs), // for tests and load runs
     ];
 
     private readonly Lazy<ToolFields> _fields;

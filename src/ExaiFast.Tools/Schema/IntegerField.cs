@@ -8,8 +8,7 @@ internal sealed class IntegerField(string name, string description, bool require
     private protected override void WriteType(Utf8JsonWriter writer)
     {
         writer.WriteString("type", "integer");
-        writer.WriteNumber("minimum", min);
-        writer.WriteNumber("maximum", max);
+        writer.WriteNumber("minimum", min); // the maximum is a guard, enforced unlisted (ToolField)
     }
 
     internal override string? Check(JsonElement value, string path) =>

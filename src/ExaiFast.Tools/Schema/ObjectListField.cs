@@ -15,7 +15,7 @@ internal sealed class ObjectListField(string name, string description, bool requ
             writer.WriteNumber("minItems", minItems);
         }
 
-        writer.WriteNumber("maxItems", maxItems);
+        // maxItems: a guard, enforced unlisted (ToolField)
     }
 
     internal override string? Check(JsonElement value, string path)

@@ -9,17 +9,7 @@ internal sealed class TextField(string name, string description, bool required, 
 {
     private protected override void WriteType(Utf8JsonWriter writer)
     {
-        writer.WriteString("type", "string");
-        if (nonBlank)
-        {
-            writer.WriteNumber("minLength", 1);
-        }
-
-        if (maxLength != int.MaxValue)
-        {
-            writer.WriteNumber("maxLength", maxLength);
-        }
-
+        writer.WriteString("type", "string"); // non-blank and maxLength: guards, enforced unlisted (ToolField)
         if (format is not null)
         {
             writer.WriteString("format", format);

@@ -10,13 +10,7 @@ internal sealed class TextListField(string name, string description, bool requir
         writer.WriteString("type", "array");
         writer.WriteStartObject("items");
         writer.WriteString("type", "string");
-        if (nonBlankItems)
-        {
-            writer.WriteNumber("minLength", 1);
-        }
-
-        writer.WriteEndObject();
-        writer.WriteNumber("maxItems", maxItems);
+        writer.WriteEndObject(); // non-blank items and maxItems: guards, enforced unlisted (ToolField)
     }
 
     internal override string? Check(JsonElement value, string path)

@@ -6,6 +6,12 @@ namespace ExaiFast.Tools.Schema;
 /// One declared argument of a tool: its JSON Schema and its validation come from this one declaration, so the schema a
 /// client sees and the check the daemon runs cannot disagree.
 /// </summary>
+/// <remarks>
+/// The schema lists what a caller needs to form a call: type, enum, format, required, lower bounds, a number's range.
+/// Guards against waste (an upper cap on a length, a count or a step number, a non-blank string) are checked the same
+/// way but not listed: every tools/list costs a client's context its size, on every session, and listing the guards
+/// cost a quarter of it; a call that breaks one is refused naming the field, as before.
+/// </remarks>
 /// <remarks>Immutable; built once per tool. Build them with <see cref="Field"/>.</remarks>
 public abstract class ToolField
 {

@@ -7,6 +7,9 @@ namespace ExaiFast.Tools.Schema;
 /// <remarks>Immutable; thread-safe. Arguments not declared are ignored (clients add their own, such as <c>_meta</c>).</remarks>
 public sealed class ToolFields
 {
+    // As the frames that carry it are written: an apostrophe escaped as \u0027 cost 5 bytes of every tools/list.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly ToolField[] _fields;
 
     /// <summary>Declares <paramref name="fields"/>; names must be unique.</summary>
@@ -30,7 +33,7 @@ public sealed class ToolFields
     public byte[] ToSchema()
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             WriteObjectSchema(writer);
         }

@@ -10,8 +10,8 @@ internal static class Conversation
     public const string IdField = "continuation_id";
 
     /// <summary>The declaration of <see cref="IdField"/>.</summary>
-    public static ToolField Field(string description = "Continue an earlier conversation: the continuation_id an earlier answer returned (a UUID). The thread's history goes to the model, and its model answers unless you name another.") =>
-        Schema.Field.Uuid(IdField, description);
+    /// <remarks>Undescribed: six tools list it, and every answer that opens a thread says what to send back (next_call).</remarks>
+    public static ToolField Field() => Schema.Field.Uuid(IdField, "");
 
     /// <summary>The thread id the call names (validation checked it is a UUID), or null.</summary>
     public static Guid? IdOf(ToolArguments arguments) =>

@@ -15,12 +15,12 @@ public sealed class ChallengeTool : ToolBase
 
     /// <inheritdoc />
     public override string Description =>
-        "Examine a statement critically before accepting it: use when the user pushes back or states something that may be wrong, to reason about it instead of agreeing automatically. No model call.";
+        "Examine a statement critically instead of agreeing by reflex. No model call.";
 
     /// <inheritdoc />
     protected override IEnumerable<ToolField> OwnFields =>
     [
-        Field.Text("prompt", "The statement, claim or disagreement to examine.", required: true, nonBlank: true),
+        Field.Text("prompt", "", required: true, nonBlank: true),
     ];
 
     /// <inheritdoc />

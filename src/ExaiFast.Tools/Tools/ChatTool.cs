@@ -38,8 +38,7 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
 
     /// <inheritdoc />
     public override string Description =>
-        "General chat and collaborative thinking with an AI model (Kimi, GLM, an OpenAI-compatible server, or the offline local model). " +
-        "Use for questions, brainstorming, second opinions and explanations; embed files by absolute path; continue a conversation with the continuation_id an answer returned.";
+        "Ask an AI model: questions, brainstorming, second opinions.";
 
     /// <inheritdoc />
     public override bool Coalescable => true;
@@ -47,18 +46,18 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
     /// <inheritdoc />
     protected override IEnumerable<ToolField> OwnFields =>
     [
-        Field.Text("prompt", "What to ask or discuss.", required: true, nonBlank: true),
-        Field.TextList("files", "Absolute paths of text files to embed (numbered by line) for the model to read.", maxItems: 100, nonBlankItems: true),
-        Field.TextList("images", "Image URLs (http(s) or data:) for a vision model.", maxItems: 20, nonBlankItems: true),
+        Field.Text("prompt", "", required: true, nonBlank: true),
+        Field.TextList("files", "Absolute paths.", maxItems: 100, nonBlankItems: true),
+        Field.TextList("images", "", maxItems: 20, nonBlankItems: true),
         ModelField,
-        Field.Number("temperature", "0 = deterministic, 1 = creative.", 0, 1),
-        Field.Text("thinking_mode", "Ask a thinking-capable model to reason first.", oneOf: ThinkingModes),
-        Field.Boolean("use_websearch", "Let the model search the web (GLM's web-search tool)."),
+        Field.Number("temperature", "", 0, 1),
+        Field.Text("thinking_mode", "", oneOf: ThinkingModes),
+        Field.Boolean("use_websearch", ""),
         Conversation.Field(),
     ];
 
     /// <summary>The <c>model</c> argument every model-backed tool takes.</summary>
-    internal static ToolField ModelField => Field.Text("model", "'auto' (default), a model name or alias from listmodels, or a provider name.", nonBlank: true);
+    internal static ToolField ModelField => Field.Text("model", "auto or a listmodels name.", nonBlank: true);
 
     /// <inheritdoc />
     protected override ToolValidation ValidateOwn(ToolArguments arguments)

@@ -14,7 +14,7 @@ public sealed class ListModelsTool(ProviderRegistry providers) : ToolBase
     public override string Name => "listmodels";
 
     /// <inheritdoc />
-    public override string Description => "List the model providers and models this daemon can use, and which are available now.";
+    public override string Description => "The providers and models, and which are available.";
 
     /// <inheritdoc />
     protected override ToolValidation ValidateOwn(ToolArguments arguments) => ToolValidation.RunIn("local");

@@ -17,7 +17,7 @@ public sealed class StatusTool(IDaemonStatus status, ProviderRegistry providers,
     public override string Name => "status";
 
     /// <inheritdoc />
-    public override string Description => "Show the daemon's uptime, connections, calls in flight and queued, capacity, memory pressure, and provider availability.";
+    public override string Description => "The daemon's uptime, connections, calls, capacity, memory pressure and providers.";
 
     /// <inheritdoc />
     protected override ToolValidation ValidateOwn(ToolArguments arguments) => ToolValidation.RunIn("local");

@@ -17,7 +17,7 @@ public sealed class VersionTool : ToolBase
     public override string Name => "version";
 
     /// <inheritdoc />
-    public override string Description => "Show the daemon's version and runtime.";
+    public override string Description => "The daemon's version and runtime.";
 
     /// <inheritdoc />
     public override bool Coalescable => true;

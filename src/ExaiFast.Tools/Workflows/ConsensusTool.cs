@@ -29,22 +29,22 @@ public sealed class ConsensusTool(ProviderRegistry providers, IThreadStore threa
 
     /// <inheritdoc />
     public override string Description =>
-        "Get several models' opinions on a proposal or decision at once, each arguing from a stance (for / against / neutral); every answer is reported, including those that failed.";
+        "Ask several models at once about a proposal, each from a stance.";
 
     /// <inheritdoc />
     protected override IEnumerable<ToolField> OwnFields =>
     [
-        .. WorkflowFields.Step("The proposal, question or decision the models are to weigh, stated fully."),
-        Field.Text("findings", "Your own analysis so far, shared with every model.", nonBlank: true, maxLength: WorkflowFields.MaxFindings),
-        Field.ObjectList("models", "The models to consult, each with a stance.",
+        .. WorkflowFields.Step("The proposal."),
+        Field.Text("findings", "", nonBlank: true, maxLength: WorkflowFields.MaxFindings),
+        Field.ObjectList("models", "",
             [
-                Field.Text("model", "A model name or alias from listmodels, or a provider name.", required: true, nonBlank: true),
-                Field.Text("stance", "The side this model argues (default neutral).", oneOf: ["for", "against", "neutral"]),
-                Field.Text("stance_prompt", "Instructions of your own for this model's stance.", nonBlank: true, maxLength: 10_000),
+                Field.Text("model", "", required: true, nonBlank: true),
+                Field.Text("stance", "", oneOf: ["for", "against", "neutral"]),
+                Field.Text("stance_prompt", "", nonBlank: true, maxLength: 10_000),
             ], required: true, minItems: 1, maxItems: MaxModels),
-        Field.TextList("relevant_files", "Absolute paths of files every model should read.", maxItems: 100, nonBlankItems: true),
-        Field.TextList("images", "Image URLs (http(s) or data:) for vision models.", maxItems: 20, nonBlankItems: true),
-        Field.Number("temperature", "0 = deterministic, 1 = creative.", 0, 1),
+        Field.TextList("relevant_files", "", maxItems: 100, nonBlankItems: true),
+        Field.TextList("images", "", maxItems: 20, nonBlankItems: true),
+        Field.Number("temperature", "", 0, 1),
         Conversation.Field(),
     ];
 

@@ -17,19 +17,19 @@ public sealed class PlannerTool(IThreadStore threads, TimeProvider time) : ToolB
 
     /// <inheritdoc />
     public override string Description =>
-        "Break a complex task into a plan, one step per call: revise earlier steps, branch into alternatives, and get the whole plan back at the end. No model call.";
+        "Plan a task step by step (revise, branch); no model call.";
 
     /// <inheritdoc />
     protected override IEnumerable<ToolField> OwnFields =>
     [
-        .. WorkflowFields.Step("This step of the plan: what to do, in enough detail to act on."),
-        Field.Boolean("is_step_revision", "true when this step replaces an earlier one (revises_step_number)."),
-        Field.Integer("revises_step_number", "The step this one replaces.", 1, WorkflowFields.MaxSteps),
-        Field.Boolean("is_branch_point", "true when this step starts an alternative (branch_id, branch_from_step)."),
-        Field.Integer("branch_from_step", "The step the alternative branches from.", 1, WorkflowFields.MaxSteps),
-        Field.Text("branch_id", "A name for the alternative (e.g. 'approach-b').", nonBlank: true, maxLength: 100),
-        Field.Boolean("more_steps_needed", "true when the plan needs more steps than total_steps said."),
-        Conversation.Field("The continuation_id step 1 returned (required from step 2 on)."),
+        .. WorkflowFields.Step(""),
+        Field.Boolean("is_step_revision", ""),
+        Field.Integer("revises_step_number", "", 1, WorkflowFields.MaxSteps),
+        Field.Boolean("is_branch_point", ""),
+        Field.Integer("branch_from_step", "", 1, WorkflowFields.MaxSteps),
+        Field.Text("branch_id", "", nonBlank: true, maxLength: 100),
+        Field.Boolean("more_steps_needed", ""),
+        Conversation.Field(),
     ];
 
     /// <inheritdoc />

@@ -18,135 +18,135 @@ public static class WorkflowCatalog
         new()
         {
             Name = "thinkdeep",
-            Description = "Extended, hypothesis-driven reasoning over a hard problem, in steps you carry out; the final step asks a strong thinking model to challenge and deepen your conclusions.",
-            StepDescription = "What you are thinking through in this step: the question, the angle, what you checked.",
+            Description = "Reason about a hard problem in steps; the last step asks a thinking model to challenge it.",
+            StepDescription = "",
             SystemPrompt = "You are a senior engineer asked for a second, deeper look at a hard problem: test the hypotheses, look for what was missed, weigh the trade-offs, and end with a clear recommendation." + Shared,
             Guidance = "Keep investigating: test your hypothesis against the code, look for counter-evidence, then report the next step.",
             OwnFields =
             [
-                Field.Text("problem_context", "Background the model needs: constraints, goals, what was tried.", nonBlank: true),
-                Field.TextList("focus_areas", "Aspects to weigh especially (e.g. performance, security, maintainability).", maxItems: 20, nonBlankItems: true),
+                Field.Text("problem_context", "Constraints, goals, what was tried.", nonBlank: true),
+                Field.TextList("focus_areas", "", maxItems: 20, nonBlankItems: true),
             ],
         },
         new()
         {
             Name = "analyze",
-            Description = "Code and architecture analysis in steps: structure, performance, security, quality; the final step asks a model for an expert assessment.",
-            StepDescription = "What you analyse in this step: which part of the code, and from which angle.",
+            Description = "Analyse code in steps; the last step asks a model for an assessment.",
+            StepDescription = "",
             SystemPrompt = "You are a software architect assessing a codebase: its structure, how its parts depend on each other, where it will hurt as it grows, and what to change first." + Shared,
             Guidance = "Examine the next part of the code (entry points, dependencies, hot paths), then report what you found.",
             OwnFields =
             [
-                Field.Text("analysis_type", "The kind of analysis.", oneOf: ["architecture", "performance", "security", "quality", "general"]),
-                Field.Text("output_format", "How the final assessment is laid out.", oneOf: ["summary", "detailed", "actionable"]),
+                Field.Text("analysis_type", "", oneOf: ["architecture", "performance", "security", "quality", "general"]),
+                Field.Text("output_format", "", oneOf: ["summary", "detailed", "actionable"]),
             ],
         },
         new()
         {
             Name = "codereview",
-            Description = "A systematic code review in steps: correctness, security, performance, maintainability; the final step asks a model to review your findings and the files.",
-            StepDescription = "What you review in this step: which files or changes, and what you look for.",
+            Description = "Review code in steps; the last step asks a model to review findings and files.",
+            StepDescription = "",
             SystemPrompt = "You are a meticulous code reviewer: find real defects (correctness, concurrency, security, resource leaks) before style, rank them by severity, and give a concrete fix for each." + Shared,
             Guidance = "Review the next files or functions; record every issue with its severity, then report the step.",
             OwnFields =
             [
-                Field.Text("review_type", "What kind of review.", oneOf: ["full", "security", "performance", "quick"]),
-                Field.Text("focus_on", "Anything to look at especially.", nonBlank: true),
-                Field.Text("standards", "Coding standards to hold the code to.", nonBlank: true),
-                Field.Text("severity_filter", "Report issues of this severity and above.", oneOf: SeverityFilter),
+                Field.Text("review_type", "", oneOf: ["full", "security", "performance", "quick"]),
+                Field.Text("focus_on", "", nonBlank: true),
+                Field.Text("standards", "", nonBlank: true),
+                Field.Text("severity_filter", "This severity and above.", oneOf: SeverityFilter),
             ],
         },
         new()
         {
             Name = "debug",
-            Description = "Root-cause investigation in steps: reproduce, trace, form and test hypotheses; the final step asks a model to confirm or refute the root cause.",
-            StepDescription = "What you investigate in this step: the symptom, the code path, the experiment.",
+            Description = "Find a root cause in steps; the last step asks a model to confirm it.",
+            StepDescription = "",
             SystemPrompt = "You are an expert debugger: from the evidence, name the most likely root cause, show the chain from cause to symptom, rule out the alternatives, and propose the smallest fix and a test that proves it." + Shared,
             Guidance = "Trace the failing path further or test your hypothesis with an experiment, then report what the evidence shows.",
         },
         new()
         {
             Name = "refactor",
-            Description = "Find refactoring opportunities in steps: code smells, decomposition, modernisation, organisation; the final step asks a model for a prioritised plan.",
-            StepDescription = "What you examine in this step for refactoring opportunities.",
+            Description = "Find refactorings in steps; the last step asks a model for a plan.",
+            StepDescription = "",
             SystemPrompt = "You are a pragmatic engineer planning a refactoring: find what makes the code hard to change, propose steps that each keep it working, and order them by value for effort." + Shared,
             Guidance = "Look at the next module for smells, oversized types or dated patterns, then report the opportunities you found.",
             OwnFields =
             [
-                Field.Text("refactor_type", "The kind of refactoring sought.", oneOf: ["codesmells", "decompose", "modernize", "organization"]),
-                Field.TextList("focus_areas", "Aspects to weigh especially.", maxItems: 20, nonBlankItems: true),
-                Field.TextList("style_guide_examples", "Absolute paths of files that show the style to follow.", maxItems: 20, nonBlankItems: true),
+                Field.Text("refactor_type", "", oneOf: ["codesmells", "decompose", "modernize", "organization"]),
+                Field.TextList("focus_areas", "", maxItems: 20, nonBlankItems: true),
+                Field.TextList("style_guide_examples", "Absolute paths.", maxItems: 20, nonBlankItems: true),
             ],
         },
         new()
         {
             Name = "secaudit",
-            Description = "A security audit in steps: OWASP, compliance, infrastructure, dependencies; the final step asks a strong model to assess the risks found.",
-            StepDescription = "What you audit in this step: which component, which threat.",
+            Description = "Security audit in steps; the last step asks a model to assess the risks.",
+            StepDescription = "",
             SystemPrompt = "You are a security auditor: for each weakness give how it is exploited, its impact and likelihood, and the fix; look for what an attacker would try first (input, authentication, secrets, dependencies)." + Shared,
             Guidance = "Audit the next attack surface (inputs, authentication, secrets, dependencies), record each weakness with its severity, then report.",
             OwnFields =
             [
-                Field.Text("security_scope", "What is in scope: the application, its environment, its users.", nonBlank: true),
-                Field.Text("threat_level", "How exposed the system is.", oneOf: ["low", "medium", "high", "critical"]),
-                Field.TextList("compliance_requirements", "Standards to check against (e.g. SOC2, PCI DSS, GDPR).", maxItems: 20, nonBlankItems: true),
-                Field.Text("audit_focus", "Where the audit concentrates.", oneOf: ["owasp", "compliance", "infrastructure", "dependencies", "comprehensive"]),
-                Field.Text("severity_filter", "Report issues of this severity and above.", oneOf: SeverityFilter),
+                Field.Text("security_scope", "", nonBlank: true),
+                Field.Text("threat_level", "", oneOf: ["low", "medium", "high", "critical"]),
+                Field.TextList("compliance_requirements", "e.g. SOC2, GDPR.", maxItems: 20, nonBlankItems: true),
+                Field.Text("audit_focus", "", oneOf: ["owasp", "compliance", "infrastructure", "dependencies", "comprehensive"]),
+                Field.Text("severity_filter", "This severity and above.", oneOf: SeverityFilter),
             ],
         },
         new()
         {
             Name = "testgen",
-            Description = "Test generation in steps: find what the code must do and where it can break; the final step asks a model to write the tests.",
-            StepDescription = "What you examine in this step: which function or behaviour, which edge cases.",
+            Description = "Plan tests in steps; the last step asks a model to write them.",
+            StepDescription = "",
             SystemPrompt = "You are a test engineer: write tests that would catch real regressions — boundaries, error paths, concurrency, bad input — in the project's own framework and style, each with a name that says what it proves." + Shared,
             Guidance = "Study the next function's contract and failure modes, list the cases worth a test, then report.",
         },
         new()
         {
             Name = "tracer",
-            Description = "Trace call flows or dependencies in steps; the final step asks a model to lay out the flow or the dependency map.",
-            StepDescription = "What you trace in this step: which call, which dependency.",
+            Description = "Trace calls or dependencies in steps; the last step asks a model to map them.",
+            StepDescription = "",
             SystemPrompt = "You are mapping how code runs: lay out the call flow or the dependencies precisely, in order, with file and line for each hop, and point out surprises (hidden side effects, cycles, dynamic dispatch)." + Shared,
             Guidance = "Follow the next call or dependency, note file and line, then report.",
             OwnFields =
             [
-                Field.Text("trace_mode", "precision: one call's flow; dependencies: what depends on what; ask: decide from the target.", oneOf: ["precision", "dependencies", "ask"]),
-                Field.Text("target_description", "What to trace, and why.", nonBlank: true),
+                Field.Text("trace_mode", "", oneOf: ["precision", "dependencies", "ask"]),
+                Field.Text("target_description", "", nonBlank: true),
             ],
         },
         new()
         {
             Name = "docgen",
-            Description = "Documentation generation in steps, file by file; the final step asks a model to write the documentation.",
-            StepDescription = "What you document in this step: which file or API.",
+            Description = "Document code in steps; the last step asks a model to write it.",
+            StepDescription = "",
             SystemPrompt = "You are writing documentation for engineers who will maintain this code: say what each part is for, how to use it, its complexity where it matters, and the non-obvious reasons behind it — briefly." + Shared,
             Guidance = "Document the next file, then report how many of the files are done.",
             OwnFields =
             [
-                Field.Integer("num_files_documented", "Files documented so far.", 0, 100_000),
-                Field.Integer("total_files_to_document", "Files to document in all.", 0, 100_000),
-                Field.Boolean("document_complexity", "Include the algorithmic complexity of functions."),
-                Field.Boolean("document_flow", "Include how calls flow between functions."),
-                Field.Boolean("update_existing", "Update existing documentation rather than only add."),
-                Field.Boolean("comments_on_complex_logic", "Add comments to complex logic."),
+                Field.Integer("num_files_documented", "", 0, 100_000),
+                Field.Integer("total_files_to_document", "", 0, 100_000),
+                Field.Boolean("document_complexity", ""),
+                Field.Boolean("document_flow", ""),
+                Field.Boolean("update_existing", ""),
+                Field.Boolean("comments_on_complex_logic", ""),
             ],
         },
         new()
         {
             Name = "precommit",
-            Description = "Validate changes before they are committed, in steps: what changed, what it breaks, what is missing; the final step asks a model to judge the change.",
-            StepDescription = "What you check in this step: which changes, against what.",
+            Description = "Check changes in steps; the last step asks a model to judge them.",
+            StepDescription = "",
             SystemPrompt = "You are the last reviewer before a commit: check that the change does what it claims, breaks nothing around it, has tests, leaks no secret, and leaves no half-done work; say plainly whether it is ready." + Shared,
             Guidance = "Inspect the next part of the diff and what it touches, then report.",
             OwnFields =
             [
-                Field.Text("path", "Absolute path of the repository.", nonBlank: true),
-                Field.Text("compare_to", "A branch, tag or commit to compare against, instead of the working tree.", nonBlank: true),
-                Field.Boolean("include_staged", "Include staged changes."),
-                Field.Boolean("include_unstaged", "Include unstaged changes."),
-                Field.Text("focus_on", "Anything to check especially.", nonBlank: true),
-                Field.Text("severity_filter", "Report issues of this severity and above.", oneOf: SeverityFilter),
+                Field.Text("path", "Repository path.", nonBlank: true),
+                Field.Text("compare_to", "Branch, tag or commit.", nonBlank: true),
+                Field.Boolean("include_staged", ""),
+                Field.Boolean("include_unstaged", ""),
+                Field.Text("focus_on", "", nonBlank: true),
+                Field.Text("severity_filter", "This severity and above.", oneOf: SeverityFilter),
             ],
         },
     ];

@@ -74,8 +74,8 @@ public class WorkflowSchemaTests(LocalDaemonFixture fixture) : IClassFixture<Loc
             var issue = properties["issues_found"]!["items"]!;
             Assert.Equal(Severities, WorkflowCalls.Strings(issue["properties"]!["severity"]!["enum"]));
             Assert.Equal(["severity", "description"], WorkflowCalls.Strings(issue["required"]));
-            Assert.Equal(50_000, (int)properties["findings"]!["maxLength"]!);
             Assert.Equal(1, (int)properties["step_number"]!["minimum"]!);
+            Assert.Equal("false on the last step.", (string?)properties["next_step_required"]!["description"]);
         }
     }
 
