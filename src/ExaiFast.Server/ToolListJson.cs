@@ -1,24 +1,65 @@
 using System.Text.Json;
 using ExaiFast.Core.Tools;
+using ExaiFast.Server.Mcp;
 
 namespace ExaiFast.Server;
 
 /// <summary>The <c>tools</c> array both front doors list: name, description and JSON input schema, catalog order.</summary>
 internal static class ToolListJson
 {
-    public static void Write(Utf8JsonWriter json, IToolCatalog catalog)
+    /// <param name="json">The writer, inside the object that holds the array.</param>
+    /// <param name="catalog">The tools.</param>
+    /// <param name="shape">What the client's revision knows (exai-ws: <see cref="ToolShape.Plain"/>, as it always was).</param>
+    public static void Write(Utf8JsonWriter json, IToolCatalog catalog, ToolShape shape = ToolShape.Plain)
     {
         json.WriteStartArray("tools"u8);
         foreach (var tool in catalog.All)
         {
             json.WriteStartObject();
             json.WriteString("name"u8, tool.Name);
+            var hints = shape == ToolShape.Plain ? default : tool.Annotations;
+            if (shape == ToolShape.Structured)
+            {
+                json.WriteString("title"u8, hints.Title);
+            }
+
             json.WriteString("description"u8, tool.Description);
             json.WritePropertyName("inputSchema"u8);
             json.WriteRawValue(tool.InputSchema.Span, skipInputValidation: true);
+            if (shape == ToolShape.Structured)
+            {
+                json.WritePropertyName("outputSchema"u8);
+                json.WriteRawValue(ToolOutputSchema.Json, skipInputValidation: true);
+            }
+
+            if (shape != ToolShape.Plain)
+            {
+                WriteAnnotations(json, hints, withTitle: shape == ToolShape.Annotated);
+            }
+
             json.WriteEndObject();
         }
 
         json.WriteEndArray();
+    }
+
+    // Every hint is written, as the MCP defaults (not read-only, open world) are the opposite of most of these tools;
+    // idempotentHint only where true (its default is false). 2025-06-18 clients read the title from the tool itself.
+    private static void WriteAnnotations(Utf8JsonWriter json, ToolAnnotations hints, bool withTitle)
+    {
+        json.WriteStartObject("annotations"u8);
+        if (withTitle)
+        {
+            json.WriteString("title"u8, hints.Title);
+        }
+
+        json.WriteBoolean("readOnlyHint"u8, hints.ReadOnly);
+        json.WriteBoolean("openWorldHint"u8, hints.OpenWorld);
+        if (hints.Idempotent)
+        {
+            json.WriteBoolean("idempotentHint"u8, true);
+        }
+
+        json.WriteEndObject();
     }
 }

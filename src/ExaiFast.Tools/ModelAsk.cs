@@ -109,6 +109,10 @@ internal static class ModelAsk
         }
     }
 
+    /// <summary>The tokens the provider reported, if it did.</summary>
+    public static TokenCounts? UsageOf(ModelResponse response) =>
+        response.Usage is { } u ? new TokenCounts(u.PromptTokens, u.CompletionTokens) : null;
+
     /// <summary>The answer's text, with a notice when the model stopped at its output limit: a cut answer never passes for a whole one.</summary>
     public static string TextOf(ModelResponse response) =>
         response.Truncated ? response.Text + "\n\n" + Tools.ChatTool.TruncationNotice : response.Text;

@@ -40,6 +40,10 @@ public abstract class ToolBase : ITool
     public virtual bool Coalescable => false;
 
     /// <inheritdoc />
+    /// <remarks>By default: changes nothing outside the daemon, calls no model, and a repeat has no further effect.</remarks>
+    public virtual ToolAnnotations Annotations => new(Name, ReadOnly: true, OpenWorld: false, Idempotent: true);
+
+    /// <inheritdoc />
     public ReadOnlyMemory<byte> InputSchema => _schema.Value;
 
     /// <summary>The tool's declared arguments, common ones included.</summary>

@@ -42,6 +42,9 @@ public sealed record CallResult
     /// <summary>Why that model answered: auto routing's choice and any fallbacks taken (null without a model).</summary>
     public string? Route { get; init; }
 
+    /// <summary>The model request's tokens, when the provider reported them.</summary>
+    public TokenCounts? Usage { get; init; }
+
     /// <summary>A failure result.</summary>
     public static CallResult Failed(string code, string message, double? retryAfter = null) => new() { Error = new CallError(code, message, retryAfter) };
 }

@@ -34,7 +34,7 @@ public sealed partial class Dispatcher
         try
         {
             var output = await call.Tool.ExecuteAsync(new ToolContext(call), call.Token).ConfigureAwait(false);
-            result = new CallResult { Text = output.Text, Content = output.Content, Provider = output.Provider, Model = output.Model, Route = output.Route, ContinuationId = output.ContinuationId };
+            result = new CallResult { Text = output.Text, Content = output.Content, Provider = output.Provider, Model = output.Model, Route = output.Route, ContinuationId = output.ContinuationId, Usage = output.Usage };
         }
         catch (OperationCanceledException) when (call.Token.IsCancellationRequested)
         {

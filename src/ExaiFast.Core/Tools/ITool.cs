@@ -16,6 +16,9 @@ public interface ITool
     /// <summary>The JSON Schema of the arguments (UTF-8 JSON object).</summary>
     ReadOnlyMemory<byte> InputSchema { get; }
 
+    /// <summary>Title and behaviour hints for MCP clients; by default MCP's own defaults (may change things, open world).</summary>
+    ToolAnnotations Annotations => new(Name, ReadOnly: false, OpenWorld: true);
+
     /// <summary>Whether identical concurrent calls may share one execution (single-flight).</summary>
     bool Coalescable { get; }
 

@@ -10,6 +10,9 @@ public readonly record struct ToolOutput(string Text, string? Provider = null, s
     /// <summary>Why this model answered (auto routing's choice, fallbacks taken), for the result's metadata; null without a model.</summary>
     public string? Route { get; init; }
 
+    /// <summary>The model request's tokens, when the provider reported them.</summary>
+    public TokenCounts? Usage { get; init; }
+
     /// <summary>
     /// Items beyond one text (images, audio, embedded resources, several texts), in order; null for the usual single
     /// text result, which then costs nothing more. Set only by <see cref="WithContent"/>, so <see cref="Text"/> always

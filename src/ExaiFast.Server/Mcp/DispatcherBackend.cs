@@ -20,7 +20,7 @@ public sealed class DispatcherBackend : IMcpBackend
     }
 
     /// <inheritdoc />
-    public void ListTools(string rawId, IMcpReply reply) => reply.Respond(McpMessages.ToolsList(rawId, _tools));
+    public void ListTools(string rawId, ToolShape shape, IMcpReply reply) => reply.Respond(McpMessages.ToolsList(rawId, _tools, shape));
 
     /// <inheritdoc />
     public void StartCall(McpSession session, McpRequest request, string name, JsonElement arguments, ref ArgumentsLease lease)

@@ -15,8 +15,8 @@ namespace ExaiFast.Server.Mcp;
 /// </remarks>
 public interface IMcpBackend
 {
-    /// <summary>Answers <c>tools/list</c> through <paramref name="reply"/> (now or later), under <paramref name="rawId"/>.</summary>
-    void ListTools(string rawId, IMcpReply reply);
+    /// <summary>Answers <c>tools/list</c> through <paramref name="reply"/> (now or later), under <paramref name="rawId"/>, in <paramref name="shape"/>.</summary>
+    void ListTools(string rawId, ToolShape shape, IMcpReply reply);
 
     /// <summary>
     /// Starts <c>tools/call</c> of <paramref name="name"/>; its end must reach the session exactly once.

@@ -108,7 +108,10 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
         }
         else
         {
-            session = new McpSession(McpHttpSessions.SessionPrefix + Guid.NewGuid().ToString("N"), "http");
+            session = new McpSession(McpHttpSessions.SessionPrefix + Guid.NewGuid().ToString("N"), "http")
+            {
+                ProtocolVersion = head[VersionHeader], // a stateless request says its revision here, or is 2025-03-26 (ToolShapes)
+            };
             stateless = true;
         }
 

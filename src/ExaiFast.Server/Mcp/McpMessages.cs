@@ -101,13 +101,13 @@ internal static class McpMessages
             json.WriteEndObject();
         });
 
-    public static PooledBuffer ToolsList(string rawId, IToolCatalog catalog) =>
-        JsonFrame.Build((rawId, catalog), static (json, in s) =>
+    public static PooledBuffer ToolsList(string rawId, IToolCatalog catalog, ToolShape shape) =>
+        JsonFrame.Build((rawId, catalog, shape), static (json, in s) =>
         {
             json.WriteString("jsonrpc"u8, "2.0");
             WriteId(json, s.rawId);
             json.WriteStartObject("result"u8);
-            ToolListJson.Write(json, s.catalog);
+            ToolListJson.Write(json, s.catalog, s.shape);
             json.WriteEndObject();
         });
 
@@ -128,8 +128,8 @@ internal static class McpMessages
     /// tool error — <c>isError: true</c> with the code and message as text — so the model sees it and can react; the
     /// code is also in <c>_meta.exaifast/error</c> for programs.
     /// </summary>
-    public static PooledBuffer ToolResult(string rawId, CallResult result) =>
-        JsonFrame.Build((rawId, result), static (json, in s) =>
+    public static PooledBuffer ToolResult(string rawId, CallResult result, ToolShape shape) =>
+        JsonFrame.Build((rawId, result, shape), static (json, in s) =>
         {
             json.WriteString("jsonrpc"u8, "2.0");
             WriteId(json, s.rawId);
@@ -148,6 +148,11 @@ internal static class McpMessages
             }
 
             json.WriteBoolean("isError"u8, s.result.Error is not null);
+            if (s.shape == ToolShape.Structured)
+            {
+                StructuredContentJson.Write(json, s.result); // beside the content, which stays what the model reads
+            }
+
             if (s.result.ContinuationId is { } thread)
             {
                 // At the top level, as exai-ws has it: a program continues the conversation without parsing the text.

@@ -253,7 +253,7 @@ public sealed partial class McpProtocol
                 reply.Respond(McpMessages.EmptyResult(rawId));
                 break;
             case "tools/list":
-                _backend.ListTools(rawId, reply);
+                _backend.ListTools(rawId, ToolShapes.Of(session.ProtocolVersion), reply);
                 break;
             case "tools/call":
                 CallTool(session, rawId, parameters, reply, ref lease);

@@ -92,7 +92,7 @@ public sealed class McpSession
     public void Complete(McpRequest request, CallResult result)
     {
         Forget(request);
-        Answer(request, McpMessages.ToolResult(request.RawId, result));
+        Answer(request, McpMessages.ToolResult(request.RawId, result, ToolShapes.Of(ProtocolVersion)));
     }
 
     /// <summary>The request failed as a protocol fault (unknown tool, malformed params): a JSON-RPC error answers it.</summary>

@@ -57,7 +57,7 @@ public sealed partial class ExaiWsBackend : IMcpBackend, IAsyncDisposable
     public int Connections => (int)Interlocked.Read(ref _epoch);
 
     /// <inheritdoc />
-    public void ListTools(string rawId, IMcpReply reply)
+    public void ListTools(string rawId, ToolShape shape, IMcpReply reply)
     {
         string requestId = "list-" + Interlocked.Increment(ref _listSequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
         Post(new ListEvent(new PendingList(requestId, rawId, reply, Frame(requestId, static (json, id) =>

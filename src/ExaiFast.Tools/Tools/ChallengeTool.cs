@@ -14,6 +14,9 @@ public sealed class ChallengeTool : ToolBase
     public override string Name => "challenge";
 
     /// <inheritdoc />
+    public override ToolAnnotations Annotations => new("Challenge", ReadOnly: true, OpenWorld: false, Idempotent: true);
+
+    /// <inheritdoc />
     public override string Description =>
         "Examine a statement critically instead of agreeing by reflex. No model call.";
 

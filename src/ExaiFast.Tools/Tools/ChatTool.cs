@@ -37,6 +37,9 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
     public override string Name => "chat";
 
     /// <inheritdoc />
+    public override ToolAnnotations Annotations => new("Chat", ReadOnly: true, OpenWorld: true);
+
+    /// <inheritdoc />
     public override string Description =>
         "Ask an AI model: questions, brainstorming, second opinions.";
 
@@ -98,7 +101,7 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
         int? remaining = await Conversation.RecordAsync(threads, recordedIn, turn, create: threadId is null, cancellationToken, answered: true).ConfigureAwait(false);
 
         // Not recorded (another call took the thread's last turn meanwhile): the answer stands, with no thread to go on.
-        return new ToolOutput(answer.Text, answer.Response.Provider, answer.Response.Model, remaining is > 0 ? recordedIn.ToString() : null) { Route = answer.Reason };
+        return new ToolOutput(answer.Text, answer.Response.Provider, answer.Response.Model, remaining is > 0 ? recordedIn.ToString() : null) { Route = answer.Reason, Usage = ModelAsk.UsageOf(answer.Response) };
     }
 
     private RoutePlan Plan(in RouteRequest route) =>

@@ -14,6 +14,9 @@ public sealed class ListModelsTool(ProviderRegistry providers) : ToolBase
     public override string Name => "listmodels";
 
     /// <inheritdoc />
+    public override ToolAnnotations Annotations => new("List models", ReadOnly: true, OpenWorld: false, Idempotent: true);
+
+    /// <inheritdoc />
     public override string Description => "The providers and models, and which are available.";
 
     /// <inheritdoc />

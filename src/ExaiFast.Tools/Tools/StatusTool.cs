@@ -17,6 +17,9 @@ public sealed class StatusTool(IDaemonStatus status, ProviderRegistry providers,
     public override string Name => "status";
 
     /// <inheritdoc />
+    public override ToolAnnotations Annotations => new("Status", ReadOnly: true, OpenWorld: false, Idempotent: true);
+
+    /// <inheritdoc />
     public override string Description => "The daemon's uptime, connections, calls, capacity, memory pressure and providers.";
 
     /// <inheritdoc />

@@ -17,6 +17,9 @@ public sealed class VersionTool : ToolBase
     public override string Name => "version";
 
     /// <inheritdoc />
+    public override ToolAnnotations Annotations => new("Version", ReadOnly: true, OpenWorld: false, Idempotent: true);
+
+    /// <inheritdoc />
     public override string Description => "The daemon's version and runtime.";
 
     /// <inheritdoc />

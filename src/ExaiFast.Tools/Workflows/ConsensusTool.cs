@@ -28,6 +28,9 @@ public sealed class ConsensusTool(ProviderRegistry providers, IThreadStore threa
     public override string Name => "consensus";
 
     /// <inheritdoc />
+    public override ToolAnnotations Annotations => new("Consensus", ReadOnly: true, OpenWorld: true);
+
+    /// <inheritdoc />
     public override string Description =>
         "Ask several models at once about a proposal, each from a stance.";
 

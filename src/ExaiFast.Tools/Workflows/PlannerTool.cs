@@ -16,6 +16,9 @@ public sealed class PlannerTool(IThreadStore threads, TimeProvider time) : ToolB
     public override string Name => "planner";
 
     /// <inheritdoc />
+    public override ToolAnnotations Annotations => new("Planner", ReadOnly: true, OpenWorld: false);
+
+    /// <inheritdoc />
     public override string Description =>
         "Plan a task step by step (revise, branch); no model call.";
 

@@ -18,6 +18,7 @@ public static class WorkflowCatalog
         new()
         {
             Name = "thinkdeep",
+            Title = "Think deep",
             Description = "Reason about a hard problem in steps; the last step asks a thinking model to challenge it.",
             StepDescription = "",
             SystemPrompt = "You are a senior engineer asked for a second, deeper look at a hard problem: test the hypotheses, look for what was missed, weigh the trade-offs, and end with a clear recommendation." + Shared,
@@ -31,6 +32,7 @@ public static class WorkflowCatalog
         new()
         {
             Name = "analyze",
+            Title = "Analyze",
             Description = "Analyse code in steps; the last step asks a model for an assessment.",
             StepDescription = "",
             SystemPrompt = "You are a software architect assessing a codebase: its structure, how its parts depend on each other, where it will hurt as it grows, and what to change first." + Shared,
@@ -44,6 +46,7 @@ public static class WorkflowCatalog
         new()
         {
             Name = "codereview",
+            Title = "Code review",
             Description = "Review code in steps; the last step asks a model to review findings and files.",
             StepDescription = "",
             SystemPrompt = "You are a meticulous code reviewer: find real defects (correctness, concurrency, security, resource leaks) before style, rank them by severity, and give a concrete fix for each." + Shared,
@@ -59,6 +62,7 @@ public static class WorkflowCatalog
         new()
         {
             Name = "debug",
+            Title = "Debug",
             Description = "Find a root cause in steps; the last step asks a model to confirm it.",
             StepDescription = "",
             SystemPrompt = "You are an expert debugger: from the evidence, name the most likely root cause, show the chain from cause to symptom, rule out the alternatives, and propose the smallest fix and a test that proves it." + Shared,
@@ -67,6 +71,7 @@ public static class WorkflowCatalog
         new()
         {
             Name = "refactor",
+            Title = "Refactor",
             Description = "Find refactorings in steps; the last step asks a model for a plan.",
             StepDescription = "",
             SystemPrompt = "You are a pragmatic engineer planning a refactoring: find what makes the code hard to change, propose steps that each keep it working, and order them by value for effort." + Shared,
@@ -81,6 +86,7 @@ public static class WorkflowCatalog
         new()
         {
             Name = "secaudit",
+            Title = "Security audit",
             Description = "Security audit in steps; the last step asks a model to assess the risks.",
             StepDescription = "",
             SystemPrompt = "You are a security auditor: for each weakness give how it is exploited, its impact and likelihood, and the fix; look for what an attacker would try first (input, authentication, secrets, dependencies)." + Shared,
@@ -97,6 +103,7 @@ public static class WorkflowCatalog
         new()
         {
             Name = "testgen",
+            Title = "Test generation",
             Description = "Plan tests in steps; the last step asks a model to write them.",
             StepDescription = "",
             SystemPrompt = "You are a test engineer: write tests that would catch real regressions — boundaries, error paths, concurrency, bad input — in the project's own framework and style, each with a name that says what it proves." + Shared,
@@ -105,6 +112,7 @@ public static class WorkflowCatalog
         new()
         {
             Name = "tracer",
+            Title = "Tracer",
             Description = "Trace calls or dependencies in steps; the last step asks a model to map them.",
             StepDescription = "",
             SystemPrompt = "You are mapping how code runs: lay out the call flow or the dependencies precisely, in order, with file and line for each hop, and point out surprises (hidden side effects, cycles, dynamic dispatch)." + Shared,
@@ -118,6 +126,7 @@ public static class WorkflowCatalog
         new()
         {
             Name = "docgen",
+            Title = "Documentation",
             Description = "Document code in steps; the last step asks a model to write it.",
             StepDescription = "",
             SystemPrompt = "You are writing documentation for engineers who will maintain this code: say what each part is for, how to use it, its complexity where it matters, and the non-obvious reasons behind it — briefly." + Shared,
@@ -135,6 +144,7 @@ public static class WorkflowCatalog
         new()
         {
             Name = "precommit",
+            Title = "Pre-commit check",
             Description = "Check changes in steps; the last step asks a model to judge them.",
             StepDescription = "",
             SystemPrompt = "You are the last reviewer before a commit: check that the change does what it claims, breaks nothing around it, has tests, leaks no secret, and leaves no half-done work; say plainly whether it is ready." + Shared,

@@ -8,6 +8,9 @@ public sealed record WorkflowSpec
     /// <summary>The tool's name.</summary>
     public required string Name { get; init; }
 
+    /// <summary>A human-readable name (MCP's <c>title</c>).</summary>
+    public required string Title { get; init; }
+
     /// <summary>One paragraph for the client's model.</summary>
     public required string Description { get; init; }
 

@@ -43,6 +43,9 @@ public sealed class WorkflowTool : ToolBase
     public override string Name => _spec.Name;
 
     /// <inheritdoc />
+    public override ToolAnnotations Annotations => new(_spec.Title, ReadOnly: true, OpenWorld: true);
+
+    /// <inheritdoc />
     public override string Description => _spec.Description;
 
     /// <inheritdoc />
@@ -119,7 +122,7 @@ public sealed class WorkflowTool : ToolBase
             w.WriteEndObject();
             w.WriteString("next_steps", "Review the analysis against your own findings, then act on it; continue the conversation with continuation_id if you need more.");
         });
-        return new ToolOutput(result, answer.Response.Provider, answer.Response.Model, remaining > 0 ? thenId : null) { Route = answer.Reason };
+        return new ToolOutput(result, answer.Response.Provider, answer.Response.Model, remaining > 0 ? thenId : null) { Route = answer.Reason, Usage = ModelAsk.UsageOf(answer.Response) };
     }
 
     private static bool IsFinalModelStep(ToolArguments args) =>

@@ -40,20 +40,26 @@ internal static class ToolListSize
         await using var provider = services.BuildServiceProvider();
         var tools = ToolServices.CreateTools(provider, local, new InProcessStatus(provider.GetRequiredService<Dispatcher>(), TimeProvider.System));
 
-        await stdout.WriteLineAsync("profile     tools    bytes  ~tokens").ConfigureAwait(false);
-        foreach (var (label, selection) in new[]
+        // Two listings: what exai-ws and MCP clients before 2025-06-18 get, and what later ones get (with title,
+        // annotations and outputSchema); 2025-03-26 clients get the first plus annotations.
+        foreach (var (heading, shape) in new[] { ("before MCP 2025-06-18, and exai-ws", ToolShape.Plain), ("MCP 2025-06-18 and later", ToolShape.Structured) })
         {
-            ("full", ToolSelection.Full),
-            ("lean", ToolSelection.Parse("lean", "")),
-            ("selected", settings.Tools),
-        })
-        {
-            var catalog = new ToolCatalog(tools, selection);
-            var list = McpMessages.ToolsList("1", catalog);
-            int bytes = list.Length;
-            list.Return();
-            await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{label,-10} {catalog.All.Count,6} {bytes,8} {(bytes + CharsPerToken - 1) / CharsPerToken,8}")).ConfigureAwait(false);
+            await stdout.WriteLineAsync($"{heading}:").ConfigureAwait(false);
+            await stdout.WriteLineAsync("profile     tools    bytes  ~tokens").ConfigureAwait(false);
+            foreach (var (label, selection) in new[]
+            {
+                ("full", ToolSelection.Full),
+                ("lean", ToolSelection.Parse("lean", "")),
+                ("selected", settings.Tools),
+            })
+            {
+                var catalog = new ToolCatalog(tools, selection);
+                var list = McpMessages.ToolsList("1", catalog, shape);
+                int bytes = list.Length;
+                list.Return();
+                await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"{label,-10} {catalog.All.Count,6} {bytes,8} {(bytes + CharsPerToken - 1) / CharsPerToken,8}")).ConfigureAwait(false);
+            }
         }
 
         await stdout.WriteLineAsync($"selected: {ToolSelection.ProfileKey}={settings.ToolProfile}{(settings.DisabledTools.Length > 0 ? $", {ToolSelection.DisabledKey}={settings.DisabledTools}" : "")}").ConfigureAwait(false);
