@@ -93,4 +93,9 @@ public sealed record SettingDefinition(string Key, string? Flag, string Help, st
     /// <summary>Free text in the format <paramref name="allowed"/> says, which <paramref name="isValid"/> checks.</summary>
     public static SettingDefinition Text(string key, string? flag, string help, string def, string allowed, Func<string, bool> isValid, Func<ExaiFastSettings, string, ExaiFastSettings> set) =>
         new(key, flag, help, def, (s, text) => isValid(text) ? (set(s, text.Trim()), null) : (null, allowed)) { Allowed = allowed };
+
+    /// <summary>Free text whose check says what is wrong with a particular value (<paramref name="problem"/>: null when
+    /// valid, else what the value is not, more precisely than <paramref name="allowed"/>, which the reference shows).</summary>
+    public static SettingDefinition Text(string key, string? flag, string help, string def, string allowed, Func<string, string?> problem, Func<ExaiFastSettings, string, ExaiFastSettings> set) =>
+        new(key, flag, help, def, (s, text) => problem(text) is { } wrong ? (null, wrong) : (set(s, text.Trim()), null)) { Allowed = allowed };
 }
