@@ -8,6 +8,11 @@ namespace ExaiFast.Server.Transport;
 /// <summary>A connected socket seen as a pipe pair. The connection that owns it disposes it once.</summary>
 internal sealed class SocketPipe : IDisposable
 {
+    // Zero-byte reads: an idle connection holds no receive buffer until data is actually there (Kestrel does the same).
+    // Shared: options are read-only, and one instance each per connection was 80 bytes of an idle connection.
+    private static readonly StreamPipeReaderOptions s_readerOptions = new(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true, useZeroByteReads: true);
+    private static readonly StreamPipeWriterOptions s_writerOptions = new(minimumBufferSize: 16 * 1024, leaveOpen: true);
+
     private readonly IDisposable _owner;
 
     private SocketPipe(Socket socket, PipeReader input, PipeWriter output, IDisposable owner)
@@ -35,10 +40,8 @@ internal sealed class SocketPipe : IDisposable
         }
 
         var stream = new NetworkStream(socket, ownsSocket: true);
-
-        // Zero-byte reads: an idle connection holds no receive buffer until data is actually there (Kestrel does the same).
-        var input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true, useZeroByteReads: true));
-        var output = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
+        var input = PipeReader.Create(stream, s_readerOptions);
+        var output = PipeWriter.Create(stream, s_writerOptions);
         return new SocketPipe(socket, input, output, stream);
     }
 
