@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Pipelines;
 using ExaiFast.Server.Connections;
 using ExaiFast.Wire;
 
@@ -9,148 +10,162 @@ namespace ExaiFast.Server.WebSockets;
 internal sealed partial class WebSocketConnection
 {
     /// <summary>The frame loop (Autobahn sections 1–7, 9, 10). Returns the reason the connection ended.</summary>
+    /// <remarks>An idle connection waits here, so this state machine holds nothing but the wait: what a read's frames
+    /// need lives in <see cref="OnReadAsync"/>'s, which completes at once unless it waits for budget or the door (its
+    /// locals here were 312 bytes of every idle connection).</remarks>
     private async Task<string> ReceiveLoopAsync()
     {
-        var door = _door!;
         var input = _connection.Input;
         while (true)
         {
             var result = await input.ReadAsync().ConfigureAwait(false);
-            var buffer = result.Buffer;
-            long received = buffer.Length;
-            if (!buffer.IsEmpty)
+            if (await OnReadAsync(input, result).ConfigureAwait(false) is { } stop)
             {
-                Volatile.Write(ref _lastReceived, _ctx.Time.GetTimestamp());
-                Volatile.Write(ref _pingSent, 0);
+                return stop;
             }
+        }
+    }
 
-            int frames = 0;
-            int messages = 0;
-            string? stop = result.IsCanceled ? _failReason ?? "aborted" : null;
-            while (stop is null)
+    /// <summary>One read's frames: returns why the connection ends, or null to read on.</summary>
+    private async ValueTask<string?> OnReadAsync(PipeReader input, ReadResult result)
+    {
+        var door = _door!;
+        var buffer = result.Buffer;
+        long received = buffer.Length;
+        if (!buffer.IsEmpty)
+        {
+            Volatile.Write(ref _lastReceived, _ctx.Time.GetTimestamp());
+            Volatile.Write(ref _pingSent, 0);
+        }
+
+        int frames = 0;
+        int messages = 0;
+        string? stop = result.IsCanceled ? _failReason ?? "aborted" : null;
+        while (stop is null)
+        {
+            if (!_assembler.InFrame)
             {
-                if (!_assembler.InFrame)
+                var status = FrameParser.TryParseHeader(buffer, fromClient: true, out var header);
+                if (status == FrameParseStatus.Incomplete)
                 {
-                    var status = FrameParser.TryParseHeader(buffer, fromClient: true, out var header);
-                    if (status == FrameParseStatus.Incomplete)
+                    break;
+                }
+
+                if (status == FrameParseStatus.Invalid)
+                {
+                    stop = Fail(CloseCodes.ProtocolError, Describe(header.Error));
+                    break;
+                }
+
+                if (header.IsControl)
+                {
+                    long total = header.HeaderLength + header.PayloadLength;
+                    if (buffer.Length < total)
                     {
-                        break;
-                    }
-
-                    if (status == FrameParseStatus.Invalid)
-                    {
-                        stop = Fail(CloseCodes.ProtocolError, Describe(header.Error));
-                        break;
-                    }
-
-                    if (header.IsControl)
-                    {
-                        long total = header.HeaderLength + header.PayloadLength;
-                        if (buffer.Length < total)
-                        {
-                            break; // control frames are handled whole (at most 139 bytes)
-                        }
-
-                        frames++;
-
-                        stop = HandleControlFrame(header, buffer.Slice(header.HeaderLength, header.PayloadLength));
-                        buffer = buffer.Slice(total);
-                        continue;
+                        break; // control frames are handled whole (at most 139 bytes)
                     }
 
                     frames++;
-                    var error = _assembler.BeginFrame(header);
-                    if (error != MessageError.None)
+
+                    stop = HandleControlFrame(header, buffer.Slice(header.HeaderLength, header.PayloadLength));
+                    buffer = buffer.Slice(total);
+                    continue;
+                }
+
+                frames++;
+                var error = _assembler.BeginFrame(header);
+                if (error != MessageError.None)
+                {
+                    stop = Fail(error);
+                    break;
+                }
+
+                if (_assembler.NeedsBudget)
+                {
+                    // Waits with the rest of the message unread: the pipe fills, reading from the socket stops, and
+                    // TCP holds the peer back. Other connections' small messages flow meanwhile.
+                    stop = await ReserveBudgetAsync().ConfigureAwait(false);
+                    if (stop is not null)
                     {
-                        stop = Fail(error);
                         break;
                     }
+                }
 
-                    if (_assembler.NeedsBudget)
-                    {
-                        // Waits with the rest of the message unread: the pipe fills, reading from the socket stops, and
-                        // TCP holds the peer back. Other connections' small messages flow meanwhile.
-                        stop = await ReserveBudgetAsync().ConfigureAwait(false);
-                        if (stop is not null)
-                        {
-                            break;
-                        }
-                    }
+                buffer = buffer.Slice(header.HeaderLength);
+            }
 
-                    buffer = buffer.Slice(header.HeaderLength);
+            if (_assembler.FrameRemaining > 0)
+            {
+                if (buffer.IsEmpty)
+                {
+                    break;
+                }
+
+                long take = Math.Min(_assembler.FrameRemaining, buffer.Length);
+                var error = _assembler.Append(buffer.Slice(0, take));
+                buffer = buffer.Slice(take);
+                if (error != MessageError.None)
+                {
+                    stop = Fail(error);
+                    break;
                 }
 
                 if (_assembler.FrameRemaining > 0)
                 {
-                    if (buffer.IsEmpty)
-                    {
-                        break;
-                    }
-
-                    long take = Math.Min(_assembler.FrameRemaining, buffer.Length);
-                    var error = _assembler.Append(buffer.Slice(0, take));
-                    buffer = buffer.Slice(take);
-                    if (error != MessageError.None)
-                    {
-                        stop = Fail(error);
-                        break;
-                    }
-
-                    if (_assembler.FrameRemaining > 0)
-                    {
-                        break;
-                    }
-                }
-
-                if (!_assembler.TryEndFrame(out var message, out var invalid))
-                {
-                    if (invalid != MessageError.None)
-                    {
-                        stop = Fail(invalid);
-                        break;
-                    }
-
-                    continue; // more fragments follow
-                }
-
-                messages++;
-                if (IsCloseSent)
-                {
-                    message.Payload.Return(); // RFC 6455 §5.5.1: after our close, data is discarded
-                }
-                else
-                {
-                    // Waits only while the outbound queue is full: a peer that doesn't read is not read from.
-                    await door.OnMessageAsync(message, _closed.Token).ConfigureAwait(false);
+                    break;
                 }
             }
 
-            received -= buffer.Length;
-            input.AdvanceTo(buffer.Start, buffer.End);
-            _ctx.Metrics.BytesReceived.Inc(received);
-            if (frames > 0)
+            if (!_assembler.TryEndFrame(out var message, out var invalid))
             {
-                // Counters move once per read batch, not per frame or message (each Inc is an interlocked update).
-                _ctx.Metrics.FramesReceived.Inc(frames);
-                if (messages > 0)
+                if (invalid != MessageError.None)
                 {
-                    _ctx.Metrics.MessagesReceived.Inc(messages);
+                    stop = Fail(invalid);
+                    break;
                 }
+
+                continue; // more fragments follow
             }
 
-            if (stop is not null)
+            messages++;
+            if (IsCloseSent)
             {
-                _assembler.Discard();
-                return stop;
+                message.Payload.Return(); // RFC 6455 §5.5.1: after our close, data is discarded
             }
-
-            if (result.IsCompleted)
+            else
             {
-                _assembler.Discard();
-                _ctx.Metrics.Closes.WithLabels("1006", "client").Inc();
-                return "peer closed the TCP connection without a close frame";
+                // Waits only while the outbound queue is full: a peer that doesn't read is not read from.
+                await door.OnMessageAsync(message, _closed.Token).ConfigureAwait(false);
             }
         }
+
+        received -= buffer.Length;
+        input.AdvanceTo(buffer.Start, buffer.End);
+        _ctx.Metrics.BytesReceived.Inc(received);
+        if (frames > 0)
+        {
+            // Counters move once per read batch, not per frame or message (each Inc is an interlocked update).
+            _ctx.Metrics.FramesReceived.Inc(frames);
+            if (messages > 0)
+            {
+                _ctx.Metrics.MessagesReceived.Inc(messages);
+            }
+        }
+
+        if (stop is not null)
+        {
+            _assembler.Discard();
+            return stop;
+        }
+
+        if (result.IsCompleted)
+        {
+            _assembler.Discard();
+            _ctx.Metrics.Closes.WithLabels("1006", "client").Inc();
+            return "peer closed the TCP connection without a close frame";
+        }
+
+        return null;
     }
 
     /// <summary>Takes the budget the frame being begun needs; returns why the connection ends if the wait was given up.</summary>
