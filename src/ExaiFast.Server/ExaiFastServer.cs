@@ -79,6 +79,9 @@ public sealed class ExaiFastServer : IAsyncDisposable
     /// <summary>Open WebSocket connections.</summary>
     public int WebSocketCount => _ctx.Registry.WebSocketCount;
 
+    /// <summary>The open connections, at some moment.</summary>
+    internal IEnumerable<TransportConnection> Connections => _ctx.Registry.Snapshot();
+
     /// <summary>Binds and starts accepting. Throws <see cref="SocketException"/> if the address can't be bound.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
     {

@@ -65,6 +65,9 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
     /// <summary>The phase the heartbeat judges the connection by.</summary>
     public ConnectionPhase Phase => _phase;
 
+    /// <summary>What the connection speaks now: HTTP, then the WebSocket after an upgrade.</summary>
+    public IConnectionProtocol Protocol => Volatile.Read(ref _protocol);
+
     /// <summary>Runs on the thread pool (started by the accept loop).</summary>
     public void Execute() => _ = RunAsync();
 

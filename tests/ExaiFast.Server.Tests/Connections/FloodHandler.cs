@@ -8,7 +8,9 @@ namespace ExaiFast.Server.Tests.Connections;
 /// On any message, sends <c>frames</c> binary frames numbered 0, 1, … from a worker (as tool results are sent), so the
 /// connection's reader stays free; reports the first send that had to wait for room in the outbound queue.
 /// </summary>
-internal sealed class FloodHandler(int frames, int frameBytes) : IWebSocketHandler
+/// <remarks>With <c>awaitEach</c> false the worker does not wait for one send before making the next (as an exai-ws
+/// call's stream chunks are sent): the sends that find the queue full wait side by side, and must still leave in order.</remarks>
+internal sealed class FloodHandler(int frames, int frameBytes, bool awaitEach = true) : IWebSocketHandler
 {
     private int _sent;
 
@@ -42,6 +44,7 @@ internal sealed class FloodHandler(int frames, int frameBytes) : IWebSocketHandl
         try
         {
             var data = new byte[frameBytes];
+            var waiting = new List<Task>();
             for (int i = 0; i < frames; i++)
             {
                 BinaryPrimitives.WriteInt32BigEndian(data, i);
@@ -51,10 +54,18 @@ internal sealed class FloodHandler(int frames, int frameBytes) : IWebSocketHandl
                     SenderWaited.TrySetResult();
                 }
 
-                await pending;
-                Interlocked.Increment(ref _sent);
+                if (awaitEach)
+                {
+                    await pending;
+                    Interlocked.Increment(ref _sent);
+                }
+                else
+                {
+                    waiting.Add(CountWhenQueuedAsync(pending));
+                }
             }
 
+            await Task.WhenAll(waiting);
             Done.TrySetResult();
         }
         catch (Exception ex)
@@ -62,5 +73,11 @@ internal sealed class FloodHandler(int frames, int frameBytes) : IWebSocketHandl
             Done.TrySetException(ex);
             SenderWaited.TrySetException(ex);
         }
+    }
+
+    private async Task CountWhenQueuedAsync(ValueTask pending)
+    {
+        await pending;
+        Interlocked.Increment(ref _sent);
     }
 }

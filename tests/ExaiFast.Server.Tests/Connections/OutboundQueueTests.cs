@@ -50,6 +50,30 @@ public class OutboundQueueTests : TransportSuite
     }
 
     [Fact]
+    public async Task FullQueue_SendsNotAwaited_WaitSideBySide_AndLeaveInTheOrderTheyWereMade()
+    {
+        var flood = new FloodHandler(Frames, FrameBytes, awaitEach: false);
+        await using var server = await StartServerAsync(Options, flood);
+        await using var client = await RawWebSocketClient.ConnectAsync(server.EndPoint, timeout: TimeSpan.FromSeconds(60), receiveBufferSize: ClientReceiveBuffer);
+
+        await client.SendTextAsync("flood"); // and read nothing
+        await WaitAsync(flood.SenderWaited.Task, "no send ever had to wait: the queue never filled, or a full queue dropped frames");
+        Assert.True(flood.Sent < Frames, $"all {Frames} frames were queued while the peer read nothing");
+
+        for (int i = 0; i < Frames; i++)
+        {
+            var frame = await client.ReadFrameAsync();
+            Assert.True(frame is { Opcode: WebSocketOpcode.Binary }, $"frame {i}: expected binary, got {frame?.Opcode.ToString() ?? "the end of the connection"}");
+            Assert.Equal(i, BinaryPrimitives.ReadInt32BigEndian(frame!.Payload));
+        }
+
+        await WaitAsync(flood.Done.Task, "the sends never all completed after the peer read everything");
+        Assert.Equal(Frames, flood.Sent);
+        await client.SendCloseAsync(CloseCodes.Normal);
+        await client.ExpectCloseAsync(CloseCodes.Normal);
+    }
+
+    [Fact]
     public async Task FullQueue_DropsPongs_AndPongsFlowAgainOnceThereIsRoom()
     {
         const int Pings = 20;

@@ -9,3 +9,8 @@ public sealed class OutboundQueueTestsOverSockets : OutboundQueueTests
 {
     protected override SocketTransport Transport => SocketTransport.Sockets;
 }
+
+public sealed class UpgradedConnectionTestsOverSockets : UpgradedConnectionTests
+{
+    protected override SocketTransport Transport => SocketTransport.Sockets;
+}
