@@ -19,7 +19,7 @@ public class DispatcherTests
         ProgressInterval = TimeSpan.FromMilliseconds(50),
     };
 
-    private static CallRequest Request(SleepTool tool, string id, string json = "{}", string session = "s1", TimeSpan? timeout = null)
+    private static CallRequest Request(ITool tool, string id, string json = "{}", string session = "s1", TimeSpan? timeout = null)
     {
         using var doc = JsonDocument.Parse(json);
         return new CallRequest(new CallKey(session, id), tool, doc.RootElement.Clone(), "local", Stream: false, timeout);
@@ -106,14 +106,19 @@ public class DispatcherTests
     [Fact]
     public async Task AProgressBeingTold_IsNeverOvertakenByTheCallsEnd()
     {
-        // The listener, while it is told of progress, has the call cancelled on another thread and gives that cancel a
-        // moment to finish: the call's end must wait for the progress to be queued, so the listener sees it first.
+        // The listener, while it is told of a heartbeat, lets the tool finish on another thread and holds on until
+        // either the call's end has reached it (the wrong order, which the assertion shows) or the thread ending the
+        // call is blocked, waiting for this progress to be told: a state, not a while, so a slow machine cannot turn
+        // a call's end that does not wait into a pass. (Not a cancel: Dispatcher.Cancel itself takes the call's lock.)
         await using var d = new Dispatcher(Options());
-        var listener = new OrderListener(d);
-        d.Submit(Request(new SleepTool(), "p", """{"ms":30000}"""), listener);
+        var tool = new EndingThreadTool();
+        var listener = new OrderListener(tool);
+        d.Submit(Request(tool, "p"), listener);
 
         await listener.Ended.Task.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+        await listener.Ending!.WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
 
+        Assert.False(listener.GaveUp, "the call's end neither reached the listener nor waited for it");
         Assert.Equal(["progress", "completed"], listener.Events);
     }
 
@@ -320,21 +325,38 @@ public class DispatcherTests
         }
     }
 
-    private sealed class OrderListener(Dispatcher dispatcher) : ICompletionListener
+    private sealed class OrderListener(EndingThreadTool tool) : ICompletionListener
     {
+        private bool _completed;
+
         public List<string> Events { get; } = [];
 
         public TaskCompletionSource Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        public Task? Ending { get; private set; }
+
+        public bool GaveUp { get; private set; }
+
         public void OnProgress(CallKey key, ToolCall call, ProgressReport progress)
         {
-            if (Events.Count > 0)
+            if (Ending is not null)
             {
                 return;
             }
 
-            var cancel = Task.Run(() => dispatcher.Cancel(key));
-            cancel.Wait(TimeSpan.FromMilliseconds(300)); // finishes only if the end does not wait for this progress
+            Ending = Task.Run(tool.Finish);
+            long giveUp = Environment.TickCount64 + 20_000;
+            while (!Volatile.Read(ref _completed) && !tool.EnderIsBlocked)
+            {
+                if (Environment.TickCount64 > giveUp)
+                {
+                    GaveUp = true;
+                    break;
+                }
+
+                Thread.Sleep(1);
+            }
+
             lock (Events)
             {
                 Events.Add("progress");
@@ -352,7 +374,40 @@ public class DispatcherTests
                 Events.Add("completed");
             }
 
+            Volatile.Write(ref _completed, true);
             Ended.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Runs until told to finish, and knows the thread it finishes on: the call's end (Complete, the answer) goes on
+    /// synchronously on that thread.
+    /// </summary>
+    private sealed class EndingThreadTool : ITool
+    {
+        private readonly TaskCompletionSource _finish = new(); // continuations inline: on the thread that calls Finish
+        private Thread? _ender;
+
+        public string Name => "ending-thread";
+
+        public string Description => "runs until told to finish";
+
+        public ReadOnlyMemory<byte> InputSchema => """{"type":"object"}"""u8.ToArray();
+
+        public bool Coalescable => false;
+
+        /// <summary>Whether the thread ending the call is blocked (it waits for a lock: nothing else on its way blocks).</summary>
+        public bool EnderIsBlocked => Volatile.Read(ref _ender) is { } t && (t.ThreadState & ThreadState.WaitSleepJoin) != 0;
+
+        public ToolValidation Validate(JsonElement arguments) => ToolValidation.RunIn("local");
+
+        public void Finish() => _finish.SetResult();
+
+        public async ValueTask<ToolOutput> ExecuteAsync(ToolContext context, CancellationToken cancellationToken)
+        {
+            await _finish.Task.WaitAsync(cancellationToken);
+            Volatile.Write(ref _ender, Thread.CurrentThread);
+            return new ToolOutput("finished", "local", "none");
         }
     }
 }
