@@ -9,7 +9,7 @@ public sealed class McpRequest : ICallListener
 {
     // Progress a client can use, not a flood: at most one notification per interval (a tool reporting in a tight loop
     // would otherwise fill the transport and delay the response behind them).
-    private static readonly long MinProgressTicks = System.Diagnostics.Stopwatch.Frequency / 20;
+    private static readonly TimeSpan MinProgressInterval = TimeSpan.FromMilliseconds(50);
 
     // State and progress, under the gate: heartbeats and the tool's reports can come from two threads, and a cancel or
     // the answer from a third. A notification is queued under it too, so none can follow the cancel or the answer.
@@ -21,9 +21,11 @@ public sealed class McpRequest : ICallListener
     private bool _progressSent;
     private bool _toolScale;
     private int _state; // 0 running, 1 cancelled, 2 answered
+    private readonly TimeProvider _time; // the system's; a test's own clock checks the interval exactly
 
-    internal McpRequest(McpSession session, string rawId, string? progressToken, CallKey key, long sequence, IMcpReply reply)
+    internal McpRequest(McpSession session, string rawId, string? progressToken, CallKey key, long sequence, IMcpReply reply, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         Session = session;
         RawId = rawId;
         ProgressToken = progressToken;
@@ -118,10 +120,10 @@ public sealed class McpRequest : ICallListener
     /// </remarks>
     internal bool TryNextProgress(ProgressReport report, out double progress)
     {
-        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        long now = _time.GetTimestamp();
         lock (_gate)
         {
-            bool due = !_progressSent || now - _lastProgressAt >= MinProgressTicks;
+            bool due = !_progressSent || _time.GetElapsedTime(_lastProgressAt, now) >= MinProgressInterval;
             if (report.Progress is { } value)
             {
                 if (_progressSent && value <= _lastProgress)

@@ -2,63 +2,74 @@ using ExaiFast.Core.Calls;
 using ExaiFast.Core.Tools;
 using ExaiFast.Server.Mcp;
 using ExaiFast.Server.WebSockets;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExaiFast.Server.Tests.Mcp;
 
 /// <summary>The <c>progress</c> values of one MCP request: increasing, rate-limited, and the tool's own once it gives them.</summary>
 public class McpRequestTests
 {
-    private static McpRequest NewRequest() => new(new McpSession("session", "test"), "1", "\"token\"", new CallKey("session", "1:1"), 1, new NoReply());
+    private static McpRequest NewRequest(TimeProvider? time = null) =>
+        new(new McpSession("session", "test"), "1", "\"token\"", new CallKey("session", "1:1"), 1, new NoReply(), time);
 
     private static double? Next(McpRequest request, ProgressReport report) => request.TryNextProgress(report, out double p) ? p : null;
 
-    // McpRequest reads the stopwatch itself, so no report can be shown "too soon" on a machine that may deschedule this
-    // thread for 50 ms. What holds however the thread is scheduled: n passed reports need at least (n - 1) × 50 ms between
-    // the first and the last, all inside the span measured around them.
-    private static void AssertAtMostOncePer50Ms(McpRequest request, Func<int, ProgressReport> report)
+    // On a clock of the test's own, so the 50 ms is checked exactly, whatever the machine does to this thread: reports
+    // at the same instant after one that passed are held back, one a tick before 50 ms is too, one at 50 ms passes.
+    private static void AssertOncePer50Ms(McpRequest request, FakeTimeProvider clock, Func<int, ProgressReport> report)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         int offered = 0;
-        int passed = 0;
-        while (clock.Elapsed < TimeSpan.FromMilliseconds(200))
+        Assert.NotNull(Next(request, report(offered++)));
+        for (int round = 0; round < 3; round++)
         {
-            passed += Next(request, report(offered++)) is null ? 0 : 1;
-        }
+            for (int i = 0; i < 100; i++)
+            {
+                Assert.Null(Next(request, report(offered++)));
+            }
 
-        long allowed = 1 + (clock.ElapsedMilliseconds / 50);
-        Assert.True(passed <= allowed, $"{passed} of {offered} reports passed in {clock.ElapsedMilliseconds} ms; at most {allowed} may");
-        Assert.True(passed >= 1, "not even the first report passed");
+            clock.Advance(TimeSpan.FromMilliseconds(50) - TimeSpan.FromTicks(1));
+            Assert.Null(Next(request, report(offered++)));
+            clock.Advance(TimeSpan.FromTicks(1));
+            Assert.NotNull(Next(request, report(offered++)));
+        }
     }
 
     [Fact]
     public void Heartbeats_AndMessages_Count_1_2_3()
     {
-        var request = NewRequest();
+        var clock = new FakeTimeProvider();
+        var request = NewRequest(clock);
         Assert.Equal(1, Next(request, new ProgressReport("first")));
         Assert.Equal(2, Next(request, default)); // a heartbeat is never held back, however soon it comes
-        Thread.Sleep(60);
+        clock.Advance(TimeSpan.FromMilliseconds(50));
         Assert.Equal(3, Next(request, new ProgressReport("later")));
     }
 
     [Fact]
-    public void Messages_PassAtMostOncePer50Ms_HoweverFastTheyCome() =>
-        AssertAtMostOncePer50Ms(NewRequest(), i => new ProgressReport($"message {i}"));
-
-    [Fact]
-    public void ToolNumbers_AdvancingUnderOnePercent_PassAtMostOncePer50Ms()
+    public void Messages_PassOncePer50Ms_HoweverFastTheyCome()
     {
-        var request = NewRequest();
-        Assert.Equal(0, Next(request, new ProgressReport(null, 0, 100)));
-        AssertAtMostOncePer50Ms(request, i => new ProgressReport(null, 50 + ((i + 1) * 1e-9), 100)); // 50% first, then slivers
+        var clock = new FakeTimeProvider();
+        AssertOncePer50Ms(NewRequest(clock), clock, i => new ProgressReport($"message {i}"));
     }
 
     [Fact]
-    public void ToolNumbers_WithoutATotal_PassAtMostOncePer50Ms()
+    public void ToolNumbers_AdvancingUnderOnePercent_PassOncePer50Ms()
     {
-        var request = NewRequest();
+        var clock = new FakeTimeProvider();
+        var request = NewRequest(clock);
+        Assert.Equal(0, Next(request, new ProgressReport(null, 0, 100)));
+        clock.Advance(TimeSpan.FromMilliseconds(50));
+        AssertOncePer50Ms(request, clock, i => new ProgressReport(null, 50 + ((i + 1) * 1e-9), 100)); // 50% first, then slivers
+    }
+
+    [Fact]
+    public void ToolNumbers_WithoutATotal_PassOncePer50Ms()
+    {
+        var clock = new FakeTimeProvider();
+        var request = NewRequest(clock);
         Assert.Equal(5, Next(request, new ProgressReport(null, 5)));
-        Thread.Sleep(60);
-        AssertAtMostOncePer50Ms(request, i => new ProgressReport(null, 6 + i));
+        clock.Advance(TimeSpan.FromMilliseconds(50));
+        AssertOncePer50Ms(request, clock, i => new ProgressReport(null, 6 + i));
     }
 
     [Fact]
