@@ -12,6 +12,7 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || need_apt+=(redis-server)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl) # scripts/soak.sh reads the daemons' /metrics
+command -v setpriv >/dev/null 2>&1 || need_apt+=(util-linux) # a test drops root's file capabilities to meet a mode of 000
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus) # promtool checks deploy/prometheus/alerts.yml
 # Native AOT (scripts/install.sh, and the tests that run the native binary): clang links, zlib1g-dev is the zlib the
 # prerequisites name (the .NET 10 runtime pack brings its own libz.a, so it is belt and braces).

@@ -1,6 +1,10 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.Json.Nodes;
 using ExaiFast.Core.Tools;
+using ExaiFast.Server.Tests.Infrastructure;
+using ExaiFast.Tests.Stdio;
 using ExaiFast.Tools.Files;
 
 namespace ExaiFast.Tests.Tools;
@@ -252,9 +256,25 @@ public sealed class FileReaderTests : IDisposable
         string path = Write("secret.txt", "secret");
         File.SetUnixFileMode(path, UnixFileMode.None);
 
-        // chmod does not stop root: only an unprivileged user can see the refusal.
-        Assert.SkipWhen(geteuid() == 0, "running as root (euid 0): a mode of 000 does not stop root from reading");
-        Assert.Equal($"'files': '{path}' cannot be read (permission denied)", await RefusedAsync(path));
+        // A mode of 000 does not stop root, who reads any file through CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH; CI runs
+        // as root. So the real daemon reads it in a process of its own, which as root runs without those two
+        // capabilities (setpriv drops them from its bounding set before the exec) and as anyone else runs as it is.
+        var exaifast = new ProcessStartInfo();
+        ExaiFastExecutable.AddArguments(exaifast, ["stdio", "--in-process"]);
+        string[] command = geteuid() == 0
+            ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search", ExaiFastExecutable.FileName, .. exaifast.ArgumentList]
+            : [ExaiFastExecutable.FileName, .. exaifast.ArgumentList];
+        await using var stdio = StdioProcess.StartCommand(new Dictionary<string, string>(), command[0], command[1..]);
+        await stdio.InitializeAsync();
+        await stdio.RequestAsync(1, "tools/call", new JsonObject
+        {
+            ["name"] = "chat",
+            ["arguments"] = new JsonObject { ["prompt"] = "read it", ["files"] = new JsonArray(path) },
+        });
+
+        var result = (await stdio.ResponseAsync(1))["result"]!;
+        Assert.True((bool?)result["isError"], result.ToJsonString());
+        Assert.Contains($"'files': '{path}' cannot be read (permission denied)", (string?)result["content"]![0]!["text"], StringComparison.Ordinal);
     }
 
     [Fact]
