@@ -82,9 +82,18 @@ public sealed class ExaiFastServer : IAsyncDisposable
     /// <summary>The open connections, at some moment.</summary>
     internal IEnumerable<TransportConnection> Connections => _ctx.Registry.Snapshot();
 
-    /// <summary>Binds and starts accepting. Throws <see cref="SocketException"/> if the address can't be bound.</summary>
-    public Task StartAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Binds and listens; connections wait in the backlog until <see cref="StartAsync"/> accepts them. Idempotent. The
+    /// host binds before it starts anything else, so that a taken port is one clear error and nothing has started yet.
+    /// Throws <see cref="SocketException"/> if the address can't be bound.
+    /// </summary>
+    public void Bind()
     {
+        if (_listener is not null)
+        {
+            return;
+        }
+
         var options = _ctx.Options;
         var address = ResolveHost(options.Host);
         var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -95,7 +104,16 @@ public sealed class ExaiFastServer : IAsyncDisposable
                 listener.DualMode = true;
             }
 
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // One daemon per address. On Unix, .NET's ReuseAddress sets SO_REUSEPORT as well as SO_REUSEADDR, which let a
+            // second daemon bind the same port and the kernel split new connections between the two (separate sessions,
+            // results and threads). Left alone, .NET sets SO_REUSEADDR by itself, which is all a restarted daemon needs to
+            // bind at once while its old connections sit in TIME_WAIT, and a second listener fails with EADDRINUSE.
+            // Windows' SO_REUSEADDR would let another socket steal the port outright: there, ask for exclusive use.
+            if (OperatingSystem.IsWindows())
+            {
+                listener.ExclusiveAddressUse = true;
+            }
+
             listener.Bind(new IPEndPoint(address, options.Port));
             listener.Listen(1024);
         }
@@ -106,8 +124,15 @@ public sealed class ExaiFastServer : IAsyncDisposable
         }
 
         _listener = listener;
+    }
+
+    /// <summary>Binds (unless <see cref="Bind"/> did) and starts accepting. Throws <see cref="SocketException"/> if the address can't be bound.</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        Bind();
+        var listener = _listener!;
         _ctx.IsListening = true;
-        ServerLog.Listening(_ctx.Logger, listener.LocalEndPoint!.ToString()!, options.Transport.ToString());
+        ServerLog.Listening(_ctx.Logger, listener.LocalEndPoint!.ToString()!, _ctx.Options.Transport.ToString());
         _acceptLoop = AcceptLoopAsync(listener);
         return Task.CompletedTask;
     }
@@ -132,10 +157,12 @@ public sealed class ExaiFastServer : IAsyncDisposable
         }
 
         StopListening();
-        if (_acceptLoop is not null)
+        if (_acceptLoop is null)
         {
-            await _acceptLoop.ConfigureAwait(false);
+            return; // never started (its port was taken, say): no connection to drain, nothing to report
         }
+
+        await _acceptLoop.ConfigureAwait(false);
 
         ServerLog.Draining(_ctx.Logger, _ctx.Registry.Count, _ctx.Options.DrainTimeout.TotalSeconds);
         foreach (var connection in _ctx.Registry.Snapshot())

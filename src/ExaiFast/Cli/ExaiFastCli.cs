@@ -3,18 +3,21 @@ using System.CommandLine;
 using System.Net.Sockets;
 using ExaiFast.Configuration;
 using ExaiFast.Hosting;
+using ExaiFast.Server;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace ExaiFast.Cli;
 
 /// <summary>The command line: <c>exaifast serve</c>, <c>stdio</c>, <c>call</c>, <c>tools</c>, <c>check-config</c>.</summary>
-/// <remarks>The only code allowed to write to the console. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.</remarks>
+/// <remarks>The only code allowed to write to the console. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration
+/// (an address that cannot be listened on included).</remarks>
 public static class ExaiFastCli
 {
-    /// <summary>Exit code for a configuration or usage error.</summary>
+    /// <summary>Exit code for a configuration or usage error, or a port that cannot be listened on (another daemon serves it).</summary>
     public const int ExitConfig = 2;
 
-    /// <summary>Exit code for a failure at run time (e.g. the port is taken).</summary>
+    /// <summary>Exit code for a failure at run time.</summary>
     public const int ExitFailure = 1;
 
     /// <summary>The process entry point: the real environment, stdout and stderr.</summary>
@@ -68,7 +71,7 @@ public static class ExaiFastCli
                 return Refuse(stderr, ex.Problems);
             }
 
-            return await ServeAsync(settings, stderr).ConfigureAwait(false);
+            return await ServeAsync(settings, environment, stderr).ConfigureAwait(false);
         });
 
         root.Add(serve);
@@ -94,7 +97,7 @@ public static class ExaiFastCli
         return ExitConfig;
     }
 
-    private static async Task<int> ServeAsync(ExaiFastSettings settings, TextWriter stderr)
+    private static async Task<int> ServeAsync(ExaiFastSettings settings, IReadOnlyDictionary<string, string> environment, TextWriter stderr)
     {
         // Read once by System.Net.Sockets when the first socket operation starts its engine, which has not happened
         // yet in this process: nothing before this line touches a socket. An explicit value in the environment wins.
@@ -109,20 +112,45 @@ public static class ExaiFastCli
             return ExitConfig;
         }
 
-        var host = DaemonHost.Build(settings, logStream, owns);
+        if (settings.Health.File is { } healthFile && HealthFileService.Prepare(healthFile) is { } reason)
+        {
+            await stderr.WriteLineAsync($"exaifast: cannot write the health file '{healthFile}': {reason}").ConfigureAwait(false);
+            return ExitConfig;
+        }
+
+        // An OS-assigned port is nobody's to find: only a fixed port gets a PID file.
+        string? pidFile = settings.Server.Port == 0 ? null : RuntimeDirectory.PidFile(environment, settings.Server.Port);
+        var host = DaemonHost.Build(settings, logStream, owns, pidFile);
         await using var _ = (IAsyncDisposable)host;
         try
         {
-            await host.StartAsync().ConfigureAwait(false);
+            // Bound before the host starts: a taken port is one line, not the host's "failed to start" and a stack trace.
+            host.Services.GetRequiredService<ExaiFastServer>().Bind();
         }
         catch (SocketException ex)
         {
-            await stderr.WriteLineAsync($"exaifast: cannot listen on {settings.Server.Host}:{settings.Server.Port}: {ex.Message}").ConfigureAwait(false);
-            return ExitFailure;
+            await stderr.WriteLineAsync(CannotListen(settings, pidFile, ex)).ConfigureAwait(false);
+            return ExitConfig;
         }
+
+        await host.StartAsync().ConfigureAwait(false);
 
         await host.WaitForShutdownAsync().ConfigureAwait(false);
         return 0;
+    }
+
+    // One line: a second daemon on a served port names the daemon that serves it (its PID file), anything else holding
+    // the port or refusing the address gets the OS's reason.
+    private static string CannotListen(ExaiFastSettings settings, string? pidFile, SocketException ex)
+    {
+        int port = settings.Server.Port;
+        if (ex.SocketErrorCode == SocketError.AddressAlreadyInUse && pidFile is not null && PidFile.LiveDaemon(pidFile) is { } pid)
+        {
+            return $"exaifast: port {port} is already served by an exaifast daemon (pid {pid}); stop it first or choose another port (--port, EXAI_WS_PORT)";
+        }
+
+        string hint = ex.SocketErrorCode == SocketError.AddressAlreadyInUse ? "; another program holds the port: choose another one (--port, EXAI_WS_PORT)" : "";
+        return $"exaifast: cannot listen on {settings.Server.Host}:{port}: {ex.Message}{hint}";
     }
 
     /// <summary>Where logs go: the log file when one is set (appended to), else stderr. Never stdout.</summary>

@@ -19,7 +19,11 @@ namespace ExaiFast.Hosting;
 /// <summary>The composition root of <c>serve</c>: every singleton is created here, before the socket binds.</summary>
 internal static class DaemonHost
 {
-    public static IHost Build(ExaiFastSettings settings, Stream logStream, bool ownsLogStream)
+    /// <param name="settings">Validated settings.</param>
+    /// <param name="logStream">Where logs go.</param>
+    /// <param name="ownsLogStream">Whether the host disposes <paramref name="logStream"/>.</param>
+    /// <param name="pidFile">The PID file to write once bound (<see cref="PidFile"/>); null for none.</param>
+    public static IHost Build(ExaiFastSettings settings, Stream logStream, bool ownsLogStream, string? pidFile = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton(settings);
@@ -59,6 +63,12 @@ internal static class DaemonHost
             Store = sp.GetService<IStoreStatus>(),
         });
         builder.Services.AddHostedService<ServerHostedService>();
+
+        // Registered after the server, so it starts once it is bound (and stops before it drains).
+        if (pidFile is not null)
+        {
+            builder.Services.AddHostedService(sp => new PidFileService(pidFile, sp.GetRequiredService<ILogger<PidFileService>>()));
+        }
 
         // SIGTERM / Ctrl-C stop the host, which drains the server; give it the drain deadline plus a margin.
         builder.Services.AddSingleton<IHostLifetime, Microsoft.Extensions.Hosting.Internal.ConsoleLifetime>();
