@@ -176,23 +176,7 @@ internal static class ExaiWsFrames
             WriteRequestId(json, s.requestId);
             json.WriteBoolean("ok"u8, true);
             json.WriteStartObject("health"u8);
-            json.WriteNumber("uptime_s"u8, Math.Round(s.status.UptimeSeconds, 3));
-            json.WriteNumber("sessions"u8, s.status.Sessions);
-            json.WriteNumber("connections"u8, s.status.Connections);
-            json.WriteNumber("inflight"u8, s.status.Inflight);
-            json.WriteNumber("queued"u8, s.status.Queued);
-            json.WriteNumber("capacity"u8, s.status.Capacity);
-            json.WriteNumber("tool_count"u8, s.toolCount);
-            json.WriteString("memory"u8, MemoryName(s.status.Memory));
-            json.WriteStartObject("providers"u8);
-            foreach (var (name, available) in s.providers)
-            {
-                json.WriteStartObject(name);
-                json.WriteString("state"u8, available ? "available" : "unavailable");
-                json.WriteEndObject();
-            }
-
-            json.WriteEndObject();
+            HealthJson.WriteFields(json, s.status, s.toolCount, s.providers);
             json.WriteEndObject();
         });
 

@@ -70,6 +70,9 @@ public sealed record ExaiFastSettings
     /// connection's reader path blocks: frames are parsed, messages handed on with TryWrite, writes flush asynchronously.</remarks>
     public bool SocketInlineCompletions { get; init; } = true;
 
+    /// <summary>The health file for tooling (<c>EXAIFAST_HEALTH_FILE</c>).</summary>
+    public HealthFileSettings Health { get; init; } = new();
+
     /// <summary>Logging settings.</summary>
     public LogSettings Log { get; init; } = new();
 }

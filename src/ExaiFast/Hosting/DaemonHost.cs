@@ -35,7 +35,7 @@ internal static class DaemonHost
             settings.ExaiWs,
             sp.GetRequiredService<Dispatcher>(),
             sp.GetRequiredService<IToolCatalog>(),
-            () => sp.GetRequiredService<ProviderRegistry>().All.ToDictionary(p => p.Name, p => p.IsAvailable),
+            ProviderStates(sp),
             settings.Server.MaxMessageBytes,
             settings.Dispatcher.SessionMaxInflight,
             sp.GetRequiredService<TimeProvider>(),
@@ -64,10 +64,17 @@ internal static class DaemonHost
         });
         builder.Services.AddHostedService<ServerHostedService>();
 
-        // Registered after the server, so it starts once it is bound (and stops before it drains).
+        // Registered after the server, so they start once it is bound (and stop before it drains).
         if (pidFile is not null)
         {
             builder.Services.AddHostedService(sp => new PidFileService(pidFile, sp.GetRequiredService<ILogger<PidFileService>>()));
+        }
+
+        if (settings.Health.File is { } healthFile)
+        {
+            builder.Services.AddHostedService(sp => new HealthFileService(Path.GetFullPath(healthFile), settings.Health.Interval,
+                sp.GetRequiredService<SubprotocolRouter>(), sp.GetRequiredService<IToolCatalog>(), ProviderStates(sp),
+                sp.GetRequiredService<ExaiFastServer>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HealthFileService>>()));
         }
 
         // SIGTERM / Ctrl-C stop the host, which drains the server; give it the drain deadline plus a margin.
@@ -92,6 +99,10 @@ internal static class DaemonHost
         });
         return host;
     }
+
+    /// <summary>Each provider's availability by name, as exai-ws <c>health</c> and the health file show it.</summary>
+    private static Func<IReadOnlyDictionary<string, bool>> ProviderStates(IServiceProvider sp) =>
+        () => sp.GetRequiredService<ProviderRegistry>().All.ToDictionary(p => p.Name, p => p.IsAvailable);
 
     /// <summary>
     /// With REDIS_URL, the dispatcher's stored results are shared through Redis (a reconnecting exai-ws client collects
