@@ -64,6 +64,7 @@ internal static class StdioCommand
                     ?? (environment.GetValueOrDefault("EXAIFAST_DAEMON_LOG_FILE") is { Length: > 0 } d ? d : null)
                     ?? (environment.GetValueOrDefault("EXAI_WS_LOG_FILE") is { Length: > 0 } w ? w : null)
                     ?? DefaultDaemonLog(environment),
+                StartLockFile = RuntimeDirectory.StartLock(environment, settings.Server.Port),
             };
 
             string? waitText = parse.GetValue(connectWait);

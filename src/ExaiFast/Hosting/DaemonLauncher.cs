@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using ExaiFast.Configuration;
 using Microsoft.Extensions.Logging;
 
@@ -13,10 +15,35 @@ namespace ExaiFast.Hosting;
 /// </summary>
 internal static partial class DaemonLauncher
 {
-    public static Func<CancellationToken, Task> Create(ExaiFastSettings settings, StdioOptions options, ILogger logger) =>
-        _ => Task.Run(() => Start(settings, options, logger));
+    // How long the bridge that starts the daemon waits for it to listen (a cold JIT start on a busy machine takes seconds),
+    // and how long the others wait for that bridge (a little longer: they must not give up first).
+    private static readonly TimeSpan ListenWait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan LockWait = ListenWait + TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 
-    private static void Start(ExaiFastSettings settings, StdioOptions options, ILogger logger)
+    public static Func<CancellationToken, Task> Create(ExaiFastSettings settings, StdioOptions options, ILogger logger) =>
+        stop => StartAsync(settings, options, logger, stop);
+
+    /// <summary>
+    /// Starts the daemon unless one listens by the time this bridge holds the start lock. Bridges started together (an
+    /// editor opening ten of them) all find nothing listening: the first to take the lock starts the daemon and keeps
+    /// the lock until it listens; each of the others then takes it in turn, finds the daemon listening, and starts none.
+    /// The lock is an flock (FileShare.None) the kernel drops with its holder, so a bridge killed mid-start blocks no one.
+    /// </summary>
+    private static async Task StartAsync(ExaiFastSettings settings, StdioOptions options, ILogger logger, CancellationToken stop)
+    {
+        using var held = await TakeLockAsync(options.StartLockFile, stop).ConfigureAwait(false);
+        if (await AcceptsAsync(options.DaemonUri, stop).ConfigureAwait(false))
+        {
+            Log.AlreadyListening(logger, options.DaemonUri);
+            return;
+        }
+
+        using var process = Launch(settings, options, logger);
+        await WaitUntilListeningAsync(options, process, stop).ConfigureAwait(false);
+    }
+
+    private static Process Launch(ExaiFastSettings settings, StdioOptions options, ILogger logger)
     {
         string log = Path.GetFullPath(options.DaemonLogFile);
         Directory.CreateDirectory(Path.GetDirectoryName(log)!);
@@ -30,11 +57,79 @@ internal static partial class DaemonLauncher
         start.WorkingDirectory = Environment.CurrentDirectory;
         start.Environment["EXAIFAST_LOG_FILE"] = log;
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("the daemon did not start");
+        var process = Process.Start(start) ?? throw new InvalidOperationException("the daemon did not start");
         process.StandardInput.Close();
         process.StandardOutput.Close();
         process.StandardError.Close();
         Log.Started(logger, process.Id, log);
+        return process;
+    }
+
+    // Polls until the port accepts. A daemon that exits first failed (its log says why), unless another one listens
+    // by then (a 'serve' started by hand in between: this one found the port taken).
+    private static async Task WaitUntilListeningAsync(StdioOptions options, Process process, CancellationToken stop)
+    {
+        long started = Stopwatch.GetTimestamp();
+        while (!await AcceptsAsync(options.DaemonUri, stop).ConfigureAwait(false))
+        {
+            if (process.HasExited && process.ExitCode != 0)
+            {
+                if (await AcceptsAsync(options.DaemonUri, stop).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                throw new InvalidOperationException($"the daemon exited with code {process.ExitCode} before listening; its log: {Path.GetFullPath(options.DaemonLogFile)}");
+            }
+
+            if (Stopwatch.GetElapsedTime(started) >= ListenWait)
+            {
+                throw new InvalidOperationException(
+                    $"the daemon (pid {process.Id}) did not listen at {options.DaemonUri} within {ListenWait.TotalSeconds:0} s; its log: {Path.GetFullPath(options.DaemonLogFile)}");
+            }
+
+            await Task.Delay(PollInterval, stop).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether something accepts TCP connections at the daemon's address.</summary>
+    internal static async Task<bool> AcceptsAsync(Uri daemon, CancellationToken stop)
+    {
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            await socket.ConnectAsync(new DnsEndPoint(daemon.DnsSafeHost, daemon.Port), timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is SocketException || (ex is OperationCanceledException && !stop.IsCancellationRequested))
+        {
+            return false;
+        }
+    }
+
+    // Another bridge holding the lock is starting the daemon: wait for it (it lets go once the daemon listens, or gives
+    // up after ListenWait). The file stays: removing a lock file races with the next bridge opening it.
+    private static async Task<FileStream> TakeLockAsync(string path, CancellationToken stop)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        long started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (Stopwatch.GetElapsedTime(started) < LockWait)
+            {
+                await Task.Delay(PollInterval, stop).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                throw new InvalidOperationException($"another bridge has held the daemon's start lock {path} for {LockWait.TotalSeconds:0} s: {ex.Message}", ex);
+            }
+        }
     }
 
     /// <summary>The daemon's command line: this executable, then <c>serve</c> with the bridge's address and .env.</summary>
@@ -118,5 +213,8 @@ internal static partial class DaemonLauncher
     {
         [LoggerMessage(460, LogLevel.Information, "Started a daemon (pid {Pid}), logging to {LogFile}")]
         public static partial void Started(ILogger logger, int pid, string logFile);
+
+        [LoggerMessage(461, LogLevel.Information, "A daemon listens at {Uri} by now (another bridge started it): starting none")]
+        public static partial void AlreadyListening(ILogger logger, Uri uri);
     }
 }

@@ -20,4 +20,7 @@ internal sealed record StdioOptions
 
     /// <summary>Where an autostarted daemon logs.</summary>
     public string DaemonLogFile { get; init; } = "";
+
+    /// <summary>The lock bridges take while one of them starts the daemon (<see cref="RuntimeDirectory.StartLock"/>).</summary>
+    public string StartLockFile { get; init; } = "";
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using ExaiFast.Tests.Cli;
 
 namespace ExaiFast.Tests.Stdio;
 
@@ -14,7 +15,7 @@ public partial class StdioAutostartTests
         int? pid = null;
         try
         {
-            await using (var bridge = StdioProcess.Start(new Dictionary<string, string> { ["EXAI_WS_PORT"] = port.ToString(CultureInfo.InvariantCulture) }, "--autostart", "--daemon-log-file", log))
+            await using (var bridge = StdioProcess.Start(Environment(port, log), "--autostart", "--daemon-log-file", log))
             {
                 await bridge.InitializeAsync();
                 await bridge.CallAsync(1, "autostarted", latencyMs: 100);
@@ -32,14 +33,14 @@ public partial class StdioAutostartTests
             }
 
             // Detached: the daemon serves on after the bridge is gone, and logged to its own file.
-            Assert.True(IsAlive(pid.Value), "the autostarted daemon died with the bridge");
+            Assert.True(PortProcesses.IsAlive(pid.Value), "the autostarted daemon died with the bridge");
             using var http = new HttpClient();
             string health = await http.GetStringAsync($"http://127.0.0.1:{port}/health", TestContext.Current.CancellationToken);
             Assert.Contains("\"status\":\"ok\"", health, StringComparison.Ordinal);
             Assert.Contains($"Listening on 127.0.0.1:{port}", await File.ReadAllTextAsync(log, TestContext.Current.CancellationToken), StringComparison.Ordinal);
             Assert.Equal(0, Kill(pid.Value, 15));
             var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (IsAlive(pid.Value))
+            while (PortProcesses.IsAlive(pid.Value))
             {
                 Assert.True(DateTime.UtcNow < deadline, "the autostarted daemon did not stop on SIGTERM");
                 await Task.Delay(50, TestContext.Current.CancellationToken);
@@ -48,57 +49,21 @@ public partial class StdioAutostartTests
         finally
         {
             // Whatever happened above, no daemon of this test survives it.
-            foreach (int daemon in DaemonsOnPort(port).Append(pid ?? 0).Where(p => p > 0 && IsAlive(p)).Distinct())
-            {
-                Kill(daemon, 9);
-            }
+            PortProcesses.KillAll(PortProcesses.DaemonsOnPort(port).Append(pid ?? 0));
 
             Directory.Delete(Path.GetDirectoryName(log)!, recursive: true);
         }
     }
 
-    /// <summary>Running, not a zombie (the reparented daemon may wait for a reaper that a container lacks).</summary>
-    private static bool IsAlive(int pid)
+    // The start lock and the daemon's PID file go beside its log, which the test removes.
+    private static Dictionary<string, string> Environment(int port, string log) => new()
     {
-        try
-        {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault() is not ('Z' or 'X');
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
-    private static IEnumerable<int> DaemonsOnPort(int port)
-    {
-        foreach (string dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out int pid))
-            {
-                continue;
-            }
-
-            string cmdline;
-            try
-            {
-                cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                continue;
-            }
-
-            if (cmdline.Contains(" serve ", StringComparison.Ordinal) && cmdline.Contains($"--port {port}", StringComparison.Ordinal))
-            {
-                yield return pid;
-            }
-        }
-    }
+        ["EXAI_WS_PORT"] = port.ToString(CultureInfo.InvariantCulture),
+        ["XDG_RUNTIME_DIR"] = Path.GetDirectoryName(log)!,
+    };
 
     [GeneratedRegex(@"Started a daemon \(pid (\d+)\)")]
-    private static partial Regex StartedLine();
+    internal static partial Regex StartedLine();
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
