@@ -20,7 +20,7 @@ public class ServeProcessTests
     }
 
     [Fact]
-    public async Task PortInUse_Exits1_SayingSo()
+    public async Task PortInUse_Exits2_SayingSo()
     {
         using var blocker = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         blocker.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -29,8 +29,8 @@ public class ServeProcessTests
 
         await using var daemon = DaemonProcess.Start("serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-        Assert.Equal(1, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains($"exaifast: cannot listen on 127.0.0.1:{port}:", daemon.Stderr);
+        Assert.Equal(2, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal($"exaifast: cannot listen on 127.0.0.1:{port}: Address already in use; another program holds the port: choose another one (--port, EXAI_WS_PORT)", daemon.Stderr.Trim());
     }
 
     [Fact]
