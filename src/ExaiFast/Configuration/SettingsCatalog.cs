@@ -117,7 +117,7 @@ public static class SettingsCatalog
             (s, v) => s with { Dispatcher = s.Dispatcher with { MemoryCheckInterval = v } }),
         SettingDefinition.Text("EXAIFAST_HEALTH_FILE", "--health-file",
             "Keep a JSON health file at this path for tooling (pid, port, uptime, connections, calls in flight, memory level, providers, version), rewritten atomically every EXAIFAST_HEALTH_INTERVAL_SECS and removed at a clean shutdown; empty: none.", "",
-            v => v.IndexOfAny(Path.GetInvalidPathChars()) >= 0 ? "a file path" : null,
+            "a file path", v => v.IndexOfAny(Path.GetInvalidPathChars()) < 0,
             (s, v) => s with { Health = s.Health with { File = v.Length == 0 ? null : v } }),
         SettingDefinition.Seconds("EXAIFAST_HEALTH_INTERVAL_SECS", "--health-interval", "Seconds between two rewrites of the health file.", 10, 0.05, 3600,
             (s, v) => s with { Health = s.Health with { Interval = v } }),
