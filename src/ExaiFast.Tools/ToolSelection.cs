@@ -79,7 +79,13 @@ public sealed class ToolSelection
             return null;
         }
 
-        return ParseNames(t, out string? error) is null ? (profile ? "full, lean or " : "") + error : null;
+        if (ParseNames(t, out string? error) is not { } names)
+        {
+            return (profile ? "full, lean or " : "") + error;
+        }
+
+        // A list that names no tool (",") would leave a daemon with nothing to offer: surely not what was meant.
+        return profile && names.Count == 0 ? "full, lean or a comma-separated list of tool names (it names none)" : null;
     }
 
     /// <summary>Why <paramref name="name"/> is not offered (the setting that leaves it out), or null when it is.</summary>

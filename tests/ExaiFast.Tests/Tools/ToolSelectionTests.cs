@@ -139,6 +139,16 @@ public class ToolSelectionTests
     }
 
     [Fact]
+    public async Task AToolListNamingNone_Exits2()
+    {
+        await using var process = DaemonProcess.Start(new Dictionary<string, string> { ["EXAIFAST_TOOLS"] = " , " }, "serve", "--port", "0");
+
+        Assert.Equal(2, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal("exaifast: invalid EXAIFAST_TOOLS (from environment): ' , ' is not full, lean or a comma-separated list of tool names (it names none)",
+            process.Stderr.Trim());
+    }
+
+    [Fact]
     public async Task AnUnknownToolName_AsAFlag_Exits2_NamingTheFlag()
     {
         await using var process = DaemonProcess.Start("serve", "--port", "0", "--disabled-tools", "Chat,thinkdep");
