@@ -88,6 +88,30 @@ public class McpStructuredResultsTests
     }
 
     [Theory]
+    [InlineData("answer")] // one JSON completion
+    [InlineData("stream")] // usage in the stream's last event
+    [InlineData("usage-in-choice")] // Moonshot's way: inside the last chunk's choice
+    public async Task AModelsReportedUsage_IsInTheStructuredResult(string model)
+    {
+        await using var fake = Models.FakeOpenAIServer.Start();
+        await using var daemon = await Daemon.StartAsync(new()
+        {
+            ["OPENAI_COMPATIBLE_BASE_URL"] = fake.BaseUrl.ToString(),
+            ["OPENAI_COMPATIBLE_API_KEY"] = Models.ProviderRig.ApiKey,
+            ["OPENAI_COMPATIBLE_MODELS"] = model,
+        });
+        await using var mcp = await ExaiWsClient.ConnectAsync(daemon.Uri, hello: false, subprotocol: "mcp");
+        await mcp.SendAsync(Request(1, "initialize", new JsonObject { ["protocolVersion"] = "2025-06-18", ["capabilities"] = new JsonObject(), ["clientInfo"] = new JsonObject { ["name"] = "usage", ["version"] = "1" } }));
+        await mcp.WaitForAsync(m => (int?)m["id"] == 1);
+        await mcp.SendAsync(Request(2, "tools/call", new JsonObject { ["name"] = "chat", ["arguments"] = new JsonObject { ["prompt"] = "count", ["model"] = model } }));
+
+        var structured = (await mcp.WaitForAsync(m => (int?)m["id"] == 2, 30_000))["result"]!["structuredContent"]!;
+        Assert.Equal("openai", (string?)structured["provider"]);
+        int output = model == "answer" ? 6 : fake.StreamChunks; // what the fake reports: 12 in, and 6 or one per chunk out
+        SameJson($"{{\"input_tokens\":12,\"output_tokens\":{output}}}", structured["usage"]);
+    }
+
+    [Theory]
     [InlineData("2024-11-05")]
     [InlineData("2025-03-26")]
     public async Task AnOlderRevision_SeesNoFieldItsRevisionLacks(string revision)
