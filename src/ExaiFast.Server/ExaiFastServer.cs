@@ -197,6 +197,7 @@ public sealed class ExaiFastServer : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         await _ctx.Registry.DisposeAsync().ConfigureAwait(false);
+        _ctx.ConnectionRate.Dispose();
     }
 
     private async Task AcceptLoopAsync(Socket listener)

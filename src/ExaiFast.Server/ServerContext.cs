@@ -3,6 +3,7 @@ using ExaiFast.Core.Tools;
 using System.Collections.Frozen;
 using ExaiFast.Server.Connections;
 using ExaiFast.Server.Http;
+using ExaiFast.Server.Limits;
 using ExaiFast.Server.Metrics;
 using ExaiFast.Server.WebSockets;
 using Microsoft.Extensions.Logging;
@@ -40,6 +41,7 @@ internal sealed class ServerContext
         Registry = new ConnectionRegistry(options, time);
         InboundBudget = new InboundBudget(options.EffectiveInboundBudgetBytes, metrics);
         InboundBudgetTicks = ToTicks(options.InboundBudgetTimeout);
+        ConnectionRate = new ConnectionRateLimit(options.RateLimits, metrics);
     }
 
     public ServerOptions Options { get; }
@@ -63,6 +65,9 @@ internal sealed class ServerContext
 
     /// <summary>The shared store (Redis), for /health and /ready; null in memory.</summary>
     public IStoreStatus? Store { get; set; }
+
+    /// <summary>The rate of new connections per client address.</summary>
+    public ConnectionRateLimit ConnectionRate { get; }
 
     /// <summary>The daemon-wide budget of big inbound messages.</summary>
     public InboundBudget InboundBudget { get; }

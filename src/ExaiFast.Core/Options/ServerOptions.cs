@@ -81,6 +81,9 @@ public sealed record ServerOptions
     /// <summary>Most connections per client IP (<c>EXAI_WS_MAX_CONNECTIONS_PER_IP</c>), counted like <see cref="MaxConnections"/>.</summary>
     public int MaxConnectionsPerIp { get; init; } = 1_000;
 
+    /// <summary>The rate limits on new connections and on calls (<c>EXAIFAST_RATE_*</c>).</summary>
+    public RateLimitOptions RateLimits { get; init; } = new();
+
     /// <summary>Frames queued for one connection's writer before senders wait (<c>EXAI_WS_OUTBOUND_QUEUE</c>).</summary>
     public int OutboundQueueFrames { get; init; } = 256;
 

@@ -80,6 +80,12 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
         string reason = "peer closed";
         try
         {
+            if (!_ctx.ConnectionRate.TryOpen(RemoteAddress, out var retryAfter))
+            {
+                reason = await RefuseRateAsync(retryAfter).ConfigureAwait(false);
+                return;
+            }
+
             var refusal = _ctx.Registry.TryAdmit(RemoteAddress);
             if (refusal != ConnectionRefusal.None)
             {
@@ -199,6 +205,18 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
         _ctx.Metrics.ConnectionsRefused.WithLabels(label).Inc();
         string text = refusal == ConnectionRefusal.MaxConnections ? "too many connections" : "too many connections from this address";
         await _http!.RefuseAsync(text).ConfigureAwait(false);
+        return label;
+    }
+
+    /// <summary>Over the address's connection rate: 429 with Retry-After before the request is read, then the lingering
+    /// close of the teardown (a client that is not HTTP reads the 429's bytes and a clean FIN, never a reset).</summary>
+    private async Task<string> RefuseRateAsync(TimeSpan retryAfter)
+    {
+        const string label = "rate_per_ip";
+        ServerLog.RateLimited(_ctx.Logger, Id);
+        _ctx.Metrics.ConnectionsRefused.WithLabels(label).Inc();
+        _ctx.Metrics.RateLimited.WithLabels(Limits.ConnectionRateLimit.Label).Inc();
+        await _http!.RefuseRateAsync(retryAfter).ConfigureAwait(false);
         return label;
     }
 

@@ -5,6 +5,7 @@ using ExaiFast.Core.Calls;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Options;
 using ExaiFast.Core.Tools;
+using ExaiFast.Server.Limits;
 using ExaiFast.Server.WebSockets;
 using ExaiFast.Wire;
 using Microsoft.Extensions.Logging;
@@ -71,6 +72,9 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     }
 
     private int SessionMaxInflight { get; }
+
+    /// <summary>The call rate limits per session and per client address; none if null.</summary>
+    internal CallRateLimits? RateLimits { get; init; }
 
     /// <inheritdoc />
     public double UptimeSeconds => _time.GetElapsedTime(_startedAt).TotalSeconds;
@@ -159,6 +163,12 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
             switch (op)
             {
                 case Op.CallTool:
+                    if (RateLimits?.TryAdmit(session.RemoteAddress, connection.SessionId!) is { } limited)
+                    {
+                        await SendAsync(session, ExaiWsFrames.Refused(requestId ?? Guid.NewGuid().ToString("N"), limited)).ConfigureAwait(false);
+                        break;
+                    }
+
                     if (connection.Moved && await TryCollectElsewhereAsync(connection, root, requestId, cancellationToken).ConfigureAwait(false))
                     {
                         break; // answered from, or waiting for, another daemon

@@ -86,6 +86,12 @@ internal sealed partial class Http1Connection : IConnectionProtocol
     /// <summary>The 503 of a connection refused at accept, before anything is read.</summary>
     public Task RefuseAsync(string reason) => _output.RespondErrorAsync("other", 503, reason, "Retry-After: 1\r\n");
 
+    /// <summary>The 429 of a connection over its address's connection rate, at accept, before anything is read.</summary>
+    /// <remarks>Retry-After is whole seconds (RFC 9110), rounded up: coming back sooner would only be refused again.</remarks>
+    public Task RefuseRateAsync(TimeSpan retryAfter) =>
+        _output.RespondErrorAsync("other", 429, "too many new connections from this address",
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Retry-After: {Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds))}\r\n"));
+
     /// <summary>Completes the upgrade <see cref="RunAsync"/> returned: the 101, flushed, is the last thing HTTP sends.</summary>
     public ValueTask SwitchProtocolsAsync(HttpRequestHead head, string? subprotocol) => _output.SwitchProtocolsAsync(head, subprotocol);
 

@@ -28,6 +28,11 @@ internal static partial class ServerLog
     [LoggerMessage(13, LogLevel.Information, "Connection {ConnectionId} refused: {Reason}")]
     public static partial void Refused(ILogger logger, long connectionId, string reason);
 
+    // Debug, not Information: a rate limit refuses floods, and a line per refused socket would flood the log in turn
+    // (exaifast_rate_limited_total counts them).
+    [LoggerMessage(15, LogLevel.Debug, "Connection {ConnectionId} refused: over its address's connection rate")]
+    public static partial void RateLimited(ILogger logger, long connectionId);
+
     [LoggerMessage(14, LogLevel.Debug, "Connection {ConnectionId} timed out: {Kind}")]
     public static partial void TimedOut(ILogger logger, long connectionId, string kind);
 

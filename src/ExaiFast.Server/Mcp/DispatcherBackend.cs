@@ -2,6 +2,7 @@ using System.Text.Json;
 using ExaiFast.Core.Calls;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
+using ExaiFast.Server.Limits;
 
 namespace ExaiFast.Server.Mcp;
 
@@ -19,12 +20,22 @@ public sealed class DispatcherBackend : IMcpBackend
         _tools = tools;
     }
 
+    /// <summary>The call rate limits per session and per client address; none if null.</summary>
+    internal CallRateLimits? RateLimits { get; init; }
+
     /// <inheritdoc />
     public void ListTools(string rawId, ToolShape shape, IMcpReply reply) => reply.Respond(McpMessages.ToolsList(rawId, _tools, shape));
 
     /// <inheritdoc />
     public void StartCall(McpSession session, McpRequest request, string name, JsonElement arguments, ref ArgumentsLease lease)
     {
+        // A tool error, not a JSON-RPC error: the model reads it, and its text says when to try again.
+        if (RateLimits?.TryAdmit(request.Reply.ClientAddress, session.SessionId) is { } limited)
+        {
+            session.Complete(request, new CallResult { Error = limited });
+            return;
+        }
+
         if (!_tools.TryGet(name, out var tool))
         {
             session.Reject(request, McpMessages.InvalidParams, $"Unknown tool: {McpProtocol.Truncate(name)}{DisabledTool.Note(_tools, name)}");

@@ -24,6 +24,11 @@ internal sealed class HttpMcpReply : IMcpReply
     private bool _ended; // cancelled (no response will come) or discarded (nothing more is read)
     private TaskCompletionSource? _waiter;
 
+    /// <summary>A reply to a POST that arrived from <paramref name="clientAddress"/>.</summary>
+    public HttpMcpReply(System.Net.IPAddress clientAddress) => ClientAddress = clientAddress;
+
+    public System.Net.IPAddress? ClientAddress { get; }
+
     /// <summary>Whether the response has been given.</summary>
     public bool HasResponded
     {

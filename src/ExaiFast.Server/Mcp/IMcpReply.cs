@@ -1,3 +1,4 @@
+using System.Net;
 using ExaiFast.Server.WebSockets;
 
 namespace ExaiFast.Server.Mcp;
@@ -18,6 +19,10 @@ public interface IMcpReply
 
     /// <summary>Sends a notification that may be dropped under back-pressure (progress); false when dropped.</summary>
     bool TryNotify(PooledBuffer notification);
+
+    /// <summary>The client's address, for the per-address call limit: the WebSocket's peer, the POST's connection's
+    /// peer; null for stdio, which has none.</summary>
+    IPAddress? ClientAddress => null;
 
     /// <summary>A request answering here was cancelled: no response will come for it. A reply that exists for that one
     /// request (an HTTP POST) ends without one; a connection-wide reply has nothing to do.</summary>

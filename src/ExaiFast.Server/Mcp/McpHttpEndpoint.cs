@@ -115,7 +115,7 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
             stateless = true;
         }
 
-        var reply = new HttpMcpReply();
+        var reply = new HttpMcpReply(exchange.RemoteAddress);
         try
         {
             // The protocol takes the body: a tools/call hands it to its call, which keeps it (and a big one's inbound

@@ -16,4 +16,6 @@ internal sealed class WebSocketReply(IWebSocketSession socket) : IMcpReply
     }
 
     public bool TryNotify(PooledBuffer notification) => socket.TrySend(WebSocketOpcode.Text, notification);
+
+    public System.Net.IPAddress? ClientAddress => socket.RemoteAddress;
 }

@@ -26,6 +26,9 @@ public sealed class ServerMetrics
         BytesSent = f.CreateCounter("exaifast_bytes_sent_total", "Bytes written to sockets.");
         Closes = f.CreateCounter("exaifast_ws_closes_total", "WebSocket closes by status code and which side started them.", "code", "initiator");
         Timeouts = f.CreateCounter("exaifast_timeouts_total", "Connections dropped by a timeout, by kind.", "kind");
+        RateLimited = f.CreateCounter("exaifast_rate_limited_total",
+            "Connections (429 at accept) and tool calls (OVER_CAPACITY) refused by a rate limit, by limit: connections_per_ip, calls_per_ip, calls_per_session.", "limit");
+        RateLimitBuckets = f.CreateGauge("exaifast_rate_limit_buckets", "Token buckets alive now, by limit: one per client address or session seen lately (idle ones are dropped).", "limit");
         LogDropped = f.CreateCounter("exaifast_log_entries_dropped_total", "Log entries dropped because the logging queue was full.");
 
         // Thread hand-offs and lock contention are what a call costs beyond its own work: read at scrape time.
@@ -61,7 +64,8 @@ public sealed class ServerMetrics
     /// <summary>WebSocket upgrades, by subprotocol (<c>exai-ws</c> or <c>mcp</c>).</summary>
     public Counter WebSocketsTotal { get; }
 
-    /// <summary>Refusals: <c>max_connections</c>, <c>max_connections_per_ip</c> (503 at accept), <c>draining</c>.</summary>
+    /// <summary>Refusals: <c>max_connections</c>, <c>max_connections_per_ip</c> (503 at accept), <c>rate_per_ip</c> (429 at
+    /// accept, also in <see cref="RateLimited"/>), <c>draining</c>, <c>unauthorized</c>.</summary>
     public Counter ConnectionsRefused { get; }
 
     /// <summary>HTTP answers by route and status code.</summary>
@@ -91,6 +95,12 @@ public sealed class ServerMetrics
     /// <summary>Timeouts: <c>handshake</c> (request head), <c>keepalive</c> (idle between requests), <c>body</c> (408),
     /// <c>write</c> (a response that cannot flush), <c>ping</c>, <c>close</c>.</summary>
     public Counter Timeouts { get; }
+
+    /// <summary>Refusals by a rate limit: <c>connections_per_ip</c>, <c>calls_per_ip</c>, <c>calls_per_session</c>.</summary>
+    public Counter RateLimited { get; }
+
+    /// <summary>Live token buckets by limit (read at scrape time).</summary>
+    public Gauge RateLimitBuckets { get; }
 
     /// <summary>Log entries dropped by a full logging queue.</summary>
     public Counter LogDropped { get; }

@@ -29,6 +29,7 @@ internal static class SettingRelations
         settings = settings with { Dispatcher = settings.Dispatcher with { CallTimeout = callTimeout } };
 
         CheckTimeouts(settings, given, bad, problems);
+        CheckRateBursts(settings, given, bad, problems);
 
         // A message the size limit allows but the budget cannot hold would wait for ever (and end 1008): refuse it here.
         if (Fine(bad, "EXAIFAST_INBOUND_BUDGET_MB", "EXAI_WS_MAX_BYTES") && settings.Server.EffectiveInboundBudgetBytes < settings.Server.MaxMessageBytes)
@@ -126,6 +127,24 @@ internal static class SettingRelations
         }
 
         return $"invalid DEFAULT_MODEL: '{name}' is not auto or a model of a configured provider ({string.Join(", ", known)})";
+    }
+
+    // A burst with its rate off would be silently ignored: the operator meant to limit something.
+    private static void CheckRateBursts(ExaiFastSettings settings, IReadOnlySet<string> given, IReadOnlySet<string> bad, List<string> problems)
+    {
+        var rates = settings.Server.RateLimits;
+        foreach (var (burst, rate, limit) in new[]
+        {
+            ("EXAIFAST_RATE_CONNECTIONS_BURST", "EXAIFAST_RATE_CONNECTIONS_PER_IP", rates.ConnectionsPerIp),
+            ("EXAIFAST_RATE_CALLS_PER_IP_BURST", "EXAIFAST_RATE_CALLS_PER_IP", rates.CallsPerIp),
+            ("EXAIFAST_RATE_CALLS_PER_SESSION_BURST", "EXAIFAST_RATE_CALLS_PER_SESSION", rates.CallsPerSession),
+        })
+        {
+            if (given.Contains(burst) && Fine(bad, burst, rate) && limit.Burst > 0 && !limit.IsOn)
+            {
+                problems.Add($"invalid {burst}: {limit.Burst} is a burst of a limit that is off ({rate} is 0); set {rate} too, or leave the burst out");
+            }
+        }
     }
 
     private static bool Fine(IReadOnlySet<string> bad, params string[] keys) => !keys.Any(bad.Contains);

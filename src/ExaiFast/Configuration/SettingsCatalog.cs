@@ -49,6 +49,24 @@ public static class SettingsCatalog
             (s, v) => s with { Server = s.Server with { MaxConnections = (int)v } }),
         SettingDefinition.Int("EXAI_WS_MAX_CONNECTIONS_PER_IP", "--max-connections-per-ip", "Most connections from one address, counted from accept (more: 503, closed).", 1_000, 1, 1_000_000,
             (s, v) => s with { Server = s.Server with { MaxConnectionsPerIp = (int)v } }),
+        SettingDefinition.Int("EXAIFAST_RATE_CONNECTIONS_PER_IP", "--rate-connections-per-ip",
+            "New connections a minute from one address (IPv6: one /64), as a token bucket; more: 429 with Retry-After before the request is read. Loopback is exempt (see EXAIFAST_RATE_LIMIT_LOOPBACK); 0: off.", 600, 0, 1_000_000,
+            (s, v) => WithRates(s, r => r with { ConnectionsPerIp = r.ConnectionsPerIp with { PerMinute = (int)v } })),
+        SettingDefinition.Int("EXAIFAST_RATE_CONNECTIONS_BURST", "--rate-connections-burst", "New connections one address may open at once from a full bucket; 0: the per-minute rate.", 0, 0, 1_000_000,
+            (s, v) => WithRates(s, r => r with { ConnectionsPerIp = r.ConnectionsPerIp with { Burst = (int)v } })),
+        SettingDefinition.Int("EXAIFAST_RATE_CALLS_PER_IP", "--rate-calls-per-ip",
+            "Tool calls a minute from one address over every door and session (IPv6: one /64); more: OVER_CAPACITY with retry_after. Loopback is exempt (see EXAIFAST_RATE_LIMIT_LOOPBACK); 0: off.", 0, 0, 1_000_000,
+            (s, v) => WithRates(s, r => r with { CallsPerIp = r.CallsPerIp with { PerMinute = (int)v } })),
+        SettingDefinition.Int("EXAIFAST_RATE_CALLS_PER_IP_BURST", "--rate-calls-per-ip-burst", "Tool calls one address may make at once from a full bucket; 0: the per-minute rate.", 0, 0, 1_000_000,
+            (s, v) => WithRates(s, r => r with { CallsPerIp = r.CallsPerIp with { Burst = (int)v } })),
+        SettingDefinition.Int("EXAIFAST_RATE_CALLS_PER_SESSION", "--rate-calls-per-session",
+            "Tool calls a minute per session (exai-ws session, MCP connection or Mcp-Session-Id), loopback included: behind a reverse proxy every client has the proxy's address, so this is the limit that tells them apart. More: OVER_CAPACITY with retry_after; 0: off.", 0, 0, 1_000_000,
+            (s, v) => WithRates(s, r => r with { CallsPerSession = r.CallsPerSession with { PerMinute = (int)v } })),
+        SettingDefinition.Int("EXAIFAST_RATE_CALLS_PER_SESSION_BURST", "--rate-calls-per-session-burst", "Tool calls one session may make at once from a full bucket; 0: the per-minute rate.", 0, 0, 1_000_000,
+            (s, v) => WithRates(s, r => r with { CallsPerSession = r.CallsPerSession with { Burst = (int)v } })),
+        SettingDefinition.Switch("EXAIFAST_RATE_LIMIT_LOOPBACK", "--rate-limit-loopback",
+            "Apply the per-address rate limits to loopback clients too. Off by default: on a workstation the loopback client is the user's own MCP bridge, and a reverse proxy on the same host gives every client its address.",
+            (s, v) => WithRates(s, r => r with { LimitLoopback = v })),
         SettingDefinition.Int("EXAI_WS_OUTBOUND_QUEUE", "--outbound-queue", "Frames queued per connection before senders wait.", 256, 1, 65_536,
             (s, v) => s with { Server = s.Server with { OutboundQueueFrames = (int)v } }),
         SettingDefinition.Text("EXAI_WS_ALLOWED_ORIGINS", "--allowed-origins", "Comma-separated browser origins allowed besides http://localhost and http://127.0.0.1 ('*' for any).", "",
@@ -223,6 +241,9 @@ public static class SettingsCatalog
 
     private static ExaiFastSettings WithProviders(ExaiFastSettings s, Func<ProviderSettings, ProviderSettings> change) =>
         s with { Providers = change(s.Providers) };
+
+    private static ExaiFastSettings WithRates(ExaiFastSettings s, Func<RateLimitOptions, RateLimitOptions> change) =>
+        s with { Server = s.Server with { RateLimits = change(s.Server.RateLimits) } };
 
     private static ExaiFastSettings WithLane(ExaiFastSettings s, string lane, long workers) =>
         s with { Dispatcher = s.Dispatcher with { LaneWorkers = new Dictionary<string, int>(s.Dispatcher.LaneWorkers) { [lane] = (int)workers } } };

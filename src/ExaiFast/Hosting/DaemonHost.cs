@@ -8,6 +8,7 @@ using ExaiFast.Server.Mcp;
 using ExaiFast.Logging;
 using ExaiFast.Server;
 using ExaiFast.Server.Http;
+using ExaiFast.Server.Limits;
 using ExaiFast.Server.Metrics;
 using ExaiFast.Server.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,6 +32,8 @@ internal static class DaemonHost
         builder.Services.AddToolServices(settings, sp => new LazyStatus(() => sp.GetRequiredService<SubprotocolRouter>()));
         // One token guard for every door, so that rotate_token (over exai-ws) covers MCP too.
         builder.Services.AddSingleton(new TokenGuard(settings.ExaiWs.Token));
+        // One set of call rate limits for every door: a client's exai-ws and MCP calls share its address's bucket.
+        builder.Services.AddSingleton(sp => new CallRateLimits(settings.Server.RateLimits, sp.GetRequiredService<ServerMetrics>()));
         builder.Services.AddSingleton(sp => new ExaiWsHandler(
             settings.ExaiWs,
             sp.GetRequiredService<Dispatcher>(),
@@ -41,9 +44,15 @@ internal static class DaemonHost
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.ExaiWs"),
             sp.GetRequiredService<TokenGuard>(),
-            SharedResults(sp, settings)));
+            SharedResults(sp, settings))
+        {
+            RateLimits = sp.GetRequiredService<CallRateLimits>(),
+        });
         builder.Services.AddSingleton(sp => new McpProtocol(
-            new DispatcherBackend(sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<IToolCatalog>()),
+            new DispatcherBackend(sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<IToolCatalog>())
+            {
+                RateLimits = sp.GetRequiredService<CallRateLimits>(),
+            },
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Mcp")));
         builder.Services.AddSingleton(sp => new McpHandler(sp.GetRequiredService<McpProtocol>()));
         builder.Services.AddSingleton(sp => new McpHttpSessions(sp.GetRequiredService<McpProtocol>(), settings.Mcp.MaxSessions,
