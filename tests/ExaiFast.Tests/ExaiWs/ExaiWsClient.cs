@@ -33,7 +33,8 @@ internal sealed class ExaiWsClient : IAsyncDisposable
 
     private bool _mcp;
 
-    public static async Task<ExaiWsClient> ConnectAsync(Uri uri, bool hello = true, string? sessionId = null, string? token = null, string? subprotocol = null, string? bearer = null)
+    public static async Task<ExaiWsClient> ConnectAsync(Uri uri, bool hello = true, string? sessionId = null, string? token = null, string? subprotocol = null, string? bearer = null,
+        HttpMessageInvoker? invoker = null)
     {
         var client = new ExaiWsClient { _mcp = subprotocol == "mcp" };
         if (subprotocol is not null)
@@ -46,7 +47,8 @@ internal sealed class ExaiWsClient : IAsyncDisposable
             client._socket.Options.SetRequestHeader("Authorization", "Bearer " + bearer);
         }
 
-        await client._socket.ConnectAsync(uri, TestContext.Current.CancellationToken);
+        // An invoker decides how the TCP connection is made (a client bound to a loopback address of its own, say).
+        await client._socket.ConnectAsync(uri, invoker, TestContext.Current.CancellationToken);
         client._receiving = client.ReceiveLoopAsync();
         if (hello)
         {
