@@ -154,6 +154,23 @@ public class SettingsLoaderTests
     }
 
     [Fact]
+    public void RateLimits_BindFromEnvironmentAndFlags_AndABurstOfALimitThatIsOffIsRefused()
+    {
+        var rates = SettingsLoader.Load(
+            new Dictionary<string, string> { ["EXAIFAST_RATE_CALLS_PER_IP"] = "120", ["EXAIFAST_RATE_CALLS_PER_IP_BURST"] = "30", ["EXAIFAST_RATE_LIMIT_LOOPBACK"] = "true" },
+            new Dictionary<string, string> { ["EXAIFAST_RATE_CONNECTIONS_PER_IP"] = "0", ["EXAIFAST_RATE_CALLS_PER_SESSION"] = "60" },
+            HermeticStart.EmptyEnvFile).Server.RateLimits;
+        Assert.False(rates.ConnectionsPerIp.IsOn);
+        Assert.Equal((120, 30), (rates.CallsPerIp.PerMinute, rates.CallsPerIp.EffectiveBurst));
+        Assert.Equal((60, 60), (rates.CallsPerSession.PerMinute, rates.CallsPerSession.EffectiveBurst)); // no burst: a minute's worth
+        Assert.True(rates.LimitLoopback);
+
+        var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_RATE_CALLS_PER_SESSION_BURST"] = "5" }, None, HermeticStart.EmptyEnvFile));
+        Assert.Equal("invalid EXAIFAST_RATE_CALLS_PER_SESSION_BURST: 5 is a burst of a limit that is off (EXAIFAST_RATE_CALLS_PER_SESSION is 0); set EXAIFAST_RATE_CALLS_PER_SESSION too, or leave the burst out", ex.Message);
+        Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(new Dictionary<string, string> { ["EXAIFAST_RATE_CALLS_PER_IP"] = "-1" }, None, HermeticStart.EmptyEnvFile));
+    }
+
+    [Fact]
     public void CallTimeout_DefaultsTo1Point5TimesTheWorkflowTimeout_UnlessSet()
     {
         Assert.Equal(TimeSpan.FromSeconds(180), SettingsLoader.Load(None, None, HermeticStart.EmptyEnvFile).Dispatcher.CallTimeout);
