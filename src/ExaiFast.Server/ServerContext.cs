@@ -41,7 +41,7 @@ internal sealed class ServerContext
         Registry = new ConnectionRegistry(options, time);
         InboundBudget = new InboundBudget(options.EffectiveInboundBudgetBytes, metrics);
         InboundBudgetTicks = ToTicks(options.InboundBudgetTimeout);
-        ConnectionRate = new ConnectionRateLimit(options.RateLimits, metrics);
+        ConnectionRate = new ConnectionRateLimit(options, metrics);
     }
 
     public ServerOptions Options { get; }

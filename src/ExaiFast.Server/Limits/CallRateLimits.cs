@@ -24,12 +24,13 @@ internal sealed class CallRateLimits : IDisposable
     private readonly Prometheus.Counter.Child _refusedPerIp;
     private readonly Prometheus.Counter.Child _refusedPerSession;
 
-    public CallRateLimits(RateLimitOptions options, ServerMetrics metrics)
+    public CallRateLimits(ServerOptions server, ServerMetrics metrics)
     {
+        var options = server.RateLimits;
         _limitLoopback = options.LimitLoopback;
         _refusedPerIp = metrics.RateLimited.WithLabels(PerIpLabel);
         _refusedPerSession = metrics.RateLimited.WithLabels(PerSessionLabel);
-        if (options.CallsPerIp.IsOn)
+        if (options.CallsPerIp.IsOn && ClientAddress.CanLimit(server.Host, options.LimitLoopback))
         {
             var buckets = new RateBuckets<IPAddress>(options.CallsPerIp);
             _perIp = buckets;
@@ -49,11 +50,11 @@ internal sealed class CallRateLimits : IDisposable
     /// <summary>Buckets alive per address and per session.</summary>
     public (int PerIp, int PerSession) Partitions => (_perIp?.Partitions ?? 0, _perSession?.Partitions ?? 0);
 
-    /// <summary>Counts a call of <paramref name="sessionId"/> from <paramref name="address"/> (null: no address, as in
-    /// stdio); the refusal to answer it with when over a limit, else null.</summary>
-    public CallError? TryAdmit(IPAddress? address, string sessionId)
+    /// <summary>Counts a call of <paramref name="sessionId"/> (null: a session of one request, not counted) from
+    /// <paramref name="address"/> (null: no address, as in stdio); the refusal to answer it with when over a limit, else null.</summary>
+    public CallError? TryAdmit(IPAddress? address, string? sessionId)
     {
-        if (_perSession is not null && !_perSession.TryTake(sessionId, out var sessionWait))
+        if (_perSession is not null && sessionId is not null && !_perSession.TryTake(sessionId, out var sessionWait))
         {
             _refusedPerSession.Inc();
             return Refusal("this session", _perSession.Limit, sessionWait);

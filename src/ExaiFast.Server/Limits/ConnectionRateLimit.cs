@@ -14,10 +14,11 @@ internal sealed class ConnectionRateLimit : IDisposable
     private readonly RateBuckets<IPAddress>? _perIp;
     private readonly bool _limitLoopback;
 
-    public ConnectionRateLimit(RateLimitOptions options, ServerMetrics metrics)
+    public ConnectionRateLimit(ServerOptions server, ServerMetrics metrics)
     {
+        var options = server.RateLimits;
         _limitLoopback = options.LimitLoopback;
-        if (options.ConnectionsPerIp.IsOn)
+        if (options.ConnectionsPerIp.IsOn && ClientAddress.CanLimit(server.Host, options.LimitLoopback))
         {
             var buckets = new RateBuckets<IPAddress>(options.ConnectionsPerIp);
             _perIp = buckets;

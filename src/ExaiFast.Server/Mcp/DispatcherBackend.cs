@@ -30,7 +30,7 @@ public sealed class DispatcherBackend : IMcpBackend
     public void StartCall(McpSession session, McpRequest request, string name, JsonElement arguments, ref ArgumentsLease lease)
     {
         // A tool error, not a JSON-RPC error: the model reads it, and its text says when to try again.
-        if (RateLimits?.TryAdmit(request.Reply.ClientAddress, session.SessionId) is { } limited)
+        if (RateLimits?.TryAdmit(request.Reply.ClientAddress, session.IsStateless ? null : session.SessionId) is { } limited)
         {
             session.Complete(request, new CallResult { Error = limited });
             return;

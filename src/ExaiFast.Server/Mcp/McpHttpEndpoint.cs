@@ -111,6 +111,7 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
             session = new McpSession(McpHttpSessions.SessionPrefix + Guid.NewGuid().ToString("N"), "http")
             {
                 ProtocolVersion = head[VersionHeader], // a stateless request says its revision here, or is 2025-03-26 (ToolShapes)
+                IsStateless = true,
             };
             stateless = true;
         }

@@ -38,6 +38,10 @@ public sealed class McpSession
     /// <summary>Which transport carries it.</summary>
     public string Transport { get; }
 
+    /// <summary>A session made for one Streamable HTTP POST without <c>Mcp-Session-Id</c>, and gone with it: the
+    /// per-session call limit has nothing to count there (a bucket per POST would only cost memory).</summary>
+    internal bool IsStateless { get; init; }
+
     /// <summary>The protocol version agreed in <c>initialize</c> (null before it).</summary>
     public string? ProtocolVersion { get; internal set; }
 

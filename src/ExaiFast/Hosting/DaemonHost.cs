@@ -33,7 +33,7 @@ internal static class DaemonHost
         // One token guard for every door, so that rotate_token (over exai-ws) covers MCP too.
         builder.Services.AddSingleton(new TokenGuard(settings.ExaiWs.Token));
         // One set of call rate limits for every door: a client's exai-ws and MCP calls share its address's bucket.
-        builder.Services.AddSingleton(sp => new CallRateLimits(settings.Server.RateLimits, sp.GetRequiredService<ServerMetrics>()));
+        builder.Services.AddSingleton(sp => new CallRateLimits(settings.Server, sp.GetRequiredService<ServerMetrics>()));
         builder.Services.AddSingleton(sp => new ExaiWsHandler(
             settings.ExaiWs,
             sp.GetRequiredService<Dispatcher>(),

@@ -90,7 +90,26 @@ public class CallRateLimitTests
         AssertServed(await McpCallAsync(mcp, 2));
         AssertMcpRefused(await McpCallAsync(mcp, 3), 60);
 
-        Assert.Equal(4, await MetricAsync(daemon, "exaifast_rate_limited_total", "calls_per_session"));
+        // Over Streamable HTTP the session is the Mcp-Session-Id; a POST without one is a session of its own, which
+        // the per-session limit does not count (the per-address limit does).
+        using var http = new HttpClient(Handler(local));
+        string session = await HttpInitializeAsync(daemon, http);
+        for (int id = 1; id <= 2; id++)
+        {
+            AssertServed((await HttpCallAsync(daemon, http, id, session)).Result!);
+        }
+
+        AssertMcpRefused((await HttpCallAsync(daemon, http, 3, session)).Result!, 60);
+        for (int id = 4; id <= 6; id++)
+        {
+            AssertServed((await HttpCallAsync(daemon, http, id)).Result!);
+        }
+
+        Assert.Equal(5, await MetricAsync(daemon, "exaifast_rate_limited_total", "calls_per_session"));
+
+        // One bucket per session that called (limited-1, the fresh one, MCP over WebSocket, the HTTP session), none
+        // per stateless POST; none of them full again yet, so none dropped.
+        Assert.Equal(4, await MetricAsync(daemon, "exaifast_rate_limit_buckets", "calls_per_session"));
         Assert.Equal(0, await MetricAsync(daemon, "exaifast_rate_limited_total", "calls_per_ip"));
     }
 }

@@ -75,18 +75,22 @@ public class ConnectionRateLimitTests
         Assert.Equal((600, false, false, false), (defaults.ConnectionsPerIp.PerMinute, defaults.CallsPerIp.IsOn, defaults.CallsPerSession.IsOn, defaults.LimitLoopback));
 
         // Limits that a single connection or call would break, and no EXAIFAST_RATE_LIMIT_LOOPBACK: a loopback client is
-        // the user's own bridge (or a reverse proxy speaking for everyone), and nothing it does is refused.
+        // the user's own bridge (or a reverse proxy speaking for everyone), and nothing it does is refused. The daemon
+        // listens on every address, so that the limits are in force for other clients.
         await using var daemon = await Daemon.StartAsync(new()
         {
+            ["EXAI_WS_HOST"] = "0.0.0.0",
+            ["EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN"] = "true",
             ["EXAIFAST_RATE_CONNECTIONS_PER_IP"] = "1",
             ["EXAIFAST_RATE_CONNECTIONS_BURST"] = "1",
             ["EXAIFAST_RATE_CALLS_PER_IP"] = "1",
             ["EXAIFAST_RATE_CALLS_PER_IP_BURST"] = "1",
         });
         var local = Address(2, 3);
+        var server = new IPEndPoint(IPAddress.Loopback, daemon.EndPoint.Port);
         for (int i = 0; i < 5; i++)
         {
-            Assert.Equal(200, (await GetAsync(local, daemon.EndPoint)).Status);
+            Assert.Equal(200, (await GetAsync(local, server)).Status);
         }
 
         await using var client = await ExaiWsAsync(daemon, local);

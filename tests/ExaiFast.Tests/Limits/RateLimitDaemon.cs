@@ -34,14 +34,26 @@ internal static class RateLimitDaemon
         return response["result"]!.AsObject();
     }
 
-    /// <summary>One stateless MCP tools/call of chat POSTed from <paramref name="http"/>: the status and the response's result.</summary>
-    public static async Task<(HttpStatusCode Status, JsonObject? Result)> HttpCallAsync(Daemon daemon, HttpClient http, int id)
+    /// <summary>An MCP Streamable HTTP session: its Mcp-Session-Id.</summary>
+    public static async Task<string> HttpInitializeAsync(Daemon daemon, HttpClient http)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(daemon.HttpUri, "/mcp"))
+        var initialize = new JsonObject
         {
-            Content = new StringContent(ToolsCall(id).ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
+            ["jsonrpc"] = "2.0",
+            ["id"] = 0,
+            ["method"] = "initialize",
+            ["params"] = new JsonObject { ["protocolVersion"] = "2025-11-25", ["capabilities"] = new JsonObject(), ["clientInfo"] = new JsonObject { ["name"] = "rate-tests", ["version"] = "1" } },
         };
-        request.Headers.TryAddWithoutValidation("Accept", "application/json");
+        using var response = await http.SendAsync(Post(daemon, initialize, session: null), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return response.Headers.GetValues("Mcp-Session-Id").Single();
+    }
+
+    /// <summary>One MCP tools/call of chat POSTed from <paramref name="http"/>, in <paramref name="session"/> or stateless
+    /// (null): the status and the response's result.</summary>
+    public static async Task<(HttpStatusCode Status, JsonObject? Result)> HttpCallAsync(Daemon daemon, HttpClient http, int id, string? session = null)
+    {
+        using var request = Post(daemon, ToolsCall(id), session);
         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
         string body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         return (response.StatusCode, response.IsSuccessStatusCode ? JsonNode.Parse(body)!["result"]!.AsObject() : null);
@@ -83,6 +95,21 @@ internal static class RateLimitDaemon
         string text = Encoding.UTF8.GetString(stream.ToArray());
         var match = Regex.Match(text, $"^{name}\\{{{label}=\"{limitLabel}\"\\}} (\\S+)$", RegexOptions.Multiline);
         return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    private static HttpRequestMessage Post(Daemon daemon, JsonObject message, string? session)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(daemon.HttpUri, "/mcp"))
+        {
+            Content = new StringContent(message.ToJsonString(), Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
+        };
+        request.Headers.TryAddWithoutValidation("Accept", "application/json");
+        if (session is not null)
+        {
+            request.Headers.Add("Mcp-Session-Id", session);
+        }
+
+        return request;
     }
 
     private static JsonObject ToolsCall(int id) => new()
