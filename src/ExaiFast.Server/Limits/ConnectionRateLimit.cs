@@ -18,6 +18,7 @@ internal sealed class ConnectionRateLimit : IDisposable
     {
         var options = server.RateLimits;
         _limitLoopback = options.LimitLoopback;
+        metrics.RateLimited.WithLabels(Label); // exported as 0 from the start, so that a rate over it is defined before the first refusal
         if (options.ConnectionsPerIp.IsOn && ClientAddress.CanLimit(server.Host, options.LimitLoopback))
         {
             var buckets = new RateBuckets<IPAddress>(options.ConnectionsPerIp);
