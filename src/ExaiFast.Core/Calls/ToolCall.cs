@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
@@ -113,6 +114,9 @@ public sealed class ToolCall
     /// flow touches it.
     /// </summary>
     internal Lane? Slot { get; set; }
+
+    /// <summary>Its trace span (null unless an exporter listens): started at admission, ended by the completion.</summary>
+    internal Activity? Span { get; set; }
 
     /// <summary>Its place in its session's wait queue while it waits for a slot (guarded by the session's lock).</summary>
     internal LinkedListNode<ToolCall>? WaitNode { get; set; }

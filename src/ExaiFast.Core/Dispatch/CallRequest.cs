@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using ExaiFast.Core.Calls;
 using ExaiFast.Core.Tools;
@@ -20,5 +21,7 @@ namespace ExaiFast.Core.Dispatch;
 /// keys never repeat (MCP: a JSON-RPC id gets a fresh key every time) says false, and the entry is freed as the call ends.</param>
 /// <param name="Plan">What <see cref="ITool.Validate"/> decided besides the lane (<see cref="ToolValidation.Plan"/>), for the
 /// tool's run (<see cref="ToolContext.Plan"/>).</param>
+/// <param name="TraceParent">The client's trace (a W3C <c>traceparent</c> it sent), the parent of the call's span; default for none.</param>
 public readonly record struct CallRequest(CallKey Key, ITool Tool, JsonElement Arguments, string Lane, bool Stream, TimeSpan? Timeout = null,
-    ArgumentsLease ArgumentsLease = default, bool WaitForSession = false, bool KeepsResult = true, object? Plan = null);
+    ArgumentsLease ArgumentsLease = default, bool WaitForSession = false, bool KeepsResult = true, object? Plan = null,
+    ActivityContext TraceParent = default);

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using ExaiFast.Core.Calls;
 using ExaiFast.Core.Tools;
+using ExaiFast.Core.Tracing;
 using Microsoft.Extensions.Logging;
 
 namespace ExaiFast.Core.Dispatch;
@@ -30,6 +32,7 @@ public sealed partial class Dispatcher
     private async Task ExecuteAsync(ToolCall call)
     {
         call.StartedAt = _time.GetTimestamp();
+        Activity.Current = call.Span; // the provider's spans become its children; this async method's end restores the slot's own
         CallResult result;
         try
         {
@@ -99,6 +102,11 @@ public sealed partial class Dispatcher
         if (!call.TryComplete(result))
         {
             return false; // someone else completed it
+        }
+
+        if (call.Span is { } span)
+        {
+            CallSpan.End(span, call, result);
         }
 
         ref readonly var subscriptions = ref call.CompletedSubscriptions;

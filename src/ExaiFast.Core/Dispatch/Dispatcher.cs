@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using ExaiFast.Core.Calls;
 using ExaiFast.Core.Options;
 using ExaiFast.Core.Tools;
+using ExaiFast.Core.Tracing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.ObjectPool;
@@ -266,6 +267,8 @@ public sealed partial class Dispatcher : IAsyncDisposable
         {
             _flights.TryAdd(flightKey.Value, call);
         }
+
+        call.Span = CallSpan.Start(call, request.TraceParent);
 
         bool lateFlight = coalescable && flightKey is null;
 

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using ExaiFast.Core.Tools;
+using ExaiFast.Models.Tracing;
 using Polly;
 using Polly.Timeout;
 
@@ -160,7 +161,7 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
             // Before anything is sent: an open deployment costs its caller no request, and the server no load.
             _observer?.OnFailed(Name, model.Name, ProviderFailure.CircuitOpen);
             double retryAfter = Math.Max(1, Math.Ceiling(wait.TotalSeconds));
-            throw new ProviderException($"{Name}/{model.Name} is unavailable: its circuit breaker is open after repeated failures; retry in {retryAfter:0} s", unavailable: true, retryAfter);
+            throw new ProviderException($"{Name}/{model.Name} is unavailable: its circuit breaker is open after repeated failures; retry in {retryAfter:0} s", unavailable: true, retryAfter, nameof(ProviderFailure.CircuitOpen));
         }
 
         // The breaker sees the whole call — its retries (inside the HTTP handler) and the reading of its stream — as one
@@ -169,11 +170,27 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         // or deadline, a refused key) leaves the breaker as it was.
         var counted = new StrongBox<bool>();
         bool answered = false;
+        using var span = ModelSpan.Start(Name, model.Name);
         try
         {
             var response = await SendAsync(counted, model, request, onToken, cancellationToken).ConfigureAwait(false);
             answered = true;
+            if (span is not null)
+            {
+                ModelSpan.Answered(span, response);
+            }
+
             return response;
+        }
+        catch (Exception ex) when (span is not null)
+        {
+            ModelSpan.Failed(span, ex switch
+            {
+                ProviderException p => p.Failure ?? "ProviderError",
+                OperationCanceledException => "Cancelled",
+                _ => ex.GetType().Name,
+            });
+            throw;
         }
         finally
         {
@@ -326,19 +343,19 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         {
             case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
                 _observer?.OnFailed(Name, model.Name, ProviderFailure.Unauthorized);
-                return new ProviderException($"{Name}: {reason}: the API key was refused (check {_options.KeySetting})");
+                return new ProviderException($"{Name}: {reason}: the API key was refused (check {_options.KeySetting})", failure: nameof(ProviderFailure.Unauthorized));
             case HttpStatusCode.TooManyRequests:
                 _observer?.OnFailed(Name, model.Name, ProviderFailure.RateLimited);
-                return new ProviderException($"{Name}: {reason}: rate limited{(retryAfter is null ? "" : $"; retry in {retryAfter:0.###} s")}", unavailable: true, retryAfter ?? 1);
+                return new ProviderException($"{Name}: {reason}: rate limited{(retryAfter is null ? "" : $"; retry in {retryAfter:0.###} s")}", unavailable: true, retryAfter ?? 1, nameof(ProviderFailure.RateLimited));
             case HttpStatusCode.NotFound:
                 _observer?.OnFailed(Name, model.Name, ProviderFailure.HttpStatus);
-                return new ProviderException($"{Name}: {reason}: no such endpoint or model '{model.Name}'");
+                return new ProviderException($"{Name}: {reason}: no such endpoint or model '{model.Name}'", failure: nameof(ProviderFailure.HttpStatus));
             default:
                 bool server = status >= 500;
                 _observer?.OnFailed(Name, model.Name, server ? ProviderFailure.ServerError : ProviderFailure.HttpStatus);
                 return new ProviderException(
                     server ? $"{Name}: {reason} after {_options.Resilience.MaxRetries + 1} attempts" : $"{Name}: {reason}: the request was refused",
-                    unavailable: server && retryAfter is not null, retryAfter);
+                    unavailable: server && retryAfter is not null, retryAfter, server ? nameof(ProviderFailure.ServerError) : nameof(ProviderFailure.HttpStatus));
         }
     }
 
@@ -347,7 +364,7 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     {
         counted.Value = true;
         _observer?.OnFailed(Name, model.Name, failure);
-        return new ProviderException($"{Name} ({model.Name}): {what}");
+        return new ProviderException($"{Name} ({model.Name}): {what}", failure: failure.ToString());
     }
 
     private double? RetryAfterSeconds(HttpResponseMessage response)

@@ -1,4 +1,5 @@
 using System.Net;
+using ExaiFast.Models.Tracing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
@@ -20,7 +21,7 @@ public static class ProviderHttp
     public static IServiceCollection AddProviderHttpClient(this IServiceCollection services, OpenAICompatibleOptions options)
     {
         var resilience = options.Resilience;
-        services.AddHttpClient(options.HttpClientName, client =>
+        var http = services.AddHttpClient(options.HttpClientName, client =>
             {
                 // Our own deadlines (headers, idle, total, the call's) end requests; HttpClient's single timeout would
                 // cut a long stream that is still making progress.
@@ -35,21 +36,24 @@ public static class ProviderHttp
                 UseProxy = true,
             })
             .RemoveAllLoggers() // the factory's request logging is not ours to vouch for (URLs, headers); our errors say what failed
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
-            .AddResilienceHandler(options.HttpClientName, pipeline =>
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        http.AddResilienceHandler(options.HttpClientName, pipeline =>
+        {
+            pipeline.AddRetry(new HttpRetryStrategyOptions
             {
-                pipeline.AddRetry(new HttpRetryStrategyOptions
-                {
-                    MaxRetryAttempts = Math.Max(1, resilience.MaxRetries),
-                    BackoffType = DelayBackoffType.Exponential,
-                    UseJitter = true,
-                    Delay = resilience.RetryBaseDelay,
-                    MaxDelay = TimeSpan.FromSeconds(30),
-                    ShouldRetryAfterHeader = true,
-                    ShouldHandle = args => ValueTask.FromResult(resilience.MaxRetries > 0 && ShouldRetry(args)),
-                });
-                pipeline.AddTimeout(options.Timeouts.Headers);
+                MaxRetryAttempts = Math.Max(1, resilience.MaxRetries),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = resilience.RetryBaseDelay,
+                MaxDelay = TimeSpan.FromSeconds(30),
+                ShouldRetryAfterHeader = true,
+                ShouldHandle = args => ValueTask.FromResult(resilience.MaxRetries > 0 && ShouldRetry(args)),
             });
+            pipeline.AddTimeout(options.Timeouts.Headers);
+        });
+
+        // Added after the resilience handler, so inside it: one span per attempt, not per request.
+        http.AddHttpMessageHandler(() => new AttemptSpanHandler());
         return services;
     }
 

@@ -56,7 +56,7 @@ public sealed class DispatcherBackend : IMcpBackend
         // go back at once). MCP clients fan out and never retry a tool error: beyond the session's limit, calls wait
         // their turn. A JSON-RPC id gets a fresh key every time, so no result is kept for a repeat.
         var ticket = _dispatcher.Submit(new CallRequest(request.Key, tool, arguments, validation.Lane!, Stream: false,
-            ArgumentsLease: lease, WaitForSession: true, KeepsResult: false, Plan: validation.Plan));
+            ArgumentsLease: lease, WaitForSession: true, KeepsResult: false, Plan: validation.Plan, TraceParent: request.TraceParent));
         lease = default; // the dispatcher's now
 
         ticket.Listen(request);

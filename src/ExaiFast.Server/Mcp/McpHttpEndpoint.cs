@@ -1,5 +1,6 @@
 using System.Text;
 using ExaiFast.Core.Options;
+using ExaiFast.Core.Tracing;
 using ExaiFast.Server.Http;
 using ExaiFast.Wire.Http;
 
@@ -121,7 +122,8 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
         {
             // The protocol takes the body: a tools/call hands it to its call, which keeps it (and a big one's inbound
             // budget) until it ends; a big one is parsed off the shared pool.
-            var handled = _protocol.HandleAsync(session, exchange.TakeBody(), reply);
+            var trace = ExaiFastTracing.Source.HasListeners() ? ExaiFastTracing.ParentFrom(head["traceparent"], head["tracestate"]) : default;
+            var handled = _protocol.HandleAsync(session, exchange.TakeBody(), reply, trace);
             var (kind, method) = handled.IsCompletedSuccessfully ? handled.Result : await handled.ConfigureAwait(false);
             KeyValuePair<string, string>[]? headers = null;
             if (stateless && method == "initialize" && reply.HasResponded)

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Text.Json;
 using ExaiFast.Core.Calls;
+using ExaiFast.Core.Tracing;
 using ExaiFast.Server.Logging;
 using ExaiFast.Server.WebSockets;
 using Microsoft.Extensions.Logging;
@@ -56,7 +58,7 @@ public sealed partial class McpProtocol
         using (document)
         {
             var none = default(ArgumentsLease);
-            return HandleParsed(session, document, reply, ref none);
+            return HandleParsed(session, document, reply, ref none, transportTrace: default);
         }
     }
 
@@ -68,11 +70,11 @@ public sealed partial class McpProtocol
     /// shared pool keeps none of its metadata (<see cref="BigMessageJson"/>), and holds its budget that long.
     /// </summary>
     /// <returns>What the message was, and its method (null unless a request or notification).</returns>
-    public ValueTask<(McpMessageKind Kind, string? Method)> HandleAsync(McpSession session, PooledBuffer payload, IMcpReply reply)
+    public ValueTask<(McpMessageKind Kind, string? Method)> HandleAsync(McpSession session, PooledBuffer payload, IMcpReply reply, ActivityContext transportTrace = default)
     {
         if (payload.Owner is not null)
         {
-            return HandleBigAsync(session, payload, reply);
+            return HandleBigAsync(session, payload, reply, transportTrace);
         }
 
         JsonDocument document;
@@ -91,10 +93,10 @@ public sealed partial class McpProtocol
             throw;
         }
 
-        return new(HandleOwned(session, document, payload, reply));
+        return new(HandleOwned(session, document, payload, reply, transportTrace));
     }
 
-    private async ValueTask<(McpMessageKind Kind, string? Method)> HandleBigAsync(McpSession session, PooledBuffer payload, IMcpReply reply)
+    private async ValueTask<(McpMessageKind Kind, string? Method)> HandleBigAsync(McpSession session, PooledBuffer payload, IMcpReply reply, ActivityContext transportTrace)
     {
         JsonDocument document;
         try
@@ -112,18 +114,18 @@ public sealed partial class McpProtocol
             throw;
         }
 
-        return HandleOwned(session, document, payload, reply);
+        return HandleOwned(session, document, payload, reply, transportTrace);
     }
 
     // The document and the payload it reads travel together as one lease: a backend that keeps the arguments takes it
     // (the dispatcher, on admission); otherwise it is given back here, once (a big one's owner disposes the document
     // off the pool and returns the budget).
-    private (McpMessageKind Kind, string? Method) HandleOwned(McpSession session, JsonDocument document, PooledBuffer payload, IMcpReply reply)
+    private (McpMessageKind Kind, string? Method) HandleOwned(McpSession session, JsonDocument document, PooledBuffer payload, IMcpReply reply, ActivityContext transportTrace)
     {
         var lease = new ArgumentsLease(document, payload.Array, payload.Owner);
         try
         {
-            return HandleParsed(session, document, reply, ref lease);
+            return HandleParsed(session, document, reply, ref lease, transportTrace);
         }
         finally
         {
@@ -145,7 +147,7 @@ public sealed partial class McpProtocol
 
     /// <summary>Handles one parsed message; the caller disposes <paramref name="document"/> afterwards — through
     /// <paramref name="lease"/> when it has one, unless a backend took it (then <paramref name="lease"/> is empty).</summary>
-    private (McpMessageKind Kind, string? Method) HandleParsed(McpSession session, JsonDocument document, IMcpReply reply, ref ArgumentsLease lease)
+    private (McpMessageKind Kind, string? Method) HandleParsed(McpSession session, JsonDocument document, IMcpReply reply, ref ArgumentsLease lease, ActivityContext transportTrace)
     {
         string? rawId = null;
         try
@@ -201,7 +203,7 @@ public sealed partial class McpProtocol
                 return (McpMessageKind.Request, method);
             }
 
-            OnRequest(session, rawId, method, parameters, reply, ref lease);
+            OnRequest(session, rawId, method, parameters, reply, ref lease, transportTrace);
             return (McpMessageKind.Request, method);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -237,7 +239,7 @@ public sealed partial class McpProtocol
         }
     }
 
-    private void OnRequest(McpSession session, string rawId, string method, JsonElement parameters, IMcpReply reply, ref ArgumentsLease lease)
+    private void OnRequest(McpSession session, string rawId, string method, JsonElement parameters, IMcpReply reply, ref ArgumentsLease lease, ActivityContext transportTrace)
     {
         switch (method)
         {
@@ -256,7 +258,7 @@ public sealed partial class McpProtocol
                 _backend.ListTools(rawId, ToolShapes.Of(session.ProtocolVersion), reply);
                 break;
             case "tools/call":
-                CallTool(session, rawId, parameters, reply, ref lease);
+                CallTool(session, rawId, parameters, reply, ref lease, transportTrace);
                 break;
             default:
                 reply.Respond(McpMessages.Error(rawId, McpMessages.MethodNotFound, $"Method not found: {Truncate(method)}"));
@@ -278,7 +280,7 @@ public sealed partial class McpProtocol
         }
     }
 
-    private void CallTool(McpSession session, string rawId, JsonElement parameters, IMcpReply reply, ref ArgumentsLease lease)
+    private void CallTool(McpSession session, string rawId, JsonElement parameters, IMcpReply reply, ref ArgumentsLease lease, ActivityContext transportTrace)
     {
         if (!parameters.TryGetProperty("name"u8, out var name) || name.ValueKind != JsonValueKind.String)
         {
@@ -304,6 +306,8 @@ public sealed partial class McpProtocol
             reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidRequest, "Invalid Request: a request with this id is still in flight"));
             return;
         }
+
+        request.TraceParent = TraceParentOf(parameters, transportTrace);
 
         // Registered first, then the check: an End() racing this either saw the request (and cancelled it) or ended
         // before it, which this sees (End sets the flag before its snapshot). Never a call left running in a dead session.
@@ -347,6 +351,30 @@ public sealed partial class McpProtocol
 
         progressToken = token.ValueKind is JsonValueKind.String or JsonValueKind.Number ? token.GetRawText() : null;
         return progressToken is not null;
+    }
+
+    // The parent of the call's span: the request's own _meta.traceparent (MCP's per-request trace context, as the
+    // OpenTelemetry MCP conventions carry it), else the transport's (an HTTP POST's traceparent header); default when
+    // neither is there or nobody traces.
+    private static ActivityContext TraceParentOf(JsonElement parameters, ActivityContext transportTrace)
+    {
+        if (!ExaiFastTracing.Source.HasListeners())
+        {
+            return default;
+        }
+
+        if (parameters.TryGetProperty("_meta"u8, out var meta) && meta.ValueKind == JsonValueKind.Object
+            && meta.TryGetProperty("traceparent"u8, out var parent) && parent.ValueKind == JsonValueKind.String)
+        {
+            string? state = meta.TryGetProperty("tracestate"u8, out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+            var own = ExaiFastTracing.ParentFrom(parent.GetString(), state);
+            if (own != default)
+            {
+                return own;
+            }
+        }
+
+        return transportTrace;
     }
 
     // Whatever a message reached is a bug, logged with its stack trace; but a client can send the same message again and

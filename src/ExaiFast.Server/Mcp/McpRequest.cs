@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ExaiFast.Core.Calls;
 using ExaiFast.Core.Tools;
 
@@ -48,6 +49,9 @@ public sealed class McpRequest : ICallListener
 
     /// <summary>Its place among the session's requests, in the order they came.</summary>
     public long Sequence { get; }
+
+    /// <summary>The client's trace context, the parent of the call's span (default when it sent none or nobody traces).</summary>
+    public ActivityContext TraceParent { get; internal set; }
 
     /// <summary>Where its progress and response go.</summary>
     public IMcpReply Reply { get; }

@@ -75,4 +75,7 @@ public sealed record ExaiFastSettings
 
     /// <summary>Logging settings.</summary>
     public LogSettings Log { get; init; } = new();
+
+    /// <summary>OpenTelemetry trace export.</summary>
+    public TracingSettings Tracing { get; init; } = new();
 }

@@ -211,6 +211,22 @@ public static class SettingsCatalog
             (s, v) => s with { Log = s.Log with { File = v.Length == 0 ? null : v } }),
         SettingDefinition.Int("EXAIFAST_LOG_QUEUE", "--log-queue", "Log entries queued before new ones are dropped (and counted).", 10_000, 16, 10_000_000,
             (s, v) => s with { Log = s.Log with { QueueCapacity = (int)v } }),
+        SettingDefinition.Text("OTEL_EXPORTER_OTLP_ENDPOINT", "--otlp-endpoint",
+            "OpenTelemetry collector to export traces to (its base URL, e.g. http://localhost:4318; /v1/traces is added for http/protobuf): a span per call and per model request and attempt; empty: no tracing, at no cost.", "",
+            HttpUrl, v => v.Trim().Length == 0 || IsHttpUrl(v),
+            (s, v) => s with { Tracing = s.Tracing with { Endpoint = v.Trim().Length == 0 ? null : new Uri(v.Trim()) } }),
+        SettingDefinition.Choice("OTEL_EXPORTER_OTLP_PROTOCOL", "--otlp-protocol", "How spans travel to the collector: OTLP over HTTP (protobuf) or gRPC.", "http/protobuf", ["http/protobuf", "grpc"],
+            (s, v) => s with { Tracing = s.Tracing with { HttpProtobuf = v == "http/protobuf" } }),
+        SettingDefinition.Text("OTEL_EXPORTER_OTLP_HEADERS", null, "Headers sent to the collector, as key=value,key=value (a tracing vendor's key). Environment or .env only.", "",
+            "comma-separated key=value pairs", v => v.Trim().Length == 0 || v.Split(',', StringSplitOptions.RemoveEmptyEntries).All(p => p.IndexOf('=') > 0),
+            (s, v) => s with { Tracing = s.Tracing with { Headers = v.Trim() } })
+            with { HoldsSecret = true },
+        SettingDefinition.Text("OTEL_SERVICE_NAME", "--otel-service-name", "The service.name of exported spans.", "exaifast",
+            "a name", v => v.Trim().Length > 0, (s, v) => s with { Tracing = s.Tracing with { ServiceName = v.Trim() } }),
+        SettingDefinition.Text("EXAIFAST_TRACE_SAMPLE_RATIO", "--trace-sample-ratio",
+            "Share of calls traced (0 to 1) when the client sent no traceparent; a client's traceparent decides for its own calls (sampled or not).", "1",
+            "a number from 0 to 1", v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double r) && r is >= 0 and <= 1,
+            (s, v) => s with { Tracing = s.Tracing with { SampleRatio = double.Parse(v, NumberStyles.Float, CultureInfo.InvariantCulture) } }),
     ];
 
     // Empty means "no authentication" on purpose; a value that is blank once trimmed would mean the same thing by

@@ -86,6 +86,12 @@ internal static class DaemonHost
                 sp.GetRequiredService<ExaiFastServer>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HealthFileService>>()));
         }
 
+        if (settings.Tracing.Endpoint is { } otlp)
+        {
+            // Created by the container, so disposed (and flushed) by it, after the hosted services have stopped.
+            builder.Services.AddSingleton(_ => TraceExport.Create(settings.Tracing, otlp, ServerInfo.Version));
+        }
+
         // SIGTERM / Ctrl-C stop the host, which drains the server; give it the drain deadline plus a margin.
         builder.Services.AddSingleton<IHostLifetime, Microsoft.Extensions.Hosting.Internal.ConsoleLifetime>();
         builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
@@ -99,6 +105,7 @@ internal static class DaemonHost
         host.Services.GetRequiredService<ILoggerFactory>();
         host.Services.GetRequiredService<IToolCatalog>();
         host.Services.GetRequiredService<ExaiFastServer>();
+        host.Services.GetService<OpenTelemetry.Trace.TracerProvider>(); // listening before the first call
         metrics.Registry.AddBeforeCollectCallback(() =>
         {
             if (logging.Processor is { } processor)

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+
+namespace ExaiFast.Core.Tracing;
+
+/// <summary>
+/// The daemon's one <see cref="ActivitySource"/>: a span per call (the dispatcher) and per model request and attempt
+/// (the providers). An exporter subscribes to <see cref="SourceName"/>; with none, <see cref="Start"/> costs a check of
+/// the source's listeners and returns null, so the call path pays nothing while tracing is off.
+/// </summary>
+public static class ExaiFastTracing
+{
+    /// <summary>The source's name, for an exporter's <c>AddSource</c>.</summary>
+    public const string SourceName = "ExaiFast";
+
+    /// <summary>The source.</summary>
+    public static ActivitySource Source { get; } = new(SourceName, typeof(ExaiFastTracing).Assembly.GetName().Version?.ToString(3));
+
+    /// <summary>
+    /// Starts a span under <paramref name="parent"/> (or under the current span when <paramref name="parent"/> is
+    /// default) without making it the current one: the caller is a connection's reader or a timer, whose flow goes on to
+    /// other calls that must not become its children. Null when nobody listens or the sampler drops it.
+    /// </summary>
+    public static Activity? Start(string name, ActivityKind kind, ActivityContext parent = default)
+    {
+        if (!Source.HasListeners())
+        {
+            return null;
+        }
+
+        var previous = Activity.Current;
+        var activity = Source.StartActivity(name, kind, parent);
+        Activity.Current = previous;
+        return activity;
+    }
+
+    /// <summary>
+    /// A W3C <c>traceparent</c> (and <c>tracestate</c>) sent by a client, as a remote parent; default when absent or
+    /// malformed (a bad header starts a new trace rather than failing the call it rides on).
+    /// </summary>
+    public static ActivityContext ParentFrom(string? traceParent, string? traceState)
+    {
+        if (traceParent is null || !Source.HasListeners())
+        {
+            return default;
+        }
+
+        return ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var context) ? context : default;
+    }
+}
