@@ -34,6 +34,9 @@ public sealed record ModelRequest
     /// </summary>
     public TimeSpan? TimeLeft { get; init; }
 
+    /// <summary>The call it is made for, whose token budgets it counts against (<see cref="Budgets.SpendLedger"/>); null for none.</summary>
+    public ExaiFast.Core.Tools.CallSpend? Spend { get; init; }
+
     /// <summary>A request of one system and one user message.</summary>
     public static ModelRequest FromPrompt(string? model, string systemPrompt, MessageText prompt, double temperature = 0.5, int? latencyMs = null) => new()
     {

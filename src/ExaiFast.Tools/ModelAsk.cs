@@ -61,6 +61,11 @@ internal static class ModelAsk
             context.ReportProgress($"asking {decision.Choice}");
         }
 
+        if (request.Spend is null)
+        {
+            request = request with { Spend = context.Spend };
+        }
+
         var onToken = context.Stream ? StreamTo(context) : null;
         if (decision.Fallbacks.Count == 0)
         {

@@ -24,6 +24,10 @@ public static class ErrorCodes
     /// <summary>A shared store the call needs (Redis, for conversation threads) cannot be reached; retry after
     /// <c>retry_after</c> seconds. An extension of PROTOCOL.md's list: calls that need no store never get it.</summary>
     public const string StoreUnavailable = "STORE_UNAVAILABLE";
+    /// <summary>A token budget (per call, per session per day, per day, per provider per day) would be passed: the model
+    /// request was not sent. The message names the budget, what is left and when it resets (<c>retry_after</c>). An
+    /// extension of PROTOCOL.md's list.</summary>
+    public const string BudgetExceeded = "BUDGET_EXCEEDED";
     /// <summary>The message exceeded the size limit.</summary>
     public const string MessageTooLarge = "MESSAGE_TOO_LARGE";
     /// <summary>The daemon is draining.</summary>

@@ -33,6 +33,7 @@ public sealed class ToolCall
     private int _holds = 3;
     private bool _holdsSlots;
     private string _lane;
+    private CallSpend? _spend;
 
     internal ToolCall(Dispatcher owner, CallKey key, ITool tool, JsonElement arguments, string lane, bool stream, TimeSpan timeout,
         FlightKey? flightKey, long admittedAt, CancellationTokenSource cancellation, CallTicket ticket, bool holdsSlots = true, object? plan = null)
@@ -114,6 +115,9 @@ public sealed class ToolCall
     /// flow touches it.
     /// </summary>
     internal Lane? Slot { get; set; }
+
+    /// <summary>What its model requests spent (made when the first asks).</summary>
+    internal CallSpend Spend => _spend ?? Interlocked.CompareExchange(ref _spend, new CallSpend(Key.SessionId), null) ?? _spend;
 
     /// <summary>Its trace span (null unless an exporter listens): started at admission, ended by the completion.</summary>
     internal Activity? Span { get; set; }

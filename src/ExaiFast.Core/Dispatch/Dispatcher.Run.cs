@@ -55,6 +55,10 @@ public sealed partial class Dispatcher
         {
             result = CallResult.Failed(ex.Unavailable ? ErrorCodes.ProviderUnavailable : ErrorCodes.ProviderError, ex.Message, ex.RetryAfterSeconds);
         }
+        catch (BudgetExceededException ex)
+        {
+            result = CallResult.Failed(ErrorCodes.BudgetExceeded, ex.Message, ex.RetryAfterSeconds);
+        }
         catch (StoreUnavailableException ex)
         {
             result = CallResult.Failed(ErrorCodes.StoreUnavailable, ex.Message, ex.RetryAfterSeconds);

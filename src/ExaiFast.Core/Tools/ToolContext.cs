@@ -47,6 +47,9 @@ public readonly struct ToolContext
     /// <summary>The client's request id.</summary>
     public string RequestId => _call.Key.RequestId;
 
+    /// <summary>What the call's model requests have spent, for the token budgets; one per call.</summary>
+    public CallSpend Spend => _call.Spend;
+
     /// <summary>How long the call has left before its deadline, by <paramref name="time"/> (the dispatcher's clock).</summary>
     /// <remarks>A provider uses it to keep its retries (and honoured Retry-After waits) inside the call's deadline.</remarks>
     public TimeSpan TimeLeft(TimeProvider time) => _call.Timeout - time.GetElapsedTime(_call.AdmittedAt);

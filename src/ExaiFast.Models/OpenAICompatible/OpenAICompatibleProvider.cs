@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using ExaiFast.Core.Tools;
+using ExaiFast.Models.Budgets;
 using ExaiFast.Models.Tracing;
 using Polly;
 using Polly.Timeout;
@@ -37,6 +38,7 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     private readonly DeploymentBreaker _unlisted;
     private readonly TimeProvider _time;
     private readonly IProviderObserver? _observer;
+    private readonly SpendLedger? _ledger;
     private readonly Uri _endpoint;
     private readonly AuthenticationHeaderValue? _authorization;
     private readonly Dictionary<string, ModelSpec> _byName;
@@ -46,8 +48,11 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     /// <param name="http">The factory its named client (<see cref="OpenAICompatibleOptions.HttpClientName"/>) was registered with.</param>
     /// <param name="time">Clock of the idle and total deadlines and of the circuit breakers.</param>
     /// <param name="observer">Receives usage, failures and breakers opening for /metrics and the log, or null.</param>
-    public OpenAICompatibleProvider(OpenAICompatibleOptions options, IHttpClientFactory http, TimeProvider? time = null, IProviderObserver? observer = null)
+    /// <param name="ledger">The token budgets each request is checked against and charged to, or null for none.</param>
+    public OpenAICompatibleProvider(OpenAICompatibleOptions options, IHttpClientFactory http, TimeProvider? time = null, IProviderObserver? observer = null,
+        SpendLedger? ledger = null)
     {
+        _ledger = ledger;
         ArgumentNullException.ThrowIfNull(options);
         if (options.Models.Count == 0)
         {
@@ -154,6 +159,15 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     public async ValueTask<ModelResponse> CompleteAsync(ModelRequest request, Action<string>? onToken, CancellationToken cancellationToken)
     {
         var model = Resolve(request.Model);
+
+        // Before anything is sent, and before the breaker: a budget's refusal is no failure of the deployment.
+        long estimate = 0;
+        if (_ledger is not null)
+        {
+            estimate = SpendLedger.Estimate(request);
+            _ledger.Check(Name, request.Spend, estimate);
+        }
+
         var breaker = BreakerOf(model);
         var pass = breaker.TryEnter(out var wait);
         if (pass == BreakerPass.Refused)
@@ -175,6 +189,9 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         {
             var response = await SendAsync(counted, model, request, onToken, cancellationToken).ConfigureAwait(false);
             answered = true;
+            _ledger?.Charge(Name, request.Spend, response.Usage is { } used
+                ? used.PromptTokens + used.CompletionTokens
+                : estimate + (response.Text.Length + SpendLedger.CharsPerToken - 1) / SpendLedger.CharsPerToken); // a server that reports no usage
             if (span is not null)
             {
                 ModelSpan.Answered(span, response);

@@ -191,6 +191,7 @@ public sealed class ConsensusTool(ProviderRegistry providers, IThreadStore threa
                 Temperature = args.Number("temperature") ?? 0.2,
                 LatencyMs = LatencyOf(context),
                 TimeLeft = deadline,
+                Spend = context.Spend,
             };
             // The local model costs nothing and its lane is the one this call holds a slot of: it borrows none.
             using var slot = choice.Provider.Name == LocalModelProvider.ProviderName ? null : await context.BorrowLaneAsync(choice.Provider.Name, own.Token).ConfigureAwait(false);

@@ -76,6 +76,9 @@ public sealed record ExaiFastSettings
     /// <summary>Logging settings.</summary>
     public LogSettings Log { get; init; } = new();
 
+    /// <summary>Token budgets of the model requests.</summary>
+    public ExaiFast.Models.Budgets.TokenBudgets Budgets { get; init; } = new();
+
     /// <summary>OpenTelemetry trace export.</summary>
     public TracingSettings Tracing { get; init; } = new();
 }

@@ -133,6 +133,18 @@ public static class SettingsCatalog
             (s, v) => s with { Dispatcher = s.Dispatcher with { MemoryCompactGrowthBytes = v << 20 } }),
         SettingDefinition.Seconds("EXAIFAST_MEMORY_CHECK_SECS", "--memory-check-interval", "Seconds between two readings of the managed heap.", 1, 0.05, 3600,
             (s, v) => s with { Dispatcher = s.Dispatcher with { MemoryCheckInterval = v } }),
+        SettingDefinition.Int("EXAIFAST_MAX_TOKENS_PER_CALL", "--max-tokens-per-call",
+            "Tokens one call's model requests may use together (a consensus asks several); a request that would pass it is not sent (BUDGET_EXCEEDED). Checked with an estimate of 4 characters per token, charged with the usage the provider reports. 0: no limit.", 0, 0, 1L << 40,
+            (s, v) => s with { Budgets = s.Budgets with { PerCall = v } }),
+        SettingDefinition.Int("EXAIFAST_MAX_TOKENS_PER_SESSION_PER_DAY", "--max-tokens-per-session-per-day",
+            "Tokens one client session (a connection, an MCP HTTP session) may use in a UTC day; 0: no limit.", 0, 0, 1L << 40,
+            (s, v) => s with { Budgets = s.Budgets with { PerSessionPerDay = v } }),
+        SettingDefinition.Int("EXAIFAST_MAX_TOKENS_PER_DAY", "--max-tokens-per-day", "Tokens the daemon may use in a UTC day, all providers together; 0: no limit.", 0, 0, 1L << 40,
+            (s, v) => s with { Budgets = s.Budgets with { PerDay = v } }),
+        SettingDefinition.Text("EXAIFAST_MAX_TOKENS_PER_DAY_BY_PROVIDER", "--max-tokens-per-day-by-provider",
+            "Tokens each named provider may use in a UTC day, as provider=tokens,… (kimi=2000000,glm=1000000); empty: none.", "",
+            "comma-separated provider=tokens pairs (kimi, glm, openai; tokens a positive integer)", v => ProviderBudgets(v) is not null,
+            (s, v) => s with { Budgets = s.Budgets with { PerProviderPerDay = ProviderBudgets(v)! } }),
         SettingDefinition.Text("EXAIFAST_HEALTH_FILE", "--health-file",
             "Keep a JSON health file at this path for tooling (pid, port, uptime, connections, calls in flight, memory level, providers, version), rewritten atomically every EXAIFAST_HEALTH_INTERVAL_SECS and removed at a clean shutdown; empty: none.", "",
             "a file path", v => v.IndexOfAny(Path.GetInvalidPathChars()) < 0,
@@ -236,6 +248,25 @@ public static class SettingsCatalog
         value.Length == 0 || (value.Trim().Length > 0 && !value.Trim().Any(char.IsControl));
 
     private const string HttpUrl = "an absolute http(s) URL";
+
+    // provider=tokens,… with a known provider and a positive count; null when any pair is not.
+    private static Dictionary<string, long>? ProviderBudgets(string value)
+    {
+        var budgets = new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
+        foreach (string pair in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || pair[..eq].Trim() is not ("kimi" or "glm" or "openai")
+                || !long.TryParse(pair[(eq + 1)..].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long tokens) || tokens <= 0)
+            {
+                return null;
+            }
+
+            budgets[pair[..eq].Trim()] = tokens;
+        }
+
+        return budgets;
+    }
 
     private static bool IsHttpUrl(string value) =>
         Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";

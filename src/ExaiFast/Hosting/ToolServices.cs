@@ -3,6 +3,7 @@ using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Options;
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
+using ExaiFast.Models.Budgets;
 using ExaiFast.Models.Local;
 using ExaiFast.Models.OpenAICompatible;
 using ExaiFast.Redis;
@@ -48,11 +49,16 @@ internal static class ToolServices
 
         services.AddSingleton(sp => new ProviderMetrics(sp.GetRequiredService<ServerMetrics>().Registry, sp.GetRequiredService<ProviderRegistry>,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Providers")));
+        if (settings.Budgets.Any)
+        {
+            services.AddSingleton(sp => new SpendLedger(settings.Budgets, sp.GetRequiredService<TimeProvider>()));
+        }
+
         services.AddSingleton(sp => new LocalModelProvider(settings.LocalModelLatency, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new ProviderRegistry(
             [
                 .. configured.Select(options => new OpenAICompatibleProvider(options, sp.GetRequiredService<IHttpClientFactory>(),
-                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ProviderMetrics>())),
+                    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ProviderMetrics>(), sp.GetService<SpendLedger>())),
                 sp.GetRequiredService<LocalModelProvider>(),
             ],
             settings.Providers.DefaultModel));

@@ -42,6 +42,9 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
     /// <summary>Every request received: its head's headers and its JSON body.</summary>
     public ConcurrentQueue<(Dictionary<string, string> Headers, JsonObject Body)> Requests { get; } = new();
 
+    /// <summary>The prompt tokens a streamed answer's usage reports (what a budget is charged).</summary>
+    public int PromptTokens { get; set; } = 12;
+
     /// <summary>Chunks of a streamed answer.</summary>
     public int StreamChunks { get; set; } = 5;
 
@@ -347,7 +350,7 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
             await WriteChunkedAsync(stream, Event(Delta($"chunk{i} ")), ct).ConfigureAwait(false);
         }
 
-        string usage = "{\"prompt_tokens\":12,\"completion_tokens\":" + chunks + ",\"total_tokens\":" + (12 + chunks) + "}";
+        string usage = "{\"prompt_tokens\":" + PromptTokens + ",\"completion_tokens\":" + chunks + ",\"total_tokens\":" + (PromptTokens + chunks) + "}";
         string end = usageInChoice
             // Moonshot's way: usage inside the last chunk's choice.
             ? Event($"{{\"choices\":[{{\"index\":0,\"delta\":{{}},\"finish_reason\":\"{finish}\",\"usage\":{usage}}}]}}") + "data: [DONE]\n\n"
