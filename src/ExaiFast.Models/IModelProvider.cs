@@ -15,6 +15,9 @@ public interface IModelProvider
     /// </summary>
     ProviderState State { get; }
 
+    /// <summary>The allow-list <see cref="Models"/> were chosen by, or null when it serves its whole catalogue.</summary>
+    ModelAllowList? AllowList => null;
+
     /// <summary>Whether it can take requests now (configured, not every used deployment open).</summary>
     bool IsAvailable => State != ProviderState.Open;
 

@@ -19,6 +19,15 @@ public sealed record ModelSpec(string Name, int ContextWindow, ModelCapabilities
     /// </summary>
     public int MaxOutputTokens { get; init; }
 
+    /// <summary>
+    /// Whether <c>auto</c> may pick it (and fall back to it); false keeps it for calls that name it, such as a costly
+    /// model an operator offers only on request (<c>"auto": false</c> in <c>EXAIFAST_MODELS_FILE</c>).
+    /// </summary>
+    public bool Auto { get; init; } = true;
+
+    /// <summary>Whether <c>EXAIFAST_MODELS_FILE</c> added or changed it (listmodels says so).</summary>
+    public bool FromModelsFile { get; init; }
+
     /// <summary>Whether it has every capability in <paramref name="wanted"/>.</summary>
     public bool Can(ModelCapabilities wanted) => (Capabilities & wanted) == wanted;
 

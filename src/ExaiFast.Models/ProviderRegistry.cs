@@ -18,6 +18,9 @@ public sealed class ProviderRegistry
 
     private readonly Dictionary<string, IModelProvider> _byName;
     private readonly Dictionary<string, ModelChoice> _byModel;
+
+    // Models and aliases an allow-list hides: a call naming one is refused with the list, not told the model is unknown.
+    private readonly Dictionary<string, ModelChoice> _hidden;
     private readonly RouteDecision? _offline;
 
     /// <summary>Registers the providers, in preference order.</summary>
@@ -44,6 +47,18 @@ public sealed class ProviderRegistry
                 foreach (string alias in model.Aliases)
                 {
                     _byModel.TryAdd(alias, new ModelChoice(provider, model));
+                }
+            }
+        }
+
+        _hidden = new Dictionary<string, ModelChoice>(StringComparer.OrdinalIgnoreCase);
+        foreach (var provider in All)
+        {
+            foreach (var model in provider.AllowList?.Hidden ?? [])
+            {
+                foreach (string name in model.Aliases.Prepend(model.Name))
+                {
+                    _hidden.TryAdd(name, new ModelChoice(provider, model));
                 }
             }
         }
@@ -148,7 +163,9 @@ public sealed class ProviderRegistry
             }
 
             decision = null;
-            error = $"unknown model '{named}'; known: auto, {string.Join(", ", All.SelectMany(p => p.Models).Select(m => m.Name))}";
+            error = _hidden.TryGetValue(named, out var hidden)
+                ? $"model '{named}' is not allowed on this daemon: {hidden.Provider.AllowList!.Setting} allows {string.Join(", ", hidden.Provider.Models.Select(m => m.Name))}"
+                : $"unknown model '{named}'; known: auto, {string.Join(", ", All.SelectMany(p => p.Models).Select(m => m.Name))}";
             return false;
         }
 
@@ -165,10 +182,16 @@ public sealed class ProviderRegistry
         }
 
         decision = ChooseAuto(request);
+        if (decision is null)
+        {
+            error = "auto has no model to choose: every configured model is kept from auto (\"auto\": false in EXAIFAST_MODELS_FILE); name a model (see listmodels)";
+            return false;
+        }
+
         return true;
     }
 
-    private RouteDecision ChooseAuto(in RouteRequest request)
+    private RouteDecision? ChooseAuto(in RouteRequest request)
     {
         if (_offline is not null)
         {
@@ -185,7 +208,7 @@ public sealed class ProviderRegistry
             var models = provider.Models;
             for (int i = 0; i < models.Count && best is null; i++)
             {
-                if (models[i].Can(wanted))
+                if (models[i].Auto && models[i].Can(wanted))
                 {
                     var choice = new ModelChoice(provider, models[i]);
                     if (choice.IsAvailable)
@@ -217,11 +240,14 @@ public sealed class ProviderRegistry
                 ? $"auto: {why}, but no configured model has that; {other.Provider.Name}'s {(other.Model == other.Provider.Models[0] ? "default " : "")}{other.Model.Name}"
                 : $"auto: {why}, but every model that has it is unavailable{skipped}; {other} instead";
         }
+        else if (FirstForAuto() is { } first)
+        {
+            best = first;
+            reason = $"auto: every model's circuit breaker is open; trying {first.Provider.Name}'s {first.Model.Name}";
+        }
         else
         {
-            var provider = Remote[0];
-            best = new ModelChoice(provider, provider.Models[0]);
-            reason = $"auto: every model's circuit breaker is open; trying {provider.Name}'s default {provider.Models[0].Name}";
+            return null;
         }
 
         return new RouteDecision(best.Value, reason, FallbacksOf(best.Value, wanted));
@@ -276,23 +302,26 @@ public sealed class ProviderRegistry
 
         foreach (var provider in Remote)
         {
-            if (provider != first.Provider && chain.Count < MaxFallbacks && !chain.Exists(c => c.Provider == provider))
+            if (provider != first.Provider && chain.Count < MaxFallbacks && !chain.Exists(c => c.Provider == provider) && FirstWith(provider, ModelCapabilities.None) is { } any)
             {
-                chain.Add(new ModelChoice(provider, FirstWith(provider, ModelCapabilities.None)!));
+                chain.Add(new ModelChoice(provider, any));
             }
         }
 
         return chain;
     }
 
-    /// <summary>The first model of <paramref name="provider"/> with <paramref name="wanted"/>, one whose breaker is not open if any.</summary>
+    /// <summary>
+    /// The first model of <paramref name="provider"/> that auto may pick with <paramref name="wanted"/>, one whose breaker
+    /// is not open if any; null when it has none.
+    /// </summary>
     private static ModelSpec? FirstWith(IModelProvider provider, ModelCapabilities wanted)
     {
         ModelSpec? first = null;
         var models = provider.Models;
         for (int i = 0; i < models.Count; i++)
         {
-            if (models[i].Can(wanted))
+            if (models[i].Auto && models[i].Can(wanted))
             {
                 if (new ModelChoice(provider, models[i]).IsAvailable)
                 {
@@ -306,7 +335,7 @@ public sealed class ProviderRegistry
         return first;
     }
 
-    /// <summary>The first deployment, in preference order, whose breaker is not open.</summary>
+    /// <summary>The first deployment auto may pick, in preference order, whose breaker is not open.</summary>
     private ModelChoice? FirstAvailable()
     {
         foreach (var provider in Remote)
@@ -314,9 +343,26 @@ public sealed class ProviderRegistry
             foreach (var model in provider.Models)
             {
                 var choice = new ModelChoice(provider, model);
-                if (choice.IsAvailable)
+                if (model.Auto && choice.IsAvailable)
                 {
                     return choice;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The first deployment auto may pick, in preference order, open or not; null when every model is kept from auto.</summary>
+    private ModelChoice? FirstForAuto()
+    {
+        foreach (var provider in Remote)
+        {
+            foreach (var model in provider.Models)
+            {
+                if (model.Auto)
+                {
+                    return new ModelChoice(provider, model);
                 }
             }
         }

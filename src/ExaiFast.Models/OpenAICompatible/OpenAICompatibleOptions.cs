@@ -18,6 +18,9 @@ public sealed record OpenAICompatibleOptions
     /// <summary>The models it serves; the first is its default.</summary>
     public required IReadOnlyList<ModelSpec> Models { get; init; }
 
+    /// <summary>The allow-list that chose <see cref="Models"/> from the provider's catalogue, or null.</summary>
+    public ModelAllowList? AllowList { get; init; }
+
     /// <summary>Payload extras.</summary>
     public ProviderDialect Dialect { get; init; }
 

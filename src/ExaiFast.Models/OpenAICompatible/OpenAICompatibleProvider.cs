@@ -101,6 +101,9 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     public IReadOnlyList<ModelSpec> Models => _options.Models;
 
     /// <inheritdoc />
+    public ModelAllowList? AllowList => _options.AllowList;
+
+    /// <inheritdoc />
     public ProviderState State
     {
         get
