@@ -47,7 +47,12 @@ public sealed class ListModelsTool(ProviderRegistry providers) : ToolBase
                 sb.Append("  - ").Append(model.Name);
                 if (model.ContextWindow > 0)
                 {
-                    sb.Append(", context ").Append(model.ContextWindow / 1024).Append('K');
+                    sb.Append(", context ").Append(Tokens(model.ContextWindow));
+                }
+
+                if (model.MaxOutputTokens > 0)
+                {
+                    sb.Append(", answers up to ").Append(Tokens(model.MaxOutputTokens));
                 }
 
                 if (model.Capabilities != ModelCapabilities.None)
@@ -58,6 +63,16 @@ public sealed class ListModelsTool(ProviderRegistry providers) : ToolBase
                 if (model.Aliases.Count > 0)
                 {
                     sb.Append(", aliases: ").Append(string.Join(", ", model.Aliases));
+                }
+
+                if (!model.Auto)
+                {
+                    sb.Append(", never picked by auto");
+                }
+
+                if (model.FromModelsFile)
+                {
+                    sb.Append(", from EXAIFAST_MODELS_FILE");
                 }
 
                 switch (provider.StateOf(model))
@@ -72,8 +87,20 @@ public sealed class ListModelsTool(ProviderRegistry providers) : ToolBase
 
                 sb.Append('\n');
             }
+
+            if (provider.AllowList is { } allowList)
+            {
+                // Named, so that a model the client expected is seen to be withheld on purpose, not missing.
+                sb.Append("  ").Append(allowList.Setting).Append(allowList.Hidden.Count == 0
+                    ? " is in force and allows every model"
+                    : $" is in force; hidden by it: {string.Join(", ", allowList.Hidden.Select(m => m.Name))}").Append('\n');
+            }
         }
 
         return new ToolOutput(sb.ToString().TrimEnd());
     }
+
+    // 8K for 8192; a window that is no whole number of K (a models file's 100000) as it is.
+    private static string Tokens(int count) =>
+        count % 1024 == 0 ? $"{count / 1024}K" : count.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
