@@ -27,6 +27,21 @@ public sealed record ProviderSettings
     /// <summary><c>OPENAI_COMPATIBLE_MODELS</c>: the models the generic server serves, the first its default.</summary>
     public IReadOnlyList<string> OpenAICompatibleModels { get; init; } = [];
 
+    /// <summary><c>KIMI_ALLOWED_MODELS</c>: the kimi models (names or aliases) served; null: all.</summary>
+    public IReadOnlyList<string>? KimiAllowedModels { get; init; }
+
+    /// <summary><c>GLM_ALLOWED_MODELS</c>: the glm models (names or aliases) served; null: all.</summary>
+    public IReadOnlyList<string>? GlmAllowedModels { get; init; }
+
+    /// <summary><c>OPENAI_COMPATIBLE_ALLOWED_MODELS</c>: the openai models (names or aliases) served; null: all.</summary>
+    public IReadOnlyList<string>? OpenAICompatibleAllowedModels { get; init; }
+
+    /// <summary><c>EXAIFAST_MODELS_FILE</c>: the JSON file of models over the built-in ones; empty: none.</summary>
+    public string ModelsFile { get; init; } = "";
+
+    /// <summary>The models file's entries, checked (set once the file is read, after every value is applied).</summary>
+    internal IReadOnlyList<ModelEntry> ModelEntries { get; init; } = [];
+
     /// <summary><c>DEFAULT_MODEL</c>: <c>auto</c>, or the model (or provider) a call gets when it names none.</summary>
     public string DefaultModel { get; init; } = "auto";
 
@@ -60,6 +75,37 @@ public sealed record ProviderSettings
     /// <summary><c>EXAIFAST_BREAKER_BREAK_SECS</c>.</summary>
     public TimeSpan BreakerBreakDuration { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Every model of <paramref name="provider"/> (kimi, glm, openai), its allow-list aside: built-in, then the models file's.</summary>
+    public IReadOnlyList<ModelSpec> Catalogue(string provider) =>
+        ModelCatalogue.Merge(ModelCatalogue.BuiltIn(provider, OpenAICompatibleModels), ModelEntries.Where(e => e.Provider == provider));
+
+    /// <summary>The allow-list setting of <paramref name="provider"/> and its names (null: none given).</summary>
+    public (string Setting, IReadOnlyList<string>? Names) AllowListOf(string provider) => provider switch
+    {
+        "kimi" => ("KIMI_ALLOWED_MODELS", KimiAllowedModels),
+        "glm" => ("GLM_ALLOWED_MODELS", GlmAllowedModels),
+        _ => ("OPENAI_COMPATIBLE_ALLOWED_MODELS", OpenAICompatibleAllowedModels),
+    };
+
+    /// <summary>Whether <paramref name="model"/> is called <paramref name="name"/> (its name or an alias, as the registry looks names up).</summary>
+    public static bool IsCalled(ModelSpec model, string name) =>
+        model.Name.Equals(name, StringComparison.OrdinalIgnoreCase) || model.Aliases.Contains(name, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The models <paramref name="provider"/> serves (its catalogue, less what its allow-list leaves out) and the list.</summary>
+    public (IReadOnlyList<ModelSpec> Models, ModelAllowList? AllowList) Served(string provider)
+    {
+        var catalogue = Catalogue(provider);
+        var (setting, names) = AllowListOf(provider);
+        if (names is null)
+        {
+            return (catalogue, null);
+        }
+
+        // In catalogue order, not the list's: the provider's default stays its first model that is allowed.
+        var allowed = catalogue.Where(m => names.Any(n => IsCalled(m, n))).ToList();
+        return (allowed, new ModelAllowList(setting, [.. catalogue.Except(allowed)]));
+    }
+
     /// <summary>The configured providers, in preference order (Kimi, GLM, the generic server): one per key or URL given.</summary>
     public IReadOnlyList<OpenAICompatibleOptions> Configured()
     {
@@ -69,28 +115,31 @@ public sealed record ProviderSettings
         var list = new List<OpenAICompatibleOptions>(3);
         if (KimiApiKey.Length > 0)
         {
+            var kimi = Served("kimi");
             list.Add(new OpenAICompatibleOptions
             {
                 Name = "kimi", BaseUrl = new Uri(KimiApiUrl), ApiKey = KimiApiKey, KeySetting = "KIMI_API_KEY",
-                Models = KnownModels.Kimi, Dialect = ProviderDialect.Kimi, Timeouts = timeouts, Resilience = resilience,
+                Models = kimi.Models, AllowList = kimi.AllowList, Dialect = ProviderDialect.Kimi, Timeouts = timeouts, Resilience = resilience,
             });
         }
 
         if (GlmApiKey.Length > 0)
         {
+            var glm = Served("glm");
             list.Add(new OpenAICompatibleOptions
             {
                 Name = "glm", BaseUrl = new Uri(GlmApiUrl), ApiKey = GlmApiKey, KeySetting = "GLM_API_KEY",
-                Models = KnownModels.Glm, Dialect = ProviderDialect.Glm, Timeouts = timeouts, Resilience = resilience,
+                Models = glm.Models, AllowList = glm.AllowList, Dialect = ProviderDialect.Glm, Timeouts = timeouts, Resilience = resilience,
             });
         }
 
         if (OpenAICompatibleBaseUrl.Length > 0)
         {
+            var openai = Served("openai");
             list.Add(new OpenAICompatibleOptions
             {
                 Name = "openai", BaseUrl = new Uri(OpenAICompatibleBaseUrl), ApiKey = OpenAICompatibleApiKey.Length > 0 ? OpenAICompatibleApiKey : null,
-                KeySetting = "OPENAI_COMPATIBLE_API_KEY", Models = KnownModels.Named(OpenAICompatibleModels), Dialect = ProviderDialect.Generic,
+                KeySetting = "OPENAI_COMPATIBLE_API_KEY", Models = openai.Models, AllowList = openai.AllowList, Dialect = ProviderDialect.Generic,
                 Timeouts = timeouts, Resilience = resilience,
             });
         }

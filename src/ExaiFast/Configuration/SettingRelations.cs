@@ -44,14 +44,16 @@ internal static class SettingRelations
             problems.Add($"invalid memory marks: EXAIFAST_MEMORY_HIGH_MB ({marks.HighWater >> 20}) must be below EXAIFAST_MEMORY_CRITICAL_MB ({marks.Critical >> 20})");
         }
 
+        settings = ModelRelations.Check(settings, bad, problems, out bool modelsFine);
         var providers = settings.Providers;
         bool openAIFine = Fine(bad, "OPENAI_COMPATIBLE_BASE_URL", "OPENAI_COMPATIBLE_MODELS");
-        if (openAIFine && providers.OpenAICompatibleBaseUrl.Length > 0 && providers.OpenAICompatibleModels.Count == 0)
+        if (openAIFine && modelsFine && providers.OpenAICompatibleBaseUrl.Length > 0 && providers.Catalogue("openai").Count == 0)
         {
-            problems.Add("OPENAI_COMPATIBLE_BASE_URL is set but OPENAI_COMPATIBLE_MODELS names no model (e.g. OPENAI_COMPATIBLE_MODELS=llama3.2)");
+            problems.Add("OPENAI_COMPATIBLE_BASE_URL is set but OPENAI_COMPATIBLE_MODELS names no model (e.g. OPENAI_COMPATIBLE_MODELS=llama3.2)" +
+                (providers.ModelsFile.Length > 0 ? ", nor does EXAIFAST_MODELS_FILE" : ""));
         }
 
-        if (openAIFine && Fine(bad, "DEFAULT_MODEL", "KIMI_API_URL", "GLM_API_URL") && UnknownDefaultModel(providers) is { } unknown)
+        if (openAIFine && modelsFine && Fine(bad, "DEFAULT_MODEL", "KIMI_API_URL", "GLM_API_URL") && UnknownDefaultModel(providers) is { } unknown)
         {
             problems.Add(unknown);
         }
@@ -116,8 +118,16 @@ internal static class SettingRelations
             return null;
         }
 
+        foreach (var options in providers.Configured())
+        {
+            if (options.AllowList is { } allowList && allowList.Hidden.Any(m => ProviderSettings.IsCalled(m, name)))
+            {
+                return $"invalid DEFAULT_MODEL: '{name}' is hidden by {allowList.Setting}, which allows {string.Join(", ", options.Models.Select(m => m.Name))}";
+            }
+        }
+
         // A model of a built-in provider whose key is missing is a different mistake from a name nobody serves.
-        foreach (var (provider, key, models) in new[] { ("kimi", "KIMI_API_KEY", KnownModels.Kimi), ("glm", "GLM_API_KEY", KnownModels.Glm) })
+        foreach (var (provider, key, models) in new[] { ("kimi", "KIMI_API_KEY", providers.Catalogue("kimi")), ("glm", "GLM_API_KEY", providers.Catalogue("glm")) })
         {
             if (name.Equals(provider, StringComparison.OrdinalIgnoreCase) || models.Any(m => m.Name.Equals(name, StringComparison.OrdinalIgnoreCase)
                 || m.Aliases.Contains(name, StringComparer.OrdinalIgnoreCase)))

@@ -155,10 +155,12 @@ public static class SettingsCatalog
             "an API key", _ => true, (s, v) => WithProviders(s, p => p with { KimiApiKey = v })),
         SettingDefinition.Text("KIMI_API_URL", "--kimi-api-url", "Kimi's API base (…/v1).", "https://api.moonshot.ai/v1",
             HttpUrl, IsHttpUrl, (s, v) => WithProviders(s, p => p with { KimiApiUrl = v })),
+        AllowList("kimi", "KIMI_ALLOWED_MODELS", "--kimi-allowed-models", (p, v) => p with { KimiAllowedModels = v }),
         SettingDefinition.Text("GLM_API_KEY", null, "Zhipu GLM API key; set, it adds the glm provider. Environment or .env only.", "",
             "an API key", _ => true, (s, v) => WithProviders(s, p => p with { GlmApiKey = v })),
         SettingDefinition.Text("GLM_API_URL", "--glm-api-url", "GLM's API base (…/api/paas/v4).", "https://api.z.ai/api/paas/v4",
             HttpUrl, IsHttpUrl, (s, v) => WithProviders(s, p => p with { GlmApiUrl = v })),
+        AllowList("glm", "GLM_ALLOWED_MODELS", "--glm-allowed-models", (p, v) => p with { GlmAllowedModels = v }),
         SettingDefinition.Text("OPENAI_COMPATIBLE_BASE_URL", "--openai-compatible-base-url",
             "Base URL of an OpenAI-compatible server (Ollama http://localhost:11434/v1, vLLM, llama.cpp, OpenRouter); set, it adds the openai provider.", "",
             HttpUrl, v => v.Trim().Length == 0 || IsHttpUrl(v), (s, v) => WithProviders(s, p => p with { OpenAICompatibleBaseUrl = v })),
@@ -166,6 +168,10 @@ public static class SettingsCatalog
             "an API key", _ => true, (s, v) => WithProviders(s, p => p with { OpenAICompatibleApiKey = v })),
         SettingDefinition.Text("OPENAI_COMPATIBLE_MODELS", "--openai-compatible-models", "Comma-separated models the OpenAI-compatible server serves; the first is its default.", "",
             "comma-separated model names", _ => true, (s, v) => WithProviders(s, p => p with { OpenAICompatibleModels = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) })),
+        AllowList("openai", "OPENAI_COMPATIBLE_ALLOWED_MODELS", "--openai-compatible-allowed-models", (p, v) => p with { OpenAICompatibleAllowedModels = v }),
+        SettingDefinition.Text("EXAIFAST_MODELS_FILE", "--models-file",
+            "JSON file of models added to, or changed over, the built-in ones, per provider: name, aliases, context window, answer limit, capabilities, whether auto may pick it (docs/models.example.json); a bad file stops the daemon. Empty: the built-in models only.", "",
+            "a file path", v => v.IndexOfAny(Path.GetInvalidPathChars()) < 0, (s, v) => WithProviders(s, p => p with { ModelsFile = v })),
         SettingDefinition.Text("DEFAULT_MODEL", "--default-model", "Model for calls that name none: 'auto' (routing by tool and request), a model, an alias or a provider.", "auto",
             "a model name or auto", v => v.Trim().Length > 0, (s, v) => WithProviders(s, p => p with { DefaultModel = v })),
         SettingDefinition.Seconds("EXAIFAST_PROVIDER_HEADERS_TIMEOUT_SECS", "--provider-headers-timeout", "Seconds from sending a model request (each attempt) to its response headers.", 30, 0.01, 3600,
@@ -285,6 +291,17 @@ public static class SettingsCatalog
         string password = string.IsNullOrEmpty(options.Password) ? ", no password" : $", password {SettingDefinition.Masked(options.Password)}";
         return where + user + password;
     }
+
+    // A list that names nothing would leave its provider no model: refused here; names no model of the provider has are
+    // refused once the models file is read (ModelRelations).
+    private static SettingDefinition AllowList(string provider, string key, string flag, Func<ProviderSettings, IReadOnlyList<string>, ProviderSettings> set) =>
+        SettingDefinition.Text(key, flag,
+            $"Comma-separated {provider} models (names or aliases) served: another is refused by name and auto never picks it. Empty: all of them.", "",
+            "comma-separated model names or aliases",
+            v => Names(v).Length == 0 ? $"a list of at least one model: it would leave {provider} none" : null,
+            (s, v) => WithProviders(s, p => set(p, Names(v))));
+
+    private static string[] Names(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static ExaiFastSettings WithProviders(ExaiFastSettings s, Func<ProviderSettings, ProviderSettings> change) =>
         s with { Providers = change(s.Providers) };
