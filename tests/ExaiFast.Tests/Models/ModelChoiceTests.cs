@@ -95,4 +95,24 @@ public class ModelChoiceTests : IDisposable
         Assert.Equal("kimi-k2-turbo-preview", (string?)named["metrics"]!["model"]);
         Assert.Equal(["moonshot-v1-8k", "kimi-k2-turbo-preview"], ModelsAsked(rig.Kimi));
     }
+
+    [Fact]
+    public async Task WhenEveryFastModelIsKeptFromAuto_AutoTakesTheFirstItMayPick_AndFallsBackOnlyToOnesItMayPick()
+    {
+        // Kept from auto: kimi's default and every fast model of both. Auto then takes the first model it may pick
+        // (kimi-k2-0711-preview), which fails; the fallback is glm's first it may pick (glm-4.6), not its fast default.
+        string file = ModelsFile("""
+            { "kimi": [ { "name": "kimi-k2-0905-preview", "auto": false }, { "name": "kimi-k2-turbo-preview", "auto": false }, { "name": "moonshot-v1-8k", "auto": false } ],
+              "glm": [ { "name": "glm-4.5-flash", "auto": false } ] }
+            """);
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "status-503", glmBehavior: "answer",
+            new() { ["EXAIFAST_MODELS_FILE"] = file, ["EXAIFAST_PROVIDER_RETRIES"] = "0" });
+
+        var auto = await rig.ChatAsync(new JsonObject());
+        Assert.True((bool)auto["ok"]!, auto.ToJsonString());
+        Assert.Equal(["kimi-k2-0711-preview"], ModelsAsked(rig.Kimi));
+        Assert.Equal(["glm-4.6"], ModelsAsked(rig.Glm));
+        Assert.StartsWith("auto: chat is a simple tool or an early workflow step, so a fast model, but no configured model has that; kimi's kimi-k2-0711-preview",
+            (string?)auto["metrics"]!["route"], StringComparison.Ordinal);
+    }
 }
