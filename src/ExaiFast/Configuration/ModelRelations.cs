@@ -47,7 +47,7 @@ internal static class ModelRelations
             {
                 problems.Add(catalogue.Count == 0
                     ? $"invalid {setting}: '{name}' is not an {provider} model; {provider} has none (OPENAI_COMPATIBLE_MODELS and EXAIFAST_MODELS_FILE name none)"
-                    : $"invalid {setting}: '{name}' is not a {provider} model or alias; {provider}'s models: {string.Join(", ", catalogue.Select(m => m.Name))}");
+                    : $"invalid {setting}: '{name}' is not {(provider == "openai" ? "an" : "a")} {provider} model or alias; {provider}'s models: {string.Join(", ", catalogue.Select(m => m.Name))}");
             }
         }
 
