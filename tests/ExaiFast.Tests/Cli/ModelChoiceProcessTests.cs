@@ -42,12 +42,13 @@ public class ModelChoiceProcessTests : IDisposable
         await using var fake = FakeOpenAIServer.Start();
         fake.Behaviors["big-answer"] = "answer";
         string file = ModelsFile("""
-            { "openai": [ { "name": "big-answer", "aliases": ["big"], "context_window": 65536, "max_output_tokens": 2048, "capabilities": ["strong", "vision"] } ] }
+            { "openai": [ { "name": "big-answer", "aliases": ["big"], "context_window": 65536, "max_output_tokens": 2048, "capabilities": ["strong", "vision"] },
+                         { "name": "costly", "auto": false } ] }
             """);
         await using var stdio = StdioProcess.Start(new Dictionary<string, string>
         {
             ["OPENAI_COMPATIBLE_BASE_URL"] = fake.BaseUrl.ToString(), ["OPENAI_COMPATIBLE_MODELS"] = "stream,answer",
-            ["EXAIFAST_MODELS_FILE"] = file, ["OPENAI_COMPATIBLE_ALLOWED_MODELS"] = "big, answer",
+            ["EXAIFAST_MODELS_FILE"] = file, ["OPENAI_COMPATIBLE_ALLOWED_MODELS"] = "big, answer, costly",
             ["EXAIFAST_PROVIDER_RETRY_DELAY_SECS"] = "0.01",
         }, "--in-process");
         await stdio.InitializeAsync();
@@ -55,6 +56,7 @@ public class ModelChoiceProcessTests : IDisposable
         await stdio.RequestAsync(2, "tools/call", new JsonObject { ["name"] = "listmodels", ["arguments"] = new JsonObject() });
         string models = TextOf(await stdio.ResponseAsync(2));
         Assert.Contains("- openai (available)\n  - answer\n  - big-answer, context 64K, answers up to 2K, strong, vision, aliases: big, from EXAIFAST_MODELS_FILE\n" +
+            "  - costly, never picked by auto, from EXAIFAST_MODELS_FILE\n" +
             "  OPENAI_COMPATIBLE_ALLOWED_MODELS is in force; hidden by it: stream\n", models, StringComparison.Ordinal);
 
         await stdio.RequestAsync(3, "tools/call", Chat("big"));
@@ -68,7 +70,7 @@ public class ModelChoiceProcessTests : IDisposable
         await stdio.RequestAsync(4, "tools/call", Chat("stream"));
         var hidden = await stdio.ResponseAsync(4);
         Assert.True((bool)hidden["result"]!["isError"]!);
-        Assert.Equal("INVALID_ARGUMENTS: 'model': model 'stream' is not allowed on this daemon: OPENAI_COMPATIBLE_ALLOWED_MODELS allows answer, big-answer", TextOf(hidden));
+        Assert.Equal("INVALID_ARGUMENTS: 'model': model 'stream' is not allowed on this daemon: OPENAI_COMPATIBLE_ALLOWED_MODELS allows answer, big-answer, costly", TextOf(hidden));
 
         // Auto: no model served is fast, so the provider's first allowed one ("stream", its default unlisted, is hidden).
         await stdio.RequestAsync(5, "tools/call", Chat(null));

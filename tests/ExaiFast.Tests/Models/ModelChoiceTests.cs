@@ -1,4 +1,9 @@
 using System.Text.Json.Nodes;
+using ExaiFast.Models;
+using ExaiFast.Models.Local;
+using ExaiFast.Models.OpenAICompatible;
+using ExaiFast.Models.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ExaiFast.Tests.Models;
 
@@ -114,5 +119,25 @@ public class ModelChoiceTests : IDisposable
         Assert.Equal(["glm-4.6"], ModelsAsked(rig.Glm));
         Assert.StartsWith("auto: chat is a simple tool or an early workflow step, so a fast model, but no configured model has that; kimi's kimi-k2-0711-preview",
             (string?)auto["metrics"]!["route"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ARegistryWhoseEveryModelIsKeptFromAuto_RefusesAuto_AndStillRoutesANamedModel()
+    {
+        // The configuration refuses this with DEFAULT_MODEL=auto; the registry still never picks such a model itself.
+        var options = new OpenAICompatibleOptions
+        {
+            Name = "openai", BaseUrl = new Uri("http://127.0.0.1:9/v1"), KeySetting = "OPENAI_COMPATIBLE_API_KEY",
+            Models = [new ModelSpec("only-named", 0, ModelCapabilities.Fast) { Auto = false }],
+        };
+        var services = new ServiceCollection();
+        services.AddProviderHttpClient(options);
+        await using var sp = services.BuildServiceProvider();
+        var registry = new ProviderRegistry([new OpenAICompatibleProvider(options, sp.GetRequiredService<IHttpClientFactory>()), new LocalModelProvider(TimeSpan.Zero)]);
+
+        Assert.False(registry.TryRoute(new RouteRequest { Tool = "chat" }, out _, out string? error));
+        Assert.Equal("auto has no model to choose: every configured model is kept from auto (\"auto\": false in EXAIFAST_MODELS_FILE); name a model (see listmodels)", error);
+        Assert.True(registry.TryRoute(new RouteRequest { Tool = "chat", Model = "only-named" }, out var named, out _));
+        Assert.Equal("only-named", named!.Choice.Model.Name);
     }
 }
