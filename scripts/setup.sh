@@ -18,6 +18,7 @@ command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus) # promtool checks 
 # prerequisites name (the .NET 10 runtime pack brings its own libz.a, so it is belt and braces).
 command -v clang >/dev/null 2>&1 || need_apt+=(clang)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need_apt+=(zlib1g-dev)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # the dashboard tests load /dashboard in headless Chromium
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
