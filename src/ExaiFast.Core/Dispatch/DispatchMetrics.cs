@@ -39,6 +39,25 @@ public sealed class DispatchMetrics
     /// <summary>The series of <paramref name="tool"/>'s calls.</summary>
     internal ToolSeries For(string tool) => _tools.TryGetValue(tool, out var series) ? series : _tools.GetOrAdd(tool, static (t, m) => new ToolSeries(m, t), this);
 
+    /// <summary>Ended calls' time from admission to result, for percentiles (the dashboard).</summary>
+    public CallLatency Latency { get; } = new();
+
+    /// <summary>Calls so far by outcome, every tool's summed (the dashboard).</summary>
+    public CallOutcomes Outcomes()
+    {
+        double ok = 0, error = 0, timeout = 0, cancelled = 0, refused = 0;
+        foreach (var series in _tools.Values)
+        {
+            ok += series.Ok.Value;
+            error += series.Error.Value;
+            timeout += series.Timeout.Value;
+            cancelled += series.Cancelled.Value;
+            refused += series.Refused.Value;
+        }
+
+        return new CallOutcomes((long)ok, (long)error, (long)timeout, (long)cancelled, (long)refused);
+    }
+
     /// <summary>The submissions counted under <paramref name="status"/>.</summary>
     internal Counter.Child SubmittedAs(SubmitStatus status) => _submissions[status switch
     {

@@ -145,6 +145,7 @@ public sealed partial class Dispatcher
             var series = m.For(call.Tool.Name);
             Outcome(series, result).Inc();
             m.QueueSeconds.Observe(queueMs / 1000);
+            m.Latency.Record(queueMs + runMs);
             if (runMs > 0)
             {
                 series.RunSeconds.Observe(runMs / 1000);

@@ -107,6 +107,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// <summary>The lanes and their slot counts.</summary>
     public IReadOnlyDictionary<string, int> Lanes => _options.LaneWorkers;
 
+    /// <summary>Each lane's load now.</summary>
+    public IReadOnlyList<LaneLoad> LaneLoads() => [.. _lanes.Values.Select(l => new LaneLoad(l.Name, l.Workers, l.Busy, l.Queued))];
+
     /// <summary>The memory monitor's level: at <see cref="Dispatch.MemoryPressure.Critical"/> new calls are refused.</summary>
     public MemoryPressure MemoryPressure => _memory.Level;
 
