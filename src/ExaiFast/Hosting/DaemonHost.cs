@@ -1,4 +1,5 @@
 using ExaiFast.Configuration;
+using ExaiFast.Dashboard;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
@@ -139,10 +140,16 @@ internal static class DaemonHost
     }
 
     /// <summary>The endpoint table beyond /health, /ready and /metrics (which the server adds itself): path to endpoint.</summary>
-    /// <remarks>MCP Streamable HTTP (<c>POST /mcp</c>) registers here.</remarks>
+    /// <remarks>MCP Streamable HTTP (<c>POST /mcp</c>) and the dashboard (<c>/dashboard</c>, its data at <c>/dashboard/data</c>) register here.</remarks>
     private static Dictionary<string, IHttpEndpoint> HttpEndpoints(IServiceProvider sp) => new(StringComparer.Ordinal)
     {
         ["/mcp"] = new McpHttpEndpoint(sp.GetRequiredService<McpProtocol>(), sp.GetRequiredService<McpHttpSessions>(),
+            sp.GetRequiredService<TokenGuard>(), sp.GetRequiredService<ExaiFastSettings>().Server),
+        ["/dashboard"] = new DashboardPageEndpoint(),
+        ["/dashboard/data"] = new DashboardDataEndpoint(
+            new DashboardData(sp.GetRequiredService<ExaiFastServer>, sp.GetRequiredService<SubprotocolRouter>(), sp.GetRequiredService<Dispatcher>(),
+                sp.GetRequiredService<DispatchMetrics>(), sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<ProviderMetrics>(),
+                sp.GetService<IStoreStatus>()),
             sp.GetRequiredService<TokenGuard>(), sp.GetRequiredService<ExaiFastSettings>().Server),
     };
 }

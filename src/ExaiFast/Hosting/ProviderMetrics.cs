@@ -15,6 +15,9 @@ namespace ExaiFast.Hosting;
 /// </remarks>
 internal sealed partial class ProviderMetrics : IProviderObserver
 {
+    private static readonly Comparer<(string Provider, string Model)> s_byName = Comparer<(string Provider, string Model)>.Create(static (a, b) =>
+        string.CompareOrdinal(a.Provider, b.Provider) is var c and not 0 ? c : string.CompareOrdinal(a.Model, b.Model));
+
     private readonly Counter _requests;
     private readonly Counter _tokens;
     private readonly Counter _errors;
@@ -48,6 +51,31 @@ internal sealed partial class ProviderMetrics : IProviderObserver
                 }
             }
         });
+    }
+
+    /// <summary>Each deployment's requests and tokens so far, read from the counters (the dashboard), by provider and model.</summary>
+    public IReadOnlyList<ModelUsage> Usage()
+    {
+        var rows = new SortedDictionary<(string Provider, string Model), long[]>(s_byName);
+        long[] Row(string[] labels) =>
+            rows.TryGetValue((labels[0], labels[1]), out var row) ? row : rows[(labels[0], labels[1])] = new long[4];
+
+        foreach (var labels in _requests.GetAllLabelValues())
+        {
+            Row(labels)[0] += (long)_requests.WithLabels(labels).Value;
+        }
+
+        foreach (var labels in _errors.GetAllLabelValues())
+        {
+            Row(labels)[1] += (long)_errors.WithLabels(labels).Value;
+        }
+
+        foreach (var labels in _tokens.GetAllLabelValues())
+        {
+            Row(labels)[labels[2] == "prompt" ? 2 : 3] += (long)_tokens.WithLabels(labels).Value;
+        }
+
+        return [.. rows.Select(r => new ModelUsage(r.Key.Provider, r.Key.Model, r.Value[0], r.Value[1], r.Value[2], r.Value[3]))];
     }
 
     public void OnCompleted(string provider, string model, TokenUsage? usage, TimeSpan elapsed)
