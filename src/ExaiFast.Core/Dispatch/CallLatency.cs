@@ -16,6 +16,8 @@ public sealed class CallLatency
     /// <summary>Buckets with an upper bound; one more holds the times above the last bound.</summary>
     public const int BoundedBuckets = 45;
 
+    private const double MaxBoundMs = 4_194_304; // 2^((BoundedBuckets - 1) / 2)
+
     private readonly long[] _counts = new long[BoundedBuckets + 1];
 
     /// <summary>The buckets' upper bounds in milliseconds, ascending (the overflow bucket has none).</summary>
@@ -44,6 +46,11 @@ public sealed class CallLatency
             return 0;
         }
 
+        if (ms > MaxBoundMs) // infinity too, which no int holds
+        {
+            return BoundedBuckets;
+        }
+
         // 2^(i/2) >= ms  <=>  i >= 2·log2(ms); the bound of the index found is checked, as rounding may land one off.
         int i = (int)Math.Ceiling(2 * Math.Log2(ms));
         if (i > 0 && Math.Pow(2, (i - 1) / 2.0) >= ms)
@@ -51,6 +58,6 @@ public sealed class CallLatency
             i--;
         }
 
-        return Math.Min(i, BoundedBuckets);
+        return i;
     }
 }
