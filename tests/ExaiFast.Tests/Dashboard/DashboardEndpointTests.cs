@@ -156,6 +156,49 @@ public class DashboardEndpointTests
         Assert.Equal(0, (int)idle["calls"]!["inflight"]!);
     }
 
+    [Fact]
+    public async Task AModelFailingEveryCall_ShowsItsBreakerOpen_AndItsErrors()
+    {
+        await using var fake = FakeOpenAIServer.Start();
+        await using var daemon = await StartAsync(fake, Token, new()
+        {
+            ["OPENAI_COMPATIBLE_MODELS"] = "answer,status-500",
+            ["EXAIFAST_BREAKER_CONSECUTIVE_FAILURES"] = "2",
+            ["EXAIFAST_BREAKER_BREAK_SECS"] = "600",
+            ["EXAIFAST_PROVIDER_RETRIES"] = "0",
+        });
+        await ChatAsync(daemon, "answer");
+        await ChatAsync(daemon, "status-500", ok: false);
+        await ChatAsync(daemon, "status-500", ok: false);
+
+        var data = JsonNode.Parse(await DataAsync(daemon))!;
+        var openai = data["providers"]!.AsArray().Single(p => (string?)p!["name"] == "openai")!;
+        Assert.Equal("closed", (string?)openai["state"]); // its other model still answers
+        var failing = openai["models"]!.AsArray().Single(m => (string?)m!["model"] == "status-500")!;
+        Assert.Equal("open", (string?)failing["state"]);
+        Assert.InRange((double)failing["retry_after_s"]!, 1, 600);
+        Assert.Equal(2, (int)data["calls"]!["error"]!);
+        Assert.Equal(1, (int)data["calls"]!["ok"]!);
+        var usage = data["usage"]!.AsArray().Single(u => (string?)u!["model"] == "status-500")!;
+        Assert.Equal(0, (int)usage["requests"]!);
+        Assert.Equal(2, (int)usage["errors"]!);
+    }
+
+    [Fact]
+    public async Task TheStore_ShowsRedisUp_ThenDownWhenItStops_ThenUpAgain()
+    {
+        await using var redis = await Redis.RedisServer.StartNewAsync();
+        await using var fake = FakeOpenAIServer.Start();
+        await using var daemon = await StartAsync(fake, Token, new() { ["REDIS_URL"] = redis.Url });
+
+        await WaitForStoreAsync(daemon, up: true);
+        await redis.StopAsync();
+        await WaitForStoreAsync(daemon, up: false);
+        await redis.StartAsync();
+        string text = await WaitForStoreAsync(daemon, up: true);
+        Assert.DoesNotContain("redis://", text, StringComparison.Ordinal);
+    }
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static Uri Url(Daemon daemon, string path) => new(daemon.HttpUri, path);
@@ -214,7 +257,25 @@ public class DashboardEndpointTests
         }
     }
 
-    private static async Task ChatAsync(Daemon daemon, string model, bool stream = false)
+    private static async Task<string> WaitForStoreAsync(Daemon daemon, bool up)
+    {
+        long deadline = Environment.TickCount64 + 30_000;
+        while (true)
+        {
+            string text = await DataAsync(daemon);
+            var store = JsonNode.Parse(text)!["store"]!;
+            Assert.Equal("redis", (string?)store["kind"]);
+            if ((bool)store["up"]! == up)
+            {
+                return text;
+            }
+
+            Assert.True(Environment.TickCount64 < deadline, $"the store never showed up={up}: {store.ToJsonString()}");
+            await Task.Delay(50, Ct);
+        }
+    }
+
+    private static async Task ChatAsync(Daemon daemon, string model, bool stream = false, bool ok = true)
     {
         await using var client = await ExaiWsClient.ConnectAsync(daemon.Uri, token: Token);
         var arguments = new JsonObject { ["prompt"] = "Say hello.", ["model"] = model };
@@ -225,6 +286,6 @@ public class DashboardEndpointTests
 
         await client.CallAsync("c1", "chat", arguments);
         var result = await client.ResultAsync("c1", timeoutMs: 60_000);
-        Assert.True((bool)result["ok"]!, result.ToJsonString());
+        Assert.True((bool)result["ok"]! == ok, result.ToJsonString());
     }
 }
