@@ -141,18 +141,20 @@ public class DashboardEndpointTests
         fake.Hold = hold.Task;
         await using var daemon = await StartAsync(fake, Token, new() { ["EXAI_WS_OPENAI_MAX_INFLIGHT"] = "1" });
 
+        // One runs (held at the server), two wait in the lane's queue.
         var first = ChatAsync(daemon, "stream", stream: true);
         await fake.WaitForHeldAsync(1);
-        var second = ChatAsync(daemon, "stream", stream: true);
-        var busy = await WaitForLaneAsync(daemon, running: 1, queued: 1);
-        Assert.Equal(2, (int)busy["calls"]!["inflight"]!);
+        Task[] waiting = [ChatAsync(daemon, "stream", stream: true), ChatAsync(daemon, "stream", stream: true)];
+        var busy = await WaitForLaneAsync(daemon, running: 1, queued: 2);
+        Assert.Equal(3, (int)busy["calls"]!["inflight"]!);
+        Assert.Equal(2, (int)busy["calls"]!["queued"]!);
         Assert.Equal(1, (int)busy["lanes"]!.AsArray().Single(l => (string?)l!["name"] == "openai")!["workers"]!);
 
         hold.SetResult();
         await first;
-        await second;
+        await Task.WhenAll(waiting);
         var idle = await WaitForLaneAsync(daemon, running: 0, queued: 0);
-        Assert.Equal(2, (int)idle["calls"]!["ok"]!);
+        Assert.Equal(3, (int)idle["calls"]!["ok"]!);
         Assert.Equal(0, (int)idle["calls"]!["inflight"]!);
     }
 
