@@ -142,9 +142,10 @@ public class DashboardEndpointTests
         await using var daemon = await StartAsync(fake, Token, new() { ["EXAI_WS_OPENAI_MAX_INFLIGHT"] = "1" });
 
         // One runs (held at the server), two wait in the lane's queue.
-        var first = ChatAsync(daemon, "stream", stream: true);
+        // Prompts of their own: identical concurrent calls would share one execution (single-flight).
+        var first = ChatAsync(daemon, "stream", stream: true, prompt: "First.");
         await fake.WaitForHeldAsync(1);
-        Task[] waiting = [ChatAsync(daemon, "stream", stream: true), ChatAsync(daemon, "stream", stream: true)];
+        Task[] waiting = [ChatAsync(daemon, "stream", stream: true, prompt: "Second."), ChatAsync(daemon, "stream", stream: true, prompt: "Third.")];
         var busy = await WaitForLaneAsync(daemon, running: 1, queued: 2);
         Assert.Equal(3, (int)busy["calls"]!["inflight"]!);
         Assert.Equal(2, (int)busy["calls"]!["queued"]!);
@@ -277,10 +278,10 @@ public class DashboardEndpointTests
         }
     }
 
-    private static async Task ChatAsync(Daemon daemon, string model, bool stream = false, bool ok = true)
+    private static async Task ChatAsync(Daemon daemon, string model, bool stream = false, bool ok = true, string prompt = "Say hello.")
     {
         await using var client = await ExaiWsClient.ConnectAsync(daemon.Uri, token: Token);
-        var arguments = new JsonObject { ["prompt"] = "Say hello.", ["model"] = model };
+        var arguments = new JsonObject { ["prompt"] = prompt, ["model"] = model };
         if (stream)
         {
             arguments["stream"] = true;
