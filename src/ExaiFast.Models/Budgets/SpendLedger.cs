@@ -9,9 +9,13 @@ namespace ExaiFast.Models.Budgets;
 /// the provider reports. Daily budgets reset at 00:00 UTC.
 /// </summary>
 /// <remarks>
-/// Requests in flight together are each checked against what is spent so far, so they can pass a budget by at most
+/// <para>Requests in flight together are each checked against what is spent so far, so they can pass a budget by at most
 /// what they use: a budget bounds spend, it does not reserve it. Per-session counts live for the day; a session is a
-/// client's connection (or MCP HTTP session), so a client that reconnects starts a new one.
+/// client's connection (or MCP HTTP session), so a client that reconnects starts a new one.</para>
+/// <para>With a shared store (<see cref="ISharedSpend"/>, Redis) each check first reads the day's shared counts and
+/// each charge is added to them, so daemons behind one proxy spend one budget and a restart goes on from what was
+/// spent. While the store cannot be reached (or answers slowly) the daemon counts on its own and charges only its
+/// own count: a budget then bounds each daemon, not all of them together.</para>
 /// </remarks>
 public sealed class SpendLedger
 {
@@ -19,18 +23,24 @@ public sealed class SpendLedger
     /// today's models (fewer for Chinese, so the estimate then runs low; the reported usage is what is charged).</summary>
     public const int CharsPerToken = 4;
 
+    // A read of the shared counts slower than this is not waited for: the request is checked against the local counts.
+    private static readonly TimeSpan SharedReadTimeout = TimeSpan.FromSeconds(1);
+
     private readonly TokenBudgets _budgets;
     private readonly TimeProvider _time;
+    private readonly ISharedSpend? _shared;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, long> _sessions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _providers = new(StringComparer.OrdinalIgnoreCase);
     private DateOnly _day;
     private long _total;
 
-    /// <summary>Creates the ledger of <paramref name="budgets"/>, its days told by <paramref name="time"/>.</summary>
-    public SpendLedger(TokenBudgets budgets, TimeProvider? time = null)
+    /// <summary>Creates the ledger of <paramref name="budgets"/>, its days told by <paramref name="time"/>, counting
+    /// with the daemons that share <paramref name="shared"/> (null: alone).</summary>
+    public SpendLedger(TokenBudgets budgets, TimeProvider? time = null, ISharedSpend? shared = null)
     {
         _budgets = budgets;
+        _shared = shared;
         _time = time ?? TimeProvider.System;
         _day = Today();
     }
@@ -63,7 +73,32 @@ public sealed class SpendLedger
         return (chars + CharsPerToken - 1) / CharsPerToken;
     }
 
-    /// <summary>Throws <see cref="BudgetExceededException"/> when <paramref name="estimate"/> more tokens would pass a budget.</summary>
+    /// <summary>
+    /// Throws <see cref="BudgetExceededException"/> when <paramref name="estimate"/> more tokens would pass a budget,
+    /// after reading the day's shared counts when there are daily budgets and a shared store.
+    /// </summary>
+    public async ValueTask CheckAsync(string provider, CallSpend? spend, long estimate)
+    {
+        if (_shared is { IsUp: true } && (_budgets.PerDay > 0 || _budgets.PerProviderPerDay.Count > 0 || _budgets.PerSessionPerDay > 0))
+        {
+            var day = Day;
+            try
+            {
+                var (total, ofProvider, ofSession) = await _shared.ReadAsync(day, provider, _budgets.PerSessionPerDay > 0 ? spend?.SessionId : null)
+                    .WaitAsync(SharedReadTimeout, _time).ConfigureAwait(false);
+                Raise(day, provider, spend?.SessionId, total, ofProvider, ofSession);
+            }
+            catch (Exception)
+            {
+                // Unreachable, failing or slow: checked against this daemon's own counts.
+            }
+        }
+
+        Check(provider, spend, estimate);
+    }
+
+    /// <summary>Throws <see cref="BudgetExceededException"/> when <paramref name="estimate"/> more tokens would pass a
+    /// budget by this daemon's counts.</summary>
     public void Check(string provider, CallSpend? spend, long estimate)
     {
         if (_budgets.PerCall > 0 && spend is not null && spend.Tokens + estimate > _budgets.PerCall)
@@ -102,14 +137,66 @@ public sealed class SpendLedger
         }
 
         spend?.Add(tokens);
+        string? session = spend is not null && _budgets.PerSessionPerDay > 0 ? spend.SessionId : null;
+        DateOnly day;
         lock (_gate)
         {
             Roll();
+            day = _day;
             _total += tokens;
             _providers[provider] = _providers.GetValueOrDefault(provider) + tokens;
-            if (spend is not null && _budgets.PerSessionPerDay > 0)
+            if (session is not null)
             {
-                _sessions[spend.SessionId] = _sessions.GetValueOrDefault(spend.SessionId) + tokens;
+                _sessions[session] = _sessions.GetValueOrDefault(session) + tokens;
+            }
+        }
+
+        if (_shared is { IsUp: true })
+        {
+            _ = ShareAsync(_shared, day, provider, session, tokens); // the answer does not wait for Redis
+        }
+    }
+
+    private static async Task ShareAsync(ISharedSpend shared, DateOnly day, string provider, string? session, long tokens)
+    {
+        try
+        {
+            await shared.AddAsync(day, provider, session, tokens).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Redis went away meanwhile: this daemon's own count has the tokens, the shared one misses them.
+        }
+    }
+
+    // The shared counts include this daemon's (it added them): they replace the local ones when higher.
+    private void Raise(DateOnly day, string provider, string? session, long total, long ofProvider, long ofSession)
+    {
+        lock (_gate)
+        {
+            Roll();
+            if (day != _day)
+            {
+                return; // read across midnight: yesterday's counts
+            }
+
+            _total = Math.Max(_total, total);
+            _providers[provider] = Math.Max(_providers.GetValueOrDefault(provider), ofProvider);
+            if (session is not null)
+            {
+                _sessions[session] = Math.Max(_sessions.GetValueOrDefault(session), ofSession);
+            }
+        }
+    }
+
+    private DateOnly Day
+    {
+        get
+        {
+            lock (_gate)
+            {
+                Roll();
+                return _day;
             }
         }
     }

@@ -168,7 +168,7 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         if (_ledger is not null)
         {
             estimate = SpendLedger.Estimate(request);
-            _ledger.Check(Name, request.Spend, estimate);
+            await _ledger.CheckAsync(Name, request.Spend, estimate).ConfigureAwait(false);
         }
 
         var breaker = BreakerOf(model);

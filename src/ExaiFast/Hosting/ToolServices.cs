@@ -51,7 +51,9 @@ internal static class ToolServices
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Providers")));
         if (settings.Budgets.Any)
         {
-            services.AddSingleton(sp => new SpendLedger(settings.Budgets, sp.GetRequiredService<TimeProvider>()));
+            // With REDIS_URL the day's counts are Redis's: one budget for every daemon, kept across restarts.
+            services.AddSingleton(sp => new SpendLedger(settings.Budgets, sp.GetRequiredService<TimeProvider>(),
+                settings.RedisUrl is null ? null : new RedisSharedSpend(sp.GetRequiredService<RedisConnection>())));
         }
 
         services.AddSingleton(sp => new LocalModelProvider(settings.LocalModelLatency, sp.GetRequiredService<TimeProvider>()));

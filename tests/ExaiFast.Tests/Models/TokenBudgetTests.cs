@@ -3,6 +3,7 @@ using ExaiFast.Core.Tools;
 using ExaiFast.Models;
 using ExaiFast.Models.Budgets;
 using ExaiFast.Tests.ExaiWs;
+using ExaiFast.Tests.Redis;
 using Microsoft.Extensions.Time.Testing;
 
 namespace ExaiFast.Tests.Models;
@@ -50,6 +51,41 @@ public class TokenBudgetTests
         // The local model costs nothing and no budget stops it.
         var local = await ChatAsync(first, "local", model: "local");
         Assert.True((bool)local["ok"]!, local.ToJsonString());
+    }
+
+    [Fact]
+    public async Task WithRedis_DaemonsSpendOneBudget_AndADaemonStartedLaterGoesOnFromWhatWasSpent()
+    {
+        await using var redis = await RedisServer.StartNewAsync();
+        var budget = new Dictionary<string, string> { ["EXAIFAST_MAX_TOKENS_PER_DAY"] = "25000", ["REDIS_URL"] = redis.Url };
+        await using var first = await ProviderRig.StartAsync(budget, fake => fake.PromptTokens = PromptTokens);
+        await first.MetricReachesAsync("exaifast_redis_up", 1);
+        await using var one = await ExaiWsClient.ConnectAsync(first.Daemon.Uri);
+        for (int i = 1; i <= 3; i++)
+        {
+            Assert.True((bool)(await ChatAsync(one, $"ok{i}"))["ok"]!);
+        }
+
+        // Its charges reach Redis just after its answers (the answer does not wait for them).
+        await using (var mux = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{redis.Port}"))
+        {
+            string key = "exaifast:spend:" + DateTime.UtcNow.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while ((long)await mux.GetDatabase().HashGetAsync(key, "total") != 30_015)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the first daemon's tokens never reached Redis");
+                await Task.Delay(20, TestContext.Current.CancellationToken);
+            }
+        }
+
+        // Another daemon (or this one restarted) on the same Redis: the day's 30,015 tokens are spent there too.
+        await using var second = await ProviderRig.StartAsync(budget, fake => fake.PromptTokens = PromptTokens);
+        await second.MetricReachesAsync("exaifast_redis_up", 1);
+        await using var two = await ExaiWsClient.ConnectAsync(second.Daemon.Uri);
+        var refused = await ChatAsync(two, "refused");
+        Assert.Equal("BUDGET_EXCEEDED", (string?)refused["error"]!["code"]);
+        Assert.StartsWith("the daily token budget (EXAIFAST_MAX_TOKENS_PER_DAY=25,000) would be passed: 0 tokens are left today", (string)refused["error"]!["message"]!, StringComparison.Ordinal);
+        Assert.Equal(0, second.Fake.RequestCount); // nothing was sent from the second daemon
     }
 
     [Fact]
