@@ -72,13 +72,16 @@ internal static class DaemonHost
             Models = sp.GetRequiredService<ProviderRegistry>().Readiness,
             Store = sp.GetService<IStoreStatus>(),
         });
-        builder.Services.AddHostedService<ServerHostedService>();
-
-        // Registered after the server, so they start once it is bound (and stop before it drains).
+        // The PID file is written before the server accepts (serve binds before the host starts), so a client that finds
+        // the daemon ready finds its PID file too; it is removed after the server has drained.
         if (pidFile is not null)
         {
             builder.Services.AddHostedService(sp => new PidFileService(pidFile, sp.GetRequiredService<ILogger<PidFileService>>()));
         }
+
+        builder.Services.AddHostedService<ServerHostedService>();
+
+        // Registered after the server, so it starts once it is bound (and stops before it drains).
 
         if (settings.Health.File is { } healthFile)
         {

@@ -3,7 +3,8 @@ using Microsoft.Extensions.Logging;
 
 namespace ExaiFast.Hosting;
 
-/// <summary>Writes the <see cref="PidFile"/> once the server is bound (it starts after the server) and removes it at a clean shutdown.</summary>
+/// <summary>Writes the <see cref="PidFile"/> once the server is bound (serve binds before the host starts; this starts
+/// before the server accepts) and removes it at a clean shutdown, after the server has drained.</summary>
 internal sealed partial class PidFileService(string path, ILogger<PidFileService> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
