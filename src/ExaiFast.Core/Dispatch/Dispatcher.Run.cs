@@ -66,7 +66,7 @@ public sealed partial class Dispatcher
         catch (Exception ex)
         {
             // Details stay in the log; the client learns only that it was our fault.
-            DispatchLog.ToolFailed(_logger, call.Tool.Name, call.Key.RequestId, ex);
+            DispatchLog.ToolFailed(_logger, call.Tool.Name, call.Key.RequestId, call.Key.SessionId, call.Lane, ex);
             result = CallResult.Failed(ErrorCodes.InternalError, "the tool failed unexpectedly; see the daemon's log");
         }
 
@@ -152,6 +152,7 @@ public sealed partial class Dispatcher
             }
         }
 
+        DispatchLog.CallEnded(_logger, call.Key.RequestId, call.Key.SessionId, call.Tool.Name, call.Lane, result.Error?.Code ?? "ok", result.QueueMs, result.RunMs);
         for (int i = 0; i < subscriptions.Count; i++)
         {
             Answer(subscriptions[i], result);
@@ -265,8 +266,12 @@ public sealed partial class Dispatcher
 
     private static partial class DispatchLog
     {
-        [LoggerMessage(100, LogLevel.Error, "Tool {Tool} failed on request {RequestId}")]
-        public static partial void ToolFailed(ILogger logger, string tool, string requestId, Exception exception);
+        [LoggerMessage(100, LogLevel.Error, "Tool {Tool} failed on request {RequestId} of session {SessionId} in lane {Lane}")]
+        public static partial void ToolFailed(ILogger logger, string tool, string requestId, string sessionId, string lane, Exception exception);
+
+        // One line per call at Debug, with every field an operator filters by (the JSON format makes each a field).
+        [LoggerMessage(105, LogLevel.Debug, "Call {RequestId} of session {SessionId}: {Tool} in lane {Lane} ended {Outcome} ({QueueMs} ms queued, {RunMs} ms running)")]
+        public static partial void CallEnded(ILogger logger, string requestId, string sessionId, string tool, string lane, string outcome, double queueMs, double runMs);
 
         [LoggerMessage(104, LogLevel.Error, "A memory-pressure listener ({Listener}) failed")]
         public static partial void PressureListenerFailed(ILogger logger, string listener, Exception exception);

@@ -9,7 +9,8 @@ namespace ExaiFast.Logging;
 
 /// <summary>
 /// <c>--log-format json</c>: one object per line with ZLogger's field names (Timestamp, LogLevel, Category, Message,
-/// Exception, then each parameter), written straight to a <see cref="Utf8JsonWriter"/>.
+/// Exception), then each parameter of the message in snake_case (<c>request_id</c>, <c>session_id</c>, <c>tool</c>,
+/// <c>lane</c>, <c>outcome</c>, …), written straight to a <see cref="Utf8JsonWriter"/>.
 /// </summary>
 /// <remarks>
 /// Not ZLogger's SystemTextJsonZLoggerFormatter: it serialises every parameter through reflection-based
@@ -22,6 +23,7 @@ internal sealed class JsonLogFormatter : IZLoggerFormatter
     private static readonly JsonWriterOptions s_options = new() { Encoder = JavaScriptEncoder.Create(UnicodeRanges.All) };
 
     private readonly ArrayBufferWriter<byte> _message = new(256);
+    private readonly Dictionary<string, string> _fieldNames = new(StringComparer.Ordinal);
     private Utf8JsonWriter? _json;
 
     public bool WithLineBreak => true;
@@ -52,12 +54,47 @@ internal sealed class JsonLogFormatter : IZLoggerFormatter
                 continue;
             }
 
-            json.WritePropertyName(key);
+            json.WritePropertyName(FieldName(key));
             WriteValue(json, entry.GetParameterValue(i));
         }
 
         json.WriteEndObject();
         json.Flush();
+    }
+
+    // A message's parameters become fields in snake_case (RequestId → request_id), as log pipelines (Loki, Elastic,
+    // Datadog) name them; the few names there are are converted once.
+    private string FieldName(string parameter)
+    {
+        if (!_fieldNames.TryGetValue(parameter, out string? field))
+        {
+            var name = new System.Text.StringBuilder(parameter.Length + 4);
+            for (int i = 0; i < parameter.Length; i++)
+            {
+                char c = parameter[i];
+                if (char.IsUpper(c))
+                {
+                    if (i > 0 && (char.IsLower(parameter[i - 1]) || (i + 1 < parameter.Length && char.IsLower(parameter[i + 1]) && char.IsUpper(parameter[i - 1]))))
+                    {
+                        name.Append('_');
+                    }
+
+                    name.Append(char.ToLowerInvariant(c));
+                }
+                else
+                {
+                    name.Append(c);
+                }
+            }
+
+            field = name.ToString();
+            if (_fieldNames.Count < 1024)
+            {
+                _fieldNames[parameter] = field;
+            }
+        }
+
+        return field;
     }
 
     private static void WriteValue(Utf8JsonWriter json, object? value)

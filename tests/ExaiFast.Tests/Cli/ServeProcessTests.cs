@@ -80,6 +80,34 @@ public class ServeProcessTests
     }
 
     [Fact]
+    public async Task JsonLogs_CarryEachCallsFields_InSnakeCase()
+    {
+        await using var daemon = DaemonProcess.Start("serve", "--port", "0", "--log-format", "json", "--log-level", "debug");
+        int port = await daemon.WaitForReadyAsync();
+        string session;
+        await using (var client = await ExaiWs.ExaiWsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/")))
+        {
+            session = client.SessionId!;
+            await client.CallAsync("traced-call", "chat", new System.Text.Json.Nodes.JsonObject { ["prompt"] = "hi", ["model"] = "local" });
+            Assert.True((bool)(await client.ResultAsync("traced-call"))["ok"]!);
+        }
+
+        daemon.Signal(SigTerm);
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        var calls = daemon.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!.AsObject())
+            .Where(o => o["request_id"] is not null && ((string?)o["Message"])?.StartsWith("Call ", StringComparison.Ordinal) == true)
+            .ToDictionary(o => (string)o["request_id"]!);
+        var ok = calls["traced-call"];
+        Assert.Equal("Debug", (string?)ok["LogLevel"]);
+        Assert.Equal(session, (string?)ok["session_id"]);
+        Assert.Equal("chat", (string?)ok["tool"]);
+        Assert.Equal("local", (string?)ok["lane"]);
+        Assert.Equal("ok", (string?)ok["outcome"]);
+        Assert.True(ok["queue_ms"]!.GetValue<double>() >= 0 && ok["run_ms"]!.GetValue<double>() >= 0, ok.ToJsonString());
+    }
+
+    [Fact]
     public async Task LogFile_FromTheEnvironment_GetsTheLogs_AndStderrStaysEmpty()
     {
         string file = Path.Combine(Path.GetTempPath(), $"exaifast-log-{Guid.NewGuid():N}.log");
