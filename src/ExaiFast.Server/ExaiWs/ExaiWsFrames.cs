@@ -2,6 +2,7 @@ using System.Text.Json;
 using ExaiFast.Core.Calls;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
+using ExaiFast.Server.Mcp;
 using ExaiFast.Server.WebSockets;
 
 namespace ExaiFast.Server.ExaiWs;
@@ -55,11 +56,11 @@ internal static class ExaiWsFrames
             json.WriteEndObject();
         });
 
-    public static PooledBuffer ListTools(string? requestId, IToolCatalog catalog) =>
-        Build("list_tools_res", (requestId, catalog), static (json, in s) =>
+    public static PooledBuffer ListTools(string? requestId, IToolCatalog catalog, ToolShape shape) =>
+        Build("list_tools_res", (requestId, catalog, shape), static (json, in s) =>
         {
             WriteRequestId(json, s.requestId);
-            ToolListJson.Write(json, s.catalog);
+            ToolListJson.Write(json, s.catalog, s.shape);
         });
 
     public static PooledBuffer Ack(string requestId, string name, TimeSpan timeout) =>
@@ -138,6 +139,13 @@ internal static class ExaiWsFrames
             if (r.Route is not null)
             {
                 json.WriteString("route"u8, r.Route);
+            }
+
+            if (r.Usage is { } usage)
+            {
+                // Beyond PROTOCOL.md's metrics: the tokens the provider reported (a bridge hands them to its MCP client).
+                json.WriteNumber("input_tokens"u8, usage.InputTokens);
+                json.WriteNumber("output_tokens"u8, usage.OutputTokens);
             }
 
             json.WriteEndObject();

@@ -6,6 +6,7 @@ using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Options;
 using ExaiFast.Core.Tools;
 using ExaiFast.Server.Limits;
+using ExaiFast.Server.Mcp;
 using ExaiFast.Server.WebSockets;
 using ExaiFast.Wire;
 using Microsoft.Extensions.Logging;
@@ -193,7 +194,11 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
                     await CancelAsync(connection, requestId, cancellationToken).ConfigureAwait(false);
                     break;
                 case Op.ListTools:
-                    await SendAsync(session, ExaiWsFrames.ListTools(requestId, _tools)).ConfigureAwait(false);
+                    // exai-ws lists the tools as it always did; a bridge names its MCP client's revision (mcp_revision)
+                    // and gets the fields that revision defines.
+                    var shape = root.TryGetProperty("mcp_revision"u8, out var revision) && revision.ValueKind == JsonValueKind.String
+                        ? ToolShapes.Of(revision.GetString()) : ToolShape.Plain;
+                    await SendAsync(session, ExaiWsFrames.ListTools(requestId, _tools, shape)).ConfigureAwait(false);
                     break;
                 case Op.Ping:
                     await SendAsync(session, ExaiWsFrames.Pong(requestId)).ConfigureAwait(false);

@@ -390,6 +390,9 @@ public sealed partial class ExaiWsBackend
                 ContinuationId = frame.TryGetProperty("continuation_id"u8, out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null,
                 Provider = hasMetrics && metrics.TryGetProperty("provider"u8, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null,
                 Model = hasMetrics && metrics.TryGetProperty("model"u8, out var mo) && mo.ValueKind == JsonValueKind.String ? mo.GetString() : null,
+                Usage = hasMetrics && metrics.TryGetProperty("input_tokens"u8, out var input) && input.TryGetInt64(out long inTokens)
+                    && metrics.TryGetProperty("output_tokens"u8, out var output) && output.TryGetInt64(out long outTokens)
+                    ? new TokenCounts(inTokens, outTokens) : null,
             });
             return;
         }

@@ -60,10 +60,16 @@ public sealed partial class ExaiWsBackend : IMcpBackend, IAsyncDisposable
     public void ListTools(string rawId, ToolShape shape, IMcpReply reply)
     {
         string requestId = "list-" + Interlocked.Increment(ref _listSequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        Post(new ListEvent(new PendingList(requestId, rawId, reply, Frame(requestId, static (json, id) =>
+        Post(new ListEvent(new PendingList(requestId, rawId, reply, Frame((requestId, shape), static (json, s) =>
         {
             json.WriteString("op"u8, "list_tools");
-            json.WriteString("request_id"u8, id);
+            json.WriteString("request_id"u8, s.requestId);
+            json.WriteString("mcp_revision"u8, s.shape switch // the oldest revision of the shape: the daemon lists in it
+            {
+                ToolShape.Structured => "2025-06-18",
+                ToolShape.Annotated => "2025-03-26",
+                _ => "2024-11-05",
+            });
         }))));
     }
 

@@ -22,6 +22,54 @@ public class StdioBridgeTests
 
     private static string TextOf(JsonObject response) => (string?)response["result"]!["content"]![0]!["text"] ?? "";
 
+    [Theory]
+    [InlineData("2025-11-25", true)]
+    [InlineData("2024-11-05", false)]
+    public async Task TitlesHintsSchemasAndUsage_CrossTheBridge_AsTheClientsRevisionDefinesThem(string revision, bool structured)
+    {
+        await using var fake = Models.FakeOpenAIServer.Start();
+        await using var daemon = await Daemon.StartAsync(new()
+        {
+            ["OPENAI_COMPATIBLE_BASE_URL"] = fake.BaseUrl.ToString(),
+            ["OPENAI_COMPATIBLE_MODELS"] = "stream",
+        });
+        await using var bridge = StdioProcess.Start(BridgeEnv(daemon.EndPoint.Port));
+        await bridge.RequestAsync("init", "initialize", new JsonObject
+        {
+            ["protocolVersion"] = revision, ["capabilities"] = new JsonObject(), ["clientInfo"] = new JsonObject { ["name"] = "stdio-tests", ["version"] = "1" },
+        });
+        Assert.Equal(revision, (string?)(await bridge.ResponseAsync("init"))["result"]!["protocolVersion"]);
+
+        await bridge.RequestAsync(2, "tools/list");
+        var chat = (await bridge.ResponseAsync(2))["result"]!["tools"]!.AsArray().Single(t => (string?)t!["name"] == "chat")!;
+        if (structured)
+        {
+            Assert.Equal("Chat", (string?)chat["title"]);
+            Assert.True((bool)chat["annotations"]!["readOnlyHint"]!);
+            Assert.Equal("object", (string?)chat["outputSchema"]!["type"]);
+        }
+        else
+        {
+            Assert.Null(chat["title"]);
+            Assert.Null(chat["annotations"]);
+            Assert.Null(chat["outputSchema"]);
+        }
+
+        await bridge.RequestAsync(3, "tools/call", new JsonObject { ["name"] = "chat", ["arguments"] = new JsonObject { ["prompt"] = "hi", ["model"] = "stream" } });
+        var result = (await bridge.ResponseAsync(3))["result"]!;
+        Assert.False((bool)result["isError"]!, result.ToJsonString());
+        if (structured)
+        {
+            Assert.Equal("openai", (string?)result["structuredContent"]!["provider"]);
+            Assert.Equal(12, (int)result["structuredContent"]!["usage"]!["input_tokens"]!); // the provider's report, from the daemon
+            Assert.Equal(fake.StreamChunks, (int)result["structuredContent"]!["usage"]!["output_tokens"]!);
+        }
+        else
+        {
+            Assert.Null(result["structuredContent"]);
+        }
+    }
+
     [Fact]
     public async Task Initialize_ListTools_CallChat()
     {
