@@ -23,6 +23,20 @@ namespace ExaiFast.Redis;
 internal sealed class RedisThreadStore(RedisConnection redis, ThreadStoreOptions options, TimeProvider? time = null) : IThreadStore
 {
     private const string KeyPrefix = "exaifast:thread:";
+
+    // The index of recent threads: a sorted set of ids scored by their newest turn's time (Unix ms), trimmed to the
+    // newest RecentKept. A key of its own, updated after each append by a script of its own: one key per script stays
+    // safe on a Redis Cluster, and an index a moment behind only lists a thread a moment late.
+    private const string RecentKey = "exaifast:threads:recent";
+    private const int RecentKept = 1_000;
+
+    // KEYS[1] the index; ARGV: id, now (Unix ms), how many to keep, TTL ms. Ids untouched for a TTL have expired.
+    private const string IndexScript = """
+        redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+        redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[3]) - 1)
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (tonumber(ARGV[2]) - tonumber(ARGV[4])))
+        return 0
+        """;
     private const double RetryAfterSeconds = 5;
 
     // KEYS[1] the thread; ARGV: turn JSON, create (1/0), max turns, TTL ms, now (Unix ms).
@@ -124,10 +138,80 @@ internal sealed class RedisThreadStore(RedisConnection redis, ThreadStoreOptions
         if (status == ThreadAppendStatus.Appended)
         {
             Remember(id, turn.Model);
+            // Fire and forget: the append is done, and a list of recent threads is not worth a round trip per call.
+            _ = redis.Database.ScriptEvaluateAsync(IndexScript, [RecentKey],
+                [id.ToString("D"), turn.At.ToUnixTimeMilliseconds(), RecentKept, (long)Options.Ttl.TotalMilliseconds], CommandFlags.FireAndForget);
         }
 
         return (status, (int)pair[1]);
     }
+
+    /// <inheritdoc />
+    /// <remarks>Reads the index's newest ids, then of each thread only its creation time, first and newest turn and
+    /// length, all sent at once; ids whose thread expired are dropped from the index as they are met.</remarks>
+    public async ValueTask<IReadOnlyList<Core.Threads.ThreadSummary>> RecentAsync(int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        var list = new List<Core.Threads.ThreadSummary>(Math.Min(max, 64));
+        try
+        {
+            var db = redis.Database;
+            long start = 0;
+            while (list.Count < max)
+            {
+                // A few more than asked for, since some may have expired.
+                long take = max - list.Count + 8;
+                var ids = await db.SortedSetRangeByRankAsync(RecentKey, start, start + take - 1, Order.Descending).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (ids.Length == 0)
+                {
+                    break;
+                }
+
+                start += ids.Length;
+                var reads = new (Guid Id, Task<long> Length, Task<RedisValue> Created, Task<RedisValue> First, Task<RedisValue> Newest)[ids.Length];
+                for (int i = 0; i < ids.Length; i++)
+                {
+                    var id = Guid.Parse((string)ids[i]!);
+                    var key = Key(id);
+                    reads[i] = (id, db.ListLengthAsync(key), db.ListGetByIndexAsync(key, 0), db.ListGetByIndexAsync(key, 1), db.ListGetByIndexAsync(key, -1));
+                }
+
+                foreach (var (id, length, created, first, newest) in reads)
+                {
+                    long n = await length.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    var createdAt = await created.ConfigureAwait(false);
+                    var firstTurn = await first.ConfigureAwait(false);
+                    var newestTurn = await newest.ConfigureAwait(false);
+                    if (n < 2 || createdAt.IsNull || firstTurn.IsNull || newestTurn.IsNull)
+                    {
+                        continue; // expired (or going): the index drops it once its TTL has passed
+                    }
+
+                    if (list.Count < max)
+                    {
+                        var newestParsed = Turn(newestTurn, id);
+                        list.Add(ConversationThread.Summarize(id, DateTimeOffset.FromUnixTimeMilliseconds(long.Parse((string)createdAt!, CultureInfo.InvariantCulture)),
+                            Turn(firstTurn, id), newestParsed, (int)(n - 1), newestParsed.Model));
+                    }
+                }
+
+                if (ids.Length < take)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            throw Unavailable(ex);
+        }
+
+        return list;
+    }
+
+    private static ThreadTurn Turn(RedisValue json, Guid id) =>
+        JsonSerializer.Deserialize(((ReadOnlyMemory<byte>)json).Span, RedisJson.Default.ThreadTurn)
+            ?? throw new InvalidDataException($"thread {id}: a turn is null");
 
     private static RedisKey Key(Guid id) => KeyPrefix + id.ToString("D");
 

@@ -33,11 +33,15 @@ internal static class ContentJson
 
         if (offerContinuation && result.ContinuationId is { } thread)
         {
-            WriteText(json, $"continuation_id: {thread} (pass it as continuation_id to continue this conversation with its history)");
+            WriteText(json, ContinuationOffer(thread));
         }
 
         json.WriteEndArray();
     }
+
+    /// <summary>The last text item of an MCP answer with a thread: the id the client's model must see to continue it.</summary>
+    public static string ContinuationOffer(string thread) =>
+        $"continuation_id: {thread} (pass it as continuation_id to continue this conversation with its history)";
 
     /// <summary>Writes one text item (also used for a failure's <c>CODE: message</c>).</summary>
     public static void WriteText(Utf8JsonWriter json, string text)

@@ -28,6 +28,9 @@ public static class ErrorCodes
     /// request was not sent. The message names the budget, what is left and when it resets (<c>retry_after</c>). An
     /// extension of PROTOCOL.md's list.</summary>
     public const string BudgetExceeded = "BUDGET_EXCEEDED";
+    /// <summary>No conversation thread of that id (never made, or expired): <c>read_thread</c>'s answer, an extension of
+    /// PROTOCOL.md's list.</summary>
+    public const string ThreadNotFound = "THREAD_NOT_FOUND";
     /// <summary>The message exceeded the size limit.</summary>
     public const string MessageTooLarge = "MESSAGE_TOO_LARGE";
     /// <summary>The daemon is draining.</summary>

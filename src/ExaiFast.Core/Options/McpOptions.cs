@@ -9,4 +9,8 @@ public sealed record McpOptions
 
     /// <summary>A session with no request for this long ends (<c>EXAIFAST_MCP_SESSION_IDLE_SECS</c>).</summary>
     public TimeSpan SessionIdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Most tokens of a tool's answer an MCP client gets whole (<c>MAX_MCP_OUTPUT_TOKENS</c>), estimated at 4
+    /// characters per token; a longer one is cut with a notice saying where the rest is. 0: never cut.</summary>
+    public int MaxOutputTokens { get; init; } = 25_000;
 }

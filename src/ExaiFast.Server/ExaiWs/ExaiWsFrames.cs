@@ -63,6 +63,31 @@ internal static class ExaiWsFrames
             ToolListJson.Write(json, s.catalog, s.shape);
         });
 
+    /// <summary><c>list_threads_res</c>: the threads, newest first, and whether the daemon's own recent ones are among them.</summary>
+    public static PooledBuffer Threads(string? requestId, IReadOnlyList<Core.Threads.ThreadSummary> threads, bool daemonWide) =>
+        Build("list_threads_res", (requestId, threads, daemonWide), static (json, in s) =>
+        {
+            WriteRequestId(json, s.requestId);
+            json.WriteBoolean("daemon_wide"u8, s.daemonWide);
+            json.WriteStartArray("threads"u8);
+            foreach (var thread in s.threads)
+            {
+                ThreadSummaryJson.Write(json, thread);
+            }
+
+            json.WriteEndArray();
+        });
+
+    /// <summary><c>read_thread_res</c>: a thread's summary and its turns as Markdown.</summary>
+    public static PooledBuffer Thread(string? requestId, Core.Threads.ThreadSummary summary, string text) =>
+        Build("read_thread_res", (requestId, summary, text), static (json, in s) =>
+        {
+            WriteRequestId(json, s.requestId);
+            json.WritePropertyName("thread"u8);
+            ThreadSummaryJson.Write(json, s.summary);
+            json.WriteString("text"u8, s.text);
+        });
+
     public static PooledBuffer Ack(string requestId, string name, TimeSpan timeout) =>
         Build("call_tool_ack", (requestId, name, timeout), static (json, in s) =>
         {

@@ -14,7 +14,8 @@ using Microsoft.Extensions.Logging;
 namespace ExaiFast.Server.ExaiWs;
 
 /// <summary>
-/// The exai-ws front door (PROTOCOL.md): hello, list_tools, call_tool, cancel, ping, health, rotate_token.
+/// The exai-ws front door (PROTOCOL.md): hello, list_tools, call_tool, cancel, ping, health, rotate_token, and the
+/// conversation threads' list_threads and read_thread.
 /// </summary>
 /// <remarks>
 /// Runs on each connection's reader loop and never waits for the work queue: admission is <see cref="Dispatcher.Submit"/>,
@@ -52,9 +53,14 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     /// <param name="token">The host's token guard, shared with the other doors; one made from
     /// <see cref="ExaiWsOptions.Token"/> if null.</param>
     /// <param name="shared">Results shared with other daemons (<c>REDIS_URL</c>), or null.</param>
+    /// <param name="threads">The conversation threads for <c>list_threads</c> and <c>read_thread</c>; null: none.</param>
+    /// <param name="trusted">Whether callers may list all the daemon's threads (<see cref="ThreadTrust"/>); null: no.</param>
     public ExaiWsHandler(ExaiWsOptions options, Dispatcher dispatcher, IToolCatalog tools, Func<IReadOnlyDictionary<string, bool>> providers,
-        long maxMessageBytes, int sessionMaxInflight, TimeProvider time, ILogger logger, TokenGuard? token = null, ISharedResults? shared = null)
+        long maxMessageBytes, int sessionMaxInflight, TimeProvider time, ILogger logger, TokenGuard? token = null, ISharedResults? shared = null,
+        Core.Threads.IThreadArchive? threads = null, Func<bool>? trusted = null)
     {
+        _threads = threads;
+        _trusted = trusted ?? (static () => false);
         _shared = shared;
         _options = options;
         _dispatcher = dispatcher;
@@ -199,6 +205,12 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
                     var shape = root.TryGetProperty("mcp_revision"u8, out var revision) && revision.ValueKind == JsonValueKind.String
                         ? ToolShapes.Of(revision.GetString()) : ToolShape.Plain;
                     await SendAsync(session, ExaiWsFrames.ListTools(requestId, _tools, shape)).ConfigureAwait(false);
+                    break;
+                case Op.ListThreads:
+                    ListThreads(connection, root, requestId);
+                    break;
+                case Op.ReadThread:
+                    ReadThread(connection, root, requestId);
                     break;
                 case Op.Ping:
                     await SendAsync(session, ExaiWsFrames.Pong(requestId)).ConfigureAwait(false);
@@ -455,6 +467,8 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
             : op.ValueEquals("ping"u8) ? Op.Ping
             : op.ValueEquals("list_tools"u8) ? Op.ListTools
             : op.ValueEquals("health"u8) ? Op.Health
+            : op.ValueEquals("list_threads"u8) ? Op.ListThreads
+            : op.ValueEquals("read_thread"u8) ? Op.ReadThread
             : op.ValueEquals("rotate_token"u8) ? Op.RotateToken
             : op.ValueEquals("hello"u8) ? Op.Hello
             : Op.Unknown;
@@ -506,6 +520,8 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         Ping,
         Health,
         RotateToken,
+        ListThreads,
+        ReadThread,
     }
 
     private static partial class Log

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ExaiFast.Core.Calls;
 using ExaiFast.Core.Dispatch;
+using ExaiFast.Core.Threads;
 using ExaiFast.Core.Tools;
 using ExaiFast.Server.Limits;
 
@@ -12,12 +13,20 @@ public sealed class DispatcherBackend : IMcpBackend
 {
     private readonly Dispatcher _dispatcher;
     private readonly IToolCatalog _tools;
+    private readonly IThreadArchive? _threads;
+    private readonly Func<bool> _trusted;
 
     /// <summary>Creates the backend.</summary>
-    public DispatcherBackend(Dispatcher dispatcher, IToolCatalog tools)
+    /// <param name="dispatcher">Where calls go.</param>
+    /// <param name="tools">The tools.</param>
+    /// <param name="threads">The conversation threads, for resources; null: none listed, none read.</param>
+    /// <param name="trusted">Whether the daemon's callers may list all its threads (<see cref="ThreadTrust"/>); null: no.</param>
+    public DispatcherBackend(Dispatcher dispatcher, IToolCatalog tools, IThreadArchive? threads = null, Func<bool>? trusted = null)
     {
         _dispatcher = dispatcher;
         _tools = tools;
+        _threads = threads;
+        _trusted = trusted ?? (static () => false);
     }
 
     /// <summary>The call rate limits per session and per client address; none if null.</summary>
@@ -66,6 +75,53 @@ public sealed class DispatcherBackend : IMcpBackend
             answered.Session.Complete(answered, t.Result);
         }, request);
     }
+
+    /// <inheritdoc />
+    public void ListResources(McpSession session, string rawId, ThreadCursor? after, IMcpReply reply) =>
+        _ = ListResourcesAsync(session, rawId, after, reply);
+
+    /// <inheritdoc />
+    public void ReadResource(McpSession session, string rawId, Guid thread, string uri, IMcpReply reply) =>
+        _ = ReadResourceAsync(rawId, thread, uri, reply);
+
+    // A store in Redis answers later: the reader goes on meanwhile, and the reply takes the answer when it comes.
+    private async Task ListResourcesAsync(McpSession session, string rawId, ThreadCursor? after, IMcpReply reply)
+    {
+        var shape = ToolShapes.Of(session.ProtocolVersion);
+        if (_threads is null)
+        {
+            reply.Respond(ThreadResources.List(rawId, [], after, shape));
+            return;
+        }
+
+        try
+        {
+            var threads = await _threads.ListAsync(session.Threads, _trusted(), CancellationToken.None).ConfigureAwait(false);
+            reply.Respond(ThreadResources.List(rawId, threads, after, shape));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            reply.Respond(StoreFailure(rawId, ex));
+        }
+    }
+
+    private async Task ReadResourceAsync(string rawId, Guid thread, string uri, IMcpReply reply)
+    {
+        try
+        {
+            var read = _threads is null ? null : await _threads.ReadAsync(thread, CancellationToken.None).ConfigureAwait(false);
+            reply.Respond(read is { } r ? ThreadResources.Read(rawId, thread, r.Text) : ThreadResources.NotFound(rawId, uri));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            reply.Respond(StoreFailure(rawId, ex));
+        }
+    }
+
+    // The store's own message (it never names an address or a password); anything else is a bug, told as such.
+    private static WebSockets.PooledBuffer StoreFailure(string rawId, Exception ex) => ex is StoreUnavailableException unavailable
+        ? McpMessages.Error(rawId, McpMessages.InternalError, $"{ErrorCodes.StoreUnavailable}: {unavailable.Message}")
+        : McpMessages.Error(rawId, McpMessages.InternalError, "Internal error: reading the conversation threads failed");
 
     /// <inheritdoc />
     public void Cancel(McpSession session, McpRequest request) => _dispatcher.Cancel(request.Key);

@@ -33,6 +33,16 @@ public interface IMcpBackend
     /// caller gives the lease back as soon as this returns or throws.</param>
     void StartCall(McpSession session, McpRequest request, string name, JsonElement arguments, ref ArgumentsLease lease);
 
+    /// <summary>
+    /// Answers <c>resources/list</c> through <paramref name="reply"/> (now or later): the threads <paramref name="session"/>'s
+    /// calls made or continued (<see cref="McpSession.Threads"/>), and the daemon's recent ones when it trusts the caller,
+    /// paged by <see cref="ThreadResources.List"/> after <paramref name="after"/>.
+    /// </summary>
+    void ListResources(McpSession session, string rawId, ThreadCursor? after, IMcpReply reply);
+
+    /// <summary>Answers <c>resources/read</c> of thread <paramref name="thread"/> (its URI <paramref name="uri"/>) through <paramref name="reply"/>.</summary>
+    void ReadResource(McpSession session, string rawId, Guid thread, string uri, IMcpReply reply);
+
     /// <summary>Stops the request's work (the client cancelled it, or its session ended). No response is sent for it.</summary>
     void Cancel(McpSession session, McpRequest request);
 

@@ -55,11 +55,7 @@ internal static class McpMessages
             WriteId(json, s.rawId);
             json.WriteStartObject("result"u8);
             json.WriteString("protocolVersion"u8, s.protocolVersion);
-            json.WriteStartObject("capabilities"u8);
-            json.WriteStartObject("tools"u8);
-            json.WriteBoolean("listChanged"u8, false);
-            json.WriteEndObject();
-            json.WriteEndObject();
+            WriteCapabilities(json);
             json.WriteStartObject("serverInfo"u8);
             json.WriteString("name"u8, "exaifast");
             json.WriteString("version"u8, s.serverVersion);
@@ -85,11 +81,7 @@ internal static class McpMessages
             }
 
             json.WriteEndArray();
-            json.WriteStartObject("capabilities"u8);
-            json.WriteStartObject("tools"u8);
-            json.WriteBoolean("listChanged"u8, false);
-            json.WriteEndObject();
-            json.WriteEndObject();
+            WriteCapabilities(json);
             json.WriteNumber("ttlMs"u8, 3_600_000);
             json.WriteString("cacheScope"u8, "public");
             json.WriteStartObject("_meta"u8);
@@ -128,8 +120,10 @@ internal static class McpMessages
     /// tool error — <c>isError: true</c> with the code and message as text — so the model sees it and can react; the
     /// code is also in <c>_meta.exaifast/error</c> for programs.
     /// </summary>
-    public static PooledBuffer ToolResult(string rawId, CallResult result, ToolShape shape) =>
-        JsonFrame.Build((rawId, result, shape), static (json, in s) =>
+    /// <remarks>With <paramref name="cut"/> the answer's text is the cut one, and 2025-06-18 on a <c>resource_link</c>
+    /// to the thread holding the whole answer follows it.</remarks>
+    public static PooledBuffer ToolResult(string rawId, CallResult result, ToolShape shape, OutputCut? cut = null) =>
+        JsonFrame.Build((rawId, result, shape, cut), static (json, in s) =>
         {
             json.WriteString("jsonrpc"u8, "2.0");
             WriteId(json, s.rawId);
@@ -142,6 +136,30 @@ internal static class McpMessages
                     : $"{error.Code}: {error.Message}");
                 json.WriteEndArray();
             }
+            else if (s.cut is { } cut)
+            {
+                json.WriteStartArray("content"u8);
+                ContentJson.WriteText(json, cut.Text);
+                if (cut.Thread is { } link && s.shape == ToolShape.Structured)
+                {
+                    // resource_link came with 2025-06-18; earlier revisions read the URI in the notice.
+                    json.WriteStartObject();
+                    json.WriteString("type"u8, "resource_link"u8);
+                    json.WriteString("uri"u8, ThreadResources.UriOf(link));
+                    json.WriteString("name"u8, $"thread-{link}");
+                    json.WriteString("title"u8, "The whole answer (conversation thread)");
+                    json.WriteString("description"u8, "The conversation thread whose newest turn holds this answer uncut");
+                    json.WriteString("mimeType"u8, ThreadResources.MimeType);
+                    json.WriteEndObject();
+                }
+
+                if (s.result.ContinuationId is { } continuation)
+                {
+                    ContentJson.WriteText(json, ContentJson.ContinuationOffer(continuation));
+                }
+
+                json.WriteEndArray();
+            }
             else
             {
                 ContentJson.Write(json, "content"u8, s.result, offerContinuation: true);
@@ -150,7 +168,7 @@ internal static class McpMessages
             json.WriteBoolean("isError"u8, s.result.Error is not null);
             if (s.shape == ToolShape.Structured)
             {
-                StructuredContentJson.Write(json, s.result); // beside the content, which stays what the model reads
+                StructuredContentJson.Write(json, s.result, s.cut); // beside the content, which stays what the model reads
             }
 
             if (s.result.ContinuationId is { } thread)
@@ -213,6 +231,20 @@ internal static class McpMessages
 
             json.WriteEndObject();
         });
+
+    // Every revision this daemon speaks (2024-11-05 on) defines resources; none of its lists change by notification.
+    private static void WriteCapabilities(Utf8JsonWriter json)
+    {
+        json.WriteStartObject("capabilities"u8);
+        json.WriteStartObject("tools"u8);
+        json.WriteBoolean("listChanged"u8, false);
+        json.WriteEndObject();
+        json.WriteStartObject("resources"u8);
+        json.WriteBoolean("subscribe"u8, false);
+        json.WriteBoolean("listChanged"u8, false);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
 
     private static void WriteId(Utf8JsonWriter json, string? rawId)
     {

@@ -34,6 +34,9 @@ public sealed partial class McpProtocol
         _logger = logger;
     }
 
+    /// <summary>Most tokens of a tool's answer an MCP client gets as is (<c>MAX_MCP_OUTPUT_TOKENS</c>); 0: no limit.</summary>
+    public int MaxOutputTokens { get; init; }
+
     /// <summary>The backend that lists and runs the tools.</summary>
     public IMcpBackend Backend => _backend;
 
@@ -258,7 +261,17 @@ public sealed partial class McpProtocol
                 _backend.ListTools(rawId, ToolShapes.Of(session.ProtocolVersion), reply);
                 break;
             case "tools/call":
+                session.MaxOutputTokens = MaxOutputTokens;
                 CallTool(session, rawId, parameters, reply, ref lease, transportTrace);
+                break;
+            case "resources/list":
+                ListResources(session, rawId, parameters, reply);
+                break;
+            case "resources/read":
+                ReadResource(session, rawId, parameters, reply);
+                break;
+            case "resources/templates/list":
+                reply.Respond(ThreadResources.Templates(rawId, ToolShapes.Of(session.ProtocolVersion)));
                 break;
             default:
                 reply.Respond(McpMessages.Error(rawId, McpMessages.MethodNotFound, $"Method not found: {Truncate(method)}"));
@@ -327,6 +340,42 @@ public sealed partial class McpProtocol
             LogFailure(session, ex);
             session.Reject(request, McpMessages.InternalError, "Internal error: see the daemon's log");
         }
+    }
+
+    private void ListResources(McpSession session, string rawId, JsonElement parameters, IMcpReply reply)
+    {
+        ThreadCursor? after = null;
+        if (parameters.TryGetProperty("cursor"u8, out var c) && c.ValueKind != JsonValueKind.Null)
+        {
+            if (c.ValueKind != JsonValueKind.String || !ThreadCursor.TryDecode(c.GetString()!, out var decoded))
+            {
+                reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidParams, "Invalid params: \"cursor\" is not a nextCursor this server gave; leave it out to list from the start"));
+                return;
+            }
+
+            after = decoded;
+        }
+
+        _backend.ListResources(session, rawId, after, reply);
+    }
+
+    private void ReadResource(McpSession session, string rawId, JsonElement parameters, IMcpReply reply)
+    {
+        if (!parameters.TryGetProperty("uri"u8, out var u) || u.ValueKind != JsonValueKind.String)
+        {
+            reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidParams, "Invalid params: resources/read needs a string \"uri\""));
+            return;
+        }
+
+        string uri = u.GetString()!;
+        if (!ThreadResources.TryParse(uri, out var thread))
+        {
+            reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidParams,
+                $"Invalid params: {Truncate(uri)} is not a resource of this server; its resources are {ThreadResources.UriTemplate} (id: a continuation_id)"));
+            return;
+        }
+
+        _backend.ReadResource(session, rawId, thread, uri, reply);
     }
 
     // The raw progress token, or null when the client asked for no progress (no _meta, no token, or either null); false

@@ -92,11 +92,50 @@ public sealed class McpSession
         }
     }
 
-    /// <summary>The request's call ended: its one response goes out, unless it was cancelled (MCP: then none follows).</summary>
+    /// <summary>The request's call ended: its one response goes out, unless it was cancelled (MCP: then none follows).
+    /// An answer over the session's output budget is cut there, with a notice saying where the rest is (<see cref="OutputCut"/>).</summary>
     public void Complete(McpRequest request, CallResult result)
     {
         Forget(request);
-        Answer(request, McpMessages.ToolResult(request.RawId, result, ToolShapes.Of(ProtocolVersion)));
+        if (result.ContinuationId is { } thread && Guid.TryParse(thread, out var id))
+        {
+            Remember(id);
+        }
+
+        var shape = ToolShapes.Of(ProtocolVersion);
+        Answer(request, McpMessages.ToolResult(request.RawId, result, shape, OutputCut.Of(result, MaxOutputTokens)));
+    }
+
+    /// <summary>Most tokens of a tool's answer sent as is (<c>MAX_MCP_OUTPUT_TOKENS</c>); 0: no limit. Set by the protocol.</summary>
+    internal int MaxOutputTokens { get; set; }
+
+    // The threads this session's calls made or continued, newest last; bounded, the oldest forgotten first.
+    private readonly List<Guid> _threads = [];
+
+    /// <summary>The threads this session's calls made or continued (at most <see cref="Core.Threads.IThreadArchive.MaxListed"/>, the newest).</summary>
+    public IReadOnlyCollection<Guid> Threads
+    {
+        get
+        {
+            lock (_threads)
+            {
+                return [.. _threads];
+            }
+        }
+    }
+
+    private void Remember(Guid id)
+    {
+        lock (_threads)
+        {
+            _threads.Remove(id);
+            if (_threads.Count >= Core.Threads.IThreadArchive.MaxListed)
+            {
+                _threads.RemoveAt(0);
+            }
+
+            _threads.Add(id);
+        }
     }
 
     /// <summary>The request failed as a protocol fault (unknown tool, malformed params): a JSON-RPC error answers it.</summary>

@@ -6,7 +6,9 @@ namespace ExaiFast.Server.Mcp;
 /// <summary>A result's <c>structuredContent</c> (2025-06-18 on), as <see cref="ToolOutputSchema"/> describes it.</summary>
 internal static class StructuredContentJson
 {
-    public static void Write(Utf8JsonWriter json, CallResult result)
+    /// <remarks>With <paramref name="cut"/>, <c>truncated</c> and <c>omitted_characters</c> say the content was cut; the
+    /// other fields are the whole answer's.</remarks>
+    public static void Write(Utf8JsonWriter json, CallResult result, OutputCut? cut = null)
     {
         json.WriteStartObject("structuredContent"u8);
         if (result.Error is { } error)
@@ -51,6 +53,12 @@ internal static class StructuredContentJson
             {
                 json.WritePropertyName("next_call"u8);
                 next.WriteTo(json);
+            }
+
+            if (cut is not null)
+            {
+                json.WriteBoolean("truncated"u8, true);
+                json.WriteNumber("omitted_characters"u8, cut.OmittedChars);
             }
 
             if (result.Usage is { } usage)

@@ -361,7 +361,8 @@ public sealed partial class ExaiWsBackend
             else if (_lists.Remove(requestId, out var list))
             {
                 var error = ErrorOf(frame).Error!;
-                list.Reply.Respond(McpMessages.Error(list.RawId, McpMessages.InternalError, $"{error.Code}: {error.Message}"));
+                list.Reply.Respond(list.Failed?.Invoke(error.Code, error.Message)
+                    ?? McpMessages.Error(list.RawId, McpMessages.InternalError, $"{error.Code}: {error.Message}"));
             }
         }
         else if (op.ValueEquals("list_tools_res"u8))
@@ -371,6 +372,14 @@ public sealed partial class ExaiWsBackend
                 list.Reply.Respond(frame.TryGetProperty("tools"u8, out var tools) && tools.ValueKind == JsonValueKind.Array
                     ? McpMessages.ToolsList(list.RawId, tools)
                     : McpMessages.Error(list.RawId, McpMessages.InternalError, "the daemon's list_tools_res has no tools"));
+            }
+        }
+
+        else if (op.ValueEquals("list_threads_res"u8) || op.ValueEquals("read_thread_res"u8))
+        {
+            if (_lists.Remove(requestId, out var list) && list.Answer is { } answer)
+            {
+                list.Reply.Respond(answer(frame));
             }
         }
 

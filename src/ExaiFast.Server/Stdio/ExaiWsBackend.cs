@@ -74,6 +74,57 @@ public sealed partial class ExaiWsBackend : IMcpBackend, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>Asks the daemon for the threads this session's calls made (the daemon adds its recent ones when it trusts
+    /// its callers) and pages them here.</remarks>
+    public void ListResources(McpSession session, string rawId, ThreadCursor? after, IMcpReply reply)
+    {
+        string requestId = "threads-" + Interlocked.Increment(ref _listSequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var shape = ToolShapes.Of(session.ProtocolVersion);
+        Post(new ListEvent(new PendingList(requestId, rawId, reply, Frame((requestId, session.Threads), static (json, s) =>
+        {
+            json.WriteString("op"u8, "list_threads");
+            json.WriteString("request_id"u8, s.requestId);
+            json.WriteStartArray("ids"u8);
+            foreach (var id in s.Threads)
+            {
+                json.WriteStringValue(id);
+            }
+
+            json.WriteEndArray();
+        }), answer: frame =>
+        {
+            var threads = new List<Core.Threads.ThreadSummary>();
+            if (frame.TryGetProperty("threads"u8, out var list) && list.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var item in list.EnumerateArray())
+                {
+                    if (ThreadSummaryJson.Read(item) is { } thread)
+                    {
+                        threads.Add(thread);
+                    }
+                }
+            }
+
+            return ThreadResources.List(rawId, threads, after, shape);
+        })));
+    }
+
+    /// <inheritdoc />
+    public void ReadResource(McpSession session, string rawId, Guid thread, string uri, IMcpReply reply)
+    {
+        string requestId = "thread-" + Interlocked.Increment(ref _listSequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Post(new ListEvent(new PendingList(requestId, rawId, reply, Frame((requestId, thread), static (json, s) =>
+        {
+            json.WriteString("op"u8, "read_thread");
+            json.WriteString("request_id"u8, s.requestId);
+            json.WriteString("thread_id"u8, s.thread);
+        }), answer: frame => frame.TryGetProperty("text"u8, out var text) && text.ValueKind == JsonValueKind.String
+            ? ThreadResources.Read(rawId, thread, text.GetString()!)
+            : McpMessages.Error(rawId, McpMessages.InternalError, "the daemon's read_thread_res has no text"),
+            failed: (code, _) => code == Core.Calls.ErrorCodes.ThreadNotFound ? ThreadResources.NotFound(rawId, uri) : null)));
+    }
+
+    /// <inheritdoc />
     public void StartCall(McpSession session, McpRequest request, string name, JsonElement arguments, ref ArgumentsLease lease)
     {
         // The lease is left to the caller: the frame is written now, once (and sent again as is on reconnect), so the

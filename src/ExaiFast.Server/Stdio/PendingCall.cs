@@ -1,3 +1,5 @@
+using System.Text.Json;
+using ExaiFast.Server.WebSockets;
 using ExaiFast.Server.Mcp;
 
 namespace ExaiFast.Server.Stdio;
@@ -42,9 +44,17 @@ internal enum PendingCallState : byte
     Done,
 }
 
-/// <summary>A <c>tools/list</c> waiting for the daemon's <c>list_tools_res</c>.</summary>
-internal sealed class PendingList(string requestId, string rawId, IMcpReply reply, byte[] frame)
+/// <summary>A <c>tools/list</c> waiting for the daemon's <c>list_tools_res</c>, or a <c>resources/list</c> or
+/// <c>resources/read</c> waiting for its <c>list_threads_res</c> or <c>read_thread_res</c>.</summary>
+internal sealed class PendingList(string requestId, string rawId, IMcpReply reply, byte[] frame,
+    Func<JsonElement, PooledBuffer>? answer = null, Func<string, string, PooledBuffer?>? failed = null)
 {
+    /// <summary>The MCP response to the daemon's answer frame; null for <c>tools/list</c>.</summary>
+    public Func<JsonElement, PooledBuffer>? Answer { get; } = answer;
+
+    /// <summary>The MCP response to an error frame of this code and message, or null for the usual internal error.</summary>
+    public Func<string, string, PooledBuffer?>? Failed { get; } = failed;
+
     public string RequestId { get; } = requestId;
 
     public string RawId { get; } = rawId;

@@ -22,4 +22,11 @@ public sealed record ConversationThread(Guid Id, DateTimeOffset CreatedAt, IRead
             return null;
         }
     }
+
+    /// <summary>What a list shows of it; null for a thread with no turn (never stored).</summary>
+    public Core.Threads.ThreadSummary? Summary() => Turns.Count == 0 ? null : Summarize(Id, CreatedAt, Turns[0], Turns[^1], Turns.Count, Model);
+
+    /// <summary>A summary from the turns a list needs: the first (title), the newest (tool, time) and the count.</summary>
+    public static Core.Threads.ThreadSummary Summarize(Guid id, DateTimeOffset createdAt, ThreadTurn first, ThreadTurn newest, int turns, string? model) =>
+        new(id, Core.Threads.ThreadSummary.TitleOf(first.Request), newest.Tool, model ?? newest.Model, turns, createdAt, newest.At);
 }

@@ -31,4 +31,10 @@ public interface IThreadStore
     /// </summary>
     /// <returns>The outcome and the thread's turn count after it.</returns>
     ValueTask<(ThreadAppendStatus Status, int Turns)> AppendAsync(Guid id, ThreadTurn turn, bool create, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The <paramref name="max"/> most recently updated live threads, newest first, as summaries (their turns are not
+    /// read whole). Bounded: a store never lists more than <paramref name="max"/>, whatever it holds.
+    /// </summary>
+    ValueTask<IReadOnlyList<Core.Threads.ThreadSummary>> RecentAsync(int max, CancellationToken cancellationToken);
 }

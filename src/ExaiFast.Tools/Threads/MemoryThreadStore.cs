@@ -166,6 +166,51 @@ public sealed class MemoryThreadStore : IThreadStore, IMemoryPressureListener
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>One pass over the table keeping the newest <paramref name="max"/> in a small heap: a full store (10,000
+    /// threads by default) costs a scan, never a sort of all of it; turns are snapshots, read without locks.</remarks>
+    public ValueTask<IReadOnlyList<Core.Threads.ThreadSummary>> RecentAsync(int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        long now = _time.GetTimestamp();
+        var newest = new PriorityQueue<(Entry Entry, ThreadTurn[] Turns), (DateTimeOffset At, Guid Id)>(max + 1, NewestLast.Instance);
+        foreach (var (_, entry) in _threads)
+        {
+            var turns = Volatile.Read(ref entry.Turns);
+            if (Volatile.Read(ref entry.Removed) || Volatile.Read(ref entry.ExpiresAt) <= now || turns.Length == 0)
+            {
+                continue;
+            }
+
+            newest.Enqueue((entry, turns), (turns[^1].At, entry.Id));
+            if (newest.Count > max)
+            {
+                newest.Dequeue(); // the oldest of those kept
+            }
+        }
+
+        var list = new Core.Threads.ThreadSummary[newest.Count];
+        for (int i = list.Length - 1; i >= 0; i--)
+        {
+            var (entry, turns) = newest.Dequeue();
+            list[i] = new ConversationThread(entry.Id, entry.CreatedAt, turns).Summary()!;
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<Core.Threads.ThreadSummary>>(list);
+    }
+
+    // The heap's order: its head is the oldest kept (ties: the greater id), so that it is the one dropped.
+    private sealed class NewestLast : IComparer<(DateTimeOffset At, Guid Id)>
+    {
+        public static readonly NewestLast Instance = new();
+
+        public int Compare((DateTimeOffset At, Guid Id) x, (DateTimeOffset At, Guid Id) y)
+        {
+            int byTime = x.At.CompareTo(y.At);
+            return byTime != 0 ? byTime : y.Id.CompareTo(x.Id);
+        }
+    }
+
     // Expired threads are dropped when read; those never read again go with a sweep at most once a minute, run by
     // whichever call creates a thread then (no timer of its own to stop).
     private void SweepNowAndThen(long now)

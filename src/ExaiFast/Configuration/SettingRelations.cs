@@ -161,6 +161,7 @@ internal static class SettingRelations
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString(CultureInfo.InvariantCulture);
 
-    private static bool IsLoopback(string host) =>
+    /// <summary>Whether <paramref name="host"/> (EXAI_WS_HOST) is a loopback address.</summary>
+    internal static bool IsLoopback(string host) =>
         host == "localhost" || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
 }

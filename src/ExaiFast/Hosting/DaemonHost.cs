@@ -6,6 +6,7 @@ using ExaiFast.Models;
 using ExaiFast.Redis;
 using ExaiFast.Server.ExaiWs;
 using ExaiFast.Server.Mcp;
+using ExaiFast.Tools.Threads;
 using ExaiFast.Logging;
 using ExaiFast.Server;
 using ExaiFast.Server.Http;
@@ -45,16 +46,23 @@ internal static class DaemonHost
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.ExaiWs"),
             sp.GetRequiredService<TokenGuard>(),
-            SharedResults(sp, settings))
+            SharedResults(sp, settings),
+            new ThreadArchive(sp.GetRequiredService<IThreadStore>()),
+            ThreadTrust.Of(sp.GetRequiredService<TokenGuard>(), SettingRelations.IsLoopback(settings.Server.Host)))
         {
             RateLimits = sp.GetRequiredService<CallRateLimits>(),
         });
         builder.Services.AddSingleton(sp => new McpProtocol(
-            new DispatcherBackend(sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<IToolCatalog>())
+            new DispatcherBackend(sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<IToolCatalog>(),
+                new ThreadArchive(sp.GetRequiredService<IThreadStore>()),
+                ThreadTrust.Of(sp.GetRequiredService<TokenGuard>(), SettingRelations.IsLoopback(settings.Server.Host)))
             {
                 RateLimits = sp.GetRequiredService<CallRateLimits>(),
             },
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Mcp")));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Mcp"))
+        {
+            MaxOutputTokens = settings.Mcp.MaxOutputTokens,
+        });
         builder.Services.AddSingleton(sp => new McpHandler(sp.GetRequiredService<McpProtocol>()));
         builder.Services.AddSingleton(sp => new McpHttpSessions(sp.GetRequiredService<McpProtocol>(), settings.Mcp.MaxSessions,
             settings.Mcp.SessionIdleTimeout, sp.GetRequiredService<TimeProvider>()));

@@ -7,6 +7,7 @@ using ExaiFast.Server.Connections;
 using ExaiFast.Server.Mcp;
 using ExaiFast.Server.Metrics;
 using ExaiFast.Server.Stdio;
+using ExaiFast.Tools.Threads;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -44,7 +45,9 @@ internal static partial class StdioHost
         ExaiWsBackend? bridge = null;
         if (options.InProcess)
         {
-            backend = new DispatcherBackend(provider.GetRequiredService<Dispatcher>(), provider.GetRequiredService<IToolCatalog>());
+            // The process's own threads, all of them: its only caller is the client that started it.
+            backend = new DispatcherBackend(provider.GetRequiredService<Dispatcher>(), provider.GetRequiredService<IToolCatalog>(),
+                new ThreadArchive(provider.GetRequiredService<IThreadStore>()), static () => true);
         }
         else
         {
@@ -60,7 +63,7 @@ internal static partial class StdioHost
             backend = bridge;
         }
 
-        var protocol = new McpProtocol(backend, loggers.CreateLogger("ExaiFast.Mcp"));
+        var protocol = new McpProtocol(backend, loggers.CreateLogger("ExaiFast.Mcp")) { MaxOutputTokens = settings.Mcp.MaxOutputTokens };
         var session = new McpSession("stdio-" + Guid.NewGuid().ToString("N"), "stdio");
         var reply = new StdioReply(Console.OpenStandardOutput());
         // Big lines are under an inbound budget as the daemon's big messages are. In process it is this
