@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 
 namespace ExaiFast.Cli;
 
-/// <summary><c>exaifast call</c> and <c>exaifast tools</c>: talk to a running daemon over exai-ws.</summary>
+/// <summary><c>exaifast call</c>, <c>exaifast tools</c> and <c>exaifast threads</c>: talk to a running daemon over exai-ws.</summary>
 internal static class ClientCommands
 {
     /// <summary>Exit code when the daemon can't be reached.</summary>
@@ -101,7 +101,7 @@ internal static class ClientCommands
             return await WithClientAsync(parse.GetValue(url)!, token, stderr, interrupted.Token, client => CallAsync(client, parse.GetValue(name)!, arguments, parse.GetValue(raw), stdout, stderr, interrupted.Token)).ConfigureAwait(false);
         });
 
-        return [tools, call];
+        return [tools, call, ThreadsCommand.Create(url, token, stdout, stderr)];
     }
 
     private static async Task<int> CallAsync(DaemonClient client, string tool, JsonObject arguments, bool raw, TextWriter stdout, TextWriter stderr, CancellationToken ct)
@@ -189,7 +189,7 @@ internal static class ClientCommands
         return 130;
     }
 
-    private static async Task<int> WithClientAsync(string url, string? token, TextWriter stderr, CancellationToken ct, Func<DaemonClient, Task<int>> body)
+    internal static async Task<int> WithClientAsync(string url, string? token, TextWriter stderr, CancellationToken ct, Func<DaemonClient, Task<int>> body)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("ws" or "wss"))
         {

@@ -20,6 +20,10 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
     public const string Answer = "Hello from the fake model.";
 
     /// <summary>The answer of the <c>trickle</c> script: multi-byte UTF-8, sent one byte per write.</summary>
+    /// <summary>What model <c>long</c> answers: 400 numbered lines, about 30,000 characters.</summary>
+    public static readonly string LongAnswer = string.Join('\n', Enumerable.Range(1, 400).Select(i =>
+        $"line {i:D3}: the fake model goes on at length so that an MCP answer has to be cut somewhere ({i * 7 % 1000:D3})"));
+
     public const string Trickled = "héllo, 世界 — ünïcode ✓";
 
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
@@ -225,6 +229,9 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
         {
             case "answer":
                 await WriteJsonAsync(stream, 200, Completion(Answer, "stop"), ct).ConfigureAwait(false);
+                return true;
+            case "long":
+                await WriteJsonAsync(stream, 200, Completion(LongAnswer, "stop"), ct).ConfigureAwait(false);
                 return true;
             case "gate":
                 if (Interlocked.Increment(ref _gated) >= GateSize)
