@@ -127,6 +127,28 @@ public class ClientCommandTests
     }
 
     [Fact]
+    public async Task Threads_ListsAThreadACallMade_AsATableAndAsJson()
+    {
+        await using var daemon = await Daemon.StartAsync();
+        var (_, called, _) = Run(daemon, "call", "chat", "--arg", "prompt=a thread for the list\nwith a second line", "--raw");
+        string thread = (string)System.Text.Json.Nodes.JsonNode.Parse(called)!["continuation_id"]!;
+
+        var (code, stdout, stderr) = Run(daemon, "threads");
+        Assert.True(code == 0, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("ID", lines[0], StringComparison.Ordinal);
+        var row = Assert.Single(lines[1..]);
+        Assert.Matches($@"^{thread}  chat +local\S* +1  \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d  a thread for the list$", row);
+
+        (code, stdout, _) = Run(daemon, "threads", "--json");
+        Assert.Equal(0, code);
+        var listed = Assert.Single(System.Text.Json.Nodes.JsonNode.Parse(stdout)!["threads"]!.AsArray())!;
+        Assert.Equal(thread, (string?)listed["id"]);
+        Assert.Equal("a thread for the list", (string?)listed["title"]);
+        Assert.Equal(1, (int?)listed["turns"]);
+    }
+
+    [Fact]
     public void Call_WhenNoDaemonListens_Exits3_SayingSo()
     {
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

@@ -115,6 +115,35 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Recent_ListsTheNewestUpdatedThreads_NewestFirst_WithoutExpiredOnes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var connection = await ConnectAsync();
+        var store = await StoreAsync(connection: connection);
+        var ids = new List<Guid>();
+        for (int i = 0; i < 5; i++)
+        {
+            ids.Add(Guid.NewGuid());
+            await store.AppendAsync(ids[i], Turn($"thread {i}\nmore") with { At = DateTimeOffset.UnixEpoch.AddDays(20_000).AddSeconds(i) }, create: true, ct);
+        }
+
+        // The first thread gains a turn, newest of all; the fourth goes (as if expired).
+        await store.AppendAsync(ids[0], Turn("later", model: "m2") with { Tool = "debug", At = DateTimeOffset.UnixEpoch.AddDays(20_000).AddSeconds(10) }, create: false, ct);
+        await connection.Database.KeyDeleteAsync("exaifast:thread:" + ids[3].ToString("D"));
+        await Until(async () => (await store.RecentAsync(10, ct)).Count == 4 && (await store.RecentAsync(10, ct))[0].Id == ids[0]); // the index is written after the append
+
+        var recent = await store.RecentAsync(3, ct);
+
+        Assert.Equal([ids[0], ids[4], ids[2]], recent.Select(t => t.Id));
+        Assert.Equal("thread 0", recent[0].Title);
+        Assert.Equal("debug", recent[0].Tool);
+        Assert.Equal("m2", recent[0].Model);
+        Assert.Equal(2, recent[0].Turns);
+        Assert.Equal(DateTimeOffset.UnixEpoch.AddDays(20_000).AddSeconds(10), recent[0].UpdatedAt);
+        Assert.Equal(1, recent[1].Turns);
+    }
+
+    [Fact]
     public async Task Thread_Expires_AfterItsTtl_AndEachAppendRefreshesIt()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -31,6 +31,28 @@ public class MemoryThreadStoreTests
     }
 
     [Fact]
+    public async Task Recent_ListsTheNewestUpdatedLiveThreads_NewestFirst_AtMostAsMany()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20_000));
+        var store = new MemoryThreadStore(new ThreadStoreOptions { Ttl = TimeSpan.FromHours(1) }, clock);
+        var ids = new List<Guid>();
+        for (int i = 0; i < 6; i++)
+        {
+            ids.Add(await OpenAsync(store, Turn($"  thread {i}\nsecond line") with { At = clock.GetUtcNow() }));
+            clock.Advance(TimeSpan.FromMinutes(10));
+        }
+
+        // 60 minutes in: the first thread has expired; the second gains a turn and is the newest.
+        await store.AppendAsync(ids[1], Turn("later", model: "m") with { Tool = "debug", At = clock.GetUtcNow() }, create: false, None);
+
+        var recent = await store.RecentAsync(3, None);
+        Assert.Equal([ids[1], ids[5], ids[4]], recent.Select(t => t.Id));
+        Assert.Equal(("thread 1", "debug", "m", 2), (recent[0].Title, recent[0].Tool, recent[0].Model, recent[0].Turns));
+        Assert.Equal(clock.GetUtcNow(), recent[0].UpdatedAt);
+        Assert.Equal(5, (await store.RecentAsync(100, None)).Count); // the expired one is not listed
+    }
+
+    [Fact]
     public async Task Append_CreatesOnlyWhenAsked_ThenAddsTurnsInOrder()
     {
         var store = new MemoryThreadStore(new ThreadStoreOptions());
