@@ -27,6 +27,9 @@ public sealed record ConversationThread(Guid Id, DateTimeOffset CreatedAt, IRead
     public Core.Threads.ThreadSummary? Summary() => Turns.Count == 0 ? null : Summarize(Id, CreatedAt, Turns[0], Turns[^1], Turns.Count, Model);
 
     /// <summary>A summary from the turns a list needs: the first (title), the newest (tool, time) and the count.</summary>
+    /// <remarks>The store stamps a thread's creation a moment after the tool stamped its first turn: the earlier of the two
+    /// is shown, so that a thread is never updated before it was created.</remarks>
     public static Core.Threads.ThreadSummary Summarize(Guid id, DateTimeOffset createdAt, ThreadTurn first, ThreadTurn newest, int turns, string? model) =>
-        new(id, Core.Threads.ThreadSummary.TitleOf(first.Request), newest.Tool, model ?? newest.Model, turns, createdAt, newest.At);
+        new(id, Core.Threads.ThreadSummary.TitleOf(first.Request), newest.Tool, model ?? newest.Model, turns,
+            first.At != default && first.At < createdAt ? first.At : createdAt, newest.At);
 }

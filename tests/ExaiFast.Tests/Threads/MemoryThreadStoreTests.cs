@@ -53,6 +53,20 @@ public class MemoryThreadStoreTests
     }
 
     [Fact]
+    public async Task Recent_AThreadIsNeverUpdatedBeforeItWasCreated()
+    {
+        // The tool stamps its turn, then the store stamps the thread's creation: a moment later.
+        var clock = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddDays(20_000));
+        var store = new MemoryThreadStore(new ThreadStoreOptions(), clock);
+        var stamped = clock.GetUtcNow();
+        clock.Advance(TimeSpan.FromMilliseconds(3));
+        await OpenAsync(store, Turn("first") with { At = stamped });
+
+        var summary = Assert.Single(await store.RecentAsync(10, None));
+        Assert.Equal((stamped, stamped), (summary.CreatedAt, summary.UpdatedAt));
+    }
+
+    [Fact]
     public async Task Append_CreatesOnlyWhenAsked_ThenAddsTurnsInOrder()
     {
         var store = new MemoryThreadStore(new ThreadStoreOptions());
