@@ -84,7 +84,8 @@ public class ClientCommandTests
         await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Requests == 1, 30_000); // running on the daemon
         cli.Signal(SigInt);
 
-        Assert.Equal(130, await cli.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        int exit = await cli.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(exit == 130, $"exit {exit}, stderr:\n{cli.Stderr}");
         Assert.Contains("exaifast: cancelled", cli.Stderr);
         await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 1 && daemon.Dispatcher.Inflight == 0, 30_000);
         Assert.Equal(1, calls.WithLabels("chat", "cancelled").Value);
