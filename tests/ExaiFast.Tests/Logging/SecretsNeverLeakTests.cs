@@ -34,6 +34,7 @@ public class SecretsNeverLeakTests
             ["Redis password"] = Secret(),
         };
         await using var fake = FakeOpenAIServer.Start();
+        await using var collector = Tracing.OtlpReceiver.Start(); // the spans of every call, exported as an operator would
         fake.Behaviors["kimi-k2-turbo-preview"] = "401";
         fake.Behaviors["glm-4.5-flash"] = "401";
         var directory = Directory.CreateTempSubdirectory("exaifast-secrets-");
@@ -56,6 +57,7 @@ public class SecretsNeverLeakTests
                 ["EXAIFAST_PROVIDER_RETRY_DELAY_SECS"] = "0.01",
                 ["EXAIFAST_LOG_LEVEL"] = "trace",
                 ["EXAIFAST_LOG_FILE"] = logFile,
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.BaseUrl.ToString(),
             }, "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)))
             {
                 await Readiness.WaitAsync(port, () => false, () => daemon.Stderr, ct);
@@ -69,6 +71,13 @@ public class SecretsNeverLeakTests
                 daemon.Signal(15); // SIGTERM: a clean shutdown flushes the log file
                 Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
                 seen.Append(daemon.Stdout).Append(daemon.Stderr);
+            }
+
+            // Every span the daemon exported (the calls to the providers that answered 401 among them).
+            Assert.Contains(collector.Spans, s => s.Name == "chat 401" && (string?)s["error.type"] == "Unauthorized");
+            foreach (byte[] exported in collector.Bodies)
+            {
+                seen.Append(Encoding.Latin1.GetString(exported));
             }
 
             string log = await File.ReadAllTextAsync(logFile, ct);
@@ -157,6 +166,18 @@ public class SecretsNeverLeakTests
         Assert.Equal(HttpStatusCode.OK, call.StatusCode);
         string body = await AppendAsync(seen, call, ct);
         Assert.Contains("\"isError\":true", body, StringComparison.Ordinal);
+
+        // The dashboard: its page, its data refused without the token, and its data with it.
+        using var dashboardPage = await http.GetAsync("dashboard", ct);
+        await AppendAsync(seen, dashboardPage, ct);
+        using var anonymous = await http.GetAsync("dashboard/data", ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        await AppendAsync(seen, anonymous, ct);
+        using var data = new HttpRequestMessage(HttpMethod.Get, "dashboard/data");
+        data.Headers.Authorization = new AuthenticationHeaderValue("Bearer", secrets["rotated token"]);
+        using var dashboard = await http.SendAsync(data, ct);
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        Assert.Contains("401", await AppendAsync(seen, dashboard, ct), StringComparison.Ordinal); // the failing model is in it
     }
 
     /// <summary>MCP over WebSocket: upgrades refused without a token and with a wrong one in the URL, then one with the
