@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using ExaiFast.Core.Calls;
 
@@ -10,9 +11,18 @@ namespace ExaiFast.Core.Tracing;
 /// </summary>
 internal static class CallSpan
 {
+    // "tools/call <tool>" per tool, made once: there are a few dozen tools at most.
+    private static readonly ConcurrentDictionary<string, string> s_names = new(StringComparer.Ordinal);
+
     public static Activity? Start(ToolCall call, ActivityContext parent)
     {
-        var span = ExaiFastTracing.Start("tools/call " + call.Tool.Name, ActivityKind.Server, parent);
+        if (!ExaiFastTracing.Source.HasListeners())
+        {
+            return null;
+        }
+
+        string name = s_names.GetOrAdd(call.Tool.Name, static tool => "tools/call " + tool);
+        var span = ExaiFastTracing.Start(name, ActivityKind.Server, parent);
         if (span is { IsAllDataRequested: true })
         {
             span.SetTag("mcp.method.name", "tools/call");

@@ -20,6 +20,11 @@ public static class ExaiFastTracing
     /// default) without making it the current one: the caller is a connection's reader or a timer, whose flow goes on to
     /// other calls that must not become its children. Null when nobody listens or the sampler drops it.
     /// </summary>
+    /// <remarks>
+    /// The OpenTelemetry SDK still creates a span its sampler drops (to propagate the context); it is ended here at once,
+    /// so an unsampled call carries no span: its tool runs without a current span (no ExecutionContext change on every
+    /// await) and its model requests make none (<c>ModelSpan</c> starts only under a call's span).
+    /// </remarks>
     public static Activity? Start(string name, ActivityKind kind, ActivityContext parent = default)
     {
         if (!Source.HasListeners())
@@ -29,6 +34,12 @@ public static class ExaiFastTracing
 
         var previous = Activity.Current;
         var activity = Source.StartActivity(name, kind, parent);
+        if (activity is { Recorded: false })
+        {
+            activity.Dispose();
+            activity = null;
+        }
+
         Activity.Current = previous;
         return activity;
     }

@@ -11,12 +11,12 @@ namespace ExaiFast.Models.Tracing;
 internal static class ModelSpan
 {
     /// <summary>Starts it as the current span of the caller's async flow (the provider's own method), so the attempts
-    /// find it as their parent; null when nobody listens.</summary>
+    /// find it as their parent; null when nobody listens or the call it is made for is not traced.</summary>
     public static Activity? Start(string provider, string model)
     {
-        if (!ExaiFastTracing.Source.HasListeners())
+        if (Activity.Current is null || !ExaiFastTracing.Source.HasListeners())
         {
-            return null;
+            return null; // every model request is a call's: an untraced call's requests are not traced either
         }
 
         var span = ExaiFastTracing.Source.StartActivity("chat " + model, ActivityKind.Client);
