@@ -13,12 +13,16 @@ namespace ExaiFast.Hosting;
 /// </summary>
 internal static class TraceExport
 {
-    public static TracerProvider Create(TracingSettings settings, Uri endpoint, string version) =>
-        Sdk.CreateTracerProviderBuilder()
+    public static TracerProvider Create(TracingSettings settings, Uri endpoint, string version)
+    {
+        // A client that sends a traceparent decides for its calls; the ratio decides for the others — before a call's
+        // span is made (ExaiFastTracing.Start), so what reaches the SDK is to be recorded: its model requests' spans
+        // start only under a recorded call's.
+        ExaiFastTracing.SampleRatio = settings.SampleRatio;
+        return Sdk.CreateTracerProviderBuilder()
             .AddSource(ExaiFastTracing.SourceName)
             .SetResourceBuilder(ResourceBuilder.CreateDefault().AddService(settings.ServiceName, serviceVersion: version))
-            // A client that sends a traceparent decides for its calls; the ratio decides for the others.
-            .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(settings.SampleRatio)))
+            .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
             .AddOtlpExporter(o =>
             {
                 o.Protocol = settings.HttpProtobuf ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
@@ -29,6 +33,7 @@ internal static class TraceExport
                 }
             })
             .Build();
+    }
 
     // OTEL_EXPORTER_OTLP_ENDPOINT is a base URL to which each signal adds its path; an endpoint set in code is used as
     // it is, so the path is added here (unless the operator gave the full traces URL already).

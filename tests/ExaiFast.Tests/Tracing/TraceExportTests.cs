@@ -140,6 +140,45 @@ public class TraceExportTests
         }
     }
 
+    [Fact]
+    public async Task AtRatioZero_OnlyCallsTheClientSampledAreTraced()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var collector = OtlpReceiver.Start();
+        await using var fake = FakeOpenAIServer.Start();
+        string token = Secret();
+        int port = FreePort.Next();
+        var (sampled, unsampled) = (NewTrace(), NewTrace());
+        await using (var daemon = DaemonProcess.Start(new Dictionary<string, string>
+        {
+            ["EXAI_WS_TOKEN"] = token,
+            ["OPENAI_COMPATIBLE_BASE_URL"] = fake.BaseUrl.ToString(),
+            ["OPENAI_COMPATIBLE_MODELS"] = "stream",
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.BaseUrl.ToString(),
+            ["EXAIFAST_TRACE_SAMPLE_RATIO"] = "0",
+        }, "serve", "--port", port.ToString(CultureInfo.InvariantCulture)))
+        {
+            await Readiness.WaitAsync(port, () => false, () => daemon.Stderr, ct);
+            using var http = new HttpClient();
+            for (int i = 0; i < 10; i++)
+            {
+                await CallAsync(http, port, token, "stream", header: null);
+            }
+
+            await CallAsync(http, port, token, "stream", header: unsampled.Parent(sampled: false));
+            await CallAsync(http, port, token, "stream", header: null, meta: sampled.Parent(sampled: true));
+            daemon.Signal(15);
+            Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        // The client's sampled trace: the call, its model request and the one attempt; nothing of the other eleven.
+        Assert.Empty(collector.Unexpected);
+        var spans = collector.Spans.ToList();
+        Assert.Equal(3, spans.Count);
+        Assert.All(spans, s => Assert.Equal(sampled.TraceId, s.TraceId));
+        Assert.Equal(sampled.SpanId, Assert.Single(spans, s => s.Name == "tools/call chat").ParentSpanId);
+    }
+
     [Theory]
     [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318", "invalid OTEL_EXPORTER_OTLP_ENDPOINT (from environment): 'localhost:4318' is not an absolute http(s) URL")]
     [InlineData("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", "invalid OTEL_EXPORTER_OTLP_PROTOCOL (from environment): 'http/json' is not one of http/protobuf, grpc")]
