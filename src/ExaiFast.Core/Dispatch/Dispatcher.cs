@@ -143,6 +143,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// <summary>A call's deadline when its request asks for none shorter.</summary>
     public TimeSpan CallTimeout => _options.CallTimeout;
 
+    /// <summary>How long a call's result is kept after it ends, for a request that asks again (zero: none is kept).</summary>
+    public TimeSpan ResultTtl => _options.ResultTtl;
+
     /// <summary>Slots taken and calls queued in <paramref name="lane"/> (tests).</summary>
     internal (int Busy, int Queued) LoadOf(string lane) => (_lanes[lane].Busy, _lanes[lane].Queued);
 
@@ -426,6 +429,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
     private ISharedResults? _shared;
 
+    /// <summary>The store shared with other daemons (<see cref="ShareResults"/>); null without one.</summary>
+    public ISharedResults? SharedResults => _shared;
+
     /// <summary>Whether this daemon has a call or an unexpired result under <paramref name="key"/> (then Submit attaches or replays).</summary>
     public bool HasKey(CallKey key) => _table.TryGetCall(key, out _) || _table.TryGetResult(key, out _);
 
@@ -471,6 +477,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
     /// <summary>The running or queued call with this key, if any.</summary>
     public bool TryGetCall(CallKey key, out ToolCall call) => _table.TryGetCall(key, out call);
+
+    /// <summary>The stored result of the call with this key (one submitted with <see cref="CallRequest.KeepsResult"/>), unless it expired or was trimmed.</summary>
+    public bool TryGetResult(CallKey key, out CallResult result) => _table.TryGetResult(key, out result);
 
     /// <summary>
     /// Refuses new calls, waits for in-flight ones until <paramref name="deadline"/>, then cancels the rest
