@@ -61,6 +61,16 @@ public sealed class SpendLedger
         }
     }
 
+    /// <summary>Tokens <paramref name="provider"/>'s requests used today.</summary>
+    public long UsedTodayBy(string provider)
+    {
+        lock (_gate)
+        {
+            Roll();
+            return _providers.GetValueOrDefault(provider);
+        }
+    }
+
     /// <summary>The tokens a request's messages are estimated to take: their characters over <see cref="CharsPerToken"/>.</summary>
     public static long Estimate(ModelRequest request)
     {

@@ -13,7 +13,7 @@ namespace ExaiFast.Hosting;
 /// The breaker gauges are read from the providers just before each scrape. The log line names the kind of failure, not
 /// its message (the caller has that), so nothing an upstream sent can reach the log.
 /// </remarks>
-internal sealed partial class ProviderMetrics : IProviderObserver
+internal sealed partial class ProviderMetrics : IProviderObserver, ITokenUsage
 {
     private static readonly Comparer<(string Provider, string Model)> s_byName = Comparer<(string Provider, string Model)>.Create(static (a, b) =>
         string.CompareOrdinal(a.Provider, b.Provider) is var c and not 0 ? c : string.CompareOrdinal(a.Model, b.Model));
@@ -77,6 +77,9 @@ internal sealed partial class ProviderMetrics : IProviderObserver
 
         return [.. rows.Select(r => new ModelUsage(r.Key.Provider, r.Key.Model, r.Value[0], r.Value[1], r.Value[2], r.Value[3]))];
     }
+
+    public IReadOnlyList<ModelTokens> SinceStart() =>
+        [.. Usage().Where(u => u.PromptTokens + u.CompletionTokens > 0).Select(u => new ModelTokens(u.Provider, u.Model, u.PromptTokens, u.CompletionTokens))];
 
     public void OnCompleted(string provider, string model, TokenUsage? usage, TimeSpan elapsed)
     {

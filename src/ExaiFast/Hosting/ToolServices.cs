@@ -110,7 +110,7 @@ internal static class ToolServices
             .. WorkflowCatalog.All.Select(spec => new WorkflowTool(spec, providers, threads, files, time)),
             new ListModelsTool(providers),
             new VersionTool(),
-            new StatusTool(status, providers, sp.GetService<IStoreStatus>()),
+            new StatusTool(status, providers, sp.GetService<IStoreStatus>(), sp.GetRequiredService<ProviderMetrics>(), sp.GetService<SpendLedger>()),
             .. settings.ConformanceTools ? ConformanceTools.Create() : [],
         ];
     }

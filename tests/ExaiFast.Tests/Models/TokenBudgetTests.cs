@@ -18,10 +18,10 @@ public class TokenBudgetTests
     private const int PromptTokens = 10_000;
 
     [Theory]
-    [InlineData("EXAIFAST_MAX_TOKENS_PER_DAY", "25000", "the daily token budget (EXAIFAST_MAX_TOKENS_PER_DAY=25,000)", false)]
-    [InlineData("EXAIFAST_MAX_TOKENS_PER_DAY_BY_PROVIDER", "openai=25000", "openai's daily token budget (EXAIFAST_MAX_TOKENS_PER_DAY_BY_PROVIDER openai=25,000)", false)]
-    [InlineData("EXAIFAST_MAX_TOKENS_PER_SESSION_PER_DAY", "25000", "this session's daily token budget (EXAIFAST_MAX_TOKENS_PER_SESSION_PER_DAY=25,000)", true)]
-    public async Task ABudget_RefusesTheRequestThatWouldPassIt_BeforeItIsSent(string setting, string value, string named, bool otherSessionsGoOn)
+    [InlineData("EXAIFAST_MAX_TOKENS_PER_DAY", "25000", "the daily token budget (EXAIFAST_MAX_TOKENS_PER_DAY=25,000)", false, "30,015 of 25,000 daily")]
+    [InlineData("EXAIFAST_MAX_TOKENS_PER_DAY_BY_PROVIDER", "openai=25000", "openai's daily token budget (EXAIFAST_MAX_TOKENS_PER_DAY_BY_PROVIDER openai=25,000)", false, "openai 30,015 of 25,000 daily")]
+    [InlineData("EXAIFAST_MAX_TOKENS_PER_SESSION_PER_DAY", "25000", "this session's daily token budget (EXAIFAST_MAX_TOKENS_PER_SESSION_PER_DAY=25,000)", true, "25,000 per session daily")]
+    public async Task ABudget_RefusesTheRequestThatWouldPassIt_BeforeItIsSent(string setting, string value, string named, bool otherSessionsGoOn, string spent)
     {
         await using var rig = await ProviderRig.StartAsync(new() { [setting] = value }, fake => fake.PromptTokens = PromptTokens);
         await using var first = await ExaiWsClient.ConnectAsync(rig.Daemon.Uri);
@@ -42,6 +42,12 @@ public class TokenBudgetTests
         Assert.Contains("it resets at 00:00 UTC", message, StringComparison.Ordinal);
         Assert.InRange((double)refused["error"]!["retry_after"]!, 1, 86_400);
         Assert.Equal(sent, rig.Fake.RequestCount); // not sent
+
+        // The status tool tells the spend per model and against the budget.
+        await first.CallAsync("status", "status", new JsonObject());
+        string status = (string)(await first.ResultAsync("status", timeoutMs: 60_000))["text"]!;
+        Assert.True(status.Contains("; tokens since start: openai/stream 30,000 in + 15 out", StringComparison.Ordinal), status);
+        Assert.True(status.Contains("; token budgets (today, resetting at 00:00 UTC): " + spent, StringComparison.Ordinal), status);
 
         // Another session: served when the budget was the session's, refused when it was the daemon's or the provider's.
         await using var second = await ExaiWsClient.ConnectAsync(rig.Daemon.Uri);
