@@ -15,6 +15,7 @@ public sealed class DispatcherBackend : IMcpBackend
     private readonly IToolCatalog _tools;
     private readonly IThreadArchive? _threads;
     private readonly Func<bool> _trusted;
+    private readonly Lazy<PromptCatalog> _prompts;
 
     /// <summary>Creates the backend.</summary>
     /// <param name="dispatcher">Where calls go.</param>
@@ -27,6 +28,7 @@ public sealed class DispatcherBackend : IMcpBackend
         _tools = tools;
         _threads = threads;
         _trusted = trusted ?? (static () => false);
+        _prompts = new(() => PromptCatalog.Of(tools)); // the catalog never changes: its prompts are made once, when first asked for
     }
 
     /// <summary>The call rate limits per session and per client address; none if null.</summary>
@@ -122,6 +124,42 @@ public sealed class DispatcherBackend : IMcpBackend
     private static WebSockets.PooledBuffer StoreFailure(string rawId, Exception ex) => ex is StoreUnavailableException unavailable
         ? McpMessages.Error(rawId, McpMessages.InternalError, $"{ErrorCodes.StoreUnavailable}: {unavailable.Message}")
         : McpMessages.Error(rawId, McpMessages.InternalError, "Internal error: reading the conversation threads failed");
+
+    /// <inheritdoc />
+    public void ListPrompts(McpSession session, string rawId, IMcpReply reply) =>
+        reply.Respond(_prompts.Value.List(rawId, ToolShapes.Of(session.ProtocolVersion)));
+
+    /// <inheritdoc />
+    public void GetPrompt(McpSession session, string rawId, PromptAsk ask, IMcpReply reply)
+    {
+        var prompts = _prompts.Value;
+        if (prompts.Refusal(rawId, ask) is { } refused)
+        {
+            reply.Respond(refused);
+        }
+        else if (PromptCatalog.NeedsThread(ask))
+        {
+            _ = ContinueAsync(session, rawId, ask, prompts, reply);
+        }
+        else
+        {
+            reply.Respond(prompts.Get(rawId, ask));
+        }
+    }
+
+    // continue: the session's threads (and the daemon's recent ones, when it trusts its callers), as resources/list has them.
+    private async Task ContinueAsync(McpSession session, string rawId, PromptAsk ask, PromptCatalog prompts, IMcpReply reply)
+    {
+        try
+        {
+            var threads = _threads is null ? [] : await _threads.ListAsync(session.Threads, _trusted(), CancellationToken.None).ConfigureAwait(false);
+            reply.Respond(prompts.Get(rawId, ask, PromptCatalog.Latest(session.Threads, threads)));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            reply.Respond(StoreFailure(rawId, ex));
+        }
+    }
 
     /// <inheritdoc />
     public void Cancel(McpSession session, McpRequest request) => _dispatcher.Cancel(request.Key);

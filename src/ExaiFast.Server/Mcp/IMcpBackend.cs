@@ -43,6 +43,15 @@ public interface IMcpBackend
     /// <summary>Answers <c>resources/read</c> of thread <paramref name="thread"/> (its URI <paramref name="uri"/>) through <paramref name="reply"/>.</summary>
     void ReadResource(McpSession session, string rawId, Guid thread, string uri, IMcpReply reply);
 
+    /// <summary>Answers <c>prompts/list</c> through <paramref name="reply"/> (now or later): the prompts of the tools it lists (<see cref="PromptCatalog"/>).</summary>
+    void ListPrompts(McpSession session, string rawId, IMcpReply reply);
+
+    /// <summary>
+    /// Answers <c>prompts/get</c> through <paramref name="reply"/> (now or later) with <see cref="PromptCatalog.Get"/>, or its
+    /// refusal; <c>continue</c> without a thread named goes on with the newest of <paramref name="session"/>'s threads.
+    /// </summary>
+    void GetPrompt(McpSession session, string rawId, PromptAsk ask, IMcpReply reply);
+
     /// <summary>Stops the request's work (the client cancelled it, or its session ended). No response is sent for it.</summary>
     void Cancel(McpSession session, McpRequest request);
 

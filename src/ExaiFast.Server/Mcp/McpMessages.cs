@@ -232,7 +232,7 @@ internal static class McpMessages
             json.WriteEndObject();
         });
 
-    // Every revision this daemon speaks (2024-11-05 on) defines resources; none of its lists change by notification.
+    // Every revision this daemon speaks (2024-11-05 on) defines resources and prompts; none of its lists change by notification.
     private static void WriteCapabilities(Utf8JsonWriter json)
     {
         json.WriteStartObject("capabilities"u8);
@@ -241,6 +241,9 @@ internal static class McpMessages
         json.WriteEndObject();
         json.WriteStartObject("resources"u8);
         json.WriteBoolean("subscribe"u8, false);
+        json.WriteBoolean("listChanged"u8, false);
+        json.WriteEndObject();
+        json.WriteStartObject("prompts"u8);
         json.WriteBoolean("listChanged"u8, false);
         json.WriteEndObject();
         json.WriteEndObject();

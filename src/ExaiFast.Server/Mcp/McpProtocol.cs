@@ -270,6 +270,12 @@ public sealed partial class McpProtocol
             case "resources/read":
                 ReadResource(session, rawId, parameters, reply);
                 break;
+            case "prompts/list":
+                ListPrompts(session, rawId, parameters, reply);
+                break;
+            case "prompts/get":
+                GetPrompt(session, rawId, parameters, reply);
+                break;
             case "resources/templates/list":
                 reply.Respond(ThreadResources.Templates(rawId, ToolShapes.Of(session.ProtocolVersion)));
                 break;

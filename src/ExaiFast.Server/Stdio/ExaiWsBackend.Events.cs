@@ -369,9 +369,18 @@ public sealed partial class ExaiWsBackend
         {
             if (_lists.Remove(requestId, out var list))
             {
-                list.Reply.Respond(frame.TryGetProperty("tools"u8, out var tools) && tools.ValueKind == JsonValueKind.Array
-                    ? McpMessages.ToolsList(list.RawId, tools)
-                    : McpMessages.Error(list.RawId, McpMessages.InternalError, "the daemon's list_tools_res has no tools"));
+                if (!frame.TryGetProperty("tools"u8, out var tools) || tools.ValueKind != JsonValueKind.Array)
+                {
+                    list.Reply.Respond(McpMessages.Error(list.RawId, McpMessages.InternalError, "the daemon's list_tools_res has no tools"));
+                }
+                else if (list.Answer is { } answer)
+                {
+                    Respond(list, answer(frame)); // prompts, made from the daemon's tools
+                }
+                else
+                {
+                    list.Reply.Respond(McpMessages.ToolsList(list.RawId, tools));
+                }
             }
         }
 
@@ -379,7 +388,7 @@ public sealed partial class ExaiWsBackend
         {
             if (_lists.Remove(requestId, out var list) && list.Answer is { } answer)
             {
-                list.Reply.Respond(answer(frame));
+                Respond(list, answer(frame));
             }
         }
 

@@ -78,35 +78,8 @@ public sealed partial class ExaiWsBackend : IMcpBackend, IAsyncDisposable
     /// its callers) and pages them here.</remarks>
     public void ListResources(McpSession session, string rawId, ThreadCursor? after, IMcpReply reply)
     {
-        string requestId = "threads-" + Interlocked.Increment(ref _listSequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var shape = ToolShapes.Of(session.ProtocolVersion);
-        Post(new ListEvent(new PendingList(requestId, rawId, reply, Frame((requestId, session.Threads), static (json, s) =>
-        {
-            json.WriteString("op"u8, "list_threads");
-            json.WriteString("request_id"u8, s.requestId);
-            json.WriteStartArray("ids"u8);
-            foreach (var id in s.Threads)
-            {
-                json.WriteStringValue(id);
-            }
-
-            json.WriteEndArray();
-        }), answer: frame =>
-        {
-            var threads = new List<Core.Threads.ThreadSummary>();
-            if (frame.TryGetProperty("threads"u8, out var list) && list.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var item in list.EnumerateArray())
-                {
-                    if (ThreadSummaryJson.Read(item) is { } thread)
-                    {
-                        threads.Add(thread);
-                    }
-                }
-            }
-
-            return ThreadResources.List(rawId, threads, after, shape);
-        })));
+        PostThreadsFor(rawId, reply, session.Threads, threads => ThreadResources.List(rawId, threads, after, shape));
     }
 
     /// <inheritdoc />

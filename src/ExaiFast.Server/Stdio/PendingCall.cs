@@ -45,12 +45,14 @@ internal enum PendingCallState : byte
 }
 
 /// <summary>A <c>tools/list</c> waiting for the daemon's <c>list_tools_res</c>, or a <c>resources/list</c> or
-/// <c>resources/read</c> waiting for its <c>list_threads_res</c> or <c>read_thread_res</c>.</summary>
+/// <c>resources/read</c> waiting for its <c>list_threads_res</c> or <c>read_thread_res</c>, or a <c>prompts/list</c> or
+/// <c>prompts/get</c> waiting for the daemon's tools (and, for <c>continue</c>, its threads).</summary>
 internal sealed class PendingList(string requestId, string rawId, IMcpReply reply, byte[] frame,
-    Func<JsonElement, PooledBuffer>? answer = null, Func<string, string, PooledBuffer?>? failed = null)
+    Func<JsonElement, PooledBuffer?>? answer = null, Func<string, string, PooledBuffer?>? failed = null)
 {
-    /// <summary>The MCP response to the daemon's answer frame; null for <c>tools/list</c>.</summary>
-    public Func<JsonElement, PooledBuffer>? Answer { get; } = answer;
+    /// <summary>The MCP response to the daemon's answer frame, or null when the answer asked the daemon for more (a
+    /// <c>continue</c> prompt's threads) and the response waits for that; null for <c>tools/list</c>.</summary>
+    public Func<JsonElement, PooledBuffer?>? Answer { get; } = answer;
 
     /// <summary>The MCP response to an error frame of this code and message, or null for the usual internal error.</summary>
     public Func<string, string, PooledBuffer?>? Failed { get; } = failed;
