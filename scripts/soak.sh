@@ -97,7 +97,7 @@ for _ in $(seq 1 50); do [ -s "$dir/redis.pid" ] && break; sleep 0.1; done
 start_daemon() { # name port
   env -i PATH="$PATH" HOME="$dir" DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     OPENAI_COMPATIBLE_BASE_URL="http://127.0.0.1:$model_port/v1" OPENAI_COMPATIBLE_MODELS=soak-a,soak-b \
-    REDIS_URL="redis://127.0.0.1:$redis_port" EXAI_WS_OPENAI_MAX_INFLIGHT=16 \
+    REDIS_URL="redis://127.0.0.1:$redis_port" EXAI_WS_OPENAI_MAX_INFLIGHT=16 MCP_PROMPT_SIZE_LIMIT=0 \
     dotnet "$dll" serve --port "$2" --log-level warning --log-file "$dir/$1.log" \
       --call-timeout 20 --provider-headers-timeout 2 --provider-idle-timeout 2 --provider-retry-delay 0.1 \
       --breaker-break 5 --disconnect-grace 15 --results-max 1000 --threads-max 1000 >"$dir/$1.out" 2>&1 &
@@ -162,7 +162,7 @@ config=$(cat <<EOF
  "nginx": $nginx_port, "modelPort": $model_port,
  "logs": ["$dir/a.log", "$dir/b.log"],
  "redis": {"port": $redis_port, "server": "$redis", "conf": "$dir/redis.conf", "pidfile": "$dir/redis.pid"},
- "stdio": ["env", "-i", "PATH=$PATH", "HOME=$dir", "dotnet", "$dll", "stdio", "--port", "$port_a", "--log-level", "warning",
+ "stdio": ["env", "-i", "PATH=$PATH", "HOME=$dir", "MCP_PROMPT_SIZE_LIMIT=0", "dotnet", "$dll", "stdio", "--port", "$port_a", "--log-level", "warning",
            "--log-file", "$dir/stdio.log"]}
 EOF
 )

@@ -30,6 +30,18 @@ public class JsonStringsTests
         Assert.Equal(blank, JsonStrings.IsBlank(value));
     }
 
+    [Theory]
+    [InlineData("\"\"")]
+    [InlineData("\"plain ascii\"")]
+    [InlineData("\"é, 世界 and 😀 as they are\"")] // two-, three- and four-byte UTF-8 (the last is two UTF-16 units)
+    [InlineData("\"\\u00e9\\ud83d\\ude00\\n\\t\\\"\\\\\\/\"")] // every kind of escape, a surrogate pair as two
+    [InlineData("\"mixed é \\u4e16 😀\\r\\n end\"")]
+    public void Utf16Length_IsTheLengthOfGetString(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        Assert.Equal(document.RootElement.GetString()!.Length, JsonStrings.Utf16Length(document.RootElement));
+    }
+
     [Fact]
     public void GetString_OfABigEscapedString_IsGetStringsValue_AndLeavesNoBufferInTheSharedPool()
     {

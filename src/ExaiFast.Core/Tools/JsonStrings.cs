@@ -102,4 +102,35 @@ public static class JsonStrings
 
         return GetString(value).AsSpan().Trim().IsEmpty;
     }
+
+    /// <summary>
+    /// The length of a string element in UTF-16 code units (<see cref="string.Length"/> of its value), counted where it
+    /// lies: an escape is one unit (two \u escapes make a surrogate pair's two), a four-byte UTF-8 sequence two, any
+    /// other sequence one. Nothing is decoded or copied, so a 60 MiB prompt costs one pass over its bytes.
+    /// </summary>
+    public static long Utf16Length(JsonElement value)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        if (raw.Length >= 2 && raw[0] == (byte)'"')
+        {
+            raw = raw[1..^1];
+        }
+
+        long length = 0;
+        for (int i = 0; i < raw.Length; i++)
+        {
+            byte b = raw[i];
+            if (b == (byte)'\\')
+            {
+                i += i + 1 < raw.Length && raw[i + 1] == (byte)'u' ? 5 : 1;
+                length++;
+            }
+            else if ((b & 0xC0) != 0x80) // not a continuation byte: a character starts here
+            {
+                length += b >= 0xF0 ? 2 : 1;
+            }
+        }
+
+        return length;
+    }
 }

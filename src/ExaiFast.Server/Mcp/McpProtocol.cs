@@ -37,6 +37,9 @@ public sealed partial class McpProtocol
     /// <summary>Most tokens of a tool's answer an MCP client gets as is (<c>MAX_MCP_OUTPUT_TOKENS</c>); 0: no limit.</summary>
     public int MaxOutputTokens { get; init; }
 
+    /// <summary>Longest <c>prompt</c> or <c>step</c> of a <c>tools/call</c>, in characters (<c>MCP_PROMPT_SIZE_LIMIT</c>); 0: no limit.</summary>
+    public int PromptSizeLimit { get; init; }
+
     /// <summary>The backend that lists and runs the tools.</summary>
     public IMcpBackend Backend => _backend;
 
@@ -327,6 +330,11 @@ public sealed partial class McpProtocol
         }
 
         request.TraceParent = TraceParentOf(parameters, transportTrace);
+        if (PromptSize.Refusal(arguments, PromptSizeLimit) is { } tooBig)
+        {
+            session.Complete(request, tooBig); // answered here: no model request, nothing reaches the backend
+            return;
+        }
 
         // Registered first, then the check: an End() racing this either saw the request (and cancelled it) or ended
         // before it, which this sees (End sets the flag before its snapshot). Never a call left running in a dead session.

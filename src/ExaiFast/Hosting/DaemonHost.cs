@@ -62,6 +62,7 @@ internal static class DaemonHost
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Mcp"))
         {
             MaxOutputTokens = settings.Mcp.MaxOutputTokens,
+            PromptSizeLimit = settings.Mcp.PromptSizeLimit,
         });
         builder.Services.AddSingleton(sp => new McpHandler(sp.GetRequiredService<McpProtocol>()));
         builder.Services.AddSingleton(sp => new McpHttpSessions(sp.GetRequiredService<McpProtocol>(), settings.Mcp.MaxSessions,

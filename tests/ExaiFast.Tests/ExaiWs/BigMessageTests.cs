@@ -23,6 +23,7 @@ public class BigMessageTests
         {
             ["EXAI_WS_MAX_BYTES"] = (5 * MiB).ToString(CultureInfo.InvariantCulture),
             ["EXAIFAST_INBOUND_BUDGET_MB"] = "6",
+            ["MCP_PROMPT_SIZE_LIMIT"] = "0", // the MCP tests' 4 MiB prompts must reach the tools: they test the path, not the limit
         };
         foreach (var (key, value) in extra)
         {

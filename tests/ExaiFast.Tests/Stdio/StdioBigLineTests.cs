@@ -19,6 +19,7 @@ public class StdioBigLineTests
         ["EXAI_WS_MAX_BYTES"] = (5 * MiB).ToString(CultureInfo.InvariantCulture),
         ["EXAIFAST_INBOUND_BUDGET_MB"] = "6",
         ["EXAIFAST_INBOUND_BUDGET_TIMEOUT"] = budgetTimeoutSeconds,
+        ["MCP_PROMPT_SIZE_LIMIT"] = "0", // 4 MiB prompts must reach the tool: these test the lines' budget, not the limit
     };
 
     [Fact]
