@@ -43,8 +43,10 @@ internal static class ToolListJson
         json.WriteEndArray();
     }
 
-    // Every hint is written, as the MCP defaults (not read-only, open world) are the opposite of most of these tools;
-    // idempotentHint only where true (its default is false). 2025-06-18 clients read the title from the tool itself.
+    // A hint is written where it differs from MCP's default (not read-only, open world, not idempotent): readOnlyHint
+    // always (every tool is read-only), openWorldHint only where false (a tool that asks no model), idempotentHint only
+    // where true; a default costs every tool's listing bytes and tells a client nothing. 2025-06-18 clients read the
+    // title from the tool itself.
     private static void WriteAnnotations(Utf8JsonWriter json, ToolAnnotations hints, bool withTitle)
     {
         json.WriteStartObject("annotations"u8);
@@ -54,7 +56,10 @@ internal static class ToolListJson
         }
 
         json.WriteBoolean("readOnlyHint"u8, hints.ReadOnly);
-        json.WriteBoolean("openWorldHint"u8, hints.OpenWorld);
+        if (!hints.OpenWorld)
+        {
+            json.WriteBoolean("openWorldHint"u8, false);
+        }
         if (hints.Idempotent)
         {
             json.WriteBoolean("idempotentHint"u8, true);

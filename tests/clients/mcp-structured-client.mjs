@@ -31,7 +31,7 @@ await client.connect(transport);
 const { tools } = await client.listTools();
 for (const t of tools) {
   check(typeof t.title === 'string' && t.title.length > 0, `${t.name}: no title`);
-  check(typeof t.annotations?.readOnlyHint === 'boolean' && typeof t.annotations?.openWorldHint === 'boolean', `${t.name}: annotations ${JSON.stringify(t.annotations)}`);
+  check(typeof t.annotations?.readOnlyHint === 'boolean' && (t.annotations?.openWorldHint ?? false) === false, `${t.name}: annotations ${JSON.stringify(t.annotations)}`);
   check(t.outputSchema?.type === 'object', `${t.name}: outputSchema ${JSON.stringify(t.outputSchema)}`);
 }
 

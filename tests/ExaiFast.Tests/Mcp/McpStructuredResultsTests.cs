@@ -31,8 +31,8 @@ public class McpStructuredResultsTests
         Assert.True(exitCode == 0, $"node exited {exitCode}\nstdout: {stdout}\nstderr: {stderr}");
         var report = JsonNode.Parse(stdout)!;
         Assert.Equal(ExpectedTools.Names, report["tools"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
-        SameJson("""{"title":"Chat","readOnlyHint":true,"openWorldHint":true}""", report["tools"]!["chat"]);
-        SameJson("""{"title":"Debug","readOnlyHint":true,"openWorldHint":true}""", report["tools"]!["debug"]);
+        SameJson("""{"title":"Chat","readOnlyHint":true}""", report["tools"]!["chat"]); // open world: MCP's default, unwritten
+        SameJson("""{"title":"Debug","readOnlyHint":true}""", report["tools"]!["debug"]);
         SameJson("""{"title":"Version","readOnlyHint":true,"openWorldHint":false,"idempotentHint":true}""", report["tools"]!["version"]);
 
         var chat = report["chat"]!;
@@ -141,7 +141,7 @@ public class McpStructuredResultsTests
         {
             // 2025-03-26 defined annotations (the title among them); the rest of each tool is the plain listing.
             Assert.All(tools, t => Assert.Equal(["name", "description", "inputSchema", "annotations"], t!.AsObject().Select(p => p.Key)));
-            Assert.Equal("""{"title":"Chat","readOnlyHint":true,"openWorldHint":true}""", tools.Single(t => (string?)t!["name"] == "chat")!["annotations"]!.ToJsonString());
+            Assert.Equal("""{"title":"Chat","readOnlyHint":true}""", tools.Single(t => (string?)t!["name"] == "chat")!["annotations"]!.ToJsonString());
             var stripped = new JsonArray([.. tools.Select(t => { var o = t!.DeepClone().AsObject(); o.Remove("annotations"); return (JsonNode)o; })]);
             Assert.True(JsonNode.DeepEquals(plain, stripped));
         }
