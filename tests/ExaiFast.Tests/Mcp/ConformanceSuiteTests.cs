@@ -45,7 +45,7 @@ public class ConformanceSuiteTests
         Assert.Contains("Baseline check passed", output, StringComparison.Ordinal);
         foreach (string scenario in (string[])["server-initialize", "ping", "tools-list", "tools-call-simple-text", "tools-call-image", "tools-call-audio",
             "tools-call-embedded-resource", "tools-call-mixed-content", "tools-call-error", "tools-call-with-progress", "json-schema-2020-12",
-            "server-sse-multiple-streams", "dns-rebinding-protection"])
+            "server-sse-multiple-streams", "dns-rebinding-protection", "prompts-list"])
         {
             Assert.Matches($@"✓ {scenario}: [1-9]\d* passed, 0 failed", output); // passed with checks, not vacuously
         }

@@ -67,7 +67,7 @@ public class McpStructuredResultsTests
         Assert.All(tools.Values, t => Assert.Equal(JsonValueKind.Object, t.ProtocolTool.OutputSchema?.ValueKind));
         Assert.Equal("Code review", tools["codereview"].ProtocolTool.Title);
         Assert.True(tools["codereview"].ProtocolTool.Annotations?.ReadOnlyHint);
-        Assert.True(tools["codereview"].ProtocolTool.Annotations?.OpenWorldHint);
+        Assert.Null(tools["codereview"].ProtocolTool.Annotations?.OpenWorldHint); // open world: MCP's default, unwritten
         Assert.Null(tools["codereview"].ProtocolTool.Annotations?.IdempotentHint); // only where true
         Assert.False(tools["planner"].ProtocolTool.Annotations?.OpenWorldHint); // no model call
         Assert.True(tools["status"].ProtocolTool.Annotations?.IdempotentHint);

@@ -148,7 +148,7 @@ public class McpWebSocketTests
         Assert.Equal(-32600, (int)(await ErrorFor("""[{"jsonrpc":"2.0","id":1,"method":"ping"}]"""))["error"]!["code"]!);
         var version = await ErrorFor("""{"jsonrpc":"1.0","id":"v","method":"ping"}""");
         Assert.Equal((-32600, "v"), ((int)version["error"]!["code"]!, (string?)version["id"]));
-        Assert.Equal(-32601, (int)(await ErrorFor("""{"jsonrpc":"2.0","id":2,"method":"prompts/list"}"""))["error"]!["code"]!);
+        Assert.Equal(-32601, (int)(await ErrorFor("""{"jsonrpc":"2.0","id":2,"method":"completion/complete"}"""))["error"]!["code"]!);
         var unknownTool = await ErrorFor("""{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"nosuch","arguments":{}}}""");
         Assert.Equal((-32602, 3), ((int)unknownTool["error"]!["code"]!, (int)unknownTool["id"]!));
         Assert.Contains("nosuch", (string?)unknownTool["error"]!["message"], StringComparison.Ordinal);
