@@ -29,15 +29,17 @@ internal static class PromptSize
             return null;
         }
 
-        foreach (var (field, files) in new[] { ("prompt", "files"), ("step", "relevant_files") })
+        return Check(arguments, "prompt", "files", limit) ?? Check(arguments, "step", "relevant_files", limit);
+    }
+
+    private static CallResult? Check(JsonElement arguments, string field, string files, int limit)
+    {
+        // Cheap first: the raw JSON is at least as long as the text it holds, so a short one needs no count.
+        if (arguments.TryGetProperty(field, out var text) && text.ValueKind == JsonValueKind.String
+            && System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(text).Length - 2 > limit
+            && JsonStrings.Utf16Length(text) is long length && length > limit)
         {
-            // Cheap first: the raw JSON is at least as long as the text it holds, so a short one needs no count.
-            if (arguments.TryGetProperty(field, out var text) && text.ValueKind == JsonValueKind.String
-                && System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(text).Length - 2 > limit
-                && JsonStrings.Utf16Length(text) is long length && length > limit)
-            {
-                return new CallResult { Text = Answer(field, files, length, limit) };
-            }
+            return new CallResult { Text = Answer(field, files, length, limit) };
         }
 
         return null;
