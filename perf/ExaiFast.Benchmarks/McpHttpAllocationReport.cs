@@ -33,7 +33,7 @@ internal static class McpHttpAllocationReport
         var protocol = new McpProtocol(new DispatcherBackend(dispatcher, catalog), NullLogger.Instance);
         await using var sessions = new McpHttpSessions(protocol, 100, TimeSpan.FromMinutes(5), time);
         var serverOptions = new ServerOptions { Port = 0 };
-        var endpoints = new Dictionary<string, IHttpEndpoint> { ["/mcp"] = new McpHttpEndpoint(protocol, sessions, new TokenGuard(""), serverOptions) };
+        var endpoints = new Dictionary<string, IHttpEndpoint> { ["/mcp"] = new McpHttpEndpoint(protocol, sessions, new AccessGuard(new TokenGuard("")), serverOptions) };
         await using var server = new ExaiFastServer(serverOptions, handler: null, loggerFactory: null, metrics: null, timeProvider: null, tokens: null, endpoints);
         await server.StartAsync();
 

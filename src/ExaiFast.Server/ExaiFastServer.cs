@@ -32,7 +32,7 @@ public sealed class ExaiFastServer : IAsyncDisposable
     /// <param name="timeProvider">Clock for every timeout; the system clock if null.</param>
     /// <param name="tokens">The host's token guard: MCP WebSocket upgrades must present its token. None required if null.</param>
     public ExaiFastServer(ServerOptions options, IWebSocketHandler? handler = null, ILoggerFactory? loggerFactory = null, ServerMetrics? metrics = null, TimeProvider? timeProvider = null, TokenGuard? tokens = null)
-        : this(options, handler, loggerFactory, metrics, timeProvider, tokens, endpoints: null)
+        : this(options, handler, loggerFactory, metrics, timeProvider, tokens is null ? null : new AccessGuard(tokens), endpoints: null)
     {
     }
 
@@ -40,13 +40,13 @@ public sealed class ExaiFastServer : IAsyncDisposable
     /// <remarks>The composition root (<c>DaemonHost</c>) registers its endpoints here, e.g. <c>POST /mcp</c>. Paths are exact
     /// (no query), may not be a WebSocket path (<c>/</c>, <c>/ws</c>, <c>/echo</c>) nor a status path: ArgumentException.</remarks>
     internal ExaiFastServer(ServerOptions options, IWebSocketHandler? handler, ILoggerFactory? loggerFactory, ServerMetrics? metrics, TimeProvider? timeProvider,
-        TokenGuard? tokens, IReadOnlyDictionary<string, IHttpEndpoint>? endpoints)
+        AccessGuard? access, IReadOnlyDictionary<string, IHttpEndpoint>? endpoints)
     {
         ArgumentNullException.ThrowIfNull(options);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ExaiFast.Server");
         _ctx = new ServerContext(options, metrics ?? new ServerMetrics(), logger, timeProvider ?? TimeProvider.System, handler ?? EchoHandler.Instance, endpoints)
         {
-            Tokens = tokens,
+            Access = access,
         };
     }
 

@@ -75,8 +75,8 @@ internal sealed class ServerContext
     /// <summary>How long a big message may wait for, or hold, inbound budget while it arrives.</summary>
     public long InboundBudgetTicks { get; }
 
-    /// <summary>The host's token guard (null: no token anywhere). Checked at MCP WebSocket upgrades.</summary>
-    public TokenGuard? Tokens { get; init; }
+    /// <summary>The host's access guard (null: nothing required anywhere). Checked at MCP WebSocket upgrades.</summary>
+    public AccessGuard? Access { get; init; }
 
     public long StartedAt { get; }
 

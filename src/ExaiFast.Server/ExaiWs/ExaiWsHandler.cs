@@ -83,6 +83,10 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     /// <summary>The call rate limits per session and per client address; none if null.</summary>
     internal CallRateLimits? RateLimits { get; init; }
 
+    /// <summary>What a hello's token is checked against: the host's guard shared with the other doors (the daemon's token,
+    /// and in OAuth mode an access token); the token guard alone if null.</summary>
+    public AccessGuard? Access { get; init; }
+
     /// <inheritdoc />
     public double UptimeSeconds => _time.GetElapsedTime(_startedAt).TotalSeconds;
 
@@ -289,7 +293,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         }
 
         string? token = root.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-        if (!_token.Check(token))
+        if (!(Access is { } access ? await access.CheckAsync(token).ConfigureAwait(false) : _token.Check(token)))
         {
             Log.Unauthorized(_logger, connection.Socket.ConnectionId); // never the token itself
             await RefuseHelloAsync(connection, "unauthorized", CloseCodes.Unauthorized, "unauthorized").ConfigureAwait(false);

@@ -31,7 +31,8 @@ internal sealed partial class Http1Connection
             return false;
         }
 
-        if (endpoint.Screen(head) is { } refusal)
+        var screening = endpoint.ScreenAsync(head);
+        if ((screening.IsCompletedSuccessfully ? screening.Result : await screening.ConfigureAwait(false)) is { } refusal)
         {
             await _output.RespondRefusalAsync(route, refusal, head.Method == "HEAD").ConfigureAwait(false);
             return false; // its body, if any, is never read

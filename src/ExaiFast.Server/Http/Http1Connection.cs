@@ -218,11 +218,12 @@ internal sealed partial class Http1Connection : IConnectionProtocol
 
         // exai-ws carries its token in the hello; MCP has no such message, so its upgrade must present it
         // (Authorization: Bearer, or ?token= for clients that cannot set headers).
-        if (_ctx.Tokens is { Enabled: true } tokens && WebSocketHandshake.SelectSubprotocol(head) == WebSocketHandshake.McpSubprotocol && !tokens.Check(head, allowQuery: true))
+        if (_ctx.Access is { Enabled: true } access && WebSocketHandshake.SelectSubprotocol(head) == WebSocketHandshake.McpSubprotocol
+            && await access.CheckAsync(head, allowQuery: true).ConfigureAwait(false) is { } refusal)
         {
-            _ctx.Metrics.ConnectionsRefused.WithLabels("unauthorized").Inc();
-            await _output.RespondErrorAsync("websocket", 401, "this daemon requires its token: Authorization: Bearer <token>, or ?token=<token>",
-                "WWW-Authenticate: Bearer realm=\"exaifast\"\r\n", head.Method == "HEAD").ConfigureAwait(false);
+            _ctx.Metrics.ConnectionsRefused.WithLabels(refusal.Status == 503 ? "unavailable" : "unauthorized").Inc();
+            string reason = access.OAuth is null ? "this daemon requires its token: Authorization: Bearer <token>, or ?token=<token>" : refusal.Message;
+            await _output.RespondErrorAsync("websocket", refusal.Status, reason, refusal.ExtraHeaders, head.Method == "HEAD").ConfigureAwait(false);
             return null;
         }
 

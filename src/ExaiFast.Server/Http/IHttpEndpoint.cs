@@ -18,4 +18,10 @@ internal interface IHttpEndpoint
     /// make the server read and buffer a body first. Null serves the request.
     /// </summary>
     HttpRefusal? Screen(Wire.Http.HttpRequestHead head) => null;
+
+    /// <summary>
+    /// <see cref="Screen"/> for an endpoint whose check may wait (an access token whose issuer's keys must be fetched
+    /// first); what the server calls. By default, <see cref="Screen"/>.
+    /// </summary>
+    ValueTask<HttpRefusal?> ScreenAsync(Wire.Http.HttpRequestHead head) => ValueTask.FromResult(Screen(head));
 }

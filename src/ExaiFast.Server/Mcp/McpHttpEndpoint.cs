@@ -31,30 +31,38 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
 
     private readonly McpProtocol _protocol;
     private readonly McpHttpSessions _sessions;
-    private readonly TokenGuard _tokens;
+    private readonly AccessGuard _access;
     private readonly ServerOptions _options;
 
-    public McpHttpEndpoint(McpProtocol protocol, McpHttpSessions sessions, TokenGuard tokens, ServerOptions options)
+    public McpHttpEndpoint(McpProtocol protocol, McpHttpSessions sessions, AccessGuard access, ServerOptions options)
     {
         _protocol = protocol;
         _sessions = sessions;
-        _tokens = tokens;
+        _access = access;
         _options = options;
     }
 
-    /// <summary>Origin, token and protocol version, checked on the head: a refused client never gets its body read.</summary>
-    public HttpRefusal? Screen(HttpRequestHead head)
+    /// <summary>Origin, credentials and protocol version, checked on the head: a refused client never gets its body read.</summary>
+    public ValueTask<HttpRefusal?> ScreenAsync(HttpRequestHead head)
     {
         // DNS rebinding (spec: servers MUST validate Origin): a browser page of another origin gets nothing.
         if (head["Origin"] is { } origin && !_options.IsOriginAllowed(origin))
         {
-            return Refusal(403, McpMessages.InvalidRequest, "Forbidden: origin not allowed");
+            return ValueTask.FromResult<HttpRefusal?>(Refusal(403, McpMessages.InvalidRequest, "Forbidden: origin not allowed"));
         }
 
-        if (!_tokens.Check(head, allowQuery: false))
+        var access = _access.CheckAsync(head, allowQuery: false);
+        return access.IsCompletedSuccessfully ? ValueTask.FromResult(Screened(head, access.Result)) : ScreenSlowAsync(head, access);
+    }
+
+    private async ValueTask<HttpRefusal?> ScreenSlowAsync(HttpRequestHead head, ValueTask<OAuth.AccessRefusal?> access) =>
+        Screened(head, await access.ConfigureAwait(false));
+
+    private static HttpRefusal? Screened(HttpRequestHead head, OAuth.AccessRefusal? denied)
+    {
+        if (denied is not null)
         {
-            return Refusal(401, McpMessages.InvalidRequest, "Unauthorized: this daemon requires its token (Authorization: Bearer <token>)",
-                "WWW-Authenticate: Bearer realm=\"exaifast\"\r\n");
+            return Refusal(denied.Status, McpMessages.InvalidRequest, denied.Message, denied.ExtraHeaders);
         }
 
         // Spec: an unsupported version is 400. A 2026-07-28 client reads a plain 400 as "an older server" and falls back

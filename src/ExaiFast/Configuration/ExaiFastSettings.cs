@@ -17,6 +17,9 @@ public sealed record ExaiFastSettings
     /// <summary>Token, hello timeout, disconnect grace.</summary>
     public ExaiWsOptions ExaiWs { get; init; } = new();
 
+    /// <summary>OAuth 2.1 resource-server mode (<c>EXAIFAST_OAUTH_*</c>): off unless an issuer is set.</summary>
+    public Server.OAuth.OAuthOptions OAuth { get; init; } = new();
+
     /// <summary>MCP Streamable HTTP sessions.</summary>
     public McpOptions Mcp { get; init; } = new();
 

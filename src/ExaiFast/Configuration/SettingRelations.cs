@@ -58,9 +58,11 @@ internal static class SettingRelations
             problems.Add(unknown);
         }
 
-        if (Fine(bad, "EXAI_WS_TOKEN", "EXAI_WS_HOST") && settings.ExaiWs.Token.Length == 0 && !settings.AllowRemoteWithoutToken && !IsLoopback(settings.Server.Host))
+        CheckOAuth(settings, bad, problems);
+        if (Fine(bad, "EXAI_WS_TOKEN", "EXAI_WS_HOST", "EXAIFAST_OAUTH_ISSUER") && settings.ExaiWs.Token.Length == 0 && !settings.OAuth.Enabled
+            && !settings.AllowRemoteWithoutToken && !IsLoopback(settings.Server.Host))
         {
-            problems.Add($"refusing to listen on {settings.Server.Host} without a token: set EXAI_WS_TOKEN, or pass --allow-remote-without-token");
+            problems.Add($"refusing to listen on {settings.Server.Host} without a token: set EXAI_WS_TOKEN or EXAIFAST_OAUTH_ISSUER, or pass --allow-remote-without-token");
         }
 
         return settings;
@@ -137,6 +139,26 @@ internal static class SettingRelations
         }
 
         return $"invalid DEFAULT_MODEL: '{name}' is not auto or a model of a configured provider ({string.Join(", ", known)})";
+    }
+
+    // The audience cannot be guessed: behind a reverse proxy the daemon does not know the URL its clients use, and a wrong
+    // one would refuse every token. Either OAuth setting without the issuer would be silently ignored.
+    private static void CheckOAuth(ExaiFastSettings settings, IReadOnlySet<string> bad, List<string> problems)
+    {
+        var oauth = settings.OAuth;
+        if (!Fine(bad, "EXAIFAST_OAUTH_ISSUER", "EXAIFAST_OAUTH_AUDIENCE", "EXAIFAST_OAUTH_REQUIRED_SCOPES"))
+        {
+            return;
+        }
+
+        if (oauth.Enabled && oauth.Audience.Length == 0)
+        {
+            problems.Add("EXAIFAST_OAUTH_ISSUER is set but EXAIFAST_OAUTH_AUDIENCE is not: set it to the URL clients reach /mcp at (e.g. https://mcp.example.com/mcp), which the issuer's tokens name as their audience");
+        }
+        else if (!oauth.Enabled && (oauth.Audience.Length > 0 || oauth.RequiredScopes.Count > 0))
+        {
+            problems.Add($"{(oauth.Audience.Length > 0 ? "EXAIFAST_OAUTH_AUDIENCE" : "EXAIFAST_OAUTH_REQUIRED_SCOPES")} is set but EXAIFAST_OAUTH_ISSUER is not: set the issuer whose tokens to accept, or leave the OAuth settings out");
+        }
     }
 
     // A burst with its rate off would be silently ignored: the operator meant to limit something.

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using ExaiFast.Core.Options;
+using ExaiFast.Server.OAuth;
 using ExaiFast.Tools;
 using Microsoft.Extensions.Logging;
 
@@ -77,6 +78,16 @@ public static class SettingsCatalog
             "a non-blank secret without control characters", IsValidToken, (s, v) => s with { ExaiWs = s.ExaiWs with { Token = v } }),
         SettingDefinition.Switch("EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN", "--allow-remote-without-token", "Allow listening on a non-loopback address with no token.",
             (s, v) => s with { AllowRemoteWithoutToken = v }),
+        SettingDefinition.Text("EXAIFAST_OAUTH_ISSUER", "--oauth-issuer",
+            "OAuth 2.1 resource-server mode: the authorization server whose access tokens (JWTs) the HTTP doors, MCP WebSocket upgrades and exai-ws hellos accept, exactly as its tokens' iss says it; its keys are found through its /.well-known/oauth-authorization-server (or openid-configuration) metadata. Requires EXAIFAST_OAUTH_AUDIENCE. Empty: off.", "",
+            OAuthUrl, v => v.Trim().Length == 0 || OAuthOptions.IsAllowedUrl(v), (s, v) => s with { OAuth = s.OAuth with { Issuer = v } }),
+        SettingDefinition.Text("EXAIFAST_OAUTH_AUDIENCE", "--oauth-audience",
+            "The resource identifier every access token's aud must contain: the canonical URL clients reach /mcp at (https://mcp.example.com/mcp), as the daemon cannot know it behind a proxy; also the resource of its /.well-known/oauth-protected-resource metadata.", "",
+            OAuthUrl, v => v.Trim().Length == 0 || OAuthOptions.IsAllowedUrl(v), (s, v) => s with { OAuth = s.OAuth with { Audience = v } }),
+        SettingDefinition.Text("EXAIFAST_OAUTH_REQUIRED_SCOPES", "--oauth-required-scopes",
+            "Scopes every access token must carry, separated by spaces or commas (a token without them: 403 insufficient_scope); empty: none.", "",
+            "scope names separated by spaces or commas (printable ASCII, no quote or backslash)", v => OAuthOptions.Scopes(v).All(OAuthOptions.IsScopeToken),
+            (s, v) => s with { OAuth = s.OAuth with { RequiredScopes = OAuthOptions.Scopes(v) } }),
         SettingDefinition.Seconds("EXAI_WS_HELLO_TIMEOUT", "--hello-timeout", "Seconds allowed for the hello frame (then close 4002).", 15, 0.05, 3600,
             (s, v) => s with { ExaiWs = s.ExaiWs with { HelloTimeout = v } }),
         SettingDefinition.Seconds("EXAI_WS_DISCONNECT_GRACE_SECS", "--disconnect-grace", "Seconds a disconnected session's calls keep running for a reconnect (0: cancel at once).", 15, 0, 3600,
@@ -260,6 +271,8 @@ public static class SettingsCatalog
         value.Length == 0 || (value.Trim().Length > 0 && !value.Trim().Any(char.IsControl));
 
     private const string HttpUrl = "an absolute http(s) URL";
+
+    private const string OAuthUrl = "an https URL without query or fragment (http only on a loopback host)";
 
     // provider=tokens,… with a known provider and a positive count; null when any pair is not.
     private static Dictionary<string, long>? ProviderBudgets(string value)

@@ -11,7 +11,7 @@ namespace ExaiFast.Dashboard;
 /// parameter: URLs end up in logs), without one it is open like the rest (loopback only, unless the operator allowed
 /// otherwise); a browser <c>Origin</c> that is not allowed gets 403.
 /// </summary>
-internal sealed class DashboardDataEndpoint(DashboardData data, TokenGuard tokens, ServerOptions options) : IHttpEndpoint
+internal sealed class DashboardDataEndpoint(DashboardData data, AccessGuard access, ServerOptions options) : IHttpEndpoint
 {
     private static readonly KeyValuePair<string, string>[] s_allow = [new("Allow", "GET, HEAD")];
 
@@ -21,21 +21,16 @@ internal sealed class DashboardDataEndpoint(DashboardData data, TokenGuard token
         new("X-Content-Type-Options", "nosniff"),
     ];
 
-    public HttpRefusal? Screen(HttpRequestHead head)
+    public async ValueTask<HttpRefusal?> ScreenAsync(HttpRequestHead head)
     {
         if (head["Origin"] is { } origin && !options.IsOriginAllowed(origin))
         {
             return new HttpRefusal(403, "text/plain; charset=utf-8", "Forbidden: origin not allowed\n"u8.ToArray());
         }
 
-        if (!tokens.Check(head, allowQuery: false))
-        {
-            return new HttpRefusal(401, "text/plain; charset=utf-8",
-                "Unauthorized: this daemon requires its token (Authorization: Bearer <token>)\n"u8.ToArray(),
-                "WWW-Authenticate: Bearer realm=\"exaifast\"\r\n");
-        }
-
-        return null;
+        return await access.CheckAsync(head, allowQuery: false).ConfigureAwait(false) is { } denied
+            ? new HttpRefusal(denied.Status, "text/plain; charset=utf-8", System.Text.Encoding.UTF8.GetBytes(denied.Message + "\n"), denied.ExtraHeaders)
+            : null;
     }
 
     public ValueTask HandleAsync(HttpExchange exchange)

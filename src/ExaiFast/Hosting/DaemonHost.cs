@@ -12,6 +12,7 @@ using ExaiFast.Server;
 using ExaiFast.Server.Http;
 using ExaiFast.Server.Limits;
 using ExaiFast.Server.Metrics;
+using ExaiFast.Server.OAuth;
 using ExaiFast.Server.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -34,6 +35,14 @@ internal static class DaemonHost
         builder.Services.AddToolServices(settings, sp => new LazyStatus(() => sp.GetRequiredService<SubprotocolRouter>()));
         // One token guard for every door, so that rotate_token (over exai-ws) covers MCP too.
         builder.Services.AddSingleton(new TokenGuard(settings.ExaiWs.Token));
+        // OAuth mode: the same guard answers for the token and for the issuer's access tokens, on every door.
+        if (settings.OAuth.Enabled)
+        {
+            builder.Services.AddSingleton(sp => new OAuthResourceServer(settings.OAuth, IssuerClient(), sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.OAuth")));
+        }
+
+        builder.Services.AddSingleton(sp => new AccessGuard(sp.GetRequiredService<TokenGuard>(), sp.GetService<OAuthResourceServer>()));
         // One set of call rate limits for every door: a client's exai-ws and MCP calls share its address's bucket.
         builder.Services.AddSingleton(sp => new CallRateLimits(settings.Server, sp.GetRequiredService<ServerMetrics>()));
         builder.Services.AddSingleton(sp => new ExaiWsHandler(
@@ -51,6 +60,7 @@ internal static class DaemonHost
             ThreadTrust.Of(sp.GetRequiredService<TokenGuard>(), SettingRelations.IsLoopback(settings.Server.Host)))
         {
             RateLimits = sp.GetRequiredService<CallRateLimits>(),
+            Access = sp.GetRequiredService<AccessGuard>(),
         });
         builder.Services.AddSingleton(sp => new McpProtocol(
             new DispatcherBackend(sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<IToolCatalog>(),
@@ -75,7 +85,7 @@ internal static class DaemonHost
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<ServerMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<TokenGuard>(),
+            sp.GetRequiredService<AccessGuard>(),
             HttpEndpoints(sp))
         {
             Models = sp.GetRequiredService<ProviderRegistry>().Readiness,
@@ -153,15 +163,38 @@ internal static class DaemonHost
 
     /// <summary>The endpoint table beyond /health, /ready and /metrics (which the server adds itself): path to endpoint.</summary>
     /// <remarks>MCP Streamable HTTP (<c>POST /mcp</c>) and the dashboard (<c>/dashboard</c>, its data at <c>/dashboard/data</c>) register here.</remarks>
-    private static Dictionary<string, IHttpEndpoint> HttpEndpoints(IServiceProvider sp) => new(StringComparer.Ordinal)
+    private static Dictionary<string, IHttpEndpoint> HttpEndpoints(IServiceProvider sp)
+    {
+        var endpoints = Endpoints(sp);
+        if (sp.GetService<OAuthResourceServer>() is { } oauth)
+        {
+            foreach (var (path, endpoint) in ProtectedResourceMetadataEndpoint.For(oauth))
+            {
+                endpoints.Add(path, endpoint);
+            }
+        }
+
+        return endpoints;
+    }
+
+    // Fetches the issuer's metadata and keys: bounded in time and size (a hostile or broken issuer cannot stall or bloat the
+    // daemon), and never redirected (the metadata must be where the issuer's identifier says it is).
+    private static HttpClient IssuerClient() =>
+        new(new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(5), PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            Timeout = TimeSpan.FromSeconds(10),
+            MaxResponseContentBufferSize = 1 << 20,
+        };
+
+    private static Dictionary<string, IHttpEndpoint> Endpoints(IServiceProvider sp) => new(StringComparer.Ordinal)
     {
         ["/mcp"] = new McpHttpEndpoint(sp.GetRequiredService<McpProtocol>(), sp.GetRequiredService<McpHttpSessions>(),
-            sp.GetRequiredService<TokenGuard>(), sp.GetRequiredService<ExaiFastSettings>().Server),
+            sp.GetRequiredService<AccessGuard>(), sp.GetRequiredService<ExaiFastSettings>().Server),
         ["/dashboard"] = new DashboardPageEndpoint(),
         ["/dashboard/data"] = new DashboardDataEndpoint(
             new DashboardData(sp.GetRequiredService<ExaiFastServer>, sp.GetRequiredService<SubprotocolRouter>(), sp.GetRequiredService<Dispatcher>(),
                 sp.GetRequiredService<DispatchMetrics>(), sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<ProviderMetrics>(),
                 sp.GetService<IStoreStatus>()),
-            sp.GetRequiredService<TokenGuard>(), sp.GetRequiredService<ExaiFastSettings>().Server),
+            sp.GetRequiredService<AccessGuard>(), sp.GetRequiredService<ExaiFastSettings>().Server),
     };
 }
