@@ -7,9 +7,10 @@ namespace ExaiFast.Server.OAuth;
 
 /// <summary>
 /// The issuer's signing keys: found through its metadata (RFC 8414 <c>/.well-known/oauth-authorization-server</c>, else
-/// OpenID Connect <c>/.well-known/openid-configuration</c>), fetched from its <c>jwks_uri</c>, and kept. They are fetched
-/// again when a token names a key they lack (the issuer rotated its keys) or when they are an hour old, but never more
-/// than once a minute: a stream of tokens with made-up <c>kid</c>s cannot make the daemon hammer the issuer.
+/// OpenID Connect <c>/.well-known/openid-configuration</c>), fetched from its <c>jwks_uri</c> when the first token comes,
+/// and kept. They are fetched again when a token names a key they lack (the issuer rotated its keys), at most once a
+/// minute — a stream of tokens with made-up <c>kid</c>s cannot make the daemon hammer the issuer — and when they are an
+/// hour old (a key the issuer withdrew stops working).
 /// </summary>
 /// <remarks>Thread-safe: readers take the current set without a lock; one fetch runs at a time. A failed fetch keeps the
 /// keys already held (an issuer down for a while does not lock everybody out).</remarks>
@@ -26,7 +27,8 @@ internal sealed partial class IssuerKeys : IDisposable
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _fetching = new(1, 1);
     private volatile KeySet? _current;
-    private long _lastAttempt = long.MinValue; // TimeProvider timestamp of the last fetch started
+    private long _lastAttempt = long.MinValue; // TimeProvider timestamps of the last fetch started,
+    private long _lastForKid = long.MinValue; // and of the last one a token's unknown kid started
 
     public IssuerKeys(string issuer, HttpClient http, TimeProvider time, ILogger logger)
     {
@@ -46,7 +48,7 @@ internal sealed partial class IssuerKeys : IDisposable
             return current;
         }
 
-        if (!FetchAllowed(current))
+        if (!FetchAllowed(current, kid))
         {
             return current;
         }
@@ -55,12 +57,17 @@ internal sealed partial class IssuerKeys : IDisposable
         try
         {
             current = _current; // another request may have fetched them meanwhile
-            if ((current is not null && !NeedsFetch(current, kid)) || !FetchAllowed(current))
+            if ((current is not null && !NeedsFetch(current, kid)) || !FetchAllowed(current, kid))
             {
                 return current;
             }
 
-            Volatile.Write(ref _lastAttempt, _time.GetTimestamp());
+            long now = _time.GetTimestamp();
+            Volatile.Write(ref _lastAttempt, now);
+            if (current is not null && kid is not null && !current.ById.ContainsKey(kid))
+            {
+                Volatile.Write(ref _lastForKid, now);
+            }
             try
             {
                 var fetched = await FetchAsync().ConfigureAwait(false);
@@ -85,11 +92,20 @@ internal sealed partial class IssuerKeys : IDisposable
     private bool NeedsFetch(KeySet keys, string? kid) =>
         (kid is not null && !keys.ById.ContainsKey(kid)) || _time.GetElapsedTime(keys.FetchedAt) > MaxAge;
 
-    private bool FetchAllowed(KeySet? current)
+    // Without keys: the first fetch, or a retry a few seconds after a failed one. With keys: an unknown kid once a minute,
+    // counted from the last fetch a kid started (a rotation just after the first fetch is picked up at once); old keys
+    // once a minute, counted from any fetch (an issuer down for a while is not asked on every request).
+    private bool FetchAllowed(KeySet? current, string? kid)
     {
-        long last = Volatile.Read(ref _lastAttempt);
-        return last == long.MinValue || _time.GetElapsedTime(last) >= (current is null ? MinRetryWithoutKeys : MinRefetchInterval);
+        if (current is null)
+        {
+            return Elapsed(Volatile.Read(ref _lastAttempt)) >= MinRetryWithoutKeys;
+        }
+
+        return kid is not null && !current.ById.ContainsKey(kid) ? Elapsed(Volatile.Read(ref _lastForKid)) >= MinRefetchInterval : Elapsed(Volatile.Read(ref _lastAttempt)) >= MinRefetchInterval;
     }
+
+    private TimeSpan Elapsed(long since) => since == long.MinValue ? TimeSpan.MaxValue : _time.GetElapsedTime(since);
 
     private async Task<KeySet> FetchAsync()
     {

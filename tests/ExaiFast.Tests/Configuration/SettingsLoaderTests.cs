@@ -118,7 +118,7 @@ public class SettingsLoaderTests
     {
         var env = new Dictionary<string, string> { ["EXAI_WS_HOST"] = "0.0.0.0" };
         var ex = Assert.Throws<ConfigurationException>(() => SettingsLoader.Load(env, None, HermeticStart.EmptyEnvFile));
-        Assert.Equal("refusing to listen on 0.0.0.0 without a token: set EXAI_WS_TOKEN, or pass --allow-remote-without-token", ex.Message);
+        Assert.Equal("refusing to listen on 0.0.0.0 without a token: set EXAI_WS_TOKEN or EXAIFAST_OAUTH_ISSUER, or pass --allow-remote-without-token", ex.Message);
 
         Assert.Equal("0.0.0.0", SettingsLoader.Load(env, new Dictionary<string, string> { ["EXAI_WS_ALLOW_REMOTE_WITHOUT_TOKEN"] = "true" }, HermeticStart.EmptyEnvFile).Server.Host);
         Assert.Equal("0.0.0.0", SettingsLoader.Load(new Dictionary<string, string>(env) { ["EXAI_WS_TOKEN"] = "s3cret" }, None, HermeticStart.EmptyEnvFile).Server.Host);

@@ -139,6 +139,17 @@ internal sealed class OAuthDaemon : IAsyncDisposable
         return (bool?)ack["ok"] == true;
     }
 
+    /// <summary>Waits until the daemon has logged <paramref name="text"/> (logging is asynchronous); fails after 30 s.</summary>
+    public async Task WaitForLogAsync(string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!Stderr.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the daemon never logged '{text}':\n{Stderr}");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
