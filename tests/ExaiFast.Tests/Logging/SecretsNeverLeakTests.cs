@@ -99,6 +99,126 @@ public class SecretsNeverLeakTests
         }
     }
 
+    /// <summary>
+    /// OAuth mode: a client's access tokens (good, expired, tampered, of an unknown key) on every door, and tool calls made
+    /// with a good one that reach a model provider. No piece of any of them is in the log (at trace), the daemon's answers,
+    /// or — MCP forbids token passthrough — anything the provider received.
+    /// </summary>
+    [Fact]
+    public async Task NoAccessToken_ReachesAnyOutput_OrAProvider_AtTraceLevel()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var fake = FakeOpenAIServer.Start();
+        await using var issuer = OAuth.LocalIssuer.Start();
+        var directory = Directory.CreateTempSubdirectory("exaifast-secrets-");
+        string logFile = Path.Combine(directory.FullName, "daemon.log");
+        const string audience = "https://mcp.example.test/mcp";
+        var expired = issuer.Claims(audience);
+        (expired["nbf"], expired["exp"]) = (0, 1);
+        var tampered = issuer.SignRs256(issuer.Claims(audience, "read")).Split('.');
+        using var stranger = RSA.Create(2048);
+        int port = FreePort.Next();
+        var tokens = new Dictionary<string, string>
+        {
+            ["good RS256 token"] = issuer.SignRs256(issuer.Claims(audience)),
+            ["good ES256 token"] = issuer.SignEs256(issuer.Claims(audience)),
+            ["expired token"] = issuer.SignRs256(expired),
+            ["tampered token"] = tampered[0] + "." + OAuth.LocalIssuer.Encode(issuer.Claims(audience, "admin")) + "." + tampered[2],
+            ["unknown key's token"] = issuer.SignRs256(issuer.Claims(audience), "stranger", stranger),
+        };
+        var seen = new StringBuilder();
+        try
+        {
+            await using (var daemon = DaemonProcess.Start(new Dictionary<string, string>
+            {
+                ["EXAIFAST_OAUTH_ISSUER"] = issuer.Issuer,
+                ["EXAIFAST_OAUTH_AUDIENCE"] = audience,
+                ["OPENAI_COMPATIBLE_BASE_URL"] = fake.BaseUrl.ToString(),
+                ["OPENAI_COMPATIBLE_MODELS"] = "answer",
+                ["EXAIFAST_LOG_LEVEL"] = "trace",
+                ["EXAIFAST_LOG_FILE"] = logFile,
+            }, "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            {
+                await Readiness.WaitAsync(port, () => false, () => daemon.Stderr, ct); // it logs to the file, so stderr names no port
+                using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+                var initialize = Request(1, "initialize", new JsonObject
+                {
+                    ["protocolVersion"] = "2025-11-25", ["capabilities"] = new JsonObject(), ["clientInfo"] = new JsonObject { ["name"] = "secrets", ["version"] = "1" },
+                });
+                foreach (var (name, token) in tokens)
+                {
+                    bool good = name.StartsWith("good", StringComparison.Ordinal);
+                    using var init = await http.SendAsync(Post(initialize, token), ct);
+                    Assert.Equal(good ? HttpStatusCode.OK : HttpStatusCode.Unauthorized, init.StatusCode);
+                    await AppendAsync(seen, init, ct);
+                    if (good)
+                    {
+                        // A call that reaches the provider, made with the client's token.
+                        using var call = await http.SendAsync(Post(Request(2, "tools/call", new JsonObject
+                        {
+                            ["name"] = "chat", ["arguments"] = new JsonObject { ["prompt"] = "hi", ["model"] = "answer" },
+                        }), token, Assert.Single(init.Headers.GetValues("Mcp-Session-Id"))), ct);
+                        Assert.Contains(FakeOpenAIServer.Answer, await AppendAsync(seen, call, ct), StringComparison.Ordinal);
+                    }
+
+                    var ws = new Uri($"ws://127.0.0.1:{port}/");
+                    await using (var hello = await ExaiWsClient.ConnectAsync(ws, hello: false))
+                    {
+                        await hello.SendAsync(new JsonObject { ["op"] = "hello", ["token"] = token });
+                        Assert.Equal(good, (bool?)(await hello.OpAsync("hello_ack"))["ok"] == true);
+                        if (good)
+                        {
+                            await hello.CallAsync("c", "chat", new JsonObject { ["prompt"] = "hi", ["model"] = "answer" });
+                            Assert.True((bool)(await hello.ResultAsync("c", 60_000))["ok"]!);
+                        }
+
+                        Append(seen, hello);
+                    }
+
+                    using var upgrade = new ClientWebSocket();
+                    upgrade.Options.AddSubProtocol("mcp");
+                    upgrade.Options.SetRequestHeader("Authorization", "Bearer " + token);
+                    upgrade.Options.CollectHttpResponseDetails = true;
+                    if (good)
+                    {
+                        await upgrade.ConnectAsync(ws, ct);
+                        await upgrade.CloseAsync(WebSocketCloseStatus.NormalClosure, null, ct);
+                    }
+                    else
+                    {
+                        await Assert.ThrowsAsync<WebSocketException>(() => upgrade.ConnectAsync(ws, ct));
+                        seen.AppendLine(string.Join("\n", upgrade.HttpResponseHeaders?.Select(h => h.Key + ": " + string.Join(", ", h.Value)) ?? []));
+                    }
+                }
+
+                daemon.Signal(15);
+                Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+                seen.Append(daemon.Stdout).Append(daemon.Stderr);
+            }
+
+            var upstream = new StringBuilder();
+            foreach (var (headers, body) in fake.Requests)
+            {
+                upstream.AppendJoin('\n', headers.Select(h => h.Key + ": " + h.Value)).AppendLine().AppendLine(body.ToJsonString());
+            }
+
+            Assert.Equal(4, fake.Requests.Count); // each good token's two calls reached the provider
+            string log = await File.ReadAllTextAsync(logFile, ct);
+            Assert.Contains("signing keys of OAuth issuer", log, StringComparison.Ordinal);
+            Assert.Contains(" DBG ", log, StringComparison.Ordinal);
+            foreach (var (name, token) in tokens)
+            {
+                AssertAbsent(name, token, log, "the log file");
+                AssertAbsent(name, token, seen.ToString(), "what the daemon sent (frames, HTTP answers, stdout, stderr)");
+                AssertAbsent(name, token, upstream.ToString(), "what the model provider received");
+            }
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     /// <summary>exai-ws: a hello with the wrong token, then the right one; calls to every provider, each answering 401 with
     /// its key echoed; a token rotation and a hello with the new token; the status tool.</summary>
     private static async Task DriveExaiWsAsync(Uri ws, Dictionary<string, string> secrets, StringBuilder seen)
