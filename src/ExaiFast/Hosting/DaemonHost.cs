@@ -57,7 +57,7 @@ internal static class DaemonHost
             sp.GetRequiredService<TokenGuard>(),
             SharedResults(sp, settings),
             new ThreadArchive(sp.GetRequiredService<IThreadStore>()),
-            ThreadTrust.Of(sp.GetRequiredService<TokenGuard>(), SettingRelations.IsLoopback(settings.Server.Host)))
+            ThreadTrust.Of(sp.GetRequiredService<TokenGuard>(), SettingRelations.IsLoopback(settings.Server.Host), settings.OAuth.Enabled))
         {
             RateLimits = sp.GetRequiredService<CallRateLimits>(),
             Access = sp.GetRequiredService<AccessGuard>(),
@@ -65,7 +65,7 @@ internal static class DaemonHost
         builder.Services.AddSingleton(sp => new McpProtocol(
             new DispatcherBackend(sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<IToolCatalog>(),
                 new ThreadArchive(sp.GetRequiredService<IThreadStore>()),
-                ThreadTrust.Of(sp.GetRequiredService<TokenGuard>(), SettingRelations.IsLoopback(settings.Server.Host)))
+                ThreadTrust.Of(sp.GetRequiredService<TokenGuard>(), SettingRelations.IsLoopback(settings.Server.Host), settings.OAuth.Enabled))
             {
                 RateLimits = sp.GetRequiredService<CallRateLimits>(),
             },

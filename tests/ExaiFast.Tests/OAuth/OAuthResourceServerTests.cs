@@ -179,6 +179,35 @@ public class OAuthResourceServerTests(OAuthDaemonFixture fixture) : IClassFixtur
         Assert.Equal((HttpStatusCode.Unauthorized, "Bearer " + Challenge401), (status, challenge));
     }
 
+    [Fact]
+    public async Task EachUser_IsListedTheirOwnThreadsAlone()
+    {
+        // Many users of one issuer, each proving who they are: none is shown what the others asked (a thread is still read
+        // by its id, which only its maker was told).
+        var (mine, theirs) = (Issuer.Claims(OAuthDaemon.Audience, OAuthDaemonFixture.Scope), Issuer.Claims(OAuthDaemon.Audience, OAuthDaemonFixture.Scope));
+        theirs["sub"] = "user-2";
+        await using var me = await ExaiWs.ExaiWsClient.ConnectAsync(Daemon.WebSocketUri, hello: false, subprotocol: "mcp", bearer: Issuer.SignRs256(mine));
+        await using var them = await ExaiWs.ExaiWsClient.ConnectAsync(Daemon.WebSocketUri, hello: false, subprotocol: "mcp", bearer: Issuer.SignRs256(theirs));
+        foreach (var client in new[] { me, them })
+        {
+            await client.SendAsync(OAuthDaemon.Initialize());
+            await client.WaitForAsync(f => (int?)f["id"] == 1);
+        }
+
+        await me.SendAsync(new JsonObject
+        {
+            ["jsonrpc"] = "2.0", ["id"] = 2, ["method"] = "tools/call",
+            ["params"] = new JsonObject { ["name"] = "chat", ["arguments"] = new JsonObject { ["prompt"] = "mine alone", ["model"] = "local" } },
+        });
+        Assert.NotNull((await me.WaitForAsync(f => (int?)f["id"] == 2))["result"]?["continuation_id"]);
+
+        foreach (var (client, count) in new[] { (me, 1), (them, 0) })
+        {
+            await client.SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = 3, ["method"] = "resources/list", ["params"] = new JsonObject() });
+            Assert.Equal(count, (await client.WaitForAsync(f => (int?)f["id"] == 3))["result"]!["resources"]!.AsArray().Count);
+        }
+    }
+
     private string BadToken(string kind)
     {
         long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
