@@ -34,7 +34,7 @@ internal static class McpHttpAllocationReport
         await using var sessions = new McpHttpSessions(protocol, 100, TimeSpan.FromMinutes(5), time);
         var serverOptions = new ServerOptions { Port = 0 };
         var endpoints = new Dictionary<string, IHttpEndpoint> { ["/mcp"] = new McpHttpEndpoint(protocol, sessions, new AccessGuard(new TokenGuard("")), serverOptions) };
-        await using var server = new ExaiFastServer(serverOptions, handler: null, loggerFactory: null, metrics: null, timeProvider: null, tokens: null, endpoints);
+        await using var server = new ExaiFastServer(serverOptions, handler: null, loggerFactory: null, metrics: null, timeProvider: null, access: null, endpoints);
         await server.StartAsync();
 
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -22,7 +22,7 @@ internal sealed class TestServer : IAsyncDisposable
         IReadOnlyDictionary<string, IHttpEndpoint>? endpoints = null)
     {
         options = (options ?? new ServerOptions()) with { Host = "127.0.0.1", Port = 0 };
-        var server = new ExaiFastServer(options, handler, loggerFactory: null, metrics: null, timeProvider: null, tokens: null, endpoints);
+        var server = new ExaiFastServer(options, handler, loggerFactory: null, metrics: null, timeProvider: null, access: null, endpoints);
         await server.StartAsync();
         return new TestServer(server);
     }
