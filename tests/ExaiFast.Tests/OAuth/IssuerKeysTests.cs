@@ -77,6 +77,18 @@ public class IssuerKeysTests
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
 
+    [Fact]
+    public async Task MetadataThatNamesAnotherIssuer_IsNotUsed()
+    {
+        // RFC 8414 §3.3: the document's issuer must be the one its URL was made from, or it could hand out anybody's keys.
+        await using var daemon = await OAuthDaemon.StartAsync();
+        daemon.Issuer.NamedIssuer = "https://attacker.example.test";
+        using var response = await daemon.PostAsync(OAuthDaemon.Initialize(), daemon.Issuer.SignRs256(daemon.Issuer.Claims(OAuthDaemon.Audience)));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(0, daemon.Issuer.JwksFetches);
+        await daemon.WaitForLogAsync("is not the metadata of issuer");
+    }
+
     private static string Challenge(HttpResponseMessage response) =>
         response.Headers.TryGetValues("WWW-Authenticate", out var values) ? string.Join(", ", values) : "";
 }

@@ -39,6 +39,9 @@ internal sealed class LocalIssuer : IAsyncDisposable
     /// <summary>Serve the OpenID Connect metadata only (the daemon must fall back to it).</summary>
     public bool OpenIdOnly { get; }
 
+    /// <summary>The <c>issuer</c> its metadata names, when not its own (a document that points at somebody else's keys).</summary>
+    public string? NamedIssuer { get; set; }
+
     public RSA Rsa { get; }
 
     public ECDsa Ec { get; }
@@ -157,7 +160,7 @@ internal sealed class LocalIssuer : IAsyncDisposable
 
     private string Metadata() => new JsonObject
     {
-        ["issuer"] = Issuer,
+        ["issuer"] = NamedIssuer ?? Issuer,
         ["authorization_endpoint"] = Issuer + "/authorize",
         ["token_endpoint"] = Issuer + "/token",
         ["jwks_uri"] = Issuer + "/jwks.json",
