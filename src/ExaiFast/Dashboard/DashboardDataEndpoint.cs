@@ -8,8 +8,9 @@ namespace ExaiFast.Dashboard;
 /// <summary>
 /// <c>GET /dashboard/data</c>: what the dashboard shows (<see cref="DashboardData"/>), as JSON, never cached. The same
 /// token rules as every door: with <c>EXAI_WS_TOKEN</c> it requires <c>Authorization: Bearer</c> (never a query
-/// parameter: URLs end up in logs), without one it is open like the rest (loopback only, unless the operator allowed
-/// otherwise); a browser <c>Origin</c> that is not allowed gets 403.
+/// parameter: URLs end up in logs), in OAuth mode it takes the issuer's access tokens too (<see cref="AccessGuard"/>),
+/// without either it is open like the rest (loopback only, unless the operator allowed otherwise); a browser
+/// <c>Origin</c> that is not allowed gets 403.
 /// </summary>
 internal sealed class DashboardDataEndpoint(DashboardData data, AccessGuard access, ServerOptions options) : IHttpEndpoint
 {
