@@ -12,6 +12,9 @@ internal static class ClientCommands
     /// <summary>Exit code when the daemon can't be reached.</summary>
     public const int ExitUnreachable = 3;
 
+    /// <summary>Exit code after Ctrl-C (128 + SIGINT, as a shell reports a process SIGINT ended).</summary>
+    public const int ExitInterrupted = 130;
+
     public static IEnumerable<Command> Create(IReadOnlyDictionary<string, string> environment, TextWriter stdout, TextWriter stderr)
     {
         string host = environment.GetValueOrDefault("EXAI_WS_HOST") is { Length: > 0 } h && h is not ("0.0.0.0" or "::") ? h : "127.0.0.1";
@@ -98,7 +101,17 @@ internal static class ClientCommands
                 context.Cancel = !interrupted.IsCancellationRequested;
                 interrupted.Cancel();
             });
-            return await WithClientAsync(parse.GetValue(url)!, token, stderr, interrupted.Token, client => CallAsync(client, parse.GetValue(name)!, arguments, parse.GetValue(raw), stdout, stderr, interrupted.Token)).ConfigureAwait(false);
+            try
+            {
+                return await WithClientAsync(parse.GetValue(url)!, token, stderr, interrupted.Token, client => CallAsync(client, parse.GetValue(name)!, arguments, parse.GetValue(raw), stdout, stderr, interrupted.Token)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
+            {
+                // Ctrl-C while connecting or saying hello: no call was sent, so there is nothing to cancel. Left to
+                // System.CommandLine, the exception would be exit 1 with nothing said.
+                await stderr.WriteLineAsync("exaifast: cancelled").ConfigureAwait(false);
+                return ExitInterrupted;
+            }
         });
 
         return [tools, call, ThreadsCommand.Create(url, token, stdout, stderr)];
@@ -107,7 +120,19 @@ internal static class ClientCommands
     private static async Task<int> CallAsync(DaemonClient client, string tool, JsonObject arguments, bool raw, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         string requestId = Guid.NewGuid().ToString("N");
-        await client.SendAsync(new JsonObject { ["op"] = "call_tool", ["request_id"] = requestId, ["name"] = tool, ["arguments"] = arguments }, ct).ConfigureAwait(false);
+        // Sent without the token: a send cancelled by it aborts the socket, and may throw after its bytes went out (its
+        // flush sees the token), so a Ctrl-C a moment after the daemon got the call ended the CLI with exit 1, the call
+        // running on and no cancel sent. Waiting for the send is what Ctrl-C stops; the cancel is then sent behind it.
+        try
+        {
+            await client.SendAsync(new JsonObject { ["op"] = "call_tool", ["request_id"] = requestId, ["name"] = tool, ["arguments"] = arguments }, CancellationToken.None)
+                .WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return await CancelAsync(client, requestId, client.ReceiveAsync(CancellationToken.None), stderr).ConfigureAwait(false);
+        }
+
         bool streamed = false;
         while (true)
         {
@@ -186,7 +211,7 @@ internal static class ClientCommands
         }
 
         await stderr.WriteLineAsync("exaifast: cancelled").ConfigureAwait(false);
-        return 130;
+        return ExitInterrupted;
     }
 
     internal static async Task<int> WithClientAsync(string url, string? token, TextWriter stderr, CancellationToken ct, Func<DaemonClient, Task<int>> body)

@@ -85,10 +85,37 @@ public class ClientCommandTests
         cli.Signal(SigInt);
 
         int exit = await cli.WaitForExitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(exit == 130, $"exit {exit}, stderr:\n{cli.Stderr}");
+        Assert.True(exit == ClientCommands.ExitInterrupted, $"exit {exit}, stderr:\n{cli.Stderr}");
         Assert.Contains("exaifast: cancelled", cli.Stderr);
         await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 1 && daemon.Dispatcher.Inflight == 0, 30_000);
         Assert.Equal(1, calls.WithLabels("chat", "cancelled").Value);
+    }
+
+    [Fact]
+    public async Task CtrlC_BeforeTheDaemonAnswers_Exits130()
+    {
+        // A listener that takes the connection and the WebSocket upgrade request and never answers: the CLI is still
+        // connecting when Ctrl-C comes. Nothing was sent, so nothing is cancelled, but the exit must say Ctrl-C (130),
+        // not 1 as an escaped OperationCanceledException made it, with nothing said.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        await using var cli = DaemonProcess.Start("call", "version", "--url", $"ws://127.0.0.1:{port}/");
+
+        using var connection = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
+        var upgrade = new List<byte>();
+        var buffer = new byte[4096];
+        while (!System.Text.Encoding.ASCII.GetString([.. upgrade]).Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            int n = await connection.GetStream().ReadAsync(buffer, TestContext.Current.CancellationToken);
+            Assert.True(n > 0, $"the CLI closed the connection before its upgrade request ended; stderr:\n{cli.Stderr}");
+            upgrade.AddRange(buffer[..n]);
+        }
+
+        cli.Signal(SigInt);
+        int exit = await cli.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(exit == ClientCommands.ExitInterrupted, $"exit {exit}, stderr:\n{cli.Stderr}");
+        Assert.Contains("exaifast: cancelled", cli.Stderr);
     }
 
     [Fact]
