@@ -21,6 +21,9 @@ internal sealed class Http1Output(TransportConnection connection, ServerContext 
     private long _flushStarted; // timestamp of a flush under way, 0 when none (the write-stall rule)
     private long _lastFlush;    // timestamp the last flush began (an event stream's keep-alive rule)
 
+    /// <summary>Whether the server drains (or this connection was told to close): a response begun now is its last.</summary>
+    public bool ShutdownRequested => ctx.IsDraining || connection.IsShutdownRequested;
+
     /// <summary>When the last flush began: the last time anything went out.</summary>
     public long LastFlush => Volatile.Read(ref _lastFlush);
 

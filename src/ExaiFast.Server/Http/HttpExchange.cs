@@ -82,7 +82,7 @@ internal sealed class HttpExchange
         ArgumentOutOfRangeException.ThrowIfLessThan(status, 200);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(status, 999);
         MarkResponded();
-        ClosesConnection = !KeepAlive;
+        ClosesConnection = !KeepAlive || _output.ShutdownRequested; // a drain begun while the endpoint ran: say it
         return _output.RespondAsync(Route, status, contentType, body, ClosesConnection, IsHead, headers);
     }
 
@@ -100,7 +100,7 @@ internal sealed class HttpExchange
             KeepAlive = false;
         }
 
-        ClosesConnection = !KeepAlive;
+        ClosesConnection = !KeepAlive || _output.ShutdownRequested; // a drain begun while the endpoint ran: say it
         var stream = new HttpEventStream(_output, chunked, IsHead, RequestAborted);
         await _output.StartEventStreamAsync(Route, chunked, ClosesConnection, headers).ConfigureAwait(false);
         // Published only once the head is out: the heartbeat writes keep-alive comments to the stream it sees here, and

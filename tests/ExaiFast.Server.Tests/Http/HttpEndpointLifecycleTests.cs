@@ -85,6 +85,47 @@ public class HttpEndpointLifecycleTests : TransportSuite
     }
 
     [Fact]
+    public async Task AtShutdown_ARequestBeingServedFinishes_SayingConnectionClose_WhileAnIdleConnectionClosesAtOnce()
+    {
+        // A drain deadline far beyond the test: only the endpoint's own end can end this request.
+        var server = await StartAsync(new ServerOptions { DrainTimeout = TimeSpan.FromMinutes(10), CloseTimeout = TimeSpan.FromSeconds(5) });
+        await using var idle = await RawWebSocketClient.OpenAsync(server.EndPoint);
+        await idle.SendRawAsync("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        Assert.Equal(200, (await idle.ReadHttpResponseAsync()).Status); // kept alive, now idle
+        await using var busy = await RawWebSocketClient.OpenAsync(server.EndPoint);
+        await busy.SendRawAsync("GET /gate HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        await _endpoints.Serving.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        var stopping = server.Server.StopAsync(TestContext.Current.CancellationToken);
+        Assert.True(await idle.WaitForServerCloseAsync(), "the idle keep-alive connection was not closed at shutdown");
+        Assert.False(stopping.IsCompleted, "the stop ended while a request was still being served");
+
+        _endpoints.Gate.SetResult();
+        var response = await busy.ReadHttpResponseAsync();
+        Assert.Equal(200, response.Status);
+        Assert.Equal("done", response.Body);
+        Assert.Contains("Connection: close\r\n", response.Head);
+        Assert.True(await busy.WaitForServerCloseAsync(), "the connection stayed open after its last response");
+        await stopping.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AtShutdown_ARequestStillServedAtTheDrainDeadline_IsAborted()
+    {
+        var server = await StartAsync(new ServerOptions { DrainTimeout = TimeSpan.FromMilliseconds(300), CloseTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var raw = await RawWebSocketClient.OpenAsync(server.EndPoint);
+        await raw.SendRawAsync("GET /wait-abort HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
+        await _endpoints.Serving.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        // /wait-abort never ends by itself: the stop can only end because the drain deadline aborted it.
+        await server.Server.StopAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        await _endpoints.Aborted.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.True(await raw.WaitForServerCloseAsync(), "the aborted request's connection stayed open");
+        await server.DisposeAsync();
+    }
+
+    [Fact]
     public async Task EndpointThatThrows_Gets500_AndTheConnectionClosesCleanly_AndTheServerGoesOn()
     {
         await using var server = await StartAsync();

@@ -13,8 +13,12 @@ internal sealed class TestEndpoints
     /// <summary>Completed when <c>/wait-abort</c> has its request in hand.</summary>
     public TaskCompletionSource Serving { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Opened by the test to let <c>/gate</c> answer.</summary>
+    public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public IReadOnlyDictionary<string, IHttpEndpoint> Table => new Dictionary<string, IHttpEndpoint>
     {
+        ["/gate"] = new Delegating(GateAsync),
         ["/echo-body"] = new Delegating(Echo),
         ["/stream"] = new Delegating(Stream),
         ["/flood"] = new Delegating(Flood),
@@ -58,6 +62,14 @@ internal sealed class TestEndpoints
         {
             await stream.WriteEventAsync(data);
         }
+    }
+
+    // /gate: holds its request (Serving says so) until the test opens the gate, then answers 200 "done".
+    private async ValueTask GateAsync(HttpExchange exchange)
+    {
+        Serving.TrySetResult();
+        await Gate.Task;
+        await exchange.RespondAsync(200, "text/plain", "done"u8.ToArray());
     }
 
     private async ValueTask WaitAbort(HttpExchange exchange)
