@@ -268,6 +268,28 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
                 }
 
                 return true;
+            case "408-once":
+                if (attempt == 1)
+                {
+                    await WriteJsonAsync(stream, 408, "{\"error\":{\"message\":\"request timeout\"}}", ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    await StreamAsync(stream, StreamChunks, "stop", false, ct).ConfigureAwait(false);
+                }
+
+                return true;
+            case "endless":
+                // A stream that never stalls and never ends: a chunk every 100 ms until the client goes. Only a
+                // deadline over the whole request can end it.
+                await WriteAsync(stream, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n", ct).ConfigureAwait(false);
+                Finishing();
+                for (int i = 0; ; i++)
+                {
+                    await WriteChunkedAsync(stream, Event(Delta($"tick{i} ")), ct).ConfigureAwait(false);
+                    await Task.Delay(100, ct).ConfigureAwait(false);
+                }
+
             case "429-once":
             case "429-long":
                 if (behavior == "429-long" || attempt == 1)
@@ -387,6 +409,7 @@ internal sealed class FakeOpenAIServer : IAsyncDisposable
     {
         200 => "OK",
         401 => "Unauthorized",
+        408 => "Request Timeout",
         404 => "Not Found",
         429 => "Too Many Requests",
         500 => "Internal Server Error",

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using ExaiFast.Configuration;
+using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.ExaiWs;
 
 namespace ExaiFast.Tests.Models;
@@ -152,6 +154,33 @@ public class OpenAICompatibleProviderTests
         var (result, _, _) = await rig.ChatAsync("flaky-503");
         Assert.True((bool)result["ok"]!, result.ToJsonString());
         Assert.Equal(2, rig.Fake.Attempts("flaky-503"));
+    }
+
+    [Fact]
+    public async Task Status408ThenAnswer_IsRetried_AndAnswers()
+    {
+        await using var rig = await ProviderRig.StartAsync();
+        var (result, _, _) = await rig.ChatAsync("408-once");
+        Assert.True((bool)result["ok"]!, result.ToJsonString());
+        Assert.Equal(2, rig.Fake.Attempts("408-once"));
+    }
+
+    [Fact]
+    public async Task AStreamThatNeverEnds_MeetsTheWholeRequestDeadline_AsAProviderError()
+    {
+        // Every chunk comes well inside the idle deadline (5 s) and the call has 30 s: only the whole request's own
+        // deadline (600 s unless set) can end this stream, and it is a provider error naming that deadline, not TIMEOUT.
+        Assert.Equal(TimeSpan.FromSeconds(600), SettingsLoader.Load(new Dictionary<string, string>(), new Dictionary<string, string>(), HermeticStart.EmptyEnvFile).Providers.TotalTimeout);
+        await using var rig = await ProviderRig.StartAsync(new() { ["EXAIFAST_PROVIDER_TOTAL_TIMEOUT_SECS"] = "6" });
+        var (result, frames, _) = await rig.ChatAsync("endless", stream: true);
+
+        Assert.False((bool)result["ok"]!, result.ToJsonString());
+        Assert.Equal("PROVIDER_ERROR", (string?)result["error"]!["code"]);
+        Assert.Contains("openai", (string)result["error"]!["message"]!, StringComparison.Ordinal);
+        Assert.Contains("no complete answer within its total deadline of 6 s", (string)result["error"]!["message"]!, StringComparison.Ordinal);
+        Assert.Contains(frames, f => (string?)f["op"] == "stream_chunk"); // it was answering all along
+        Assert.Equal(1, rig.Fake.Attempts("endless"));
+        await rig.Fake.WaitForNoOpenRequestsAsync();
     }
 
     [Fact]

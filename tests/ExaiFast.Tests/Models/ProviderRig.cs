@@ -31,8 +31,8 @@ internal sealed class ProviderRig : IAsyncDisposable
     };
 
     public static readonly string[] Scripts =
-        ["answer", "stream", "reasoning", "length", "status-500", "status-502", "status-503", "flaky-503", "429-once", "429-long", "401",
-         "hang-headers", "hang-stream", "reset", "cut", "malformed", "trickle"];
+        ["answer", "stream", "reasoning", "length", "status-500", "status-502", "status-503", "flaky-503", "429-once", "429-long", "408-once", "401",
+         "hang-headers", "hang-stream", "reset", "cut", "malformed", "trickle", "endless"];
 
     private ProviderRig(FakeOpenAIServer fake, Daemon daemon)
     {
