@@ -131,6 +131,8 @@ public class WorkflowSchemaTests(LocalDaemonFixture fixture) : IClassFixture<Loc
             ("issue not an object", """{"step":"s","step_number":1,"total_steps":2,"next_step_required":true,"findings":"f","issues_found":["high: d"]}""", "'issues_found[0]' must be an object"),
             ("temperature 2", """{"step":"s","step_number":1,"total_steps":2,"next_step_required":true,"findings":"f","temperature":2}""", "'temperature' must be a number from 0 to 1"),
             ("thinking_mode", """{"step":"s","step_number":1,"total_steps":2,"next_step_required":true,"findings":"f","thinking_mode":"deep"}""", "'thinking_mode' must be one of"),
+            ("findings over 50,000 characters", $$"""{"step":"s","step_number":1,"total_steps":2,"next_step_required":true,"findings":"{{new string('f', 50_001)}}"}""", "'findings' must be at most 50000 characters"),
+            ("more than 100 relevant files", $$"""{"step":"s","step_number":1,"total_steps":2,"next_step_required":true,"findings":"f","relevant_files":{{Files(101)}}}""", "'relevant_files' may hold at most 100 items"),
             ("continuation_id not a UUID", """{"step":"s","step_number":2,"total_steps":2,"next_step_required":true,"findings":"f","continuation_id":"abc"}""", "'continuation_id' must be a UUID"),
             ("step 2 without continuation_id", """{"step":"s","step_number":2,"total_steps":3,"next_step_required":true,"findings":"f"}""", "'continuation_id' is required from step 2 on"),
             ("unknown continuation_id", """{"step":"s","step_number":2,"total_steps":3,"next_step_required":true,"findings":"f","continuation_id":"0b6f1b9e-0000-4000-8000-000000000001"}""", "'continuation_id': no conversation thread 0b6f1b9e-0000-4000-8000-000000000001"),
@@ -166,6 +168,20 @@ public class WorkflowSchemaTests(LocalDaemonFixture fixture) : IClassFixture<Loc
         data.Add("thinkdeep", $$"""{{{Base}},"problem_context":"  "}""", "'problem_context' must be a non-empty string");
         return data;
     }
+
+    [Theory]
+    [MemberData(nameof(WorkflowCalls.ToolNames), MemberType = typeof(WorkflowCalls))]
+    public async Task FindingsOf50000Characters_And100RelevantFiles_AreTaken(string tool)
+    {
+        // The other side of the two limits refused above: a step at exactly 50,000 characters and 100 files is a step.
+        // (The files are only read by a final step, which this is not.)
+        await using var client = await ExaiWsClient.ConnectAsync(fixture.Daemon.Uri);
+        var arguments = WorkflowCalls.Step(1, 2, more: true, new string('f', 50_000), extra: new JsonObject { ["relevant_files"] = JsonNode.Parse(Files(100)) });
+        var result = await WorkflowCalls.CallAsync(client, tool, arguments);
+        Assert.True((bool?)result["ok"], result.ToJsonString());
+    }
+
+    private static string Files(int count) => new JsonArray([.. Enumerable.Range(1, count).Select(i => JsonValue.Create($"/src/file{i}.cs"))]).ToJsonString();
 
     [Theory]
     [MemberData(nameof(BadArguments))]
