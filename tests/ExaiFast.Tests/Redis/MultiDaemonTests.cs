@@ -212,6 +212,30 @@ public sealed class MultiDaemonTests : IAsyncLifetime
             var answered = await c.ResultAsync("fresh");
             Assert.True((bool)answered["ok"]!, answered.ToJsonString());
             Assert.Null(answered["continuation_id"]);
+
+            // A workflow step that is only a record of the work needs its thread; a final step and a consensus, whose
+            // models answer, are answered without one.
+            await c.CallAsync("step", "debug", Workflows.WorkflowCalls.Step(1, 2, more: true, "a step during the outage"));
+            var step = await c.ResultAsync("step");
+            Assert.False((bool)step["ok"]!, step.ToJsonString());
+            Assert.Equal("STORE_UNAVAILABLE", (string?)step["error"]!["code"]);
+            Assert.Contains("conversation store (redis)", (string?)step["error"]!["message"]);
+            await c.CallAsync("final", "debug", Workflows.WorkflowCalls.Step(1, 1, more: false, "a one-step investigation during the outage"));
+            var final = await c.ResultAsync("final");
+            Assert.True((bool)final["ok"]!, final.ToJsonString());
+            Assert.Null(final["continuation_id"]);
+            await c.CallAsync("consensus", "consensus", new JsonObject
+            {
+                ["step"] = "PROPOSAL: keep serving while Redis is down",
+                ["step_number"] = 1,
+                ["total_steps"] = 1,
+                ["next_step_required"] = false,
+                ["findings"] = "the thread store is down",
+                ["models"] = new JsonArray(new JsonObject { ["model"] = "local-echo", ["stance"] = "for" }),
+            });
+            var consensus = await c.ResultAsync("consensus");
+            Assert.True((bool)consensus["ok"]!, consensus.ToJsonString());
+            Assert.Null(consensus["continuation_id"]);
         }
 
         await _pair.Redis.StartAsync();
