@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using ExaiFast.Core.Dispatch;
+using ExaiFast.Tools.Threads;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ExaiFast.Tests.ExaiWs;
 
@@ -76,6 +78,53 @@ public class MemoryPressureEndToEndTests
 
         string metrics = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics", TestContext.Current.CancellationToken);
         Assert.Contains("exaifast_memory_pressure 1", metrics, StringComparison.Ordinal); // trimming itself: Core's MemoryPressureTests
+        GC.KeepAlive(ballast);
+    }
+
+    [Fact]
+    public async Task UnderPressure_ConversationThreadsAreTrimmedToHalfTheirLimit_AndATrimmedOneSaysSoWhenContinued()
+    {
+        // High pressure for the whole test (critical far away, so calls are served): at every check the thread store
+        // keeps at most half of EXAIFAST_THREADS_MAX, the least recently used going first.
+        byte[] ballast = Ballast();
+        await using var daemon = await Daemon.StartAsync(new()
+        {
+            ["EXAIFAST_MEMORY_HIGH_MB"] = "1",
+            ["EXAIFAST_MEMORY_CRITICAL_MB"] = "16777216",
+            ["EXAIFAST_MEMORY_CHECK_SECS"] = "0.05",
+            ["EXAIFAST_THREADS_MAX"] = "8",
+        });
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.MemoryPressure == MemoryPressure.High);
+        await using var client = await ExaiWsClient.ConnectAsync(daemon.Uri);
+        var threads = new List<string>();
+        for (int i = 0; i < 8; i++)
+        {
+            await client.CallAsync($"t{i}", "chat", new JsonObject { ["prompt"] = $"thread {i}", ["local_latency_ms"] = 0 });
+            var made = await client.ResultAsync($"t{i}");
+            threads.Add((string)made["continuation_id"]!);
+        }
+
+        // Each check trims; the store's count says one has run since the last thread was made.
+        var store = (MemoryThreadStore)daemon.Services.GetRequiredService<IThreadStore>();
+        await ExaiWsProtocolTests.Eventually(() => store.Count <= 4);
+
+        int kept = 0;
+        foreach (string thread in threads)
+        {
+            await client.CallAsync($"c-{thread}", "chat", new JsonObject { ["prompt"] = "go on", ["continuation_id"] = thread, ["local_latency_ms"] = 0 });
+            var answer = await client.ResultAsync($"c-{thread}");
+            if ((bool)answer["ok"]!)
+            {
+                kept++;
+            }
+            else
+            {
+                Assert.Equal("INVALID_ARGUMENTS", (string?)answer["error"]!["code"]);
+                Assert.Contains(thread, (string?)answer["error"]!["message"], StringComparison.Ordinal);
+            }
+        }
+
+        Assert.Equal(4, kept); // half the limit, neither more nor less
         GC.KeepAlive(ballast);
     }
 
