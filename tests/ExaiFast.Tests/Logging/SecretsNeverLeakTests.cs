@@ -39,7 +39,7 @@ public class SecretsNeverLeakTests
         fake.Behaviors["glm-4.5-flash"] = "401";
         var directory = Directory.CreateTempSubdirectory("exaifast-secrets-");
         string logFile = Path.Combine(directory.FullName, "daemon.log");
-        int port = FreePort.Next();
+        using var noRedis = new RefusedPort();
         var seen = new StringBuilder(); // everything the daemon sent to this test
         try
         {
@@ -53,13 +53,15 @@ public class SecretsNeverLeakTests
                 ["OPENAI_COMPATIBLE_BASE_URL"] = fake.BaseUrl.ToString(),
                 ["OPENAI_COMPATIBLE_API_KEY"] = secrets["OPENAI_COMPATIBLE_API_KEY"],
                 ["OPENAI_COMPATIBLE_MODELS"] = "401",
-                ["REDIS_URL"] = $"redis://:{secrets["Redis password"]}@127.0.0.1:{FreePort.Next()}", // nothing listens there
+                ["REDIS_URL"] = $"redis://:{secrets["Redis password"]}@127.0.0.1:{noRedis.Port}", // nothing listens there
                 ["EXAIFAST_PROVIDER_RETRY_DELAY_SECS"] = "0.01",
                 ["EXAIFAST_LOG_LEVEL"] = "trace",
                 ["EXAIFAST_LOG_FILE"] = logFile,
                 ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.BaseUrl.ToString(),
-            }, "serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            }, "serve", "--port", "0"))
             {
+                // Port 0: the daemon's own port, read from its log (it logs to the file, not to stderr).
+                int port = await ListeningPortAsync(logFile, daemon, ct);
                 await Readiness.WaitAsync(port, () => false, () => daemon.Stderr, ct);
                 var ws = new Uri($"ws://127.0.0.1:{port}/");
                 await DriveExaiWsAsync(ws, secrets, seen);
@@ -331,6 +333,21 @@ public class SecretsNeverLeakTests
         while (!(File.Exists(logFile) && (await File.ReadAllTextAsync(logFile, ct)).Contains("Redis down", StringComparison.Ordinal)))
         {
             Assert.True(DateTime.UtcNow < deadline, "the daemon never logged that Redis is down");
+            await Task.Delay(100, ct);
+        }
+    }
+
+    private static async Task<int> ListeningPortAsync(string logFile, DaemonProcess daemon, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            if (File.Exists(logFile) && DaemonProcess.ListeningPort(await File.ReadAllTextAsync(logFile, ct)) is { } port)
+            {
+                return port;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the daemon never logged the port it listens on; stderr:\n{daemon.Stderr}");
             await Task.Delay(100, ct);
         }
     }

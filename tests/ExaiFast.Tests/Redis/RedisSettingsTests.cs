@@ -51,7 +51,8 @@ public sealed class RedisSettingsTests
     public async Task ADaemonWhoseRedisIsDown_StartsServesAndIsReady_AndNeverShowsThePassword()
     {
         var ct = TestContext.Current.CancellationToken;
-        int nothing = FreePort.Next(); // no Redis there
+        using var refused = new RefusedPort(); // no Redis there, nor anything else
+        int nothing = refused.Port;
         await using var daemon = DaemonProcess.Start(new Dictionary<string, string> { ["REDIS_URL"] = $"redis://:{Password}@127.0.0.1:{nothing}" }, "serve", "--port", "0");
         int port = await daemon.WaitForPortAsync();
         using var http = new HttpClient();

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
@@ -8,7 +7,6 @@ using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.Cli;
 using ExaiFast.Tests.ExaiWs;
 using ExaiFast.Tests.Models;
-using ExaiFast.Tests.Redis;
 
 namespace ExaiFast.Tests.Tracing;
 
@@ -27,7 +25,6 @@ public class TraceExportTests
         await using var collector = OtlpReceiver.Start();
         await using var fake = FakeOpenAIServer.Start();
         string token = Secret(), key = Secret();
-        int port = FreePort.Next();
         var answers = new Dictionary<string, JsonObject>();
         var (retried, metaTrace, headerTrace, failed, unsampled, wsTrace) = (NewTrace(), NewTrace(), NewTrace(), NewTrace(), NewTrace(), NewTrace());
         await using (var daemon = DaemonProcess.Start(new Dictionary<string, string>
@@ -39,9 +36,9 @@ public class TraceExportTests
             ["EXAIFAST_PROVIDER_RETRY_DELAY_SECS"] = "0.01",
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.BaseUrl.ToString(),
             ["OTEL_SERVICE_NAME"] = "exaifast-under-test",
-        }, "serve", "--port", port.ToString(CultureInfo.InvariantCulture)))
+        }, "serve", "--port", "0"))
         {
-            await Readiness.WaitAsync(port, () => false, () => daemon.Stderr, ct);
+            int port = await daemon.WaitForReadyAsync();
             using var http = new HttpClient();
             answers["retried"] = await CallAsync(http, port, token, "flaky-503", header: retried.Parent(sampled: true));
             answers["meta"] = await CallAsync(http, port, token, "stream", header: headerTrace.Parent(sampled: true), meta: metaTrace.Parent(sampled: true));
