@@ -98,6 +98,11 @@ internal sealed partial class Http1Connection : IConnectionProtocol
     /// <inheritdoc />
     public void OnHeartbeat(long now, ConnectionPhase phase, long inPhase)
     {
+        if (_connection.IsAborted)
+        {
+            return; // a deadline already ended it: the phase stays until teardown runs, and must not count again
+        }
+
         switch (phase)
         {
             case ConnectionPhase.HttpHead when inPhase > _ctx.HandshakeTicks:
