@@ -168,16 +168,23 @@ public class OpenAICompatibleProviderTests
     [Fact]
     public async Task AStreamThatNeverEnds_MeetsTheWholeRequestDeadline_AsAProviderError()
     {
-        // Every chunk comes well inside the idle deadline (5 s) and the call has 30 s: only the whole request's own
-        // deadline (600 s unless set) can end this stream, and it is a provider error naming that deadline, not TIMEOUT.
+        // A chunk every 100 ms against an idle deadline of 20 s (a machine loaded enough to hold a stream back 5 s was
+        // seen), and the call has 30 s: only the whole request's own deadline (600 s unless set, here 21 s, above the
+        // other two as it must be) can end this stream, as a provider error naming that deadline, not TIMEOUT.
         Assert.Equal(TimeSpan.FromSeconds(600), SettingsLoader.Load(new Dictionary<string, string>(), new Dictionary<string, string>(), HermeticStart.EmptyEnvFile).Providers.TotalTimeout);
-        await using var rig = await ProviderRig.StartAsync(new() { ["EXAIFAST_PROVIDER_TOTAL_TIMEOUT_SECS"] = "6" });
+        await using var rig = await ProviderRig.StartAsync(new()
+        {
+            ["EXAIFAST_PROVIDER_HEADERS_TIMEOUT_SECS"] = "20",
+            ["EXAIFAST_PROVIDER_IDLE_TIMEOUT_SECS"] = "20",
+            ["EXAIFAST_PROVIDER_TOTAL_TIMEOUT_SECS"] = "21",
+        });
         var (result, frames, _) = await rig.ChatAsync("endless", stream: true);
 
         Assert.False((bool)result["ok"]!, result.ToJsonString());
         Assert.Equal("PROVIDER_ERROR", (string?)result["error"]!["code"]);
         Assert.Contains("openai", (string)result["error"]!["message"]!, StringComparison.Ordinal);
-        Assert.Contains("no complete answer within its total deadline of 6 s", (string)result["error"]!["message"]!, StringComparison.Ordinal);
+        string message = (string)result["error"]!["message"]!;
+        Assert.True(message.Contains("no complete answer within its total deadline of 21 s", StringComparison.Ordinal), message);
         Assert.Contains(frames, f => (string?)f["op"] == "stream_chunk"); // it was answering all along
         Assert.Equal(1, rig.Fake.Attempts("endless"));
         await rig.Fake.WaitForNoOpenRequestsAsync();
