@@ -26,6 +26,32 @@ public class ProviderRoutingTests
         Assert.EndsWith("answered by glm/glm-4.5-flash", route, StringComparison.Ordinal);
     }
 
+    /// <summary>Per tool, what auto must look for and the reason it gives (README: a strong or thinking model where the
+    /// work asks for one, a fast one for simple tools and early steps).</summary>
+    public static TheoryData<string, string, ModelCapabilities, string> AutoChoices() => new()
+    {
+        { "chat", """{"prompt":"hello"}""", ModelCapabilities.Fast, "chat is a simple tool or an early workflow step, so a fast model" },
+        { "chat", """{"prompt":"hello","thinking_mode":"high"}""", ModelCapabilities.Thinking, "thinking_mode=high asks for a thinking model" },
+        { "thinkdeep", """{"step":"s","step_number":1,"total_steps":1,"next_step_required":false,"findings":"f"}""", ModelCapabilities.Strong | ModelCapabilities.Thinking, "thinkdeep wants a strong thinking model" },
+        { "secaudit", """{"step":"s","step_number":1,"total_steps":1,"next_step_required":false,"findings":"f"}""", ModelCapabilities.Strong, "secaudit wants a strong model" },
+        { "debug", """{"step":"s","step_number":1,"total_steps":1,"next_step_required":false,"findings":"f"}""", ModelCapabilities.Strong, "a workflow's final step wants a strong model" },
+    };
+
+    [Theory]
+    [MemberData(nameof(AutoChoices))]
+    public async Task Auto_PicksTheKindOfModelTheToolWants_AndSaysWhy(string tool, string arguments, ModelCapabilities wanted, string why)
+    {
+        await using var rig = await TwoProviders.StartAsync(kimiBehavior: "answer", glmBehavior: "answer");
+        await using var client = await ExaiWsClient.ConnectAsync(rig.Daemon.Uri);
+        await client.CallAsync("a1", tool, JsonNode.Parse(arguments)!.AsObject());
+        var result = await client.ResultAsync("a1", 60_000);
+
+        Assert.True((bool)result["ok"]!, result.ToJsonString());
+        string model = (string)result["metrics"]!["model"]!;
+        Assert.True(KnownModels.Kimi.Concat(KnownModels.Glm).Single(m => m.Name == model).Can(wanted), $"{tool} was answered by {model}, which is not {wanted}");
+        Assert.StartsWith($"auto: {why}", (string)result["metrics"]!["route"]!, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Auto_NeverFallsBackAfterTheFirstChunk()
     {
