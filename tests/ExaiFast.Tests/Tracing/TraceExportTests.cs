@@ -140,11 +140,9 @@ public class TraceExportTests
     [Fact]
     public async Task AtRatioZero_OnlyCallsTheClientSampledAreTraced()
     {
-        var ct = TestContext.Current.CancellationToken;
         await using var collector = OtlpReceiver.Start();
         await using var fake = FakeOpenAIServer.Start();
         string token = Secret();
-        int port = FreePort.Next();
         var (sampled, unsampled) = (NewTrace(), NewTrace());
         await using (var daemon = DaemonProcess.Start(new Dictionary<string, string>
         {
@@ -153,9 +151,9 @@ public class TraceExportTests
             ["OPENAI_COMPATIBLE_MODELS"] = "stream",
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.BaseUrl.ToString(),
             ["EXAIFAST_TRACE_SAMPLE_RATIO"] = "0",
-        }, "serve", "--port", port.ToString(CultureInfo.InvariantCulture)))
+        }, "serve", "--port", "0"))
         {
-            await Readiness.WaitAsync(port, () => false, () => daemon.Stderr, ct);
+            int port = await daemon.WaitForReadyAsync();
             using var http = new HttpClient();
             for (int i = 0; i < 10; i++)
             {
