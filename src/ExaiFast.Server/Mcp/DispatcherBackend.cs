@@ -35,13 +35,14 @@ public sealed class DispatcherBackend : IMcpBackend
     internal CallRateLimits? RateLimits { get; init; }
 
     /// <inheritdoc />
-    public void ListTools(string rawId, ToolShape shape, IMcpReply reply) => reply.Respond(McpMessages.ToolsList(rawId, _tools, shape));
+    public void ListTools(string rawId, McpDialect dialect, IMcpReply reply) => reply.Respond(McpMessages.ToolsList(rawId, _tools, dialect));
 
     /// <inheritdoc />
     public void StartCall(McpSession session, McpRequest request, string name, JsonElement arguments, ref ArgumentsLease lease)
     {
         // A tool error, not a JSON-RPC error: the model reads it, and its text says when to try again.
-        if (RateLimits?.TryAdmit(request.Reply.ClientAddress, session.IsStateless ? null : session.SessionId) is { } limited)
+        // A stateless POST and a modern request have no session to count (each is a dispatcher session of its own).
+        if (RateLimits?.TryAdmit(request.Reply.ClientAddress, session.IsStateless || request.Dialect.IsModern ? null : session.SessionId) is { } limited)
         {
             session.Complete(request, new CallResult { Error = limited });
             return;
@@ -79,27 +80,26 @@ public sealed class DispatcherBackend : IMcpBackend
     }
 
     /// <inheritdoc />
-    public void ListResources(McpSession session, string rawId, ThreadCursor? after, IMcpReply reply) =>
-        _ = ListResourcesAsync(session, rawId, after, reply);
+    public void ListResources(McpSession session, string rawId, ThreadCursor? after, McpDialect dialect, IMcpReply reply) =>
+        _ = ListResourcesAsync(session, rawId, after, dialect, reply);
 
     /// <inheritdoc />
-    public void ReadResource(McpSession session, string rawId, Guid thread, string uri, IMcpReply reply) =>
-        _ = ReadResourceAsync(rawId, thread, uri, reply);
+    public void ReadResource(McpSession session, string rawId, Guid thread, string uri, McpDialect dialect, IMcpReply reply) =>
+        _ = ReadResourceAsync(rawId, thread, uri, dialect, reply);
 
     // A store in Redis answers later: the reader goes on meanwhile, and the reply takes the answer when it comes.
-    private async Task ListResourcesAsync(McpSession session, string rawId, ThreadCursor? after, IMcpReply reply)
+    private async Task ListResourcesAsync(McpSession session, string rawId, ThreadCursor? after, McpDialect dialect, IMcpReply reply)
     {
-        var shape = ToolShapes.Of(session.ProtocolVersion);
         if (_threads is null)
         {
-            reply.Respond(ThreadResources.List(rawId, [], after, shape));
+            reply.Respond(ThreadResources.List(rawId, [], after, dialect));
             return;
         }
 
         try
         {
             var threads = await _threads.ListAsync(session.Threads, _trusted(), CancellationToken.None).ConfigureAwait(false);
-            reply.Respond(ThreadResources.List(rawId, threads, after, shape));
+            reply.Respond(ThreadResources.List(rawId, threads, after, dialect));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -107,12 +107,12 @@ public sealed class DispatcherBackend : IMcpBackend
         }
     }
 
-    private async Task ReadResourceAsync(string rawId, Guid thread, string uri, IMcpReply reply)
+    private async Task ReadResourceAsync(string rawId, Guid thread, string uri, McpDialect dialect, IMcpReply reply)
     {
         try
         {
             var read = _threads is null ? null : await _threads.ReadAsync(thread, CancellationToken.None).ConfigureAwait(false);
-            reply.Respond(read is { } r ? ThreadResources.Read(rawId, thread, r.Text) : ThreadResources.NotFound(rawId, uri));
+            reply.Respond(read is { } r ? ThreadResources.Read(rawId, thread, r.Text, dialect) : ThreadResources.NotFound(rawId, uri, dialect));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -126,11 +126,11 @@ public sealed class DispatcherBackend : IMcpBackend
         : McpMessages.Error(rawId, McpMessages.InternalError, "Internal error: reading the conversation threads failed");
 
     /// <inheritdoc />
-    public void ListPrompts(McpSession session, string rawId, IMcpReply reply) =>
-        reply.Respond(_prompts.Value.List(rawId, ToolShapes.Of(session.ProtocolVersion)));
+    public void ListPrompts(McpSession session, string rawId, McpDialect dialect, IMcpReply reply) =>
+        reply.Respond(_prompts.Value.List(rawId, dialect));
 
     /// <inheritdoc />
-    public void GetPrompt(McpSession session, string rawId, PromptAsk ask, IMcpReply reply)
+    public void GetPrompt(McpSession session, string rawId, PromptAsk ask, McpDialect dialect, IMcpReply reply)
     {
         var prompts = _prompts.Value;
         if (prompts.Refusal(rawId, ask) is { } refused)
@@ -139,21 +139,21 @@ public sealed class DispatcherBackend : IMcpBackend
         }
         else if (PromptCatalog.NeedsThread(ask))
         {
-            _ = ContinueAsync(session, rawId, ask, prompts, reply);
+            _ = ContinueAsync(session, rawId, ask, dialect, prompts, reply);
         }
         else
         {
-            reply.Respond(prompts.Get(rawId, ask));
+            reply.Respond(prompts.Get(rawId, ask, dialect));
         }
     }
 
     // continue: the session's threads (and the daemon's recent ones, when it trusts its callers), as resources/list has them.
-    private async Task ContinueAsync(McpSession session, string rawId, PromptAsk ask, PromptCatalog prompts, IMcpReply reply)
+    private async Task ContinueAsync(McpSession session, string rawId, PromptAsk ask, McpDialect dialect, PromptCatalog prompts, IMcpReply reply)
     {
         try
         {
             var threads = _threads is null ? [] : await _threads.ListAsync(session.Threads, _trusted(), CancellationToken.None).ConfigureAwait(false);
-            reply.Respond(prompts.Get(rawId, ask, PromptCatalog.Latest(session.Threads, threads)));
+            reply.Respond(prompts.Get(rawId, ask, dialect, PromptCatalog.Latest(session.Threads, threads)));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

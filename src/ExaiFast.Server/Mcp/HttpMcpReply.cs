@@ -23,11 +23,24 @@ internal sealed class HttpMcpReply : IMcpReply
     private bool _hasResponse; // ... and is still here
     private bool _ended; // cancelled (no response will come) or discarded (nothing more is read)
     private TaskCompletionSource? _waiter;
+    private int _status;
 
     /// <summary>A reply to a POST that arrived from <paramref name="clientAddress"/>.</summary>
     public HttpMcpReply(System.Net.IPAddress clientAddress) => ClientAddress = clientAddress;
 
     public System.Net.IPAddress? ClientAddress { get; }
+
+    /// <summary>The HTTP status a refusal asked for (<see cref="IMcpReply.Respond(PooledBuffer, int)"/>); 0: the usual one.</summary>
+    public int Status
+    {
+        get
+        {
+            lock (this)
+            {
+                return _status;
+            }
+        }
+    }
 
     /// <summary>Whether the response has been given.</summary>
     public bool HasResponded
@@ -41,7 +54,9 @@ internal sealed class HttpMcpReply : IMcpReply
         }
     }
 
-    public void Respond(PooledBuffer response)
+    public void Respond(PooledBuffer response) => Respond(response, 0);
+
+    public void Respond(PooledBuffer response, int httpStatus)
     {
         TaskCompletionSource? waiter;
         lock (this)
@@ -53,6 +68,7 @@ internal sealed class HttpMcpReply : IMcpReply
                 return;
             }
 
+            _status = httpStatus;
             _response = response;
             _responded = _hasResponse = true;
             waiter = TakeWaiter();

@@ -15,8 +15,8 @@ namespace ExaiFast.Server.Mcp;
 /// </remarks>
 public interface IMcpBackend
 {
-    /// <summary>Answers <c>tools/list</c> through <paramref name="reply"/> (now or later), under <paramref name="rawId"/>, in <paramref name="shape"/>.</summary>
-    void ListTools(string rawId, ToolShape shape, IMcpReply reply);
+    /// <summary>Answers <c>tools/list</c> through <paramref name="reply"/> (now or later), under <paramref name="rawId"/>, in <paramref name="dialect"/>.</summary>
+    void ListTools(string rawId, McpDialect dialect, IMcpReply reply);
 
     /// <summary>
     /// Starts <c>tools/call</c> of <paramref name="name"/>; its end must reach the session exactly once.
@@ -38,19 +38,19 @@ public interface IMcpBackend
     /// calls made or continued (<see cref="McpSession.Threads"/>), and the daemon's recent ones when it trusts the caller,
     /// paged by <see cref="ThreadResources.List"/> after <paramref name="after"/>.
     /// </summary>
-    void ListResources(McpSession session, string rawId, ThreadCursor? after, IMcpReply reply);
+    void ListResources(McpSession session, string rawId, ThreadCursor? after, McpDialect dialect, IMcpReply reply);
 
     /// <summary>Answers <c>resources/read</c> of thread <paramref name="thread"/> (its URI <paramref name="uri"/>) through <paramref name="reply"/>.</summary>
-    void ReadResource(McpSession session, string rawId, Guid thread, string uri, IMcpReply reply);
+    void ReadResource(McpSession session, string rawId, Guid thread, string uri, McpDialect dialect, IMcpReply reply);
 
     /// <summary>Answers <c>prompts/list</c> through <paramref name="reply"/> (now or later): the prompts of the tools it lists (<see cref="PromptCatalog"/>).</summary>
-    void ListPrompts(McpSession session, string rawId, IMcpReply reply);
+    void ListPrompts(McpSession session, string rawId, McpDialect dialect, IMcpReply reply);
 
     /// <summary>
     /// Answers <c>prompts/get</c> through <paramref name="reply"/> (now or later) with <see cref="PromptCatalog.Get"/>, or its
     /// refusal; <c>continue</c> without a thread named goes on with the newest of <paramref name="session"/>'s threads.
     /// </summary>
-    void GetPrompt(McpSession session, string rawId, PromptAsk ask, IMcpReply reply);
+    void GetPrompt(McpSession session, string rawId, PromptAsk ask, McpDialect dialect, IMcpReply reply);
 
     /// <summary>Stops the request's work (the client cancelled it, or its session ended). No response is sent for it.</summary>
     void Cancel(McpSession session, McpRequest request);

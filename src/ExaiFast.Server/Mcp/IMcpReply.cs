@@ -8,7 +8,7 @@ namespace ExaiFast.Server.Mcp;
 /// request for Streamable HTTP.
 /// </summary>
 /// <remarks>
-/// Every request gets exactly one <see cref="Respond"/>; notifications about it (<see cref="TryNotify"/>) come before
+/// Every request gets exactly one <see cref="Respond(PooledBuffer)"/>; notifications about it (<see cref="TryNotify"/>) come before
 /// that and never after. Both may be called from any thread; implementations only enqueue and never block.
 /// Both take ownership of the buffer.
 /// </remarks>
@@ -16,6 +16,11 @@ public interface IMcpReply
 {
     /// <summary>Sends the response (a result or a JSON-RPC error). Must arrive: waits for room, never drops.</summary>
     void Respond(PooledBuffer response);
+
+    /// <summary>Sends a modern request's refusal, which Streamable HTTP answers with <paramref name="httpStatus"/>
+    /// (2026-07-28 <c>streamable-http.mdx</c>: 400 for a bad envelope or version, 404 for an unknown method); other
+    /// transports send it as any response.</summary>
+    void Respond(PooledBuffer response, int httpStatus) => Respond(response);
 
     /// <summary>Sends a notification that may be dropped under back-pressure (progress); false when dropped.</summary>
     bool TryNotify(PooledBuffer notification);

@@ -7,20 +7,23 @@ using ExaiFast.Wire.Http;
 namespace ExaiFast.Server.Mcp;
 
 /// <summary>
-/// MCP Streamable HTTP (revision 2025-11-25) at <c>/mcp</c>: <c>POST</c> carries one JSON-RPC message and gets a JSON
-/// response, or an SSE stream (progress notifications, then the response) when the answer is not ready at once and
-/// the client accepts <c>text/event-stream</c>; <c>DELETE</c> ends a session; <c>GET</c> is 405 (no server-initiated
-/// stream: this server never sends requests or unsolicited notifications).
+/// MCP Streamable HTTP (revisions 2025-03-26 to 2026-07-28) at <c>/mcp</c>: <c>POST</c> carries one JSON-RPC message
+/// and gets a JSON response, or an SSE stream (progress notifications, then the response) when the answer is not ready
+/// at once and the client accepts <c>text/event-stream</c>; <c>DELETE</c> ends a legacy session; <c>GET</c> is 405 (no
+/// server-initiated stream: this server never sends requests or unsolicited notifications).
 /// </summary>
 /// <remarks>
-/// A session (<c>Mcp-Session-Id</c>) is issued at <c>initialize</c>; requests without one are served statelessly, each
-/// in a session of its own. A client that drops its POST has the call cancelled; a <c>notifications/cancelled</c>
-/// posted separately finds its call through the session.
+/// <para>Legacy: a session (<c>Mcp-Session-Id</c>) is issued at <c>initialize</c>; requests without one are served
+/// statelessly, each in a session of its own. A client that drops its POST has the call cancelled; a
+/// <c>notifications/cancelled</c> posted separately finds its call through the session.</para>
+/// <para>Modern (<c>MCP-Protocol-Version: 2026-07-28</c>, spec <c>basic/transports/streamable-http.mdx</c>): no sessions
+/// (<c>Mcp-Session-Id</c> is ignored, never issued), every POST its own; the protocol checks the headers against the
+/// body once it has parsed it, so that a refusal echoes the id, and says the status (400, 404) a refusal gets.</para>
 /// </remarks>
 internal sealed class McpHttpEndpoint : IHttpEndpoint
 {
     private const string SessionHeader = "Mcp-Session-Id";
-    private const string VersionHeader = "MCP-Protocol-Version";
+    private const string VersionHeader = McpHttpEnvelope.VersionHeader;
     private const string Json = "application/json";
 
     // A call answered within this long gets a plain JSON response (one write); a slower one, or one that reports
@@ -28,6 +31,11 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
     private static readonly TimeSpan FirstAnswerWindow = TimeSpan.FromMilliseconds(50);
 
     private static readonly KeyValuePair<string, string>[] AllowHeaders = [new("Allow", "POST, DELETE")];
+    private static readonly KeyValuePair<string, string>[] ModernAllowHeaders = [new("Allow", "POST")];
+
+    // A proxy such as nginx buffers a response until it ends unless told not to (spec: SSE responses SHOULD say so).
+    private static readonly KeyValuePair<string, string> NoProxyBuffering = new("X-Accel-Buffering", "no");
+    private static readonly KeyValuePair<string, string>[] StreamHeaders = [NoProxyBuffering];
 
     private readonly McpProtocol _protocol;
     private readonly McpHttpSessions _sessions;
@@ -42,7 +50,8 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
         _options = options;
     }
 
-    /// <summary>Origin, credentials and protocol version, checked on the head: a refused client never gets its body read.</summary>
+    /// <summary>Origin and credentials, checked on the head: a refused client never gets its body read. The protocol
+    /// version is checked once the body is parsed (a modern refusal echoes the request's id).</summary>
     public ValueTask<HttpRefusal?> ScreenAsync(HttpRequestHead head)
     {
         // DNS rebinding (spec: servers MUST validate Origin): a browser page of another origin gets nothing.
@@ -52,25 +61,17 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
         }
 
         var access = _access.CheckAsync(head, allowQuery: false);
-        return access.IsCompletedSuccessfully ? ValueTask.FromResult(Screened(head, access.Result)) : ScreenSlowAsync(head, access);
+        return access.IsCompletedSuccessfully ? ValueTask.FromResult(Screened(access.Result)) : ScreenSlowAsync(access);
     }
 
-    private async ValueTask<HttpRefusal?> ScreenSlowAsync(HttpRequestHead head, ValueTask<OAuth.AccessRefusal?> access) =>
-        Screened(head, await access.ConfigureAwait(false));
+    private static async ValueTask<HttpRefusal?> ScreenSlowAsync(ValueTask<OAuth.AccessRefusal?> access) =>
+        Screened(await access.ConfigureAwait(false));
 
-    private static HttpRefusal? Screened(HttpRequestHead head, OAuth.AccessRefusal? denied)
+    private static HttpRefusal? Screened(OAuth.AccessRefusal? denied)
     {
         if (denied is not null)
         {
             return Refusal(denied.Status, McpMessages.InvalidRequest, denied.Message, denied.ExtraHeaders);
-        }
-
-        // Spec: an unsupported version is 400. A 2026-07-28 client reads a plain 400 as "an older server" and falls back
-        // to initialize (the revision's own error codes would make it retry instead).
-        if (head[VersionHeader] is { } version && Array.IndexOf(McpMessages.ProtocolVersions, version) < 0)
-        {
-            return Refusal(400, McpMessages.InvalidRequest,
-                $"Bad Request: unsupported MCP-Protocol-Version {McpProtocol.Truncate(version)}; supported: {string.Join(", ", McpMessages.ProtocolVersions)}");
         }
 
         return null;
@@ -78,7 +79,14 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
 
     public ValueTask HandleAsync(HttpExchange exchange)
     {
-        var head = exchange.Request; // screened: origin, token and version are good
+        var head = exchange.Request; // screened: origin and token are good
+        if (head.Method != "POST" && !IsLegacy(head))
+        {
+            // 2026-07-28 has neither sessions to DELETE nor a GET stream.
+            return ErrorAsync(exchange, 405, ModernAllowHeaders, McpMessages.InvalidRequest,
+                $"Method Not Allowed: MCP-Protocol-Version {McpProtocol.Truncate(head[VersionHeader]!)} has no sessions and no GET stream; POST each JSON-RPC message");
+        }
+
         return head.Method switch
         {
             "POST" => PostAsync(exchange),
@@ -105,9 +113,11 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
             return;
         }
 
+        // A modern POST (or one naming a revision nobody serves, which the protocol refuses) has no session to look up.
+        bool legacy = IsLegacy(head);
         McpSession session;
         bool stateless = false;
-        if (head[SessionHeader] is { } id)
+        if (legacy && head[SessionHeader] is { } id)
         {
             if (!_sessions.TryGet(id, out session))
             {
@@ -131,10 +141,18 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
             // The protocol takes the body: a tools/call hands it to its call, which keeps it (and a big one's inbound
             // budget) until it ends; a big one is parsed off the shared pool.
             var trace = ExaiFastTracing.Source.HasListeners() ? ExaiFastTracing.ParentFrom(head["traceparent"], head["tracestate"]) : default;
-            var handled = _protocol.HandleAsync(session, exchange.TakeBody(), reply, trace);
+            var envelope = new McpHttpEnvelope(head[VersionHeader], head[McpHttpEnvelope.MethodHeader], head[McpHttpEnvelope.NameHeader]);
+            var handled = _protocol.HandleAsync(session, exchange.TakeBody(), reply, trace, envelope);
             var (kind, method) = handled.IsCompletedSuccessfully ? handled.Result : await handled.ConfigureAwait(false);
+            if (reply.Status != 0 && reply.TryTakeResponse(out var refused))
+            {
+                // A modern refusal, made before any work: its own status, as plain JSON whatever the client accepts.
+                await RespondJsonAsync(exchange, reply.Status, refused, null).ConfigureAwait(false);
+                return;
+            }
+
             KeyValuePair<string, string>[]? headers = null;
-            if (stateless && method == "initialize" && reply.HasResponded)
+            if (legacy && stateless && method == "initialize" && reply.HasResponded)
             {
                 // A session for the client to name from now on; when the table is full of busy sessions, it goes on statelessly.
                 if (_sessions.TryCreate() is { } created)
@@ -196,7 +214,7 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
 
     private static async ValueTask StreamAsync(HttpExchange exchange, HttpMcpReply reply, KeyValuePair<string, string>[]? headers)
     {
-        var stream = await exchange.StartEventStreamAsync(headers).ConfigureAwait(false);
+        var stream = await exchange.StartEventStreamAsync(headers is null ? StreamHeaders : [.. headers, NoProxyBuffering]).ConfigureAwait(false);
         while (true)
         {
             var (ok, message, isResponse) = await reply.ReadAsync(exchange.RequestAborted).ConfigureAwait(false);
@@ -289,6 +307,9 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
         var body = McpMessages.Error(null, code, message);
         await RespondJsonAsync(exchange, status, body, headers).ConfigureAwait(false);
     }
+
+    /// <summary>Whether a request is of the legacy era by its head: no <c>MCP-Protocol-Version</c>, or a legacy one.</summary>
+    private static bool IsLegacy(HttpRequestHead head) => head[VersionHeader] is not { } version || McpRevisions.IsLegacy(version);
 
     /// <summary>Whether <c>Accept</c> admits <paramref name="type"/>; no <c>Accept</c>, or a wildcard, admits anything.</summary>
     private static bool Accepts(HttpRequestHead head, string type)

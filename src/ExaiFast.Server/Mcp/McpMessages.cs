@@ -28,6 +28,16 @@ internal static class McpMessages
     /// <summary>Streamable HTTP: the <c>Mcp-Session-Id</c> names no live session (the code the official SDKs use).</summary>
     public const int SessionNotFound = -32001;
 
+    // MCP's own codes from 2026-07-28 on (schema/2026-07-28/schema.ts; basic/index.mdx#error-codes), answered only to
+    // modern requests. Streamable HTTP sends each with status 400.
+
+    /// <summary>A Streamable HTTP header (<c>MCP-Protocol-Version</c>, <c>Mcp-Method</c>, <c>Mcp-Name</c>) is missing or
+    /// disagrees with the body.</summary>
+    public const int HeaderMismatch = -32020;
+
+    /// <summary>The request names a revision this daemon does not serve per request; <c>data</c> lists those it does.</summary>
+    public const int UnsupportedProtocolVersion = -32022;
+
     public static PooledBuffer Error(string? rawId, int code, string message) =>
         JsonFrame.Build((rawId, code, message), static (json, in s) =>
         {
@@ -36,6 +46,25 @@ internal static class McpMessages
             json.WriteStartObject("error"u8);
             json.WriteNumber("code"u8, s.code);
             json.WriteString("message"u8, s.message);
+            json.WriteEndObject();
+        });
+
+    /// <summary>
+    /// The -32022 error (schema <c>UnsupportedProtocolVersionError</c>): <c>data.supported</c> is what
+    /// <c>server/discover</c> lists, <c>data.requested</c> the revision as the client named it.
+    /// </summary>
+    public static PooledBuffer UnsupportedVersion(string? rawId, string requested, string message) =>
+        JsonFrame.Build((rawId, requested, message), static (json, in s) =>
+        {
+            json.WriteString("jsonrpc"u8, "2.0");
+            WriteId(json, s.rawId);
+            json.WriteStartObject("error"u8);
+            json.WriteNumber("code"u8, UnsupportedProtocolVersion);
+            json.WriteString("message"u8, s.message);
+            json.WriteStartObject("data"u8);
+            WriteVersions(json, "supported"u8, McpRevisions.ModernVersions);
+            json.WriteString("requested"u8, s.requested);
+            json.WriteEndObject();
             json.WriteEndObject();
         });
 
@@ -64,8 +93,9 @@ internal static class McpMessages
         });
 
     /// <summary>
-    /// The answer to <c>server/discover</c> (revision 2026-07-28's first message): the revisions this server speaks,
-    /// all of them <c>initialize</c>-era, so that a client of both eras falls back to <c>initialize</c> with one of them.
+    /// The answer to <c>server/discover</c> (2026-07-28 <c>server/discover.mdx</c>): the revisions a client may name per
+    /// request (only modern ones: a legacy revision is reached through <c>initialize</c>), the capabilities, and caching
+    /// advice. Only modern requests get here.
     /// </summary>
     public static PooledBuffer Discovered(string rawId, string serverVersion) =>
         JsonFrame.Build((rawId, serverVersion), static (json, in s) =>
@@ -73,45 +103,41 @@ internal static class McpMessages
             json.WriteString("jsonrpc"u8, "2.0");
             WriteId(json, s.rawId);
             json.WriteStartObject("result"u8);
-            json.WriteString("resultType"u8, "complete");
-            json.WriteStartArray("supportedVersions"u8);
-            foreach (string version in ProtocolVersions)
-            {
-                json.WriteStringValue(version);
-            }
-
-            json.WriteEndArray();
+            WriteResultType(json, McpDialect.Modern);
+            WriteVersions(json, "supportedVersions"u8, McpRevisions.ModernVersions);
             WriteCapabilities(json);
-            json.WriteNumber("ttlMs"u8, 3_600_000);
-            json.WriteString("cacheScope"u8, "public");
-            json.WriteStartObject("_meta"u8);
-            json.WriteStartObject("io.modelcontextprotocol/serverInfo"u8);
-            json.WriteString("name"u8, "exaifast");
-            json.WriteString("version"u8, s.serverVersion);
-            json.WriteEndObject();
-            json.WriteEndObject();
+            WriteCache(json, McpDialect.Modern, McpCache.Discover);
+            WriteServerMeta(json, McpDialect.Modern, s.serverVersion);
             json.WriteEndObject();
         });
 
-    public static PooledBuffer ToolsList(string rawId, IToolCatalog catalog, ToolShape shape) =>
-        JsonFrame.Build((rawId, catalog, shape), static (json, in s) =>
+    /// <summary>The <c>tools/list</c> result of <paramref name="catalog"/>, cacheable for modern clients (<see cref="McpCache.Static"/>).</summary>
+    public static PooledBuffer ToolsList(string rawId, IToolCatalog catalog, McpDialect dialect) =>
+        JsonFrame.Build((rawId, catalog, dialect), static (json, in s) =>
         {
             json.WriteString("jsonrpc"u8, "2.0");
             WriteId(json, s.rawId);
             json.WriteStartObject("result"u8);
-            ToolListJson.Write(json, s.catalog, s.shape);
+            WriteResultType(json, s.dialect);
+            ToolListJson.Write(json, s.catalog, s.dialect.Shape);
+            WriteCache(json, s.dialect, McpCache.Static);
+            WriteServerMeta(json, s.dialect);
             json.WriteEndObject();
         });
 
-    /// <summary>A <c>tools/list</c> result around a <c>tools</c> array that is already MCP's shape (the daemon's <c>list_tools_res</c>).</summary>
-    public static PooledBuffer ToolsList(string rawId, JsonElement tools) =>
-        JsonFrame.Build((rawId, tools), static (json, in s) =>
+    /// <summary>A <c>tools/list</c> result around a <c>tools</c> array that is already MCP's shape (the daemon's
+    /// <c>list_tools_res</c>), with <paramref name="cache"/>'s advice for a modern client.</summary>
+    public static PooledBuffer ToolsList(string rawId, JsonElement tools, McpDialect dialect, McpCache cache) =>
+        JsonFrame.Build((rawId, tools, dialect, cache), static (json, in s) =>
         {
             json.WriteString("jsonrpc"u8, "2.0");
             WriteId(json, s.rawId);
             json.WriteStartObject("result"u8);
+            WriteResultType(json, s.dialect);
             json.WritePropertyName("tools"u8);
             s.tools.WriteTo(json);
+            WriteCache(json, s.dialect, s.cache);
+            WriteServerMeta(json, s.dialect);
             json.WriteEndObject();
         });
 
@@ -122,12 +148,13 @@ internal static class McpMessages
     /// </summary>
     /// <remarks>With <paramref name="cut"/> the answer's text is the cut one, and 2025-06-18 on a <c>resource_link</c>
     /// to the thread holding the whole answer follows it.</remarks>
-    public static PooledBuffer ToolResult(string rawId, CallResult result, ToolShape shape, OutputCut? cut = null) =>
-        JsonFrame.Build((rawId, result, shape, cut), static (json, in s) =>
+    public static PooledBuffer ToolResult(string rawId, CallResult result, McpDialect dialect, OutputCut? cut = null) =>
+        JsonFrame.Build((rawId, result, dialect, cut), static (json, in s) =>
         {
             json.WriteString("jsonrpc"u8, "2.0");
             WriteId(json, s.rawId);
             json.WriteStartObject("result"u8);
+            WriteResultType(json, s.dialect);
             if (s.result.Error is { } error)
             {
                 json.WriteStartArray("content"u8);
@@ -140,7 +167,7 @@ internal static class McpMessages
             {
                 json.WriteStartArray("content"u8);
                 ContentJson.WriteText(json, cut.Text);
-                if (cut.Thread is { } link && s.shape == ToolShape.Structured)
+                if (cut.Thread is { } link && s.dialect.Shape == ToolShape.Structured)
                 {
                     // resource_link came with 2025-06-18; earlier revisions read the URI in the notice.
                     json.WriteStartObject();
@@ -166,7 +193,7 @@ internal static class McpMessages
             }
 
             json.WriteBoolean("isError"u8, s.result.Error is not null);
-            if (s.shape == ToolShape.Structured)
+            if (s.dialect.Shape == ToolShape.Structured)
             {
                 StructuredContentJson.Write(json, s.result, s.cut); // beside the content, which stays what the model reads
             }
@@ -177,9 +204,19 @@ internal static class McpMessages
                 json.WriteString("continuation_id"u8, thread);
             }
 
-            if (s.result.Error is { } e)
+            // One _meta: a modern result's server identity beside the call's own facts.
+            bool meta = s.dialect.IsModern || s.result.Error is not null || s.result.Provider is not null;
+            if (meta)
             {
                 json.WriteStartObject("_meta"u8);
+                if (s.dialect.IsModern)
+                {
+                    WriteServerInfo(json, ServerInfo.Version);
+                }
+            }
+
+            if (s.result.Error is { } e)
+            {
                 json.WriteStartObject("exaifast/error"u8);
                 json.WriteString("code"u8, e.Code);
                 if (e.RetryAfterSeconds is { } r)
@@ -188,12 +225,10 @@ internal static class McpMessages
                 }
 
                 json.WriteEndObject();
-                json.WriteEndObject();
             }
             else if (s.result.Provider is not null)
             {
                 // Which model answered and why (auto routing, fallbacks), for programs; the content stays the answer.
-                json.WriteStartObject("_meta"u8);
                 json.WriteStartObject("exaifast/model"u8);
                 json.WriteString("provider"u8, s.result.Provider);
                 json.WriteString("model"u8, s.result.Model);
@@ -203,6 +238,10 @@ internal static class McpMessages
                 }
 
                 json.WriteEndObject();
+            }
+
+            if (meta)
+            {
                 json.WriteEndObject();
             }
 
@@ -231,6 +270,60 @@ internal static class McpMessages
 
             json.WriteEndObject();
         });
+
+    /// <summary>A modern result's <c>"resultType": "complete"</c> (2026-07-28 <c>basic/index.mdx</c>#resulttype: every
+    /// result says it; this server never answers <c>input_required</c>). Nothing for a legacy one, whose schema has no such field.</summary>
+    internal static void WriteResultType(Utf8JsonWriter json, McpDialect dialect)
+    {
+        if (dialect.IsModern)
+        {
+            json.WriteString("resultType"u8, "complete"u8);
+        }
+    }
+
+    /// <summary>A modern cacheable result's <c>ttlMs</c> and <c>cacheScope</c> (2026-07-28 <c>server/utilities/caching.mdx</c>:
+    /// lists, reads and <c>server/discover</c>); nothing for a legacy one.</summary>
+    internal static void WriteCache(Utf8JsonWriter json, McpDialect dialect, McpCache cache)
+    {
+        if (dialect.IsModern)
+        {
+            json.WriteNumber("ttlMs"u8, cache.TtlMs);
+            json.WriteString("cacheScope"u8, cache.Public ? "public"u8 : "private"u8);
+        }
+    }
+
+    /// <summary>A modern result's <c>_meta</c> naming the server (2026-07-28 <c>basic/index.mdx</c>#meta: results SHOULD
+    /// carry <c>io.modelcontextprotocol/serverInfo</c>, there being no <c>initialize</c> to tell it); nothing for a legacy one.
+    /// For a result with a <c>_meta</c> of its own, write <see cref="WriteServerInfo"/> inside it instead.</summary>
+    internal static void WriteServerMeta(Utf8JsonWriter json, McpDialect dialect, string? serverVersion = null)
+    {
+        if (dialect.IsModern)
+        {
+            json.WriteStartObject("_meta"u8);
+            WriteServerInfo(json, serverVersion ?? ServerInfo.Version);
+            json.WriteEndObject();
+        }
+    }
+
+    /// <summary>The <c>io.modelcontextprotocol/serverInfo</c> entry, inside an open <c>_meta</c>.</summary>
+    internal static void WriteServerInfo(Utf8JsonWriter json, string serverVersion)
+    {
+        json.WriteStartObject("io.modelcontextprotocol/serverInfo"u8);
+        json.WriteString("name"u8, ServerInfo.Name);
+        json.WriteString("version"u8, serverVersion);
+        json.WriteEndObject();
+    }
+
+    private static void WriteVersions(Utf8JsonWriter json, ReadOnlySpan<byte> name, string[] versions)
+    {
+        json.WriteStartArray(name);
+        foreach (string version in versions)
+        {
+            json.WriteStringValue(version);
+        }
+
+        json.WriteEndArray();
+    }
 
     // Every revision this daemon speaks (2024-11-05 on) defines resources and prompts; none of its lists change by notification.
     private static void WriteCapabilities(Utf8JsonWriter json)

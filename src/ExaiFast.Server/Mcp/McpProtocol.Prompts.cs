@@ -6,7 +6,7 @@ namespace ExaiFast.Server.Mcp;
 // and answers through PromptCatalog.
 public sealed partial class McpProtocol
 {
-    private void ListPrompts(McpSession session, string rawId, JsonElement parameters, IMcpReply reply)
+    private void ListPrompts(McpSession session, string rawId, JsonElement parameters, McpDialect dialect, IMcpReply reply)
     {
         // Every prompt comes in one page: a cursor can only be one this server never gave.
         if (parameters.TryGetProperty("cursor"u8, out var c) && c.ValueKind != JsonValueKind.Null)
@@ -15,10 +15,10 @@ public sealed partial class McpProtocol
             return;
         }
 
-        _backend.ListPrompts(session, rawId, reply);
+        _backend.ListPrompts(session, rawId, dialect, reply);
     }
 
-    private void GetPrompt(McpSession session, string rawId, JsonElement parameters, IMcpReply reply)
+    private void GetPrompt(McpSession session, string rawId, JsonElement parameters, McpDialect dialect, IMcpReply reply)
     {
         if (!parameters.TryGetProperty("name"u8, out var name) || name.ValueKind != JsonValueKind.String)
         {
@@ -47,6 +47,6 @@ public sealed partial class McpProtocol
             }
         }
 
-        _backend.GetPrompt(session, rawId, new PromptAsk(name.GetString()!, arguments), reply);
+        _backend.GetPrompt(session, rawId, new PromptAsk(name.GetString()!, arguments), dialect, reply);
     }
 }

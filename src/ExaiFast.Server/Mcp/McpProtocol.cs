@@ -10,13 +10,18 @@ namespace ExaiFast.Server.Mcp;
 
 /// <summary>
 /// The MCP semantics, once for every transport: JSON-RPC 2.0 parsing and errors, <c>initialize</c> with version
-/// negotiation, <c>server/discover</c>, <c>ping</c>, <c>tools/list</c>, <c>tools/call</c> and
+/// negotiation, <c>server/discover</c>, <c>ping</c>, <c>tools/list</c>, <c>tools/call</c>, the thread resources and
 /// <c>notifications/cancelled</c>. Shared by all sessions; stateless itself.
 /// </summary>
 /// <remarks>
-/// A transport hands each message to <c>Handle</c> or <c>HandleAsync</c> with the session it belongs to and where its
+/// Dual-era (spec 2026-07-28 <c>basic/versioning.mdx</c>): a request whose <c>_meta</c> names its revision (or, over
+/// Streamable HTTP, whose <c>MCP-Protocol-Version</c> is 2026-07-28) is served as that revision asks, from what it
+/// carries alone (<c>McpProtocol.Modern.cs</c>); any other is served as the session's <c>initialize</c> agreed, as before.
+/// </remarks>
+/// <remarks>
+/// <para>A transport hands each message to <c>Handle</c> or <c>HandleAsync</c> with the session it belongs to and where its
 /// answer goes. Runs on the transport's reader and never waits for work (a big message waits only for its own parse):
-/// the backend starts work and reports its end to the session.
+/// the backend starts work and reports its end to the session.</para>
 /// </remarks>
 public sealed partial class McpProtocol
 {
@@ -64,7 +69,7 @@ public sealed partial class McpProtocol
         using (document)
         {
             var none = default(ArgumentsLease);
-            return HandleParsed(session, document, reply, ref none, transportTrace: default);
+            return HandleParsed(session, document, reply, ref none, transportTrace: default, http: null);
         }
     }
 
@@ -75,12 +80,17 @@ public sealed partial class McpProtocol
     /// A big message, under the inbound budget (<see cref="PooledBuffer.Owner"/> set), is parsed and disposed where the
     /// shared pool keeps none of its metadata (<see cref="BigMessageJson"/>), and holds its budget that long.
     /// </summary>
+    /// <param name="session">The session the message belongs to.</param>
+    /// <param name="payload">The message's bytes, handed over.</param>
+    /// <param name="reply">Where its answer goes.</param>
+    /// <param name="transportTrace">The transport's trace context (an HTTP POST's <c>traceparent</c>).</param>
+    /// <param name="http">A Streamable HTTP POST's MCP headers, checked against the body; null on other transports.</param>
     /// <returns>What the message was, and its method (null unless a request or notification).</returns>
-    public ValueTask<(McpMessageKind Kind, string? Method)> HandleAsync(McpSession session, PooledBuffer payload, IMcpReply reply, ActivityContext transportTrace = default)
+    public ValueTask<(McpMessageKind Kind, string? Method)> HandleAsync(McpSession session, PooledBuffer payload, IMcpReply reply, ActivityContext transportTrace = default, McpHttpEnvelope? http = null)
     {
         if (payload.Owner is not null)
         {
-            return HandleBigAsync(session, payload, reply, transportTrace);
+            return HandleBigAsync(session, payload, reply, transportTrace, http);
         }
 
         JsonDocument document;
@@ -99,10 +109,10 @@ public sealed partial class McpProtocol
             throw;
         }
 
-        return new(HandleOwned(session, document, payload, reply, transportTrace));
+        return new(HandleOwned(session, document, payload, reply, transportTrace, http));
     }
 
-    private async ValueTask<(McpMessageKind Kind, string? Method)> HandleBigAsync(McpSession session, PooledBuffer payload, IMcpReply reply, ActivityContext transportTrace)
+    private async ValueTask<(McpMessageKind Kind, string? Method)> HandleBigAsync(McpSession session, PooledBuffer payload, IMcpReply reply, ActivityContext transportTrace, McpHttpEnvelope? http)
     {
         JsonDocument document;
         try
@@ -120,18 +130,18 @@ public sealed partial class McpProtocol
             throw;
         }
 
-        return HandleOwned(session, document, payload, reply, transportTrace);
+        return HandleOwned(session, document, payload, reply, transportTrace, http);
     }
 
     // The document and the payload it reads travel together as one lease: a backend that keeps the arguments takes it
     // (the dispatcher, on admission); otherwise it is given back here, once (a big one's owner disposes the document
     // off the pool and returns the budget).
-    private (McpMessageKind Kind, string? Method) HandleOwned(McpSession session, JsonDocument document, PooledBuffer payload, IMcpReply reply, ActivityContext transportTrace)
+    private (McpMessageKind Kind, string? Method) HandleOwned(McpSession session, JsonDocument document, PooledBuffer payload, IMcpReply reply, ActivityContext transportTrace, McpHttpEnvelope? http)
     {
         var lease = new ArgumentsLease(document, payload.Array, payload.Owner);
         try
         {
-            return HandleParsed(session, document, reply, ref lease, transportTrace);
+            return HandleParsed(session, document, reply, ref lease, transportTrace, http);
         }
         finally
         {
@@ -153,7 +163,7 @@ public sealed partial class McpProtocol
 
     /// <summary>Handles one parsed message; the caller disposes <paramref name="document"/> afterwards — through
     /// <paramref name="lease"/> when it has one, unless a backend took it (then <paramref name="lease"/> is empty).</summary>
-    private (McpMessageKind Kind, string? Method) HandleParsed(McpSession session, JsonDocument document, IMcpReply reply, ref ArgumentsLease lease, ActivityContext transportTrace)
+    private (McpMessageKind Kind, string? Method) HandleParsed(McpSession session, JsonDocument document, IMcpReply reply, ref ArgumentsLease lease, ActivityContext transportTrace, McpHttpEnvelope? http)
     {
         string? rawId = null;
         try
@@ -191,6 +201,13 @@ public sealed partial class McpProtocol
 
             string method = methodElement.GetString()!;
             var parameters = root.TryGetProperty("params"u8, out var p) ? p : EmptyObject;
+            var meta = McpRequestMeta.Read(parameters);
+            if (http is { } envelope && TryRefuseEnvelope(envelope, hasId ? rawId : null, hasId, method, parameters, meta, out var refusal))
+            {
+                reply.Respond(refusal, 400);
+                return (hasId && rawId is not null ? McpMessageKind.Request : McpMessageKind.Invalid, method);
+            }
+
             if (!hasId)
             {
                 OnNotification(session, method, parameters);
@@ -201,6 +218,12 @@ public sealed partial class McpProtocol
             {
                 reply.Respond(McpMessages.Error(null, McpMessages.InvalidRequest, "Invalid Request: \"id\" must be a string or a number"));
                 return (McpMessageKind.Invalid, method);
+            }
+
+            if (meta.IsModern || http is { IsModern: true })
+            {
+                OnModernRequest(session, rawId, method, parameters, meta, reply, ref lease, transportTrace);
+                return (McpMessageKind.Request, method);
             }
 
             if (parameters.ValueKind != JsonValueKind.Object)
@@ -245,8 +268,10 @@ public sealed partial class McpProtocol
         }
     }
 
+    // A legacy request: served as the session's initialize agreed.
     private void OnRequest(McpSession session, string rawId, string method, JsonElement parameters, IMcpReply reply, ref ArgumentsLease lease, ActivityContext transportTrace)
     {
+        var dialect = McpDialect.Legacy(session.ProtocolVersion);
         switch (method)
         {
             case "initialize":
@@ -255,36 +280,56 @@ public sealed partial class McpProtocol
                 reply.Respond(McpMessages.Initialized(rawId, session.ProtocolVersion, ServerInfo.Version));
                 break;
             case "server/discover":
-                reply.Respond(McpMessages.Discovered(rawId, ServerInfo.Version));
+                // A 2026-07-28 request, which names its revision in _meta (as the C# SDK answers one without).
+                reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidParams, DiscoverNeedsMeta));
                 break;
             case "ping":
                 reply.Respond(McpMessages.EmptyResult(rawId));
                 break;
             case "tools/list":
-                _backend.ListTools(rawId, ToolShapes.Of(session.ProtocolVersion), reply);
-                break;
             case "tools/call":
-                session.MaxOutputTokens = MaxOutputTokens;
-                CallTool(session, rawId, parameters, reply, ref lease, transportTrace);
-                break;
             case "resources/list":
-                ListResources(session, rawId, parameters, reply);
-                break;
             case "resources/read":
-                ReadResource(session, rawId, parameters, reply);
-                break;
             case "prompts/list":
-                ListPrompts(session, rawId, parameters, reply);
-                break;
             case "prompts/get":
-                GetPrompt(session, rawId, parameters, reply);
-                break;
             case "resources/templates/list":
-                reply.Respond(ThreadResources.Templates(rawId, ToolShapes.Of(session.ProtocolVersion)));
+                OnCommonRequest(session, rawId, method, parameters, dialect, reply, ref lease, transportTrace);
                 break;
             default:
                 reply.Respond(McpMessages.Error(rawId, McpMessages.MethodNotFound, $"Method not found: {Truncate(method)}"));
                 break;
+        }
+    }
+
+    // The requests both eras share, answered in the request's dialect.
+    private void OnCommonRequest(McpSession session, string rawId, string method, JsonElement parameters, McpDialect dialect, IMcpReply reply, ref ArgumentsLease lease, ActivityContext transportTrace)
+    {
+        switch (method)
+        {
+            case "tools/list":
+                _backend.ListTools(rawId, dialect, reply);
+                break;
+            case "tools/call":
+                session.MaxOutputTokens = MaxOutputTokens;
+                CallTool(session, rawId, parameters, dialect, reply, ref lease, transportTrace);
+                break;
+            case "resources/list":
+                ListResources(session, rawId, parameters, dialect, reply);
+                break;
+            case "resources/read":
+                ReadResource(session, rawId, parameters, dialect, reply);
+                break;
+            case "resources/templates/list":
+                reply.Respond(ThreadResources.Templates(rawId, dialect));
+                break;
+            case "prompts/list":
+                ListPrompts(session, rawId, parameters, dialect, reply);
+                break;
+            case "prompts/get":
+                GetPrompt(session, rawId, parameters, dialect, reply);
+                break;
+            default:
+                throw new UnreachableException($"{method} is no request both eras share");
         }
     }
 
@@ -302,7 +347,7 @@ public sealed partial class McpProtocol
         }
     }
 
-    private void CallTool(McpSession session, string rawId, JsonElement parameters, IMcpReply reply, ref ArgumentsLease lease, ActivityContext transportTrace)
+    private void CallTool(McpSession session, string rawId, JsonElement parameters, McpDialect dialect, IMcpReply reply, ref ArgumentsLease lease, ActivityContext transportTrace)
     {
         if (!parameters.TryGetProperty("name"u8, out var name) || name.ValueKind != JsonValueKind.String)
         {
@@ -323,7 +368,7 @@ public sealed partial class McpProtocol
             return;
         }
 
-        if (!session.TryBegin(rawId, progressToken, reply, out var request))
+        if (!session.TryBegin(rawId, progressToken, reply, dialect, out var request))
         {
             reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidRequest, "Invalid Request: a request with this id is still in flight"));
             return;
@@ -356,7 +401,7 @@ public sealed partial class McpProtocol
         }
     }
 
-    private void ListResources(McpSession session, string rawId, JsonElement parameters, IMcpReply reply)
+    private void ListResources(McpSession session, string rawId, JsonElement parameters, McpDialect dialect, IMcpReply reply)
     {
         ThreadCursor? after = null;
         if (parameters.TryGetProperty("cursor"u8, out var c) && c.ValueKind != JsonValueKind.Null)
@@ -370,10 +415,10 @@ public sealed partial class McpProtocol
             after = decoded;
         }
 
-        _backend.ListResources(session, rawId, after, reply);
+        _backend.ListResources(session, rawId, after, dialect, reply);
     }
 
-    private void ReadResource(McpSession session, string rawId, JsonElement parameters, IMcpReply reply)
+    private void ReadResource(McpSession session, string rawId, JsonElement parameters, McpDialect dialect, IMcpReply reply)
     {
         if (!parameters.TryGetProperty("uri"u8, out var u) || u.ValueKind != JsonValueKind.String)
         {
@@ -389,7 +434,7 @@ public sealed partial class McpProtocol
             return;
         }
 
-        _backend.ReadResource(session, rawId, thread, uri, reply);
+        _backend.ReadResource(session, rawId, thread, uri, dialect, reply);
     }
 
     // The raw progress token, or null when the client asked for no progress (no _meta, no token, or either null); false

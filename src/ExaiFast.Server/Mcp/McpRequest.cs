@@ -24,9 +24,10 @@ public sealed class McpRequest : ICallListener
     private int _state; // 0 running, 1 cancelled, 2 answered
     private readonly TimeProvider _time; // the system's; a test's own clock checks the interval exactly
 
-    internal McpRequest(McpSession session, string rawId, string? progressToken, CallKey key, long sequence, IMcpReply reply, TimeProvider? time = null)
+    internal McpRequest(McpSession session, string rawId, string? progressToken, CallKey key, long sequence, IMcpReply reply, TimeProvider? time = null, McpDialect dialect = default)
     {
         _time = time ?? TimeProvider.System;
+        Dialect = dialect;
         Session = session;
         RawId = rawId;
         ProgressToken = progressToken;
@@ -34,6 +35,9 @@ public sealed class McpRequest : ICallListener
         Sequence = sequence;
         Reply = reply;
     }
+
+    /// <summary>How its answer is written: its revision's tool fields, and whether it is a modern request.</summary>
+    public McpDialect Dialect { get; }
 
     /// <summary>The session it belongs to.</summary>
     public McpSession Session { get; }

@@ -63,11 +63,15 @@ public sealed class McpSession
     /// <summary>How many requests <see cref="End"/> found in flight (and cancelled).</summary>
     public int CancelledAtEnd { get; private set; }
 
-    /// <summary>Registers a <c>tools/call</c>; false if a request with this id is still in flight.</summary>
-    internal bool TryBegin(string rawId, string? rawProgressToken, IMcpReply reply, out McpRequest request)
+    /// <summary>Registers a <c>tools/call</c> answered in <paramref name="dialect"/>; false if a request with this id is still in flight.</summary>
+    /// <remarks>A modern request is a dispatcher session of its own, as a stateless POST is: 2026-07-28 has no
+    /// sessions, so a connection's requests share no per-session limit; the connection still cancels them when it ends.</remarks>
+    internal bool TryBegin(string rawId, string? rawProgressToken, IMcpReply reply, McpDialect dialect, out McpRequest request)
     {
         long n = Interlocked.Increment(ref _sequence);
-        request = new McpRequest(this, rawId, rawProgressToken, new CallKey(SessionId, string.Concat(n.ToString(CultureInfo.InvariantCulture), ":", rawId)), n, reply);
+        string sequence = n.ToString(CultureInfo.InvariantCulture);
+        var key = new CallKey(dialect.IsModern ? string.Concat(SessionId, "/", sequence) : SessionId, string.Concat(sequence, ":", rawId));
+        request = new McpRequest(this, rawId, rawProgressToken, key, n, reply, dialect: dialect);
         lock (_pending)
         {
             return _pending.TryAdd(rawId, request);
@@ -102,8 +106,7 @@ public sealed class McpSession
             Remember(id);
         }
 
-        var shape = ToolShapes.Of(ProtocolVersion);
-        Answer(request, McpMessages.ToolResult(request.RawId, result, shape, OutputCut.Of(result, MaxOutputTokens)));
+        Answer(request, McpMessages.ToolResult(request.RawId, result, request.Dialect, OutputCut.Of(result, MaxOutputTokens)));
     }
 
     /// <summary>Most tokens of a tool's answer sent as is (<c>MAX_MCP_OUTPUT_TOKENS</c>); 0: no limit. Set by the protocol.</summary>

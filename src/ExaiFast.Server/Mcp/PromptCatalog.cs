@@ -122,17 +122,18 @@ internal sealed class PromptCatalog
     public McpPrompt? Find(string name) => Array.Find(_prompts, p => p.Name == name);
 
     /// <summary>The <c>prompts/list</c> result: every prompt, in one page.</summary>
-    public PooledBuffer List(string rawId, ToolShape shape) =>
-        JsonFrame.Build((rawId, _prompts, shape), static (json, in s) =>
+    public PooledBuffer List(string rawId, McpDialect dialect) =>
+        JsonFrame.Build((rawId, _prompts, dialect), static (json, in s) =>
         {
             WriteHead(json, s.rawId);
             json.WriteStartObject("result"u8);
+            McpMessages.WriteResultType(json, s.dialect);
             json.WriteStartArray("prompts"u8);
             foreach (var prompt in s._prompts)
             {
                 json.WriteStartObject();
                 json.WriteString("name"u8, prompt.Name);
-                if (s.shape == ToolShape.Structured)
+                if (s.dialect.Shape == ToolShape.Structured)
                 {
                     json.WriteString("title"u8, prompt.Title); // BaseMetadata's title came with 2025-06-18
                 }
@@ -153,6 +154,8 @@ internal sealed class PromptCatalog
             }
 
             json.WriteEndArray();
+            McpMessages.WriteCache(json, s.dialect, McpCache.Static);
+            McpMessages.WriteServerMeta(json, s.dialect);
             json.WriteEndObject();
         });
 
@@ -211,7 +214,7 @@ internal sealed class PromptCatalog
     /// asking the model to call the tool. For <c>continue</c>, <paramref name="latest"/> is the thread to go on with
     /// (null when <see cref="NeedsThread"/> found none: the answer is then an error saying so).
     /// </summary>
-    public PooledBuffer Get(string rawId, PromptAsk ask, ThreadSummary? latest = null)
+    public PooledBuffer Get(string rawId, PromptAsk ask, McpDialect dialect, ThreadSummary? latest = null)
     {
         var prompt = Find(ask.Name)!;
         string text;
@@ -232,10 +235,11 @@ internal sealed class PromptCatalog
             text = ToolText(prompt, ask);
         }
 
-        return JsonFrame.Build((rawId, prompt.Description, text), static (json, in s) =>
+        return JsonFrame.Build((rawId, prompt.Description, text, dialect), static (json, in s) =>
         {
             WriteHead(json, s.rawId);
             json.WriteStartObject("result"u8);
+            McpMessages.WriteResultType(json, s.dialect);
             json.WriteString("description"u8, s.Description);
             json.WriteStartArray("messages"u8);
             json.WriteStartObject();
@@ -246,6 +250,7 @@ internal sealed class PromptCatalog
             json.WriteEndObject();
             json.WriteEndObject();
             json.WriteEndArray();
+            McpMessages.WriteServerMeta(json, s.dialect);
             json.WriteEndObject();
         });
     }

@@ -42,7 +42,8 @@ internal static class ThreadResources
     }
 
     /// <summary>The <c>resources/list</c> result: the page of <paramref name="threads"/> (newest first) after <paramref name="after"/>.</summary>
-    public static PooledBuffer List(string rawId, IReadOnlyList<ThreadSummary> threads, ThreadCursor? after, ToolShape shape)
+    /// <remarks>Never reused by a modern client (<see cref="McpCache.Live"/>): every call can add a thread, and the list depends on the caller.</remarks>
+    public static PooledBuffer List(string rawId, IReadOnlyList<ThreadSummary> threads, ThreadCursor? after, McpDialect dialect)
     {
         var page = new List<ThreadSummary>(PageSize);
         bool more = false;
@@ -62,24 +63,25 @@ internal static class ThreadResources
             page.Add(thread);
         }
 
-        return JsonFrame.Build((rawId, page, more, shape), static (json, in s) =>
+        return JsonFrame.Build((rawId, page, more, dialect), static (json, in s) =>
         {
             WriteHead(json, s.rawId);
             json.WriteStartObject("result"u8);
+            McpMessages.WriteResultType(json, s.dialect);
             json.WriteStartArray("resources"u8);
             foreach (var thread in s.page)
             {
                 json.WriteStartObject();
                 json.WriteString("uri"u8, UriOf(thread.Id));
                 json.WriteString("name"u8, thread.Title);
-                if (s.shape == ToolShape.Structured)
+                if (s.dialect.Shape == ToolShape.Structured)
                 {
                     json.WriteString("title"u8, thread.Title);
                 }
 
                 json.WriteString("description"u8, Describe(thread));
                 json.WriteString("mimeType"u8, MimeType);
-                if (s.shape == ToolShape.Structured)
+                if (s.dialect.Shape == ToolShape.Structured)
                 {
                     json.WriteStartObject("annotations"u8);
                     json.WriteString("lastModified"u8, thread.UpdatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
@@ -96,6 +98,8 @@ internal static class ThreadResources
                 json.WriteString("nextCursor"u8, new ThreadCursor(last.UpdatedAt.UtcTicks, last.Id).Encode());
             }
 
+            McpMessages.WriteCache(json, s.dialect, McpCache.Live);
+            McpMessages.WriteServerMeta(json, s.dialect);
             json.WriteEndObject();
         });
     }
@@ -104,12 +108,14 @@ internal static class ThreadResources
     public static string Describe(ThreadSummary thread) => string.Create(CultureInfo.InvariantCulture,
         $"Conversation with {thread.Tool}{(thread.Model is { } m ? $" ({m})" : "")}: {thread.Turns} turn{(thread.Turns == 1 ? "" : "s")}, updated {thread.UpdatedAt.UtcDateTime:u}");
 
-    /// <summary>The <c>resources/read</c> result: the thread as one Markdown text.</summary>
-    public static PooledBuffer Read(string rawId, Guid id, string text) =>
-        JsonFrame.Build((rawId, id, text), static (json, in s) =>
+    /// <summary>The <c>resources/read</c> result: the thread as one Markdown text; never reused by a modern client
+    /// (<see cref="McpCache.Live"/>: its next turn changes it).</summary>
+    public static PooledBuffer Read(string rawId, Guid id, string text, McpDialect dialect) =>
+        JsonFrame.Build((rawId, id, text, dialect), static (json, in s) =>
         {
             WriteHead(json, s.rawId);
             json.WriteStartObject("result"u8);
+            McpMessages.WriteResultType(json, s.dialect);
             json.WriteStartArray("contents"u8);
             json.WriteStartObject();
             json.WriteString("uri"u8, UriOf(s.id));
@@ -117,20 +123,23 @@ internal static class ThreadResources
             json.WriteString("text"u8, s.text);
             json.WriteEndObject();
             json.WriteEndArray();
+            McpMessages.WriteCache(json, s.dialect, McpCache.Live);
+            McpMessages.WriteServerMeta(json, s.dialect);
             json.WriteEndObject();
         });
 
     /// <summary>The <c>resources/templates/list</c> result: the one template.</summary>
-    public static PooledBuffer Templates(string rawId, ToolShape shape) =>
-        JsonFrame.Build((rawId, shape), static (json, in s) =>
+    public static PooledBuffer Templates(string rawId, McpDialect dialect) =>
+        JsonFrame.Build((rawId, dialect), static (json, in s) =>
         {
             WriteHead(json, s.rawId);
             json.WriteStartObject("result"u8);
+            McpMessages.WriteResultType(json, s.dialect);
             json.WriteStartArray("resourceTemplates"u8);
             json.WriteStartObject();
             json.WriteString("uriTemplate"u8, UriTemplate);
             json.WriteString("name"u8, "conversation-thread");
-            if (s.shape == ToolShape.Structured)
+            if (s.dialect.Shape == ToolShape.Structured)
             {
                 json.WriteString("title"u8, "Conversation thread");
             }
@@ -139,16 +148,20 @@ internal static class ThreadResources
             json.WriteString("mimeType"u8, MimeType);
             json.WriteEndObject();
             json.WriteEndArray();
+            McpMessages.WriteCache(json, s.dialect, McpCache.Static);
+            McpMessages.WriteServerMeta(json, s.dialect);
             json.WriteEndObject();
         });
 
     /// <summary>The error for a well-formed URI naming no thread (never made here, or expired).</summary>
-    public static PooledBuffer NotFound(string rawId, string uri) =>
-        JsonFrame.Build((rawId, uri), static (json, in s) =>
+    /// <remarks>-32002 for a legacy request; a modern one gets -32602, which 2026-07-28 made the code for it
+    /// (<c>server/resources.mdx</c>, Error Handling).</remarks>
+    public static PooledBuffer NotFound(string rawId, string uri, McpDialect dialect) =>
+        JsonFrame.Build((rawId, uri, dialect), static (json, in s) =>
         {
             WriteHead(json, s.rawId);
             json.WriteStartObject("error"u8);
-            json.WriteNumber("code"u8, ResourceNotFound);
+            json.WriteNumber("code"u8, s.dialect.IsModern ? McpMessages.InvalidParams : ResourceNotFound);
             json.WriteString("message"u8, $"Resource not found: {McpProtocol.Truncate(s.uri)} names no conversation thread here: it never existed, or it expired after its last turn (CONVERSATION_TIMEOUT_HOURS)");
             json.WriteStartObject("data"u8);
             json.WriteString("uri"u8, s.uri);

@@ -379,7 +379,7 @@ public sealed partial class ExaiWsBackend
                 }
                 else
                 {
-                    list.Reply.Respond(McpMessages.ToolsList(list.RawId, tools));
+                    list.Reply.Respond(McpMessages.ToolsList(list.RawId, tools, list.Dialect, McpCache.Relayed));
                 }
             }
         }

@@ -10,14 +10,11 @@ namespace ExaiFast.Server.Stdio;
 public sealed partial class ExaiWsBackend
 {
     /// <inheritdoc />
-    public void ListPrompts(McpSession session, string rawId, IMcpReply reply)
-    {
-        var shape = ToolShapes.Of(session.ProtocolVersion);
-        PostToolsFor(rawId, reply, frame => PromptCatalog.FromTools(frame.GetProperty("tools"u8)).List(rawId, shape));
-    }
+    public void ListPrompts(McpSession session, string rawId, McpDialect dialect, IMcpReply reply) =>
+        PostToolsFor(rawId, reply, frame => PromptCatalog.FromTools(frame.GetProperty("tools"u8)).List(rawId, dialect));
 
     /// <inheritdoc />
-    public void GetPrompt(McpSession session, string rawId, PromptAsk ask, IMcpReply reply) =>
+    public void GetPrompt(McpSession session, string rawId, PromptAsk ask, McpDialect dialect, IMcpReply reply) =>
         PostToolsFor(rawId, reply, frame =>
         {
             var prompts = PromptCatalog.FromTools(frame.GetProperty("tools"u8));
@@ -28,12 +25,12 @@ public sealed partial class ExaiWsBackend
 
             if (!PromptCatalog.NeedsThread(ask))
             {
-                return prompts.Get(rawId, ask);
+                return prompts.Get(rawId, ask, dialect);
             }
 
             // Runs on the event loop: the threads are one more exchange with the daemon, answered when it comes.
             var mine = session.Threads;
-            PostThreadsFor(rawId, reply, mine, threads => prompts.Get(rawId, ask, PromptCatalog.Latest(mine, threads)));
+            PostThreadsFor(rawId, reply, mine, threads => prompts.Get(rawId, ask, dialect, PromptCatalog.Latest(mine, threads)));
             return null;
         });
 

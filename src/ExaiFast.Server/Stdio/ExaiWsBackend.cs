@@ -57,9 +57,12 @@ public sealed partial class ExaiWsBackend : IMcpBackend, IAsyncDisposable
     public int Connections => (int)Interlocked.Read(ref _epoch);
 
     /// <inheritdoc />
-    public void ListTools(string rawId, ToolShape shape, IMcpReply reply)
+    /// <remarks>A modern client may keep the list a minute (<see cref="McpCache.Relayed"/>): the daemon behind may
+    /// restart with other tools.</remarks>
+    public void ListTools(string rawId, McpDialect dialect, IMcpReply reply)
     {
         string requestId = "list-" + Interlocked.Increment(ref _listSequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var shape = dialect.Shape;
         Post(new ListEvent(new PendingList(requestId, rawId, reply, Frame((requestId, shape), static (json, s) =>
         {
             json.WriteString("op"u8, "list_tools");
@@ -70,20 +73,19 @@ public sealed partial class ExaiWsBackend : IMcpBackend, IAsyncDisposable
                 ToolShape.Annotated => "2025-03-26",
                 _ => "2024-11-05",
             });
-        }))));
+        }), dialect: dialect)));
     }
 
     /// <inheritdoc />
     /// <remarks>Asks the daemon for the threads this session's calls made (the daemon adds its recent ones when it trusts
     /// its callers) and pages them here.</remarks>
-    public void ListResources(McpSession session, string rawId, ThreadCursor? after, IMcpReply reply)
+    public void ListResources(McpSession session, string rawId, ThreadCursor? after, McpDialect dialect, IMcpReply reply)
     {
-        var shape = ToolShapes.Of(session.ProtocolVersion);
-        PostThreadsFor(rawId, reply, session.Threads, threads => ThreadResources.List(rawId, threads, after, shape));
+        PostThreadsFor(rawId, reply, session.Threads, threads => ThreadResources.List(rawId, threads, after, dialect));
     }
 
     /// <inheritdoc />
-    public void ReadResource(McpSession session, string rawId, Guid thread, string uri, IMcpReply reply)
+    public void ReadResource(McpSession session, string rawId, Guid thread, string uri, McpDialect dialect, IMcpReply reply)
     {
         string requestId = "thread-" + Interlocked.Increment(ref _listSequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
         Post(new ListEvent(new PendingList(requestId, rawId, reply, Frame((requestId, thread), static (json, s) =>
@@ -92,9 +94,9 @@ public sealed partial class ExaiWsBackend : IMcpBackend, IAsyncDisposable
             json.WriteString("request_id"u8, s.requestId);
             json.WriteString("thread_id"u8, s.thread);
         }), answer: frame => frame.TryGetProperty("text"u8, out var text) && text.ValueKind == JsonValueKind.String
-            ? ThreadResources.Read(rawId, thread, text.GetString()!)
+            ? ThreadResources.Read(rawId, thread, text.GetString()!, dialect)
             : McpMessages.Error(rawId, McpMessages.InternalError, "the daemon's read_thread_res has no text"),
-            failed: (code, _) => code == Core.Calls.ErrorCodes.ThreadNotFound ? ThreadResources.NotFound(rawId, uri) : null)));
+            failed: (code, _) => code == Core.Calls.ErrorCodes.ThreadNotFound ? ThreadResources.NotFound(rawId, uri, dialect) : null)));
     }
 
     /// <inheritdoc />

@@ -48,8 +48,11 @@ internal enum PendingCallState : byte
 /// <c>resources/read</c> waiting for its <c>list_threads_res</c> or <c>read_thread_res</c>, or a <c>prompts/list</c> or
 /// <c>prompts/get</c> waiting for the daemon's tools (and, for <c>continue</c>, its threads).</summary>
 internal sealed class PendingList(string requestId, string rawId, IMcpReply reply, byte[] frame,
-    Func<JsonElement, PooledBuffer?>? answer = null, Func<string, string, PooledBuffer?>? failed = null)
+    Func<JsonElement, PooledBuffer?>? answer = null, Func<string, string, PooledBuffer?>? failed = null, McpDialect dialect = default)
 {
+    /// <summary>How the <c>tools/list</c> answer is written.</summary>
+    public McpDialect Dialect { get; } = dialect;
+
     /// <summary>The MCP response to the daemon's answer frame, or null when the answer asked the daemon for more (a
     /// <c>continue</c> prompt's threads) and the response waits for that; null for <c>tools/list</c>.</summary>
     public Func<JsonElement, PooledBuffer?>? Answer { get; } = answer;

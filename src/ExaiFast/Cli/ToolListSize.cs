@@ -54,7 +54,7 @@ internal static class ToolListSize
             })
             {
                 var catalog = new ToolCatalog(tools, selection);
-                var list = McpMessages.ToolsList("1", catalog, shape);
+                var list = McpMessages.ToolsList("1", catalog, new McpDialect(shape, IsModern: false));
                 int bytes = list.Length;
                 list.Return();
                 await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

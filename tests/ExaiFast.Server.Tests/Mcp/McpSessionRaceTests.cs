@@ -17,7 +17,7 @@ public class McpSessionRaceTests
             rounds++;
             var session = new McpSession("race", "test");
             var reply = new OrderReply();
-            Assert.True(session.TryBegin("1", "\"t\"", reply, out var request));
+            Assert.True(session.TryBegin("1", "\"t\"", reply, McpDialect.Legacy(null), out var request));
             using var stop = new CancellationTokenSource();
             var reporter = Task.Run(() =>
             {
