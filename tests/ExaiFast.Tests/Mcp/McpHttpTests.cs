@@ -150,13 +150,15 @@ public class McpHttpTests
         using var http = new HttpClient();
         var ct = TestContext.Current.CancellationToken;
 
+        // A revision nobody serves: -32022 (McpModernHttpTests has the modern era's other refusals).
         var version = Post(daemon, Request(1, "ping"));
-        version.Headers.Add("MCP-Protocol-Version", "2026-07-28");
+        version.Headers.Add("MCP-Protocol-Version", "2024-01-01");
         using var unsupported = await http.SendAsync(version, ct);
         Assert.Equal(HttpStatusCode.BadRequest, unsupported.StatusCode);
-        var error = (await JsonAsync(unsupported))["error"]!;
-        Assert.Equal(-32600, (int)error["code"]!); // a plain error: a 2026 client falls back to initialize
-        Assert.Contains("2025-11-25", (string?)error["message"], StringComparison.Ordinal);
+        var answer = await JsonAsync(unsupported);
+        Assert.Equal(1, (int)answer["id"]!);
+        Assert.Equal(-32022, (int)answer["error"]!["code"]!);
+        Assert.Contains("2025-11-25", (string?)answer["error"]!["message"], StringComparison.Ordinal);
 
         var known = Post(daemon, Request(1, "ping"));
         known.Headers.Add("MCP-Protocol-Version", "2025-03-26");
