@@ -1,13 +1,16 @@
+using ExaiFast.Server.Mcp;
 using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.ExaiWs;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
 namespace ExaiFast.Tests.Mcp;
 
-/// <summary>The official MCP C# SDK client (NuGet ModelContextProtocol) as an independent client of Streamable HTTP and of
-/// <c>exaifast stdio</c> (bridged to a daemon, and in-process).</summary>
+/// <summary>The official MCP C# SDK client (NuGet ModelContextProtocol) as an independent client of Streamable HTTP, of
+/// <c>exaifast stdio</c> (bridged to a daemon, and in-process) and of MCP over WebSocket: left to itself it negotiates
+/// revision 2026-07-28; pinned to 2025-11-25 it still gets the initialize era.</summary>
 public class McpCSharpSdkTests
 {
     private static async Task<McpClient> ConnectAsync(Daemon daemon, string? token, string? protocolVersion = null)
@@ -30,9 +33,10 @@ public class McpCSharpSdkTests
     }
 
     [Theory]
-    [InlineData(null)]
-    [InlineData("c-sharp-token")]
-    public async Task OverStreamableHttp_TheSdk_FallsBackFrom2026_ListsCallsInParallel_GetsProgress_AndCancels(string? token)
+    [InlineData(null, null, "2026-07-28")]
+    [InlineData("c-sharp-token", null, "2026-07-28")]
+    [InlineData(null, "2025-11-25", "2025-11-25")]
+    public async Task OverStreamableHttp_TheSdk_NegotiatesItsRevision_ListsCallsInParallel_GetsProgress_AndCancels(string? token, string? pinned, string negotiated)
     {
         var env = new Dictionary<string, string> { ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.05" };
         if (token is not null)
@@ -43,10 +47,12 @@ public class McpCSharpSdkTests
         await using var daemon = await Daemon.StartAsync(env);
         var ct = TestContext.Current.CancellationToken;
 
-        // No version asked: the SDK probes revision 2026-07-28 first, and must end up on ours.
-        await using var client = await ConnectAsync(daemon, token);
-        Assert.Equal("2025-11-25", client.NegotiatedProtocolVersion);
+        // No version asked: the SDK probes revision 2026-07-28 with server/discover, and stays on it. The daemon's side of
+        // it: a modern client was issued no session; a legacy one got one at initialize.
+        await using var client = await ConnectAsync(daemon, token, pinned);
+        Assert.Equal(negotiated, client.NegotiatedProtocolVersion);
         Assert.Equal("exaifast", client.ServerInfo?.Name);
+        Assert.Equal(pinned is null ? 0 : 1, daemon.Services.GetRequiredService<McpHttpSessions>().Count);
 
         var tools = await client.ListToolsAsync(cancellationToken: ct);
         Assert.Contains(tools, t => t.Name == "chat");
@@ -81,9 +87,11 @@ public class McpCSharpSdkTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task OverStdio_TheSdk_FallsBackFrom2026_ListsCallsInParallel_AndCancels(bool inProcess)
+    [InlineData(false, null, "2026-07-28")]
+    [InlineData(true, null, "2026-07-28")]
+    [InlineData(false, "2025-11-25", "2025-11-25")]
+    [InlineData(true, "2025-11-25", "2025-11-25")]
+    public async Task OverStdio_TheSdk_NegotiatesItsRevision_ListsCallsInParallel_AndCancels(bool inProcess, string? pinned, string negotiated)
     {
         await using var daemon = inProcess ? null : await Daemon.StartAsync(new() { ["EXAI_WS_TOKEN"] = "stdio-token", ["EXAI_WS_LOCAL_MAX_INFLIGHT"] = "1" });
         var ct = TestContext.Current.CancellationToken;
@@ -107,12 +115,13 @@ public class McpCSharpSdkTests
             StandardErrorLines = stderr.Enqueue,
         });
 
-        // No version asked: the SDK sends server/discover first (revision 2026-07-28), and must end up on ours.
+        // No version asked: the SDK sends server/discover first (revision 2026-07-28), and stays on it.
         await using var client = await McpClient.CreateAsync(transport, new McpClientOptions
         {
             ClientInfo = new Implementation { Name = "exaifast-tests", Version = "1.0.0" },
+            ProtocolVersion = pinned,
         }, cancellationToken: ct);
-        Assert.Equal("2025-11-25", client.NegotiatedProtocolVersion);
+        Assert.Equal(negotiated, client.NegotiatedProtocolVersion);
 
         Assert.Contains(await client.ListToolsAsync(cancellationToken: ct), t => t.Name == "chat");
         var parallel = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
@@ -141,6 +150,52 @@ public class McpCSharpSdkTests
         Assert.Contains("after", ((TextContentBlock)after.Content[0]).Text, StringComparison.Ordinal);
         HermeticStart.DeleteWorkingDirectory(workingDirectory);
         Assert.DoesNotContain(stderr, line => line.Contains("stdio-token", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(null, "2026-07-28")]
+    [InlineData("2025-11-25", "2025-11-25")]
+    public async Task OverWebSocket_TheSdk_NegotiatesItsRevision_ListsAndCalls_AndCancels(string? pinned, string negotiated)
+    {
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.05" });
+        var ct = TestContext.Current.CancellationToken;
+        var transport = new WebSocketClientTransport(daemon.Uri);
+        await using var client = await McpClient.CreateAsync(transport, new McpClientOptions
+        {
+            ClientInfo = new Implementation { Name = "exaifast-tests", Version = "1.0.0" },
+            ProtocolVersion = pinned,
+        }, cancellationToken: ct);
+        Assert.Equal(negotiated, client.NegotiatedProtocolVersion);
+        Assert.Equal("exaifast", client.ServerInfo?.Name);
+
+        Assert.Contains(await client.ListToolsAsync(cancellationToken: ct), t => t.Name == "chat");
+        int progress = 0;
+        var chat = await client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = "over a websocket", ["local_latency_ms"] = 300 },
+            new SyncProgress(() => Interlocked.Increment(ref progress)), cancellationToken: ct);
+        Assert.NotEqual(true, chat.IsError);
+        Assert.Contains("over a websocket", ((TextContentBlock)chat.Content[0]).Text, StringComparison.Ordinal);
+        Assert.True(Volatile.Read(ref progress) > 0, "no progress notifications reached the SDK");
+
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var slow = client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 }, cancellationToken: cancel.Token).AsTask();
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
+        await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 1 && daemon.Dispatcher.Inflight == 0);
+
+        // What went over the wire: a modern SDK never sent initialize, and named 2026-07-28 in every request's _meta.
+        string[] methods = [.. transport.SentMethods];
+        if (pinned is null)
+        {
+            Assert.Equal("server/discover", methods[0]);
+            Assert.DoesNotContain("initialize", methods);
+            Assert.All(transport.SentRevisions, r => Assert.Equal("2026-07-28", r));
+        }
+        else
+        {
+            Assert.Equal("initialize", methods[0]);
+            Assert.All(transport.SentRevisions, r => Assert.Null(r));
+        }
     }
 
     [Fact]
