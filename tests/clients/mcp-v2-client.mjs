@@ -1,0 +1,104 @@
+// Independent interop client: the official MCP TypeScript SDK v2 (@modelcontextprotocol/client), which speaks revision
+// 2026-07-28, over its StreamableHTTPClientTransport or its StdioClientTransport (spawning `exaifast stdio`).
+// Usage: node mcp-v2-client.mjs http <http://127.0.0.1:PORT/> [token]
+//        node mcp-v2-client.mjs stdio <path/to/exaifast.dll or the native exaifast> '<env as JSON>' [stdio args...]
+// Connects with versionNegotiation 'auto' (server/discover first, initialize only as a fallback) and must stay on
+// 2026-07-28; lists tools, calls chat with progress, sees an unknown tool refused, aborts a slow call. Beside the SDK's
+// own view it records the wire: no initialize, the revision on every request (and, over HTTP, in its headers), no
+// session. Prints one JSON line; exit 0 only when every check held.
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
+
+const [kind, target, ...rest] = process.argv.slice(2);
+if (!['http', 'stdio'].includes(kind) || !target) {
+  console.error("usage: node mcp-v2-client.mjs http <base url> [token] | stdio <exaifast.dll | exaifast> '<env json>' [stdio args...]");
+  process.exit(2);
+}
+
+const fail = (why) => { console.log(JSON.stringify({ ok: false, error: why })); process.exit(1); };
+const check = (condition, why) => { if (!condition) fail(why); };
+setTimeout(() => fail('timed out'), 90_000).unref();
+
+const sent = []; // every JSON-RPC message the SDK sent on the connection it kept
+const posts = []; // over HTTP: each POST's MCP headers, and the response's session header
+let transport;
+if (kind === 'http') {
+  const [token] = rest;
+  const recordingFetch = async (url, init) => {
+    const headers = new Headers(init?.headers);
+    const body = typeof init?.body === 'string' ? JSON.parse(init.body) : undefined;
+    const response = await fetch(url, init);
+    if ((init?.method ?? 'GET') === 'POST') {
+      posts.push({
+        version: headers.get('mcp-protocol-version'), method: headers.get('mcp-method'), name: headers.get('mcp-name'),
+        body, status: response.status, session: response.headers.get('mcp-session-id'),
+      });
+    }
+    return response;
+  };
+  transport = new StreamableHTTPClientTransport(new URL('/mcp', target), {
+    fetch: recordingFetch,
+    ...(token ? { requestInit: { headers: { Authorization: `Bearer ${token}` } } } : {}),
+  });
+} else {
+  const [envJson, ...stdioArgs] = rest;
+  const env = { ...getDefaultEnvironment(), ...JSON.parse(envJson ?? '{}') };
+  for (const key of ['DOTNET_ROOT', 'DOTNET_CLI_HOME', 'NUGET_PACKAGES']) {
+    if (process.env[key] && !env[key]) env[key] = process.env[key];
+  }
+  const [command, args] = target.endsWith('.dll') ? ['dotnet', ['exec', target]] : [target, []];
+  transport = new StdioClientTransport({ command, args: [...args, 'stdio', ...stdioArgs], env, stderr: 'pipe' });
+}
+
+const send = transport.send.bind(transport);
+transport.send = (message, options) => { sent.push(message); return send(message, options); };
+
+const client = new Client({ name: 'exaifast-v2-interop', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
+await client.connect(transport);
+check(client.getProtocolEra() === 'modern', `era: ${client.getProtocolEra()}`);
+check(client.getNegotiatedProtocolVersion() === '2026-07-28', `version: ${client.getNegotiatedProtocolVersion()}`);
+check(client.getServerVersion()?.name === 'exaifast', `serverInfo: ${JSON.stringify(client.getServerVersion())}`);
+
+const { tools } = await client.listTools();
+check(tools.some((t) => t.name === 'chat'), `tools: ${JSON.stringify(tools.map((t) => t.name))}`);
+
+let progressEvents = 0;
+const chat = await client.callTool({ name: 'chat', arguments: { prompt: 'hello from v2', local_latency_ms: 400 } },
+  { onprogress: () => { progressEvents++; } });
+check(chat.isError === false && chat.content?.[0]?.text?.includes('hello from v2'), `chat: ${JSON.stringify(chat)}`);
+check(progressEvents > 0, 'no progress notifications');
+
+let unknownCode;
+try {
+  await client.callTool({ name: 'no-such-tool', arguments: {} });
+} catch (error) {
+  unknownCode = error.code;
+}
+check(unknownCode === -32602, `unknown tool: ${unknownCode}`);
+
+// Aborted once it runs (its first progress): the test checks that the daemon stopped the work.
+const abort = new AbortController();
+let slowProgress = 0;
+const slow = client.callTool({ name: 'chat', arguments: { prompt: 'slow', local_latency_ms: 60000 } },
+  { signal: abort.signal, onprogress: () => { slowProgress++; } });
+for (let tries = 0; slowProgress === 0; tries++) {
+  check(tries < 400, 'the slow call never reported progress');
+  await new Promise((resolve) => setTimeout(resolve, 25));
+}
+abort.abort('enough');
+await slow.then(() => fail('the aborted call resolved'), () => {});
+
+const requests = sent.filter((m) => m.id !== undefined && m.method !== undefined);
+check(!sent.some((m) => m.method === 'initialize'), 'the SDK sent initialize');
+check(requests.every((m) => m.params?._meta?.['io.modelcontextprotocol/protocolVersion'] === '2026-07-28'),
+  `a request without the revision in _meta: ${JSON.stringify(requests.find((m) => m.params?._meta?.['io.modelcontextprotocol/protocolVersion'] !== '2026-07-28'))}`);
+if (kind === 'http') {
+  check(posts.length > 0 && posts[0].body?.method === 'server/discover', `first POST: ${JSON.stringify(posts[0])}`);
+  check(posts.every((p) => p.version === '2026-07-28' && p.method === p.body?.method), `headers: ${JSON.stringify(posts)}`);
+  check(posts.every((p) => p.session === null), 'the server issued a session');
+  check(posts.filter((p) => p.body?.method === 'tools/call').every((p) => p.name === p.body.params.name), 'Mcp-Name');
+}
+
+await client.close();
+console.log(JSON.stringify({ ok: true, era: 'modern', version: '2026-07-28', requests: requests.length, progressEvents }));
+process.exit(0);
