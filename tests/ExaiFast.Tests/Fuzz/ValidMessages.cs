@@ -15,7 +15,9 @@ internal static class ValidMessages
         {
             Request("ping"),
             Request("tools/list", new JsonObject { ["cursor"] = "c" }),
-            Request("server/discover"),
+            Request("server/discover", new JsonObject { ["_meta"] = ModernMeta() }),
+            Request("tools/list", new JsonObject { ["_meta"] = ModernMeta() }),
+            Request("ping", new JsonObject { ["_meta"] = ModernMeta() }),
             Initialize(),
             new() { ["jsonrpc"] = "2.0", ["method"] = "notifications/initialized" },
             new() { ["jsonrpc"] = "2.0", ["method"] = "notifications/cancelled", ["params"] = new JsonObject { ["requestId"] = 1, ["reason"] = "fuzz" } },
@@ -33,8 +35,27 @@ internal static class ValidMessages
             }));
         }
 
+        // A 2026-07-28 call too: the mutants then also meet the per-request _meta checks.
+        var first = tools[0]!;
+        var modernMeta = ModernMeta();
+        modernMeta["progressToken"] = "progress";
+        messages.Add(Request("tools/call", new JsonObject
+        {
+            ["name"] = (string)first["name"]!,
+            ["arguments"] = ArgumentsFor(first["inputSchema"]!.AsObject()),
+            ["_meta"] = modernMeta,
+        }));
+
         return messages;
     }
+
+    /// <summary>The per-request <c>_meta</c> of an MCP 2026-07-28 request.</summary>
+    public static JsonObject ModernMeta() => new()
+    {
+        ["io.modelcontextprotocol/protocolVersion"] = "2026-07-28",
+        ["io.modelcontextprotocol/clientCapabilities"] = new JsonObject(),
+        ["io.modelcontextprotocol/clientInfo"] = new JsonObject { ["name"] = "fuzz", ["version"] = "1" },
+    };
 
     /// <summary>An MCP <c>initialize</c> request.</summary>
     public static JsonObject Initialize() => Request("initialize", new JsonObject
