@@ -52,7 +52,7 @@ public class ContentJsonTests
     [Fact]
     public void McpToolResult_WritesEveryItem_InOrder()
     {
-        var result = Parse(McpMessages.ToolResult("3", Rich(), ToolShape.Structured))["result"]!;
+        var result = Parse(McpMessages.ToolResult("3", Rich(), McpDialect.Legacy("2025-11-25")))["result"]!;
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(ExpectedItems), result["content"]), result.ToJsonString());
         Assert.False((bool)result["isError"]!);
     }
@@ -70,7 +70,7 @@ public class ContentJsonTests
     {
         var result = new CallResult { Text = "just text" };
         var one = JsonNode.Parse("""[{"type":"text","text":"just text"}]""");
-        Assert.True(JsonNode.DeepEquals(one, Parse(McpMessages.ToolResult("1", result, ToolShape.Plain))["result"]!["content"]));
+        Assert.True(JsonNode.DeepEquals(one, Parse(McpMessages.ToolResult("1", result, McpDialect.Legacy("2024-11-05")))["result"]!["content"]));
         var frame = Parse(ExaiWsFrames.Result("r", result));
         Assert.True(JsonNode.DeepEquals(one, frame["outputs"]));
         Assert.Equal("just text", (string?)frame["text"]);
@@ -79,7 +79,7 @@ public class ContentJsonTests
     [Fact]
     public void AFailure_IsOneTextItem_WithIsError_EvenIfContentWasSet()
     {
-        var result = Parse(McpMessages.ToolResult("1", CallResult.Failed(ErrorCodes.ProviderError, "nope"), ToolShape.Structured))["result"]!;
+        var result = Parse(McpMessages.ToolResult("1", CallResult.Failed(ErrorCodes.ProviderError, "nope"), McpDialect.Legacy("2025-11-25")))["result"]!;
         Assert.True((bool)result["isError"]!);
         Assert.Equal("PROVIDER_ERROR: nope", (string?)result["content"]![0]!["text"]);
     }
