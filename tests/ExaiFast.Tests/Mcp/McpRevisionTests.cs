@@ -142,4 +142,23 @@ public class McpRevisionTests
             Assert.Equal(-32601, (int)(await ErrorOfAsync(Request("m-" + method, method, meta: Meta())))["code"]!);
         }
     }
+
+    [Fact]
+    public async Task ModernCalls_AreEachADispatcherSessionOfTheirOwn_AndTheConnectionStillCancelsThemWhenItCloses()
+    {
+        // One call per session at a time: legacy calls of one connection queue behind each other; modern ones have no
+        // session (2026-07-28), so only the global limits apply to them.
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_SESSION_MAX_INFLIGHT"] = "1", ["EXAI_WS_LOCAL_MAX_INFLIGHT"] = "8" });
+        await using var client = await ExaiWsClient.ConnectAsync(daemon.Uri, hello: false, subprotocol: "mcp");
+        for (int i = 1; i <= 3; i++)
+        {
+            await client.SendAsync(Request(i, "tools/call", new JsonObject { ["name"] = "chat", ["arguments"] = new JsonObject { ["prompt"] = $"long {i}", ["local_latency_ms"] = 60_000 } }, Meta()));
+        }
+
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 3);
+        Assert.Equal(0, daemon.Dispatcher.SessionWaiting);
+
+        client.Vanish();
+        await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 3 && daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusyWorkers == 0);
+    }
 }
