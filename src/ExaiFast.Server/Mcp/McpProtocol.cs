@@ -220,7 +220,8 @@ public sealed partial class McpProtocol
                 return (McpMessageKind.Invalid, method);
             }
 
-            if (meta.IsModern || http is { IsModern: true })
+            // Over Streamable HTTP a modern header without the _meta revision was refused above: _meta alone decides.
+            if (meta.IsModern)
             {
                 OnModernRequest(session, rawId, method, parameters, meta, reply, ref lease, transportTrace);
                 return (McpMessageKind.Request, method);
