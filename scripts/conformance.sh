@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (@modelcontextprotocol/conformance, pinned in tests/conformance) against the
-# real daemon's Streamable HTTP endpoint, with the suite's test tools on (--conformance-tools).
+# real daemon's Streamable HTTP endpoint, with the suite's test tools on (--conformance-tools): what revision 2025-11-25
+# requires, then what 2026-07-28 requires (--requirements), each against its own baseline.
 # Builds nothing: needs the Release build (scripts/test.sh, or dotnet build ExaiFast.sln -c Release) and
 # tests/conformance/node_modules (scripts/setup.sh). Exits non-zero on any failure not in
-# tests/conformance/expected-failures.yml, and on any scenario listed there that passes.
-# Extra arguments go to `conformance server` (e.g. --scenario tools-call-with-progress, --verbose, -o DIR).
+# tests/conformance/expected-failures-<revision>.yml, and on any scenario or check listed there that passes.
+# Extra arguments go to both runs of `conformance server` (e.g. --verbose, -o DIR); with --scenario, that scenario
+# runs once per revision (--spec-version).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,7 +49,15 @@ done
 url="http://127.0.0.1:$port/mcp"
 echo "conformance: @modelcontextprotocol/conformance $("$node" "$suite" --version) against $url"
 status=0
-"$node" "$suite" server --url "$url" --suite all --expected-failures tests/conformance/expected-failures.yml "$@" || status=$?
+for revision in 2025-11-25 2026-07-28; do
+  echo "conformance: revision $revision"
+  baseline=(--expected-failures "tests/conformance/expected-failures-$revision.yml")
+  case " $* " in
+    *" --scenario "*) select=(--spec-version "$revision") ;;
+    *) select=(--requirements "$revision") ;;
+  esac
+  "$node" "$suite" server --url "$url" "${select[@]}" "${baseline[@]}" "$@" || status=$?
+done
 if [ "$status" -ne 0 ]; then
   echo "conformance: failed (exit $status); the daemon's log:" >&2
   tail -n 50 "$work/daemon.log" >&2

@@ -430,6 +430,13 @@ public sealed partial class McpProtocol
         string uri = u.GetString()!;
         if (!ThreadResources.TryParse(uri, out var thread))
         {
+            if (dialect.IsModern)
+            {
+                // 2026-07-28 (server/resources.mdx, Error Handling): a resource that is not there is -32602 with data.uri.
+                reply.Respond(ThreadResources.NotFound(rawId, uri, dialect));
+                return;
+            }
+
             reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidParams,
                 $"Invalid params: {Truncate(uri)} is not a resource of this server; its resources are {ThreadResources.UriTemplate} (id: a continuation_id)"));
             return;

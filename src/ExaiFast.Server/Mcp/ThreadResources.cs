@@ -153,7 +153,8 @@ internal static class ThreadResources
             json.WriteEndObject();
         });
 
-    /// <summary>The error for a well-formed URI naming no thread (never made here, or expired).</summary>
+    /// <summary>The error for a well-formed URI naming no thread (never made here, or expired); for a modern request,
+    /// also for any other URI.</summary>
     /// <remarks>-32002 for a legacy request; a modern one gets -32602, which 2026-07-28 made the code for it
     /// (<c>server/resources.mdx</c>, Error Handling).</remarks>
     public static PooledBuffer NotFound(string rawId, string uri, McpDialect dialect) =>
@@ -162,7 +163,9 @@ internal static class ThreadResources
             WriteHead(json, s.rawId);
             json.WriteStartObject("error"u8);
             json.WriteNumber("code"u8, s.dialect.IsModern ? McpMessages.InvalidParams : ResourceNotFound);
-            json.WriteString("message"u8, $"Resource not found: {McpProtocol.Truncate(s.uri)} names no conversation thread here: it never existed, or it expired after its last turn (CONVERSATION_TIMEOUT_HOURS)");
+            json.WriteString("message"u8, TryParse(s.uri, out _)
+                ? $"Resource not found: {McpProtocol.Truncate(s.uri)} names no conversation thread here: it never existed, or it expired after its last turn (CONVERSATION_TIMEOUT_HOURS)"
+                : $"Resource not found: {McpProtocol.Truncate(s.uri)} is not a resource of this server; its resources are {UriTemplate} (id: a continuation_id)");
             json.WriteStartObject("data"u8);
             json.WriteString("uri"u8, s.uri);
             json.WriteEndObject();
