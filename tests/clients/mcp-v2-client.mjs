@@ -3,7 +3,7 @@
 // Usage: node mcp-v2-client.mjs http <http://127.0.0.1:PORT/> [token]
 //        node mcp-v2-client.mjs stdio <path/to/exaifast.dll or the native exaifast> '<env as JSON>' [stdio args...]
 // Connects with versionNegotiation 'auto' (server/discover first, initialize only as a fallback) and must stay on
-// 2026-07-28; lists tools, calls chat with progress, sees an unknown tool refused, aborts a slow call. Beside the SDK's
+// 2026-07-28; lists tools, calls chat, sees an unknown tool refused, aborts a slow call once it reports progress. Beside the SDK's
 // own view it records the wire: no initialize, the revision on every request (and, over HTTP, in its headers), no
 // session. Prints one JSON line; exit 0 only when every check held.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -62,11 +62,8 @@ check(client.getServerVersion()?.name === 'exaifast', `serverInfo: ${JSON.string
 const { tools } = await client.listTools();
 check(tools.some((t) => t.name === 'chat'), `tools: ${JSON.stringify(tools.map((t) => t.name))}`);
 
-let progressEvents = 0;
-const chat = await client.callTool({ name: 'chat', arguments: { prompt: 'hello from v2', local_latency_ms: 400 } },
-  { onprogress: () => { progressEvents++; } });
+const chat = await client.callTool({ name: 'chat', arguments: { prompt: 'hello from v2', local_latency_ms: 50 } });
 check(chat.isError === false && chat.content?.[0]?.text?.includes('hello from v2'), `chat: ${JSON.stringify(chat)}`);
-check(progressEvents > 0, 'no progress notifications');
 
 let unknownCode;
 try {
@@ -76,7 +73,8 @@ try {
 }
 check(unknownCode === -32602, `unknown tool: ${unknownCode}`);
 
-// Aborted once it runs (its first progress): the test checks that the daemon stopped the work.
+// Aborted once it runs, which its first progress notification proves (waited for, however slow a loaded machine makes
+// the heartbeats; a short call may end before its first one): the test checks that the daemon stopped the work.
 const abort = new AbortController();
 let slowProgress = 0;
 const slow = client.callTool({ name: 'chat', arguments: { prompt: 'slow', local_latency_ms: 60000 } },
@@ -100,5 +98,5 @@ if (kind === 'http') {
 }
 
 await client.close();
-console.log(JSON.stringify({ ok: true, era: 'modern', version: '2026-07-28', requests: requests.length, progressEvents }));
+console.log(JSON.stringify({ ok: true, era: 'modern', version: '2026-07-28', requests: requests.length, progressEvents: slowProgress }));
 process.exit(0);

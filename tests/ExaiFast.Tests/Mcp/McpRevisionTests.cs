@@ -90,6 +90,10 @@ public class McpRevisionTests
         Assert.Equal(-32602, (int)(await client.WaitForAsync(m => (int?)m["id"] == 5))["error"]!["code"]!);
         await client.SendAsync(Request(6, "resources/read", missing.DeepClone().AsObject()));
         Assert.Equal(-32002, (int)(await client.WaitForAsync(m => (int?)m["id"] == 6))["error"]!["code"]!);
+        await client.SendAsync(Request(61, "resources/read", new JsonObject { ["uri"] = "test://elsewhere" }, Meta()));
+        var foreign = (await client.WaitForAsync(m => (int?)m["id"] == 61))["error"]!;
+        Assert.Equal(-32602, (int)foreign["code"]!);
+        Assert.Equal("test://elsewhere", (string?)foreign["data"]!["uri"]); // 2026-07-28: not found names the URI in data
 
         // A legacy session on the same connection: initialize still negotiates, and its answers have no modern field.
         await client.SendAsync(Request(7, "initialize", new JsonObject { ["protocolVersion"] = "2025-11-25", ["capabilities"] = new JsonObject(), ["clientInfo"] = new JsonObject { ["name"] = "rev", ["version"] = "1" } }));
