@@ -28,6 +28,12 @@ internal sealed record StoredResult
 
     public string? Route { get; init; }
 
+    // The models' tokens: a result collected through another daemon (an MCP task, an exai-ws replay) says what this
+    // one would have said.
+    public long? InputTokens { get; init; }
+
+    public long? OutputTokens { get; init; }
+
     public static StoredResult From(CallResult r) => new()
     {
         Text = r.Text,
@@ -41,6 +47,8 @@ internal sealed record StoredResult
         Provider = r.Provider,
         Model = r.Model,
         Route = r.Route,
+        InputTokens = r.Usage?.InputTokens,
+        OutputTokens = r.Usage?.OutputTokens,
     };
 
     public CallResult ToResult() => new()
@@ -54,6 +62,7 @@ internal sealed record StoredResult
         Provider = Provider,
         Model = Model,
         Route = Route,
+        Usage = InputTokens is { } input ? new TokenCounts(input, OutputTokens ?? 0) : null,
     };
 }
 

@@ -34,6 +34,11 @@ public sealed class DispatcherBackend : IMcpBackend
     /// <summary>The call rate limits per session and per client address; none if null.</summary>
     internal CallRateLimits? RateLimits { get; init; }
 
+    /// <summary>The tasks a modern client's calls become when it declared the extension; null: none are made.</summary>
+    internal McpTasks? Tasks { get; init; }
+
+    McpTasks? IMcpBackend.Tasks => Tasks;
+
     /// <inheritdoc />
     public void ListTools(string rawId, McpDialect dialect, IMcpReply reply) => reply.Respond(McpMessages.ToolsList(rawId, _tools, dialect));
 
@@ -62,6 +67,12 @@ public sealed class DispatcherBackend : IMcpBackend
             return;
         }
 
+        if (request.Dialect.AcceptsTask && Tasks is { Available: true } tasks)
+        {
+            StartTask(tasks, request, tool, arguments, validation, ref lease);
+            return;
+        }
+
         // With a lease the call reads its arguments where they arrived, for its whole life, and a big message keeps its
         // inbound budget until the call ends; without one (stdio's small lines) the dispatcher copies them. The
         // dispatcher takes the lease whatever it answers (attached, coalesced, refused or replayed, this request's bytes
@@ -77,6 +88,20 @@ public sealed class DispatcherBackend : IMcpBackend
             var answered = (McpRequest)state!;
             answered.Session.Complete(answered, t.Result);
         }, request);
+    }
+
+    // A call that may become a task: submitted under the task's own key with its result kept (the task store is the
+    // result store), answered as any call if it ends within the window, else with the task's handle.
+    private void StartTask(McpTasks tasks, McpRequest request, ITool tool, JsonElement arguments, ToolValidation validation, ref ArgumentsLease lease)
+    {
+        var (taskId, key) = tasks.Next();
+        request.TaskKey = key;
+        var ticket = _dispatcher.Submit(new CallRequest(key, tool, arguments, validation.Lane!, Stream: false,
+            ArgumentsLease: lease, WaitForSession: true, KeepsResult: true, Plan: validation.Plan, TraceParent: request.TraceParent));
+        lease = default; // the dispatcher's now
+        tasks.Watch(taskId, ticket, request,
+            static (answered, result) => answered.Session.Complete(answered, result),
+            (handed, task) => handed.Session.Respond(handed, McpMessages.TaskCreated(handed.RawId, task, tasks)));
     }
 
     /// <inheritdoc />
@@ -162,7 +187,7 @@ public sealed class DispatcherBackend : IMcpBackend
     }
 
     /// <inheritdoc />
-    public void Cancel(McpSession session, McpRequest request) => _dispatcher.Cancel(request.Key);
+    public void Cancel(McpSession session, McpRequest request) => _dispatcher.Cancel(request.TaskKey ?? request.Key);
 
     /// <inheritdoc />
     public void SessionEnded(McpSession session)

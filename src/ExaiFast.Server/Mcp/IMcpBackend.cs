@@ -52,6 +52,10 @@ public interface IMcpBackend
     /// </summary>
     void GetPrompt(McpSession session, string rawId, PromptAsk ask, McpDialect dialect, IMcpReply reply);
 
+    /// <summary>The tasks its calls can become (<c>io.modelcontextprotocol/tasks</c>); null when it makes none (the stdio
+    /// bridge: its daemon keeps no result it could be asked for by task).</summary>
+    internal McpTasks? Tasks => null;
+
     /// <summary>Stops the request's work (the client cancelled it, or its session ended). No response is sent for it.</summary>
     void Cancel(McpSession session, McpRequest request);
 

@@ -9,6 +9,10 @@ namespace ExaiFast.Server.Mcp;
 /// <param name="IsModern">A 2026-07-28 request (per-request <c>_meta</c>, no session).</param>
 public readonly record struct McpDialect(ToolShape Shape, bool IsModern)
 {
+    /// <summary>A modern request whose client declared the tasks extension: a <c>tools/call</c> may be answered with a
+    /// task (<see cref="McpTasks"/>) instead of its result.</summary>
+    public bool AcceptsTask { get; init; }
+
     /// <summary>A 2026-07-28 request: every tool field, and the modern result fields.</summary>
     public static McpDialect Modern { get; } = new(ToolShape.Structured, true);
 

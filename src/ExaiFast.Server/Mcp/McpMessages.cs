@@ -6,7 +6,7 @@ using ExaiFast.Server.WebSockets;
 namespace ExaiFast.Server.Mcp;
 
 /// <summary>Builds every JSON-RPC 2.0 message the daemon sends to an MCP client.</summary>
-internal static class McpMessages
+internal static partial class McpMessages
 {
     /// <summary>The newest MCP revision this daemon speaks; offered when the client asks for one it does not know.</summary>
     public const string LatestProtocolVersion = "2025-11-25";
@@ -97,15 +97,15 @@ internal static class McpMessages
     /// request (only modern ones: a legacy revision is reached through <c>initialize</c>), the capabilities, and caching
     /// advice. Only modern requests get here.
     /// </summary>
-    public static PooledBuffer Discovered(string rawId, string serverVersion) =>
-        JsonFrame.Build((rawId, serverVersion), static (json, in s) =>
+    public static PooledBuffer Discovered(string rawId, string serverVersion, bool tasks = false) =>
+        JsonFrame.Build((rawId, serverVersion, tasks), static (json, in s) =>
         {
             json.WriteString("jsonrpc"u8, "2.0");
             WriteId(json, s.rawId);
             json.WriteStartObject("result"u8);
             WriteResultType(json, McpDialect.Modern);
             WriteVersions(json, "supportedVersions"u8, McpRevisions.ModernVersions);
-            WriteCapabilities(json);
+            WriteCapabilities(json, s.tasks);
             WriteCache(json, McpDialect.Modern, McpCache.Discover);
             WriteServerMeta(json, McpDialect.Modern, s.serverVersion);
             json.WriteEndObject();
@@ -154,99 +154,104 @@ internal static class McpMessages
             json.WriteString("jsonrpc"u8, "2.0");
             WriteId(json, s.rawId);
             json.WriteStartObject("result"u8);
-            WriteResultType(json, s.dialect);
-            if (s.result.Error is { } error)
-            {
-                json.WriteStartArray("content"u8);
-                ContentJson.WriteText(json, error.RetryAfterSeconds is { } retry
-                    ? $"{error.Code}: {error.Message} (retry after {retry:0.###} s)"
-                    : $"{error.Code}: {error.Message}");
-                json.WriteEndArray();
-            }
-            else if (s.cut is { } cut)
-            {
-                json.WriteStartArray("content"u8);
-                ContentJson.WriteText(json, cut.Text);
-                if (cut.Thread is { } link && s.dialect.Shape == ToolShape.Structured)
-                {
-                    // resource_link came with 2025-06-18; earlier revisions read the URI in the notice.
-                    json.WriteStartObject();
-                    json.WriteString("type"u8, "resource_link"u8);
-                    json.WriteString("uri"u8, ThreadResources.UriOf(link));
-                    json.WriteString("name"u8, $"thread-{link}");
-                    json.WriteString("title"u8, "The whole answer (conversation thread)");
-                    json.WriteString("description"u8, "The conversation thread whose newest turn holds this answer uncut");
-                    json.WriteString("mimeType"u8, ThreadResources.MimeType);
-                    json.WriteEndObject();
-                }
+            WriteToolResult(json, s.result, s.dialect, s.cut);
+            json.WriteEndObject();
+        });
 
-                if (s.result.ContinuationId is { } continuation)
-                {
-                    ContentJson.WriteText(json, ContentJson.ContinuationOffer(continuation));
-                }
-
-                json.WriteEndArray();
-            }
-            else
+    /// <summary>The members of a <c>tools/call</c> result (inside its object): a response's, or a completed task's <c>result</c>.</summary>
+    internal static void WriteToolResult(Utf8JsonWriter json, CallResult result, McpDialect dialect, OutputCut? cut)
+    {
+        WriteResultType(json, dialect);
+        if (result.Error is { } error)
+        {
+            json.WriteStartArray("content"u8);
+            ContentJson.WriteText(json, error.RetryAfterSeconds is { } retry
+                ? $"{error.Code}: {error.Message} (retry after {retry:0.###} s)"
+                : $"{error.Code}: {error.Message}");
+            json.WriteEndArray();
+        }
+        else if (cut is { } shortened)
+        {
+            json.WriteStartArray("content"u8);
+            ContentJson.WriteText(json, shortened.Text);
+            if (shortened.Thread is { } link && dialect.Shape == ToolShape.Structured)
             {
-                ContentJson.Write(json, "content"u8, s.result, offerContinuation: true);
-            }
-
-            json.WriteBoolean("isError"u8, s.result.Error is not null);
-            if (s.dialect.Shape == ToolShape.Structured)
-            {
-                StructuredContentJson.Write(json, s.result, s.cut); // beside the content, which stays what the model reads
-            }
-
-            if (s.result.ContinuationId is { } thread)
-            {
-                // At the top level, as exai-ws has it: a program continues the conversation without parsing the text.
-                json.WriteString("continuation_id"u8, thread);
-            }
-
-            // One _meta: a modern result's server identity beside the call's own facts.
-            bool meta = s.dialect.IsModern || s.result.Error is not null || s.result.Provider is not null;
-            if (meta)
-            {
-                json.WriteStartObject("_meta"u8);
-                if (s.dialect.IsModern)
-                {
-                    WriteServerInfo(json, ServerInfo.Version);
-                }
-            }
-
-            if (s.result.Error is { } e)
-            {
-                json.WriteStartObject("exaifast/error"u8);
-                json.WriteString("code"u8, e.Code);
-                if (e.RetryAfterSeconds is { } r)
-                {
-                    json.WriteNumber("retry_after"u8, r);
-                }
-
-                json.WriteEndObject();
-            }
-            else if (s.result.Provider is not null)
-            {
-                // Which model answered and why (auto routing, fallbacks), for programs; the content stays the answer.
-                json.WriteStartObject("exaifast/model"u8);
-                json.WriteString("provider"u8, s.result.Provider);
-                json.WriteString("model"u8, s.result.Model);
-                if (s.result.Route is not null)
-                {
-                    json.WriteString("route"u8, s.result.Route);
-                }
-
+                // resource_link came with 2025-06-18; earlier revisions read the URI in the notice.
+                json.WriteStartObject();
+                json.WriteString("type"u8, "resource_link"u8);
+                json.WriteString("uri"u8, ThreadResources.UriOf(link));
+                json.WriteString("name"u8, $"thread-{link}");
+                json.WriteString("title"u8, "The whole answer (conversation thread)");
+                json.WriteString("description"u8, "The conversation thread whose newest turn holds this answer uncut");
+                json.WriteString("mimeType"u8, ThreadResources.MimeType);
                 json.WriteEndObject();
             }
 
-            if (meta)
+            if (result.ContinuationId is { } continuation)
             {
-                json.WriteEndObject();
+                ContentJson.WriteText(json, ContentJson.ContinuationOffer(continuation));
+            }
+
+            json.WriteEndArray();
+        }
+        else
+        {
+            ContentJson.Write(json, "content"u8, result, offerContinuation: true);
+        }
+
+        json.WriteBoolean("isError"u8, result.Error is not null);
+        if (dialect.Shape == ToolShape.Structured)
+        {
+            StructuredContentJson.Write(json, result, cut); // beside the content, which stays what the model reads
+        }
+
+        if (result.ContinuationId is { } thread)
+        {
+            // At the top level, as exai-ws has it: a program continues the conversation without parsing the text.
+            json.WriteString("continuation_id"u8, thread);
+        }
+
+        // One _meta: a modern result's server identity beside the call's own facts.
+        bool meta = dialect.IsModern || result.Error is not null || result.Provider is not null;
+        if (meta)
+        {
+            json.WriteStartObject("_meta"u8);
+            if (dialect.IsModern)
+            {
+                WriteServerInfo(json, ServerInfo.Version);
+            }
+        }
+
+        if (result.Error is { } e)
+        {
+            json.WriteStartObject("exaifast/error"u8);
+            json.WriteString("code"u8, e.Code);
+            if (e.RetryAfterSeconds is { } r)
+            {
+                json.WriteNumber("retry_after"u8, r);
             }
 
             json.WriteEndObject();
-        });
+        }
+        else if (result.Provider is not null)
+        {
+            // Which model answered and why (auto routing, fallbacks), for programs; the content stays the answer.
+            json.WriteStartObject("exaifast/model"u8);
+            json.WriteString("provider"u8, result.Provider);
+            json.WriteString("model"u8, result.Model);
+            if (result.Route is not null)
+            {
+                json.WriteString("route"u8, result.Route);
+            }
+
+            json.WriteEndObject();
+        }
+
+        if (meta)
+        {
+            json.WriteEndObject();
+        }
+    }
 
     /// <summary>A <c>notifications/progress</c>: <paramref name="progress"/> increases from one to the next of a request.</summary>
     public static PooledBuffer Progress(string rawToken, double progress, double? total, string? message) =>
@@ -326,9 +331,18 @@ internal static class McpMessages
     }
 
     // Every revision this daemon speaks (2024-11-05 on) defines resources and prompts; none of its lists change by notification.
-    private static void WriteCapabilities(Utf8JsonWriter json)
+    private static void WriteCapabilities(Utf8JsonWriter json, bool tasks = false)
     {
         json.WriteStartObject("capabilities"u8);
+        if (tasks)
+        {
+            // ext-tasks "Capability negotiation": the server declares the extension where it can answer with a task.
+            json.WriteStartObject("extensions"u8);
+            json.WriteStartObject(McpRequestMeta.TasksExtension);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
         json.WriteStartObject("tools"u8);
         json.WriteBoolean("listChanged"u8, false);
         json.WriteEndObject();
@@ -342,7 +356,7 @@ internal static class McpMessages
         json.WriteEndObject();
     }
 
-    private static void WriteId(Utf8JsonWriter json, string? rawId)
+    internal static void WriteId(Utf8JsonWriter json, string? rawId)
     {
         json.WritePropertyName("id"u8);
         if (rawId is null)

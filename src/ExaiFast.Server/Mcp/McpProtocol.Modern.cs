@@ -42,7 +42,7 @@ public sealed partial class McpProtocol
         switch (method)
         {
             case "server/discover":
-                reply.Respond(McpMessages.Discovered(rawId, ServerInfo.Version));
+                reply.Respond(McpMessages.Discovered(rawId, ServerInfo.Version, tasks: _backend.Tasks is { Available: true }));
                 break;
             case "tools/list":
             case "tools/call":
@@ -51,8 +51,19 @@ public sealed partial class McpProtocol
             case "resources/templates/list":
             case "prompts/list":
             case "prompts/get":
-                OnCommonRequest(session, rawId, method, parameters, McpDialect.Modern, reply, ref lease, transportTrace);
+                OnCommonRequest(session, rawId, method, parameters, McpDialect.Modern with { AcceptsTask = meta.DeclaresTasks }, reply, ref lease, transportTrace);
                 break;
+            case "tasks/get":
+            case "tasks/update":
+            case "tasks/cancel":
+                if (_backend.Tasks is { Available: true } tasks)
+                {
+                    OnTaskRequest(tasks, rawId, method, parameters, meta, reply);
+                    break;
+                }
+
+                goto default; // a door that makes no tasks has none to tell of
+
             default:
                 // initialize, ping, logging/setLevel and resources/(un)subscribe are gone from 2026-07-28 (changelog.mdx);
                 // subscriptions/listen is not served: none of this server's lists ever changes.
@@ -62,6 +73,65 @@ public sealed partial class McpProtocol
                 break;
         }
     }
+
+    // The tasks extension's requests (ext-tasks specification/draft/tasks.md): each needs the extension declared in its
+    // own _meta; an unknown, malformed or expired id is -32602 ("Error Handling"). tasks/result and tasks/list, from the
+    // 2025-11-25 experimental tasks, are not part of it: they fall to -32601 with any other unknown method.
+    private void OnTaskRequest(McpTasks tasks, string rawId, string method, JsonElement parameters, McpRequestMeta meta, IMcpReply reply)
+    {
+        if (!meta.DeclaresTasks)
+        {
+            reply.Respond(McpMessages.TasksNotDeclared(rawId, method), 400);
+            return;
+        }
+
+        if (!parameters.TryGetProperty("taskId"u8, out var id) || id.ValueKind != JsonValueKind.String)
+        {
+            reply.Respond(McpMessages.Error(rawId, McpMessages.InvalidParams, $"Invalid params: {method} needs a string \"taskId\""));
+            return;
+        }
+
+        _ = AnswerTaskAsync(tasks, rawId, method, id.GetString()!, reply);
+    }
+
+    // A task on another daemon is looked up in Redis: the reader goes on meanwhile, and the reply takes the answer when it comes.
+    private async Task AnswerTaskAsync(McpTasks tasks, string rawId, string method, string taskId, IMcpReply reply)
+    {
+        try
+        {
+            switch (method)
+            {
+                case "tasks/get":
+                    reply.Respond(await tasks.GetAsync(taskId, CancellationToken.None).ConfigureAwait(false) is { } state
+                        ? McpMessages.TaskGot(rawId, state, tasks)
+                        : TaskNotFound(tasks, rawId, taskId, "retrieve"));
+                    break;
+                case "tasks/cancel":
+                    // Cooperative: the call stops as soon as it notices (its model request is aborted); a task that
+                    // ended meanwhile stays as it ended, and tasks/get says which.
+                    reply.Respond(await tasks.CancelAsync(taskId, CancellationToken.None).ConfigureAwait(false)
+                        ? McpMessages.Done(rawId)
+                        : TaskNotFound(tasks, rawId, taskId, "cancel"));
+                    break;
+                default:
+                    // tasks/update answers input a task asked for; these tasks never ask (no input_required).
+                    reply.Respond(await tasks.GetAsync(taskId, CancellationToken.None).ConfigureAwait(false) is not null
+                        ? McpMessages.Done(rawId)
+                        : TaskNotFound(tasks, rawId, taskId, "update"));
+                    break;
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Redis failed mid-lookup: said as the store's failure, never as the task's absence.
+            reply.Respond(McpMessages.Error(rawId, McpMessages.InternalError, $"Internal error: the task store could not be read ({ex.GetType().Name})"));
+        }
+    }
+
+    private static PooledBuffer TaskNotFound(McpTasks tasks, string rawId, string taskId, string verb) =>
+        McpMessages.Error(rawId, McpMessages.InvalidParams, tasks.HasExpired(taskId)
+            ? $"Failed to {verb} task: Task has expired"
+            : $"Failed to {verb} task: Task not found");
 
     /// <summary>
     /// Checks a Streamable HTTP POST's MCP headers against its body (spec 2026-07-28 <c>streamable-http.mdx</c>,
@@ -117,7 +187,8 @@ public sealed partial class McpProtocol
     }
 
     // Mcp-Method always (a notification's only when sent: the revision defines no header rules for those), and Mcp-Name
-    // for the methods routed by a name (tools/call, prompts/get: params.name; resources/read: params.uri).
+    // for the methods routed by a name (tools/call, prompts/get: params.name; resources/read: params.uri; a task's
+    // requests: params.taskId, so that a load balancer can route them to the daemon running the task).
     private static string? RefuseRouting(McpHttpEnvelope envelope, string? rawId, bool isRequest, string method, JsonElement parameters)
     {
         if (envelope.Method is not { } sentMethod)
@@ -135,6 +206,7 @@ public sealed partial class McpProtocol
         {
             "tools/call" or "prompts/get" => "name"u8,
             "resources/read" => "uri"u8,
+            "tasks/get" or "tasks/update" or "tasks/cancel" => "taskId"u8, // ext-tasks "Streamable HTTP: Routing Headers"
             _ => default,
         };
         if (routing.IsEmpty || !isRequest)

@@ -39,6 +39,9 @@ public sealed class McpRequest : ICallListener
     /// <summary>How its answer is written: its revision's tool fields, and whether it is a modern request.</summary>
     public McpDialect Dialect { get; }
 
+    /// <summary>The key of its call when the call runs as a task (<see cref="McpTasks"/>); null otherwise.</summary>
+    internal Core.Calls.CallKey? TaskKey { get; set; }
+
     /// <summary>The session it belongs to.</summary>
     public McpSession Session { get; }
 

@@ -15,8 +15,13 @@ internal readonly struct McpRequestMeta
     /// <summary>The capabilities of a modern request's client (required, an object; <c>{}</c> declares none).</summary>
     public static ReadOnlySpan<byte> ClientCapabilitiesKey => "io.modelcontextprotocol/clientCapabilities"u8;
 
-    private McpRequestMeta(bool hasMeta, bool hasVersion, string? version, bool hasCapabilities, bool capabilitiesAreObject)
+    /// <summary>The tasks extension's name, as a client declares it in <c>clientCapabilities.extensions</c> (ext-tasks
+    /// <c>specification/draft/tasks.md</c>, "Capability negotiation").</summary>
+    public static ReadOnlySpan<byte> TasksExtension => "io.modelcontextprotocol/tasks"u8;
+
+    private McpRequestMeta(bool hasMeta, bool hasVersion, string? version, bool hasCapabilities, bool capabilitiesAreObject, bool declaresTasks = false)
     {
+        DeclaresTasks = declaresTasks;
         HasMeta = hasMeta;
         HasProtocolVersion = hasVersion;
         ProtocolVersion = version;
@@ -39,6 +44,9 @@ internal readonly struct McpRequestMeta
     /// <summary>Whether the capabilities are an object, as they must be.</summary>
     public bool ClientCapabilitiesAreObject { get; }
 
+    /// <summary>Whether the client declared the tasks extension in this request: its answer may then be a task.</summary>
+    public bool DeclaresTasks { get; }
+
     /// <summary>A modern request: it carries either reserved key (then both are checked). A legacy client never sends them.</summary>
     public bool IsModern => HasProtocolVersion || HasClientCapabilities;
 
@@ -54,6 +62,9 @@ internal readonly struct McpRequestMeta
         bool hasVersion = meta.TryGetProperty(ProtocolVersionKey, out var v);
         string? version = hasVersion && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s ? s : null;
         bool hasCapabilities = meta.TryGetProperty(ClientCapabilitiesKey, out var c);
-        return new McpRequestMeta(true, hasVersion, version, hasCapabilities, hasCapabilities && c.ValueKind == JsonValueKind.Object);
+        bool tasks = hasCapabilities && c.ValueKind == JsonValueKind.Object
+            && c.TryGetProperty("extensions"u8, out var extensions) && extensions.ValueKind == JsonValueKind.Object
+            && extensions.TryGetProperty(TasksExtension, out var ext) && ext.ValueKind == JsonValueKind.Object;
+        return new McpRequestMeta(true, hasVersion, version, hasCapabilities, hasCapabilities && c.ValueKind == JsonValueKind.Object, tasks);
     }
 }

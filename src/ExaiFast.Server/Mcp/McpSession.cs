@@ -141,6 +141,13 @@ public sealed class McpSession
         }
     }
 
+    /// <summary>The request is answered with <paramref name="response"/>, built by the caller (a task's handle).</summary>
+    internal void Respond(McpRequest request, PooledBuffer response)
+    {
+        Forget(request);
+        Answer(request, response);
+    }
+
     /// <summary>The request failed as a protocol fault (unknown tool, malformed params): a JSON-RPC error answers it.</summary>
     public void Reject(McpRequest request, int code, string message)
     {

@@ -20,6 +20,20 @@ internal sealed class McpTasks
     private readonly Dispatcher _dispatcher;
     private readonly TimeProvider _time;
 
+    /// <summary>
+    /// A call still running after this long is answered with a task: long enough that a quick call (a local tool, a
+    /// short answer) is answered as it is, short enough that no host's deadline comes near it.
+    /// </summary>
+    public static readonly TimeSpan DefaultAnswerWithin = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often a client is asked to poll: a model's answer takes seconds, and each poll is a request.</summary>
+    public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(1);
+
+    public McpTasks(Dispatcher dispatcher, TimeProvider time)
+        : this(dispatcher, time, DefaultAnswerWithin, DefaultPollInterval)
+    {
+    }
+
     public McpTasks(Dispatcher dispatcher, TimeProvider time, TimeSpan answerWithin, TimeSpan pollInterval)
     {
         _dispatcher = dispatcher;

@@ -68,6 +68,7 @@ internal static class DaemonHost
                 ThreadTrust.Of(sp.GetRequiredService<TokenGuard>(), SettingRelations.IsLoopback(settings.Server.Host), settings.OAuth.Enabled))
             {
                 RateLimits = sp.GetRequiredService<CallRateLimits>(),
+                Tasks = new McpTasks(sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<TimeProvider>()),
             },
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Mcp"))
         {

@@ -46,8 +46,12 @@ internal static partial class StdioHost
         if (options.InProcess)
         {
             // The process's own threads, all of them: its only caller is the client that started it.
-            backend = new DispatcherBackend(provider.GetRequiredService<Dispatcher>(), provider.GetRequiredService<IToolCatalog>(),
-                new ThreadArchive(provider.GetRequiredService<IThreadStore>()), static () => true);
+            var dispatcher = provider.GetRequiredService<Dispatcher>();
+            backend = new DispatcherBackend(dispatcher, provider.GetRequiredService<IToolCatalog>(),
+                new ThreadArchive(provider.GetRequiredService<IThreadStore>()), static () => true)
+            {
+                Tasks = new McpTasks(dispatcher, provider.GetRequiredService<TimeProvider>()),
+            };
         }
         else
         {
