@@ -30,7 +30,7 @@ public class McpPromptsCSharpSdkTests
         IClientTransport transport = door switch
         {
             "http" => new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(daemon!.HttpUri, "/mcp"), TransportMode = HttpTransportMode.StreamableHttp }),
-            "ws" => new SdkWebSocketTransport(daemon!.Uri),
+            "ws" => new WebSocketClientTransport(daemon!.Uri),
             _ => new StdioClientTransport(new StdioClientTransportOptions
             {
                 Command = ExaiFastExecutable.FileName,
