@@ -288,7 +288,9 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         }
         catch (OperationCanceledException)
         {
-            bool total = totalIsOurs && _time.GetElapsedTime(started) >= budget;
+            // The timer counts whole milliseconds on the kernel's coarse clock, so it can fire a few ms before the budget
+            // by ours: a deadline within that slack of the budget is the total's (the idle wait is capped by it).
+            bool total = totalIsOurs && _time.GetElapsedTime(started) >= budget - s_timerSlack;
             throw total
                 ? Fail(counted, model, ProviderFailure.TotalTimeout, $"no complete answer within its total deadline of {Seconds(budget)} s")
                 : Fail(counted, model, ProviderFailure.IdleTimeout, $"the answer stalled: nothing for {Seconds(timeouts.Idle)} s after {answer.ContentChunks} chunks");
@@ -343,6 +345,7 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     }
 
     private const string IdempotencyKeyHeader = "Idempotency-Key";
+    private static readonly TimeSpan s_timerSlack = TimeSpan.FromMilliseconds(50);
 
     private static readonly MediaTypeHeaderValue s_json = new("application/json") { CharSet = "utf-8" };
     private static readonly MediaTypeWithQualityHeaderValue s_eventStream = new("text/event-stream");
