@@ -9,15 +9,16 @@ internal static class ToolListJson
 {
     /// <param name="json">The writer, inside the object that holds the array.</param>
     /// <param name="catalog">The tools.</param>
-    /// <param name="shape">What the client's revision knows (exai-ws: <see cref="ToolShape.Plain"/>, as it always was).</param>
-    public static void Write(Utf8JsonWriter json, IToolCatalog catalog, ToolShape shape = ToolShape.Plain)
+    /// <param name="shape">What the client's revision knows, or <see cref="ToolShape.ExaiWs"/>.</param>
+    public static void Write(Utf8JsonWriter json, IToolCatalog catalog, ToolShape shape)
     {
         json.WriteStartArray("tools"u8);
         foreach (var tool in catalog.All)
         {
             json.WriteStartObject();
             json.WriteString("name"u8, tool.Name);
-            var hints = shape == ToolShape.Plain ? default : tool.Annotations;
+            bool annotated = shape is ToolShape.Annotated or ToolShape.Structured;
+            var hints = annotated ? tool.Annotations : default;
             if (shape == ToolShape.Structured)
             {
                 json.WriteString("title"u8, hints.Title);
@@ -25,14 +26,14 @@ internal static class ToolListJson
 
             json.WriteString("description"u8, tool.Description);
             json.WritePropertyName("inputSchema"u8);
-            json.WriteRawValue(tool.InputSchema.Span, skipInputValidation: true);
+            json.WriteRawValue(shape == ToolShape.ExaiWs ? tool.ExaiWsInputSchema.Span : tool.InputSchema.Span, skipInputValidation: true);
             if (shape == ToolShape.Structured)
             {
                 json.WritePropertyName("outputSchema"u8);
-                json.WriteRawValue(ToolOutputSchema.Json, skipInputValidation: true);
+                json.WriteRawValue(ToolOutputSchema.For(tool.ResultFields), skipInputValidation: true);
             }
 
-            if (shape != ToolShape.Plain)
+            if (annotated)
             {
                 WriteAnnotations(json, hints, withTitle: shape == ToolShape.Annotated);
             }

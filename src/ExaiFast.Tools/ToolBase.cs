@@ -9,6 +9,9 @@ namespace ExaiFast.Tools;
 /// What every tool shares: its declared fields (<see cref="OwnFields"/>) plus the common <c>stream</c> and
 /// <c>local_latency_ms</c>, from which both its input schema and its validation come, run before a call is admitted.
 /// </summary>
+/// <remarks>MCP clients are not shown the common two (<see cref="InputSchema"/>): <c>stream</c> asks for exai-ws
+/// <c>stream_chunk</c> frames, which MCP has no use for, and <c>local_latency_ms</c> is for tests and load runs; a call
+/// may still send them. exai-ws lists them (<see cref="ExaiWsInputSchema"/>).</remarks>
 public abstract class ToolBase : ITool
 {
     /// <summary>Largest simulated latency a call may ask for.</summary>
@@ -16,18 +19,20 @@ public abstract class ToolBase : ITool
 
     private static readonly ToolField[] CommonFields =
     [
-        Field.Boolean("stream", ""), // exai-ws stream_chunk frames; undescribed, as every tool lists them (WorkflowFields)
+        Field.Boolean("stream", ""), // exai-ws stream_chunk frames; undescribed: exai-ws clients know it
         Field.Integer("local_latency_ms", "", 0, MaxLatencyMs), // for tests and load runs
     ];
 
     private readonly Lazy<ToolFields> _fields;
     private readonly Lazy<byte[]> _schema;
+    private readonly Lazy<byte[]> _exaiWsSchema;
 
     /// <summary>Builds the declaration and the schema from <see cref="OwnFields"/> on first use.</summary>
     protected ToolBase()
     {
         _fields = new Lazy<ToolFields>(() => new ToolFields([.. OwnFields, .. CommonFields]), LazyThreadSafetyMode.ExecutionAndPublication);
-        _schema = new Lazy<byte[]>(BuildSchema, LazyThreadSafetyMode.ExecutionAndPublication);
+        _schema = new Lazy<byte[]>(() => BuildSchema(withCommon: false), LazyThreadSafetyMode.ExecutionAndPublication);
+        _exaiWsSchema = new Lazy<byte[]>(() => BuildSchema(withCommon: true), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <inheritdoc />
@@ -44,7 +49,14 @@ public abstract class ToolBase : ITool
     public virtual ToolAnnotations Annotations => new(Name, ReadOnly: true, OpenWorld: false, Idempotent: true);
 
     /// <inheritdoc />
+    /// <remarks>By default: only the status (a tool that records no thread and asks no model).</remarks>
+    public virtual ToolResultFields ResultFields => ToolResultFields.None;
+
+    /// <inheritdoc />
     public ReadOnlyMemory<byte> InputSchema => _schema.Value;
+
+    /// <inheritdoc />
+    public ReadOnlyMemory<byte> ExaiWsInputSchema => _exaiWsSchema.Value;
 
     /// <summary>The tool's declared arguments, common ones included.</summary>
     public ToolFields Fields => _fields.Value;
@@ -93,7 +105,7 @@ public abstract class ToolBase : ITool
     protected static Task SimulateLatencyAsync(ToolContext context, CancellationToken cancellationToken) =>
         LatencyOf(context) is int ms and > 0 ? Task.Delay(ms, cancellationToken) : Task.CompletedTask;
 
-    private byte[] BuildSchema()
+    private byte[] BuildSchema(bool withCommon)
     {
         if (WholeSchema is { } whole)
         {
@@ -113,6 +125,6 @@ public abstract class ToolBase : ITool
             return compact.WrittenSpan.ToArray();
         }
 
-        return Fields.ToSchema();
+        return withCommon ? Fields.ToSchema() : new ToolFields(OwnFields).ToSchema();
     }
 }

@@ -13,8 +13,14 @@ public interface ITool
     /// <summary>One paragraph for the client's model.</summary>
     string Description { get; }
 
-    /// <summary>The JSON Schema of the arguments (UTF-8 JSON object).</summary>
+    /// <summary>The JSON Schema of the arguments (UTF-8 JSON object), as MCP clients are shown it.</summary>
     ReadOnlyMemory<byte> InputSchema { get; }
+
+    /// <summary>The schema exai-ws clients are shown: <see cref="InputSchema"/> plus what only exai-ws uses (by default, the same).</summary>
+    ReadOnlyMemory<byte> ExaiWsInputSchema => InputSchema;
+
+    /// <summary>What the tool's results carry besides their status, as <c>outputSchema</c> declares it; by default everything.</summary>
+    ToolResultFields ResultFields => ToolResultFields.Thread | ToolResultFields.Model | ToolResultFields.NextCall;
 
     /// <summary>Title and behaviour hints for MCP clients; by default MCP's own defaults (may change things, open world).</summary>
     ToolAnnotations Annotations => new(Name, ReadOnly: false, OpenWorld: true);

@@ -205,9 +205,9 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
                     break;
                 case Op.ListTools:
                     // exai-ws lists the tools as it always did; a bridge names its MCP client's revision (mcp_revision)
-                    // and gets the fields that revision defines.
+                    // and gets what an MCP client of that revision is shown.
                     var shape = root.TryGetProperty("mcp_revision"u8, out var revision) && revision.ValueKind == JsonValueKind.String
-                        ? ToolShapes.Of(revision.GetString()) : ToolShape.Plain;
+                        ? ToolShapes.Of(revision.GetString()) : ToolShape.ExaiWs;
                     await SendAsync(session, ExaiWsFrames.ListTools(requestId, _tools, shape)).ConfigureAwait(false);
                     break;
                 case Op.ListThreads:

@@ -6,7 +6,7 @@ namespace ExaiFast.Server.Mcp;
 /// </summary>
 public enum ToolShape
 {
-    /// <summary>2024-11-05, and exai-ws: name, description, inputSchema; results as content.</summary>
+    /// <summary>2024-11-05: name, description, inputSchema; results as content.</summary>
     Plain,
 
     /// <summary>2025-03-26: plus <c>annotations</c> (title and behaviour hints).</summary>
@@ -14,6 +14,10 @@ public enum ToolShape
 
     /// <summary>2025-06-18 on: plus <c>title</c> and <c>outputSchema</c>, and results carry <c>structuredContent</c>.</summary>
     Structured,
+
+    /// <summary>exai-ws, as it always listed: <see cref="Plain"/>'s fields, with the arguments only exai-ws uses
+    /// (<see cref="Core.Tools.ITool.ExaiWsInputSchema"/>).</summary>
+    ExaiWs,
 }
 
 /// <summary>The <see cref="ToolShape"/> of a revision.</summary>

@@ -40,6 +40,9 @@ public sealed class ChatTool(ProviderRegistry providers, IThreadStore threads, F
     public override ToolAnnotations Annotations => new("Chat", ReadOnly: true, OpenWorld: true);
 
     /// <inheritdoc />
+    public override ToolResultFields ResultFields => ToolResultFields.Thread | ToolResultFields.Model;
+
+    /// <inheritdoc />
     public override string Description =>
         "Ask an AI model: questions, brainstorming, second opinions.";
 

@@ -31,6 +31,10 @@ public sealed class ConsensusTool(ProviderRegistry providers, IThreadStore threa
     public override ToolAnnotations Annotations => new("Consensus", ReadOnly: true, OpenWorld: true);
 
     /// <inheritdoc />
+    /// <remarks>Several models answer a consensus: their names are in its text, not one <c>model</c>.</remarks>
+    public override ToolResultFields ResultFields => ToolResultFields.Thread;
+
+    /// <inheritdoc />
     public override string Description =>
         "Ask several models at once about a proposal, each from a stance.";
 

@@ -19,6 +19,9 @@ public sealed class PlannerTool(IThreadStore threads, TimeProvider time) : ToolB
     public override ToolAnnotations Annotations => new("Planner", ReadOnly: true, OpenWorld: false);
 
     /// <inheritdoc />
+    public override ToolResultFields ResultFields => ToolResultFields.Thread;
+
+    /// <inheritdoc />
     public override string Description =>
         "Plan a task step by step (revise, branch); no model call.";
 

@@ -46,6 +46,9 @@ public sealed class WorkflowTool : ToolBase
     public override ToolAnnotations Annotations => new(_spec.Title, ReadOnly: true, OpenWorld: true);
 
     /// <inheritdoc />
+    public override ToolResultFields ResultFields => ToolResultFields.Thread | ToolResultFields.Model | ToolResultFields.NextCall;
+
+    /// <inheritdoc />
     public override string Description => _spec.Description;
 
     /// <inheritdoc />

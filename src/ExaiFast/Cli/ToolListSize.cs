@@ -40,9 +40,9 @@ internal static class ToolListSize
         await using var provider = services.BuildServiceProvider();
         var tools = ToolServices.CreateTools(provider, local, new InProcessStatus(provider.GetRequiredService<Dispatcher>(), TimeProvider.System));
 
-        // Two listings: what exai-ws and MCP clients before 2025-06-18 get, and what later ones get (with title,
-        // annotations and outputSchema); 2025-03-26 clients get the first plus annotations.
-        foreach (var (heading, shape) in new[] { ("before MCP 2025-06-18, and exai-ws", ToolShape.Plain), ("MCP 2025-06-18 and later", ToolShape.Structured) })
+        // Two listings: what MCP clients before 2025-06-18 get, and what later ones get (with title, annotations and
+        // outputSchema); 2025-03-26 clients get the first plus annotations.
+        foreach (var (heading, shape) in new[] { ("MCP before 2025-06-18", ToolShape.Plain), ("MCP 2025-06-18 and later", ToolShape.Structured) })
         {
             await stdout.WriteLineAsync($"{heading}:").ConfigureAwait(false);
             await stdout.WriteLineAsync("profile     tools    bytes  ~tokens").ConfigureAwait(false);

@@ -7,15 +7,15 @@ namespace ExaiFast.Tests.Cli;
 
 /// <summary>
 /// <c>exaifast tools --size</c> (the real executable) against the bytes a daemon really answers <c>tools/list</c> with, and
-/// the size bounds the listing must keep: full at most 24 KB, lean at most 8 KB (as clients before MCP 2025-06-18 and
-/// exai-ws get it); with the 2025-06-18 fields (title, annotations, outputSchema), at most 28 KB and 11 KB.
+/// the size bounds the listing must keep: full at most 24 KB, lean at most 8 KB (as clients before MCP 2025-06-18 get
+/// it); with the 2025-06-18 fields (title, annotations, outputSchema), at most 24 KB and 10 KB.
 /// </summary>
 public class ToolListSizeTests
 {
     private const int FullLimit = 24 * 1024;
     private const int LeanLimit = 8 * 1024;
-    private const int StructuredFullLimit = 28 * 1024;
-    private const int StructuredLeanLimit = 11 * 1024;
+    private const int StructuredFullLimit = 24 * 1024;
+    private const int StructuredLeanLimit = 10 * 1024;
     private const string Plain = "2024-11-05";
     private const string Structured = "2025-11-25";
 
@@ -41,7 +41,7 @@ public class ToolListSizeTests
         await using var process = DaemonProcess.Start(env, "tools", "--size");
         Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         var lines = process.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.Equal("before MCP 2025-06-18, and exai-ws:", lines[0]);
+        Assert.Equal("MCP before 2025-06-18:", lines[0]);
         Assert.Equal("MCP 2025-06-18 and later:", lines[5]);
         return [Section(lines[1..5]), Section(lines[6..10])];
 
@@ -90,7 +90,7 @@ public class ToolListSizeTests
     }
 
     [Fact]
-    public async Task ToolsList_With2025_06_18Fields_StaysWithinItsBudget_Full28KB_Lean11KB()
+    public async Task ToolsList_With2025_06_18Fields_StaysWithinItsBudget_Full24KB_Lean10KB()
     {
         byte[] full = await ToolsListAsync([], Structured);
         byte[] lean = await ToolsListAsync(new() { ["EXAIFAST_TOOLS"] = "lean" }, Structured);

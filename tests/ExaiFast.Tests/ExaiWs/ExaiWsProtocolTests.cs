@@ -92,6 +92,8 @@ public class ExaiWsProtocolTests
         var chat = res["tools"]!.AsArray().Single(t => (string?)t!["name"] == "chat")!;
         Assert.Equal("object", (string?)chat["inputSchema"]!["type"]);
         Assert.Equal("prompt", (string?)chat["inputSchema"]!["required"]![0]);
+        Assert.Equal("boolean", (string?)chat["inputSchema"]!["properties"]!["stream"]!["type"]); // exai-ws's own: stream_chunk frames
+        Assert.NotNull(chat["inputSchema"]!["properties"]!["local_latency_ms"]);
     }
 
     [Fact]

@@ -72,6 +72,18 @@ public class McpStructuredResultsTests
         Assert.False(tools["planner"].ProtocolTool.Annotations?.OpenWorldHint); // no model call
         Assert.True(tools["status"].ProtocolTool.Annotations?.IdempotentHint);
 
+        // Each outputSchema declares what that tool's results can carry, and no more (each field costs every listing).
+        Assert.Equal(["status", "continuation_id", "model", "provider", "next_call", "usage", "error_code", "truncated"], Declared(tools["debug"]));
+        Assert.Equal(["status", "continuation_id", "model", "provider", "usage", "error_code", "truncated"], Declared(tools["chat"]));
+        Assert.Equal(["status", "continuation_id", "error_code", "truncated"], Declared(tools["planner"]));
+        Assert.Equal(["status", "error_code", "truncated"], Declared(tools["listmodels"]));
+
+        // MCP clients are not shown exai-ws's stream switch or the test latency knob, yet a call may still send them.
+        Assert.All(tools.Values, t => Assert.False(t.ProtocolTool.InputSchema.GetProperty("properties").TryGetProperty("local_latency_ms", out _), t.Name));
+        Assert.All(tools.Values, t => Assert.False(t.ProtocolTool.InputSchema.GetProperty("properties").TryGetProperty("stream", out _), t.Name));
+        var slowed = await client.CallToolAsync("version", new Dictionary<string, object?> { ["local_latency_ms"] = 1, ["stream"] = true }, cancellationToken: ct);
+        Assert.NotEqual(true, slowed.IsError);
+
         var planned = await client.CallToolAsync("planner",
             new Dictionary<string, object?> { ["step"] = "first", ["step_number"] = 1, ["total_steps"] = 2, ["next_step_required"] = true }, cancellationToken: ct);
         var plan = Conforming(tools["planner"].ProtocolTool, planned);
@@ -82,10 +94,18 @@ public class McpStructuredResultsTests
         var chat = Conforming(tools["chat"].ProtocolTool, await client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = "c#" }, cancellationToken: ct));
         Assert.Equal("local", chat.GetProperty("provider").GetString());
 
+        var step = Conforming(tools["debug"].ProtocolTool, await client.CallToolAsync("debug",
+            new Dictionary<string, object?> { ["step"] = "look", ["step_number"] = 1, ["total_steps"] = 2, ["next_step_required"] = true, ["findings"] = "none yet" }, cancellationToken: ct));
+        Assert.Equal("debug", step.GetProperty("next_call").GetProperty("tool").GetString());
+        Assert.Equal("ok", Conforming(tools["listmodels"].ProtocolTool, await client.CallToolAsync("listmodels", cancellationToken: ct)).GetProperty("status").GetString());
+
         var refused = await client.CallToolAsync("debug", new Dictionary<string, object?> { ["step"] = "x" }, cancellationToken: ct);
         Assert.True(refused.IsError);
         Assert.Equal("INVALID_ARGUMENTS", Conforming(tools["debug"].ProtocolTool, refused).GetProperty("error_code").GetString());
     }
+
+    private static string[] Declared(McpClientTool tool) =>
+        [.. tool.ProtocolTool.OutputSchema!.Value.GetProperty("properties").EnumerateObject().Select(p => p.Name)];
 
     [Theory]
     [InlineData("answer")] // one JSON completion
@@ -125,10 +145,14 @@ public class McpStructuredResultsTests
         await mcp.SendAsync(Request(3, "tools/call", new JsonObject { ["name"] = "chat", ["arguments"] = new JsonObject { ["prompt"] = "old" } }));
         var result = (await mcp.WaitForAsync(m => (int?)m["id"] == 3))["result"]!.AsObject();
 
-        // exai-ws lists the tools as they always were: the 2024-11-05 shape exactly.
+        // exai-ws lists the tools as they always were: the 2024-11-05 shape exactly, plus the arguments only exai-ws uses.
         await using var exaiWs = await ExaiWsClient.ConnectAsync(daemon.Uri);
         await exaiWs.SendAsync(new JsonObject { ["op"] = "list_tools", ["request_id"] = "l" });
         var plain = (await exaiWs.OpAsync("list_tools_res"))["tools"]!.AsArray();
+        foreach (var properties in plain.Select(t => t!["inputSchema"]!["properties"]!.AsObject()))
+        {
+            Assert.True(properties.Remove("stream") && properties.Remove("local_latency_ms"), properties.ToJsonString());
+        }
 
         Assert.DoesNotContain("structuredContent", result.Select(p => p.Key));
         Assert.All(tools, t => Assert.False(t!.AsObject().ContainsKey("title") || t.AsObject().ContainsKey("outputSchema"), t.ToJsonString()));
@@ -151,26 +175,21 @@ public class McpStructuredResultsTests
     private static void SameJson(string expected, JsonNode? actual) =>
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), actual), $"expected {expected}, got {actual?.ToJsonString()}");
 
-    /// <summary>The result's structuredContent, checked against the tool's outputSchema: required fields there, and each listed field of its listed type.</summary>
+    /// <summary>The result's structuredContent, checked against the tool's outputSchema: a status, and every field
+    /// declared there (but <c>omitted_characters</c>, left undeclared on purpose) with its declared type.</summary>
     private static JsonElement Conforming(Tool tool, CallToolResult result)
     {
         Assert.NotNull(result.StructuredContent);
         var content = JsonSerializer.SerializeToElement(result.StructuredContent);
         var schema = tool.OutputSchema!.Value;
         Assert.Equal(JsonValueKind.Object, content.ValueKind);
-        foreach (var name in schema.GetProperty("required").EnumerateArray())
+        Assert.True(content.TryGetProperty("status", out _), $"{tool.Name}: no status: {content}");
+        foreach (var property in content.EnumerateObject().Where(p => p.Name != "omitted_characters"))
         {
-            Assert.True(content.TryGetProperty(name.GetString()!, out _), $"{tool.Name}: '{name}' is required by its outputSchema: {content}");
-        }
-
-        foreach (var property in content.EnumerateObject())
-        {
-            if (schema.GetProperty("properties").TryGetProperty(property.Name, out var declared))
-            {
-                string expected = declared.GetProperty("type").GetString()!;
-                string actual = property.Value.ValueKind switch { JsonValueKind.String => "string", JsonValueKind.Object => "object", JsonValueKind.Number => "number", _ => "other" };
-                Assert.True(expected == actual, $"{tool.Name}: '{property.Name}' is {actual}, its outputSchema says {expected}");
-            }
+            Assert.True(schema.GetProperty("properties").TryGetProperty(property.Name, out var declared), $"{tool.Name}: '{property.Name}' is not in its outputSchema: {schema}");
+            string expected = declared.GetProperty("type").GetString()!;
+            string actual = property.Value.ValueKind switch { JsonValueKind.String => "string", JsonValueKind.Object => "object", JsonValueKind.Number => "number", _ => "other" };
+            Assert.True(expected == actual, $"{tool.Name}: '{property.Name}' is {actual}, its outputSchema says {expected}");
         }
 
         return content;

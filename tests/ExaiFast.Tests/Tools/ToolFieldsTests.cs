@@ -202,10 +202,15 @@ public class ToolFieldsTests
     }
 
     [Fact]
-    public void ChatTool_SchemaComesFromItsFields_PlusTheCommonOnes()
+    public void ChatTool_SchemaComesFromItsFields_PlusTheCommonOnesForExaiWs()
     {
         var chat = NewChat();
-        var schema = JsonNode.Parse(chat.InputSchema.Span)!.AsObject();
+        var mcp = JsonNode.Parse(chat.InputSchema.Span)!.AsObject();
+        Assert.Equal(
+            ["prompt", "files", "images", "model", "temperature", "thinking_mode", "use_websearch", "continuation_id"],
+            mcp["properties"]!.AsObject().Select(p => p.Key).ToArray());
+        Assert.Equal(["prompt"], mcp["required"]!.AsArray().Select(n => (string)n!).ToArray());
+        var schema = JsonNode.Parse(chat.ExaiWsInputSchema.Span)!.AsObject();
         Assert.Equal(
             ["prompt", "files", "images", "model", "temperature", "thinking_mode", "use_websearch", "continuation_id", "stream", "local_latency_ms"],
             schema["properties"]!.AsObject().Select(p => p.Key).ToArray());
