@@ -144,7 +144,7 @@ function pickTool() {
 
 // ---- Redis outage window -----------------------------------------------------------------------------------------
 // While Redis is down a daemon cannot see the other's calls, so a call re-sent through nginx to the other daemon runs
-// again by design (README, "Redis down"): the nginx door does not cut connections from the outage until a few
+// again by design (docs/operations.md, "Redis down"): the nginx door does not cut connections from the outage until a few
 // seconds after Redis is back.
 let redisQuietUntil = 0;
 let redisRestarts = 0;

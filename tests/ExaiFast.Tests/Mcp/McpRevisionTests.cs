@@ -3,7 +3,7 @@ using ExaiFast.Tests.ExaiWs;
 
 namespace ExaiFast.Tests.Mcp;
 
-/// <summary>Every MCP revision README.md promises is echoed by <c>initialize</c>, then served.</summary>
+/// <summary>Every MCP revision docs/protocols.md promises is echoed by <c>initialize</c>, then served.</summary>
 public class McpRevisionTests
 {
     [Theory]

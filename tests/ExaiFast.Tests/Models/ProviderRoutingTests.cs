@@ -26,7 +26,7 @@ public class ProviderRoutingTests
         Assert.EndsWith("answered by glm/glm-4.5-flash", route, StringComparison.Ordinal);
     }
 
-    /// <summary>Per tool, what auto must look for and the reason it gives (README: a strong or thinking model where the
+    /// <summary>Per tool, what auto must look for and the reason it gives (docs/models.md: a strong or thinking model where the
     /// work asks for one, a fast one for simple tools and early steps).</summary>
     public static TheoryData<string, string, ModelCapabilities, string> AutoChoices() => new()
     {

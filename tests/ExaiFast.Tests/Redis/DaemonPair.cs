@@ -7,7 +7,7 @@ namespace ExaiFast.Tests.Redis;
 
 /// <summary>
 /// The real parts of a multi-daemon deployment: a redis-server, two <c>exaifast serve</c> processes pointed at it, and
-/// nginx load-balancing WebSocket connections over them (round robin, as the README's config does).
+/// nginx load-balancing WebSocket connections over them (round robin, as the configuration in docs/operations.md does).
 /// </summary>
 internal sealed partial class DaemonPair : IAsyncDisposable
 {
