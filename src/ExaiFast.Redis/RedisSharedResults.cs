@@ -43,6 +43,13 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
     // A remote wait gives the owner this long past the call's deadline to publish its TIMEOUT result.
     private static readonly TimeSpan DeadlineSlack = TimeSpan.FromSeconds(5);
 
+    // An owner found subscribed to nothing for this long stopped: longer than the multiplexer takes to reconnect and
+    // subscribe again after a dropped connection (a second or two), so an owner whose link blinked is waited for still.
+    private static readonly TimeSpan OwnerSilence = TimeSpan.FromSeconds(5);
+
+    private static CallResult OwnerStopped() => CallResult.Failed(ErrorCodes.InternalError,
+        "the call was running on another daemon, which stopped before it finished; send it again with a new request_id");
+
     private readonly RedisConnection _redis;
     private readonly Dispatcher _dispatcher;
     private readonly TimeSpan _ttl;
@@ -177,6 +184,7 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
         try
         {
             var deadline = running.Deadline + DeadlineSlack;
+            long unheardSince = 0; // when the owner was first found listening on none of its channels
             while (true)
             {
                 // Registered before looking, so a result published from now on is heard, and one stored before is read.
@@ -190,8 +198,25 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
                 {
                     // No marker: the owner stored its result and removed it in that order — unless it went away.
                     var again = await TryLookupAsync(key, cancellationToken).ConfigureAwait(false);
-                    return again?.Result ?? CallResult.Failed(ErrorCodes.InternalError,
-                        "the call was running on another daemon, which stopped before it finished; send it again with a new request_id");
+                    return again?.Result ?? OwnerStopped();
+                }
+
+                if (now is not null && await OwnerGoneAsync(running.RunningOn!, cancellationToken).ConfigureAwait(false))
+                {
+                    if (unheardSince == 0)
+                    {
+                        unheardSince = _time.GetTimestamp();
+                    }
+                    else if (_time.GetElapsedTime(unheardSince) >= OwnerSilence)
+                    {
+                        // A killed owner leaves its marker until the deadline: the client would wait for nothing until then.
+                        var last = await TryLookupAsync(key, cancellationToken).ConfigureAwait(false);
+                        return last?.Result ?? OwnerStopped();
+                    }
+                }
+                else
+                {
+                    unheardSince = 0;
                 }
 
                 var left = deadline - _time.GetUtcNow();
@@ -237,6 +262,22 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
         catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             Log.CancelFailed(_logger, ex.GetType().Name);
+            return false;
+        }
+    }
+
+    // Whether the owner listens on its channels no longer: a daemon subscribes while it runs, and Redis drops a
+    // subscriber whose connection closed (a killed process's at once). Unknown (Redis unreadable) counts as heard.
+    private async ValueTask<bool> OwnerGoneAsync(string owner, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var reply = await _redis.Database.ExecuteAsync("PUBSUB", "NUMSUB", DaemonPrefix + owner).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return reply.Resp2Type == ResultType.Array && reply.Length == 2 && (long)reply[1] == 0;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidCastException)
+        {
+            Log.ReadFailed(_logger, ex.GetType().Name);
             return false;
         }
     }

@@ -6,7 +6,8 @@ namespace ExaiFast.Tests.Redis;
 /// <summary>
 /// Two daemon processes behind a real nginx, sharing a real redis-server: a client that reconnects with its session_id
 /// collects its result from whichever daemon it lands on, a call still running on the other daemon is waited for (never
-/// run twice), and Redis going away and coming back is seen, survived and recovered from.
+/// run twice) — and answered with a clear error when that daemon is killed — and Redis going away and coming back is seen,
+/// survived and recovered from.
 /// </summary>
 public sealed class MultiDaemonTests : IAsyncLifetime
 {
@@ -129,6 +130,41 @@ public sealed class MultiDaemonTests : IAsyncLifetime
         var frames = c2.All.Where(f => (string?)f["request_id"] == "long" && (string?)f["op"] != "progress").Select(f => (string?)f["op"]).ToList();
         Assert.Equal(["call_tool_ack", "cancelled", "call_tool_res", "call_tool_ack", "call_tool_res"], frames);
         Assert.Equal(1, await _pair.MetricAsync(0, "exaifast_calls_total", "tool=\"chat\""));
+        Assert.Equal(0, await _pair.MetricAsync(1, "exaifast_calls_total", "tool=\"chat\""));
+    }
+
+    [Fact]
+    public async Task TheOwnerKilledMidCall_TheDaemonRelayingIt_AnswersWithAClearError_BeforeTheDeadline()
+    {
+        string session = NewSession();
+        // Far longer than the test (the deadline is the default 180 s): only the owner's death can end the relay's wait.
+        var arguments = new JsonObject { ["prompt"] = "what lasts", ["local_latency_ms"] = 120_000 };
+        var c1 = await _pair.ConnectToAsync(0, session);
+        await c1.CallAsync("doomed", "chat", arguments.DeepClone().AsObject());
+        await c1.OpAsync("call_tool_ack");
+        await RedisThreadStoreTests.Until(async () => await _pair.MetricAsync(0, "exaifast_lane_workers_busy") == 1);
+        c1.Vanish(); // the connection drops mid-call
+        await c1.DisposeAsync();
+
+        await using var c2 = await _pair.ConnectToAsync(1, session);
+        await c2.CallAsync("doomed", "chat", arguments.DeepClone().AsObject());
+        await c2.OpAsync("call_tool_ack");
+        await c2.WaitForAsync(f => (string?)f["op"] == "progress" && (string?)f["request_id"] == "doomed"); // relaying
+
+        _pair.Daemons[0].Signal(9); // SIGKILL: no result stored, the running marker left behind
+        await _pair.Daemons[0].WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        // Well inside the call's deadline and its 120 s of work: an answer here comes from noticing the owner is gone.
+        var result = await c2.ResultAsync("doomed", timeoutMs: 60_000);
+        Assert.False((bool)result["ok"]!, result.ToJsonString());
+        Assert.Equal("INTERNAL_ERROR", (string?)result["error"]!["code"]);
+        Assert.Contains("running on another daemon, which stopped before it finished", (string?)result["error"]!["message"], StringComparison.Ordinal);
+
+        // One final answer; the surviving daemon never ran the call, and its connection serves on.
+        await c2.SendAsync(new JsonObject { ["op"] = "ping", ["request_id"] = "p" });
+        await c2.OpAsync("pong");
+        var frames = c2.All.Where(f => (string?)f["request_id"] == "doomed" && (string?)f["op"] != "progress").Select(f => (string?)f["op"]).ToList();
+        Assert.Equal(["call_tool_ack", "call_tool_res"], frames);
         Assert.Equal(0, await _pair.MetricAsync(1, "exaifast_calls_total", "tool=\"chat\""));
     }
 
