@@ -352,7 +352,8 @@ public class SecretsNeverLeakTests
         }
     }
 
-    private static void AssertAbsent(string name, string secret, string text, string where)
+    /// <summary>Fails when <paramref name="text"/> holds any 8-character window of <paramref name="secret"/>, showing where.</summary>
+    internal static void AssertAbsent(string name, string secret, string text, string where)
     {
         for (int i = 0; i + Window <= secret.Length; i++)
         {
