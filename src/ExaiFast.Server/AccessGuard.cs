@@ -55,6 +55,21 @@ public sealed class AccessGuard
         return bearer is null ? ValueTask.FromResult<AccessRefusal?>(OAuth.MissingToken()) : OAuth.CheckAsync(bearer);
     }
 
+    /// <summary>
+    /// Who a request head that <see cref="CheckAsync(HttpRequestHead, bool)"/> admitted acts for: in OAuth mode the access
+    /// token's subject (<see cref="OAuthResourceServer.PrincipalOf"/>); null without OAuth and for the daemon's own token
+    /// (the operator's). Reads, never checks: call it only for an admitted head.
+    /// </summary>
+    public string? PrincipalOf(HttpRequestHead head)
+    {
+        if (OAuth is null || Http.BearerToken.From(head, allowQuery: false) is not { } bearer || (Tokens.Enabled && Tokens.Check(bearer)))
+        {
+            return null;
+        }
+
+        return OAuthResourceServer.PrincipalOf(bearer);
+    }
+
     /// <summary>Whether <paramref name="token"/> (an exai-ws hello's) admits its sender: the daemon's token, or in OAuth
     /// mode a valid access token with the scopes required.</summary>
     public async ValueTask<bool> CheckAsync(string? token)

@@ -94,7 +94,7 @@ public sealed class DispatcherBackend : IMcpBackend
     // result store), answered as any call if it ends within the window, else with the task's handle.
     private void StartTask(McpTasks tasks, McpRequest request, ITool tool, JsonElement arguments, ToolValidation validation, ref ArgumentsLease lease)
     {
-        var (taskId, key) = tasks.Next();
+        var (taskId, key) = tasks.Next(request.Session.Principal);
         request.TaskKey = key;
         var ticket = _dispatcher.Submit(new CallRequest(key, tool, arguments, validation.Lane!, Stream: false,
             ArgumentsLease: lease, WaitForSession: true, KeepsResult: true, Plan: validation.Plan, TraceParent: request.TraceParent));

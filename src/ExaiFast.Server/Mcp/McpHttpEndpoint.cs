@@ -131,6 +131,7 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
             {
                 ProtocolVersion = head[VersionHeader], // a stateless request says its revision here, or is 2025-03-26 (ToolShapes)
                 IsStateless = true,
+                Principal = _access.PrincipalOf(head), // checked by ScreenAsync; a modern request is always stateless
             };
             stateless = true;
         }

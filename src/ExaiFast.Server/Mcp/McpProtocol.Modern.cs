@@ -58,7 +58,7 @@ public sealed partial class McpProtocol
             case "tasks/cancel":
                 if (_backend.Tasks is { Available: true } tasks)
                 {
-                    OnTaskRequest(tasks, rawId, method, parameters, meta, reply);
+                    OnTaskRequest(tasks, session, rawId, method, parameters, meta, reply);
                     break;
                 }
 
@@ -77,7 +77,7 @@ public sealed partial class McpProtocol
     // The tasks extension's requests (ext-tasks specification/draft/tasks.md): each needs the extension declared in its
     // own _meta; an unknown, malformed or expired id is -32602 ("Error Handling"). tasks/result and tasks/list, from the
     // 2025-11-25 experimental tasks, are not part of it: they fall to -32601 with any other unknown method.
-    private void OnTaskRequest(McpTasks tasks, string rawId, string method, JsonElement parameters, McpRequestMeta meta, IMcpReply reply)
+    private void OnTaskRequest(McpTasks tasks, McpSession session, string rawId, string method, JsonElement parameters, McpRequestMeta meta, IMcpReply reply)
     {
         if (!meta.DeclaresTasks)
         {
@@ -91,31 +91,33 @@ public sealed partial class McpProtocol
             return;
         }
 
-        _ = AnswerTaskAsync(tasks, rawId, method, id.GetString()!, reply);
+        _ = AnswerTaskAsync(tasks, rawId, method, id.GetString()!, session.Principal, reply);
     }
 
     // A task on another daemon is looked up in Redis: the reader goes on meanwhile, and the reply takes the answer when it comes.
-    private async Task AnswerTaskAsync(McpTasks tasks, string rawId, string method, string taskId, IMcpReply reply)
+    // Another owner's task is answered as one that does not exist (ext-tasks "Security Considerations": tasks are bound
+    // to their requestor's authorization context).
+    private async Task AnswerTaskAsync(McpTasks tasks, string rawId, string method, string taskId, string? owner, IMcpReply reply)
     {
         try
         {
             switch (method)
             {
                 case "tasks/get":
-                    reply.Respond(await tasks.GetAsync(taskId, CancellationToken.None).ConfigureAwait(false) is { } state
+                    reply.Respond(await tasks.GetAsync(taskId, owner, CancellationToken.None).ConfigureAwait(false) is { } state
                         ? McpMessages.TaskGot(rawId, state, tasks)
                         : TaskNotFound(tasks, rawId, taskId, "retrieve"));
                     break;
                 case "tasks/cancel":
                     // Cooperative: the call stops as soon as it notices (its model request is aborted); a task that
                     // ended meanwhile stays as it ended, and tasks/get says which.
-                    reply.Respond(await tasks.CancelAsync(taskId, CancellationToken.None).ConfigureAwait(false)
+                    reply.Respond(await tasks.CancelAsync(taskId, owner, CancellationToken.None).ConfigureAwait(false)
                         ? McpMessages.Done(rawId)
                         : TaskNotFound(tasks, rawId, taskId, "cancel"));
                     break;
                 default:
                     // tasks/update answers input a task asked for; these tasks never ask (no input_required).
-                    reply.Respond(await tasks.GetAsync(taskId, CancellationToken.None).ConfigureAwait(false) is not null
+                    reply.Respond(await tasks.GetAsync(taskId, owner, CancellationToken.None).ConfigureAwait(false) is not null
                         ? McpMessages.Done(rawId)
                         : TaskNotFound(tasks, rawId, taskId, "update"));
                     break;

@@ -42,6 +42,12 @@ public sealed class McpSession
     /// per-session call limit has nothing to count there (a bucket per POST would only cost memory).</summary>
     internal bool IsStateless { get; init; }
 
+    /// <summary>
+    /// Who the session's requests act for, in OAuth mode: the access token's subject (<see cref="AccessGuard.PrincipalOf"/>);
+    /// null without OAuth and for the daemon's own token. A task belongs to the principal that made it.
+    /// </summary>
+    internal string? Principal { get; init; }
+
     /// <summary>The protocol version agreed in <c>initialize</c> (null before it).</summary>
     public string? ProtocolVersion { get; internal set; }
 

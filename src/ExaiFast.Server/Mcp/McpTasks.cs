@@ -57,11 +57,12 @@ internal sealed class McpTasks
     /// <summary>Whether tasks can be made at all: not when no result is kept.</summary>
     public bool Available => Ttl > TimeSpan.Zero;
 
-    /// <summary>A new task's id and the key its call is to be submitted under (with <see cref="CallRequest.KeepsResult"/>).</summary>
-    public (string TaskId, CallKey Key) Next()
+    /// <summary>A new task's id and the key its call is to be submitted under (with <see cref="CallRequest.KeepsResult"/>),
+    /// for <paramref name="owner"/> (<see cref="McpSession.Principal"/>): only requests of that owner find it.</summary>
+    public (string TaskId, CallKey Key) Next(string? owner)
     {
         string id = McpTaskId.New(_time.GetUtcNow());
-        return (id, McpTaskId.KeyOf(id));
+        return (id, McpTaskId.KeyOf(id, owner));
     }
 
     /// <summary>
@@ -84,15 +85,16 @@ internal sealed class McpTasks
         watch.Start();
     }
 
-    /// <summary>What the store knows of <paramref name="taskId"/>; null when no task has that id or it expired.</summary>
-    public async ValueTask<McpTaskState?> GetAsync(string taskId, CancellationToken cancellationToken)
+    /// <summary>What the store knows of <paramref name="taskId"/>; null when <paramref name="owner"/> has no task of that
+    /// id (another owner's is not there for it) or it expired.</summary>
+    public async ValueTask<McpTaskState?> GetAsync(string taskId, string? owner, CancellationToken cancellationToken)
     {
         if (!McpTaskId.TryParse(taskId, out var createdAt))
         {
             return null;
         }
 
-        var key = McpTaskId.KeyOf(taskId);
+        var key = McpTaskId.KeyOf(taskId, owner);
         if (_dispatcher.TryGetCall(key, out var call))
         {
             // A call whose entry is about to become its result has its result already.
@@ -124,15 +126,15 @@ internal sealed class McpTasks
     /// <summary>
     /// Cancels <paramref name="taskId"/>'s call, here or on the daemon running it; an ended task stays as it ended.
     /// </summary>
-    /// <returns>Whether such a task exists (running or ended).</returns>
-    public async ValueTask<bool> CancelAsync(string taskId, CancellationToken cancellationToken)
+    /// <returns>Whether <paramref name="owner"/> has such a task (running or ended).</returns>
+    public async ValueTask<bool> CancelAsync(string taskId, string? owner, CancellationToken cancellationToken)
     {
         if (!McpTaskId.TryParse(taskId, out _))
         {
             return false;
         }
 
-        var key = McpTaskId.KeyOf(taskId);
+        var key = McpTaskId.KeyOf(taskId, owner);
         if (_dispatcher.Cancel(key).Found || _dispatcher.TryGetResult(key, out _))
         {
             return true;

@@ -134,6 +134,28 @@ public sealed class OAuthResourceServer : IDisposable
         return (TokenCheck.Valid, "");
     }
 
+    /// <summary>
+    /// Who an access token this server admitted stands for: its <c>sub</c> (RFC 9068: the resource owner, or the client
+    /// itself in a client-credentials grant); without one its <c>client_id</c>; without either, the token itself (hashed),
+    /// so that nothing is shared with another token. Reads the claims without checking them: call it only for a token
+    /// <see cref="CheckAsync"/> admitted.
+    /// </summary>
+    public static string PrincipalOf(string token)
+    {
+        var jwt = new JsonWebToken(token);
+        if (jwt.TryGetPayloadValue<string>("sub", out var subject) && !string.IsNullOrEmpty(subject))
+        {
+            return "sub:" + subject;
+        }
+
+        if (jwt.TryGetPayloadValue<string>("client_id", out var client) && !string.IsNullOrEmpty(client))
+        {
+            return "client:" + client;
+        }
+
+        return "token:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
+    }
+
     /// <inheritdoc />
     public void Dispose() => _keys.Dispose();
 

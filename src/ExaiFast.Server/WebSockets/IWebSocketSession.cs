@@ -13,6 +13,9 @@ public interface IWebSocketSession
     /// <summary>The negotiated subprotocol (<c>mcp</c>) or null for exai-ws.</summary>
     string? Subprotocol { get; }
 
+    /// <summary>Who the upgrade's credentials name, in OAuth mode (<see cref="AccessGuard.PrincipalOf"/>); null otherwise.</summary>
+    string? Principal => null;
+
     /// <summary>The peer's address.</summary>
     IPAddress RemoteAddress { get; }
 

@@ -33,6 +33,7 @@ internal sealed partial class WebSocketConnection : IWebSocketSession, IConnecti
         _ctx = ctx;
         _handler = upgrade.Path == "/echo" ? EchoHandler.Instance : ctx.Handler;
         Subprotocol = WebSocketHandshake.SelectSubprotocol(upgrade);
+        Principal = Subprotocol == WebSocketHandshake.McpSubprotocol ? ctx.Access?.PrincipalOf(upgrade) : null; // admitted at the upgrade
         _assembler = new MessageAssembler(ctx, connection);
         _writer = new WebSocketWriter(this, connection, ctx);
     }
@@ -42,6 +43,9 @@ internal sealed partial class WebSocketConnection : IWebSocketSession, IConnecti
 
     /// <inheritdoc />
     public string? Subprotocol { get; }
+
+    /// <inheritdoc />
+    public string? Principal { get; }
 
     /// <inheritdoc />
     public IPAddress RemoteAddress => _connection.RemoteAddress;

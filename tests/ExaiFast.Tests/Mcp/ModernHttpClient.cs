@@ -8,9 +8,10 @@ namespace ExaiFast.Tests.Mcp;
 /// <summary>
 /// A 2026-07-28 client over Streamable HTTP, by hand: every request carries its revision and capabilities in
 /// <c>_meta</c> and the headers that repeat the body (<c>MCP-Protocol-Version</c>, <c>Mcp-Method</c>, <c>Mcp-Name</c>);
-/// the answer is read from a JSON body or from the last message of an event stream.
+/// the answer is read from a JSON body or from the last message of an event stream. <c>bearer</c>, when given, goes in
+/// <c>Authorization</c> on every request.
 /// </summary>
-internal sealed class ModernHttpClient(Uri mcp, bool tasks = true) : IDisposable
+internal sealed class ModernHttpClient(Uri mcp, bool tasks = true, string? bearer = null) : IDisposable
 {
     public const string Revision = "2026-07-28";
 
@@ -51,6 +52,11 @@ internal sealed class ModernHttpClient(Uri mcp, bool tasks = true) : IDisposable
         request.Headers.TryAddWithoutValidation("Accept", "application/json, text/event-stream");
         request.Headers.TryAddWithoutValidation("MCP-Protocol-Version", Revision);
         request.Headers.TryAddWithoutValidation("Mcp-Method", method);
+        if (bearer is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + bearer);
+        }
+
         if (name is not null)
         {
             request.Headers.TryAddWithoutValidation("Mcp-Name", name);
