@@ -8,7 +8,7 @@ namespace ExaiFast.Models;
 /// Every configured provider and its models (names, aliases, context windows, capabilities), created before the server
 /// accepts connections; the one source of the lanes; routing for <c>auto</c>.
 /// </summary>
-/// <remarks>Immutable after construction, so concurrent lookups need no lock and no lazy initialisation (ROADMAP items 3–5).</remarks>
+/// <remarks>Immutable after construction, so concurrent lookups need no lock and no lazy initialisation.</remarks>
 public sealed class ProviderRegistry
 {
     /// <summary>The word that asks the router to choose.</summary>

@@ -11,7 +11,7 @@ namespace ExaiFast.Models;
 public sealed record ProviderResilience(int MaxRetries, TimeSpan RetryBaseDelay, double FailureRatio, int MinimumThroughput, TimeSpan SamplingDuration, TimeSpan BreakDuration,
     int ConsecutiveFailures = ProviderResilience.DefaultConsecutiveFailures)
 {
-    /// <summary>Failed calls in a row that open a breaker by default (the roadmap's "opens after 5 failures").</summary>
+    /// <summary>Failed calls in a row that open a breaker by default.</summary>
     public const int DefaultConsecutiveFailures = 5;
 
     /// <summary>2 retries from 0.5 s; a deployment opens after 5 failed calls in a row or 50% of at least 4 in 30 s, for 30 s.</summary>

@@ -6,7 +6,7 @@ namespace ExaiFast.Server;
 /// <summary>
 /// The daemon's token (<c>EXAI_WS_TOKEN</c>): one instance, owned by the host, guards every door — exai-ws hellos,
 /// MCP WebSocket upgrades and Streamable HTTP requests — so that <c>rotate_token</c> covers them all. Constant-time
-/// checks (ROADMAP item 7). Thread-safe.
+/// checks, so how long a refusal takes tells nothing about the token. Thread-safe.
 /// </summary>
 /// <remarks>
 /// Both sides are hashed with SHA-256 before <see cref="CryptographicOperations.FixedTimeEquals"/>, so neither the

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace ExaiFast.Core.Tests;
 
-/// <summary>The memory monitor's compaction after a burst (issue 14), on fake readings and a fake clock.</summary>
+/// <summary>The memory monitor's compaction after a burst of big messages, on fake readings and a fake clock.</summary>
 public class MemoryCompactionTests
 {
     private const long MiB = 1 << 20;

@@ -8,8 +8,8 @@ namespace ExaiFast.Core.Calls;
 /// <summary>One admitted execution of a tool: its arguments, deadline, token, subscribers and final result.</summary>
 /// <remarks>
 /// <para>The state only moves forward — Queued → Running → Completed, or Queued → Completed — so exactly one path
-/// completes a call and runs its cleanup (the roadmap's leaked semaphores and never-shrinking in-flight table have no
-/// second exit to hide in). Once completed, the subscriptions are frozen and read without the lock.</para>
+/// completes a call and runs its cleanup: a concurrency permit or an in-flight entry has no second exit to leak
+/// through. Once completed, the subscriptions are frozen and read without the lock.</para>
 /// <para>What a call borrows — its arguments' memory (<see cref="ArgumentsLease"/>) and a pooled token source — is given
 /// back when the last of its holds is released: one for its completion, one for the lane slot that runs it (released
 /// instead by whoever learns that no slot ever will: a refusal, or the end of a call that waited for its session),

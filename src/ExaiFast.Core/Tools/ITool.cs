@@ -4,7 +4,7 @@ namespace ExaiFast.Core.Tools;
 
 /// <summary>A tool the daemon offers. Stateless: everything about one call arrives in its context.</summary>
 /// <remarks>One instance serves every call concurrently; per-call state lives in <see cref="ToolContext"/> and the
-/// conversation store, never in fields (ROADMAP item 10: shared mutable history).</remarks>
+/// conversation store, never in fields: a field would mix one call's history into every other call's.</remarks>
 public interface ITool
 {
     /// <summary>The tool's name, as in <c>tools/list</c>.</summary>

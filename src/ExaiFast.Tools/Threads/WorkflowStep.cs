@@ -2,7 +2,7 @@ namespace ExaiFast.Tools.Threads;
 
 /// <summary>One step of a workflow tool (thinkdeep, debug, codereview …) as the client reported it.</summary>
 /// <remarks>Kept in the thread, never in the tool: two clients running the same workflow at once never see each other's
-/// findings (ROADMAP item 10: work history without a lock).</remarks>
+/// findings, and no lock guards a history they would share.</remarks>
 public sealed record WorkflowStep
 {
     /// <summary>1-based.</summary>

@@ -34,8 +34,9 @@ internal static class ToolServices
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton(sp => new DispatchMetrics(sp.GetRequiredService<ServerMetrics>().Registry));
 
-        // Providers and tools: created once, here, before anything is accepted (ROADMAP items 3-5). Each configured
-        // provider gets a named HttpClient (pooled connections, retries, time-to-headers deadline) and a circuit breaker per model.
+        // Providers and tools: created once, here, before anything is accepted, so no lazy first-use set-up can race two
+        // calls. Each configured provider gets a named HttpClient (pooled connections, retries, time-to-headers deadline)
+        // and a circuit breaker per model.
         var configured = settings.Providers.Configured();
 
         // Polly's telemetry logs every HTTP attempt at Information, every retry at Warning and every timeout or handled

@@ -44,8 +44,8 @@ public class LimitsAndTimeoutsTests : TransportSuite
         Assert.Equal(64 * 1024, (await client.ReadMessageAsync()).Payload.Length);
     }
 
-    // Connections are counted from accept (issue 12), so one past a limit is refused before its head is read: 503 and
-    // closed, where it used to get 101 and then close 1008 (which let refused sockets hold the server uncounted).
+    // Connections are counted from accept, so one past a limit is refused before its head is read: 503 and closed, not
+    // 101 and then close 1008 (which would let refused sockets hold the server uncounted).
     [Fact]
     public async Task ConnectionsPerIpOverTheLimit_Get503AndAreClosed_AndTheOthersKeepWorking()
     {

@@ -189,7 +189,7 @@ public class HttpEndpointLifecycleTests : TransportSuite
     [Fact]
     public async Task HeadTrickledByteByByte_IsDroppedAtTheHandshakeTimeout_FromItsFirstByte()
     {
-        // Issue 12: each partial read used to restart the deadline, so this head was never cut off. One byte per 100 ms
+        // A deadline that each partial read restarted would never cut this head off. One byte per 100 ms
         // of a 60-byte head takes 6 s; the handshake timeout is 500 ms. Only liveness is asserted (closed within 15 s).
         await using var server = await StartAsync(new ServerOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(500) });
         await using var raw = await RawWebSocketClient.OpenAsync(server.EndPoint, timeout: TimeSpan.FromSeconds(15));

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ExaiFast.Server.Tests.Mcp;
 
 /// <summary>
-/// Issue 14 for MCP <c>tools/call</c>: a message the transport hands over goes, with its document, to the call, which
+/// A big MCP <c>tools/call</c>: a message the transport hands over goes, with its document, to the call, which
 /// reads its arguments where they arrived (no copy) and gives the message back exactly once when it ends — answered,
 /// cancelled, or its session ended — and every refusal gives it back at once, exactly once. The payload's owner stands
 /// in for the inbound budget and counts the returns.

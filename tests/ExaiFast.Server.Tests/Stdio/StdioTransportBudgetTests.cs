@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ExaiFast.Server.Tests.Stdio;
 
 /// <summary>
-/// Issue 14 for stdio: a line over 1 MiB takes inbound budget before more of it is read — waiting, with stdin unread,
+/// Big lines on stdio: a line over 1 MiB takes inbound budget before more of it is read — waiting, with stdin unread,
 /// while the budget is held — and keeps it for as long as its call runs; a line that is not a call, or is refused, gives
 /// it back once handled; a line that gets no budget in time is refused and the lines behind it are read. 4 MiB lines
 /// under a 6 MiB budget, through a pipe whose writer blocks when the transport stops reading.

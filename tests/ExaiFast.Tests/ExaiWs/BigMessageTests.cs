@@ -7,7 +7,7 @@ using System.Text.Json.Nodes;
 namespace ExaiFast.Tests.ExaiWs;
 
 /// <summary>
-/// Issue 14 at test scale on the real composition root: big prompts (4 MiB) under a small inbound budget (6 MiB, so one
+/// Big messages at test scale on the real composition root: 4 MiB prompts under a small inbound budget (6 MiB, so one
 /// big message at a time), a peer that stalls inside a big message, and memory given back after a burst. Alone in its
 /// collection: the allocation counters and the monitor's "quiet" reading are process-wide.
 /// </summary>
@@ -84,8 +84,7 @@ public class BigMessageTests
         // Bytes allocated by the whole process (daemon and clients) per big call, against its size: measured 1.5x — the
         // message's one exact array and JsonDocument's metadata (rented on a thread of its own, so allocated every time
         // rather than kept pooled). The prompt is read in place to the end: a UTF-16 string of it (2x) would break this
-        // bound, as it did until the prompt became a MessageText (13 MiB per 4 MiB call). Before issue 14 the receive
-        // and hash path alone added doubling buffers and a 6x rent.
+        // bound (13 MiB per 4 MiB call), and so would a receive and hash path that grew doubling buffers (a 6x rent).
         long perCall = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / 3;
         Assert.True(perCall <= 5L * PromptBytes / 2, $"{perCall >> 20} MiB allocated per {PromptBytes >> 20} MiB call");
 

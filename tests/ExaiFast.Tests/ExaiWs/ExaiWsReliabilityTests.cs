@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ExaiFast.Tests.ExaiWs;
 
-/// <summary>The roadmap's week-1 failures (leaks, hangs, duplicates, lost results) made into checks over real sockets.</summary>
+/// <summary>The original daemon's worst failures (leaks, hangs, duplicates, lost results) as checks on real sockets.</summary>
 /// <remarks>
 /// Alone in its collection, which xunit runs after the parallel ones and with nothing beside it: one check measures the
 /// process-wide heap, and another test class allocating tens of MiB at the same moment would count against it.

@@ -8,7 +8,7 @@ using static ExaiFast.Tests.ExaiWs.BigMessageTests;
 namespace ExaiFast.Tests.Mcp;
 
 /// <summary>
-/// Issue 14 for a big MCP <c>tools/call</c> on the real composition root: its message (4 MiB) is read in place by its
+/// A big MCP <c>tools/call</c> on the real composition root: its message (4 MiB) is read in place by its
 /// call, so it holds its inbound budget (<c>exaifast_inbound_bytes_in_flight</c>) for as long as the call runs — over
 /// WebSocket and Streamable HTTP — and gives it back when the call ends: answered, cancelled, its client gone, or
 /// refused for its arguments. No copy of the arguments is made: a big MCP call allocates no more than the same call

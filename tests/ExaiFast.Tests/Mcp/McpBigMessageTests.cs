@@ -10,7 +10,7 @@ using static ExaiFast.Tests.ExaiWs.BigMessageTests;
 namespace ExaiFast.Tests.Mcp;
 
 /// <summary>
-/// Issue 14 for MCP on the real composition root: a big Streamable HTTP body (Content-Length or chunked) takes inbound
+/// Big MCP messages on the real composition root: a big Streamable HTTP body (Content-Length or chunked) takes inbound
 /// budget before it is read — it waits while the budget is held, or is refused 503 when it gets none in time — and a
 /// half-sent one gives its budget back when its connection ends; a big MCP message over WebSocket is answered. 4 MiB
 /// prompts under a 6 MiB budget, held by a running exai-ws call. In <see cref="BigMessageTests"/>' collection: the

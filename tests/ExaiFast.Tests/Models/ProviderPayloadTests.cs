@@ -109,7 +109,7 @@ public class ProviderPayloadTests
     [InlineData(true)]
     public async Task ABigPrompt_ReachesTheModelServerAsSent_AloneOrWithFilesAppended(bool withFile)
     {
-        // Over 64 KiB a prompt is read in place and written onward from the received bytes (issue 14); the server must get
+        // Over 64 KiB a prompt is read in place and written onward from the received bytes; the server must get
         // the very text: escapes, raw and escaped non-ASCII, pairs, and the embedded file after it.
         string prompt = string.Concat(Enumerable.Range(0, 20_000).Select(i => (i % 9) switch
         {

@@ -59,7 +59,7 @@ internal sealed class RequestReader(Stream stream)
 
         if (_end == _buffer.Length)
         {
-            // A big prompt's request (issue 14): grown as needed, up to a bound that still catches a runaway body.
+            // A big prompt's request: grown as needed, up to a bound that still catches a runaway body.
             if (_buffer.Length >= MaxRequestBytes)
             {
                 throw new IOException("request too large for the fake server");

@@ -6,7 +6,7 @@ using static ExaiFast.Tests.ExaiWs.BigMessageTests;
 namespace ExaiFast.Tests.Stdio;
 
 /// <summary>
-/// Issue 14 for the real <c>exaifast stdio</c> process: big lines (4 MiB prompts) under a 6 MiB inbound budget. In
+/// Big lines for the real <c>exaifast stdio</c> process: big lines (4 MiB prompts) under a 6 MiB inbound budget. In
 /// process, a running call keeps its line's budget, so the next big line waits for it (and is refused when it gets none
 /// in time); the bridge gives a line's budget back once it has written the call onward, so big calls flow while one
 /// runs at the daemon.
