@@ -1,0 +1,141 @@
+using System.Text;
+
+namespace ExaiFast.Tests.Architecture;
+
+/// <summary>
+/// The layering of DESIGN.md, read from the compiled assemblies (metadata and method bodies): each project depends only
+/// on the projects the design allows (Wire and Core on nothing of ours; the hot path Wire → Server → Core free of the AI
+/// layers), and the namespaces inside each project form no cycle except the known ones listed in
+/// <see cref="KnownCycleEdges"/>, a list that only shrinks.
+/// </summary>
+public sealed class ArchitectureTests
+{
+    /// <summary>Each project of src/ and the projects of ours it may use (its own namespaces aside).</summary>
+    private static readonly Dictionary<string, string[]> s_allowed = new()
+    {
+        ["ExaiFast.Wire"] = [],
+        ["ExaiFast.Core"] = [],
+        ["ExaiFast.Server"] = ["ExaiFast.Wire", "ExaiFast.Core"],
+        ["ExaiFast.Models"] = ["ExaiFast.Core"],
+        ["ExaiFast.Tools"] = ["ExaiFast.Core", "ExaiFast.Models"],
+        // Redis backs the stores of the layers above: results (Core), shared token spend (Models), threads (Tools).
+        ["ExaiFast.Redis"] = ["ExaiFast.Core", "ExaiFast.Models", "ExaiFast.Tools"],
+        // The composition root (src/ExaiFast) wires everything together.
+        ["exaifast"] = ["ExaiFast.Wire", "ExaiFast.Core", "ExaiFast.Server", "ExaiFast.Models", "ExaiFast.Tools", "ExaiFast.Redis"],
+    };
+
+    /// <summary>
+    /// Every edge that lies on a namespace cycle today, so the test passes now and fails on any new one. An edge leaves
+    /// this list when the cycle it is on is broken (the test then says so). Nothing is ever added to it.
+    /// </summary>
+    private static readonly KnownCycleEdge[] KnownCycleEdges =
+    [
+        // Core: the call, the dispatcher that runs it and the tool contract are one knot.
+        new("ExaiFast.Core.Calls", "ExaiFast.Core.Dispatch", "ToolCall holds its Dispatcher, Lane and FlightKey; tickets carry SubmitStatus"),
+        new("ExaiFast.Core.Calls", "ExaiFast.Core.Tools", "CallResult holds ContentItem and TokenCounts; ToolCall holds its ITool and CallSpend"),
+        new("ExaiFast.Core.Dispatch", "ExaiFast.Core.Calls", "the dispatcher admits, tables and completes ToolCalls"),
+        new("ExaiFast.Core.Dispatch", "ExaiFast.Core.Tools", "the dispatcher runs ITools and catches their exceptions"),
+        new("ExaiFast.Core.Dispatch", "ExaiFast.Core.Tracing", "the dispatcher opens a CallSpan per call"),
+        new("ExaiFast.Core.Tools", "ExaiFast.Core.Calls", "ToolContext is a view of the ToolCall"),
+        new("ExaiFast.Core.Tools", "ExaiFast.Core.Dispatch", "ToolContext hops lanes through the Dispatcher; IDaemonStatus reports MemoryPressure"),
+        new("ExaiFast.Core.Tracing", "ExaiFast.Core.Calls", "CallSpan reads the ToolCall and its result"),
+        new("ExaiFast.Core.Tracing", "ExaiFast.Core.Tools", "CallSpan tags the ITool and its TokenCounts"),
+        // Server: the host, its connections and its front doors are one knot.
+        new("ExaiFast.Server", "ExaiFast.Server.Connections", "ExaiFastServer and ServerContext own the connection registry and inbound budget"),
+        new("ExaiFast.Server", "ExaiFast.Server.ExaiWs", "SubprotocolRouter picks the exai-ws door"),
+        new("ExaiFast.Server", "ExaiFast.Server.Http", "ServerContext holds the HTTP endpoint table; the guards read bearer tokens"),
+        new("ExaiFast.Server", "ExaiFast.Server.Mcp", "SubprotocolRouter picks the MCP door; ToolListJson writes MCP tool shapes"),
+        new("ExaiFast.Server", "ExaiFast.Server.OAuth", "AccessGuard asks the OAuth resource server"),
+        new("ExaiFast.Server", "ExaiFast.Server.WebSockets", "ServerContext and SubprotocolRouter hold WebSocket handlers"),
+        new("ExaiFast.Server.Connections", "ExaiFast.Server", "TransportConnection reads ServerContext; InboundBudget uses BigMessageJson"),
+        new("ExaiFast.Server.Connections", "ExaiFast.Server.Http", "TransportConnection starts the HTTP/1.1 protocol connection"),
+        new("ExaiFast.Server.Connections", "ExaiFast.Server.WebSockets", "TransportConnection upgrades to the WebSocket protocol connection"),
+        new("ExaiFast.Server.ExaiWs", "ExaiFast.Server", "the exai-ws door uses the shared guards and JSON writers of the root"),
+        new("ExaiFast.Server.ExaiWs", "ExaiFast.Server.Mcp", "exai-ws lists tools with MCP's ToolShape"),
+        new("ExaiFast.Server.ExaiWs", "ExaiFast.Server.WebSockets", "the exai-ws door is a WebSocket handler"),
+        new("ExaiFast.Server.Http", "ExaiFast.Server", "the HTTP connection and endpoints read ServerContext"),
+        new("ExaiFast.Server.Http", "ExaiFast.Server.Connections", "Http1Connection runs on a TransportConnection"),
+        new("ExaiFast.Server.Http", "ExaiFast.Server.ExaiWs", "StatusEndpoints writes the health frame of exai-ws"),
+        new("ExaiFast.Server.Http", "ExaiFast.Server.OAuth", "Http1Connection answers an AccessRefusal"),
+        new("ExaiFast.Server.Http", "ExaiFast.Server.WebSockets", "HTTP bodies use the WebSockets' PooledBuffer"),
+        new("ExaiFast.Server.Mcp", "ExaiFast.Server", "the MCP door uses the shared guards, ServerInfo and JSON writers of the root"),
+        new("ExaiFast.Server.Mcp", "ExaiFast.Server.Http", "McpHttpEndpoint is an HTTP endpoint"),
+        new("ExaiFast.Server.Mcp", "ExaiFast.Server.OAuth", "McpHttpEndpoint answers an AccessRefusal"),
+        new("ExaiFast.Server.Mcp", "ExaiFast.Server.WebSockets", "McpHandler is a WebSocket handler; replies use PooledBuffer"),
+        new("ExaiFast.Server.OAuth", "ExaiFast.Server.Http", "the protected-resource metadata is an HTTP endpoint"),
+        new("ExaiFast.Server.WebSockets", "ExaiFast.Server", "the WebSocket connection reads ServerContext"),
+        new("ExaiFast.Server.WebSockets", "ExaiFast.Server.Connections", "WebSocketConnection runs on a TransportConnection"),
+        // Models: routing chooses among the providers of the root, and the root's registry asks routing.
+        new("ExaiFast.Models", "ExaiFast.Models.Routing", "ProviderRegistry resolves RouteRequests to ModelChoices"),
+        new("ExaiFast.Models.Routing", "ExaiFast.Models", "routes name IModelProviders, ModelSpecs and their requests and responses"),
+        // Tools: the shared tool helpers of the root know every tool family, and the families build on the root.
+        new("ExaiFast.Tools", "ExaiFast.Tools.Conformance", "ToolSelection lists the conformance tools"),
+        new("ExaiFast.Tools", "ExaiFast.Tools.Threads", "ModelAsk and RoutePlan read the ConversationThread"),
+        new("ExaiFast.Tools", "ExaiFast.Tools.Workflows", "ToolSelection lists the workflow tools"),
+        new("ExaiFast.Tools.Conformance", "ExaiFast.Tools", "conformance tools derive from ToolBase"),
+        new("ExaiFast.Tools.Threads", "ExaiFast.Tools", "Conversation records a ModelAnswer"),
+        new("ExaiFast.Tools.Tools", "ExaiFast.Tools", "simple tools derive from ToolBase"),
+        new("ExaiFast.Tools.Tools", "ExaiFast.Tools.Threads", "chat continues conversation threads"),
+        new("ExaiFast.Tools.Workflows", "ExaiFast.Tools", "workflow tools derive from ToolBase"),
+        new("ExaiFast.Tools.Workflows", "ExaiFast.Tools.Threads", "workflows continue conversation threads"),
+        new("ExaiFast.Tools.Workflows", "ExaiFast.Tools.Tools", "workflows reuse ChatTool's fields and answer"),
+        // The executable: the host serves the dashboard, which reads the host's metrics.
+        new("ExaiFast.Dashboard", "ExaiFast.Hosting", "DashboardData reads ProviderMetrics and ModelUsage"),
+        new("ExaiFast.Hosting", "ExaiFast.Dashboard", "DaemonHost registers the dashboard endpoints"),
+    ];
+
+    private static readonly Lazy<IReadOnlyList<TypeDependency>> s_dependencies = new(() =>
+        [.. s_allowed.Keys.SelectMany(a => TypeDependencies.Read(PathOf(a), "ExaiFast"))]);
+
+    [Fact]
+    public void EveryProject_DependsOnlyOnTheProjectsTheDesignAllows()
+    {
+        var report = new StringBuilder();
+        foreach (var wrong in s_dependencies.Value
+            .Where(d => d.To.Assembly != d.From.Assembly && s_allowed.ContainsKey(d.To.Assembly)
+                && !s_allowed[d.From.Assembly].Contains(d.To.Assembly))
+            .GroupBy(d => (d.From.Assembly, d.To.Assembly)))
+        {
+            report.AppendLine($"{wrong.Key.Item1} must not use {wrong.Key.Item2}, but:");
+            foreach (var d in wrong.Take(5))
+                report.AppendLine($"  {d.From} uses {d.To}");
+        }
+
+        Assert.True(report.Length == 0, report.ToString());
+    }
+
+    [Fact]
+    public void NamespacesInsideEachProject_FormNoCycleButTheKnownOnes()
+    {
+        var report = new StringBuilder();
+        var known = KnownCycleEdges.Select(e => (e.From, e.To)).ToHashSet();
+        var onAnyCycle = new HashSet<(string, string)>();
+        foreach (var assembly in s_allowed.Keys)
+        {
+            var graph = new NamespaceGraph(s_dependencies.Value, assembly);
+            var onCycles = graph.EdgesOnCycles();
+            onAnyCycle.UnionWith(onCycles);
+            foreach (var (from, to) in onCycles.Where(e => !known.Contains(e)))
+            {
+                report.AppendLine($"New cycle: {from} uses {to}, and {to} already reaches back to {from} "
+                    + $"(namespaces on the cycle: {string.Join(", ", graph.CycleOf(from))}). The dependency:");
+                foreach (var d in graph.Because(from, to).Take(5))
+                    report.AppendLine($"  {d.From} uses {d.To}");
+            }
+        }
+        foreach (var stale in KnownCycleEdges.Where(e => !onAnyCycle.Contains((e.From, e.To))))
+            report.AppendLine($"Known cycle edge {stale.From} → {stale.To} is on no cycle any more: remove it from {nameof(KnownCycleEdges)}.");
+
+        Assert.True(report.Length == 0, report.ToString());
+    }
+
+    private static string PathOf(string assembly)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, assembly + ".dll");
+        Assert.True(File.Exists(path), $"{path} is missing: the test project must reference every project of src/.");
+        return path;
+    }
+
+    /// <summary>A dependency between two namespaces of one project that lies on a cycle, and why it is still there.</summary>
+    private sealed record KnownCycleEdge(string From, string To, string Why);
+}
