@@ -1,3 +1,4 @@
+using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Options;
 using ExaiFast.Core.Tools;
 using System.Collections.Frozen;

@@ -1,5 +1,4 @@
 using ExaiFast.Core.Dispatch;
-using ExaiFast.Core.Tools;
 using ExaiFast.Server.ExaiWs;
 using ExaiFast.Server.Mcp;
 using ExaiFast.Server.WebSockets;

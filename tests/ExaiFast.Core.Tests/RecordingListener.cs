@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ExaiFast.Core.Calls;
+using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Core.Tests;

@@ -1,4 +1,3 @@
-using ExaiFast.Core.Calls;
 using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Core.Dispatch;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using ExaiFast.Core.Calls;
 using ExaiFast.Core.Tools;
-using ExaiFast.Core.Tracing;
 using Microsoft.Extensions.Logging;
 
 namespace ExaiFast.Core.Dispatch;

@@ -2,7 +2,6 @@ using System.Runtime.InteropServices;
 using ExaiFast.Core.Calls;
 using ExaiFast.Core.Options;
 using ExaiFast.Core.Tools;
-using ExaiFast.Core.Tracing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.ObjectPool;

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using ExaiFast.Core.Calls;
 
 namespace ExaiFast.Core.Dispatch;
 

@@ -1,5 +1,3 @@
-using ExaiFast.Core.Calls;
-
 namespace ExaiFast.Core.Dispatch;
 
 /// <summary>One provider's concurrency limit and its bounded queue.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using ExaiFast.Core.Calls;
 
 namespace ExaiFast.Core.Dispatch;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ExaiFast.Core.Calls;
 
 namespace ExaiFast.Core.Tools;
 
@@ -7,9 +6,9 @@ namespace ExaiFast.Core.Tools;
 /// <remarks>A struct over the call itself: handing it to a tool allocates nothing.</remarks>
 public readonly struct ToolContext
 {
-    private readonly ToolCall _call;
+    private readonly IRunningCall _call;
 
-    internal ToolContext(ToolCall call) => _call = call;
+    internal ToolContext(IRunningCall call) => _call = call;
 
     /// <summary>The validated arguments (an object).</summary>
     public JsonElement Arguments => _call.Arguments;
@@ -33,7 +32,7 @@ public readonly struct ToolContext
     /// stays where it was. Left to the dispatcher, it becomes OVER_CAPACITY.</exception>
     /// <exception cref="OperationCanceledException">The call ended (deadline, cancel, disconnect, shutdown) while it waited.</exception>
     /// <remarks>One hop at a time, from the call's own flow.</remarks>
-    public ValueTask EnterLaneAsync(string lane) => _call.Owner.EnterLaneAsync(_call, lane);
+    public ValueTask EnterLaneAsync(string lane) => _call.EnterLaneAsync(lane);
 
     /// <summary>
     /// Takes one more slot of <paramref name="lane"/> for a request the call makes beside its own work (consensus asks
@@ -42,10 +41,10 @@ public readonly struct ToolContext
     /// </summary>
     /// <remarks>Never borrow from the lane the call itself runs in: with one slot, it would wait for itself.</remarks>
     /// <exception cref="LaneFullException">Every slot of <paramref name="lane"/> is taken and its queue is full.</exception>
-    public ValueTask<LaneLease> BorrowLaneAsync(string lane, CancellationToken cancellationToken) => _call.Owner.BorrowLaneAsync(_call, lane, cancellationToken);
+    public ValueTask<LaneLease> BorrowLaneAsync(string lane, CancellationToken cancellationToken) => _call.BorrowLaneAsync(lane, cancellationToken);
 
     /// <summary>The client's request id.</summary>
-    public string RequestId => _call.Key.RequestId;
+    public string RequestId => _call.RequestId;
 
     /// <summary>What the call's model requests have spent, for the token budgets; one per call.</summary>
     public CallSpend Spend => _call.Spend;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using ExaiFast.Core.Tools;
+using ExaiFast.Core.Dispatch;
 
 namespace ExaiFast.Server.ExaiWs;
 

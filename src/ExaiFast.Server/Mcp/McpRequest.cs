@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ExaiFast.Core.Calls;
+using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Server.Mcp;

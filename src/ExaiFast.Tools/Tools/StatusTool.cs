@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
 using ExaiFast.Models.Budgets;

@@ -1,5 +1,4 @@
 using ExaiFast.Core.Dispatch;
-using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Hosting;
 

@@ -30,16 +30,6 @@ public sealed class ArchitectureTests
     /// </summary>
     private static readonly KnownCycleEdge[] KnownCycleEdges =
     [
-        // Core: the call, the dispatcher that runs it and the tool contract are one knot.
-        new("ExaiFast.Core.Calls", "ExaiFast.Core.Dispatch", "ToolCall holds its Dispatcher, Lane and FlightKey; tickets carry SubmitStatus"),
-        new("ExaiFast.Core.Calls", "ExaiFast.Core.Tools", "CallResult holds ContentItem and TokenCounts; ToolCall holds its ITool and CallSpend"),
-        new("ExaiFast.Core.Dispatch", "ExaiFast.Core.Calls", "the dispatcher admits, tables and completes ToolCalls"),
-        new("ExaiFast.Core.Dispatch", "ExaiFast.Core.Tools", "the dispatcher runs ITools and catches their exceptions"),
-        new("ExaiFast.Core.Dispatch", "ExaiFast.Core.Tracing", "the dispatcher opens a CallSpan per call"),
-        new("ExaiFast.Core.Tools", "ExaiFast.Core.Calls", "ToolContext is a view of the ToolCall"),
-        new("ExaiFast.Core.Tools", "ExaiFast.Core.Dispatch", "ToolContext hops lanes through the Dispatcher; IDaemonStatus reports MemoryPressure"),
-        new("ExaiFast.Core.Tracing", "ExaiFast.Core.Calls", "CallSpan reads the ToolCall and its result"),
-        new("ExaiFast.Core.Tracing", "ExaiFast.Core.Tools", "CallSpan tags the ITool and its TokenCounts"),
         // Server: the host, its connections and its front doors are one knot.
         new("ExaiFast.Server", "ExaiFast.Server.Connections", "ExaiFastServer and ServerContext own the connection registry and inbound budget"),
         new("ExaiFast.Server", "ExaiFast.Server.ExaiWs", "SubprotocolRouter picks the exai-ws door"),

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using ExaiFast.Core.Calls;
+using ExaiFast.Core.Tracing;
 
-namespace ExaiFast.Core.Tracing;
+namespace ExaiFast.Core.Dispatch;
 
 /// <summary>
 /// The span of one admitted call, from admission to its one result: named and tagged after the OpenTelemetry MCP

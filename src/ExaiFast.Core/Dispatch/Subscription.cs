@@ -1,4 +1,6 @@
-namespace ExaiFast.Core.Calls;
+using ExaiFast.Core.Calls;
+
+namespace ExaiFast.Core.Dispatch;
 
 /// <summary>One request waiting for an execution: its key and the ticket its answer goes to.</summary>
 /// <param name="Key">The request (session and request id) the execution answers.</param>

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
-using ExaiFast.Core.Dispatch;
+using ExaiFast.Core.Calls;
 using ExaiFast.Core.Tools;
 
-namespace ExaiFast.Core.Calls;
+namespace ExaiFast.Core.Dispatch;
 
 /// <summary>One admitted execution of a tool: its arguments, deadline, token, subscribers and final result.</summary>
 /// <remarks>
@@ -19,7 +19,7 @@ namespace ExaiFast.Core.Calls;
 /// <para>The lock is the call object's own monitor: a thin lock in its header, so a call with one requester is one
 /// object on the heap. The type is sealed and nothing outside the dispatcher locks it.</para>
 /// </remarks>
-public sealed class ToolCall
+public sealed class ToolCall : IRunningCall
 {
     private const int Queued = 0;
     private const int Running = 1;
@@ -360,6 +360,21 @@ public sealed class ToolCall
             Owner.ReturnCancellation(Cancellation);
         }
     }
+
+    string IRunningCall.RequestId => Key.RequestId;
+
+    object? IRunningCall.Plan => Plan;
+
+    CallSpend IRunningCall.Spend => Spend;
+
+    ValueTask IRunningCall.EnterLaneAsync(string lane) => Owner.EnterLaneAsync(this, lane);
+
+    ValueTask<LaneLease> IRunningCall.BorrowLaneAsync(string lane, CancellationToken cancellationToken) =>
+        Owner.BorrowLaneAsync(this, lane, cancellationToken);
+
+    void IRunningCall.ReportProgress(ProgressReport progress) => ReportProgress(progress);
+
+    void IRunningCall.EmitChunk(string chunk) => EmitChunk(chunk);
 
     internal void ReportProgress(ProgressReport progress)
     {

@@ -1,6 +1,7 @@
+using ExaiFast.Core.Calls;
 using ExaiFast.Core.Tools;
 
-namespace ExaiFast.Core.Calls;
+namespace ExaiFast.Core.Dispatch;
 
 /// <summary>Receives what a call streams while it runs: progress and stream chunks. Its answer goes to its <see cref="CallTicket"/>.</summary>
 /// <remarks>

@@ -1,7 +1,7 @@
-using ExaiFast.Core.Dispatch;
+using ExaiFast.Core.Calls;
 using ExaiFast.Core.Tools;
 
-namespace ExaiFast.Core.Calls;
+namespace ExaiFast.Core.Dispatch;
 
 /// <summary>
 /// One request's claim on a call's answer: what <see cref="Dispatcher.Submit"/> returns. It completes exactly once,

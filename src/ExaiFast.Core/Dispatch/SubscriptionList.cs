@@ -1,4 +1,6 @@
-namespace ExaiFast.Core.Calls;
+using ExaiFast.Core.Calls;
+
+namespace ExaiFast.Core.Dispatch;
 
 /// <summary>
 /// The subscriptions of one execution, the first stored inline: a call with one requester — nearly every call —

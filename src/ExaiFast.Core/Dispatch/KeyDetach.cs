@@ -1,4 +1,4 @@
-namespace ExaiFast.Core.Calls;
+namespace ExaiFast.Core.Dispatch;
 
 /// <summary>What <see cref="ToolCall.TryDetachKey"/> did.</summary>
 internal enum KeyDetach

@@ -1,6 +1,4 @@
-using ExaiFast.Core.Dispatch;
-
-namespace ExaiFast.Core.Tools;
+namespace ExaiFast.Core.Dispatch;
 
 /// <summary>Live numbers the <c>status</c> tool and the <c>health</c> op report.</summary>
 public interface IDaemonStatus
