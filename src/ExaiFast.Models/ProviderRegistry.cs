@@ -1,6 +1,5 @@
 using ExaiFast.Core.Tools;
 using ExaiFast.Models.Local;
-using ExaiFast.Models.Routing;
 
 namespace ExaiFast.Models;
 

@@ -1,5 +1,5 @@
 using ExaiFast.Core.Tools;
-using ExaiFast.Models.Routing;
+using ExaiFast.Models;
 using ExaiFast.Tools.Threads;
 
 namespace ExaiFast.Tools;

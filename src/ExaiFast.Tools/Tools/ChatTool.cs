@@ -1,6 +1,5 @@
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
-using ExaiFast.Models.Routing;
 using ExaiFast.Tools.Files;
 using ExaiFast.Tools.Schema;
 using ExaiFast.Tools.Threads;

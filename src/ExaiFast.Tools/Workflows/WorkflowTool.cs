@@ -3,7 +3,6 @@ using System.Text.Json;
 using ExaiFast.Core.Tools;
 using ExaiFast.Models;
 using ExaiFast.Models.Local;
-using ExaiFast.Models.Routing;
 using ExaiFast.Tools.Files;
 using ExaiFast.Tools.Schema;
 using ExaiFast.Tools.Threads;

@@ -55,9 +55,6 @@ public sealed class ArchitectureTests
         new("ExaiFast.Server.OAuth", "ExaiFast.Server.Http", "the protected-resource metadata is an HTTP endpoint"),
         new("ExaiFast.Server.WebSockets", "ExaiFast.Server", "the WebSocket connection reads ServerContext"),
         new("ExaiFast.Server.WebSockets", "ExaiFast.Server.Connections", "WebSocketConnection runs on a TransportConnection"),
-        // Models: routing chooses among the providers of the root, and the root's registry asks routing.
-        new("ExaiFast.Models", "ExaiFast.Models.Routing", "ProviderRegistry resolves RouteRequests to ModelChoices"),
-        new("ExaiFast.Models.Routing", "ExaiFast.Models", "routes name IModelProviders, ModelSpecs and their requests and responses"),
         // Tools: the shared tool helpers of the root know every tool family, and the families build on the root.
         new("ExaiFast.Tools", "ExaiFast.Tools.Conformance", "ToolSelection lists the conformance tools"),
         new("ExaiFast.Tools", "ExaiFast.Tools.Threads", "ModelAsk and RoutePlan read the ConversationThread"),

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using ExaiFast.Models;
 using ExaiFast.Models.Local;
 using ExaiFast.Models.OpenAICompatible;
-using ExaiFast.Models.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ExaiFast.Tests.Models;

@@ -182,7 +182,7 @@ public class ProviderRoutingTests
         await using var daemon = await Daemon.StartAsync();
         Assert.Equal(["local"], daemon.Dispatcher.Lanes.Keys.ToArray());
         var registry = daemon.Services.GetRequiredService<ProviderRegistry>();
-        Assert.True(registry.TryRoute(new ExaiFast.Models.Routing.RouteRequest { Tool = "chat" }, out var decision, out _));
+        Assert.True(registry.TryRoute(new ExaiFast.Models.RouteRequest { Tool = "chat" }, out var decision, out _));
         Assert.Equal(LocalModelProvider.ProviderName, decision!.Choice.Provider.Name);
         Assert.Contains("no API key", decision.Reason, StringComparison.Ordinal);
 

@@ -1,4 +1,4 @@
-namespace ExaiFast.Models.Routing;
+namespace ExaiFast.Models;
 
 /// <summary>The router's choice, why, and what to try next if it fails before its first streamed chunk.</summary>
 /// <param name="Choice">The provider and model to ask first.</param>

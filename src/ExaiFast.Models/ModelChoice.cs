@@ -1,4 +1,4 @@
-namespace ExaiFast.Models.Routing;
+namespace ExaiFast.Models;
 
 /// <summary>A provider and one of its models.</summary>
 /// <param name="Provider">Who serves it.</param>

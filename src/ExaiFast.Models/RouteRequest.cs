@@ -1,4 +1,4 @@
-namespace ExaiFast.Models.Routing;
+namespace ExaiFast.Models;
 
 /// <summary>What auto routing looks at: the tool and the request.</summary>
 public readonly record struct RouteRequest
