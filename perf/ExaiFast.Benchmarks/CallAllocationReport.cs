@@ -7,7 +7,7 @@ using ExaiFast.Models;
 using ExaiFast.Models.Local;
 using ExaiFast.Server;
 using ExaiFast.Server.ExaiWs;
-using ExaiFast.Tools;
+using ExaiFast.Tools.Catalog;
 using ExaiFast.Tools.Tools;
 using ExaiFast.Wire;
 using Microsoft.Extensions.Logging.Abstractions;

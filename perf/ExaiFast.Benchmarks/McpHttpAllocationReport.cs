@@ -7,7 +7,7 @@ using ExaiFast.Models.Local;
 using ExaiFast.Server;
 using ExaiFast.Server.Http;
 using ExaiFast.Server.Mcp;
-using ExaiFast.Tools;
+using ExaiFast.Tools.Catalog;
 using ExaiFast.Tools.Tools;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -3,7 +3,7 @@ using ExaiFast.Configuration;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Hosting;
 using ExaiFast.Server.Mcp;
-using ExaiFast.Tools;
+using ExaiFast.Tools.Catalog;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,5 @@
 using ExaiFast.Core.Options;
-using ExaiFast.Tools;
+using ExaiFast.Tools.Catalog;
 using ExaiFast.Tools.Files;
 using ExaiFast.Tools.Threads;
 

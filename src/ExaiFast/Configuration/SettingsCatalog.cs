@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using ExaiFast.Core.Options;
 using ExaiFast.Server.OAuth;
-using ExaiFast.Tools;
+using ExaiFast.Tools.Catalog;
 using Microsoft.Extensions.Logging;
 
 namespace ExaiFast.Configuration;

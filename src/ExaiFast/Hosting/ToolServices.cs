@@ -8,7 +8,7 @@ using ExaiFast.Models.Local;
 using ExaiFast.Models.OpenAICompatible;
 using ExaiFast.Redis;
 using ExaiFast.Server.Metrics;
-using ExaiFast.Tools;
+using ExaiFast.Tools.Catalog;
 using ExaiFast.Tools.Conformance;
 using ExaiFast.Tools.Files;
 using ExaiFast.Tools.Threads;

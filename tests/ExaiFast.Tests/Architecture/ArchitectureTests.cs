@@ -55,17 +55,6 @@ public sealed class ArchitectureTests
         new("ExaiFast.Server.OAuth", "ExaiFast.Server.Http", "the protected-resource metadata is an HTTP endpoint"),
         new("ExaiFast.Server.WebSockets", "ExaiFast.Server", "the WebSocket connection reads ServerContext"),
         new("ExaiFast.Server.WebSockets", "ExaiFast.Server.Connections", "WebSocketConnection runs on a TransportConnection"),
-        // Tools: the shared tool helpers of the root know every tool family, and the families build on the root.
-        new("ExaiFast.Tools", "ExaiFast.Tools.Conformance", "ToolSelection lists the conformance tools"),
-        new("ExaiFast.Tools", "ExaiFast.Tools.Threads", "ModelAsk and RoutePlan read the ConversationThread"),
-        new("ExaiFast.Tools", "ExaiFast.Tools.Workflows", "ToolSelection lists the workflow tools"),
-        new("ExaiFast.Tools.Conformance", "ExaiFast.Tools", "conformance tools derive from ToolBase"),
-        new("ExaiFast.Tools.Threads", "ExaiFast.Tools", "Conversation records a ModelAnswer"),
-        new("ExaiFast.Tools.Tools", "ExaiFast.Tools", "simple tools derive from ToolBase"),
-        new("ExaiFast.Tools.Tools", "ExaiFast.Tools.Threads", "chat continues conversation threads"),
-        new("ExaiFast.Tools.Workflows", "ExaiFast.Tools", "workflow tools derive from ToolBase"),
-        new("ExaiFast.Tools.Workflows", "ExaiFast.Tools.Threads", "workflows continue conversation threads"),
-        new("ExaiFast.Tools.Workflows", "ExaiFast.Tools.Tools", "workflows reuse ChatTool's fields and answer"),
         // The executable: the host serves the dashboard, which reads the host's metrics.
         new("ExaiFast.Dashboard", "ExaiFast.Hosting", "DashboardData reads ProviderMetrics and ModelUsage"),
         new("ExaiFast.Hosting", "ExaiFast.Dashboard", "DaemonHost registers the dashboard endpoints"),

@@ -1,6 +1,6 @@
 using ExaiFast.Core.Tools;
 
-namespace ExaiFast.Tools;
+namespace ExaiFast.Tools.Catalog;
 
 /// <summary>
 /// The tools offered, in their <c>list_tools</c> order, looked up by name with the EX-AI suffixes stripped; a tool the

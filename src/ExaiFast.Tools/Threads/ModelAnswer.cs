@@ -1,6 +1,6 @@
 using ExaiFast.Models;
 
-namespace ExaiFast.Tools;
+namespace ExaiFast.Tools.Threads;
 
 /// <summary>What a tool's model said (<see cref="ModelAsk.AskAsync"/>).</summary>
 /// <param name="Response">The response: provider, model, usage.</param>

@@ -1,7 +1,7 @@
 using ExaiFast.Tools.Conformance;
 using ExaiFast.Tools.Workflows;
 
-namespace ExaiFast.Tools;
+namespace ExaiFast.Tools.Catalog;
 
 /// <summary>
 /// Which tools the daemon offers: a profile or list (<c>EXAIFAST_TOOLS</c>) minus <c>DISABLED_TOOLS</c>. Every door lists
