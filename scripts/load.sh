@@ -7,7 +7,7 @@
 #   as MCP tools/call over WebSocket and over Streamable HTTP, beside the official MCP C# SDK's ASP.NET Core server.
 # Each target gets a warm-up run first; then a measured run. "server CPU" is the server process's user+system
 # time (from /proc, read by the generator over the measured window) divided by the round trips: the cost per
-# message, less noisy than throughput on a shared VM. (scripts/bench.sh is the issue-11 comparison with the minimal
+# message, less noisy than throughput on a shared VM. (scripts/bench.sh is the end-to-end comparison with the minimal
 # Kestrel daemons, open loop, overload and idle memory; this script is the wider echo matrix.)
 # Usage: scripts/load.sh [duration_s=5] [connections="1 16 64"] [sizes="32 4096"]
 set -euo pipefail
