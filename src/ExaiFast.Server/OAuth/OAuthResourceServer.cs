@@ -30,7 +30,9 @@ public sealed class OAuthResourceServer : IDisposable
     private readonly IssuerKeys _keys;
     private readonly JsonWebTokenHandler _handler = new();
     private readonly string _scopeParameter;
+    private readonly VerifiedTokens _verified;
     private Checking? _parameters;
+    private long _signaturesChecked;
 
     /// <summary>Creates the resource server; nothing is fetched until the first token comes.</summary>
     /// <param name="options">The issuer, the audience and the scopes required (<see cref="OAuthOptions.Enabled"/>).</param>
@@ -47,9 +49,14 @@ public sealed class OAuthResourceServer : IDisposable
 
         _options = options;
         _keys = new IssuerKeys(options.Issuer, http, time, logger);
+        _verified = new VerifiedTokens(TimeProvider.System); // the clock the handler checks lifetimes against
         MetadataUrl = ProtectedResourceMetadata.UrlFor(options.Audience);
         _scopeParameter = options.RequiredScopes.Count == 0 ? "" : $", scope=\"{string.Join(' ', options.RequiredScopes)}\"";
     }
+
+    /// <summary>How many times a token's signature was checked: once per token (and key set) within its lifetime, however
+    /// many requests present it.</summary>
+    public long SignaturesChecked => Volatile.Read(ref _signaturesChecked);
 
     /// <summary>The options in force.</summary>
     public OAuthOptions Options => _options;
@@ -81,6 +88,13 @@ public sealed class OAuthResourceServer : IDisposable
     /// into a response header and body).</summary>
     internal async ValueTask<(TokenCheck Check, string Why)> ValidateAsync(string token)
     {
+        // Found good before, not expired since, and the issuer's keys are still those it was checked with.
+        if (_verified.Find(token, out string? verifiedKid) is { } verifiedWith
+            && ReferenceEquals(verifiedWith, await _keys.GetAsync(verifiedKid).ConfigureAwait(false)))
+        {
+            return (TokenCheck.Valid, "");
+        }
+
         if (!_handler.CanReadToken(token))
         {
             return (TokenCheck.Invalid, "the token is not a JWT");
@@ -120,6 +134,7 @@ public sealed class OAuthResourceServer : IDisposable
             return (TokenCheck.Invalid, "the token is signed with a key the issuer does not publish");
         }
 
+        Interlocked.Increment(ref _signaturesChecked);
         var result = await _handler.ValidateTokenAsync(jwt, ParametersFor(keys)).ConfigureAwait(false);
         if (!result.IsValid)
         {
@@ -131,6 +146,8 @@ public sealed class OAuthResourceServer : IDisposable
             return (TokenCheck.InsufficientScope, "the token lacks the scope " + missing);
         }
 
+        // Good until the moment the check above would refuse it (exp is required, so ValidTo is set).
+        _verified.Add(token, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero) + ClockSkew, keys, kid);
         return (TokenCheck.Valid, "");
     }
 
