@@ -32,6 +32,13 @@ internal sealed partial class Http1Connection
         }
 
         var screening = endpoint.ScreenAsync(head);
+        if (!screening.IsCompleted)
+        {
+            // The wait is this daemon's (an OAuth issuer's keys being fetched), not the client's: the head has come whole,
+            // and its deadline must not drop the request meanwhile.
+            _connection.EnterPhase(ConnectionPhase.HttpServing);
+        }
+
         if ((screening.IsCompletedSuccessfully ? screening.Result : await screening.ConfigureAwait(false)) is { } refusal)
         {
             await _output.RespondRefusalAsync(route, refusal, head.Method == "HEAD").ConfigureAwait(false);

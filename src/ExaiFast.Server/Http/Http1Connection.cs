@@ -224,7 +224,7 @@ internal sealed partial class Http1Connection : IConnectionProtocol
         // exai-ws carries its token in the hello; MCP has no such message, so its upgrade must present it
         // (Authorization: Bearer, or ?token= for clients that cannot set headers).
         if (_ctx.Access is { Enabled: true } access && WebSocketHandshake.SelectSubprotocol(head) == WebSocketHandshake.McpSubprotocol
-            && await access.CheckAsync(head, allowQuery: true).ConfigureAwait(false) is { } refusal)
+            && await ScreenUpgradeAsync(access, head).ConfigureAwait(false) is { } refusal)
         {
             _ctx.Metrics.ConnectionsRefused.WithLabels(refusal.Status == 503 ? "unavailable" : "unauthorized").Inc();
             string reason = access.OAuth is null ? "this daemon requires its token: Authorization: Bearer <token>, or ?token=<token>" : refusal.Message;
@@ -241,5 +241,17 @@ internal sealed partial class Http1Connection : IConnectionProtocol
 
         _upgrading = true;
         return head;
+    }
+
+    // As a request's screening: a check that waits on this daemon (an issuer's keys) is not the head's to time out.
+    private ValueTask<OAuth.AccessRefusal?> ScreenUpgradeAsync(AccessGuard access, HttpRequestHead head)
+    {
+        var check = access.CheckAsync(head, allowQuery: true);
+        if (!check.IsCompleted)
+        {
+            _connection.EnterPhase(ConnectionPhase.HttpServing);
+        }
+
+        return check;
     }
 }

@@ -89,6 +89,50 @@ public class IssuerKeysTests
         await daemon.WaitForLogAsync("is not the metadata of issuer");
     }
 
+    [Theory]
+    [InlineData("POST /mcp")]
+    [InlineData("MCP WebSocket upgrade")]
+    public async Task ARequestWaitingForASlowKeyFetch_IsNotDroppedByItsHeadsDeadline(string door)
+    {
+        var hold = new TaskCompletionSource();
+        var issuer = LocalIssuer.Start();
+        issuer.JwksHold = hold.Task;
+        await using var daemon = await OAuthDaemon.StartAsync(new() { ["EXAI_WS_HANDSHAKE_TIMEOUT"] = "0.5" }, issuer: issuer);
+        try
+        {
+            string token = issuer.SignRs256(issuer.Claims(OAuthDaemon.Audience));
+            var answered = door == "POST /mcp" ? PostAsync() : UpgradeAsync();
+            while (issuer.JwksFetches == 0)
+            {
+                await Task.Delay(20, TestContext.Current.CancellationToken);
+            }
+
+            // Four times the head's deadline (its heartbeat ticks every 125 ms), which the head itself met long before.
+            await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+            hold.SetResult();
+            Assert.NotNull((await answered)["result"]);
+            Assert.Equal(1, issuer.JwksFetches);
+
+            async Task<System.Text.Json.Nodes.JsonObject> PostAsync()
+            {
+                using var response = await daemon.PostAsync(OAuthDaemon.Initialize(), token);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                return System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsObject();
+            }
+
+            async Task<System.Text.Json.Nodes.JsonObject> UpgradeAsync()
+            {
+                await using var ws = await ExaiWs.ExaiWsClient.ConnectAsync(daemon.WebSocketUri, hello: false, subprotocol: "mcp", bearer: token);
+                await ws.SendAsync(OAuthDaemon.Initialize());
+                return await ws.NextAsync();
+            }
+        }
+        finally
+        {
+            hold.TrySetResult();
+        }
+    }
+
     private static string Challenge(HttpResponseMessage response) =>
         response.Headers.TryGetValues("WWW-Authenticate", out var values) ? string.Join(", ", values) : "";
 }

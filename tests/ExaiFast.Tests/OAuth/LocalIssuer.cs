@@ -46,6 +46,9 @@ internal sealed class LocalIssuer : IAsyncDisposable
 
     public ECDsa Ec { get; }
 
+    /// <summary>The JWKS is served once this completes (a slow issuer); at once by default.</summary>
+    public Task JwksHold { get; set; } = Task.CompletedTask;
+
     /// <summary>Requests for the JWKS so far.</summary>
     public int JwksFetches => _hits.GetValueOrDefault("/jwks.json");
 
@@ -209,6 +212,11 @@ internal sealed class LocalIssuer : IAsyncDisposable
                 string[] requestLine = head.ToString().Split("\r\n")[0].Split(' ');
                 string path = requestLine.Length > 1 ? requestLine[1] : "";
                 _hits.AddOrUpdate(path, 1, static (_, n) => n + 1);
+                if (path == "/jwks.json")
+                {
+                    await JwksHold.WaitAsync(_stop.Token);
+                }
+
                 string? body = path switch
                 {
                     "/.well-known/oauth-authorization-server" when !OpenIdOnly => Metadata(),
