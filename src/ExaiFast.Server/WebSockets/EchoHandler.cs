@@ -1,7 +1,7 @@
 namespace ExaiFast.Server.WebSockets;
 
 /// <summary>Sends every message back unchanged, with its opcode. The transport's perf baseline.</summary>
-public sealed class EchoHandler : IWebSocketHandler
+internal sealed class EchoHandler : IWebSocketHandler
 {
     /// <summary>The shared instance.</summary>
     public static EchoHandler Instance { get; } = new();
