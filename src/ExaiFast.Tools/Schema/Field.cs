@@ -1,7 +1,7 @@
 namespace ExaiFast.Tools.Schema;
 
 /// <summary>Declares tool arguments: <c>Field.Text("prompt", "What to ask.", required: true, nonBlank: true)</c>.</summary>
-public static class Field
+internal static class Field
 {
     /// <summary>A string; <paramref name="nonBlank"/> refuses one of only white space, <paramref name="oneOf"/> makes it an enum.</summary>
     public static ToolField Text(string name, string description, bool required = false, bool nonBlank = false, int maxLength = int.MaxValue,
