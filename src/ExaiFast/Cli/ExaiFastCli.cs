@@ -12,7 +12,7 @@ namespace ExaiFast.Cli;
 /// <summary>The command line: <c>exaifast serve</c>, <c>stdio</c>, <c>call</c>, <c>tools</c>, <c>check-config</c>.</summary>
 /// <remarks>The only code allowed to write to the console. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration
 /// (an address that cannot be listened on included).</remarks>
-public static class ExaiFastCli
+internal static class ExaiFastCli
 {
     /// <summary>Exit code for a configuration or usage error, or a port that cannot be listened on (another daemon serves it).</summary>
     public const int ExitConfig = 2;

@@ -2,7 +2,7 @@ namespace ExaiFast.Configuration;
 
 /// <summary>Settings with bad values. <see cref="Problems"/> are the lines printed before exit code 2, one per problem.</summary>
 /// <remarks>Secret values never appear in the message (see <see cref="SettingDefinition.IsSecret"/>).</remarks>
-public sealed class ConfigurationException : Exception
+internal sealed class ConfigurationException : Exception
 {
     /// <summary>Creates the exception for one problem.</summary>
     public ConfigurationException(string message)

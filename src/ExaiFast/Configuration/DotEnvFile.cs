@@ -1,7 +1,7 @@
 namespace ExaiFast.Configuration;
 
 /// <summary>Reads <c>.env</c> files: <c>KEY=value</c> lines, <c>#</c> comments, optional <c>export </c>, optional quotes.</summary>
-public static class DotEnvFile
+internal static class DotEnvFile
 {
     /// <summary>
     /// Parses the file's text. A line that is not a comment and has no <c>=</c> adds a problem naming its line number

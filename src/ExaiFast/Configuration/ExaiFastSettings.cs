@@ -6,7 +6,7 @@ using ExaiFast.Tools.Threads;
 namespace ExaiFast.Configuration;
 
 /// <summary>Everything the <c>serve</c> command is configured with, after validation.</summary>
-public sealed record ExaiFastSettings
+internal sealed record ExaiFastSettings
 {
     /// <summary>Listener, HTTP and WebSocket settings.</summary>
     public ServerOptions Server { get; init; } = new();

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace ExaiFast.Configuration;
 
 /// <summary>Where and how the daemon logs. Never stdout: in stdio mode stdout carries only protocol.</summary>
-public sealed record LogSettings
+internal sealed record LogSettings
 {
     /// <summary>Lowest level written (<c>EXAIFAST_LOG_LEVEL</c>).</summary>
     public LogLevel Level { get; init; } = LogLevel.Information;

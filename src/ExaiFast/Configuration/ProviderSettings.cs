@@ -4,7 +4,7 @@ using ExaiFast.Models.OpenAICompatible;
 namespace ExaiFast.Configuration;
 
 /// <summary>The model providers' settings: keys, URLs, models, deadlines, retries and breakers.</summary>
-public sealed record ProviderSettings
+internal sealed record ProviderSettings
 {
     /// <summary><c>KIMI_API_KEY</c>; empty: no Kimi provider.</summary>
     public string KimiApiKey { get; init; } = "";

@@ -8,7 +8,7 @@ namespace ExaiFast.Configuration;
 /// <param name="Help">One line for <c>--help</c> and the docs.</param>
 /// <param name="Default">The default, as text.</param>
 /// <param name="Apply">Parses the text into the settings; returns null, or the allowed range/format when the text is bad.</param>
-public sealed record SettingDefinition(string Key, string? Flag, string Help, string Default, Func<ExaiFastSettings, string, (ExaiFastSettings? Result, string? Allowed)> Apply)
+internal sealed record SettingDefinition(string Key, string? Flag, string Help, string Default, Func<ExaiFastSettings, string, (ExaiFastSettings? Result, string? Allowed)> Apply)
 {
     /// <summary>A flag without a value (present = "true").</summary>
     public bool IsSwitch { get; init; }

@@ -1,7 +1,7 @@
 namespace ExaiFast.Configuration;
 
 /// <summary>Where a setting's value came from, lowest precedence first.</summary>
-public enum SettingSource
+internal enum SettingSource
 {
     /// <summary>Nothing gave it: the catalogue's default (or a value derived from other settings).</summary>
     Default,

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace ExaiFast.Configuration;
 
 /// <summary>Every setting <c>serve</c> understands: the single table that binding, validation and help read from.</summary>
-public static class SettingsCatalog
+internal static class SettingsCatalog
 {
     /// <summary>The settings, in help order.</summary>
     public static IReadOnlyList<SettingDefinition> All { get; } =

@@ -4,7 +4,7 @@ namespace ExaiFast.Configuration;
 /// Binds <see cref="ExaiFastSettings"/> from, lowest to highest, defaults, a <c>.env</c> file, the environment and
 /// command-line flags, and validates every value before anything binds a socket.
 /// </summary>
-public static class SettingsLoader
+internal static class SettingsLoader
 {
     private const string EnvironmentOrigin = "environment";
 

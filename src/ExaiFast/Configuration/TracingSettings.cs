@@ -1,7 +1,7 @@
 namespace ExaiFast.Configuration;
 
 /// <summary>OpenTelemetry trace export (<c>OTEL_EXPORTER_OTLP_*</c>): off unless an endpoint is set.</summary>
-public sealed record TracingSettings
+internal sealed record TracingSettings
 {
     /// <summary>The OTLP collector's base URL (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>); null: no tracing.</summary>
     public Uri? Endpoint { get; init; }

@@ -14,7 +14,7 @@ namespace ExaiFast.Logging;
 /// Here the buffer grows to fit and is written whole, so there is no boundary to hit; LoggingBoundaryTests write
 /// lines ending at every offset around 64 KiB to prove it. <see cref="Post"/> is thread-safe.
 /// </remarks>
-public sealed class BoundedLogProcessor : IAsyncLogProcessor
+internal sealed class BoundedLogProcessor : IAsyncLogProcessor
 {
     private const int FlushThreshold = 64 * 1024;
 
