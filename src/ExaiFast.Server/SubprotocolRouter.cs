@@ -2,7 +2,6 @@ using ExaiFast.Core.Dispatch;
 using ExaiFast.Server.ExaiWs;
 using ExaiFast.Server.Mcp;
 using ExaiFast.Server.WebSockets;
-using ExaiFast.Wire;
 
 namespace ExaiFast.Server;
 
@@ -39,5 +38,5 @@ public sealed class SubprotocolRouter(ExaiWsHandler exaiWs, McpHandler mcp, McpH
 
     /// <inheritdoc />
     public IWebSocketDoor Open(IWebSocketSession session) =>
-        session.Subprotocol == WebSocketHandshake.McpSubprotocol ? mcp.Open(session) : exaiWs.Open(session);
+        session.Subprotocol == Subprotocols.Mcp ? mcp.Open(session) : exaiWs.Open(session);
 }

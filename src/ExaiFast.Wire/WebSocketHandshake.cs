@@ -7,9 +7,6 @@ namespace ExaiFast.Wire;
 /// <summary>The server side of the RFC 6455 §4.2 opening handshake: validation and the accept key.</summary>
 public static class WebSocketHandshake
 {
-    /// <summary>The subprotocol that selects MCP over WebSocket.</summary>
-    public const string McpSubprotocol = "mcp";
-
     /// <summary>Length of the base64 <c>Sec-WebSocket-Accept</c> value.</summary>
     public const int AcceptKeyLength = 28;
 
@@ -69,10 +66,6 @@ public static class WebSocketHandshake
 
         return null;
     }
-
-    /// <summary>The subprotocol to answer with: <see cref="McpSubprotocol"/> when offered, else null (exai-ws).</summary>
-    public static string? SelectSubprotocol(HttpRequestHead head) =>
-        head.HeaderContainsToken("Sec-WebSocket-Protocol", McpSubprotocol) ? McpSubprotocol : null;
 
     /// <summary>Writes base64(SHA-1(key + GUID)) into <paramref name="destination"/> (28 bytes) without allocating.</summary>
     public static void WriteAcceptKey(ReadOnlySpan<char> key, Span<byte> destination)

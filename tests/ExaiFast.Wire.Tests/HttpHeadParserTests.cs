@@ -29,7 +29,7 @@ public class HttpHeadParserTests
             Assert.Equal("dGhlIHNhbXBsZSBub25jZQ==", head["sec-websocket-key"]);
             Assert.True(head.HeaderContainsToken("Connection", "upgrade"));
             Assert.True(WebSocketHandshake.IsUpgradeRequest(head));
-            Assert.Equal("mcp", WebSocketHandshake.SelectSubprotocol(head));
+            Assert.True(head.HeaderContainsToken("Sec-WebSocket-Protocol", "mcp"));
             Assert.Null(WebSocketHandshake.Validate(head, _ => false));
         }
     }

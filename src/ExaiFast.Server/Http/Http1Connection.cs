@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using ExaiFast.Server.Connections;
+using ExaiFast.Server.WebSockets;
 using ExaiFast.Wire;
 using ExaiFast.Wire.Http;
 
@@ -223,7 +224,7 @@ internal sealed partial class Http1Connection : IConnectionProtocol
 
         // exai-ws carries its token in the hello; MCP has no such message, so its upgrade must present it
         // (Authorization: Bearer, or ?token= for clients that cannot set headers).
-        if (_ctx.Access is { Enabled: true } access && WebSocketHandshake.SelectSubprotocol(head) == WebSocketHandshake.McpSubprotocol
+        if (_ctx.Access is { Enabled: true } access && Subprotocols.Select(head) == Subprotocols.Mcp
             && await ScreenUpgradeAsync(access, head).ConfigureAwait(false) is { } refusal)
         {
             _ctx.Metrics.ConnectionsRefused.WithLabels(refusal.Status == 503 ? "unavailable" : "unauthorized").Inc();

@@ -32,8 +32,8 @@ internal sealed partial class WebSocketConnection : IWebSocketSession, IConnecti
         _connection = connection;
         _ctx = ctx;
         _handler = upgrade.Path == "/echo" ? EchoHandler.Instance : ctx.Handler;
-        Subprotocol = WebSocketHandshake.SelectSubprotocol(upgrade);
-        Principal = Subprotocol == WebSocketHandshake.McpSubprotocol ? ctx.Access?.PrincipalOf(upgrade) : null; // admitted at the upgrade
+        Subprotocol = Subprotocols.Select(upgrade);
+        Principal = Subprotocol == Subprotocols.Mcp ? ctx.Access?.PrincipalOf(upgrade) : null; // admitted at the upgrade
         _assembler = new MessageAssembler(ctx, connection);
         _writer = new WebSocketWriter(this, connection, ctx);
     }
