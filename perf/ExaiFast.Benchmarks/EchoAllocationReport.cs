@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using ExaiFast.Core.Options;
+using ExaiFast.Server.Options;
 using ExaiFast.Server;
 using ExaiFast.Wire;
 

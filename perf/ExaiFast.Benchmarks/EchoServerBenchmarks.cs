@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
-using ExaiFast.Core.Options;
+using ExaiFast.Server.Options;
 using ExaiFast.Server;
 using ExaiFast.Wire;
 

@@ -1,11 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
-using ExaiFast.Core.Options;
 using ExaiFast.Core.Tools;
 using ExaiFast.Server.Connections;
 using ExaiFast.Server.Http;
 using ExaiFast.Server.Logging;
 using ExaiFast.Server.Metrics;
+using ExaiFast.Server.Options;
 using ExaiFast.Server.WebSockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

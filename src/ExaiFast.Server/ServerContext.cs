@@ -1,11 +1,11 @@
 using ExaiFast.Core.Dispatch;
-using ExaiFast.Core.Options;
 using ExaiFast.Core.Tools;
 using System.Collections.Frozen;
 using ExaiFast.Server.Connections;
 using ExaiFast.Server.Http;
 using ExaiFast.Server.Limits;
 using ExaiFast.Server.Metrics;
+using ExaiFast.Server.Options;
 using ExaiFast.Server.WebSockets;
 using Microsoft.Extensions.Logging;
 

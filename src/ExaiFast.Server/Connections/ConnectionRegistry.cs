@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using ExaiFast.Core.Options;
+using ExaiFast.Server.Options;
 
 namespace ExaiFast.Server.Connections;
 

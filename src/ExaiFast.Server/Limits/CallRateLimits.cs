@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
 using ExaiFast.Core.Calls;
-using ExaiFast.Core.Options;
 using ExaiFast.Server.Metrics;
+using ExaiFast.Server.Options;
 
 namespace ExaiFast.Server.Limits;
 

@@ -1,6 +1,6 @@
 using System.Net;
-using ExaiFast.Core.Options;
 using ExaiFast.Server.Metrics;
+using ExaiFast.Server.Options;
 
 namespace ExaiFast.Server.Limits;
 

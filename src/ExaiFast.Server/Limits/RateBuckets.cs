@@ -1,5 +1,5 @@
 using System.Threading.RateLimiting;
-using ExaiFast.Core.Options;
+using ExaiFast.Server.Options;
 
 namespace ExaiFast.Server.Limits;
 

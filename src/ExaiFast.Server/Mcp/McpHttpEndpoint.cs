@@ -1,7 +1,7 @@
 using System.Text;
-using ExaiFast.Core.Options;
 using ExaiFast.Core.Tracing;
 using ExaiFast.Server.Http;
+using ExaiFast.Server.Options;
 using ExaiFast.Wire.Http;
 
 namespace ExaiFast.Server.Mcp;

@@ -1,6 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using ExaiFast.Core.Options;
+using ExaiFast.Server.Options;
 using Pipelines.Sockets.Unofficial;
 
 namespace ExaiFast.Server.Transport;

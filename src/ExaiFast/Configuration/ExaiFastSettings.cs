@@ -1,4 +1,5 @@
 using ExaiFast.Core.Options;
+using ExaiFast.Server.Options;
 using ExaiFast.Tools.Catalog;
 using ExaiFast.Tools.Files;
 using ExaiFast.Tools.Threads;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
-using ExaiFast.Core.Options;
 using ExaiFast.Server.OAuth;
+using ExaiFast.Server.Options;
 using ExaiFast.Tools.Catalog;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,5 @@
 using ExaiFast.Core.Dispatch;
-using ExaiFast.Core.Options;
+using ExaiFast.Server.Options;
 using ExaiFast.Server;
 using Microsoft.Extensions.Hosting;
 

@@ -1,4 +1,4 @@
-using ExaiFast.Core.Options;
+using ExaiFast.Server.Options;
 using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Wire;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using ExaiFast.Core.Options;
 using ExaiFast.Server.Connections;
 using ExaiFast.Server.Metrics;
+using ExaiFast.Server.Options;
 using ExaiFast.Server.WebSockets;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using ExaiFast.Core.Options;
+using ExaiFast.Server.Options;
 using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Wire;
 

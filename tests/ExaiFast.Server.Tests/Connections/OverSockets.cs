@@ -1,4 +1,4 @@
-using ExaiFast.Core.Options;
+using ExaiFast.Server.Options;
 
 namespace ExaiFast.Server.Tests.Connections;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using ExaiFast.Core.Options;
+using ExaiFast.Server.Options;
 using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Server.Tests.Http;

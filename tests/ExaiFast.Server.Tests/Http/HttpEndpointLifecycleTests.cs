@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using ExaiFast.Core.Options;
+using ExaiFast.Server.Options;
 using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Server.Tests.Http;

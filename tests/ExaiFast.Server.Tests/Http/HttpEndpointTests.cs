@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using ExaiFast.Core.Options;
+using ExaiFast.Server.Options;
 using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Wire;
 

@@ -1,6 +1,6 @@
 using System.Net;
-using ExaiFast.Core.Options;
 using ExaiFast.Server.Http;
+using ExaiFast.Server.Options;
 using ExaiFast.Server.WebSockets;
 
 namespace ExaiFast.Server.Tests.Infrastructure;

@@ -1,5 +1,5 @@
-using ExaiFast.Core.Options;
 using ExaiFast.Server.Http;
+using ExaiFast.Server.Options;
 using ExaiFast.Server.WebSockets;
 
 namespace ExaiFast.Server.Tests.Infrastructure;

@@ -1,7 +1,7 @@
 using ExaiFast.Cli;
 using ExaiFast.Configuration;
+using ExaiFast.Server.Options;
 using ExaiFast.Server.Tests.Infrastructure;
-using ExaiFast.Core.Options;
 
 namespace ExaiFast.Tests.Configuration;
 

@@ -1,4 +1,4 @@
-namespace ExaiFast.Core.Options;
+namespace ExaiFast.Server.Options;
 
 /// <summary>Validated settings of MCP's Streamable HTTP sessions (<c>/mcp</c>).</summary>
 public sealed record McpOptions

@@ -1,4 +1,4 @@
-namespace ExaiFast.Core.Options;
+namespace ExaiFast.Server.Options;
 
 /// <summary>One token bucket's shape: how many a minute on average, and how many at once from a full bucket.</summary>
 /// <param name="PerMinute">Refill rate, in tokens per minute; 0 turns the limit off.</param>

@@ -1,4 +1,4 @@
-namespace ExaiFast.Core.Options;
+namespace ExaiFast.Server.Options;
 
 /// <summary>How a connected socket becomes a pair of pipes.</summary>
 public enum SocketTransport

@@ -1,4 +1,4 @@
-namespace ExaiFast.Core.Options;
+namespace ExaiFast.Server.Options;
 
 /// <summary>Validated settings of the listener, the HTTP layer and the WebSocket framer.</summary>
 /// <remarks>

@@ -1,4 +1,4 @@
-namespace ExaiFast.Core.Options;
+namespace ExaiFast.Server.Options;
 
 /// <summary>The abuse limits: token buckets on new connections and on tool calls, per client address and per session.</summary>
 /// <remarks>

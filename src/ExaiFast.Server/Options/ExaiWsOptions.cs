@@ -1,4 +1,4 @@
-namespace ExaiFast.Core.Options;
+namespace ExaiFast.Server.Options;
 
 /// <summary>Settings of the exai-ws front door.</summary>
 public sealed record ExaiWsOptions
