@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
 using ExaiFast.Server.Connections;
 using ExaiFast.Server.Http;
@@ -58,6 +59,13 @@ public sealed class ExaiFastServer : IAsyncDisposable
     {
         get => _ctx.Models;
         init => _ctx.Models = value;
+    }
+
+    /// <summary>The daemon's live status: /ready is 503 while its memory level is critical. None if null (always normal).</summary>
+    public IDaemonStatus? Status
+    {
+        get => _ctx.Status;
+        init => _ctx.Status = value;
     }
 
     /// <summary>The store behind threads and shared results (Redis), shown by /health and /ready; down never makes /ready fail.</summary>

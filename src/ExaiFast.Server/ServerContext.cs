@@ -55,9 +55,9 @@ internal sealed class ServerContext
 
     public IWebSocketHandler Handler { get; }
 
-    /// <summary>The front door's live status when it has one (exai-ws does; the bare echo server does not): /ready reads
-    /// its memory level, so a load balancer steers new work away from an instance that refuses it.</summary>
-    public IDaemonStatus? Status => Handler as IDaemonStatus;
+    /// <summary>The daemon's live status; null for a bare server (no dispatcher). /ready reads its memory level, so a load
+    /// balancer steers new work away from an instance that refuses it.</summary>
+    public IDaemonStatus? Status { get; set; }
 
     public ConnectionRegistry Registry { get; }
 

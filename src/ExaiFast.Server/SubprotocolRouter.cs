@@ -1,4 +1,3 @@
-using ExaiFast.Core.Dispatch;
 using ExaiFast.Server.ExaiWs;
 using ExaiFast.Server.Mcp;
 using ExaiFast.Server.WebSockets;
@@ -7,34 +6,18 @@ namespace ExaiFast.Server;
 
 /// <summary>
 /// Sends each WebSocket connection to its front door by the subprotocol it negotiated — <c>mcp</c> to MCP, none to
-/// exai-ws (PROTOCOL.md's table) — once, at the upgrade. Reports the daemon's status for every door: the one status
-/// object the host owns (the <c>status</c> tool, exai-ws <c>health</c>, <c>/ready</c>).
+/// exai-ws (PROTOCOL.md's table) — once, at the upgrade. Counts the clients of every door for the daemon's status.
 /// </summary>
 /// <param name="exaiWs">The exai-ws door.</param>
 /// <param name="mcp">The MCP-over-WebSocket door.</param>
 /// <param name="httpSessions">MCP Streamable HTTP's sessions, counted with the others; none if null.</param>
-public sealed class SubprotocolRouter(ExaiWsHandler exaiWs, McpHandler mcp, McpHttpSessions? httpSessions = null) : IWebSocketHandler, IDaemonStatus
+public sealed class SubprotocolRouter(ExaiWsHandler exaiWs, McpHandler mcp, McpHttpSessions? httpSessions = null) : IWebSocketHandler, IClientCounts
 {
-    /// <inheritdoc />
-    public double UptimeSeconds => exaiWs.UptimeSeconds;
-
     /// <inheritdoc />
     public int Connections => exaiWs.Connections + mcp.Connections;
 
     /// <inheritdoc />
     public int Sessions => exaiWs.Sessions + mcp.Connections + (httpSessions?.Count ?? 0); // an MCP connection is its own session
-
-    /// <inheritdoc />
-    public int Inflight => exaiWs.Inflight;
-
-    /// <inheritdoc />
-    public int Queued => exaiWs.Queued;
-
-    /// <inheritdoc />
-    public int Capacity => exaiWs.Capacity;
-
-    /// <inheritdoc />
-    public MemoryPressure Memory => exaiWs.Memory;
 
     /// <inheritdoc />
     public IWebSocketDoor Open(IWebSocketSession session) =>

@@ -22,12 +22,13 @@ namespace ExaiFast.Server.ExaiWs;
 /// which answers at once, so control ops (cancel, ping, list_tools, health) are answered even when every worker is busy.
 /// One instance serves all connections; per-connection state is an <see cref="ExaiWsConnection"/>.
 /// </remarks>
-public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IAsyncDisposable
+public sealed partial class ExaiWsHandler : IWebSocketHandler, IAsyncDisposable
 {
     private readonly ExaiWsOptions _options;
     private readonly Dispatcher _dispatcher;
     private readonly IToolCatalog _tools;
     private readonly Func<IReadOnlyDictionary<string, bool>> _providers;
+    private readonly IDaemonStatus _status;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly long _maxBytes;
@@ -38,7 +39,6 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     private readonly Logging.LogRateLimit _failures = new(perMinute: 10);
     private readonly PeriodicTimer _helloTimer;
     private readonly Task _helloWatch;
-    private readonly long _startedAt;
     private readonly long _helloTicks;
 
     /// <summary>Creates the front door.</summary>
@@ -46,6 +46,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     /// <param name="dispatcher">Where calls go.</param>
     /// <param name="tools">The tools.</param>
     /// <param name="providers">Provider availability for <c>health</c>.</param>
+    /// <param name="status">The daemon's status, which <c>health</c> reports.</param>
     /// <param name="maxMessageBytes">Announced in <c>hello_ack.limits.max_bytes</c>.</param>
     /// <param name="sessionMaxInflight">Announced in <c>hello_ack.limits.session_max_inflight</c>.</param>
     /// <param name="time">Clock.</param>
@@ -55,7 +56,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     /// <param name="shared">Results shared with other daemons (<c>REDIS_URL</c>), or null.</param>
     /// <param name="threads">The conversation threads for <c>list_threads</c> and <c>read_thread</c>; null: none.</param>
     /// <param name="trusted">Whether callers may list all the daemon's threads (<see cref="ThreadTrust"/>); null: no.</param>
-    public ExaiWsHandler(ExaiWsOptions options, Dispatcher dispatcher, IToolCatalog tools, Func<IReadOnlyDictionary<string, bool>> providers,
+    public ExaiWsHandler(ExaiWsOptions options, Dispatcher dispatcher, IToolCatalog tools, Func<IReadOnlyDictionary<string, bool>> providers, IDaemonStatus status,
         long maxMessageBytes, int sessionMaxInflight, TimeProvider time, ILogger logger, TokenGuard? token = null, ISharedResults? shared = null,
         Core.Threads.IThreadArchive? threads = null, Func<bool>? trusted = null)
     {
@@ -66,13 +67,13 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
         _dispatcher = dispatcher;
         _tools = tools;
         _providers = providers;
+        _status = status;
         _time = time;
         _logger = logger;
         _maxBytes = maxMessageBytes;
         SessionMaxInflight = sessionMaxInflight;
         _token = token ?? new TokenGuard(options.Token);
         _sessions = new SessionTracker(dispatcher, options.DisconnectGrace, time);
-        _startedAt = time.GetTimestamp();
         _helloTicks = (long)(options.HelloTimeout.TotalSeconds * time.TimestampFrequency);
         _helloTimer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Clamp(options.HelloTimeout.TotalMilliseconds / 4, 10, 1000)), time);
         _helloWatch = WatchHellosAsync();
@@ -87,26 +88,11 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
     /// and in OAuth mode an access token); the token guard alone if null.</summary>
     public AccessGuard? Access { get; init; }
 
-    /// <inheritdoc />
-    public double UptimeSeconds => _time.GetElapsedTime(_startedAt).TotalSeconds;
-
-    /// <inheritdoc />
+    /// <summary>Open exai-ws connections.</summary>
     public int Connections => _open.Count;
 
-    /// <inheritdoc />
+    /// <summary>exai-ws sessions with a live connection.</summary>
     public int Sessions => _sessions.Count;
-
-    /// <inheritdoc />
-    public int Inflight => _dispatcher.Inflight;
-
-    /// <inheritdoc />
-    public int Queued => _dispatcher.Queued;
-
-    /// <inheritdoc />
-    public int Capacity => _dispatcher.Capacity;
-
-    /// <inheritdoc />
-    public MemoryPressure Memory => _dispatcher.MemoryPressure;
 
     /// <inheritdoc />
     public IWebSocketDoor Open(IWebSocketSession session)
@@ -220,7 +206,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IDaemonStatus, IA
                     await SendAsync(session, ExaiWsFrames.Pong(requestId)).ConfigureAwait(false);
                     break;
                 case Op.Health:
-                    await SendAsync(session, ExaiWsFrames.Health(requestId, this, _tools.All.Count, _providers())).ConfigureAwait(false);
+                    await SendAsync(session, ExaiWsFrames.Health(requestId, _status, _tools.All.Count, _providers())).ConfigureAwait(false);
                     break;
                 case Op.RotateToken:
                     await RotateTokenAsync(connection, root, requestId).ConfigureAwait(false);

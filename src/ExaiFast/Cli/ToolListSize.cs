@@ -36,9 +36,9 @@ internal static class ToolListSize
         var local = settings with { RedisUrl = null };
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.ClearProviders());
-        services.AddToolServices(local, sp => new InProcessStatus(sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddToolServices(local);
         await using var provider = services.BuildServiceProvider();
-        var tools = ToolServices.CreateTools(provider, local, new InProcessStatus(provider.GetRequiredService<Dispatcher>(), TimeProvider.System));
+        var tools = ToolServices.CreateTools(provider, local, provider.GetRequiredService<DaemonStatus>());
 
         // Two listings: what MCP clients before 2025-06-18 get, and what later ones get (with title, annotations and
         // outputSchema); 2025-03-26 clients get the first plus annotations.

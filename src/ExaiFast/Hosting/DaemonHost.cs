@@ -32,7 +32,7 @@ internal static class DaemonHost
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(settings.Server);
-        builder.Services.AddToolServices(settings, sp => new LazyStatus(() => sp.GetRequiredService<SubprotocolRouter>()));
+        builder.Services.AddToolServices(settings);
         // One token guard for every door, so that rotate_token (over exai-ws) covers MCP too.
         builder.Services.AddSingleton(new TokenGuard(settings.ExaiWs.Token));
         // OAuth mode: the same guard answers for the token and for the issuer's access tokens, on every door.
@@ -50,6 +50,7 @@ internal static class DaemonHost
             sp.GetRequiredService<Dispatcher>(),
             sp.GetRequiredService<IToolCatalog>(),
             ProviderStates(sp),
+            sp.GetRequiredService<DaemonStatus>(),
             settings.Server.MaxMessageBytes,
             settings.Dispatcher.SessionMaxInflight,
             sp.GetRequiredService<TimeProvider>(),
@@ -91,6 +92,7 @@ internal static class DaemonHost
         {
             Models = sp.GetRequiredService<ProviderRegistry>().Readiness,
             Store = sp.GetService<IStoreStatus>(),
+            Status = sp.GetRequiredService<DaemonStatus>(),
         });
         // The PID file is written before the server accepts (serve binds before the host starts), so a client that finds
         // the daemon ready finds its PID file too; it is removed after the server has drained.
@@ -106,7 +108,7 @@ internal static class DaemonHost
         if (settings.Health.File is { } healthFile)
         {
             builder.Services.AddHostedService(sp => new HealthFileService(Path.GetFullPath(healthFile), settings.Health.Interval,
-                sp.GetRequiredService<SubprotocolRouter>(), sp.GetRequiredService<IToolCatalog>(), ProviderStates(sp),
+                sp.GetRequiredService<DaemonStatus>(), sp.GetRequiredService<IToolCatalog>(), ProviderStates(sp),
                 sp.GetRequiredService<ExaiFastServer>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<HealthFileService>>()));
         }
 
@@ -129,6 +131,8 @@ internal static class DaemonHost
         host.Services.GetRequiredService<ILoggerFactory>();
         host.Services.GetRequiredService<IToolCatalog>();
         host.Services.GetRequiredService<ExaiFastServer>();
+        // The status tool is one of the tools the doors serve, so the doors exist only now: the status counts their clients.
+        host.Services.GetRequiredService<DaemonStatus>().Count(host.Services.GetRequiredService<SubprotocolRouter>());
         host.Services.GetService<OpenTelemetry.Trace.TracerProvider>(); // listening before the first call
         metrics.Registry.AddBeforeCollectCallback(() =>
         {
@@ -193,7 +197,7 @@ internal static class DaemonHost
             sp.GetRequiredService<AccessGuard>(), sp.GetRequiredService<ExaiFastSettings>().Server),
         ["/dashboard"] = new DashboardPageEndpoint(),
         ["/dashboard/data"] = new DashboardDataEndpoint(
-            new DashboardData(sp.GetRequiredService<ExaiFastServer>, sp.GetRequiredService<SubprotocolRouter>(), sp.GetRequiredService<Dispatcher>(),
+            new DashboardData(sp.GetRequiredService<ExaiFastServer>, sp.GetRequiredService<DaemonStatus>(), sp.GetRequiredService<Dispatcher>(),
                 sp.GetRequiredService<DispatchMetrics>(), sp.GetRequiredService<ProviderRegistry>(), sp.GetRequiredService<ProviderMetrics>(),
                 sp.GetService<IStoreStatus>()),
             sp.GetRequiredService<AccessGuard>(), sp.GetRequiredService<ExaiFastSettings>().Server),

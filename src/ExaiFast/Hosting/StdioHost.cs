@@ -34,7 +34,7 @@ internal static partial class StdioHost
         services.AddLogging(logging => logging.AddExaiFastLogging(settings.Log, logStream, ownsLogStream));
         if (options.InProcess)
         {
-            services.AddToolServices(settings, sp => new InProcessStatus(sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<TimeProvider>()));
+            services.AddToolServices(settings);
         }
 
         await using var provider = services.BuildServiceProvider();
@@ -47,6 +47,7 @@ internal static partial class StdioHost
         {
             // The process's own threads, all of them: its only caller is the client that started it.
             var dispatcher = provider.GetRequiredService<Dispatcher>();
+            provider.GetRequiredService<DaemonStatus>().Count(InProcessClient.Instance);
             backend = new DispatcherBackend(dispatcher, provider.GetRequiredService<IToolCatalog>(),
                 new ThreadArchive(provider.GetRequiredService<IThreadStore>()), static () => true)
             {

@@ -27,8 +27,7 @@ internal static class ToolServices
 {
     /// <param name="services">The container.</param>
     /// <param name="settings">Validated settings.</param>
-    /// <param name="status">What the <c>status</c> tool reports: the daemon's front doors, or the in-process bridge.</param>
-    public static IServiceCollection AddToolServices(this IServiceCollection services, ExaiFastSettings settings, Func<IServiceProvider, IDaemonStatus> status)
+    public static IServiceCollection AddToolServices(this IServiceCollection services, ExaiFastSettings settings)
     {
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ServerMetrics>();
@@ -71,6 +70,8 @@ internal static class ToolServices
         services.AddSingleton(sp => LanesOf(settings.Dispatcher, sp.GetRequiredService<ProviderRegistry>()));
         services.AddSingleton(sp => new Dispatcher(sp.GetRequiredService<DispatcherOptions>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<DispatchMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Dispatch")));
+        // The process's one status object; whoever hosts the tools names the clients it counts (DaemonStatus.Count).
+        services.AddSingleton(sp => new DaemonStatus(sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<TimeProvider>()));
         if (settings.RedisUrl is { } redisUrl)
         {
             // Conversation threads in Redis, shared by every daemon pointed at it. One multiplexer for the process; the
@@ -91,7 +92,7 @@ internal static class ToolServices
             });
         }
 
-        services.AddSingleton<IToolCatalog>(sp => new ToolCatalog(CreateTools(sp, settings, status(sp)), settings.Tools));
+        services.AddSingleton<IToolCatalog>(sp => new ToolCatalog(CreateTools(sp, settings, sp.GetRequiredService<DaemonStatus>()), settings.Tools));
         return services;
     }
 
