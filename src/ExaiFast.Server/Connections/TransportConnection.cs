@@ -77,7 +77,7 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
         _ctx.Metrics.ConnectionsOpen.Inc();
         _ctx.Metrics.ConnectionsTotal.Inc();
         ServerLog.ConnectionOpened(_ctx.Logger, Id, RemoteEndPoint?.ToString());
-        string reason = "peer closed";
+        var reason = CloseReason.PeerClosed;
         try
         {
             if (!_ctx.ConnectionRate.TryOpen(RemoteAddress, out var retryAfter))
@@ -113,17 +113,17 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
         }
         catch (Exception ex) when (ConnectionErrors.IsConnectionError(ex))
         {
-            reason = IsAborted ? "aborted" : $"connection error ({ex.GetType().Name}: {ex.Message})";
+            reason = IsAborted ? CloseReason.Aborted : CloseReason.ConnectionError(ex);
         }
         catch (Exception ex)
         {
-            reason = "unexpected error";
+            reason = CloseReason.UnexpectedError;
             ServerLog.UnexpectedError(_ctx.Logger, Id, ex);
         }
         finally
         {
             await TeardownAsync().ConfigureAwait(false);
-            ServerLog.ConnectionClosed(_ctx.Logger, Id, reason);
+            ServerLog.ConnectionClosed(_ctx.Logger, Id, reason.Text);
         }
     }
 
@@ -198,26 +198,26 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
     /// as before) would let a refused socket hold the server for the whole handshake timeout without holding a slot,
     /// which is exactly the crowding the limits are there to stop. A WebSocket client sees the 503 as a failed handshake.
     /// </remarks>
-    private async Task<string> RefuseAsync(ConnectionRefusal refusal)
+    private async Task<CloseReason> RefuseAsync(ConnectionRefusal refusal)
     {
         string label = refusal == ConnectionRefusal.MaxConnections ? "max_connections" : "max_connections_per_ip";
         ServerLog.Refused(_ctx.Logger, Id, label);
         _ctx.Metrics.ConnectionsRefused.WithLabels(label).Inc();
         string text = refusal == ConnectionRefusal.MaxConnections ? "too many connections" : "too many connections from this address";
         await _http!.RefuseAsync(text).ConfigureAwait(false);
-        return label;
+        return CloseReason.Refused(label);
     }
 
     /// <summary>Over the address's connection rate: 429 with Retry-After before the request is read, then the lingering
     /// close of the teardown (a client that is not HTTP reads the 429's bytes and a clean FIN, never a reset).</summary>
-    private async Task<string> RefuseRateAsync(TimeSpan retryAfter)
+    private async Task<CloseReason> RefuseRateAsync(TimeSpan retryAfter)
     {
         const string label = "rate_per_ip";
         ServerLog.RateLimited(_ctx.Logger, Id);
         _ctx.Metrics.ConnectionsRefused.WithLabels(label).Inc();
         _ctx.Metrics.RateLimited.WithLabels(Limits.ConnectionRateLimit.Label).Inc();
         await _http!.RefuseRateAsync(retryAfter).ConfigureAwait(false);
-        return label;
+        return CloseReason.Refused(label);
     }
 
     /// <summary>After the 101: the WebSocket takes the connection over from HTTP.</summary>

@@ -13,21 +13,21 @@ internal sealed partial class WebSocketConnection
     /// <remarks>An idle connection waits here, so this state machine holds nothing but the wait: what a read's frames
     /// need lives in <see cref="OnReadAsync"/>'s, which completes at once unless it waits for budget or the door (its
     /// locals here were 312 bytes of every idle connection).</remarks>
-    private async Task<string> ReceiveLoopAsync()
+    private async Task<CloseReason> ReceiveLoopAsync()
     {
         var input = _connection.Input;
         while (true)
         {
             var result = await input.ReadAsync().ConfigureAwait(false);
-            if (await OnReadAsync(input, result).ConfigureAwait(false) is { } stop)
+            if (await OnReadAsync(input, result).ConfigureAwait(false) is { } reason)
             {
-                return stop;
+                return reason;
             }
         }
     }
 
     /// <summary>One read's frames: returns why the connection ends, or null to read on.</summary>
-    private async ValueTask<string?> OnReadAsync(PipeReader input, ReadResult result)
+    private async ValueTask<CloseReason?> OnReadAsync(PipeReader input, ReadResult result)
     {
         var door = _door!;
         var buffer = result.Buffer;
@@ -40,8 +40,9 @@ internal sealed partial class WebSocketConnection
 
         int frames = 0;
         int messages = 0;
-        string? stop = result.IsCanceled ? _failReason ?? "aborted" : null;
-        while (stop is null)
+        // A cancelled read is the heartbeat's or shutdown's doing: the reason, if any, is the one it recorded.
+        CloseReason? ended = result.IsCanceled ? Volatile.Read(ref _endedBy) ?? CloseReason.Aborted : null;
+        while (ended is null)
         {
             if (!_assembler.InFrame)
             {
@@ -53,7 +54,7 @@ internal sealed partial class WebSocketConnection
 
                 if (status == FrameParseStatus.Invalid)
                 {
-                    stop = Fail(CloseCodes.ProtocolError, Describe(header.Error));
+                    ended = Fail(CloseCodes.ProtocolError, Describe(header.Error));
                     break;
                 }
 
@@ -67,16 +68,16 @@ internal sealed partial class WebSocketConnection
 
                     frames++;
 
-                    stop = HandleControlFrame(header, buffer.Slice(header.HeaderLength, header.PayloadLength));
+                    ended = HandleControlFrame(header, buffer.Slice(header.HeaderLength, header.PayloadLength));
                     buffer = buffer.Slice(total);
-                    continue;
+                    continue; // a close frame ends the loop, any other control frame reads on
                 }
 
                 frames++;
                 var error = _assembler.BeginFrame(header);
                 if (error != MessageError.None)
                 {
-                    stop = Fail(error);
+                    ended = Fail(error);
                     break;
                 }
 
@@ -84,8 +85,8 @@ internal sealed partial class WebSocketConnection
                 {
                     // Waits with the rest of the message unread: the pipe fills, reading from the socket stops, and
                     // TCP holds the peer back. Other connections' small messages flow meanwhile.
-                    stop = await ReserveBudgetAsync().ConfigureAwait(false);
-                    if (stop is not null)
+                    ended = await ReserveBudgetAsync().ConfigureAwait(false);
+                    if (ended is not null)
                     {
                         break;
                     }
@@ -106,7 +107,7 @@ internal sealed partial class WebSocketConnection
                 buffer = buffer.Slice(take);
                 if (error != MessageError.None)
                 {
-                    stop = Fail(error);
+                    ended = Fail(error);
                     break;
                 }
 
@@ -120,7 +121,7 @@ internal sealed partial class WebSocketConnection
             {
                 if (invalid != MessageError.None)
                 {
-                    stop = Fail(invalid);
+                    ended = Fail(invalid);
                     break;
                 }
 
@@ -152,28 +153,28 @@ internal sealed partial class WebSocketConnection
             }
         }
 
-        if (stop is not null)
+        if (ended is not null)
         {
             _assembler.Discard();
-            return stop;
+            return ended;
         }
 
         if (result.IsCompleted)
         {
             _assembler.Discard();
             _ctx.Metrics.Closes.WithLabels("1006", "client").Inc();
-            return "peer closed the TCP connection without a close frame";
+            return CloseReason.PeerVanished;
         }
 
         return null;
     }
 
     /// <summary>Takes the budget the frame being begun needs; returns why the connection ends if the wait was given up.</summary>
-    private async ValueTask<string?> ReserveBudgetAsync()
+    private async ValueTask<CloseReason?> ReserveBudgetAsync()
     {
         if (!await _assembler.ReserveAsync().ConfigureAwait(false))
         {
-            return _failReason ?? "waiting for inbound budget ended by shutdown or abort";
+            return Volatile.Read(ref _endedBy) ?? CloseReason.BudgetWaitEnded;
         }
 
         // The peer was held back by us: its silence while we waited must not count as its own.
@@ -181,7 +182,7 @@ internal sealed partial class WebSocketConnection
         return null;
     }
 
-    private string? HandleControlFrame(in FrameHeader header, in ReadOnlySequence<byte> payload)
+    private CloseReason? HandleControlFrame(in FrameHeader header, in ReadOnlySequence<byte> payload)
     {
         Span<byte> body = stackalloc byte[125];
         body = body[..(int)payload.Length];
@@ -209,7 +210,7 @@ internal sealed partial class WebSocketConnection
         }
     }
 
-    private string? HandleCloseFrame(ReadOnlySpan<byte> body)
+    private CloseReason? HandleCloseFrame(ReadOnlySpan<byte> body)
     {
         if (body.Length == 1)
         {
@@ -234,15 +235,15 @@ internal sealed partial class WebSocketConnection
         _ctx.Metrics.Closes.WithLabels(code.ToString(System.Globalization.CultureInfo.InvariantCulture), "client").Inc();
         if (IsCloseSent)
         {
-            return "closing handshake completed";
+            return CloseReason.HandshakeCompleted;
         }
 
         // Echo the peer's code (RFC 6455 §5.5.1); an empty close gets an empty close.
         SendCloseFrame(body.Length >= 2 ? code : (ushort)0, string.Empty, countAsServer: false);
-        return "peer closed";
+        return CloseReason.PeerClosed;
     }
 
-    private string Fail(MessageError error) => Fail(CloseCode(error), Describe(error));
+    private CloseReason Fail(MessageError error) => Fail(CloseCode(error), Describe(error));
 
     private static ushort CloseCode(MessageError error) => error switch
     {

@@ -23,8 +23,8 @@ internal sealed partial class WebSocketConnection
         if (silence > _ctx.PingDeadTicks)
         {
             _connection.TimedOut("ping");
-            _failReason = "ping timeout";
-            TrySendClose(CloseCodes.GoingAway, "ping timeout");
+            EndBy(CloseReason.PingTimeout);
+            TrySendClose(CloseCodes.GoingAway, CloseReason.PingTimeout.Text);
             _connection.EnterPhase(ConnectionPhase.Closing);
             _connection.Input.CancelPendingRead(); // the reader ends; teardown flushes the close and lingers
         }
@@ -78,9 +78,13 @@ internal sealed partial class WebSocketConnection
 
         _connection.TimedOut("inbound_budget");
         _ctx.Metrics.InboundBudgetRefusals.WithLabels(kind).Inc();
-        _failReason = reason;
+        EndBy(CloseReason.InboundBudget(reason));
         TrySendClose(CloseCodes.PolicyViolation, reason);
         _connection.EnterPhase(ConnectionPhase.Closing);
         _connection.Input.CancelPendingRead(); // the reader ends; teardown gives the budget back, flushes the close and lingers
     }
+
+    /// <summary>Records why the heartbeat ends the connection, for the reader to return when its read is cancelled; the
+    /// first reason stays.</summary>
+    private void EndBy(CloseReason reason) => Interlocked.CompareExchange(ref _endedBy, reason, null);
 }

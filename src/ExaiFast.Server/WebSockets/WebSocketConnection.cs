@@ -25,7 +25,7 @@ internal sealed partial class WebSocketConnection : IWebSocketSession, IConnecti
     private bool _opened; // counted in the open gauges and announced to the handler
     private IWebSocketDoor? _door;
     private int _closeSent;
-    private string? _failReason;
+    private CloseReason? _endedBy; // recorded by the heartbeat (EndBy), returned by the reader
 
     public WebSocketConnection(TransportConnection connection, ServerContext ctx, HttpRequestHead upgrade)
     {
@@ -71,7 +71,7 @@ internal sealed partial class WebSocketConnection : IWebSocketSession, IConnecti
     }
 
     /// <summary>Reads frames until the connection ends; returns why it ended.</summary>
-    public Task<string> RunAsync() => ReceiveLoopAsync();
+    public Task<CloseReason> RunAsync() => ReceiveLoopAsync();
 
     /// <inheritdoc />
     public ValueTask SendAsync(WebSocketOpcode opcode, PooledBuffer payload, CancellationToken cancellationToken = default) =>
@@ -191,10 +191,10 @@ internal sealed partial class WebSocketConnection : IWebSocketSession, IConnecti
     }
 
     /// <summary>Fails the connection: close frame with <paramref name="code"/>, then the TCP connection ends.</summary>
-    private string Fail(ushort code, string reason)
+    private CloseReason Fail(ushort code, string reason)
     {
         ServerLog.ProtocolError(_ctx.Logger, _connection.Id, code, reason);
         TrySendClose(code, reason);
-        return reason;
+        return CloseReason.ProtocolError(reason);
     }
 }
