@@ -35,7 +35,7 @@ internal static class CallAllocationReport
         await using var dispatcher = new Dispatcher(options, time);
         var providers = new ProviderRegistry([new LocalModelProvider(TimeSpan.Zero, time)]);
         var catalog = new ToolCatalog([new ChatTool(providers)]);
-        await using var handler = new ExaiWsHandler(new ExaiWsOptions(), dispatcher, catalog, () => new Dictionary<string, bool>(), 1 << 20, 1000, time, NullLogger.Instance);
+        await using var handler = new ExaiWsHandler(new ExaiWsOptions(), dispatcher, catalog, () => new Dictionary<string, bool>(), new UnreadStatus(), 1 << 20, 1000, time, NullLogger.Instance);
         await using var server = new ExaiFastServer(new ServerOptions { Port = 0 }, handler);
         await server.StartAsync();
 
@@ -145,5 +145,17 @@ internal static class CallAllocationReport
 
             destination = destination[n..];
         }
+    }
+
+    // The harness sends no health or status request: nothing reads these.
+    private sealed class UnreadStatus : IDaemonStatus
+    {
+        public double UptimeSeconds => 0;
+        public int Connections => 0;
+        public int Sessions => 0;
+        public int Inflight => 0;
+        public int Queued => 0;
+        public int Capacity => 0;
+        public MemoryPressure Memory => MemoryPressure.Normal;
     }
 }

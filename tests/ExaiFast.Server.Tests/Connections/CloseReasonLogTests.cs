@@ -1,5 +1,5 @@
 using System.Net;
-using ExaiFast.Core.Options;
+using ExaiFast.Server.Options;
 using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Wire;
 using Microsoft.Extensions.Logging;
