@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
-using ExaiFast.Hosting;
+using ExaiFast.Metrics;
 using ExaiFast.Models;
 using ExaiFast.Server;
 

@@ -2,6 +2,7 @@ using ExaiFast.Configuration;
 using ExaiFast.Dashboard;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
+using ExaiFast.Metrics;
 using ExaiFast.Models;
 using ExaiFast.Redis;
 using ExaiFast.Server.ExaiWs;

@@ -2,6 +2,7 @@ using ExaiFast.Configuration;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Options;
 using ExaiFast.Core.Tools;
+using ExaiFast.Metrics;
 using ExaiFast.Models;
 using ExaiFast.Models.Budgets;
 using ExaiFast.Models.Local;

@@ -55,9 +55,6 @@ public sealed class ArchitectureTests
         new("ExaiFast.Server.OAuth", "ExaiFast.Server.Http", "the protected-resource metadata is an HTTP endpoint"),
         new("ExaiFast.Server.WebSockets", "ExaiFast.Server", "the WebSocket connection reads ServerContext"),
         new("ExaiFast.Server.WebSockets", "ExaiFast.Server.Connections", "WebSocketConnection runs on a TransportConnection"),
-        // The executable: the host serves the dashboard, which reads the host's metrics.
-        new("ExaiFast.Dashboard", "ExaiFast.Hosting", "DashboardData reads ProviderMetrics and ModelUsage"),
-        new("ExaiFast.Hosting", "ExaiFast.Dashboard", "DaemonHost registers the dashboard endpoints"),
     ];
 
     private static readonly Lazy<IReadOnlyList<TypeDependency>> s_dependencies = new(() =>

@@ -1,4 +1,4 @@
-namespace ExaiFast.Hosting;
+namespace ExaiFast.Metrics;
 
 /// <summary>One deployment's (provider and model's) requests and tokens since start, as /metrics counts them.</summary>
 /// <param name="Provider">The provider's name.</param>

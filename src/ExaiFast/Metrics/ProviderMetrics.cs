@@ -2,7 +2,7 @@ using ExaiFast.Models;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 
-namespace ExaiFast.Hosting;
+namespace ExaiFast.Metrics;
 
 /// <summary>
 /// Providers in /metrics (requests, token usage and errors per provider and model, latency, breaker state per provider
