@@ -9,6 +9,8 @@
 #                  counted twice), rss (big stored results after the baseline), inflight (a call left running), fds
 #                  (a connection left open); comma-separated
 # SOAK_KEEP=1      keep the temp dir (logs, configs) even on PASS
+# SOAK_NATIVE_B=1  daemon b runs the native binary (artifacts/native/bin/exaifast, from scripts/install.sh) beside a
+#                  JIT-built a: the native one has no JIT code or runtime DLL mappings, so its RSS says more
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -20,6 +22,8 @@ minutes=${1:-30}
 fail_setup() { echo "soak: $*" >&2; exit 2; }
 dll=$root/src/ExaiFast/bin/Release/net10.0/exaifast.dll
 [ -f "$dll" ] || fail_setup "$dll is missing: run 'dotnet build ExaiFast.sln -c Release'"
+native=$root/artifacts/native/bin/exaifast
+[ "${SOAK_NATIVE_B:-0}" != 1 ] || [ -x "$native" ] || fail_setup "$native is missing: run scripts/install.sh"
 [ -d "$root/tests/clients/node_modules/ws" ] || fail_setup "tests/clients/node_modules is missing: run scripts/setup.sh"
 command -v node >/dev/null || fail_setup "node is missing: run scripts/setup.sh"
 command -v curl >/dev/null || fail_setup "curl is missing"
@@ -95,10 +99,12 @@ for _ in $(seq 1 50); do [ -s "$dir/redis.pid" ] && break; sleep 0.1; done
 # to be full within the first minute: at the default 10,000 one daemon's store was still filling after 13 minutes, and
 # its RSS grew with it (a 15-minute run: +21.5% against minute 2, managed heap flat), which read as a leak.
 start_daemon() { # name port
+  local exe=(dotnet "$dll")
+  if [ "$1" = b ] && [ "${SOAK_NATIVE_B:-0}" = 1 ]; then exe=("$native"); fi
   env -i PATH="$PATH" HOME="$dir" DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     OPENAI_COMPATIBLE_BASE_URL="http://127.0.0.1:$model_port/v1" OPENAI_COMPATIBLE_MODELS=soak-a,soak-b \
     REDIS_URL="redis://127.0.0.1:$redis_port" EXAI_WS_OPENAI_MAX_INFLIGHT=16 MCP_PROMPT_SIZE_LIMIT=0 \
-    dotnet "$dll" serve --port "$2" --log-level warning --log-file "$dir/$1.log" \
+    "${exe[@]}" serve --port "$2" --log-level warning --log-file "$dir/$1.log" \
       --call-timeout 20 --provider-headers-timeout 2 --provider-idle-timeout 2 --provider-retry-delay 0.1 \
       --breaker-break 5 --disconnect-grace 15 --results-max 1000 --threads-max 1000 >"$dir/$1.out" 2>&1 &
   pids+=($!)
