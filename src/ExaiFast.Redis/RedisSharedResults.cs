@@ -94,7 +94,7 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
             var db = _redis.Database;
             byte[] json = JsonSerializer.SerializeToUtf8Bytes(StoredResult.From(result), RedisJson.Default.StoredResult);
             _ = db.StringSetAsync(ResultKey(key), json, _ttl, flags: CommandFlags.FireAndForget);
-            _ = db.KeyExpireAsync(SessionPrefix + key.SessionId, _ttl, flags: CommandFlags.FireAndForget);
+            _ = db.KeyExpireAsync(SessionPrefix + key.Caller, _ttl, flags: CommandFlags.FireAndForget);
             if (Volatile.Read(ref _orphanCount) > 0 && _orphans.TryRemove(key, out _))
             {
                 Interlocked.Decrement(ref _orphanCount);
@@ -386,12 +386,12 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
     // and the sender, told so by PUBLISH, answers its client itself.
     private static RedisChannel CancelChannel(string daemonId) => RedisChannel.Literal(DaemonPrefix + daemonId + ":cancel");
 
-    private static RedisKey ResultKey(CallKey key) => ResultPrefix + key.SessionId + ":" + key.RequestId;
+    private static RedisKey ResultKey(CallKey key) => ResultPrefix + key.Caller + ":" + key.RequestId;
 
-    private static RedisKey RunningKey(CallKey key) => RunningPrefix + key.SessionId + ":" + key.RequestId;
+    private static RedisKey RunningKey(CallKey key) => RunningPrefix + key.Caller + ":" + key.RequestId;
 
     // A session id has no newline (PROTOCOL.md: [A-Za-z0-9_-]); a request id may have anything, so it goes last.
-    private static RedisValue Encode(CallKey key) => key.SessionId + "\n" + key.RequestId;
+    private static RedisValue Encode(CallKey key) => key.Caller + "\n" + key.RequestId;
 
     private static CallKey? Decode(RedisValue message)
     {

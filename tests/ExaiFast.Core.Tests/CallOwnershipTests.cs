@@ -19,7 +19,7 @@ public class CallOwnershipTests
         LaneWorkers = new Dictionary<string, int> { ["local"] = workers },
         QueueDepth = queue,
         GlobalMaxInflight = 100,
-        SessionMaxInflight = 100,
+        CallerMaxInflight = 100,
         CallTimeout = TimeSpan.FromSeconds(timeoutS),
         ProgressInterval = TimeSpan.FromSeconds(10),
     };

@@ -19,7 +19,7 @@ public class CallTicketTests
         LaneWorkers = new Dictionary<string, int> { ["local"] = 2 },
         QueueDepth = 64,
         GlobalMaxInflight = 100,
-        SessionMaxInflight = sessionMaxInflight,
+        CallerMaxInflight = sessionMaxInflight,
         InlineMaxArgumentBytes = 1024,
         CallTimeout = TimeSpan.FromSeconds(30),
     };

@@ -17,8 +17,8 @@ public class DispatcherRaceTests
         LaneWorkers = new Dictionary<string, int> { ["local"] = workers },
         QueueDepth = queue,
         GlobalMaxInflight = 100_000,
-        SessionMaxInflight = session,
-        SessionQueueDepth = sessionQueue,
+        CallerMaxInflight = session,
+        CallerQueueDepth = sessionQueue,
         CallTimeout = TimeSpan.FromSeconds(60),
         ProgressInterval = TimeSpan.FromSeconds(30),
     };
@@ -26,7 +26,7 @@ public class DispatcherRaceTests
     private static CallRequest Request(SleepTool tool, string id, string json, bool wait = false)
     {
         using var doc = JsonDocument.Parse(json);
-        return new CallRequest(new CallKey("s", id), tool, doc.RootElement.Clone(), "local", Stream: false, WaitForSession: wait);
+        return new CallRequest(new CallKey("s", id), tool, doc.RootElement.Clone(), "local", Stream: false, WaitForSlot: wait);
     }
 
     [Fact]
@@ -84,10 +84,10 @@ public class DispatcherRaceTests
         d.Submit(Request(tool, "run", """{"ms":60000,"text":"run"}""", wait: true), listener);
         int waiters = await SubmitWhileCancellingAsync(d, i => Request(tool, $"w{i}", $$"""{"text":"w{{i}}"}""", wait: true), i => new("s", $"w{i}"), listener);
         await DispatcherTests.Eventually(() => listener.TotalCompletions == waiters);
-        Assert.Equal(0, d.SessionWaiting); // none of the cancelled calls holds a place, though "run" still runs
+        Assert.Equal(0, d.CallerWaiting); // none of the cancelled calls holds a place, though "run" still runs
         Assert.Equal(1, tool.Started);
         d.Cancel(new("s", "run"));
-        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.InflightKeys == 0 && d.ActiveSessions == 0);
+        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.InflightKeys == 0 && d.ActiveCallers == 0);
     }
 
     /// <summary>

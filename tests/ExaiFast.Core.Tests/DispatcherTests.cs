@@ -14,7 +14,7 @@ public class DispatcherTests
         LaneWorkers = new Dictionary<string, int> { ["local"] = workers },
         QueueDepth = queue,
         GlobalMaxInflight = global,
-        SessionMaxInflight = session,
+        CallerMaxInflight = session,
         CallTimeout = TimeSpan.FromSeconds(timeoutS),
         ProgressInterval = TimeSpan.FromMilliseconds(50),
     };
@@ -39,7 +39,7 @@ public class DispatcherTests
         Assert.True(result.Ok);
         Assert.Equal("hello", result.Text);
         Assert.Equal("local", result.Provider);
-        await Eventually(() => d.Inflight == 0 && d.InflightKeys == 0 && d.ActiveSessions == 0);
+        await Eventually(() => d.Inflight == 0 && d.InflightKeys == 0 && d.ActiveCallers == 0);
 
         var again = d.Submit(Request(tool, "a", """{"text":"other"}"""), new RecordingListener());
         Assert.Equal(SubmitStatus.Replayed, again.Status);
@@ -219,7 +219,7 @@ public class DispatcherTests
             Assert.Equal(ErrorCodes.Timeout, (await listener.ResultAsync(new("s1", $"t{i}"))).Error!.Code);
         }
 
-        await Eventually(() => d.Inflight == 0 && d.InflightKeys == 0 && d.BusyWorkers == 0 && d.ActiveSessions == 0);
+        await Eventually(() => d.Inflight == 0 && d.InflightKeys == 0 && d.BusyWorkers == 0 && d.ActiveCallers == 0);
         Assert.Equal(tool.Started, tool.Cancelled); // every call that started was really stopped
         Assert.Equal(1000, listener.TotalCompletions);
 

@@ -21,7 +21,7 @@ public class LaneBorrowTests
         LaneWorkers = new Dictionary<string, int> { ["home"] = 4, ["p"] = 1, ["q"] = 1 },
         QueueDepth = queue,
         GlobalMaxInflight = 10_000,
-        SessionMaxInflight = 10_000,
+        CallerMaxInflight = 10_000,
         CallTimeout = TimeSpan.FromSeconds(60),
     };
 

@@ -18,7 +18,7 @@ public class LaneHopTests
         LaneWorkers = new Dictionary<string, int> { ["a"] = a, ["b"] = b, ["c"] = c },
         QueueDepth = queue,
         GlobalMaxInflight = 10_000,
-        SessionMaxInflight = 10_000,
+        CallerMaxInflight = 10_000,
         CallTimeout = TimeSpan.FromSeconds(60),
     };
 

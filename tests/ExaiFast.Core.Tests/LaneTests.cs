@@ -22,7 +22,7 @@ public class LaneTests
         LaneWorkers = new Dictionary<string, int> { ["local"] = workers },
         QueueDepth = queue,
         GlobalMaxInflight = 10_000,
-        SessionMaxInflight = 10_000,
+        CallerMaxInflight = 10_000,
         InlineMaxArgumentBytes = inlineMaxBytes,
         CallTimeout = TimeSpan.FromSeconds(30),
     };

@@ -21,7 +21,7 @@ public class MemoryPressureTests
         {
             LaneWorkers = new Dictionary<string, int> { ["local"] = 4 },
             GlobalMaxInflight = 100,
-            SessionMaxInflight = 100,
+            CallerMaxInflight = 100,
             ResultStoreCapacity = storeCapacity,
             MemoryCheckInterval = TimeSpan.FromSeconds(1),
             ProgressInterval = TimeSpan.FromHours(1),

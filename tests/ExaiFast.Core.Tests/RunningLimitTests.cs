@@ -17,7 +17,7 @@ public class RunningLimitTests
         LaneWorkers = new Dictionary<string, int> { ["a"] = a, ["b"] = b },
         QueueDepth = queue,
         GlobalMaxInflight = global,
-        SessionMaxInflight = 10_000,
+        CallerMaxInflight = 10_000,
         CallTimeout = TimeSpan.FromSeconds(60),
     };
 

@@ -13,8 +13,8 @@ namespace ExaiFast.Core.Dispatch;
 /// <param name="Stream">Whether output should be streamed.</param>
 /// <param name="Timeout">A shorter deadline than the default, if the client asked for one.</param>
 /// <param name="ArgumentsLease">The memory behind <paramref name="Arguments"/>; <see cref="Dispatcher.Submit"/> takes it, whatever it answers.</param>
-/// <param name="WaitForSession">Whether a call beyond the session's in-flight limit waits in the session's queue
-/// (<see cref="Options.DispatcherOptions.SessionQueueDepth"/>) instead of being refused at once: for clients that never
+/// <param name="WaitForSlot">Whether a call beyond the caller's in-flight limit waits in the caller's queue
+/// (<see cref="Options.DispatcherOptions.CallerQueueDepth"/>) instead of being refused at once: for clients that never
 /// retry a refusal (MCP).</param>
 /// <param name="KeepsResult">Whether the finished call's result is kept for the result TTL, so that the same key sent
 /// again is answered from it (exai-ws: a client re-sends its <c>request_id</c> after a reconnect). A front door whose
@@ -23,5 +23,5 @@ namespace ExaiFast.Core.Dispatch;
 /// tool's run (<see cref="ToolContext.Plan"/>).</param>
 /// <param name="TraceParent">The client's trace (a W3C <c>traceparent</c> it sent), the parent of the call's span; default for none.</param>
 public readonly record struct CallRequest(CallKey Key, ITool Tool, JsonElement Arguments, string Lane, bool Stream, TimeSpan? Timeout = null,
-    ArgumentsLease ArgumentsLease = default, bool WaitForSession = false, bool KeepsResult = true, object? Plan = null,
+    ArgumentsLease ArgumentsLease = default, bool WaitForSlot = false, bool KeepsResult = true, object? Plan = null,
     ActivityContext TraceParent = default);

@@ -29,11 +29,11 @@ internal static class CanonicalJson
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
-    public static FlightKey Hash(string sessionId, string tool, JsonElement arguments)
+    public static FlightKey Hash(string caller, string tool, JsonElement arguments)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
-        Encoding.UTF8.GetBytes(sessionId, buffer);
+        Encoding.UTF8.GetBytes(caller, buffer);
         buffer.Write<byte>([0]);
         Encoding.UTF8.GetBytes(tool, buffer);
         buffer.Write<byte>([0]);

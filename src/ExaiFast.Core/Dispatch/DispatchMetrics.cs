@@ -14,7 +14,7 @@ public sealed class DispatchMetrics
         Submissions = f.CreateCounter("exaifast_call_submissions_total", "call_tool requests by what admission did (accepted, attached, coalesced, replayed, refused).", "status");
         Inflight = f.CreateGauge("exaifast_calls_inflight", "Calls admitted and not finished (queued or running).");
         Queued = f.CreateGauge("exaifast_lane_queued", "Calls waiting in a lane's queue.", "lane");
-        SessionWaiting = f.CreateGauge("exaifast_session_waiting", "MCP calls waiting for a slot of their session (beyond EXAI_WS_SESSION_MAX_INFLIGHT).");
+        CallerWaiting = f.CreateGauge("exaifast_session_waiting", "MCP calls waiting for a slot of their session (beyond EXAI_WS_SESSION_MAX_INFLIGHT).");
         Busy = f.CreateGauge("exaifast_lane_workers_busy", "Workers of a lane executing a call now.", "lane");
         LaneHops = f.CreateCounter("exaifast_lane_hops_total", "Running calls that moved to another lane (a fallback to another provider), by lanes and outcome (run: a slot was free; queued: it waited for one; refused: that lane's queue was full).", "from", "to", "outcome");
         Workers = f.CreateGauge("exaifast_lane_workers", "Workers of a lane (its concurrency limit).", "lane");
@@ -86,8 +86,8 @@ public sealed class DispatchMetrics
     /// <summary>Busy workers per lane (set at collection time).</summary>
     public Gauge Busy { get; }
 
-    /// <summary>Calls waiting for a slot of their session.</summary>
-    public Gauge SessionWaiting { get; }
+    /// <summary>Calls waiting for a slot of their caller.</summary>
+    public Gauge CallerWaiting { get; }
 
     /// <summary>Lane hops by lanes and outcome.</summary>
     public Counter LaneHops { get; }

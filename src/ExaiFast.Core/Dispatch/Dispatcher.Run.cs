@@ -65,7 +65,7 @@ public sealed partial class Dispatcher
         catch (Exception ex)
         {
             // Details stay in the log; the client learns only that it was our fault.
-            DispatchLog.ToolFailed(_logger, call.Tool.Name, call.Key.RequestId, call.Key.SessionId, call.Lane, ex);
+            DispatchLog.ToolFailed(_logger, call.Tool.Name, call.Key.RequestId, call.Key.Caller, call.Lane, ex);
             result = CallResult.Failed(ErrorCodes.InternalError, "the tool failed unexpectedly; see the daemon's log");
         }
 
@@ -90,7 +90,7 @@ public sealed partial class Dispatcher
     }
 
     /// <summary>
-    /// Completes <paramref name="call"/> unless it has already ended (then false). Its session slot and count are given
+    /// Completes <paramref name="call"/> unless it has already ended (then false). Its caller slot and count are given
     /// back (or handed to a waiter) when <paramref name="releaseSlots"/>; otherwise the caller passes them on itself.
     /// </summary>
     private bool Finish(ToolCall call, CallResult result, bool releaseSlots)
@@ -131,12 +131,12 @@ public sealed partial class Dispatcher
         {
             if (releaseSlots)
             {
-                ReleaseSlots(call.Key.SessionId);
+                ReleaseSlots(call.Key.Caller);
             }
         }
-        else if (_sessions.RemoveWaiter(call.Key.SessionId, call))
+        else if (_callers.RemoveWaiter(call.Key.Caller, call))
         {
-            call.Release(); // it ended while waiting for its session: no slot will run it
+            call.Release(); // it ended while waiting for a slot of its caller: none will run it
         }
 
         if (_metrics is { } m)
@@ -151,7 +151,7 @@ public sealed partial class Dispatcher
             }
         }
 
-        DispatchLog.CallEnded(_logger, call.Key.RequestId, call.Key.SessionId, call.Tool.Name, call.Lane, result.Error?.Code ?? "ok", result.QueueMs, result.RunMs);
+        DispatchLog.CallEnded(_logger, call.Key.RequestId, call.Key.Caller, call.Tool.Name, call.Lane, result.Error?.Code ?? "ok", result.QueueMs, result.RunMs);
         for (int i = 0; i < subscriptions.Count; i++)
         {
             Answer(subscriptions[i], result);
@@ -205,7 +205,7 @@ public sealed partial class Dispatcher
             }
 
             _table.Sweep();
-            _sessions.Sweep();
+            _callers.Sweep();
         }
     }
 
@@ -255,7 +255,7 @@ public sealed partial class Dispatcher
         m.MemoryCompactions.IncTo(_memory.Compactions);
         m.StoredResults.Set(_table.StoredCount);
         m.Inflight.Set(Inflight);
-        m.SessionWaiting.Set(_sessions.Waiting);
+        m.CallerWaiting.Set(_callers.Waiting);
         foreach (var lane in _lanes.Values)
         {
             m.Queued.WithLabels(lane.Name).Set(lane.Queued);

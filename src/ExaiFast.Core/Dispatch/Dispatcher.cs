@@ -9,7 +9,7 @@ using Microsoft.Extensions.ObjectPool;
 namespace ExaiFast.Core.Dispatch;
 
 /// <summary>
-/// Admits tool calls into bounded lanes with a fixed number of slots each, enforces the global and per-session limits,
+/// Admits tool calls into bounded lanes with a fixed number of slots each, enforces the global and per-caller limits,
 /// deadlines and cancellation, shares identical work, and keeps results for re-delivery.
 /// </summary>
 /// <remarks>
@@ -31,7 +31,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<string, Lane> _lanes;
     private readonly FlightTable _flights;
-    private readonly SessionLoad _sessions = new();
+    private readonly CallerLoad _callers = new();
     private readonly CallTable _table;
     private readonly ObjectPool<CancellationTokenSource> _cancellations;
     private readonly CancellationTokenSource _heartbeatStop = new();
@@ -85,8 +85,8 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// <summary>Calls waiting in all lanes' queues (including cancelled ones not yet dequeued).</summary>
     public int Queued => _lanes.Values.Sum(l => l.Queued);
 
-    /// <summary>Calls waiting for a slot of their session (front doors that wait rather than refuse: MCP).</summary>
-    public int SessionWaiting => _sessions.Waiting;
+    /// <summary>Calls waiting for a slot of their caller (front doors that wait rather than refuse: MCP).</summary>
+    public int CallerWaiting => _callers.Waiting;
 
     /// <summary>Workers executing a call now.</summary>
     public int BusyWorkers => _lanes.Values.Sum(l => l.Busy);
@@ -101,7 +101,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
     internal bool FlightsEmpty => _flights.IsEmpty;
 
     /// <summary>Sessions with at least one call in flight.</summary>
-    public int ActiveSessions => _sessions.Sessions;
+    public int ActiveCallers => _callers.Callers;
 
     /// <summary>The lanes and their slot counts.</summary>
     public IReadOnlyDictionary<string, int> Lanes => _options.LaneWorkers;
@@ -205,7 +205,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
         // may then run apart: single-flight is an optimisation, never a promise.
         bool coalescable = request.Tool.Coalescable && !_options.DisableCoalesceFor.Contains(request.Tool.Name);
         FlightKey? flightKey = coalescable && !_flights.IsEmpty
-            ? CanonicalJson.Hash(key.SessionId, request.Tool.Name, request.Arguments)
+            ? CanonicalJson.Hash(key.Caller, request.Tool.Name, request.Arguments)
             : null;
         if (flightKey is { } fk && _flights.TryGet(fk, out var twin))
         {
@@ -237,15 +237,15 @@ public sealed partial class Dispatcher : IAsyncDisposable
             return Refuse(request, ticket, ErrorCodes.InternalError, $"no lane '{request.Lane}'", retryAfter: null);
         }
 
-        // Counted as admitted (Inflight) until it ends; a call waiting for its session is not, and is counted again when
-        // a slot of its session is handed to it, from a call that was. Beyond the global limit on running calls a call
+        // Counted as admitted (Inflight) until it ends; a call waiting for its caller is not, and is counted again when
+        // a slot of its caller is handed to it, from a call that was. Beyond the global limit on running calls a call
         // waits in its lane's queue (Lane, RunningLimit): only a full queue refuses it.
         Interlocked.Increment(ref _admitted);
-        bool holdsSession = _sessions.TryAcquire(key.SessionId, _options.SessionMaxInflight);
-        if (!holdsSession && (!request.WaitForSession || _options.SessionQueueDepth == 0))
+        bool holdsSession = _callers.TryAcquire(key.Caller, _options.CallerMaxInflight);
+        if (!holdsSession && (!request.WaitForSlot || _options.CallerQueueDepth == 0))
         {
             Interlocked.Decrement(ref _admitted);
-            return Refuse(request, ticket, ErrorCodes.OverCapacity, $"session has {_options.SessionMaxInflight} calls in flight", _options.OverCapacityRetryAfterSeconds);
+            return Refuse(request, ticket, ErrorCodes.OverCapacity, $"session has {_options.CallerMaxInflight} calls in flight", _options.OverCapacityRetryAfterSeconds);
         }
 
         var timeout = request.Timeout is { } t && t < _options.CallTimeout ? t : _options.CallTimeout;
@@ -257,7 +257,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
             // This call was never seen.
             if (holdsSession)
             {
-                ReleaseSlots(key.SessionId);
+                ReleaseSlots(key.Caller);
             }
             else
             {
@@ -282,7 +282,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
         // A call that is cancelled or reaches its deadline completes now: a queued one does not wait for a slot to
         // run it, and a running one does not wait for a tool that ignores its token (the client gets its TIMEOUT
         // on time; the slot stays busy, and the call keeps its arguments, until the tool returns). A call waiting for
-        // its session is on the clock too.
+        // its caller is on the clock too.
         call.Token.UnsafeRegister(static state =>
         {
             var c = (ToolCall)state!;
@@ -292,30 +292,30 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
         if (!holdsSession)
         {
-            switch (_sessions.AcquireOrWait(key.SessionId, _options.SessionMaxInflight, _options.SessionQueueDepth, call))
+            switch (_callers.AcquireOrWait(key.Caller, _options.CallerMaxInflight, _options.CallerQueueDepth, call))
             {
-                case SessionAdmission.Waiting:
-                    Interlocked.Decrement(ref _admitted); // a waiter is not counted until a slot of its session is handed to it
+                case CallerAdmission.Waiting:
+                    Interlocked.Decrement(ref _admitted); // a waiter is not counted until a slot of its caller is handed to it
                     if (lateFlight)
                     {
                         RegisterFlight(call);
                     }
 
                     return Accepted(request, ticket, call);
-                case SessionAdmission.Ended:
+                case CallerAdmission.Ended:
                     // Its deadline or a cancel ended it before it could queue: its completion has answered.
                     Interlocked.Decrement(ref _admitted);
                     call.Release(); // no slot will run it
                     return Accepted(request, ticket, call);
-                case SessionAdmission.Full:
+                case CallerAdmission.Full:
                     Interlocked.Decrement(ref _admitted);
                     return RefuseUnqueued(request, ticket, call, CallResult.Failed(ErrorCodes.OverCapacity,
-                        $"session has {_options.SessionMaxInflight} calls in flight and {_options.SessionQueueDepth} waiting", _options.OverCapacityRetryAfterSeconds));
+                        $"session has {_options.CallerMaxInflight} calls in flight and {_options.CallerQueueDepth} waiting", _options.OverCapacityRetryAfterSeconds));
                 default:
                     // A slot came free meanwhile: the call takes it (and is counted again), unless it has already ended.
                     if (!call.TryTakeSlots())
                     {
-                        ReleaseSlots(key.SessionId);
+                        ReleaseSlots(key.Caller);
                         call.Release(); // no slot will run it
                         return Accepted(request, ticket, call); // its end has answered
                     }
@@ -402,11 +402,11 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// Scans the call table (bounded by the in-flight limit plus the result store's capacity) rather than keeping a set
     /// of keys per connection: a connection closes once, a call is made on it many times.
     /// </remarks>
-    public void Detach(ICallListener listener, string sessionId)
+    public void Detach(ICallListener listener, string caller)
     {
         foreach (var (key, call) in _table.Calls)
         {
-            if (key.SessionId == sessionId)
+            if (key.Caller == caller)
             {
                 call.Detach(listener);
                 if (_shared is { } shared && !call.HasListeners)
@@ -458,13 +458,13 @@ public sealed partial class Dispatcher : IAsyncDisposable
         return _table.TryGetCall(key, out var call) && call.TryGetTicket(key, listener, out ticket);
     }
 
-    /// <summary>Cancels the session's calls that no listener waits for any more (after the disconnect grace).</summary>
-    public int CancelOrphans(string sessionId)
+    /// <summary>Cancels the caller's calls that no listener waits for any more (after the disconnect grace).</summary>
+    public int CancelOrphans(string caller)
     {
         int n = 0;
         foreach (var (key, call) in _table.Calls)
         {
-            if (key.SessionId == sessionId && !call.HasListeners)
+            if (key.Caller == caller && !call.HasListeners)
             {
                 call.Cancel(CancelReason.Disconnected);
                 n++;
@@ -541,7 +541,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// </summary>
     private void RegisterFlight(ToolCall call)
     {
-        var key = CanonicalJson.Hash(call.Key.SessionId, call.Tool.Name, call.Arguments);
+        var key = CanonicalJson.Hash(call.Key.Caller, call.Tool.Name, call.Arguments);
         if (!call.TrySetFlightKey(key))
         {
             return; // it has ended
@@ -589,7 +589,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
         if (call.HoldsSlots)
         {
-            ReleaseSlots(key.SessionId);
+            ReleaseSlots(key.Caller);
         }
 
         // Requests that joined it while it was visible (an identical call, or its request id again from another
@@ -618,13 +618,13 @@ public sealed partial class Dispatcher : IAsyncDisposable
     }
 
     /// <summary>
-    /// Gives back a session slot (and its count in <see cref="Inflight"/>), or hands both to the session's oldest waiter
+    /// Gives back a caller's slot (and its count in <see cref="Inflight"/>), or hands both to the caller's oldest waiter
     /// and queues it in its lane. A waiter that has ended meanwhile, or finds its lane's queue full (refused), passes them
     /// on in turn.
     /// </summary>
-    private void ReleaseSlots(string sessionId)
+    private void ReleaseSlots(string caller)
     {
-        while (_sessions.Release(sessionId) is { } next)
+        while (_callers.Release(caller) is { } next)
         {
             if (!next.TryTakeSlots())
             {

@@ -7,7 +7,7 @@ public enum SubmitStatus
     Accepted,
     /// <summary>The same request id is running: the listener was attached to it (no second execution).</summary>
     Attached,
-    /// <summary>An identical call (same session, tool, arguments) is running: the listener shares its execution.</summary>
+    /// <summary>An identical call (same caller, tool, arguments) is running: the listener shares its execution.</summary>
     Coalesced,
     /// <summary>The request id finished within the result TTL: here is its stored result.</summary>
     Replayed,

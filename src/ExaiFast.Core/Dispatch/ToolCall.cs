@@ -12,7 +12,7 @@ namespace ExaiFast.Core.Dispatch;
 /// through. Once completed, the subscriptions are frozen and read without the lock.</para>
 /// <para>What a call borrows — its arguments' memory (<see cref="ArgumentsLease"/>) and a pooled token source — is given
 /// back when the last of its holds is released: one for its completion, one for the lane slot that runs it (released
-/// instead by whoever learns that no slot ever will: a refusal, or the end of a call that waited for its session),
+/// instead by whoever learns that no slot ever will: a refusal, or the end of a call that waited for its caller),
 /// one for the admitting thread, and a short one for each <see cref="Cancel"/>. A call completed by a timeout while its
 /// tool still runs therefore keeps its arguments readable until the tool returns, and a cancel that races the end
 /// of a call can never reach the token source of the next call that reuses it.</para>
@@ -104,8 +104,8 @@ public sealed class ToolCall : IRunningCall
     internal CancellationTokenSource Cancellation { get; }
 
     /// <summary>
-    /// Whether the call holds a slot of its session and its count in the dispatcher's in-flight total (they move together). A call waiting
-    /// for its session holds neither until <see cref="TryTakeSlots"/>; read by the completion, after the call has ended.
+    /// Whether the call holds a slot of its caller and its count in the dispatcher's in-flight total (they move together). A call waiting
+    /// for its caller holds neither until <see cref="TryTakeSlots"/>; read by the completion, after the call has ended.
     /// </summary>
     internal bool HoldsSlots => _holdsSlots;
 
@@ -117,12 +117,12 @@ public sealed class ToolCall : IRunningCall
     internal Lane? Slot { get; set; }
 
     /// <summary>What its model requests spent (made when the first asks).</summary>
-    internal CallSpend Spend => _spend ?? Interlocked.CompareExchange(ref _spend, new CallSpend(Key.SessionId), null) ?? _spend;
+    internal CallSpend Spend => _spend ?? Interlocked.CompareExchange(ref _spend, new CallSpend(Key.Caller), null) ?? _spend;
 
     /// <summary>Its trace span (null unless an exporter listens): started at admission, ended by the completion.</summary>
     internal Activity? Span { get; set; }
 
-    /// <summary>Its place in its session's wait queue while it waits for a slot (guarded by the session's lock).</summary>
+    /// <summary>Its place in its caller's wait queue while it waits for a slot (guarded by the caller's lock).</summary>
     internal LinkedListNode<ToolCall>? WaitNode { get; set; }
 
     /// <summary>Read once at construction: the source may be reused by another call after this one is released.</summary>
@@ -281,7 +281,7 @@ public sealed class ToolCall : IRunningCall
     internal bool TryStart() => Interlocked.CompareExchange(ref _state, Running, Queued) == Queued;
 
     /// <summary>
-    /// A waiting call is handed a session slot and its count; false if it has ended meanwhile (the giver keeps them).
+    /// A waiting call is handed a caller's slot and its count; false if it has ended meanwhile (the giver keeps them).
     /// Under the lock that <see cref="TryComplete"/> takes, so the completion sees exactly what the call holds.
     /// </summary>
     internal bool TryTakeSlots()

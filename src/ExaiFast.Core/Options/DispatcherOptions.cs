@@ -6,14 +6,14 @@ public sealed record DispatcherOptions
     /// <summary>Calls running at once, all lanes together (<c>EXAI_WS_GLOBAL_MAX_INFLIGHT</c>); beyond it a call waits in its lane's queue.</summary>
     public int GlobalMaxInflight { get; init; } = 24;
 
-    /// <summary>Calls admitted and not finished per session (<c>EXAI_WS_SESSION_MAX_INFLIGHT</c>).</summary>
-    public int SessionMaxInflight { get; init; } = 8;
+    /// <summary>Calls admitted and not finished per caller (<c>EXAI_WS_SESSION_MAX_INFLIGHT</c>).</summary>
+    public int CallerMaxInflight { get; init; } = 8;
 
     /// <summary>
-    /// Calls that may wait per session beyond <see cref="SessionMaxInflight"/> when their front door asks to wait (MCP;
+    /// Calls that may wait per caller beyond <see cref="CallerMaxInflight"/> when their front door asks to wait (MCP;
     /// exai-ws refuses at once): <c>EXAIFAST_SESSION_QUEUE_DEPTH</c>. 0 refuses them at once too.
     /// </summary>
-    public int SessionQueueDepth { get; init; } = 64;
+    public int CallerQueueDepth { get; init; } = 64;
 
     /// <summary>Calls that may wait in one lane's queue (<c>EXAI_WS_QUEUE_DEPTH</c>).</summary>
     public int QueueDepth { get; init; } = 64;

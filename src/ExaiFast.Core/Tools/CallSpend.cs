@@ -1,15 +1,15 @@
 namespace ExaiFast.Core.Tools;
 
 /// <summary>
-/// What one call has spent on models so far, and whose it is: the per-call budget counts it, the session's and the
-/// day's budgets charge its session. One per call, shared by its model requests (a consensus asks several at once).
+/// What one call has spent on models so far, and whose it is: the per-call budget counts it, the caller's and the
+/// day's budgets charge its caller. One per call, shared by its model requests (a consensus asks several at once).
 /// </summary>
-public sealed class CallSpend(string sessionId)
+public sealed class CallSpend(string caller)
 {
     private long _tokens;
 
-    /// <summary>The session the call belongs to.</summary>
-    public string SessionId { get; } = sessionId;
+    /// <summary>The caller the call belongs to (see <see cref="Calls.CallKey.Caller"/>).</summary>
+    public string Caller { get; } = caller;
 
     /// <summary>Tokens its model requests used so far (as reported, or estimated where a provider reported none).</summary>
     public long Tokens => Interlocked.Read(ref _tokens);

@@ -94,9 +94,9 @@ public sealed class SpendLedger
             var day = Day;
             try
             {
-                var (total, ofProvider, ofSession) = await _shared.ReadAsync(day, provider, _budgets.PerSessionPerDay > 0 ? spend?.SessionId : null)
+                var (total, ofProvider, ofSession) = await _shared.ReadAsync(day, provider, _budgets.PerSessionPerDay > 0 ? spend?.Caller : null)
                     .WaitAsync(SharedReadTimeout, _time).ConfigureAwait(false);
-                Raise(day, provider, spend?.SessionId, total, ofProvider, ofSession);
+                Raise(day, provider, spend?.Caller, total, ofProvider, ofSession);
             }
             catch (Exception)
             {
@@ -133,7 +133,7 @@ public sealed class SpendLedger
 
             if (_budgets.PerSessionPerDay > 0 && spend is not null)
             {
-                Within("this session's daily token budget (EXAIFAST_MAX_TOKENS_PER_SESSION_PER_DAY", _budgets.PerSessionPerDay, _sessions.GetValueOrDefault(spend.SessionId), estimate);
+                Within("this session's daily token budget (EXAIFAST_MAX_TOKENS_PER_SESSION_PER_DAY", _budgets.PerSessionPerDay, _sessions.GetValueOrDefault(spend.Caller), estimate);
             }
         }
     }
@@ -147,7 +147,7 @@ public sealed class SpendLedger
         }
 
         spend?.Add(tokens);
-        string? session = spend is not null && _budgets.PerSessionPerDay > 0 ? spend.SessionId : null;
+        string? session = spend is not null && _budgets.PerSessionPerDay > 0 ? spend.Caller : null;
         DateOnly day;
         lock (_gate)
         {

@@ -71,7 +71,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IAsyncDisposable
         _time = time;
         _logger = logger;
         _maxBytes = maxMessageBytes;
-        SessionMaxInflight = sessionMaxInflight;
+        CallerMaxInflight = sessionMaxInflight;
         _token = token ?? new TokenGuard(options.Token);
         _sessions = new SessionTracker(dispatcher, options.DisconnectGrace, time);
         _helloTicks = (long)(options.HelloTimeout.TotalSeconds * time.TimestampFrequency);
@@ -79,7 +79,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IAsyncDisposable
         _helloWatch = WatchHellosAsync();
     }
 
-    private int SessionMaxInflight { get; }
+    private int CallerMaxInflight { get; }
 
     /// <summary>The call rate limits per session and per client address; none if null.</summary>
     internal CallRateLimits? RateLimits { get; init; }
@@ -297,7 +297,7 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IAsyncDisposable
         connection.SessionId = sessionId;
         _awaitingHello.TryRemove(connection, out _);
         _sessions.Joined(sessionId);
-        await SendAsync(connection.Socket, ExaiWsFrames.HelloAck(sessionId, ServerInfo.Version, _maxBytes, SessionMaxInflight)).ConfigureAwait(false);
+        await SendAsync(connection.Socket, ExaiWsFrames.HelloAck(sessionId, ServerInfo.Version, _maxBytes, CallerMaxInflight)).ConfigureAwait(false);
     }
 
     private async Task RefuseHelloAsync(ExaiWsConnection connection, string error, ushort closeCode, string reason)

@@ -79,7 +79,7 @@ public sealed class DispatcherBackend : IMcpBackend
         // go back at once). MCP clients fan out and never retry a tool error: beyond the session's limit, calls wait
         // their turn. A JSON-RPC id gets a fresh key every time, so no result is kept for a repeat.
         var ticket = _dispatcher.Submit(new CallRequest(request.Key, tool, arguments, validation.Lane!, Stream: false,
-            ArgumentsLease: lease, WaitForSession: true, KeepsResult: false, Plan: validation.Plan, TraceParent: request.TraceParent));
+            ArgumentsLease: lease, WaitForSlot: true, KeepsResult: false, Plan: validation.Plan, TraceParent: request.TraceParent));
         lease = default; // the dispatcher's now
 
         ticket.Listen(request);
@@ -97,7 +97,7 @@ public sealed class DispatcherBackend : IMcpBackend
         var (taskId, key) = tasks.Next(request.Session.Principal);
         request.TaskKey = key;
         var ticket = _dispatcher.Submit(new CallRequest(key, tool, arguments, validation.Lane!, Stream: false,
-            ArgumentsLease: lease, WaitForSession: true, KeepsResult: true, Plan: validation.Plan, TraceParent: request.TraceParent));
+            ArgumentsLease: lease, WaitForSlot: true, KeepsResult: true, Plan: validation.Plan, TraceParent: request.TraceParent));
         lease = default; // the dispatcher's now
         tasks.Watch(taskId, ticket, request,
             static (answered, result) => answered.Session.Complete(answered, result),

@@ -93,7 +93,7 @@ public sealed partial class ExaiWsBackend
             return;
         }
 
-        if (_queued.Count >= _options.SessionQueueDepth && !(IsConnected && _atDaemon < _sessionLimit))
+        if (_queued.Count >= _options.CallerQueueDepth && !(IsConnected && _atDaemon < _sessionLimit))
         {
             call.Session.Complete(call.Request, CallResult.Failed(ErrorCodes.OverCapacity,
                 $"{_queued.Count} calls already wait in the stdio bridge (EXAIFAST_SESSION_QUEUE_DEPTH)", retryAfter: 1));

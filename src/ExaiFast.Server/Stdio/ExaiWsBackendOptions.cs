@@ -19,7 +19,7 @@ public sealed record ExaiWsBackendOptions
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromSeconds(180);
 
     /// <summary>Calls that wait in the bridge beyond the session's in-flight limit; more get <c>OVER_CAPACITY</c>.</summary>
-    public int SessionQueueDepth { get; init; } = 64;
+    public int CallerQueueDepth { get; init; } = 64;
 
     /// <summary>The first reconnect delay; it doubles up to <see cref="MaxBackoff"/>, with jitter.</summary>
     public TimeSpan MinBackoff { get; init; } = TimeSpan.FromMilliseconds(100);

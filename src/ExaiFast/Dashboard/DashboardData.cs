@@ -68,7 +68,7 @@ internal sealed class DashboardData(
         json.WriteNumber("refused", outcomes.Refused);
         json.WriteNumber("inflight", dispatcher.Inflight);
         json.WriteNumber("queued", dispatcher.Queued);
-        json.WriteNumber("session_waiting", dispatcher.SessionWaiting);
+        json.WriteNumber("session_waiting", dispatcher.CallerWaiting);
         json.WriteEndObject();
     }
 

@@ -53,7 +53,7 @@ internal static class DaemonHost
             ProviderStates(sp),
             sp.GetRequiredService<DaemonStatus>(),
             settings.Server.MaxMessageBytes,
-            settings.Dispatcher.SessionMaxInflight,
+            settings.Dispatcher.CallerMaxInflight,
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.ExaiWs"),
             sp.GetRequiredService<TokenGuard>(),

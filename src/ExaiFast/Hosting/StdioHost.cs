@@ -62,7 +62,7 @@ internal static partial class StdioHost
                 Token = settings.ExaiWs.Token,
                 ConnectWait = options.ConnectWait,
                 CallTimeout = settings.Dispatcher.CallTimeout,
-                SessionQueueDepth = settings.Dispatcher.SessionQueueDepth,
+                CallerQueueDepth = settings.Dispatcher.CallerQueueDepth,
                 Autostart = options.Autostart ? DaemonLauncher.Create(settings, options, loggers.CreateLogger("ExaiFast.Autostart")) : null,
             }, loggers.CreateLogger("ExaiFast.Bridge"));
             backend = bridge;

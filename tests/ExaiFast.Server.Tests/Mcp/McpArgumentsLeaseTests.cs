@@ -79,7 +79,7 @@ public class McpArgumentsLeaseTests
 
         await rig.SendOwnedAsync(Call("1", """{"hold":true}"""));
         await rig.SendOwnedAsync(Call("2", """{"hold":true}""")); // waits for the session's one slot, holding its message too
-        await Eventually(() => rig.Tool.Started == 1 && rig.Dispatcher.SessionWaiting == 1);
+        await Eventually(() => rig.Tool.Started == 1 && rig.Dispatcher.CallerWaiting == 1);
         Assert.Equal(0, rig.Owner.Releases);
 
         rig.Protocol.EndSession(rig.Session);
@@ -148,8 +148,8 @@ public class McpArgumentsLeaseTests
         {
             Dispatcher = new Dispatcher(new DispatcherOptions
             {
-                SessionMaxInflight = 1,
-                SessionQueueDepth = sessionQueueDepth,
+                CallerMaxInflight = 1,
+                CallerQueueDepth = sessionQueueDepth,
                 LaneWorkers = new Dictionary<string, int> { ["local"] = 2 },
             });
             Protocol = new McpProtocol(new DispatcherBackend(Dispatcher, new TestCatalog(Tool)), NullLogger.Instance);
@@ -179,7 +179,7 @@ public class McpArgumentsLeaseTests
         /// more come back than that.</summary>
         public async Task IdleAsync(int releases)
         {
-            await Eventually(() => Dispatcher.Inflight == 0 && Dispatcher.InflightKeys == 0 && Dispatcher.SessionWaiting == 0 && Owner.Releases >= releases);
+            await Eventually(() => Dispatcher.Inflight == 0 && Dispatcher.InflightKeys == 0 && Dispatcher.CallerWaiting == 0 && Owner.Releases >= releases);
             Assert.Equal(releases, Owner.Releases);
         }
 

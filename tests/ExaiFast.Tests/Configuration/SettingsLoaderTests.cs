@@ -187,7 +187,7 @@ public class SettingsLoaderTests
         Assert.Equal(3, d.LaneWorkers["kimi"]);
         Assert.Equal(50, d.LaneWorkers["local"]);
         Assert.Equal(4, d.LaneWorkers["glm"]);
-        Assert.Equal(2, d.SessionMaxInflight);
+        Assert.Equal(2, d.CallerMaxInflight);
         Assert.True(d.DisableCoalesceFor.SetEquals(["chat", "version"]));
     }
 

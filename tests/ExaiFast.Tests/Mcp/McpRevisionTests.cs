@@ -160,7 +160,7 @@ public class McpRevisionTests
         }
 
         await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 3);
-        Assert.Equal(0, daemon.Dispatcher.SessionWaiting);
+        Assert.Equal(0, daemon.Dispatcher.CallerWaiting);
 
         client.Vanish();
         await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 3 && daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusyWorkers == 0);

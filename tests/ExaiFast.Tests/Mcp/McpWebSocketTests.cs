@@ -186,7 +186,7 @@ public class McpWebSocketTests
         }
 
         Assert.Equal(50, daemon.LocalModel.Requests);
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.SessionWaiting == 0);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.CallerWaiting == 0);
     }
 
     [Fact]
@@ -200,7 +200,7 @@ public class McpWebSocketTests
             await flooder.SendAsync(Call(i, "chat", new JsonObject { ["prompt"] = $"long {i}", ["local_latency_ms"] = 60_000 }));
         }
 
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.SessionWaiting == 3 && daemon.Dispatcher.BusyWorkers == 2);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.CallerWaiting == 3 && daemon.Dispatcher.BusyWorkers == 2);
         await flooder.SendAsync(Call(6, "chat", new JsonObject { ["prompt"] = "one too many" }));
         var refused = (await ResponseAsync(flooder, 6))["result"]!;
         await other.SendAsync(Call(1, "chat", new JsonObject { ["prompt"] = "meanwhile" }));
@@ -214,7 +214,7 @@ public class McpWebSocketTests
 
         // The flooder leaves: its two running calls and three waiting ones all end, and the waiters never ran.
         flooder.Vanish();
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.SessionWaiting == 0 && daemon.Dispatcher.BusyWorkers == 0);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.CallerWaiting == 0 && daemon.Dispatcher.BusyWorkers == 0);
         Assert.Equal(3, daemon.LocalModel.Requests);
     }
 
@@ -226,10 +226,10 @@ public class McpWebSocketTests
         await client.SendAsync(Call(1, "chat", new JsonObject { ["prompt"] = "long", ["local_latency_ms"] = 60_000 }));
         await client.SendAsync(Call(2, "chat", new JsonObject { ["prompt"] = "unwanted" }));
         await client.SendAsync(Call(3, "chat", new JsonObject { ["prompt"] = "wanted" }));
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.SessionWaiting == 2 && daemon.Dispatcher.BusyWorkers == 1);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.CallerWaiting == 2 && daemon.Dispatcher.BusyWorkers == 1);
 
         await client.SendAsync(Cancelled(2));
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.SessionWaiting == 1);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.CallerWaiting == 1);
         await client.SendAsync(Cancelled(1));
         Assert.Contains("wanted", (string?)(await ResponseAsync(client, 3))["result"]!["content"]![0]!["text"], StringComparison.Ordinal);
 
@@ -255,7 +255,7 @@ public class McpWebSocketTests
             Assert.Equal("TIMEOUT", (string?)result["_meta"]!["exaifast/error"]!["code"]);
         }
 
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.SessionWaiting == 0 && daemon.Dispatcher.BusyWorkers == 0);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.CallerWaiting == 0 && daemon.Dispatcher.BusyWorkers == 0);
     }
 
     [Fact]

@@ -63,7 +63,7 @@ public sealed class RedisSharedResultsTests : IAsyncLifetime
         }
 
         await RedisThreadStoreTests.Until(() => Task.FromResult(tool.Started == 1));
-        ownerDispatcher.Detach(client, key.SessionId); // its connection went away: the call is an orphan, marked in Redis
+        ownerDispatcher.Detach(client, key.Caller); // its connection went away: the call is an orphan, marked in Redis
         SharedLookup running = default;
         await RedisThreadStoreTests.Until(async () => (running = await waiter.LookupAsync(key, ct)).RunningOn == owner.DaemonId);
 

@@ -2,33 +2,33 @@ using ExaiFast.Core.Dispatch;
 
 namespace ExaiFast.Core.Tests;
 
-public class SessionLoadTests
+public class CallerLoadTests
 {
     [Fact]
     public void Limit_IsPerSession_AndIdleCountersAreSweptAway()
     {
-        var load = new SessionLoad();
+        var load = new CallerLoad();
         Assert.True(load.TryAcquire("a", 2));
         Assert.True(load.TryAcquire("a", 2));
         Assert.False(load.TryAcquire("a", 2));
         Assert.True(load.TryAcquire("b", 2));
-        Assert.Equal(2, load.Sessions);
+        Assert.Equal(2, load.Callers);
 
         load.Release("a");
         load.Release("a");
-        Assert.Equal(1, load.Sessions); // "a" idle: not counted, though its counter waits for the sweep
+        Assert.Equal(1, load.Callers); // "a" idle: not counted, though its counter waits for the sweep
         load.Sweep();
         Assert.Equal(0, load.CountOf("a"));
         Assert.Equal(1, load.CountOf("b"));
 
         Assert.True(load.TryAcquire("a", 2)); // a fresh counter after the sweep
-        Assert.Equal(2, load.Sessions);
+        Assert.Equal(2, load.Callers);
     }
 
     [Fact]
     public async Task ConcurrentAcquireReleaseAndSweep_NeverExceedTheLimit_AndEndAtZero()
     {
-        var load = new SessionLoad();
+        var load = new CallerLoad();
         int over = 0;
         using var stop = new CancellationTokenSource();
         var sweeper = Task.Run(async () =>
@@ -58,6 +58,6 @@ public class SessionLoadTests
         await sweeper;
 
         Assert.Equal(0, over);
-        Assert.Equal(0, load.Sessions);
+        Assert.Equal(0, load.Callers);
     }
 }

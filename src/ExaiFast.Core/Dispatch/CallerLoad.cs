@@ -2,27 +2,27 @@ using System.Collections.Concurrent;
 
 namespace ExaiFast.Core.Dispatch;
 
-/// <summary>Calls in flight per session, against the per-session limit, and the calls waiting for a slot of their session.</summary>
+/// <summary>Calls in flight per caller, against the per-caller limit, and the calls waiting for a slot of their caller.</summary>
 /// <remarks>
-/// <para>A lock per session object (taken twice per call, never on the frame path) keeps the count exact. Counters that
-/// drop to zero stay until <see cref="Sweep"/> (the dispatcher's heartbeat) removes them: a session that makes one
+/// <para>A lock per caller object (taken twice per call, never on the frame path) keeps the count exact. Counters that
+/// drop to zero stay until <see cref="Sweep"/> (the dispatcher's heartbeat) removes them: a caller that makes one
 /// call at a time would otherwise create and delete a counter and a dictionary node on every call.</para>
-/// <para>Waiting is for front doors whose clients do not retry (MCP): a call beyond the limit joins its session's FIFO,
+/// <para>Waiting is for front doors whose clients do not retry (MCP): a call beyond the limit joins its caller's FIFO,
 /// and <see cref="Release"/> hands the freed slot straight to the oldest waiter instead of freeing it. Waiters exist only
-/// while the session is at its limit, so some running call of the session will always release a slot for them.</para>
+/// while the caller is at its limit, so some running call of the caller will always release a slot for them.</para>
 /// </remarks>
-internal sealed class SessionLoad
+internal sealed class CallerLoad
 {
-    private readonly ConcurrentDictionary<string, Counter> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Counter> _callers = new(StringComparer.Ordinal);
     private int _waiting;
 
-    /// <summary>Sessions with at least one call in flight.</summary>
-    public int Sessions
+    /// <summary>Callers with at least one call in flight.</summary>
+    public int Callers
     {
         get
         {
             int n = 0;
-            foreach (var (_, counter) in _sessions)
+            foreach (var (_, counter) in _callers)
             {
                 n += Volatile.Read(ref counter.Count) > 0 ? 1 : 0;
             }
@@ -31,14 +31,14 @@ internal sealed class SessionLoad
         }
     }
 
-    /// <summary>Calls waiting for a slot of their session, all sessions together.</summary>
+    /// <summary>Calls waiting for a slot of their caller, all callers together.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
-    public bool TryAcquire(string sessionId, int max)
+    public bool TryAcquire(string caller, int max)
     {
         while (true)
         {
-            var counter = _sessions.GetOrAdd(sessionId, static _ => new Counter());
+            var counter = _callers.GetOrAdd(caller, static _ => new Counter());
             lock (counter)
             {
                 if (counter.Removed)
@@ -58,15 +58,15 @@ internal sealed class SessionLoad
     }
 
     /// <summary>
-    /// Takes a slot if one is free now, else queues <paramref name="call"/> behind the session's other waiters (at most
+    /// Takes a slot if one is free now, else queues <paramref name="call"/> behind the caller's other waiters (at most
     /// <paramref name="depth"/>) unless it has already ended. Atomic with <see cref="Release"/> and
     /// <see cref="RemoveWaiter"/>, so a slot freed meanwhile is never missed and an ended call never stays queued.
     /// </summary>
-    public SessionAdmission AcquireOrWait(string sessionId, int max, int depth, ToolCall call)
+    public CallerAdmission AcquireOrWait(string caller, int max, int depth, ToolCall call)
     {
         while (true)
         {
-            var counter = _sessions.GetOrAdd(sessionId, static _ => new Counter());
+            var counter = _callers.GetOrAdd(caller, static _ => new Counter());
             lock (counter)
             {
                 if (counter.Removed)
@@ -77,33 +77,33 @@ internal sealed class SessionLoad
                 if (counter.Count < max)
                 {
                     counter.Count++;
-                    return SessionAdmission.Acquired;
+                    return CallerAdmission.Acquired;
                 }
 
                 if (call.IsCompleted)
                 {
                     // Ended while being set up: queued, it would hold a place (and its worker hold) until popped. Its
                     // completion found no node to remove, and under this lock none can be added after this check.
-                    return SessionAdmission.Ended;
+                    return CallerAdmission.Ended;
                 }
 
                 var waiters = counter.Waiters ??= new LinkedList<ToolCall>();
                 if (waiters.Count >= depth)
                 {
-                    return SessionAdmission.Full;
+                    return CallerAdmission.Full;
                 }
 
                 call.WaitNode = waiters.AddLast(call);
                 Interlocked.Increment(ref _waiting);
-                return SessionAdmission.Waiting;
+                return CallerAdmission.Waiting;
             }
         }
     }
 
-    /// <summary>Frees a slot, or hands it to the session's oldest waiter and returns that call (the slot is then its own).</summary>
-    public ToolCall? Release(string sessionId)
+    /// <summary>Frees a slot, or hands it to the caller's oldest waiter and returns that call (the slot is then its own).</summary>
+    public ToolCall? Release(string caller)
     {
-        if (!_sessions.TryGetValue(sessionId, out var counter))
+        if (!_callers.TryGetValue(caller, out var counter))
         {
             return null;
         }
@@ -124,9 +124,9 @@ internal sealed class SessionLoad
     }
 
     /// <summary>Takes a waiter out of its queue (it ended while waiting); false if <see cref="Release"/> already handed it a slot.</summary>
-    public bool RemoveWaiter(string sessionId, ToolCall call)
+    public bool RemoveWaiter(string caller, ToolCall call)
     {
-        if (!_sessions.TryGetValue(sessionId, out var counter))
+        if (!_callers.TryGetValue(caller, out var counter))
         {
             return false;
         }
@@ -145,23 +145,23 @@ internal sealed class SessionLoad
         }
     }
 
-    /// <summary>Removes the counters of sessions with nothing in flight (and so nothing waiting).</summary>
+    /// <summary>Removes the counters of callers with nothing in flight (and so nothing waiting).</summary>
     public void Sweep()
     {
-        foreach (var (sessionId, counter) in _sessions)
+        foreach (var (caller, counter) in _callers)
         {
             lock (counter)
             {
                 if (counter.Count == 0)
                 {
                     counter.Removed = true;
-                    _sessions.TryRemove(new KeyValuePair<string, Counter>(sessionId, counter));
+                    _callers.TryRemove(new KeyValuePair<string, Counter>(caller, counter));
                 }
             }
         }
     }
 
-    public int CountOf(string sessionId) => _sessions.TryGetValue(sessionId, out var c) ? c.Count : 0;
+    public int CountOf(string caller) => _callers.TryGetValue(caller, out var c) ? c.Count : 0;
 
     private sealed class Counter
     {

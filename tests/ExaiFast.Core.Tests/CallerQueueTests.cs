@@ -6,18 +6,18 @@ using ExaiFast.Core.Options;
 namespace ExaiFast.Core.Tests;
 
 /// <summary>
-/// Calls beyond a session's in-flight limit that ask to wait (MCP's fan-out): they wait in the session's FIFO, on the
+/// Calls beyond a caller's in-flight limit that ask to wait (MCP's fan-out): they wait in the caller's FIFO, on the
 /// clock and cancellable, and are refused only when that queue or their lane's queue is full.
 /// </summary>
-public class SessionQueueTests
+public class CallerQueueTests
 {
     private static DispatcherOptions Options(int session = 2, int depth = 4, int global = 100, int workers = 8, int queue = 64) => new()
     {
         LaneWorkers = new Dictionary<string, int> { ["local"] = workers },
         QueueDepth = queue,
         GlobalMaxInflight = global,
-        SessionMaxInflight = session,
-        SessionQueueDepth = depth,
+        CallerMaxInflight = session,
+        CallerQueueDepth = depth,
         CallTimeout = TimeSpan.FromSeconds(30),
         ProgressInterval = TimeSpan.FromSeconds(30),
     };
@@ -25,7 +25,7 @@ public class SessionQueueTests
     private static CallRequest Waiting(SleepTool tool, string id, int ms, string session = "s1", TimeSpan? timeout = null, bool wait = true, bool gate = false)
     {
         using var doc = JsonDocument.Parse(gate ? $$"""{"ms":{{ms}},"text":"{{id}}","gate":true}""" : $$"""{"ms":{{ms}},"text":"{{id}}"}""");
-        return new CallRequest(new CallKey(session, id), tool, doc.RootElement.Clone(), "local", Stream: false, timeout, WaitForSession: wait);
+        return new CallRequest(new CallKey(session, id), tool, doc.RootElement.Clone(), "local", Stream: false, timeout, WaitForSlot: wait);
     }
 
     [Fact]
@@ -40,7 +40,7 @@ public class SessionQueueTests
         var statuses = Enumerable.Range(0, 10).Select(i => d.Submit(Waiting(tool, $"c{i}", 5, gate: true), listener).Status).ToList();
 
         Assert.All(statuses, s => Assert.Equal(SubmitStatus.Accepted, s));
-        Assert.Equal(8, d.SessionWaiting);
+        Assert.Equal(8, d.CallerWaiting);
         Assert.Equal(2, d.Inflight); // waiters hold no global slot
         tool.OpenGate();
         for (int i = 0; i < 10; i++)
@@ -51,7 +51,7 @@ public class SessionQueueTests
 
         Assert.Equal(2, tool.MaxRunning); // the session limit held
         Assert.Equal(10, listener.TotalCompletions);
-        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.SessionWaiting == 0 && d.InflightKeys == 0);
+        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.CallerWaiting == 0 && d.InflightKeys == 0);
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public class SessionQueueTests
         Assert.True((await listener.ResultAsync(new("s1", "w2"))).Ok);
         Assert.Equal(SubmitStatus.Accepted, d.Submit(Waiting(tool, "w3", 0), listener).Status);
         Assert.True((await listener.ResultAsync(new("s1", "w3"))).Ok);
-        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.SessionWaiting == 0 && d.InflightKeys == 0);
+        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.CallerWaiting == 0 && d.InflightKeys == 0);
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public class SessionQueueTests
         d.Submit(Waiting(tool, "late", 0, timeout: TimeSpan.FromMilliseconds(100)), listener);
         d.Submit(Waiting(tool, "unwanted", 0), listener);
         d.Submit(Waiting(tool, "next", 0), listener);
-        Assert.Equal(3, d.SessionWaiting);
+        Assert.Equal(3, d.CallerWaiting);
 
         var timedOut = await listener.ResultAsync(new("s1", "late")); // while "run" still runs: the waiter's own clock
         var cancel = d.Cancel(new("s1", "unwanted"));
@@ -119,13 +119,13 @@ public class SessionQueueTests
         Assert.Equal(ErrorCodes.Timeout, timedOut.Error!.Code);
         Assert.Equal((true, false), (cancel.Found, cancel.WasRunning));
         Assert.Equal(ErrorCodes.Cancelled, cancelled.Error!.Code);
-        Assert.Equal(1, d.SessionWaiting); // both left the queue at once
+        Assert.Equal(1, d.CallerWaiting); // both left the queue at once
         Assert.Equal(1, tool.Started);
 
         d.Cancel(new("s1", "run"));
         Assert.True((await listener.ResultAsync(new("s1", "next"))).Ok); // the slot went to the one still waiting
         Assert.Equal(["run", "next"], tool.StartOrder);
-        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.SessionWaiting == 0 && d.InflightKeys == 0);
+        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.CallerWaiting == 0 && d.InflightKeys == 0);
     }
 
     [Fact]
@@ -149,7 +149,7 @@ public class SessionQueueTests
         }
 
         Assert.True(tool.MaxRunning <= 3, $"{tool.MaxRunning} ran at once against a global limit of 3");
-        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.SessionWaiting == 0 && d.ActiveSessions == 0);
+        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.CallerWaiting == 0 && d.ActiveCallers == 0);
     }
 
     [Fact]
@@ -162,7 +162,7 @@ public class SessionQueueTests
         var listener = new RecordingListener();
         using (var deaf = JsonDocument.Parse("""{"ms":1500,"deaf":true,"text":"a-run"}"""))
         {
-            d.Submit(new CallRequest(new CallKey("a", "a-run"), tool, deaf.RootElement.Clone(), "local", false, TimeSpan.FromMilliseconds(300), WaitForSession: true), listener);
+            d.Submit(new CallRequest(new CallKey("a", "a-run"), tool, deaf.RootElement.Clone(), "local", false, TimeSpan.FromMilliseconds(300), WaitForSlot: true), listener);
         }
 
         await DispatcherTests.Eventually(() => d.BusyWorkers == 1);
@@ -178,7 +178,7 @@ public class SessionQueueTests
         Assert.Contains("queue is full", w1.Error.Message, StringComparison.Ordinal);
         Assert.Equal(ErrorCodes.OverCapacity, w2.Error!.Code);
         Assert.True((await listener.ResultAsync(new("b", "b-queued"))).Ok);
-        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.SessionWaiting == 0 && d.InflightKeys == 0 && d.ActiveSessions == 0);
+        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.CallerWaiting == 0 && d.InflightKeys == 0 && d.ActiveCallers == 0);
     }
 
     [Fact]
@@ -227,7 +227,7 @@ public class SessionQueueTests
         Assert.All(accepted, key => Assert.Equal(1, listener.CompletionsOf(key)));
         Assert.Equal(accepted.Count, listener.TotalCompletions); // and nothing for a refused call
         Assert.True(tool.MaxRunning <= 6);
-        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.SessionWaiting == 0 && d.InflightKeys == 0 && d.BusyWorkers == 0);
+        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.CallerWaiting == 0 && d.InflightKeys == 0 && d.BusyWorkers == 0);
         Assert.True(accepted.Count > 1000, $"only {accepted.Count} accepted, {refused} refused: the test did not load the queues");
     }
 }
