@@ -153,6 +153,31 @@ public class RunningLimitTests
     }
 
     [Fact]
+    public async Task AWaitingCall_WhoseDeadlinePasses_EndsTimedOut_NeverStarts_AndItsPlaceGoesToTheNext()
+    {
+        await using var d = new Dispatcher(Options(global: 1));
+        var tool = new HopTool();
+        var listener = new RecordingListener();
+        d.Submit(Hop(tool, "x", "a"), listener);
+        await tool.ReachedAsync("x", "a");
+        d.Submit(Hop(tool, "y", "b") with { Timeout = TimeSpan.FromMilliseconds(200) }, listener); // waits on its deadline
+        d.Submit(Hop(tool, "z", "b"), listener);
+
+        // Nothing ends while y waits: its deadline answers it, not a refusal at admission and not a wait for ever.
+        var y = await listener.ResultAsync(new("s1", "y"));
+        Assert.Equal(ErrorCodes.Timeout, y.Error!.Code);
+        Assert.False(tool.ReachedAsync("z", "b").IsCompleted); // z still waits for x
+
+        tool.Open("x", "a");
+        await tool.ReachedAsync("z", "b");
+        tool.Open("z", "b");
+        Assert.True((await listener.ResultAsync(new("s1", "z"))).Ok);
+        Assert.False(tool.ReachedAsync("y", "b").IsCompleted); // y never started
+        Assert.Equal(1, listener.CompletionsOf(new("s1", "y")));
+        await AllSlotsBack(d);
+    }
+
+    [Fact]
     public async Task AHop_NeedsNoRunningSlotOfItsOwn_AndGoesBeforeCallsWaitingForOne()
     {
         await using var d = new Dispatcher(Options(global: 1, a: 1, b: 1));

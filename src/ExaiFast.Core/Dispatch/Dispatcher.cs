@@ -241,8 +241,8 @@ public sealed partial class Dispatcher : IAsyncDisposable
         // a slot of its caller is handed to it, from a call that was. Beyond the global limit on running calls a call
         // waits in its lane's queue (Lane, RunningLimit): only a full queue refuses it.
         Interlocked.Increment(ref _admitted);
-        bool holdsSession = _callers.TryAcquire(key.Caller, _options.CallerMaxInflight);
-        if (!holdsSession && (!request.WaitForSlot || _options.CallerQueueDepth == 0))
+        bool holdsCallerSlot = _callers.TryAcquire(key.Caller, _options.CallerMaxInflight);
+        if (!holdsCallerSlot && (!request.WaitForSlot || _options.CallerQueueDepth == 0))
         {
             Interlocked.Decrement(ref _admitted);
             return Refuse(request, ticket, ErrorCodes.OverCapacity, $"session has {_options.CallerMaxInflight} calls in flight", _options.OverCapacityRetryAfterSeconds);
@@ -250,12 +250,12 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
         var timeout = request.Timeout is { } t && t < _options.CallTimeout ? t : _options.CallTimeout;
         var arguments = request.ArgumentsLease.IsEmpty ? request.Arguments.Clone() : request.Arguments;
-        var call = new ToolCall(this, key, request.Tool, arguments, request.Lane, request.Stream, timeout, flightKey, _time.GetTimestamp(), _cancellations.Get(), ticket, holdsSession, request.Plan);
+        var call = new ToolCall(this, key, request.Tool, arguments, request.Lane, request.Stream, timeout, flightKey, _time.GetTimestamp(), _cancellations.Get(), ticket, holdsCallerSlot, request.Plan);
         if (!_table.TryRegister(key, call))
         {
             // Another frame with the same key won the race a moment ago: share its call or its result instead.
             // This call was never seen.
-            if (holdsSession)
+            if (holdsCallerSlot)
             {
                 ReleaseSlots(key.Caller);
             }
@@ -290,7 +290,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
         }, call);
         call.Cancellation.CancelAfter(timeout);
 
-        if (!holdsSession)
+        if (!holdsCallerSlot)
         {
             switch (_callers.AcquireOrWait(key.Caller, _options.CallerMaxInflight, _options.CallerQueueDepth, call))
             {
