@@ -178,6 +178,44 @@ public class RunningLimitTests
     }
 
     [Fact]
+    public async Task QueuedCalls_ThatTimedOut_NoLongerCountAsQueued_NorFillTheQueue()
+    {
+        await using var d = new Dispatcher(Options(global: 10, a: 1, queue: 3));
+        var tool = new HopTool();
+        var listener = new RecordingListener();
+        d.Submit(Hop(tool, "x", "a"), listener);
+        await tool.ReachedAsync("x", "a");
+        var shortDeadline = TimeSpan.FromMilliseconds(100);
+        d.Submit(Hop(tool, "y", "a") with { Timeout = shortDeadline }, listener);
+        d.Submit(Hop(tool, "u", "a"), listener);
+        d.Submit(Hop(tool, "z", "a") with { Timeout = shortDeadline }, listener);
+        Assert.Equal(ErrorCodes.Timeout, (await listener.ResultAsync(new("s1", "y"))).Error!.Code);
+        Assert.Equal(ErrorCodes.Timeout, (await listener.ResultAsync(new("s1", "z"))).Error!.Code);
+        Assert.Equal((1, 1), d.LoadOf("a")); // x runs, only u still waits
+
+        // The queue has room again: two new calls wait in it instead of being refused as if it were full, and the
+        // ended entries make way for them, so the queue never holds more than its capacity.
+        Assert.Equal(SubmitStatus.Accepted, d.Submit(Hop(tool, "v", "a"), listener).Status);
+        Assert.Equal(SubmitStatus.Accepted, d.Submit(Hop(tool, "w", "a"), listener).Status);
+        Assert.Equal((1, 3), d.LoadOf("a"));
+        Assert.Equal(3, d.QueueEntriesOf("a"));
+        Assert.Equal(SubmitStatus.Refused, d.Submit(Hop(tool, "full", "a"), listener).Status); // and now it is full
+
+        foreach (string id in (string[])["x", "u", "v", "w"]) // in their order: the ended ones left it without a reshuffle
+        {
+            await tool.ReachedAsync(id, "a");
+            tool.Open(id, "a");
+            Assert.True((await listener.ResultAsync(new("s1", id))).Ok);
+        }
+
+        Assert.False(tool.ReachedAsync("y", "a").IsCompleted); // the calls that timed out never started
+        Assert.False(tool.ReachedAsync("z", "a").IsCompleted);
+        Assert.Equal(1, listener.CompletionsOf(new("s1", "y")));
+        Assert.Equal(1, listener.CompletionsOf(new("s1", "z")));
+        await AllSlotsBack(d);
+    }
+
+    [Fact]
     public async Task AHop_NeedsNoRunningSlotOfItsOwn_AndGoesBeforeCallsWaitingForOne()
     {
         await using var d = new Dispatcher(Options(global: 1, a: 1, b: 1));

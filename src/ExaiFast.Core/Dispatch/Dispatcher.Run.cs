@@ -126,6 +126,11 @@ public sealed partial class Dispatcher
             _flights.Remove(call.FlightKey.Value, call);
         }
 
+        if (call.StartedAt == 0 && _lanes.TryGetValue(call.Lane, out var lane))
+        {
+            lane.Forget(call); // it may still be in its lane's queue, where it no longer counts
+        }
+
         // Before the listeners hear of it: a client that sends its next call on seeing this result finds the slot free.
         if (call.HoldsSlots)
         {

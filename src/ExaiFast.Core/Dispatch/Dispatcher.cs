@@ -148,6 +148,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// <summary>Slots taken and calls queued in <paramref name="lane"/> (tests).</summary>
     internal (int Busy, int Queued) LoadOf(string lane) => (_lanes[lane].Busy, _lanes[lane].Queued);
 
+    /// <summary>Entries in <paramref name="lane"/>'s queues, calls that ended while queued included (read unlocked: for tests).</summary>
+    internal int QueueEntriesOf(string lane) => _lanes[lane].Entries;
+
     /// <summary>Whether <paramref name="lane"/> exists.</summary>
     public bool HasLane(string lane) => _lanes.ContainsKey(lane);
 

@@ -31,6 +31,7 @@ internal sealed class Lane
     private readonly int _capacity;
     private int _busy;
     private int _queued;
+    private int _ended;
     private bool _completed;
     private TaskCompletionSource? _drained;
 
@@ -61,7 +62,7 @@ internal sealed class Lane
     /// <summary>Slots taken: calls running, or about to be started by the thread that admitted them.</summary>
     public int Busy => Volatile.Read(ref _busy);
 
-    /// <summary>Calls waiting for a slot (new ones, and running ones hopping in; a cancelled one until it is dequeued).</summary>
+    /// <summary>Calls waiting for a slot (new ones, and running ones hopping in; not those that ended while they waited).</summary>
     public int Queued => Volatile.Read(ref _queued);
 
     /// <summary>Whether the lane is in <see cref="RunningLimit"/>'s queue of lanes (guarded by that limit's lock).</summary>
@@ -88,12 +89,25 @@ internal sealed class Lane
                 return LaneAdmission.Run;
             }
 
+            if (_ended > 0 && _calls.Count >= _capacity)
+            {
+                DropEnded(); // the queue holds no more entries than its capacity, ended ones included
+            }
+
             if (QueueCount >= _capacity)
             {
                 return LaneAdmission.Full;
             }
 
             _calls.Enqueue(call);
+            call.QueuedIn = this;
+            if (call.IsCompleted)
+            {
+                // Its deadline or a cancel completed it between arming and this enqueue: Forget found it in no queue.
+                call.EndedInQueue = true;
+                _ended++;
+            }
+
             _queued = QueueCount;
             return LaneAdmission.Queued;
         }
@@ -162,7 +176,7 @@ internal sealed class Lane
                 // a busy lane would keep every running slot, and another lane's calls would wait out their deadlines).
                 if (withRunningSlot ? !_limit.HasWaiting : _limit.TryTakeOrWait(this))
                 {
-                    var next = _calls.Dequeue();
+                    var next = Dequeue();
                     _queued = QueueCount;
                     return (next, false);
                 }
@@ -209,7 +223,7 @@ internal sealed class Lane
         lock (_gate)
         {
             _completed = true;
-            if (_busy == 0 && QueueCount == 0)
+            if (_busy == 0 && Entries == 0)
             {
                 return Task.CompletedTask;
             }
@@ -219,11 +233,66 @@ internal sealed class Lane
         }
     }
 
-    private int QueueCount => _calls.Count + _hops.Count;
+    /// <summary>
+    /// A queued call ended (cancelled, or its deadline) before a slot took it. It stays in the queue until a slot passes
+    /// it over (a Queue cannot drop from its middle), but no longer counts as waiting, nor against the
+    /// queue's capacity: calls that gave up waiting must not make a live one be refused as if the queue were full.
+    /// </summary>
+    public void Forget(ToolCall call)
+    {
+        lock (_gate)
+        {
+            if (call.QueuedIn == this && !call.EndedInQueue)
+            {
+                call.EndedInQueue = true;
+                _ended++;
+                _queued = QueueCount;
+            }
+        }
+    }
+
+    /// <summary>Calls that wait here and have not ended: what the capacity and <see cref="Queued"/> count.</summary>
+    private int QueueCount => _calls.Count - _ended + _hops.Count;
+
+    /// <summary>Entries still in the queues, ended or not: a drain is over only when slots have passed over them all.</summary>
+    internal int Entries => _calls.Count + _hops.Count;
+
+    /// <summary>
+    /// Takes the calls that ended while queued out of the queue, keeping the others' order, and lets go of the hold each
+    /// kept for the slot that would have passed it over. Under the lock; only when ended entries fill the queue.
+    /// </summary>
+    private void DropEnded()
+    {
+        for (int i = _calls.Count; i > 0; i--)
+        {
+            var call = _calls.Dequeue();
+            if (!call.EndedInQueue)
+            {
+                _calls.Enqueue(call);
+                continue;
+            }
+
+            call.QueuedIn = null;
+            _ended--;
+            call.Release(); // the slot's hold (what RunAsync lets go of for a call it finds ended)
+        }
+    }
+
+    private ToolCall Dequeue()
+    {
+        var call = _calls.Dequeue();
+        call.QueuedIn = null;
+        if (call.EndedInQueue)
+        {
+            _ended--;
+        }
+
+        return call;
+    }
 
     private void SignalIfDrained()
     {
-        if (_busy == 0 && QueueCount == 0 && _completed)
+        if (_busy == 0 && Entries == 0 && _completed)
         {
             _drained?.TrySetResult();
         }
@@ -246,7 +315,7 @@ internal sealed class Lane
             do
             {
                 _busy++;
-                (starts ??= []).Add(_calls.Dequeue());
+                (starts ??= []).Add(Dequeue());
             }
             while (_calls.Count > 0 && _busy < Workers && _limit.TryTakeOrWait(this));
 

@@ -122,6 +122,12 @@ public sealed class ToolCall : IRunningCall
     /// <summary>Its trace span (null unless an exporter listens): started at admission, ended by the completion.</summary>
     internal Activity? Span { get; set; }
 
+    /// <summary>The lane whose queue holds it until a slot takes it (guarded by that lane's lock).</summary>
+    internal Lane? QueuedIn { get; set; }
+
+    /// <summary>Whether it ended while still in <see cref="QueuedIn"/>'s queue (guarded by that lane's lock).</summary>
+    internal bool EndedInQueue { get; set; }
+
     /// <summary>Its place in its caller's wait queue while it waits for a slot (guarded by the caller's lock).</summary>
     internal LinkedListNode<ToolCall>? WaitNode { get; set; }
 
