@@ -14,8 +14,8 @@ public class CallerLoadTests
         Assert.True(load.TryAcquire("b", 2));
         Assert.Equal(2, load.Callers);
 
-        load.Release("a");
-        load.Release("a");
+        load.PassOn("a");
+        load.PassOn("a");
         Assert.Equal(1, load.Callers); // "a" idle: not counted, though its counter waits for the sweep
         load.Sweep();
         Assert.Equal(0, load.CountOf("a"));
@@ -50,7 +50,7 @@ public class CallerLoadTests
                         Interlocked.Increment(ref over);
                     }
 
-                    load.Release("s");
+                    load.PassOn("s");
                 }
             }
         }, TestContext.Current.CancellationToken)));

@@ -8,8 +8,8 @@ namespace ExaiFast.Core.Dispatch;
 /// drop to zero stay until <see cref="Sweep"/> (the dispatcher's heartbeat) removes them: a caller that makes one
 /// call at a time would otherwise create and delete a counter and a dictionary node on every call.</para>
 /// <para>Waiting is for front doors whose clients do not retry (MCP): a call beyond the limit joins its caller's FIFO,
-/// and <see cref="Release"/> hands the freed slot straight to the oldest waiter instead of freeing it. Waiters exist only
-/// while the caller is at its limit, so some running call of the caller will always release a slot for them.</para>
+/// and <see cref="PassOn"/> hands the freed slot straight to the oldest waiter instead of freeing it. Waiters exist only
+/// while the caller is at its limit, so some running call of the caller will always pass a slot on to them.</para>
 /// </remarks>
 internal sealed class CallerLoad
 {
@@ -59,7 +59,7 @@ internal sealed class CallerLoad
 
     /// <summary>
     /// Takes a slot if one is free now, else queues <paramref name="call"/> behind the caller's other waiters (at most
-    /// <paramref name="depth"/>) unless it has already ended. Atomic with <see cref="Release"/> and
+    /// <paramref name="depth"/>) unless it has already ended. Atomic with <see cref="PassOn"/> and
     /// <see cref="RemoveWaiter"/>, so a slot freed meanwhile is never missed and an ended call never stays queued.
     /// </summary>
     public CallerAdmission AcquireOrWait(string caller, int max, int depth, ToolCall call)
@@ -101,7 +101,7 @@ internal sealed class CallerLoad
     }
 
     /// <summary>Frees a slot, or hands it to the caller's oldest waiter and returns that call (the slot is then its own).</summary>
-    public ToolCall? Release(string caller)
+    public ToolCall? PassOn(string caller)
     {
         if (!_callers.TryGetValue(caller, out var counter))
         {
@@ -123,7 +123,7 @@ internal sealed class CallerLoad
         }
     }
 
-    /// <summary>Takes a waiter out of its queue (it ended while waiting); false if <see cref="Release"/> already handed it a slot.</summary>
+    /// <summary>Takes a waiter out of its queue (it ended while waiting); false if <see cref="PassOn"/> already handed it a slot.</summary>
     public bool RemoveWaiter(string caller, ToolCall call)
     {
         if (!_callers.TryGetValue(caller, out var counter))

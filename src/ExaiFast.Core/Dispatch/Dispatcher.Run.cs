@@ -73,7 +73,7 @@ public sealed partial class Dispatcher
     }
 
     /// <summary>The one exit of every call: leaves the in-flight table, releases its limits, stores and delivers the result.</summary>
-    internal void Complete(ToolCall call, CallResult result) => Finish(call, result, releaseSlots: true);
+    internal void Complete(ToolCall call, CallResult result) => Finish(call, result, passOnSlots: true);
 
     /// <summary>The key's entry becomes its result (kept for the TTL), or goes when its requester never asks again.</summary>
     private void Settle(CallKey key, ToolCall call, CallResult result, bool keepsResult)
@@ -91,9 +91,9 @@ public sealed partial class Dispatcher
 
     /// <summary>
     /// Completes <paramref name="call"/> unless it has already ended (then false). Its caller slot and count are given
-    /// back (or handed to a waiter) when <paramref name="releaseSlots"/>; otherwise the caller passes them on itself.
+    /// back (or handed to a waiter) when <paramref name="passOnSlots"/>; otherwise the caller passes them on itself.
     /// </summary>
-    private bool Finish(ToolCall call, CallResult result, bool releaseSlots)
+    private bool Finish(ToolCall call, CallResult result, bool passOnSlots)
     {
         long now = _time.GetTimestamp();
         double queueMs = call.StartedAt == 0 ? _time.GetElapsedTime(call.AdmittedAt, now).TotalMilliseconds : _time.GetElapsedTime(call.AdmittedAt, call.StartedAt).TotalMilliseconds;
@@ -134,9 +134,9 @@ public sealed partial class Dispatcher
         // Before the listeners hear of it: a client that sends its next call on seeing this result finds the slot free.
         if (call.HoldsSlots)
         {
-            if (releaseSlots)
+            if (passOnSlots)
             {
-                ReleaseSlots(call.Key.Caller);
+                PassOnSlots(call.Key.Caller);
             }
         }
         else if (_callers.RemoveWaiter(call.Key.Caller, call))

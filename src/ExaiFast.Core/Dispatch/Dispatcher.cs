@@ -260,7 +260,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
             // This call was never seen.
             if (holdsCallerSlot)
             {
-                ReleaseSlots(key.Caller);
+                PassOnSlots(key.Caller);
             }
             else
             {
@@ -318,7 +318,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
                     // A slot came free meanwhile: the call takes it (and is counted again), unless it has already ended.
                     if (!call.TryTakeSlots())
                     {
-                        ReleaseSlots(key.Caller);
+                        PassOnSlots(key.Caller);
                         call.Release(); // no slot will run it
                         return Accepted(request, ticket, call); // its end has answered
                     }
@@ -501,7 +501,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
             call.Cancel(CancelReason.Shutdown);
         }
 
-        await Task.WhenAll(_lanes.Values.Select(l => l.CompleteAsync())).ConfigureAwait(false);
+        await Task.WhenAll(_lanes.Values.Select(l => l.DrainAsync())).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -592,7 +592,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
 
         if (call.HoldsSlots)
         {
-            ReleaseSlots(key.Caller);
+            PassOnSlots(key.Caller);
         }
 
         // Requests that joined it while it was visible (an identical call, or its request id again from another
@@ -625,9 +625,9 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// and queues it in its lane. A waiter that has ended meanwhile, or finds its lane's queue full (refused), passes them
     /// on in turn.
     /// </summary>
-    private void ReleaseSlots(string caller)
+    private void PassOnSlots(string caller)
     {
-        while (_callers.Release(caller) is { } next)
+        while (_callers.PassOn(caller) is { } next)
         {
             if (!next.TryTakeSlots())
             {
@@ -646,7 +646,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
             }
 
             next.Release(); // no slot will run it
-            if (!Finish(next, CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{next.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds), releaseSlots: false))
+            if (!Finish(next, CallResult.Failed(ErrorCodes.OverCapacity, $"lane '{next.Lane}' queue is full ({_options.QueueDepth})", _options.OverCapacityRetryAfterSeconds), passOnSlots: false))
             {
                 return; // ended a moment ago: that completion gives the slots back
             }

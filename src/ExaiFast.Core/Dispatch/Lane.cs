@@ -153,7 +153,7 @@ internal sealed class Lane
     /// false for a slot a call hopped out of or borrowed, whose call keeps its running slot (a new call then needs one of
     /// its own).</param>
     /// <returns>The call to run in this slot, and whether the caller must give the running slot it brought back to the
-    /// limit (<see cref="ReleaseRunningSlot"/>): no queued call took it.</returns>
+    /// limit (<see cref="PassOnRunningSlot"/>): no queued call took it.</returns>
     public (ToolCall? Next, bool RunningSlotFree) PassOn(bool withRunningSlot)
     {
         lock (_gate)
@@ -197,9 +197,9 @@ internal sealed class Lane
     /// Gives a running slot that no call of its lane took to a lane whose calls wait for one (its oldest call starts on
     /// the pool), or back to the limit. Call holding no lane's lock.
     /// </summary>
-    public void ReleaseRunningSlot()
+    public void PassOnRunningSlot()
     {
-        while (_limit.Release() is { } waiting)
+        while (_limit.PassOn() is { } waiting)
         {
             if (waiting.TryStartWithRunningSlot())
             {
@@ -218,7 +218,7 @@ internal sealed class Lane
         ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Lane.RunSlotAsync(s.Call, onAdmittingThread: false), (Lane: this, Call: call), preferLocal: false);
 
     /// <summary>Stops admitting; running calls and the queue's remains are still run. Completes when every slot is free and nothing waits.</summary>
-    public Task CompleteAsync()
+    public Task DrainAsync()
     {
         lock (_gate)
         {
@@ -363,14 +363,14 @@ internal sealed class Lane
             if (lane is null)
             {
                 // It hopped out and stopped while waiting for a slot elsewhere: it holds no lane slot, only its running slot.
-                ReleaseRunningSlot();
+                PassOnRunningSlot();
                 return;
             }
 
             var (next, runningSlotFree) = lane.PassOn(withRunningSlot: true);
             if (runningSlotFree)
             {
-                lane.ReleaseRunningSlot();
+                lane.PassOnRunningSlot();
             }
 
             if (next is null)

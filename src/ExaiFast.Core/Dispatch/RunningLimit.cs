@@ -9,7 +9,7 @@ namespace ExaiFast.Core.Dispatch;
 /// its deadline, and is refused only when that queue is full. A running call keeps its slot here when it moves to
 /// another lane, and hands it to the next call of its lane when it ends; one that ends with no successor gives it to
 /// the lane that has waited longest for one (FIFO over lanes), which starts its oldest queued call with it.</para>
-/// <para>Lock order: a lane's lock, then this one; <see cref="Release"/> is called holding no lane's lock, so that the
+/// <para>Lock order: a lane's lock, then this one; <see cref="PassOn"/> is called holding no lane's lock, so that the
 /// lane it returns can be locked next.</para>
 /// </remarks>
 internal sealed class RunningLimit(int max)
@@ -62,9 +62,9 @@ internal sealed class RunningLimit(int max)
 
     /// <summary>
     /// A running slot is free and no call of its lane takes it: it goes to the lane that has waited longest (returned:
-    /// that lane must start a call with it, or release it again), or back to the limit (null).
+    /// that lane must start a call with it, or pass it on again), or back to the limit (null).
     /// </summary>
-    public Lane? Release()
+    public Lane? PassOn()
     {
         lock (_gate)
         {
