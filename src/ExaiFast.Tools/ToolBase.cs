@@ -45,6 +45,9 @@ public abstract class ToolBase : ITool
     public virtual bool Coalescable => false;
 
     /// <inheritdoc />
+    public virtual TaskSupport Tasks => TaskSupport.WhenLong;
+
+    /// <inheritdoc />
     /// <remarks>By default: changes nothing outside the daemon, calls no model, and a repeat has no further effect.</remarks>
     public virtual ToolAnnotations Annotations => new(Name, ReadOnly: true, OpenWorld: false, Idempotent: true);
 

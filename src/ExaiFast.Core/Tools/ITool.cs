@@ -25,6 +25,10 @@ public interface ITool
     /// <summary>Title and behaviour hints for MCP clients; by default MCP's own defaults (may change things, open world).</summary>
     ToolAnnotations Annotations => new(Name, ReadOnly: false, OpenWorld: true);
 
+    /// <summary>When an MCP client that declared the tasks extension gets a task handle instead of the result; by default
+    /// when the call outlasts the daemon's window, which is what a model's answer needs.</summary>
+    TaskSupport Tasks => TaskSupport.WhenLong;
+
     /// <summary>Whether identical concurrent calls may share one execution (single-flight).</summary>
     bool Coalescable { get; }
 

@@ -59,6 +59,14 @@ public sealed class DispatcherBackend : IMcpBackend
             return;
         }
 
+        // A tool that answers only with a task cannot serve a client that cannot take one (ext-tasks "Required
+        // Capabilities": -32021, naming the extension), and says so before it runs.
+        if (tool.Tasks == TaskSupport.Required && !request.Dialect.AcceptsTask)
+        {
+            session.Refuse(request, McpMessages.ToolNeedsTasks(request.RawId, tool.Name), 400);
+            return;
+        }
+
         // MCP 2025-11-25: input validation errors are tool execution errors, so that the model can correct itself.
         var validation = tool.Validate(arguments);
         if (validation.Error is { } invalid)
@@ -99,7 +107,7 @@ public sealed class DispatcherBackend : IMcpBackend
         var ticket = _dispatcher.Submit(new CallRequest(key, tool, arguments, validation.Lane!, Stream: false,
             ArgumentsLease: lease, WaitForSlot: true, KeepsResult: true, Plan: validation.Plan, TraceParent: request.TraceParent));
         lease = default; // the dispatcher's now
-        tasks.Watch(taskId, ticket, request,
+        tasks.Watch(taskId, ticket, request, atOnce: tool.Tasks != TaskSupport.WhenLong,
             static (answered, result) => answered.Session.Complete(answered, result),
             (handed, task) => handed.Session.Respond(handed, McpMessages.TaskCreated(handed.RawId, task, tasks)));
     }

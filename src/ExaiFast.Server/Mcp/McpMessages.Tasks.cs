@@ -54,13 +54,20 @@ internal static partial class McpMessages
     /// client-capabilities object naming the tasks extension.
     /// </summary>
     public static PooledBuffer TasksNotDeclared(string rawId, string method) =>
-        JsonFrame.Build((rawId, method), static (json, in s) =>
+        TasksMissing(rawId, $"Missing required client capability: {method} needs the io.modelcontextprotocol/tasks extension in _meta[\"io.modelcontextprotocol/clientCapabilities\"].extensions");
+
+    /// <summary>The -32021 error for a <c>tools/call</c> of a tool that answers only with a task (<see cref="Core.Tools.TaskSupport.Required"/>).</summary>
+    public static PooledBuffer ToolNeedsTasks(string rawId, string tool) =>
+        TasksMissing(rawId, $"Missing required client capability: the tool {tool} answers only with a task: declare the io.modelcontextprotocol/tasks extension in _meta[\"io.modelcontextprotocol/clientCapabilities\"].extensions (MCP 2026-07-28)");
+
+    private static PooledBuffer TasksMissing(string rawId, string message) =>
+        JsonFrame.Build((rawId, message), static (json, in s) =>
         {
             json.WriteString("jsonrpc"u8, "2.0");
             WriteId(json, s.rawId);
             json.WriteStartObject("error"u8);
             json.WriteNumber("code"u8, MissingRequiredClientCapability);
-            json.WriteString("message"u8, $"Missing required client capability: {s.method} needs the io.modelcontextprotocol/tasks extension in _meta[\"io.modelcontextprotocol/clientCapabilities\"].extensions");
+            json.WriteString("message"u8, s.message);
             json.WriteStartObject("data"u8);
             json.WriteStartObject("requiredCapabilities"u8);
             json.WriteStartObject("extensions"u8);

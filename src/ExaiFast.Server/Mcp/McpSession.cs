@@ -154,6 +154,20 @@ public sealed class McpSession
         Answer(request, response);
     }
 
+    /// <summary>A modern request refused before its call began, with the status Streamable HTTP answers it with.</summary>
+    internal void Refuse(McpRequest request, PooledBuffer refusal, int httpStatus)
+    {
+        Forget(request);
+        if (request.TryAnswer())
+        {
+            request.Reply.Respond(refusal, httpStatus);
+        }
+        else
+        {
+            refusal.Return(); // cancelled meanwhile
+        }
+    }
+
     /// <summary>The request failed as a protocol fault (unknown tool, malformed params): a JSON-RPC error answers it.</summary>
     public void Reject(McpRequest request, int code, string message)
     {

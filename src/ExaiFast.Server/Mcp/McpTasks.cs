@@ -1,5 +1,6 @@
 using ExaiFast.Core.Calls;
 using ExaiFast.Core.Dispatch;
+using ExaiFast.Core.Tools;
 
 namespace ExaiFast.Server.Mcp;
 
@@ -68,9 +69,11 @@ internal sealed class McpTasks
     /// <summary>
     /// Watches the call just submitted for <paramref name="taskId"/>: its result goes to <paramref name="answer"/> if it
     /// ends within <see cref="AnswerWithin"/>; otherwise <paramref name="created"/> gets the task's handle at that moment,
-    /// and the result waits in the store. Exactly one of the two is called, once.
+    /// and the result waits in the store. Exactly one of the two is called, once. With <paramref name="atOnce"/> (a tool
+    /// whose every call is a task, <see cref="TaskSupport.Always"/>) the handle goes out now, unless the call ended inside
+    /// its submission (a refusal): no window to race, so whether the client gets a task does not hang on timing.
     /// </summary>
-    public void Watch(string taskId, CallTicket ticket, McpRequest request, Action<McpRequest, CallResult> answer, Action<McpRequest, McpTaskState> created)
+    public void Watch(string taskId, CallTicket ticket, McpRequest request, bool atOnce, Action<McpRequest, CallResult> answer, Action<McpRequest, McpTaskState> created)
     {
         var watch = new Watcher(this, taskId, ticket, request, answer, created);
         if (ticket.IsCompleted)
@@ -82,6 +85,12 @@ internal sealed class McpTasks
         // No connection listens for the call here once its handle is out: told so, a shared store lets another daemon
         // find it running here, wait for its result and cancel it.
         _dispatcher.SharedResults?.Orphaned(ticket.Key, _time.GetUtcNow() + _dispatcher.CallTimeout);
+        if (atOnce)
+        {
+            watch.Hand(); // before the call's end can be heard: nothing else can win the state
+            return;
+        }
+
         watch.Start();
     }
 
@@ -195,7 +204,7 @@ internal sealed class McpTasks
             }
         }
 
-        private void Hand()
+        public void Hand()
         {
             if (Interlocked.CompareExchange(ref _state, Handed, Waiting) == Waiting)
             {
