@@ -4,7 +4,7 @@ namespace ExaiFast.Tools.Conformance;
 
 /// <summary>
 /// The fixed test tools the official MCP conformance suite (<c>@modelcontextprotocol/conformance</c>, server
-/// scenarios <c>tools-call-*</c> and <c>json-schema-2020-12</c>) calls by name, with the values of its reference
+/// scenarios <c>tools-call-*</c>, <c>json-schema-2020-12</c> and the tasks extension's <c>tasks-*</c>) calls by name, with the values of its reference
 /// server. Registered only with <c>--conformance-tools</c> (<c>EXAIFAST_CONFORMANCE_TOOLS</c>).
 /// </summary>
 public static class ConformanceTools
@@ -19,7 +19,7 @@ public static class ConformanceTools
     public static IReadOnlyList<string> Names { get; } =
     [
         "test_simple_text", "test_image_content", "test_audio_content", "test_embedded_resource", "test_multiple_content_types",
-        "test_error_handling", "test_tool_with_progress", "json_schema_2020_12_tool",
+        "test_error_handling", "test_tool_with_progress", "json_schema_2020_12_tool", "greet", "slow_compute", "failing_job",
     ];
 
     /// <summary>A new instance of each tool.</summary>
@@ -33,5 +33,8 @@ public static class ConformanceTools
         new ErrorHandlingTool(),
         new ProgressTool(),
         new JsonSchema202012Tool(),
+        new GreetTool(),
+        new SlowComputeTool(),
+        new FailingJobTool(),
     ];
 }

@@ -13,8 +13,8 @@ public class ConformanceToolsTests
 
     private static readonly string[] TestTools =
     [
-        "json_schema_2020_12_tool", "test_audio_content", "test_embedded_resource", "test_error_handling", "test_image_content",
-        "test_multiple_content_types", "test_simple_text", "test_tool_with_progress",
+        "failing_job", "greet", "json_schema_2020_12_tool", "slow_compute", "test_audio_content", "test_embedded_resource",
+        "test_error_handling", "test_image_content", "test_multiple_content_types", "test_simple_text", "test_tool_with_progress",
     ];
 
     private static Task<Daemon> StartAsync() => Daemon.StartAsync(new() { ["EXAIFAST_CONFORMANCE_TOOLS"] = "true" });

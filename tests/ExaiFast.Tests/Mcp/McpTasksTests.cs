@@ -113,6 +113,44 @@ public partial class McpTasksTests
         Assert.NotNull(refused["error"]!["data"]!["requiredCapabilities"]!["extensions"]!["io.modelcontextprotocol/tasks"]);
     }
 
+    [Fact]
+    public async Task ATaskOnlyTool_IsATaskAtOnce_AndOneThatRequiresTasks_RefusesAClientWithoutTheExtension()
+    {
+        // The conformance suite's fixtures: slow_compute is a task for every client that can take one, failing_job
+        // answers only with a task, greet never is one.
+        await using var daemon = await Daemon.StartAsync(new() { ["EXAIFAST_CONFORMANCE_TOOLS"] = "true" });
+        using var tasking = new ModernHttpClient(new Uri(daemon.HttpUri, "/mcp"));
+        using var plain = new ModernHttpClient(new Uri(daemon.HttpUri, "/mcp"), tasks: false);
+
+        // A second is well inside the window, and still a task: no timing decides it.
+        var (_, handle) = await tasking.CallToolAsync("slow_compute", new JsonObject { ["seconds"] = 1, ["label"] = "within" });
+        Assert.Equal("task", (string?)handle["result"]!["resultType"]);
+        string taskId = (string)handle["result"]!["taskId"]!;
+        var done = await tasking.WaitForTaskAsync(taskId);
+        Assert.Equal("completed", (string?)done["status"]);
+        Assert.Equal("within: computed after 1 s", (string?)done["result"]!["content"]![0]!["text"]);
+
+        var (_, failing) = await tasking.CallToolAsync("failing_job", []);
+        Assert.Equal("task", (string?)failing["result"]!["resultType"]);
+        var failed = await tasking.WaitForTaskAsync((string)failing["result"]!["taskId"]!);
+        Assert.Equal("completed", (string?)failed["status"]); // a tool error, not a protocol error
+        Assert.True((bool)failed["result"]!["isError"]!);
+
+        var (_, greeted) = await tasking.CallToolAsync("greet", new JsonObject { ["name"] = "World" });
+        Assert.Equal("complete", (string?)greeted["result"]!["resultType"]);
+        Assert.Equal("Hello, World!", (string?)greeted["result"]!["content"]![0]!["text"]);
+
+        // Without the extension: slow_compute is answered as a call, failing_job is refused before it runs.
+        var (_, direct) = await plain.CallToolAsync("slow_compute", new JsonObject { ["seconds"] = 0, ["label"] = "direct" });
+        Assert.Equal("complete", (string?)direct["result"]!["resultType"]);
+        Assert.Equal("direct: computed after 0 s", (string?)direct["result"]!["content"]![0]!["text"]);
+        var (status, refused) = await plain.CallToolAsync("failing_job", []);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(-32021, (int)refused["error"]!["code"]!);
+        Assert.Contains("failing_job", (string?)refused["error"]!["message"], StringComparison.Ordinal);
+        Assert.NotNull(refused["error"]!["data"]!["requiredCapabilities"]!["extensions"]!["io.modelcontextprotocol/tasks"]);
+    }
+
     // The daemon's window before a call becomes a task (McpTasks.DefaultAnswerWithin).
     private static readonly TimeSpan McpTasksWindow = TimeSpan.FromSeconds(2);
 
