@@ -58,7 +58,8 @@ public class ConformanceSuiteTests
 
         foreach (string scenario in (string[])["tools-list", "tools-call-simple-text", "tools-call-image", "tools-call-audio", "tools-call-embedded-resource",
             "tools-call-mixed-content", "tools-call-error", "tools-call-with-progress", "server-sse-multiple-streams", "resources-list",
-            "sep-2164-resource-not-found", "dns-rebinding-protection", "http-header-validation"])
+            "sep-2164-resource-not-found", "dns-rebinding-protection", "http-header-validation", "tasks-capability-negotiation",
+            "tasks-wire-fields", "tasks-request-state-removal", "tasks-request-headers", "tasks-required-task-error"])
         {
             Assert.Matches($@"✓ {scenario}: [1-9]\d* passed, 0 failed", modern);
         }
