@@ -60,10 +60,20 @@ public sealed class DispatcherBackend : IMcpBackend
         }
 
         // A tool that answers only with a task cannot serve a client that cannot take one (ext-tasks "Required
-        // Capabilities": -32021, naming the extension), and says so before it runs.
+        // Capabilities": -32021, naming the extension; Streamable HTTP's 400 where the revision has it), and says so
+        // before it runs.
         if (tool.Tasks == TaskSupport.Required && !request.Dialect.AcceptsTask)
         {
-            session.Refuse(request, McpMessages.ToolNeedsTasks(request.RawId, tool.Name), 400);
+            var refusal = McpMessages.ToolNeedsTasks(request.RawId, tool.Name);
+            if (request.Dialect.IsModern)
+            {
+                session.Refuse(request, refusal, 400);
+            }
+            else
+            {
+                session.Respond(request, refusal);
+            }
+
             return;
         }
 
