@@ -15,15 +15,11 @@ internal static partial class McpMessages
     /// <c>"task"</c>): the client collects the result with <c>tasks/get</c>.
     /// </summary>
     public static PooledBuffer TaskCreated(string rawId, McpTaskState task, McpTasks tasks) =>
-        JsonFrame.Build((rawId, task, tasks), static (json, in s) =>
+        Result(rawId, (task, tasks), static (json, in s) =>
         {
-            json.WriteString("jsonrpc"u8, "2.0");
-            WriteId(json, s.rawId);
-            json.WriteStartObject("result"u8);
             json.WriteString("resultType"u8, "task"u8);
             WriteTask(json, s.task, s.tasks);
             WriteServerMeta(json, McpDialect.Modern);
-            json.WriteEndObject();
         });
 
     /// <summary>
@@ -31,11 +27,8 @@ internal static partial class McpMessages
     /// a completed task carries the tool's result, exactly as the call would have been answered.
     /// </summary>
     public static PooledBuffer TaskGot(string rawId, McpTaskState task, McpTasks tasks) =>
-        JsonFrame.Build((rawId, task, tasks), static (json, in s) =>
+        Result(rawId, (task, tasks), static (json, in s) =>
         {
-            json.WriteString("jsonrpc"u8, "2.0");
-            WriteId(json, s.rawId);
-            json.WriteStartObject("result"u8);
             WriteResultType(json, McpDialect.Modern);
             WriteTask(json, s.task, s.tasks);
             if (s.task.Result is { } result)
@@ -46,7 +39,6 @@ internal static partial class McpMessages
             }
 
             WriteServerMeta(json, McpDialect.Modern);
-            json.WriteEndObject();
         });
 
     /// <summary>
@@ -61,19 +53,11 @@ internal static partial class McpMessages
         TasksMissing(rawId, $"Missing required client capability: the tool {tool} answers only with a task: declare the io.modelcontextprotocol/tasks extension in _meta[\"io.modelcontextprotocol/clientCapabilities\"].extensions (MCP 2026-07-28)");
 
     private static PooledBuffer TasksMissing(string rawId, string message) =>
-        JsonFrame.Build((rawId, message), static (json, in s) =>
+        Error(rawId, MissingRequiredClientCapability, message, false, static (json, in _) =>
         {
-            json.WriteString("jsonrpc"u8, "2.0");
-            WriteId(json, s.rawId);
-            json.WriteStartObject("error"u8);
-            json.WriteNumber("code"u8, MissingRequiredClientCapability);
-            json.WriteString("message"u8, s.message);
-            json.WriteStartObject("data"u8);
             json.WriteStartObject("requiredCapabilities"u8);
             json.WriteStartObject("extensions"u8);
             json.WriteStartObject(McpRequestMeta.TasksExtension);
-            json.WriteEndObject();
-            json.WriteEndObject();
             json.WriteEndObject();
             json.WriteEndObject();
             json.WriteEndObject();
@@ -81,14 +65,10 @@ internal static partial class McpMessages
 
     /// <summary>A modern result with nothing to say but that it is done (<c>tasks/update</c>, <c>tasks/cancel</c>).</summary>
     public static PooledBuffer Done(string rawId) =>
-        JsonFrame.Build(rawId, static (json, in id) =>
+        Result(rawId, false, static (json, in _) =>
         {
-            json.WriteString("jsonrpc"u8, "2.0");
-            WriteId(json, id);
-            json.WriteStartObject("result"u8);
             WriteResultType(json, McpDialect.Modern);
             WriteServerMeta(json, McpDialect.Modern);
-            json.WriteEndObject();
         });
 
     private static void WriteTask(Utf8JsonWriter json, in McpTaskState task, McpTasks tasks)

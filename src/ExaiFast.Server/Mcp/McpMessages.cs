@@ -38,57 +38,28 @@ internal static partial class McpMessages
     /// <summary>The request names a revision this daemon does not serve per request; <c>data</c> lists those it does.</summary>
     public const int UnsupportedProtocolVersion = -32022;
 
-    public static PooledBuffer Error(string? rawId, int code, string message) =>
-        JsonFrame.Build((rawId, code, message), static (json, in s) =>
-        {
-            json.WriteString("jsonrpc"u8, "2.0");
-            WriteId(json, s.rawId);
-            json.WriteStartObject("error"u8);
-            json.WriteNumber("code"u8, s.code);
-            json.WriteString("message"u8, s.message);
-            json.WriteEndObject();
-        });
-
     /// <summary>
     /// The -32022 error (schema <c>UnsupportedProtocolVersionError</c>): <c>data.supported</c> is what
     /// <c>server/discover</c> lists, <c>data.requested</c> the revision as the client named it.
     /// </summary>
     public static PooledBuffer UnsupportedVersion(string? rawId, string requested, string message) =>
-        JsonFrame.Build((rawId, requested, message), static (json, in s) =>
+        Error(rawId, UnsupportedProtocolVersion, message, requested, static (json, in requested) =>
         {
-            json.WriteString("jsonrpc"u8, "2.0");
-            WriteId(json, s.rawId);
-            json.WriteStartObject("error"u8);
-            json.WriteNumber("code"u8, UnsupportedProtocolVersion);
-            json.WriteString("message"u8, s.message);
-            json.WriteStartObject("data"u8);
             WriteVersions(json, "supported"u8, McpRevisions.ModernVersions);
-            json.WriteString("requested"u8, s.requested);
-            json.WriteEndObject();
-            json.WriteEndObject();
+            json.WriteString("requested"u8, requested);
         });
 
     public static PooledBuffer EmptyResult(string rawId) =>
-        JsonFrame.Build(rawId, static (json, in id) =>
-        {
-            json.WriteString("jsonrpc"u8, "2.0");
-            WriteId(json, id);
-            json.WriteStartObject("result"u8);
-            json.WriteEndObject();
-        });
+        Result(rawId, false, static (_, in _) => { });
 
     public static PooledBuffer Initialized(string rawId, string protocolVersion, string serverVersion) =>
-        JsonFrame.Build((rawId, protocolVersion, serverVersion), static (json, in s) =>
+        Result(rawId, (protocolVersion, serverVersion), static (json, in s) =>
         {
-            json.WriteString("jsonrpc"u8, "2.0");
-            WriteId(json, s.rawId);
-            json.WriteStartObject("result"u8);
             json.WriteString("protocolVersion"u8, s.protocolVersion);
             WriteCapabilities(json);
             json.WriteStartObject("serverInfo"u8);
             json.WriteString("name"u8, "exaifast");
             json.WriteString("version"u8, s.serverVersion);
-            json.WriteEndObject();
             json.WriteEndObject();
         });
 
@@ -98,47 +69,35 @@ internal static partial class McpMessages
     /// advice. Only modern requests get here.
     /// </summary>
     public static PooledBuffer Discovered(string rawId, string serverVersion, bool tasks = false) =>
-        JsonFrame.Build((rawId, serverVersion, tasks), static (json, in s) =>
+        Result(rawId, (serverVersion, tasks), static (json, in s) =>
         {
-            json.WriteString("jsonrpc"u8, "2.0");
-            WriteId(json, s.rawId);
-            json.WriteStartObject("result"u8);
             WriteResultType(json, McpDialect.Modern);
             WriteVersions(json, "supportedVersions"u8, McpRevisions.ModernVersions);
             WriteCapabilities(json, s.tasks);
             WriteCache(json, McpDialect.Modern, McpCache.Discover);
             WriteServerMeta(json, McpDialect.Modern, s.serverVersion);
-            json.WriteEndObject();
         });
 
     /// <summary>The <c>tools/list</c> result of <paramref name="catalog"/>, cacheable for modern clients (<see cref="McpCache.Static"/>).</summary>
     public static PooledBuffer ToolsList(string rawId, IToolCatalog catalog, McpDialect dialect) =>
-        JsonFrame.Build((rawId, catalog, dialect), static (json, in s) =>
+        Result(rawId, (catalog, dialect), static (json, in s) =>
         {
-            json.WriteString("jsonrpc"u8, "2.0");
-            WriteId(json, s.rawId);
-            json.WriteStartObject("result"u8);
             WriteResultType(json, s.dialect);
             ToolListJson.Write(json, s.catalog, s.dialect.Shape);
             WriteCache(json, s.dialect, McpCache.Static);
             WriteServerMeta(json, s.dialect);
-            json.WriteEndObject();
         });
 
     /// <summary>A <c>tools/list</c> result around a <c>tools</c> array that is already MCP's shape (the daemon's
     /// <c>list_tools_res</c>), with <paramref name="cache"/>'s advice for a modern client.</summary>
     public static PooledBuffer ToolsList(string rawId, JsonElement tools, McpDialect dialect, McpCache cache) =>
-        JsonFrame.Build((rawId, tools, dialect, cache), static (json, in s) =>
+        Result(rawId, (tools, dialect, cache), static (json, in s) =>
         {
-            json.WriteString("jsonrpc"u8, "2.0");
-            WriteId(json, s.rawId);
-            json.WriteStartObject("result"u8);
             WriteResultType(json, s.dialect);
             json.WritePropertyName("tools"u8);
             s.tools.WriteTo(json);
             WriteCache(json, s.dialect, s.cache);
             WriteServerMeta(json, s.dialect);
-            json.WriteEndObject();
         });
 
     /// <summary>
@@ -149,13 +108,9 @@ internal static partial class McpMessages
     /// <remarks>With <paramref name="cut"/> the answer's text is the cut one, and 2025-06-18 on a <c>resource_link</c>
     /// to the thread holding the whole answer follows it.</remarks>
     public static PooledBuffer ToolResult(string rawId, CallResult result, McpDialect dialect, OutputCut? cut = null) =>
-        JsonFrame.Build((rawId, result, dialect, cut), static (json, in s) =>
+        Result(rawId, (result, dialect, cut), static (json, in s) =>
         {
-            json.WriteString("jsonrpc"u8, "2.0");
-            WriteId(json, s.rawId);
-            json.WriteStartObject("result"u8);
             WriteToolResult(json, s.result, s.dialect, s.cut);
-            json.WriteEndObject();
         });
 
     /// <summary>The members of a <c>tools/call</c> result (inside its object): a response's, or a completed task's <c>result</c>.</summary>
@@ -354,18 +309,5 @@ internal static partial class McpMessages
         json.WriteBoolean("listChanged"u8, false);
         json.WriteEndObject();
         json.WriteEndObject();
-    }
-
-    internal static void WriteId(Utf8JsonWriter json, string? rawId)
-    {
-        json.WritePropertyName("id"u8);
-        if (rawId is null)
-        {
-            json.WriteNullValue(); // JSON-RPC: the id of a request that could not be read
-        }
-        else
-        {
-            json.WriteRawValue(rawId, skipInputValidation: true);
-        }
     }
 }

@@ -123,10 +123,8 @@ internal sealed class PromptCatalog
 
     /// <summary>The <c>prompts/list</c> result: every prompt, in one page.</summary>
     public PooledBuffer List(string rawId, McpDialect dialect) =>
-        JsonFrame.Build((rawId, _prompts, dialect), static (json, in s) =>
+        McpMessages.Result(rawId, (_prompts, dialect), static (json, in s) =>
         {
-            WriteHead(json, s.rawId);
-            json.WriteStartObject("result"u8);
             McpMessages.WriteResultType(json, s.dialect);
             json.WriteStartArray("prompts"u8);
             foreach (var prompt in s._prompts)
@@ -156,7 +154,6 @@ internal sealed class PromptCatalog
             json.WriteEndArray();
             McpMessages.WriteCache(json, s.dialect, McpCache.Static);
             McpMessages.WriteServerMeta(json, s.dialect);
-            json.WriteEndObject();
         });
 
     /// <summary>
@@ -235,10 +232,8 @@ internal sealed class PromptCatalog
             text = ToolText(prompt, ask);
         }
 
-        return JsonFrame.Build((rawId, prompt.Description, text, dialect), static (json, in s) =>
+        return McpMessages.Result(rawId, (prompt.Description, text, dialect), static (json, in s) =>
         {
-            WriteHead(json, s.rawId);
-            json.WriteStartObject("result"u8);
             McpMessages.WriteResultType(json, s.dialect);
             json.WriteString("description"u8, s.Description);
             json.WriteStartArray("messages"u8);
@@ -251,7 +246,6 @@ internal sealed class PromptCatalog
             json.WriteEndObject();
             json.WriteEndArray();
             McpMessages.WriteServerMeta(json, s.dialect);
-            json.WriteEndObject();
         });
     }
 
@@ -347,12 +341,5 @@ internal sealed class PromptCatalog
         }
 
         return System.Text.Encoding.UTF8.GetString(output.WrittenSpan);
-    }
-
-    private static void WriteHead(Utf8JsonWriter json, string rawId)
-    {
-        json.WriteString("jsonrpc"u8, "2.0");
-        json.WritePropertyName("id"u8);
-        json.WriteRawValue(rawId, skipInputValidation: true);
     }
 }

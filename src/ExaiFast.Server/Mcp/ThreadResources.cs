@@ -63,10 +63,8 @@ internal static class ThreadResources
             page.Add(thread);
         }
 
-        return JsonFrame.Build((rawId, page, more, dialect), static (json, in s) =>
+        return McpMessages.Result(rawId, (page, more, dialect), static (json, in s) =>
         {
-            WriteHead(json, s.rawId);
-            json.WriteStartObject("result"u8);
             McpMessages.WriteResultType(json, s.dialect);
             json.WriteStartArray("resources"u8);
             foreach (var thread in s.page)
@@ -100,7 +98,6 @@ internal static class ThreadResources
 
             McpMessages.WriteCache(json, s.dialect, McpCache.Live);
             McpMessages.WriteServerMeta(json, s.dialect);
-            json.WriteEndObject();
         });
     }
 
@@ -111,10 +108,8 @@ internal static class ThreadResources
     /// <summary>The <c>resources/read</c> result: the thread as one Markdown text; never reused by a modern client
     /// (<see cref="McpCache.Live"/>: its next turn changes it).</summary>
     public static PooledBuffer Read(string rawId, Guid id, string text, McpDialect dialect) =>
-        JsonFrame.Build((rawId, id, text, dialect), static (json, in s) =>
+        McpMessages.Result(rawId, (id, text, dialect), static (json, in s) =>
         {
-            WriteHead(json, s.rawId);
-            json.WriteStartObject("result"u8);
             McpMessages.WriteResultType(json, s.dialect);
             json.WriteStartArray("contents"u8);
             json.WriteStartObject();
@@ -125,21 +120,18 @@ internal static class ThreadResources
             json.WriteEndArray();
             McpMessages.WriteCache(json, s.dialect, McpCache.Live);
             McpMessages.WriteServerMeta(json, s.dialect);
-            json.WriteEndObject();
         });
 
     /// <summary>The <c>resources/templates/list</c> result: the one template.</summary>
     public static PooledBuffer Templates(string rawId, McpDialect dialect) =>
-        JsonFrame.Build((rawId, dialect), static (json, in s) =>
+        McpMessages.Result(rawId, dialect, static (json, in dialect) =>
         {
-            WriteHead(json, s.rawId);
-            json.WriteStartObject("result"u8);
-            McpMessages.WriteResultType(json, s.dialect);
+            McpMessages.WriteResultType(json, dialect);
             json.WriteStartArray("resourceTemplates"u8);
             json.WriteStartObject();
             json.WriteString("uriTemplate"u8, UriTemplate);
             json.WriteString("name"u8, "conversation-thread");
-            if (s.dialect.Shape == ToolShape.Structured)
+            if (dialect.Shape == ToolShape.Structured)
             {
                 json.WriteString("title"u8, "Conversation thread");
             }
@@ -148,9 +140,8 @@ internal static class ThreadResources
             json.WriteString("mimeType"u8, MimeType);
             json.WriteEndObject();
             json.WriteEndArray();
-            McpMessages.WriteCache(json, s.dialect, McpCache.Static);
-            McpMessages.WriteServerMeta(json, s.dialect);
-            json.WriteEndObject();
+            McpMessages.WriteCache(json, dialect, McpCache.Static);
+            McpMessages.WriteServerMeta(json, dialect);
         });
 
     /// <summary>The error for a well-formed URI naming no thread (never made here, or expired); for a modern request,
@@ -158,24 +149,12 @@ internal static class ThreadResources
     /// <remarks>-32002 for a legacy request; a modern one gets -32602, which 2026-07-28 made the code for it
     /// (<c>server/resources.mdx</c>, Error Handling).</remarks>
     public static PooledBuffer NotFound(string rawId, string uri, McpDialect dialect) =>
-        JsonFrame.Build((rawId, uri, dialect), static (json, in s) =>
-        {
-            WriteHead(json, s.rawId);
-            json.WriteStartObject("error"u8);
-            json.WriteNumber("code"u8, s.dialect.IsModern ? McpMessages.InvalidParams : ResourceNotFound);
-            json.WriteString("message"u8, TryParse(s.uri, out _)
-                ? $"Resource not found: {McpProtocol.Truncate(s.uri)} names no conversation thread here: it never existed, or it expired after its last turn (CONVERSATION_TIMEOUT_HOURS)"
-                : $"Resource not found: {McpProtocol.Truncate(s.uri)} is not a resource of this server; its resources are {UriTemplate} (id: a continuation_id)");
-            json.WriteStartObject("data"u8);
-            json.WriteString("uri"u8, s.uri);
-            json.WriteEndObject();
-            json.WriteEndObject();
-        });
-
-    private static void WriteHead(Utf8JsonWriter json, string rawId)
-    {
-        json.WriteString("jsonrpc"u8, "2.0");
-        json.WritePropertyName("id"u8);
-        json.WriteRawValue(rawId, skipInputValidation: true);
-    }
+        McpMessages.Error(
+            rawId,
+            dialect.IsModern ? McpMessages.InvalidParams : ResourceNotFound,
+            TryParse(uri, out _)
+                ? $"Resource not found: {McpProtocol.Truncate(uri)} names no conversation thread here: it never existed, or it expired after its last turn (CONVERSATION_TIMEOUT_HOURS)"
+                : $"Resource not found: {McpProtocol.Truncate(uri)} is not a resource of this server; its resources are {UriTemplate} (id: a continuation_id)",
+            uri,
+            static (json, in uri) => json.WriteString("uri"u8, uri));
 }
