@@ -50,7 +50,7 @@ internal sealed class HttpBodyReader(TransportConnection connection, ServerConte
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<(BodyOutcome Outcome, PooledBuffer Body)> ReadAsync(HttpBodyFraming framing, long maxBody)
     {
-        var body = new BodyBuffer();
+        var body = new PooledBufferWriter(InboundBudget.SmallMessageBytes);
         if (_reservation.Reserved > 0)
         {
             body.Own(_reservation.Reserved);

@@ -25,7 +25,6 @@ internal static class JsonFrame
         var json = t_writer ?? new Utf8JsonWriter(output, WriterOptions);
         t_writer = null; // re-entrancy safe: a nested Build gets its own writer and output
         t_output = null;
-        output.Begin();
         json.Reset(output);
         try
         {

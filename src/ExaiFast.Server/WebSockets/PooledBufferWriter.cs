@@ -1,25 +1,42 @@
 using System.Buffers;
-using ExaiFast.Server.WebSockets;
+using ExaiFast.Server.Connections;
 
 namespace ExaiFast.Server.WebSockets;
 
-/// <summary>An <see cref="IBufferWriter{T}"/> over a rented array whose contents are handed over, uncopied, as a <see cref="PooledBuffer"/>.</summary>
-/// <remarks>Reusable: after <see cref="Detach"/>, <see cref="Begin"/> rents the next array.</remarks>
+/// <summary>
+/// An <see cref="IBufferWriter{T}"/> whose contents are handed over, uncopied, as a <see cref="PooledBuffer"/>: in
+/// arrays rented from the shared pool, grown by doubling up to a limit; and for a big inbound message (an HTTP body past
+/// <see cref="InboundBudget.SmallMessageBytes"/>), in an array of exactly its inbound-budget reservation, allocated for
+/// it rather than rented (see <see cref="InboundBudget"/>), so that its length is what it holds of the budget.
+/// </summary>
+/// <remarks>Reusable: after <see cref="Detach"/> or <see cref="Discard"/> the next write rents a new array. One
+/// writer: not thread-safe.</remarks>
 internal sealed class PooledBufferWriter : IBufferWriter<byte>
 {
     private const int InitialSize = 512;
-    private byte[] _array;
+    private readonly int _rentLimit;
+    private byte[] _array = [];
     private int _written;
+    private bool _owned; // _array was allocated at a budget reservation (Own), not rented
 
-    public PooledBufferWriter() => _array = ArrayPool<byte>.Shared.Rent(InitialSize);
+    /// <param name="rentLimit">The most a rented array grows to; writing past it is a bug of the caller, who checks
+    /// <see cref="Room"/> (and moves to an owned array with <see cref="Own"/>).</param>
+    public PooledBufferWriter(int rentLimit = int.MaxValue) => _rentLimit = rentLimit;
 
-    /// <summary>Starts a new buffer if the last one was detached.</summary>
-    public void Begin()
+    /// <summary>Bytes written so far.</summary>
+    public int Written => _written;
+
+    /// <summary>How many more bytes may be written: up to the rent limit while rented, up to the reservation once owned.</summary>
+    public long Room => (_owned ? _array.Length : _rentLimit) - _written;
+
+    /// <summary>Moves the contents into an array of exactly <paramref name="reserved"/> bytes, the budget they hold now.</summary>
+    public void Own(long reserved)
     {
-        if (_array.Length == 0)
-        {
-            _array = ArrayPool<byte>.Shared.Rent(InitialSize);
-        }
+        byte[] owned = GC.AllocateUninitializedArray<byte>(checked((int)reserved));
+        _array.AsSpan(0, _written).CopyTo(owned);
+        ReturnRented();
+        _array = owned;
+        _owned = true;
     }
 
     public void Advance(int count) => _written += count;
@@ -36,13 +53,26 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
         return _array.AsSpan(_written);
     }
 
-    /// <summary>Hands the written bytes over; call <see cref="Begin"/> before writing again.</summary>
-    public PooledBuffer Detach()
+    /// <summary>Hands the written bytes over (none written: an empty buffer); an owned array carries its reservation
+    /// back to <paramref name="budget"/> when returned.</summary>
+    public PooledBuffer Detach(InboundBudget? budget = null)
     {
-        var buffer = new PooledBuffer(_array, _written);
+        var buffer = _array.Length == 0 ? default
+            : _owned ? new PooledBuffer(_array, _written, budget ?? throw new InvalidOperationException("an owned buffer is handed over with its budget"))
+            : new PooledBuffer(_array, _written);
         _array = [];
         _written = 0;
+        _owned = false;
         return buffer;
+    }
+
+    /// <summary>Drops the contents. The caller gives back any reservation.</summary>
+    public void Discard()
+    {
+        ReturnRented();
+        _array = [];
+        _written = 0;
+        _owned = false;
     }
 
     private void Ensure(int sizeHint)
@@ -53,9 +83,23 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
             return;
         }
 
-        byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _array.Length * 2));
+        // The caller never writes past Room: an owned array is already the reservation.
+        if (_owned || needed > _rentLimit)
+        {
+            throw new InvalidOperationException("buffer written past its room");
+        }
+
+        byte[] bigger = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(needed, Math.Max(_array.Length * 2, InitialSize)), _rentLimit));
         _array.AsSpan(0, _written).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(_array);
+        ReturnRented();
         _array = bigger;
+    }
+
+    private void ReturnRented()
+    {
+        if (!_owned && _array.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_array);
+        }
     }
 }
