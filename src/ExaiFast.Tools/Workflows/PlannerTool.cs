@@ -91,15 +91,7 @@ public sealed class PlannerTool(IThreadStore threads, TimeProvider time) : ToolB
         var plan = PlanOf(thread, step);
         string json = JsonText.Object(w =>
         {
-            w.WriteString("status", step.NextStepRequired ? "planning" : "planning_complete");
-            w.WriteNumber("step_number", step.StepNumber);
-            w.WriteNumber("total_steps", step.TotalSteps);
-            w.WriteBoolean("next_step_required", step.NextStepRequired);
-            if (continuation is not null)
-            {
-                w.WriteString("continuation_id", continuation);
-                w.WriteNumber("remaining_turns", left ?? 0);
-            }
+            WorkflowFields.WriteStepStatus(w, step.NextStepRequired ? "planning" : "planning_complete", step, continuation, left);
 
             w.WriteStartArray("plan");
             foreach (var s in plan.Where(s => s.Branch is null))

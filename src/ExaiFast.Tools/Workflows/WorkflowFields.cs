@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ExaiFast.Tools.Schema;
 using ExaiFast.Tools.Threads;
 
@@ -31,6 +32,21 @@ internal static class WorkflowFields
         Field.Integer("total_steps", "", 1, MaxSteps, required: true),
         Field.Boolean("next_step_required", "false on the last step.", required: true),
     ];
+
+    /// <summary>The head of every step's answer, the step fields as they stand, and the thread to continue (the
+    /// original's field names, so clients written for it read them as before).</summary>
+    public static void WriteStepStatus(Utf8JsonWriter w, string status, WorkflowStep step, string? continuation, int? turnsLeft)
+    {
+        w.WriteString("status", status);
+        w.WriteNumber("step_number", step.StepNumber);
+        w.WriteNumber("total_steps", step.TotalSteps);
+        w.WriteBoolean("next_step_required", step.NextStepRequired);
+        if (continuation is not null)
+        {
+            w.WriteString("continuation_id", continuation);
+            w.WriteNumber("remaining_turns", turnsLeft ?? 0);
+        }
+    }
 
     /// <summary>The investigation fields: what was found, in which files, how sure.</summary>
     public static IEnumerable<ToolField> Investigation =>

@@ -200,16 +200,8 @@ public sealed class WorkflowTool : ToolBase
     {
         return JsonText.Object(w =>
         {
-            w.WriteString("status", status);
-            w.WriteNumber("step_number", step.StepNumber);
-            w.WriteNumber("total_steps", step.TotalSteps);
-            w.WriteBoolean("next_step_required", step.NextStepRequired);
-            if (continuation is not null)
-            {
-                w.WriteString("continuation_id", continuation);
-                w.WriteNumber("remaining_turns", turnsLeft ?? 0);
-            }
-            else
+            WorkflowFields.WriteStepStatus(w, status, step, continuation, turnsLeft);
+            if (continuation is null)
             {
                 w.WriteString("note", "this step could not be recorded: the thread reached its turn limit or expired meanwhile; start again from step 1 without continuation_id");
             }
