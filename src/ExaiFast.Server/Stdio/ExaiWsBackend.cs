@@ -175,55 +175,26 @@ public sealed partial class ExaiWsBackend : IMcpBackend, IAsyncDisposable
         return output.WrittenSpan.ToArray();
     }
 
-    private abstract class Event;
+    // The event loop's inputs: one loop owns the bridge's state, everything else posts to it.
+    private abstract record Event;
 
-    private sealed class CallEvent(PendingCall call) : Event
-    {
-        public PendingCall Call { get; } = call;
-    }
+    private sealed record CallEvent(PendingCall Call) : Event;
 
-    private sealed class CancelEvent(string requestId) : Event
-    {
-        public string RequestId { get; } = requestId;
-    }
+    private sealed record CancelEvent(string RequestId) : Event;
 
-    private sealed class ListEvent(PendingList list) : Event
-    {
-        public PendingList List { get; } = list;
-    }
+    private sealed record ListEvent(PendingList List) : Event;
 
-    private sealed class ConnectedEvent(long epoch, ClientWebSocket socket, int sessionLimit) : Event
-    {
-        public long Epoch { get; } = epoch;
+    private sealed record ConnectedEvent(long Epoch, ClientWebSocket Socket, int SessionLimit) : Event;
 
-        public ClientWebSocket Socket { get; } = socket;
+    private sealed record FrameEvent(long Epoch, JsonDocument Frame) : Event;
 
-        public int SessionLimit { get; } = sessionLimit;
-    }
+    private sealed record DisconnectedEvent(long Epoch) : Event;
 
-    private sealed class FrameEvent(long epoch, JsonDocument frame) : Event
-    {
-        public long Epoch { get; } = epoch;
+    private sealed record RefusedEvent(string Message) : Event;
 
-        public JsonDocument Frame { get; } = frame;
-    }
+    private sealed record ShutdownEvent(TaskCompletionSource Done) : Event;
 
-    private sealed class DisconnectedEvent(long epoch) : Event
-    {
-        public long Epoch { get; } = epoch;
-    }
-
-    private sealed class RefusedEvent(string message) : Event
-    {
-        public string Message { get; } = message;
-    }
-
-    private sealed class ShutdownEvent(TaskCompletionSource done) : Event
-    {
-        public TaskCompletionSource Done { get; } = done;
-    }
-
-    private sealed class TickEvent : Event
+    private sealed record TickEvent : Event
     {
         public static readonly TickEvent Instance = new();
     }
