@@ -358,7 +358,9 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
     {
         if (Decode(message) is { } key && _dispatcher.TryAttach(key, this))
         {
-            Log.KeptFor(_logger, key.RequestId);
+            // A call that ended since is no longer there to name its tool and lane: the line says so with nulls.
+            var call = _dispatcher.TryGetCall(key, out var found) ? found : null;
+            Log.KeptFor(_logger, key.RequestId, key.Caller, call?.Tool.Name, call?.Lane);
         }
     }
 
@@ -367,9 +369,16 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
     // not found: the waiter gets that result instead.
     private void OnCancel(RedisValue message)
     {
-        if (Decode(message) is { } key && _dispatcher.Cancel(key).Found)
+        if (Decode(message) is not { } key)
         {
-            Log.CancelledFor(_logger, key.RequestId);
+            return;
+        }
+
+        // Looked up before the cancel, which ends the call and takes it out of the table.
+        var call = _dispatcher.TryGetCall(key, out var found) ? found : null;
+        if (_dispatcher.Cancel(key).Found)
+        {
+            Log.CancelledFor(_logger, key.RequestId, key.Caller, call?.Tool.Name, call?.Lane, ErrorCodes.Cancelled);
         }
     }
 
@@ -405,11 +414,11 @@ internal sealed partial class RedisSharedResults : ISharedResults, ICallListener
         [LoggerMessage(710, LogLevel.Warning, "Sharing a result through Redis failed ({Error}); it stays on this daemon")]
         public static partial void WriteFailed(ILogger logger, string error);
 
-        [LoggerMessage(712, LogLevel.Information, "Call {RequestId} keeps running for its client, who came back through another daemon")]
-        public static partial void KeptFor(ILogger logger, string requestId);
+        [LoggerMessage(712, LogLevel.Information, "Call {RequestId} of session {SessionId}: {Tool} in lane {Lane} keeps running for its client, who came back through another daemon")]
+        public static partial void KeptFor(ILogger logger, string requestId, string sessionId, string? tool, string? lane);
 
-        [LoggerMessage(713, LogLevel.Information, "Call {RequestId} cancelled by its client, who sent the cancel through another daemon")]
-        public static partial void CancelledFor(ILogger logger, string requestId);
+        [LoggerMessage(713, LogLevel.Information, "Call {RequestId} of session {SessionId}: {Tool} in lane {Lane} ends {Outcome}: its client sent the cancel through another daemon")]
+        public static partial void CancelledFor(ILogger logger, string requestId, string sessionId, string? tool, string? lane, string outcome);
 
         [LoggerMessage(714, LogLevel.Warning, "Asking another daemon to cancel a call failed ({Error}); the client is answered here, and the call there ends by its deadline")]
         public static partial void CancelFailed(ILogger logger, string error);

@@ -65,7 +65,7 @@ public sealed partial class Dispatcher
         catch (Exception ex)
         {
             // Details stay in the log; the client learns only that it was our fault.
-            DispatchLog.ToolFailed(_logger, call.Tool.Name, call.Key.RequestId, call.Key.Caller, call.Lane, ex);
+            DispatchLog.ToolFailed(_logger, call.Tool.Name, call.Key.RequestId, call.Key.Caller, call.Lane, ErrorCodes.InternalError, ex);
             result = CallResult.Failed(ErrorCodes.InternalError, "the tool failed unexpectedly; see the daemon's log");
         }
 
@@ -159,7 +159,7 @@ public sealed partial class Dispatcher
         DispatchLog.CallEnded(_logger, call.Key.RequestId, call.Key.Caller, call.Tool.Name, call.Lane, result.Error?.Code ?? "ok", result.QueueMs, result.RunMs);
         for (int i = 0; i < subscriptions.Count; i++)
         {
-            Answer(subscriptions[i], result);
+            Answer(call, subscriptions[i], result);
         }
 
         call.Release(); // the completion's hold
@@ -167,7 +167,7 @@ public sealed partial class Dispatcher
     }
 
     /// <summary>Completes a request's ticket: the one place an answer leaves the dispatcher.</summary>
-    private void Answer(Subscription subscription, CallResult result)
+    private void Answer(ToolCall call, Subscription subscription, CallResult result)
     {
         try
         {
@@ -175,7 +175,7 @@ public sealed partial class Dispatcher
         }
         catch (Exception ex)
         {
-            DispatchLog.ListenerFailed(_logger, subscription.Key.RequestId, ex);
+            DispatchLog.ListenerFailed(_logger, result.Error?.Code ?? "ok", subscription.Key.RequestId, subscription.Key.Caller, call.Tool.Name, call.Lane, ex);
         }
     }
 
@@ -270,8 +270,8 @@ public sealed partial class Dispatcher
 
     private static partial class DispatchLog
     {
-        [LoggerMessage(100, LogLevel.Error, "Tool {Tool} failed on request {RequestId} of session {SessionId} in lane {Lane}")]
-        public static partial void ToolFailed(ILogger logger, string tool, string requestId, string sessionId, string lane, Exception exception);
+        [LoggerMessage(100, LogLevel.Error, "Tool {Tool} failed on request {RequestId} of session {SessionId} in lane {Lane}: the call ends {Outcome}")]
+        public static partial void ToolFailed(ILogger logger, string tool, string requestId, string sessionId, string lane, string outcome, Exception exception);
 
         // One line per call at Debug, with every field an operator filters by (the JSON format makes each a field).
         [LoggerMessage(105, LogLevel.Debug, "Call {RequestId} of session {SessionId}: {Tool} in lane {Lane} ended {Outcome} ({QueueMs} ms queued, {RunMs} ms running)")]
@@ -280,8 +280,8 @@ public sealed partial class Dispatcher
         [LoggerMessage(104, LogLevel.Error, "A memory-pressure listener ({Listener}) failed")]
         public static partial void PressureListenerFailed(ILogger logger, string listener, Exception exception);
 
-        [LoggerMessage(101, LogLevel.Error, "A front door failed while taking the result of {RequestId}")]
-        public static partial void ListenerFailed(ILogger logger, string requestId, Exception exception);
+        [LoggerMessage(101, LogLevel.Error, "A front door failed while taking the result ({Outcome}) of call {RequestId} of session {SessionId}: {Tool} in lane {Lane}")]
+        public static partial void ListenerFailed(ILogger logger, string outcome, string requestId, string sessionId, string tool, string lane, Exception exception);
 
         [LoggerMessage(103, LogLevel.Critical, "A lane's slot caught an exception that its call's completion let out; the call may be unanswered")]
         public static partial void LaneFailed(ILogger logger, Exception exception);

@@ -383,7 +383,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
                 Settle(key, call, cancelled, detached![0].Ticket.KeepsResult);
                 foreach (var subscription in detached)
                 {
-                    Answer(subscription, cancelled);
+                    Answer(call, subscription, cancelled);
                 }
 
                 return new CancelResult(true, wasRunning);
@@ -611,7 +611,7 @@ public sealed partial class Dispatcher : IAsyncDisposable
                 Settle(subscription.Key, call, refused, subscription.Ticket.KeepsResult);
             }
 
-            Answer(subscription, refused);
+            Answer(call, subscription, refused);
         }
 
         call.Release(); // the completion's hold

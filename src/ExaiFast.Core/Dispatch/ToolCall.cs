@@ -19,7 +19,7 @@ namespace ExaiFast.Core.Dispatch;
 /// <para>The lock is the call object's own monitor: a thin lock in its header, so a call with one requester is one
 /// object on the heap. The type is sealed and nothing outside the dispatcher locks it.</para>
 /// </remarks>
-public sealed class ToolCall : IRunningCall
+public sealed class ToolCall : IRunningCall, ICallIdentity
 {
     private const int Queued = 0;
     private const int Running = 1;
@@ -117,7 +117,7 @@ public sealed class ToolCall : IRunningCall
     internal Lane? Slot { get; set; }
 
     /// <summary>What its model requests spent (made when the first asks).</summary>
-    internal CallSpend Spend => _spend ?? Interlocked.CompareExchange(ref _spend, new CallSpend(Key.Caller), null) ?? _spend;
+    internal CallSpend Spend => _spend ?? Interlocked.CompareExchange(ref _spend, new CallSpend(Key.Caller, this), null) ?? _spend;
 
     /// <summary>Its trace span (null unless an exporter listens): started at admission, ended by the completion.</summary>
     internal Activity? Span { get; set; }
@@ -368,6 +368,12 @@ public sealed class ToolCall : IRunningCall
     }
 
     string IRunningCall.RequestId => Key.RequestId;
+
+    string ICallIdentity.RequestId => Key.RequestId;
+
+    string ICallIdentity.SessionId => Key.Caller;
+
+    string ICallIdentity.ToolName => Tool.Name;
 
     object? IRunningCall.Plan => Plan;
 

@@ -176,7 +176,7 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         if (pass == BreakerPass.Refused)
         {
             // Before anything is sent: an open deployment costs its caller no request, and the server no load.
-            _observer?.OnFailed(Name, model.Name, ProviderFailure.CircuitOpen);
+            _observer?.OnFailed(Name, model.Name, ProviderFailure.CircuitOpen, request.Spend);
             double retryAfter = Math.Max(1, Math.Ceiling(wait.TotalSeconds));
             throw new ProviderException($"{Name}/{model.Name} is unavailable: its circuit breaker is open after repeated failures; retry in {retryAfter:0} s", unavailable: true, retryAfter, nameof(ProviderFailure.CircuitOpen));
         }
@@ -276,7 +276,7 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
             response = await _http.CreateClient(_options.HttpClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timer.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                throw Refused(counted, model, response);
+                throw Refused(counted, model, request.Spend, response);
             }
 
             stage = CallStage.Body;
@@ -292,30 +292,30 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
             // by ours: a deadline within that slack of the budget is the total's (the idle wait is capped by it).
             bool total = totalIsOurs && _time.GetElapsedTime(started) >= budget - s_timerSlack;
             throw total
-                ? Fail(counted, model, ProviderFailure.TotalTimeout, $"no complete answer within its total deadline of {Seconds(budget)} s")
-                : Fail(counted, model, ProviderFailure.IdleTimeout, $"the answer stalled: nothing for {Seconds(timeouts.Idle)} s after {answer.ContentChunks} chunks");
+                ? Fail(counted, model, request.Spend, ProviderFailure.TotalTimeout, $"no complete answer within its total deadline of {Seconds(budget)} s")
+                : Fail(counted, model, request.Spend, ProviderFailure.IdleTimeout, $"the answer stalled: nothing for {Seconds(timeouts.Idle)} s after {answer.ContentChunks} chunks");
         }
         catch (TimeoutRejectedException)
         {
-            throw Fail(counted, model, ProviderFailure.HeadersTimeout, $"no response within {Seconds(timeouts.Headers)} s");
+            throw Fail(counted, model, request.Spend, ProviderFailure.HeadersTimeout, $"no response within {Seconds(timeouts.Headers)} s");
         }
         catch (HttpRequestException ex) when (stage == CallStage.Headers)
         {
             throw ex.HttpRequestError == HttpRequestError.ConnectionError
-                ? Fail(counted, model, ProviderFailure.Connect, $"could not connect to {_options.BaseUrl.Host}:{_options.BaseUrl.Port}")
-                : Fail(counted, model, ProviderFailure.ConnectionLost, $"the connection failed before a response ({ex.HttpRequestError})");
+                ? Fail(counted, model, request.Spend, ProviderFailure.Connect, $"could not connect to {_options.BaseUrl.Host}:{_options.BaseUrl.Port}")
+                : Fail(counted, model, request.Spend, ProviderFailure.ConnectionLost, $"the connection failed before a response ({ex.HttpRequestError})");
         }
         catch (StreamCutException)
         {
-            throw Fail(counted, model, ProviderFailure.CutStream, $"the answer's stream ended without [DONE] after {answer.ContentChunks} chunks: it is incomplete");
+            throw Fail(counted, model, request.Spend, ProviderFailure.CutStream, $"the answer's stream ended without [DONE] after {answer.ContentChunks} chunks: it is incomplete");
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
-            throw Fail(counted, model, ProviderFailure.ConnectionLost, $"the connection broke after {answer.ContentChunks} chunks of the answer");
+            throw Fail(counted, model, request.Spend, ProviderFailure.ConnectionLost, $"the connection broke after {answer.ContentChunks} chunks of the answer");
         }
         catch (JsonException)
         {
-            throw Fail(counted, model, ProviderFailure.Malformed, "the response was not a valid chat completion (malformed JSON)");
+            throw Fail(counted, model, request.Spend, ProviderFailure.Malformed, "the response was not a valid chat completion (malformed JSON)");
         }
         finally
         {
@@ -350,7 +350,7 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     private static readonly MediaTypeHeaderValue s_json = new("application/json") { CharSet = "utf-8" };
     private static readonly MediaTypeWithQualityHeaderValue s_eventStream = new("text/event-stream");
 
-    private ProviderException Refused(StrongBox<bool> counted, ModelSpec model, HttpResponseMessage response)
+    private ProviderException Refused(StrongBox<bool> counted, ModelSpec model, CallSpend? call, HttpResponseMessage response)
     {
         int status = (int)response.StatusCode;
         if (status is 408 or 429 || status >= 500)
@@ -365,17 +365,17 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
         switch (response.StatusCode)
         {
             case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
-                _observer?.OnFailed(Name, model.Name, ProviderFailure.Unauthorized);
+                _observer?.OnFailed(Name, model.Name, ProviderFailure.Unauthorized, call);
                 return new ProviderException($"{Name}: {reason}: the API key was refused (check {_options.KeySetting})", failure: nameof(ProviderFailure.Unauthorized));
             case HttpStatusCode.TooManyRequests:
-                _observer?.OnFailed(Name, model.Name, ProviderFailure.RateLimited);
+                _observer?.OnFailed(Name, model.Name, ProviderFailure.RateLimited, call);
                 return new ProviderException($"{Name}: {reason}: rate limited{(retryAfter is null ? "" : $"; retry in {retryAfter:0.###} s")}", unavailable: true, retryAfter ?? 1, nameof(ProviderFailure.RateLimited));
             case HttpStatusCode.NotFound:
-                _observer?.OnFailed(Name, model.Name, ProviderFailure.HttpStatus);
+                _observer?.OnFailed(Name, model.Name, ProviderFailure.HttpStatus, call);
                 return new ProviderException($"{Name}: {reason}: no such endpoint or model '{model.Name}'", failure: nameof(ProviderFailure.HttpStatus));
             default:
                 bool server = status >= 500;
-                _observer?.OnFailed(Name, model.Name, server ? ProviderFailure.ServerError : ProviderFailure.HttpStatus);
+                _observer?.OnFailed(Name, model.Name, server ? ProviderFailure.ServerError : ProviderFailure.HttpStatus, call);
                 return new ProviderException(
                     server ? $"{Name}: {reason} after {_options.Resilience.MaxRetries + 1} attempts" : $"{Name}: {reason}: the request was refused",
                     unavailable: server && retryAfter is not null, retryAfter, server ? nameof(ProviderFailure.ServerError) : nameof(ProviderFailure.HttpStatus));
@@ -383,10 +383,10 @@ public sealed partial class OpenAICompatibleProvider : IModelProvider
     }
 
     // Every failure that reaches here is the provider's (timeouts, connections, cut or malformed streams): it counts.
-    private ProviderException Fail(StrongBox<bool> counted, ModelSpec model, ProviderFailure failure, string what)
+    private ProviderException Fail(StrongBox<bool> counted, ModelSpec model, CallSpend? call, ProviderFailure failure, string what)
     {
         counted.Value = true;
-        _observer?.OnFailed(Name, model.Name, failure);
+        _observer?.OnFailed(Name, model.Name, failure, call);
         return new ProviderException($"{Name} ({model.Name}): {what}", failure: failure.ToString());
     }
 

@@ -107,7 +107,7 @@ public sealed partial class ExaiWsHandler
         }
         catch (Exception ex)
         {
-            Log.RelayFailed(_logger, socket.ConnectionId, ex);
+            Log.RelayFailed(_logger, socket.ConnectionId, key.RequestId, key.Caller, relay.Tool, ex);
             await SendAsync(socket, ExaiWsFrames.Error(key.RequestId, ErrorCodes.InternalError, "the daemon failed to relay this call's result; see its log")).ConfigureAwait(false);
         }
         finally

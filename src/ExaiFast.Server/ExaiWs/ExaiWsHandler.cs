@@ -525,8 +525,9 @@ public sealed partial class ExaiWsHandler : IWebSocketHandler, IAsyncDisposable
         [LoggerMessage(202, LogLevel.Error, "Connection {ConnectionId}: handling a frame failed ({Suppressed} such failures not logged since the last)")]
         public static partial void FrameFailed(ILogger logger, long connectionId, long suppressed, Exception exception);
 
-        [LoggerMessage(203, LogLevel.Error, "Connection {ConnectionId}: relaying a call's result from another daemon failed")]
-        public static partial void RelayFailed(ILogger logger, long connectionId, Exception exception);
+        // The call runs on the other daemon: its lane is that daemon's, unknown here.
+        [LoggerMessage(203, LogLevel.Error, "Connection {ConnectionId}: relaying the result of call {RequestId} of session {SessionId} ({Tool}) from another daemon failed")]
+        public static partial void RelayFailed(ILogger logger, long connectionId, string requestId, string sessionId, string tool, Exception exception);
     }
 
     /// <summary>One exai-ws connection's door: its state was made at the upgrade, so a message needs no lookup.</summary>

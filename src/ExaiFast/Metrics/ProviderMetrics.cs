@@ -1,3 +1,4 @@
+using ExaiFast.Core.Tools;
 using ExaiFast.Models;
 using Microsoft.Extensions.Logging;
 using Prometheus;
@@ -92,10 +93,13 @@ internal sealed partial class ProviderMetrics : IProviderObserver, ITokenUsage
         }
     }
 
-    public void OnFailed(string provider, string model, ProviderFailure failure)
+    public void OnFailed(string provider, string model, ProviderFailure failure, CallSpend? spend)
     {
         _errors.WithLabels(provider, model, failure.ToString()).Inc();
-        Log.ProviderFailed(_logger, provider, model, failure);
+
+        // The call's fields are read off the call itself: references, no copy and no allocation for a line not written.
+        var call = spend?.Call;
+        Log.ProviderFailed(_logger, provider, model, failure, call?.RequestId, call?.SessionId, call?.ToolName, call?.Lane);
     }
 
     // The breakers are the providers' own (around whole calls, outside the HTTP client's Polly pipeline): this is their line.
@@ -111,7 +115,8 @@ internal sealed partial class ProviderMetrics : IProviderObserver, ITokenUsage
         [LoggerMessage(301, LogLevel.Warning, "Provider {Provider}'s circuit breaker for {Model} opened after repeated failures: its calls to that model are refused for {BreakSecs} s")]
         public static partial void BreakerOpened(ILogger logger, string provider, string model, double breakSecs);
 
-        [LoggerMessage(300, LogLevel.Warning, "Provider {Provider} failed a request for {Model}: {Failure}")]
-        public static partial void ProviderFailed(ILogger logger, string provider, string model, ProviderFailure failure);
+        // The call's fields are null for a request made outside a call.
+        [LoggerMessage(300, LogLevel.Warning, "Provider {Provider} failed a request for {Model}: {Failure} (call {RequestId} of session {SessionId}: {Tool} in lane {Lane})")]
+        public static partial void ProviderFailed(ILogger logger, string provider, string model, ProviderFailure failure, string? requestId, string? sessionId, string? tool, string? lane);
     }
 }
