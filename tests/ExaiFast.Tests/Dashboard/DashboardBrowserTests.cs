@@ -34,6 +34,18 @@ public class DashboardBrowserTests
         // The inline style ran: its hash in the page's Content-Security-Policy is right (the script's is, or nothing rendered).
         Assert.Equal("rgb(15, 20, 25)", await browser.TextAsync("getComputedStyle(document.body).backgroundColor"));
 
+        // The page reads its data over plain HTTP: no WebSocket until a client holds one open.
+        await browser.WaitForAsync(Text("conn-ws"), t => t == "0", "no WebSocket before a client connects");
+        int sessions = int.Parse(await browser.WaitForAsync(Text("conn-sessions"), IsCount, "the sessions to render"), CultureInfo.InvariantCulture);
+        await using (var held = await ExaiWsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"), token: Token))
+        {
+            await browser.WaitForAsync(Text("conn-ws"), t => t == "1", "the held client's WebSocket");
+            string more = (sessions + 1).ToString(CultureInfo.InvariantCulture);
+            await browser.WaitForAsync(Text("conn-sessions"), t => t == more, $"the held client's session ({sessions} before)");
+        }
+
+        await browser.WaitForAsync(Text("conn-ws"), t => t == "0", "the WebSocket gone once its client closed it");
+
         const int calls = 3;
         for (int i = 0; i < calls; i++)
         {
@@ -42,6 +54,9 @@ public class DashboardBrowserTests
 
         string expected = (before + calls).ToString(CultureInfo.InvariantCulture);
         await browser.WaitForAsync(Text("calls-ok"), t => t == expected, $"the completed calls to go from {before} to {expected}");
+        // Rates are over the last ~5 s of readings: the calls just counted are in them.
+        await browser.WaitForAsync(Text("rate-ok"), t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double rate) && rate > 0,
+            "a rate of completed calls above zero");
         // Each answer of the fake reports 12 prompt and 6 completion tokens.
         await browser.WaitForAsync(Text("usage"), t => t.Contains("openai / answer" + calls + "0" + (12 * calls) + (6 * calls) + (18 * calls), StringComparison.Ordinal),
             "the token usage of openai / answer");

@@ -134,6 +134,37 @@ public class DashboardEndpointTests
     }
 
     [Fact]
+    public async Task TheConnections_CountAWebSocketAndItsSession_WhileTheyAreOpen_ThenGoBack()
+    {
+        await using var fake = FakeOpenAIServer.Start();
+        await using var daemon = await StartAsync(fake, Token);
+
+        // Every count is read through a request of its own: that request's connection is one of the TCP connections.
+        var before = await WaitForConnectionsAsync(daemon, c => (int)c["websockets"]! == 0, "no WebSocket");
+        int sessions = (int)before["sessions"]!;
+        JsonNode open;
+        await using (var client = await ExaiWsClient.ConnectAsync(daemon.Uri, token: Token))
+        {
+            open = await WaitForConnectionsAsync(daemon, c => (int)c["websockets"]! == 1, "the exai-ws client's WebSocket");
+            Assert.Equal(sessions + 1, (int)open["sessions"]!);
+            Assert.InRange((int)open["tcp"]!, 2, int.MaxValue); // the WebSocket's and this request's
+
+            await using var mcp = await ExaiWsClient.ConnectAsync(daemon.Uri, hello: false, subprotocol: "mcp", bearer: Token);
+            await mcp.SendAsync(new JsonObject
+            {
+                ["jsonrpc"] = "2.0", ["id"] = 1, ["method"] = "initialize",
+                ["params"] = new JsonObject { ["protocolVersion"] = "2025-06-18", ["capabilities"] = new JsonObject(), ["clientInfo"] = new JsonObject { ["name"] = "t", ["version"] = "1" } },
+            });
+            await mcp.WaitForAsync(m => (int?)m["id"] == 1);
+            var both = await WaitForConnectionsAsync(daemon, c => (int)c["websockets"]! == 2, "an MCP WebSocket beside it");
+            Assert.Equal(sessions + 2, (int)both["sessions"]!);
+            Assert.InRange((int)both["tcp"]!, 3, int.MaxValue);
+        }
+
+        await WaitForConnectionsAsync(daemon, c => (int)c["websockets"]! == 0 && (int)c["tcp"]! < (int)open["tcp"]!, "both WebSockets closed");
+    }
+
+    [Fact]
     public async Task TheData_ShowsEachLanesCallsInFlightAndQueued_WhileTheyAre()
     {
         await using var fake = FakeOpenAIServer.Start();
@@ -256,6 +287,24 @@ public class DashboardEndpointTests
             }
 
             Assert.True(Environment.TickCount64 < deadline, $"the openai lane never showed {running} running and {queued} queued: {lane.ToJsonString()}");
+            await Task.Delay(20, Ct);
+        }
+    }
+
+    // Bounded polling of data.connections until it shows what is expected: a connection is counted, and forgotten, by
+    // the daemon's own threads a moment after the client's side is done.
+    private static async Task<JsonNode> WaitForConnectionsAsync(Daemon daemon, Func<JsonNode, bool> shows, string what)
+    {
+        long deadline = Environment.TickCount64 + 30_000;
+        while (true)
+        {
+            var connections = JsonNode.Parse(await DataAsync(daemon))!["connections"]!;
+            if (shows(connections))
+            {
+                return connections;
+            }
+
+            Assert.True(Environment.TickCount64 < deadline, $"the connections never showed {what}: {connections.ToJsonString()}");
             await Task.Delay(20, Ct);
         }
     }
