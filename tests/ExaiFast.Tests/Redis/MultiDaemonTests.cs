@@ -74,7 +74,7 @@ public sealed class MultiDaemonTests : IAsyncLifetime
         // The first daemon was asked to keep the call for the client waiting on the second (past its disconnect grace,
         // had that been shorter): the orphan has a listener again.
         await RedisThreadStoreTests.Until(() => Task.FromResult(
-            _pair.Daemons[0].Stderr.Contains("Call slow keeps running for its client, who came back through another daemon", StringComparison.Ordinal)));
+            _pair.Daemons[0].Stderr.Contains($"Call slow of session {session}: chat in lane local keeps running for its client, who came back through another daemon", StringComparison.Ordinal)));
         Assert.Equal(1, await _pair.MetricAsync(0, "exaifast_calls_total", "tool=\"chat\",outcome=\"ok\""));
         Assert.Equal(0, await _pair.MetricAsync(1, "exaifast_calls_total", "tool=\"chat\""));
     }
@@ -115,7 +115,7 @@ public sealed class MultiDaemonTests : IAsyncLifetime
         await RedisThreadStoreTests.Until(async () => await _pair.MetricAsync(0, "exaifast_lane_workers_busy") == 0
             && await _pair.MetricAsync(0, "exaifast_calls_inflight") == 0);
         await RedisThreadStoreTests.Until(() => Task.FromResult(
-            _pair.Daemons[0].Stderr.Contains("Call long cancelled by its client, who sent the cancel through another daemon", StringComparison.Ordinal)));
+            _pair.Daemons[0].Stderr.Contains($"Call long of session {session}: chat in lane local ends CANCELLED: its client sent the cancel through another daemon", StringComparison.Ordinal)));
 
         // Sent again, the request id gets the stored CANCELLED answer (ack first, as for every request): no second run on
         // either daemon.
