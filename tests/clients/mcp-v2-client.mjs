@@ -1,6 +1,9 @@
 // Independent interop client: the official MCP TypeScript SDK v2 (@modelcontextprotocol/client), which speaks revision
-// 2026-07-28, over its StreamableHTTPClientTransport or its StdioClientTransport (spawning `exaifast stdio`).
+// 2026-07-28, over its StreamableHTTPClientTransport, its StdioClientTransport (spawning `exaifast stdio`), or MCP over
+// WebSocket (subprotocol "mcp"), which v2 ships no transport for: WebSocketTransport below is the custom transport the
+// SDK's Transport interface is there for (spec basic/transports/index.mdx#custom-transports).
 // Usage: node mcp-v2-client.mjs http <http://127.0.0.1:PORT/> [token]
+//        node mcp-v2-client.mjs ws <ws://127.0.0.1:PORT/> [token]
 //        node mcp-v2-client.mjs stdio <path/to/exaifast.dll or the native exaifast> '<env as JSON>' [stdio args...]
 // Connects with versionNegotiation 'auto' (server/discover first, initialize only as a fallback) and must stay on
 // 2026-07-28; lists tools, calls chat, sees an unknown tool refused, aborts a slow call once it reports progress. Beside the SDK's
@@ -8,10 +11,59 @@
 // session. Prints one JSON line; exit 0 only when every check held.
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/client/stdio';
+import WebSocket from 'ws';
+
+// One JSON-RPC message per text frame on one socket. It only moves frames: negotiation, ids, progress and cancellation
+// (notifications/cancelled, as on every shared channel: no hasPerRequestStream) are the SDK's.
+class WebSocketTransport {
+  constructor(url) { this.url = url; }
+
+  start() {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(this.url, 'mcp');
+      socket.once('error', reject);
+      socket.once('open', () => {
+        socket.off('error', reject);
+        if (socket.protocol !== 'mcp') {
+          socket.terminate();
+          reject(new Error(`the server chose subprotocol "${socket.protocol}", not "mcp"`));
+          return;
+        }
+        this.socket = socket;
+        socket.on('error', (error) => this.onerror?.(error));
+        socket.on('close', () => this.onclose?.());
+        socket.on('message', (data, isBinary) => {
+          if (isBinary) {
+            this.onerror?.(new Error('a binary frame: MCP over WebSocket sends text'));
+            return;
+          }
+          let message;
+          try {
+            message = JSON.parse(data.toString('utf8'));
+          } catch (error) {
+            this.onerror?.(error);
+            return;
+          }
+          this.onmessage?.(message);
+        });
+        resolve();
+      });
+    });
+  }
+
+  send(message) {
+    return new Promise((resolve, reject) => this.socket.send(JSON.stringify(message), (error) => (error ? reject(error) : resolve())));
+  }
+
+  close() {
+    if (!this.socket || this.socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => { this.socket.once('close', resolve); this.socket.close(1000); });
+  }
+}
 
 const [kind, target, ...rest] = process.argv.slice(2);
-if (!['http', 'stdio'].includes(kind) || !target) {
-  console.error("usage: node mcp-v2-client.mjs http <base url> [token] | stdio <exaifast.dll | exaifast> '<env json>' [stdio args...]");
+if (!['http', 'ws', 'stdio'].includes(kind) || !target) {
+  console.error("usage: node mcp-v2-client.mjs http <base url> [token] | ws <ws url> [token] | stdio <exaifast.dll | exaifast> '<env json>' [stdio args...]");
   process.exit(2);
 }
 
@@ -40,6 +92,12 @@ if (kind === 'http') {
     fetch: recordingFetch,
     ...(token ? { requestInit: { headers: { Authorization: `Bearer ${token}` } } } : {}),
   });
+} else if (kind === 'ws') {
+  // The daemon takes a WebSocket client's token as ?token= too (browsers cannot set headers on a WebSocket).
+  const [token] = rest;
+  const url = new URL(target);
+  if (token) url.searchParams.set('token', token);
+  transport = new WebSocketTransport(url);
 } else {
   const [envJson, ...stdioArgs] = rest;
   const env = { ...getDefaultEnvironment(), ...JSON.parse(envJson ?? '{}') };
@@ -90,6 +148,11 @@ const requests = sent.filter((m) => m.id !== undefined && m.method !== undefined
 check(!sent.some((m) => m.method === 'initialize'), 'the SDK sent initialize');
 check(requests.every((m) => m.params?._meta?.['io.modelcontextprotocol/protocolVersion'] === '2026-07-28'),
   `a request without the revision in _meta: ${JSON.stringify(requests.find((m) => m.params?._meta?.['io.modelcontextprotocol/protocolVersion'] !== '2026-07-28'))}`);
+if (kind === 'ws') {
+  // A shared channel cancels with a notification (an HTTP client closes the call's own stream instead).
+  check(sent[0]?.method === 'server/discover', `first message: ${JSON.stringify(sent[0])}`);
+  check(sent.some((m) => m.method === 'notifications/cancelled'), 'the abort sent no notifications/cancelled');
+}
 if (kind === 'http') {
   check(posts.length > 0 && posts[0].body?.method === 'server/discover', `first POST: ${JSON.stringify(posts[0])}`);
   check(posts.every((p) => p.version === '2026-07-28' && p.method === p.body?.method), `headers: ${JSON.stringify(posts)}`);

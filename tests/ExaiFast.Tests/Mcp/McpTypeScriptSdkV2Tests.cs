@@ -10,8 +10,9 @@ namespace ExaiFast.Tests.Mcp;
 
 /// <summary>
 /// The official MCP TypeScript SDK v2 (npm @modelcontextprotocol/client, tests/clients/mcp-v2-client.mjs), which speaks
-/// revision 2026-07-28, over Streamable HTTP and over <c>exaifast stdio</c>: it must negotiate 2026-07-28 and stay on it
-/// (the script checks the wire: no initialize, the revision on every request). The v1 SDK tests stay the legacy guard.
+/// revision 2026-07-28, over Streamable HTTP, over MCP over WebSocket (through the script's own transport: the SDK ships
+/// none) and over <c>exaifast stdio</c>: it must negotiate 2026-07-28 and stay on it (the script checks the wire: no
+/// initialize, the revision on every request). The v1 SDK tests stay the legacy guard.
 /// </summary>
 public class McpTypeScriptSdkV2Tests
 {
@@ -32,6 +33,24 @@ public class McpTypeScriptSdkV2Tests
         // The aborted POST's call stopped at the model, and the daemon kept no session for the client.
         await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 1 && daemon.Dispatcher.Inflight == 0);
         Assert.Equal(0, daemon.Services.GetRequiredService<McpHttpSessions>().Count);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("a-token/with+odd=chars")]
+    public async Task TheV2Sdk_OverWebSocket_Negotiates2026_ListsCallsAndCancels(string? token)
+    {
+        var env = new Dictionary<string, string> { ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.05" };
+        if (token is not null)
+        {
+            env["EXAI_WS_TOKEN"] = token;
+        }
+
+        await using var daemon = await Daemon.StartAsync(env);
+        await RunClientAsync(token is null ? ["ws", daemon.Uri.ToString()] : ["ws", daemon.Uri.ToString(), token]);
+
+        // The cancelled call stopped at the model, and nothing is left running.
+        await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 1 && daemon.Dispatcher.Inflight == 0);
     }
 
     [Fact]
