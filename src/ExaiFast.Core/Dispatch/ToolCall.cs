@@ -371,7 +371,7 @@ public sealed class ToolCall : IRunningCall, ICallIdentity
 
     string ICallIdentity.RequestId => Key.RequestId;
 
-    string ICallIdentity.SessionId => Key.Caller;
+    string ICallIdentity.Caller => Key.Caller;
 
     string ICallIdentity.ToolName => Tool.Name;
 

@@ -99,7 +99,7 @@ internal sealed partial class ProviderMetrics : IProviderObserver, ITokenUsage
 
         // The call's fields are read off the call itself: references, no copy and no allocation for a line not written.
         var call = spend?.Call;
-        Log.ProviderFailed(_logger, provider, model, failure, call?.RequestId, call?.SessionId, call?.ToolName, call?.Lane);
+        Log.ProviderFailed(_logger, provider, model, failure, call?.RequestId, call?.Caller, call?.ToolName, call?.Lane);
     }
 
     // The breakers are the providers' own (around whole calls, outside the HTTP client's Polly pipeline): this is their line.
