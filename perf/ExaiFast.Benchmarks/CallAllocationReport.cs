@@ -31,7 +31,7 @@ internal static class CallAllocationReport
         // Runtime defaults (no inline socket completions): with the client in the same process on 2 cores, inline
         // completions make this harness's times an artifact; scripts/load.sh measures latency with separate processes.
         var time = TimeProvider.System;
-        var options = new DispatcherOptions { GlobalMaxInflight = 1000, CallerMaxInflight = 1000, LaneWorkers = new Dictionary<string, int> { ["local"] = 8 }, ResultStoreCapacity = 4_096 }; // below the warm-up count: measured calls cycle a full store, as a long-running daemon does
+        var options = new DispatcherOptions { GlobalMaxInflight = 1000, CallerMaxInflight = 1000, LaneSlots = new Dictionary<string, int> { ["local"] = 8 }, ResultStoreCapacity = 4_096 }; // below the warm-up count: measured calls cycle a full store, as a long-running daemon does
         await using var dispatcher = new Dispatcher(options, time);
         var providers = new ProviderRegistry([new LocalModelProvider(TimeSpan.Zero, time)]);
         var catalog = new ToolCatalog([new ChatTool(providers)]);

@@ -27,7 +27,7 @@ internal static class McpHttpAllocationReport
     public static async Task RunAsync()
     {
         var time = TimeProvider.System;
-        var options = new DispatcherOptions { GlobalMaxInflight = 1000, CallerMaxInflight = 1000, LaneWorkers = new Dictionary<string, int> { ["local"] = 8 } };
+        var options = new DispatcherOptions { GlobalMaxInflight = 1000, CallerMaxInflight = 1000, LaneSlots = new Dictionary<string, int> { ["local"] = 8 } };
         await using var dispatcher = new Dispatcher(options, time);
         var providers = new ProviderRegistry([new LocalModelProvider(TimeSpan.Zero, time)]);
         var catalog = new ToolCatalog([new ChatTool(providers)]);

@@ -16,7 +16,7 @@ public class CallOwnershipTests
 {
     private static DispatcherOptions Options(int workers = 2, int queue = 8, double timeoutS = 30) => new()
     {
-        LaneWorkers = new Dictionary<string, int> { ["local"] = workers },
+        LaneSlots = new Dictionary<string, int> { ["local"] = workers },
         QueueDepth = queue,
         GlobalMaxInflight = 100,
         CallerMaxInflight = 100,
@@ -143,7 +143,7 @@ public class CallOwnershipTests
         var listener = new RecordingListener();
         var first = d.Submit(DispatcherTestsRequest(tool, "first", "{}"), listener);
         await listener.ResultAsync(new("s1", "first"));
-        await DispatcherTests.Eventually(() => d.BusyWorkers == 0 && d.Inflight == 0);
+        await DispatcherTests.Eventually(() => d.BusySlots == 0 && d.Inflight == 0);
 
         var second = d.Submit(DispatcherTestsRequest(tool, "second", """{"ms":30000}"""), listener);
         await DispatcherTests.Eventually(() => tool.Started == 2);
@@ -167,7 +167,7 @@ public class CallOwnershipTests
         await DispatcherTests.Eventually(() => tool.Started == 1);
         d.Cancel(new("s1", "c1"));
         await listener.ResultAsync(new("s1", "c1"));
-        await DispatcherTests.Eventually(() => d.BusyWorkers == 0 && d.Inflight == 0);
+        await DispatcherTests.Eventually(() => d.BusySlots == 0 && d.Inflight == 0);
 
         var second = d.Submit(DispatcherTestsRequest(tool, "c2", "{}"), listener);
 

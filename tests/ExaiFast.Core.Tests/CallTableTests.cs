@@ -101,7 +101,7 @@ public class CallTableTests
         Assert.Equal(1, store.CallCount);
         Assert.False(store.TryGetResult(key, out _));
 
-        store.Complete(key, call, Ok);
+        store.StoreResult(key, call, Ok);
 
         Assert.False(store.TryGetCall(key, out _));
         Assert.True(store.TryGetResult(key, out var result));
@@ -138,7 +138,7 @@ public class CallTableTests
         var running = Call(owner, "k");
         Assert.True(store.TryRegister(key, running));
 
-        store.Complete(key, Call(owner, "k"), new CallResult { Text = "stray" }); // some other call's end
+        store.StoreResult(key, Call(owner, "k"), new CallResult { Text = "stray" }); // some other call's end
         store.Unregister(key, Call(owner, "k"));
 
         Assert.True(store.TryGetCall(key, out var found));

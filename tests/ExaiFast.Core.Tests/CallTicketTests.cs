@@ -16,7 +16,7 @@ public class CallTicketTests
 {
     private static DispatcherOptions Options(int sessionMaxInflight = 100) => new()
     {
-        LaneWorkers = new Dictionary<string, int> { ["local"] = 2 },
+        LaneSlots = new Dictionary<string, int> { ["local"] = 2 },
         QueueDepth = 64,
         GlobalMaxInflight = 100,
         CallerMaxInflight = sessionMaxInflight,

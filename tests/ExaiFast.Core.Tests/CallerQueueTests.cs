@@ -13,7 +13,7 @@ public class CallerQueueTests
 {
     private static DispatcherOptions Options(int session = 2, int depth = 4, int global = 100, int workers = 8, int queue = 64) => new()
     {
-        LaneWorkers = new Dictionary<string, int> { ["local"] = workers },
+        LaneSlots = new Dictionary<string, int> { ["local"] = workers },
         QueueDepth = queue,
         GlobalMaxInflight = global,
         CallerMaxInflight = session,
@@ -165,7 +165,7 @@ public class CallerQueueTests
             d.Submit(new CallRequest(new CallKey("a", "a-run"), tool, deaf.RootElement.Clone(), "local", false, TimeSpan.FromMilliseconds(300), WaitForSlot: true), listener);
         }
 
-        await DispatcherTests.Eventually(() => d.BusyWorkers == 1);
+        await DispatcherTests.Eventually(() => d.BusySlots == 1);
         d.Submit(Waiting(tool, "a-w1", 0, session: "a"), listener);
         d.Submit(Waiting(tool, "a-w2", 0, session: "a"), listener);
         d.Submit(Waiting(tool, "b-queued", 0, session: "b"), listener);
@@ -227,7 +227,7 @@ public class CallerQueueTests
         Assert.All(accepted, key => Assert.Equal(1, listener.CompletionsOf(key)));
         Assert.Equal(accepted.Count, listener.TotalCompletions); // and nothing for a refused call
         Assert.True(tool.MaxRunning <= 6);
-        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.CallerWaiting == 0 && d.InflightKeys == 0 && d.BusyWorkers == 0);
+        await DispatcherTests.Eventually(() => d.Inflight == 0 && d.CallerWaiting == 0 && d.InflightKeys == 0 && d.BusySlots == 0);
         Assert.True(accepted.Count > 1000, $"only {accepted.Count} accepted, {refused} refused: the test did not load the queues");
     }
 }

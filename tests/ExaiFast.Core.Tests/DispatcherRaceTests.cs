@@ -14,7 +14,7 @@ public class DispatcherRaceTests
 {
     private static DispatcherOptions Options(int workers, int queue, int session = 10_000, int sessionQueue = 0) => new()
     {
-        LaneWorkers = new Dictionary<string, int> { ["local"] = workers },
+        LaneSlots = new Dictionary<string, int> { ["local"] = workers },
         QueueDepth = queue,
         GlobalMaxInflight = 100_000,
         CallerMaxInflight = session,
@@ -38,7 +38,7 @@ public class DispatcherRaceTests
         var tool = new SleepTool();
         var listener = new RecordingListener();
         d.Submit(Request(tool, "busy", """{"ms":60000,"text":"busy"}"""), listener);
-        await DispatcherTests.Eventually(() => d.BusyWorkers == 1);
+        await DispatcherTests.Eventually(() => d.BusySlots == 1);
         d.Submit(Request(tool, "queued", """{"ms":60000,"text":"queued"}"""), listener);
         var statuses = new ConcurrentDictionary<CallKey, SubmitStatus>();
 

@@ -11,7 +11,7 @@ public class DispatcherTests
     private static DispatcherOptions Options(int workers = 4, int queue = 64, int global = 100, int session = 100, double timeoutS = 30, int inlineMaxBytes = 16 * 1024) => new()
     {
         InlineMaxArgumentBytes = inlineMaxBytes,
-        LaneWorkers = new Dictionary<string, int> { ["local"] = workers },
+        LaneSlots = new Dictionary<string, int> { ["local"] = workers },
         QueueDepth = queue,
         GlobalMaxInflight = global,
         CallerMaxInflight = session,
@@ -151,7 +151,7 @@ public class DispatcherTests
         var result = await listener.ResultAsync(new("s1", "slow"));
 
         Assert.Equal(ErrorCodes.Timeout, result.Error!.Code);
-        await Eventually(() => tool.Cancelled == 1 && d.Inflight == 0 && d.BusyWorkers == 0);
+        await Eventually(() => tool.Cancelled == 1 && d.Inflight == 0 && d.BusySlots == 0);
     }
 
     [Fact]
@@ -171,7 +171,7 @@ public class DispatcherTests
         var running = d.Cancel(new("s1", "running"));
         Assert.Equal(new CancelResult(true, true), running);
         Assert.Equal(ErrorCodes.Cancelled, (await listener.ResultAsync(new("s1", "running"))).Error!.Code);
-        await Eventually(() => tool.Cancelled == 1 && d.Inflight == 0 && d.BusyWorkers == 0);
+        await Eventually(() => tool.Cancelled == 1 && d.Inflight == 0 && d.BusySlots == 0);
         Assert.Equal(1, tool.Started); // the queued one never ran
 
         Assert.Equal(new CancelResult(false, false), d.Cancel(new("s1", "never-sent")));
@@ -219,7 +219,7 @@ public class DispatcherTests
             Assert.Equal(ErrorCodes.Timeout, (await listener.ResultAsync(new("s1", $"t{i}"))).Error!.Code);
         }
 
-        await Eventually(() => d.Inflight == 0 && d.InflightKeys == 0 && d.BusyWorkers == 0 && d.ActiveCallers == 0);
+        await Eventually(() => d.Inflight == 0 && d.InflightKeys == 0 && d.BusySlots == 0 && d.ActiveCallers == 0);
         Assert.Equal(tool.Started, tool.Cancelled); // every call that started was really stopped
         Assert.Equal(1000, listener.TotalCompletions);
 

@@ -18,7 +18,7 @@ public class LaneBorrowTests
 {
     private static DispatcherOptions Options(int queue = 64) => new()
     {
-        LaneWorkers = new Dictionary<string, int> { ["home"] = 4, ["p"] = 1, ["q"] = 1 },
+        LaneSlots = new Dictionary<string, int> { ["home"] = 4, ["p"] = 1, ["q"] = 1 },
         QueueDepth = queue,
         GlobalMaxInflight = 10_000,
         CallerMaxInflight = 10_000,
@@ -60,7 +60,7 @@ public class LaneBorrowTests
         Assert.True((await listener.ResultAsync(new("s1", "x"))).Ok);
         Assert.True((await listener.ResultAsync(new("s1", "y"))).Ok);
         Assert.Equal(1, tool.MaxIn("p"));
-        await DispatcherTests.Eventually(() => d.BusyWorkers == 0 && d.Queued == 0 && d.Inflight == 0);
+        await DispatcherTests.Eventually(() => d.BusySlots == 0 && d.Queued == 0 && d.Inflight == 0);
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public class LaneBorrowTests
         Assert.True((await listener.ResultAsync(new("s1", "quitter"))).Ok);
         Assert.True((await listener.ResultAsync(new("s1", "patient"))).Ok);
         Assert.False(tool.HasReached("quitter", "p"));
-        await DispatcherTests.Eventually(() => d.BusyWorkers == 0 && d.Queued == 0 && d.Inflight == 0);
+        await DispatcherTests.Eventually(() => d.BusySlots == 0 && d.Queued == 0 && d.Inflight == 0);
     }
 
     [Fact]
@@ -104,13 +104,13 @@ public class LaneBorrowTests
         await tool.ReachedAsync("waiter", "p");
         tool.Open("waiter", "p");
         Assert.True((await listener.ResultAsync(new("s1", "waiter"))).Ok);
-        await DispatcherTests.Eventually(() => d.BusyWorkers == 0 && d.Queued == 0 && d.Inflight == 0);
+        await DispatcherTests.Eventually(() => d.BusySlots == 0 && d.Queued == 0 && d.Inflight == 0);
     }
 
     [Fact]
     public async Task ManyCallsBorrowingAtOnce_NeverExceedALanesSlots_AndGiveEverySlotBack()
     {
-        await using var d = new Dispatcher(Options(queue: 10_000) with { LaneWorkers = new Dictionary<string, int> { ["home"] = 50, ["p"] = 2, ["q"] = 3 } });
+        await using var d = new Dispatcher(Options(queue: 10_000) with { LaneSlots = new Dictionary<string, int> { ["home"] = 50, ["p"] = 2, ["q"] = 3 } });
         var tool = new BorrowTool { Gated = false };
         var listener = new RecordingListener();
         for (int i = 0; i < 200; i++)
@@ -125,7 +125,7 @@ public class LaneBorrowTests
 
         Assert.True(tool.MaxIn("p") <= 2, $"p ran {tool.MaxIn("p")} at once");
         Assert.True(tool.MaxIn("q") <= 3, $"q ran {tool.MaxIn("q")} at once");
-        await DispatcherTests.Eventually(() => d.BusyWorkers == 0 && d.Queued == 0 && d.Inflight == 0);
+        await DispatcherTests.Eventually(() => d.BusySlots == 0 && d.Queued == 0 && d.Inflight == 0);
     }
 
     /// <summary>Borrows each lane of <c>borrow</c> at once, holds each until the test opens it (when gated), then gives it back.</summary>

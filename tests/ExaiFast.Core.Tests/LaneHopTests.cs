@@ -15,7 +15,7 @@ public class LaneHopTests
 {
     private static DispatcherOptions Options(int a = 1, int b = 1, int c = 1, int queue = 64) => new()
     {
-        LaneWorkers = new Dictionary<string, int> { ["a"] = a, ["b"] = b, ["c"] = c },
+        LaneSlots = new Dictionary<string, int> { ["a"] = a, ["b"] = b, ["c"] = c },
         QueueDepth = queue,
         GlobalMaxInflight = 10_000,
         CallerMaxInflight = 10_000,
@@ -36,7 +36,7 @@ public class LaneHopTests
         Assert.Equal(SubmitStatus.Accepted, d.Submit(request, listener).Status);
 
     private static Task AllSlotsBack(Dispatcher d) =>
-        DispatcherTests.Eventually(() => d.BusyWorkers == 0 && d.Queued == 0 && d.Inflight == 0);
+        DispatcherTests.Eventually(() => d.BusySlots == 0 && d.Queued == 0 && d.Inflight == 0);
 
     [Fact]
     public async Task HopIntoAFreeLane_RunsThere_AndItsOldSlotIsFreeForAnother()

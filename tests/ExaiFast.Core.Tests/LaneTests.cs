@@ -19,7 +19,7 @@ public class LaneTests
 
     private static DispatcherOptions Options(int workers, int queue = 64, int inlineMaxBytes = 1024) => new()
     {
-        LaneWorkers = new Dictionary<string, int> { ["local"] = workers },
+        LaneSlots = new Dictionary<string, int> { ["local"] = workers },
         QueueDepth = queue,
         GlobalMaxInflight = 10_000,
         CallerMaxInflight = 10_000,
@@ -59,7 +59,7 @@ public class LaneTests
         Assert.Equal(1, listener.CompletionsOf(new("s1", "a"))); // already: it ran and ended inside Submit
         Assert.Equal(1, tool.RanOnSubmitter);
         Assert.Equal(0, d.Inflight);
-        Assert.Equal(0, d.BusyWorkers);
+        Assert.Equal(0, d.BusySlots);
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public class LaneTests
         Assert.True((await listener.ResultAsync(new("s1", "second"))).Ok);
         Assert.Equal(1, tool.RanOnSubmitter);
         Assert.Equal(1, tool.RanElsewhere);
-        await DispatcherTests.Eventually(() => d.BusyWorkers == 0 && d.Inflight == 0);
+        await DispatcherTests.Eventually(() => d.BusySlots == 0 && d.Inflight == 0);
     }
 
     [Fact]
@@ -139,7 +139,7 @@ public class LaneTests
 
         await DispatcherTests.Eventually(() => listener.TotalCompletions == 2000);
         Assert.True(tool.MaxRunning <= 3, $"{tool.MaxRunning} ran at once in a lane of 3");
-        await DispatcherTests.Eventually(() => d.BusyWorkers == 0 && d.Queued == 0 && d.Inflight == 0);
+        await DispatcherTests.Eventually(() => d.BusySlots == 0 && d.Queued == 0 && d.Inflight == 0);
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public class LaneTests
 
         Assert.True((await listener.ResultAsync(new("s1", "running"))).Ok);
         Assert.True((await listener.ResultAsync(new("s1", "queued"))).Ok);
-        Assert.Equal(0, d.BusyWorkers);
+        Assert.Equal(0, d.BusySlots);
         await d.DisposeAsync();
     }
 

@@ -19,7 +19,7 @@ public class MemoryPressureTests
         var metrics = new DispatchMetrics(new CollectorRegistry());
         var options = new DispatcherOptions
         {
-            LaneWorkers = new Dictionary<string, int> { ["local"] = 4 },
+            LaneSlots = new Dictionary<string, int> { ["local"] = 4 },
             GlobalMaxInflight = 100,
             CallerMaxInflight = 100,
             ResultStoreCapacity = storeCapacity,

@@ -14,7 +14,7 @@ public class RunningLimitTests
 {
     private static DispatcherOptions Options(int global, int a = 4, int b = 4, int queue = 64) => new()
     {
-        LaneWorkers = new Dictionary<string, int> { ["a"] = a, ["b"] = b },
+        LaneSlots = new Dictionary<string, int> { ["a"] = a, ["b"] = b },
         QueueDepth = queue,
         GlobalMaxInflight = global,
         CallerMaxInflight = 10_000,
@@ -29,7 +29,7 @@ public class RunningLimitTests
     }
 
     private static Task AllSlotsBack(Dispatcher d) =>
-        DispatcherTests.Eventually(() => d.BusyWorkers == 0 && d.Queued == 0 && d.Inflight == 0);
+        DispatcherTests.Eventually(() => d.BusySlots == 0 && d.Queued == 0 && d.Inflight == 0);
 
     [Fact]
     public async Task BeyondTheLimit_ACallWaitsInItsLane_AndStartsWhenACallOfAnotherLaneEnds()
@@ -251,7 +251,7 @@ public class RunningLimitTests
         await d.DrainAsync(TimeSpan.Zero, TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         // The drain waited for b's queue too, though b had no call running: nothing is left in a lane.
         Assert.Equal(0, d.Queued);
-        Assert.Equal(0, d.BusyWorkers);
+        Assert.Equal(0, d.BusySlots);
         Assert.Equal(ErrorCodes.ShuttingDown, (await listener.ResultAsync(new("s1", "x"))).Error!.Code);
         Assert.Equal(ErrorCodes.ShuttingDown, (await listener.ResultAsync(new("s1", "y"))).Error!.Code);
         await d.DisposeAsync();

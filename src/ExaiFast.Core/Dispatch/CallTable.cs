@@ -123,7 +123,7 @@ internal sealed class CallTable(TimeProvider time, TimeSpan ttl, int capacity)
     /// still maps to it (no new node), else as a new entry or over an older result — never over another running call,
     /// which will store its own. Evicts the oldest results beyond the capacity.
     /// </summary>
-    public void Complete(CallKey key, ToolCall? call, CallResult result)
+    public void StoreResult(CallKey key, ToolCall? call, CallResult result)
     {
         // A result shared by several keys (single-flight) is stamped by each, moments apart: the last stamp counts.
         result.ExpiresAt = time.GetTimestamp() + _ttlTicks;
@@ -168,8 +168,8 @@ internal sealed class CallTable(TimeProvider time, TimeSpan ttl, int capacity)
         }
     }
 
-    /// <summary>Stores a result with no call behind it (as <see cref="Complete"/>).</summary>
-    public void Add(CallKey key, CallResult result) => Complete(key, null, result);
+    /// <summary>Stores a result with no call behind it (as <see cref="StoreResult"/>).</summary>
+    public void Add(CallKey key, CallResult result) => StoreResult(key, null, result);
 
     /// <summary>Drops expired results; with <paramref name="trimTo"/>, also the oldest beyond that count (memory pressure).</summary>
     /// <remarks>

@@ -15,9 +15,9 @@ public sealed class DispatchMetrics
         Inflight = f.CreateGauge("exaifast_calls_inflight", "Calls admitted and not finished (queued or running).");
         Queued = f.CreateGauge("exaifast_lane_queued", "Calls waiting in a lane's queue.", "lane");
         CallerWaiting = f.CreateGauge("exaifast_session_waiting", "MCP calls waiting for a slot of their session (beyond EXAI_WS_SESSION_MAX_INFLIGHT).");
-        Busy = f.CreateGauge("exaifast_lane_workers_busy", "Workers of a lane executing a call now.", "lane");
+        Busy = f.CreateGauge("exaifast_lane_workers_busy", "Slots of a lane executing a call now.", "lane");
         LaneHops = f.CreateCounter("exaifast_lane_hops_total", "Running calls that moved to another lane (a fallback to another provider), by lanes and outcome (run: a slot was free; queued: it waited for one; refused: that lane's queue was full).", "from", "to", "outcome");
-        Workers = f.CreateGauge("exaifast_lane_workers", "Workers of a lane (its concurrency limit).", "lane");
+        Slots = f.CreateGauge("exaifast_lane_workers", "Slots of a lane (its concurrency limit).", "lane");
         QueueSeconds = f.CreateHistogram("exaifast_call_queue_seconds", "Time from admission to a worker starting the call.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 4, 10) });
         RunSeconds = f.CreateHistogram("exaifast_call_run_seconds", "Time a worker spent executing a call.",
@@ -83,7 +83,7 @@ public sealed class DispatchMetrics
     /// <summary>Queue length per lane (set at collection time).</summary>
     public Gauge Queued { get; }
 
-    /// <summary>Busy workers per lane (set at collection time).</summary>
+    /// <summary>Busy slots per lane (set at collection time).</summary>
     public Gauge Busy { get; }
 
     /// <summary>Calls waiting for a slot of their caller.</summary>
@@ -92,8 +92,8 @@ public sealed class DispatchMetrics
     /// <summary>Lane hops by lanes and outcome.</summary>
     public Counter LaneHops { get; }
 
-    /// <summary>Workers per lane.</summary>
-    public Gauge Workers { get; }
+    /// <summary>Slots per lane.</summary>
+    public Gauge Slots { get; }
 
     /// <summary>Queue latency.</summary>
     public Histogram QueueSeconds { get; }

@@ -84,7 +84,7 @@ public sealed partial class Dispatcher
         }
         else
         {
-            _table.Complete(key, call, result);
+            _table.StoreResult(key, call, result);
             _shared?.Stored(key, result); // REDIS_URL: queued for the other daemons; one null test without it
         }
     }

@@ -63,13 +63,13 @@ public sealed partial class Dispatcher : IAsyncDisposable
         _cancellations = new DefaultObjectPool<CancellationTokenSource>(new CancellationSourcePolicy(), Math.Max(16, options.GlobalMaxInflight));
         // Admitted calls run (up to the global limit) or wait in a lane's queue: sized for all of them, within 1 MiB
         // (single-flight is best effort: beyond that, twins that collide simply run apart).
-        _flights = new FlightTable((int)Math.Min(1 << 16, options.GlobalMaxInflight + ((long)options.LaneWorkers.Count * options.QueueDepth)));
+        _flights = new FlightTable((int)Math.Min(1 << 16, options.GlobalMaxInflight + ((long)options.LaneSlots.Count * options.QueueDepth)));
         _table = new CallTable(_time, options.ResultTtl, options.ResultStoreCapacity);
         _running = new RunningLimit(options.GlobalMaxInflight);
-        _lanes = options.LaneWorkers.ToDictionary(l => l.Key, l => new Lane(l.Key, l.Value, options.QueueDepth, _running, RunAsync, LaneFault), StringComparer.Ordinal);
+        _lanes = options.LaneSlots.ToDictionary(l => l.Key, l => new Lane(l.Key, l.Value, options.QueueDepth, _running, RunAsync, LaneFault), StringComparer.Ordinal);
         foreach (var lane in _lanes.Values)
         {
-            metrics?.Workers.WithLabels(lane.Name).Set(lane.Workers);
+            metrics?.Slots.WithLabels(lane.Name).Set(lane.Slots);
         }
 
         // Gauges are read at scrape time, so /metrics is exact whenever it is asked.
@@ -88,11 +88,11 @@ public sealed partial class Dispatcher : IAsyncDisposable
     /// <summary>Calls waiting for a slot of their caller (front doors that wait rather than refuse: MCP).</summary>
     public int CallerWaiting => _callers.Waiting;
 
-    /// <summary>Workers executing a call now.</summary>
-    public int BusyWorkers => _lanes.Values.Sum(l => l.Busy);
+    /// <summary>Slots executing a call now.</summary>
+    public int BusySlots => _lanes.Values.Sum(l => l.Busy);
 
-    /// <summary>Workers in all lanes.</summary>
-    public int Capacity => _lanes.Values.Sum(l => l.Workers);
+    /// <summary>Slots in all lanes.</summary>
+    public int Capacity => _lanes.Values.Sum(l => l.Slots);
 
     /// <summary>Keys in the in-flight table (a call shared by several requests appears once per key).</summary>
     public int InflightKeys => _table.CallCount;
@@ -104,10 +104,10 @@ public sealed partial class Dispatcher : IAsyncDisposable
     public int ActiveCallers => _callers.Callers;
 
     /// <summary>The lanes and their slot counts.</summary>
-    public IReadOnlyDictionary<string, int> Lanes => _options.LaneWorkers;
+    public IReadOnlyDictionary<string, int> Lanes => _options.LaneSlots;
 
     /// <summary>Each lane's load now.</summary>
-    public IReadOnlyList<LaneLoad> LaneLoads() => [.. _lanes.Values.Select(l => new LaneLoad(l.Name, l.Workers, l.Busy, l.Queued))];
+    public IReadOnlyList<LaneLoad> LaneLoads() => [.. _lanes.Values.Select(l => new LaneLoad(l.Name, l.Slots, l.Busy, l.Queued))];
 
     /// <summary>The memory monitor's level: at <see cref="Dispatch.MemoryPressure.Critical"/> new calls are refused.</summary>
     public MemoryPressure MemoryPressure => _memory.Level;

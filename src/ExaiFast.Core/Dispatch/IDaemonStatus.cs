@@ -18,7 +18,7 @@ public interface IDaemonStatus
     /// <summary>Calls waiting in queues.</summary>
     int Queued { get; }
 
-    /// <summary>Workers in all lanes.</summary>
+    /// <summary>Slots in all lanes.</summary>
     int Capacity { get; }
 
     /// <summary>The memory monitor's level (new calls are refused at <see cref="MemoryPressure.Critical"/>).</summary>

@@ -2,7 +2,7 @@ namespace ExaiFast.Core.Dispatch;
 
 /// <summary>One provider's concurrency limit and its bounded queue.</summary>
 /// <remarks>
-/// <para>A lane has <see cref="Workers"/> slots. A call that finds a slot free — and a running slot of the global limit
+/// <para>A lane has <see cref="Slots"/> slots. A call that finds a slot free — and a running slot of the global limit
 /// (<see cref="RunningLimit"/>) — takes both in <see cref="TryAdmit"/> and is started by the thread that admitted it: on
 /// that thread itself (<see cref="RunHere"/>: a connection's reader runs a call until its first real await, with no
 /// hand-off and no thread-pool wake-up), or on the thread pool (<see cref="RunOnPool"/>). When the call ends, its slots
@@ -37,16 +37,16 @@ internal sealed class Lane
 
     /// <summary>Creates the lane.</summary>
     /// <param name="name">The lane's (provider's) name.</param>
-    /// <param name="workers">How many of its calls may run at once.</param>
+    /// <param name="slots">How many of its calls may run at once.</param>
     /// <param name="queueDepth">How many may wait beyond them.</param>
     /// <param name="limit">The global limit on running calls, shared by every lane.</param>
     /// <param name="run">Runs one call to its end; never throws (a bug that throws is reported to <paramref name="fault"/>).</param>
     /// <param name="fault">Told of an exception <paramref name="run"/> let out; the slot goes on regardless.</param>
-    public Lane(string name, int workers, int queueDepth, RunningLimit limit, Func<ToolCall, Task> run, Action<Exception> fault)
+    public Lane(string name, int slots, int queueDepth, RunningLimit limit, Func<ToolCall, Task> run, Action<Exception> fault)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
         Name = name;
-        Workers = workers;
+        Slots = slots;
         _capacity = queueDepth;
         _limit = limit;
         _run = run;
@@ -57,7 +57,7 @@ internal sealed class Lane
     public string Name { get; }
 
     /// <summary>The most calls that run at once.</summary>
-    public int Workers { get; }
+    public int Slots { get; }
 
     /// <summary>Slots taken: calls running, or about to be started by the thread that admitted them.</summary>
     public int Busy => Volatile.Read(ref _busy);
@@ -83,7 +83,7 @@ internal sealed class Lane
             }
 
             // Only with nobody queued: a call that waits for a running slot is not overtaken by a newer one.
-            if (_calls.Count == 0 && _busy < Workers && _limit.TryTakeOrWait(this))
+            if (_calls.Count == 0 && _busy < Slots && _limit.TryTakeOrWait(this))
             {
                 _busy++;
                 return LaneAdmission.Run;
@@ -128,7 +128,7 @@ internal sealed class Lane
                 return LaneAdmission.Full;
             }
 
-            if (_busy < Workers)
+            if (_busy < Slots)
             {
                 _busy++;
                 return LaneAdmission.Run;
@@ -307,7 +307,7 @@ internal sealed class Lane
         List<ToolCall>? starts = null;
         lock (_gate)
         {
-            if (_calls.Count == 0 || _busy >= Workers)
+            if (_calls.Count == 0 || _busy >= Slots)
             {
                 return false;
             }
@@ -317,7 +317,7 @@ internal sealed class Lane
                 _busy++;
                 (starts ??= []).Add(Dequeue());
             }
-            while (_calls.Count > 0 && _busy < Workers && _limit.TryTakeOrWait(this));
+            while (_calls.Count > 0 && _busy < Slots && _limit.TryTakeOrWait(this));
 
             _queued = QueueCount;
         }

@@ -18,8 +18,8 @@ public sealed record DispatcherOptions
     /// <summary>Calls that may wait in one lane's queue (<c>EXAI_WS_QUEUE_DEPTH</c>).</summary>
     public int QueueDepth { get; init; } = 64;
 
-    /// <summary>Slots per lane = the lane's concurrency limit (<c>EXAI_WS_KIMI_MAX_INFLIGHT</c> …; the metrics call them workers).</summary>
-    public IReadOnlyDictionary<string, int> LaneWorkers { get; init; } = new Dictionary<string, int>
+    /// <summary>Slots per lane = the lane's concurrency limit (<c>EXAI_WS_KIMI_MAX_INFLIGHT</c> …; the metrics exaifast_lane_workers* keep their first name).</summary>
+    public IReadOnlyDictionary<string, int> LaneSlots { get; init; } = new Dictionary<string, int>
     {
         ["kimi"] = 6,
         ["glm"] = 4,

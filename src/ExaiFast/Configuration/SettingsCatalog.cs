@@ -118,10 +118,10 @@ internal static class SettingsCatalog
         SettingDefinition.Switch("EXAIFAST_CONFORMANCE_TOOLS", "--conformance-tools",
             "Also offer the MCP conformance suite's test tools (test_simple_text, test_image_content, ...; scripts/conformance.sh).",
             (s, v) => s with { ConformanceTools = v }),
-        SettingDefinition.Int("EXAI_WS_KIMI_MAX_INFLIGHT", null, "Workers (concurrent calls) of the kimi lane.", 6, 1, 10_000, (s, v) => WithLane(s, "kimi", v)),
-        SettingDefinition.Int("EXAI_WS_GLM_MAX_INFLIGHT", null, "Workers of the glm lane.", 4, 1, 10_000, (s, v) => WithLane(s, "glm", v)),
-        SettingDefinition.Int("EXAI_WS_OPENAI_MAX_INFLIGHT", null, "Workers of the openai (OpenAI-compatible) lane.", 4, 1, 10_000, (s, v) => WithLane(s, "openai", v)),
-        SettingDefinition.Int("EXAI_WS_LOCAL_MAX_INFLIGHT", null, "Workers of the local lane (offline model and model-less tools).", 8, 1, 10_000, (s, v) => WithLane(s, "local", v)),
+        SettingDefinition.Int("EXAI_WS_KIMI_MAX_INFLIGHT", null, "Slots (concurrent calls) of the kimi lane.", 6, 1, 10_000, (s, v) => WithLane(s, "kimi", v)),
+        SettingDefinition.Int("EXAI_WS_GLM_MAX_INFLIGHT", null, "Slots of the glm lane.", 4, 1, 10_000, (s, v) => WithLane(s, "glm", v)),
+        SettingDefinition.Int("EXAI_WS_OPENAI_MAX_INFLIGHT", null, "Slots of the openai (OpenAI-compatible) lane.", 4, 1, 10_000, (s, v) => WithLane(s, "openai", v)),
+        SettingDefinition.Int("EXAI_WS_LOCAL_MAX_INFLIGHT", null, "Slots of the local lane (offline model and model-less tools).", 8, 1, 10_000, (s, v) => WithLane(s, "local", v)),
         SettingDefinition.Int("EXAI_WS_QUEUE_DEPTH", "--queue-depth", "Calls that may wait in one lane's queue.", 64, 1, 100_000,
             (s, v) => s with { Dispatcher = s.Dispatcher with { QueueDepth = (int)v } }),
         SettingDefinition.Int("EXAIFAST_INLINE_MAX_BYTES", "--inline-max-bytes",
@@ -328,6 +328,6 @@ internal static class SettingsCatalog
     private static ExaiFastSettings WithRates(ExaiFastSettings s, Func<RateLimitOptions, RateLimitOptions> change) =>
         s with { Server = s.Server with { RateLimits = change(s.Server.RateLimits) } };
 
-    private static ExaiFastSettings WithLane(ExaiFastSettings s, string lane, long workers) =>
-        s with { Dispatcher = s.Dispatcher with { LaneWorkers = new Dictionary<string, int>(s.Dispatcher.LaneWorkers) { [lane] = (int)workers } } };
+    private static ExaiFastSettings WithLane(ExaiFastSettings s, string lane, long slots) =>
+        s with { Dispatcher = s.Dispatcher with { LaneSlots = new Dictionary<string, int>(s.Dispatcher.LaneSlots) { [lane] = (int)slots } } };
 }

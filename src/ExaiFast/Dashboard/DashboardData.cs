@@ -79,7 +79,7 @@ internal sealed class DashboardData(
         {
             json.WriteStartObject();
             json.WriteString("name", lane.Name);
-            json.WriteNumber("workers", lane.Workers);
+            json.WriteNumber("slots", lane.Slots);
             json.WriteNumber("running", lane.Running);
             json.WriteNumber("queued", lane.Queued);
             json.WriteEndObject();

@@ -120,8 +120,8 @@ internal static class ToolServices
 
     private static DispatcherOptions LanesOf(DispatcherOptions options, ProviderRegistry providers) => options with
     {
-        LaneWorkers = providers.Lanes.ToDictionary(lane => lane, lane => options.LaneWorkers.TryGetValue(lane, out int workers) ? workers : DefaultLaneWorkers, StringComparer.Ordinal),
+        LaneSlots = providers.Lanes.ToDictionary(lane => lane, lane => options.LaneSlots.TryGetValue(lane, out int slots) ? slots : DefaultLaneSlots, StringComparer.Ordinal),
     };
 
-    private const int DefaultLaneWorkers = 4;
+    private const int DefaultLaneSlots = 4;
 }

@@ -150,7 +150,7 @@ public class McpArgumentsLeaseTests
             {
                 CallerMaxInflight = 1,
                 CallerQueueDepth = sessionQueueDepth,
-                LaneWorkers = new Dictionary<string, int> { ["local"] = 2 },
+                LaneSlots = new Dictionary<string, int> { ["local"] = 2 },
             });
             Protocol = new McpProtocol(new DispatcherBackend(Dispatcher, new TestCatalog(Tool)), NullLogger.Instance);
         }

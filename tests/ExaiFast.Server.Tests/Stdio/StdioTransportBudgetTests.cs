@@ -162,7 +162,7 @@ public class StdioTransportBudgetTests
 
         public Rig(TimeSpan? budgetWait = null)
         {
-            Dispatcher = new Dispatcher(new DispatcherOptions { LaneWorkers = new Dictionary<string, int> { ["local"] = 4 } });
+            Dispatcher = new Dispatcher(new DispatcherOptions { LaneSlots = new Dictionary<string, int> { ["local"] = 4 } });
             Protocol = new McpProtocol(new DispatcherBackend(Dispatcher, new TestCatalog(Tool)), NullLogger.Instance);
             Budget = new InboundBudget(6 * MiB, Metrics);
             var transport = new StdioTransport(Protocol, Session, Reply, 5 * MiB, Budget, budgetWait ?? TimeSpan.FromMinutes(5));

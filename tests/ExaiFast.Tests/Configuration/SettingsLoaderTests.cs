@@ -184,9 +184,9 @@ public class SettingsLoaderTests
     {
         var env = new Dictionary<string, string> { ["EXAI_WS_KIMI_MAX_INFLIGHT"] = "3", ["EXAI_WS_LOCAL_MAX_INFLIGHT"] = "50", ["EXAI_WS_SESSION_MAX_INFLIGHT"] = "2", ["EXAI_WS_DISABLE_COALESCE_FOR_TOOLS"] = "chat, version" };
         var d = SettingsLoader.Load(env, None, HermeticStart.EmptyEnvFile).Dispatcher;
-        Assert.Equal(3, d.LaneWorkers["kimi"]);
-        Assert.Equal(50, d.LaneWorkers["local"]);
-        Assert.Equal(4, d.LaneWorkers["glm"]);
+        Assert.Equal(3, d.LaneSlots["kimi"]);
+        Assert.Equal(50, d.LaneSlots["local"]);
+        Assert.Equal(4, d.LaneSlots["glm"]);
         Assert.Equal(2, d.CallerMaxInflight);
         Assert.True(d.DisableCoalesceFor.SetEquals(["chat", "version"]));
     }

@@ -63,7 +63,7 @@ public class DashboardBrowserTests
         Assert.Equal(expected, await browser.TextAsync(Text("lat-all-n")));
         Assert.Matches(@"^\d+(\.\d+)? (ms|s)$", await browser.TextAsync(Text("lat-all-p50")));
         Assert.Contains("openai / answerclosed", await browser.TextAsync(Text("breakers")), StringComparison.Ordinal);
-        Assert.Contains("openai4", await browser.TextAsync(Text("lanes")), StringComparison.Ordinal); // lane, workers
+        Assert.Contains("openai4", await browser.TextAsync(Text("lanes")), StringComparison.Ordinal); // lane, slots
         Assert.Equal("memory (no REDIS_URL)", await browser.TextAsync(Text("store")));
         Assert.Equal("normal", await browser.TextAsync(Text("mem-level")));
         Assert.Equal("live", await browser.TextAsync(Text("live")));

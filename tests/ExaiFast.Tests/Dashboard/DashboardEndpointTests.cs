@@ -180,7 +180,7 @@ public class DashboardEndpointTests
         var busy = await WaitForLaneAsync(daemon, running: 1, queued: 2);
         Assert.Equal(3, (int)busy["calls"]!["inflight"]!);
         Assert.Equal(2, (int)busy["calls"]!["queued"]!);
-        Assert.Equal(1, (int)busy["lanes"]!.AsArray().Single(l => (string?)l!["name"] == "openai")!["workers"]!);
+        Assert.Equal(1, (int)busy["lanes"]!.AsArray().Single(l => (string?)l!["name"] == "openai")!["slots"]!);
 
         hold.SetResult();
         await first;

@@ -19,7 +19,7 @@ public class DisconnectGraceTests
         var handler = daemon.Services.GetRequiredService<ExaiWsHandler>();
         var client = await ExaiWsClient.ConnectAsync(daemon.Uri, sessionId: "gone-for-good");
         await client.CallAsync("long", "chat", new JsonObject { ["prompt"] = "long", ["local_latency_ms"] = 60_000 });
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusySlots == 1);
 
         client.Vanish();
         await ExaiWsProtocolTests.Eventually(() => handler.Sessions == 0); // the daemon has seen the session go
@@ -29,7 +29,7 @@ public class DisconnectGraceTests
 
         Assert.True(runningAfterLeaving, "the call was cancelled at once, not after the grace");
         Assert.True(sinceGone.Elapsed.TotalSeconds >= GraceSeconds - 0.5, $"cancelled {sinceGone.Elapsed.TotalSeconds:0.00} s after the session left, before its {GraceSeconds} s grace");
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 0);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusySlots == 0);
         await client.DisposeAsync();
     }
 
@@ -46,7 +46,7 @@ public class DisconnectGraceTests
         var witness = await ExaiWsClient.ConnectAsync(daemon.Uri, sessionId: "witness");
         await first.CallAsync("shared", "chat", new JsonObject { ["prompt"] = "outlive the grace", ["local_latency_ms"] = 4_000 });
         await witness.CallAsync("w", "chat", new JsonObject { ["prompt"] = "witness", ["local_latency_ms"] = 60_000 });
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 2);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusySlots == 2);
 
         first.Vanish();
         await ExaiWsProtocolTests.Eventually(() => handler.Connections == 2);

@@ -126,7 +126,7 @@ public class ExaiWsProtocolTests
         await client.ResultAsync("m1");
         await client.CallAsync("m2", "chat", new JsonObject { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 });
         // m2 running, and m1's worker done (it counts as busy until just after m1's result went out).
-        await Eventually(() => daemon.Dispatcher.TryGetCall(new(client.SessionId!, "m2"), out var m2) && m2.IsRunning && daemon.Dispatcher.BusyWorkers == 1);
+        await Eventually(() => daemon.Dispatcher.TryGetCall(new(client.SessionId!, "m2"), out var m2) && m2.IsRunning && daemon.Dispatcher.BusySlots == 1);
 
         using var http = new HttpClient();
         string text = await http.GetStringAsync($"http://127.0.0.1:{daemon.EndPoint.Port}/metrics", TestContext.Current.CancellationToken);
@@ -273,11 +273,11 @@ public class ExaiWsProtocolTests
             await client.CallAsync($"busy{i}", "chat", new JsonObject { ["prompt"] = $"p{i}", ["local_latency_ms"] = 60_000 });
             if (i == 1)
             {
-                await Eventually(() => daemon.Dispatcher.BusyWorkers == 2);
+                await Eventually(() => daemon.Dispatcher.BusySlots == 2);
             }
         }
 
-        await Eventually(() => daemon.Dispatcher.BusyWorkers == 2 && daemon.Dispatcher.Queued == 4);
+        await Eventually(() => daemon.Dispatcher.BusySlots == 2 && daemon.Dispatcher.Queued == 4);
 
         await client.SendAsync(new JsonObject { ["op"] = "ping", ["request_id"] = "pg" });
         Assert.Equal("pg", (string?)(await client.OpAsync("pong"))["request_id"]);

@@ -41,7 +41,7 @@ public class ExaiWsReliabilityTests
 
         await Eventually(() => clients.Sum(c => c.All.Count(f => (string?)f["op"] == "call_tool_res")) == 1000);
         Assert.All(clients.SelectMany(c => c.All).Where(f => (string?)f["op"] == "call_tool_res"), f => Assert.Equal("TIMEOUT", (string?)f["error"]!["code"]));
-        await Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.InflightKeys == 0 && daemon.Dispatcher.BusyWorkers == 0);
+        await Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.InflightKeys == 0 && daemon.Dispatcher.BusySlots == 0);
         Assert.Equal(daemon.LocalModel.Requests, daemon.LocalModel.Cancelled); // every request that reached the model was stopped
 
         for (int i = 0; i < 1000; i++)

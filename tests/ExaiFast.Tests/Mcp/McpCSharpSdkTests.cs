@@ -77,7 +77,7 @@ public class McpCSharpSdkTests
         // Cancel a call in flight: the SDK gives up at once; the daemon must stop the work (the model saw the cancel).
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var slow = client.CallToolAsync("chat", new Dictionary<string, object?> { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 }, cancellationToken: cancel.Token).AsTask();
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusySlots == 1);
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => slow);
         await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 1 && daemon.Dispatcher.Inflight == 0);

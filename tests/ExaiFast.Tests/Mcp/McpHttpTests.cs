@@ -248,7 +248,7 @@ public class McpHttpTests
         using var slow = await http.SendAsync(Post(daemon, Call("slow", new JsonObject { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 }, "t"), session: session),
             HttpCompletionOption.ResponseHeadersRead, ct);
         Assert.Equal("text/event-stream", slow.Content.Headers.ContentType?.MediaType);
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusySlots == 1);
 
         var cancel = new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/cancelled", ["params"] = new JsonObject { ["requestId"] = "slow" } };
         Assert.Equal(HttpStatusCode.Accepted, (await http.SendAsync(Post(daemon, cancel, session: session), ct)).StatusCode);
@@ -270,7 +270,7 @@ public class McpHttpTests
         {
             using var slow = await http.SendAsync(Post(daemon, Call(1, new JsonObject { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 })),
                 HttpCompletionOption.ResponseHeadersRead, ct);
-            await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+            await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusySlots == 1);
         } // disposing the client closes its connection
 
         await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 1 && daemon.Dispatcher.Inflight == 0);
@@ -281,7 +281,7 @@ public class McpHttpTests
             await raw.ConnectAsync(daemon.EndPoint, ct);
             string body = Call(2, new JsonObject { ["prompt"] = "slow", ["local_latency_ms"] = 60_000 }).ToJsonString();
             await raw.GetStream().WriteAsync(Encoding.ASCII.GetBytes($"POST /mcp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {body.Length}\r\n\r\n{body}"), ct);
-            await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+            await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusySlots == 1);
         }
 
         await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 2 && daemon.Dispatcher.Inflight == 0);

@@ -159,10 +159,10 @@ public class McpRevisionTests
             await client.SendAsync(Request(i, "tools/call", new JsonObject { ["name"] = "chat", ["arguments"] = new JsonObject { ["prompt"] = $"long {i}", ["local_latency_ms"] = 60_000 } }, Meta()));
         }
 
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 3);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusySlots == 3);
         Assert.Equal(0, daemon.Dispatcher.CallerWaiting);
 
         client.Vanish();
-        await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 3 && daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusyWorkers == 0);
+        await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Cancelled == 3 && daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusySlots == 0);
     }
 }

@@ -35,6 +35,6 @@ public class McpTypeScriptSdkTests
         // Here: the work itself stopped at the model, and nothing is left running.
         Assert.Contains("\"cancelledOnDaemon\":true", stdout, StringComparison.Ordinal);
         Assert.Equal(1, daemon.LocalModel.Cancelled);
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusyWorkers == 0);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusySlots == 0);
     }
 }

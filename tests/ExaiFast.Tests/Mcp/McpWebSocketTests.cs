@@ -106,9 +106,9 @@ public class McpWebSocketTests
         await using var client = await ConnectAsync(daemon);
 
         await client.SendAsync(Call(9, "chat", new JsonObject { ["prompt"] = "long", ["local_latency_ms"] = 60_000 }));
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusySlots == 1);
         await client.SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["method"] = "notifications/cancelled", ["params"] = new JsonObject { ["requestId"] = 9, ["reason"] = "user" } });
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusyWorkers == 0);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusySlots == 0);
 
         await client.SendAsync(Request(10, "ping"));
         Assert.Equal(new JsonObject(), (await ResponseAsync(client, 10))["result"], JsonNode.DeepEquals);
@@ -121,11 +121,11 @@ public class McpWebSocketTests
         await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_DISCONNECT_GRACE_SECS"] = "600" });
         var client = await ConnectAsync(daemon);
         await client.SendAsync(Call(1, "chat", new JsonObject { ["prompt"] = "long", ["local_latency_ms"] = 60_000 }));
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusySlots == 1);
 
         client.Vanish();
 
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusyWorkers == 0);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusySlots == 0);
         await client.DisposeAsync();
     }
 
@@ -200,7 +200,7 @@ public class McpWebSocketTests
             await flooder.SendAsync(Call(i, "chat", new JsonObject { ["prompt"] = $"long {i}", ["local_latency_ms"] = 60_000 }));
         }
 
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.CallerWaiting == 3 && daemon.Dispatcher.BusyWorkers == 2);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.CallerWaiting == 3 && daemon.Dispatcher.BusySlots == 2);
         await flooder.SendAsync(Call(6, "chat", new JsonObject { ["prompt"] = "one too many" }));
         var refused = (await ResponseAsync(flooder, 6))["result"]!;
         await other.SendAsync(Call(1, "chat", new JsonObject { ["prompt"] = "meanwhile" }));
@@ -214,7 +214,7 @@ public class McpWebSocketTests
 
         // The flooder leaves: its two running calls and three waiting ones all end, and the waiters never ran.
         flooder.Vanish();
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.CallerWaiting == 0 && daemon.Dispatcher.BusyWorkers == 0);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.CallerWaiting == 0 && daemon.Dispatcher.BusySlots == 0);
         Assert.Equal(3, daemon.LocalModel.Requests);
     }
 
@@ -226,7 +226,7 @@ public class McpWebSocketTests
         await client.SendAsync(Call(1, "chat", new JsonObject { ["prompt"] = "long", ["local_latency_ms"] = 60_000 }));
         await client.SendAsync(Call(2, "chat", new JsonObject { ["prompt"] = "unwanted" }));
         await client.SendAsync(Call(3, "chat", new JsonObject { ["prompt"] = "wanted" }));
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.CallerWaiting == 2 && daemon.Dispatcher.BusyWorkers == 1);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.CallerWaiting == 2 && daemon.Dispatcher.BusySlots == 1);
 
         await client.SendAsync(Cancelled(2));
         await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.CallerWaiting == 1);
@@ -255,7 +255,7 @@ public class McpWebSocketTests
             Assert.Equal("TIMEOUT", (string?)result["_meta"]!["exaifast/error"]!["code"]);
         }
 
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.CallerWaiting == 0 && daemon.Dispatcher.BusyWorkers == 0);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.CallerWaiting == 0 && daemon.Dispatcher.BusySlots == 0);
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public sealed class RedisSharedResultsTests : IAsyncLifetime
         await RedisThreadStoreTests.Until(() => Task.FromResult(connection.IsUp));
         var dispatcher = new Dispatcher(new DispatcherOptions
         {
-            LaneWorkers = new Dictionary<string, int> { ["local"] = 2 },
+            LaneSlots = new Dictionary<string, int> { ["local"] = 2 },
             ProgressInterval = TimeSpan.FromMilliseconds(100),
         });
         _owned.Add(dispatcher);
@@ -74,7 +74,7 @@ public sealed class RedisSharedResultsTests : IAsyncLifetime
         Assert.Equal(ErrorCodes.Cancelled, result.Error?.Code);
         Assert.Equal("cancelled by the client", result.Error?.Message); // the client's reason, not a disconnect or a deadline
         Assert.True(result.RunMs > 0); // it was running: `cancelled` says was_running from this
-        await RedisThreadStoreTests.Until(() => Task.FromResult(tool.Cancelled == 1 && ownerDispatcher.Inflight == 0 && ownerDispatcher.BusyWorkers == 0));
+        await RedisThreadStoreTests.Until(() => Task.FromResult(tool.Cancelled == 1 && ownerDispatcher.Inflight == 0 && ownerDispatcher.BusySlots == 0));
         Assert.Equal(ErrorCodes.Cancelled, (await waiter.LookupAsync(key, ct)).Result?.Error?.Code); // what a later re-send gets
         Assert.Equal(1, tool.Started);
     }

@@ -272,7 +272,7 @@ public class StdioBridgeTests
         await using var bridge = StdioProcess.Start(BridgeEnv(daemon.EndPoint.Port));
         await bridge.InitializeAsync();
         await bridge.CallAsync(14, "slow", latencyMs: 60_000);
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusyWorkers == 1);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.BusySlots == 1);
 
         bridge.Signal(15);
 

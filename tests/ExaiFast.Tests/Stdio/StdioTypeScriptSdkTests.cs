@@ -19,7 +19,7 @@ public class StdioTypeScriptSdkTests
         await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_PROGRESS_INTERVAL_SECS"] = "0.05" });
         await RunClientAsync(new JsonObject { ["EXAI_WS_PORT"] = daemon.EndPoint.Port.ToString(CultureInfo.InvariantCulture) });
         Assert.Equal(1, daemon.LocalModel.Cancelled);
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusyWorkers == 0);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.BusySlots == 0);
     }
 
     [Fact]

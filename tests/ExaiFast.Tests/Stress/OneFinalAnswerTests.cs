@@ -54,7 +54,7 @@ public class OneFinalAnswerTests
 
         int Answered() => clients.Sum(c => c.All.Count(f => (string?)f["op"] == "call_tool_res"));
         await ExaiWsProtocolTests.Eventually(() => Answered() >= Connections * CallsPerConnection, 60_000);
-        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.InflightKeys == 0 && daemon.Dispatcher.BusyWorkers == 0);
+        await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.InflightKeys == 0 && daemon.Dispatcher.BusySlots == 0);
         foreach (var client in clients)
         {
             await client.SendAsync(new JsonObject { ["op"] = "ping", ["request_id"] = "barrier" });
@@ -140,7 +140,7 @@ public class OneFinalAnswerTests
         int Answered() => clients.Select((client, c) => client.All.Count(m => m["method"] is null && m["id"] is JsonValue v && v.TryGetValue<int>(out int id) && !cancelled[c].Contains(id))).Sum();
         await ExaiWsProtocolTests.Eventually(() => Answered() >= expected, 60_000);
         await ExaiWsProtocolTests.Eventually(() => daemon.Dispatcher.Inflight == 0 && daemon.Dispatcher.InflightKeys == 0
-            && daemon.Dispatcher.CallerWaiting == 0 && daemon.Dispatcher.BusyWorkers == 0);
+            && daemon.Dispatcher.CallerWaiting == 0 && daemon.Dispatcher.BusySlots == 0);
         foreach (var client in clients)
         {
             await client.SendAsync(new JsonObject { ["jsonrpc"] = "2.0", ["id"] = "barrier", ["method"] = "ping" });

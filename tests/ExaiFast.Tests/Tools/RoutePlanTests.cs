@@ -23,7 +23,7 @@ public class RoutePlanTests
 
     private static async Task<CallResult> RunAsync(ChatTool chat, JsonElement arguments, string lane, object? plan)
     {
-        await using var dispatcher = new Dispatcher(new DispatcherOptions { LaneWorkers = new Dictionary<string, int> { ["local"] = 2 } });
+        await using var dispatcher = new Dispatcher(new DispatcherOptions { LaneSlots = new Dictionary<string, int> { ["local"] = 2 } });
         var ticket = dispatcher.Submit(new CallRequest(new CallKey("s", "r1"), chat, arguments, lane, Stream: false, Plan: plan));
         Assert.Equal(SubmitStatus.Accepted, ticket.Status);
         var answered = new TaskCompletionSource<CallResult>(TaskCreationOptions.RunContinuationsAsynchronously);
