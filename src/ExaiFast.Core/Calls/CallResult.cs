@@ -23,12 +23,18 @@ public sealed record CallResult
     /// <summary>The failure (error).</summary>
     public CallError? Error { get; init; }
 
-    /// <summary>Milliseconds between admission and a worker starting the call.</summary>
-    /// <remarks>Set once by the dispatcher before the result is published; never changed afterwards.</remarks>
-    public double QueueMs { get; internal set; }
+    private double _queueMs;
+    private double _runMs;
 
-    /// <summary>Milliseconds the worker spent running it.</summary>
-    public double RunMs { get; internal set; }
+    /// <summary>Milliseconds between admission and a slot starting the call.</summary>
+    /// <remarks>
+    /// Stamped once by the dispatcher before the result is published (<see cref="StampTimes"/>), never changed
+    /// afterwards; <c>init</c> is for a result rebuilt elsewhere (read back from Redis) that keeps its times.
+    /// </remarks>
+    public double QueueMs { get => _queueMs; init => _queueMs = value; }
+
+    /// <summary>Milliseconds the slot spent running it.</summary>
+    public double RunMs { get => _runMs; init => _runMs = value; }
 
     /// <summary>When the result store lets go of it (TimeProvider timestamp); 0 until it is stored.</summary>
     internal long ExpiresAt { get; set; }
@@ -44,6 +50,13 @@ public sealed record CallResult
 
     /// <summary>The model request's tokens, when the provider reported them.</summary>
     public TokenCounts? Usage { get; init; }
+
+    /// <summary>Stamps the call's times in place: the tool's result object is the published one, so no copy is made.</summary>
+    internal void StampTimes(double queueMs, double runMs)
+    {
+        _queueMs = queueMs;
+        _runMs = runMs;
+    }
 
     /// <summary>A failure result.</summary>
     public static CallResult Failed(string code, string message, double? retryAfter = null) => new() { Error = new CallError(code, message, retryAfter) };

@@ -100,8 +100,7 @@ public sealed partial class Dispatcher
         double runMs = call.StartedAt == 0 ? 0 : _time.GetElapsedTime(call.StartedAt, now).TotalMilliseconds;
         // Every path hands Complete a result object of its own, so the timings are stamped before publication
         // (one object per call instead of a `with` copy); a losing concurrent Complete only stamps its own object.
-        result.QueueMs = Math.Round(queueMs, 3);
-        result.RunMs = Math.Round(runMs, 3);
+        result.StampTimes(Math.Round(queueMs, 3), Math.Round(runMs, 3));
         if (!call.TryComplete(result))
         {
             return false; // someone else completed it
