@@ -46,8 +46,8 @@ public sealed class AccessGuard
             return ValueTask.FromResult(Tokens.Check(head, allowQuery) ? null : s_tokenRefusal);
         }
 
-        string? bearer = Http.BearerToken.From(head, allowQuery: false);
-        if (Tokens.Enabled && (Tokens.Check(bearer) || (allowQuery && bearer is null && Tokens.Check(Http.BearerToken.From(head, allowQuery: true)))))
+        string? bearer = BearerToken.From(head, allowQuery: false);
+        if (Tokens.Enabled && (Tokens.Check(bearer) || (allowQuery && bearer is null && Tokens.Check(BearerToken.From(head, allowQuery: true)))))
         {
             return ValueTask.FromResult<AccessRefusal?>(null);
         }
@@ -62,7 +62,7 @@ public sealed class AccessGuard
     /// </summary>
     public string? PrincipalOf(HttpRequestHead head)
     {
-        if (OAuth is null || Http.BearerToken.From(head, allowQuery: false) is not { } bearer || (Tokens.Enabled && Tokens.Check(bearer)))
+        if (OAuth is null || BearerToken.From(head, allowQuery: false) is not { } bearer || (Tokens.Enabled && Tokens.Check(bearer)))
         {
             return null;
         }

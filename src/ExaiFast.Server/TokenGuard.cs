@@ -26,7 +26,7 @@ public sealed class TokenGuard(string token)
     /// <summary>Whether the request head carries the current token: <c>Authorization: Bearer …</c>, or, when
     /// <paramref name="allowQuery"/>, <c>?token=…</c> (for WebSocket clients that cannot set headers; never for plain
     /// HTTP, where URLs end up in proxies' logs). Always true when no token is configured.</summary>
-    public bool Check(Wire.Http.HttpRequestHead head, bool allowQuery) => !_enabled || Check(Http.BearerToken.From(head, allowQuery));
+    public bool Check(Wire.Http.HttpRequestHead head, bool allowQuery) => !_enabled || Check(BearerToken.From(head, allowQuery));
 
     /// <summary>Replaces the token if <paramref name="old"/> is the current one.</summary>
     public bool TryRotate(string? old, string replacement)

@@ -213,14 +213,6 @@ internal static class ExaiWsFrames
             json.WriteEndObject();
         });
 
-    /// <summary>The memory level as reported in <c>health_res</c> and <c>/ready</c>.</summary>
-    public static string MemoryName(MemoryPressure level) => level switch
-    {
-        MemoryPressure.Normal => "normal",
-        MemoryPressure.High => "high",
-        _ => "critical",
-    };
-
     private static void WriteRequestId(Utf8JsonWriter json, string? requestId)
     {
         if (requestId is not null)

@@ -63,9 +63,9 @@ public sealed partial class ExaiWsHandler
         });
     }
 
-    private async Task AnswerAsync(ExaiWsConnection connection, string? requestId, Func<Task<WebSockets.PooledBuffer>> answer)
+    private async Task AnswerAsync(ExaiWsConnection connection, string? requestId, Func<Task<PooledBuffer>> answer)
     {
-        WebSockets.PooledBuffer frame;
+        PooledBuffer frame;
         try
         {
             frame = await answer().ConfigureAwait(false);

@@ -39,7 +39,7 @@ internal static class StatusEndpoints
             json.WriteBoolean("ready", ready);
             json.WriteBoolean("listening", ctx.IsListening);
             json.WriteBoolean("draining", ctx.IsDraining);
-            json.WriteString("memory", ExaiWs.ExaiWsFrames.MemoryName(memory));
+            json.WriteString("memory", HealthJson.MemoryName(memory));
             json.WriteBoolean("models", models);
             if (providers is not null)
             {

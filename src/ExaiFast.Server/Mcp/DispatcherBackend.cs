@@ -164,7 +164,7 @@ public sealed class DispatcherBackend : IMcpBackend
     }
 
     // The store's own message (it never names an address or a password); anything else is a bug, told as such.
-    private static WebSockets.PooledBuffer StoreFailure(string rawId, Exception ex) => ex is StoreUnavailableException unavailable
+    private static PooledBuffer StoreFailure(string rawId, Exception ex) => ex is StoreUnavailableException unavailable
         ? McpMessages.Error(rawId, McpMessages.InternalError, $"{ErrorCodes.StoreUnavailable}: {unavailable.Message}")
         : McpMessages.Error(rawId, McpMessages.InternalError, "Internal error: reading the conversation threads failed");
 

@@ -265,7 +265,7 @@ internal sealed class McpHttpEndpoint : IHttpEndpoint
         }
     }
 
-    private static async ValueTask RespondJsonAsync(HttpExchange exchange, int status, WebSockets.PooledBuffer message, KeyValuePair<string, string>[]? headers)
+    private static async ValueTask RespondJsonAsync(HttpExchange exchange, int status, PooledBuffer message, KeyValuePair<string, string>[]? headers)
     {
         try
         {

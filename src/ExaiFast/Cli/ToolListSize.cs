@@ -2,6 +2,7 @@ using System.Globalization;
 using ExaiFast.Configuration;
 using ExaiFast.Core.Dispatch;
 using ExaiFast.Hosting;
+using ExaiFast.Server;
 using ExaiFast.Server.Mcp;
 using ExaiFast.Tools.Catalog;
 using Microsoft.Extensions.DependencyInjection;

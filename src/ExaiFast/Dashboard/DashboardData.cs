@@ -164,7 +164,7 @@ internal sealed class DashboardData(
     private void WriteMemory(Utf8JsonWriter json)
     {
         json.WriteStartObject("memory");
-        json.WriteString("level", Server.ExaiWs.ExaiWsFrames.MemoryName(dispatcher.MemoryPressure));
+        json.WriteString("level", HealthJson.MemoryName(dispatcher.MemoryPressure));
         json.WriteNumber("heap_bytes", dispatcher.HeapBytes);
         json.WriteNumber("high_water_bytes", dispatcher.MemoryMarks.HighWater);
         json.WriteNumber("critical_bytes", dispatcher.MemoryMarks.Critical);

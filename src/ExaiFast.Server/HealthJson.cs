@@ -1,7 +1,7 @@
 using System.Text.Json;
 using ExaiFast.Core.Dispatch;
 
-namespace ExaiFast.Server.ExaiWs;
+namespace ExaiFast.Server;
 
 /// <summary>
 /// The daemon's health as JSON fields: the body of exai-ws <c>health_res</c>'s <c>health</c> object, and of the health
@@ -19,7 +19,7 @@ internal static class HealthJson
         json.WriteNumber("queued"u8, status.Queued);
         json.WriteNumber("capacity"u8, status.Capacity);
         json.WriteNumber("tool_count"u8, toolCount);
-        json.WriteString("memory"u8, ExaiWsFrames.MemoryName(status.Memory));
+        json.WriteString("memory"u8, MemoryName(status.Memory));
         json.WriteStartObject("providers"u8);
         foreach (var (name, available) in providers)
         {
@@ -30,4 +30,12 @@ internal static class HealthJson
 
         json.WriteEndObject();
     }
+
+    /// <summary>The memory level as reported in <c>health_res</c>, the health file and <c>/ready</c>.</summary>
+    public static string MemoryName(MemoryPressure level) => level switch
+    {
+        MemoryPressure.Normal => "normal",
+        MemoryPressure.High => "high",
+        _ => "critical",
+    };
 }

@@ -1,13 +1,13 @@
 using System.Buffers;
-using ExaiFast.Server.Connections;
+using ExaiFast.Core.Calls;
 
-namespace ExaiFast.Server.WebSockets;
+namespace ExaiFast.Server;
 
 /// <summary>
 /// An <see cref="IBufferWriter{T}"/> whose contents are handed over, uncopied, as a <see cref="PooledBuffer"/>: in
 /// arrays rented from the shared pool, grown by doubling up to a limit; and for a big inbound message (an HTTP body past
-/// <see cref="InboundBudget.SmallMessageBytes"/>), in an array of exactly its inbound-budget reservation, allocated for
-/// it rather than rented (see <see cref="InboundBudget"/>), so that its length is what it holds of the budget.
+/// <see cref="Connections.InboundBudget.SmallMessageBytes"/>), in an array of exactly its inbound-budget reservation, allocated for
+/// it rather than rented (see <see cref="Connections.InboundBudget"/>), so that its length is what it holds of the budget.
 /// </summary>
 /// <remarks>Reusable: after <see cref="Detach"/> or <see cref="Discard"/> the next write rents a new array. One
 /// writer: not thread-safe.</remarks>
@@ -54,8 +54,8 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
     }
 
     /// <summary>Hands the written bytes over (none written: an empty buffer); an owned array carries its reservation
-    /// back to <paramref name="budget"/> when returned.</summary>
-    public PooledBuffer Detach(InboundBudget? budget = null)
+    /// back to <paramref name="budget"/> (the inbound budget) when returned.</summary>
+    public PooledBuffer Detach(IPayloadOwner? budget = null)
     {
         var buffer = _array.Length == 0 ? default
             : _owned ? new PooledBuffer(_array, _written, budget ?? throw new InvalidOperationException("an owned buffer is handed over with its budget"))

@@ -1,6 +1,6 @@
-using ExaiFast.Server.Http;
+using ExaiFast.Server.OAuth;
 
-namespace ExaiFast.Server.OAuth;
+namespace ExaiFast.Server.Http;
 
 /// <summary><c>GET /.well-known/oauth-protected-resource[/mcp]</c>: the protected resource metadata (RFC 9728), open to
 /// anyone: it is how a client without a token learns where to get one.</summary>

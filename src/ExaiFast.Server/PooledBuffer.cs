@@ -1,13 +1,13 @@
 using System.Buffers;
 using ExaiFast.Core.Calls;
 
-namespace ExaiFast.Server.WebSockets;
+namespace ExaiFast.Server;
 
 /// <summary>A byte array rented from <see cref="ArrayPool{T}.Shared"/> (or held for an <see cref="Owner"/>) and the count
 /// of bytes in use.</summary>
 /// <remarks>
 /// Ownership moves with the value: whoever holds it last calls <see cref="Return"/> exactly once (or hands it to
-/// <see cref="IWebSocketSession.SendAsync"/>, which takes ownership). A struct so that passing one allocates nothing.
+/// <see cref="WebSockets.IWebSocketSession.SendAsync"/>, which takes ownership). A struct so that passing one allocates nothing.
 /// </remarks>
 public readonly struct PooledBuffer
 {

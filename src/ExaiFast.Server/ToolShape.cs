@@ -1,4 +1,4 @@
-namespace ExaiFast.Server.Mcp;
+namespace ExaiFast.Server;
 
 /// <summary>
 /// Which of the tool fields added to MCP over time a client's revision knows, decided from the revision it negotiated:

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using ExaiFast.Core.Tools;
 
-namespace ExaiFast.Server.Mcp;
+namespace ExaiFast.Server;
 
 /// <summary>
 /// The <c>outputSchema</c> a tool lists (2025-06-18 on) for the <c>structuredContent</c> its results carry: what a
@@ -13,7 +13,7 @@ namespace ExaiFast.Server.Mcp;
 /// can hold (<see cref="ITool.ResultFields"/>): every declared field costs each client's context on every listing.
 /// <c>status</c> is <c>ok</c> or <c>error</c>, or a workflow's own (<c>debug_in_progress</c>, <c>planning</c>, …);
 /// <c>error_code</c> comes with <c>error</c>; <c>truncated</c> says the content was cut to <c>MAX_MCP_OUTPUT_TOKENS</c>
-/// (<see cref="OutputCut"/>). To keep the listing small, the <c>omitted_characters</c> beside it is left undeclared
+/// (<see cref="Mcp.OutputCut"/>). To keep the listing small, the <c>omitted_characters</c> beside it is left undeclared
 /// (the schema allows more fields), and so is <c>status</c>'s being required (every result has one).
 /// </remarks>
 internal static class ToolOutputSchema

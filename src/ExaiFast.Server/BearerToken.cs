@@ -1,6 +1,6 @@
 using ExaiFast.Wire.Http;
 
-namespace ExaiFast.Server.Http;
+namespace ExaiFast.Server;
 
 /// <summary>Finds the token a request presents. Never logs or echoes it.</summary>
 internal static class BearerToken

@@ -1,6 +1,6 @@
 using ExaiFast.Wire;
 
-namespace ExaiFast.Server.WebSockets;
+namespace ExaiFast.Server;
 
 /// <summary>A complete, unmasked (and for text, UTF-8-validated) WebSocket message.</summary>
 /// <param name="Opcode"><see cref="WebSocketOpcode.Text"/> or <see cref="WebSocketOpcode.Binary"/>.</param>
