@@ -5,6 +5,7 @@ using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Options;
 using ExaiFast.Models;
 using ExaiFast.Models.Local;
+using ExaiFast.Server.Hosting;
 using ExaiFast.Server.Options;
 using ExaiFast.Server;
 using ExaiFast.Server.ExaiWs;

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using ExaiFast.Server.Hosting;
 using ExaiFast.Server.Options;
 using ExaiFast.Server;
 using ExaiFast.Wire;

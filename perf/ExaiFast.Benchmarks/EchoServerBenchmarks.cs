@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
+using ExaiFast.Server.Hosting;
 using ExaiFast.Server.Options;
 using ExaiFast.Server;
 using ExaiFast.Wire;

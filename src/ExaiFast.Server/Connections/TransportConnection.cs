@@ -1,16 +1,15 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using ExaiFast.Server.Http;
 using ExaiFast.Server.Logging;
 using ExaiFast.Server.Transport;
-using ExaiFast.Server.WebSockets;
 
 namespace ExaiFast.Server.Connections;
 
 /// <summary>One accepted socket: its pipes, its slot in the connection limits, its phase and deadlines, its teardown.
-/// What it speaks is an <see cref="IConnectionProtocol"/>: an <see cref="Http1Connection"/> from the first byte, then a
-/// <see cref="WebSocketConnection"/> if a request upgrades — chosen once, at the upgrade.</summary>
+/// What it speaks is an <see cref="IConnectionProtocol"/>: the <see cref="IOpeningProtocol"/> its context opens (HTTP/1.1)
+/// from the first byte, then the <see cref="IUpgradedProtocol"/> (a WebSocket) if a request upgrades — chosen once, at
+/// the upgrade.</summary>
 /// <remarks>
 /// One protocol loop at a time reads the input. Teardown has a single owner, the end of <see cref="RunAsync"/>;
 /// <see cref="Abort"/> (heartbeat, shutdown, a failed write) only makes the loops stop.
@@ -19,9 +18,9 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
 {
     private static long s_nextId;
 
-    private readonly ServerContext _ctx;
+    private readonly ConnectionContext _ctx;
     private readonly SocketPipe _socket;
-    private Http1Connection? _http; // until the upgrade: an open WebSocket does not keep its HTTP side alive
+    private IOpeningProtocol? _opening; // until the upgrade: an open WebSocket does not keep its HTTP side alive
     private IConnectionProtocol _protocol;
     private volatile ConnectionPhase _phase;
     private long _phaseStarted;
@@ -29,7 +28,7 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
     private int _shutdownRequested;
     private bool _admitted; // holds a slot in the registry's connection limits (taken at accept)
 
-    public TransportConnection(Socket socket, ServerContext ctx)
+    public TransportConnection(Socket socket, ConnectionContext ctx)
     {
         _ctx = ctx;
         Id = Interlocked.Increment(ref s_nextId);
@@ -42,8 +41,8 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
 
         _socket = SocketPipe.Create(socket, ctx.Options.Transport);
         _phaseStarted = ctx.Time.GetTimestamp();
-        _http = new Http1Connection(this, ctx);
-        _protocol = _http;
+        _opening = ctx.Open(this);
+        _protocol = _opening;
     }
 
     public long Id { get; }
@@ -94,21 +93,17 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
             }
 
             _admitted = true;
-            var upgrade = await _http!.RunAsync().ConfigureAwait(false);
-            if (upgrade is not null)
+            // The request head that asked for an upgrade stays in the opening protocol's loop, which has ended: an async
+            // method's locals live in its state machine for as long as it runs, and an idle connection would keep the whole
+            // head (a dozen header strings, about 0.5 KiB) for its lifetime.
+            var upgraded = await _opening!.RunAsync().ConfigureAwait(false);
+            if (upgraded is not null)
             {
-                // The upgrade runs here, not in an async method of its own: a second state machine waiting as long as the
-                // WebSocket lives was 144 bytes of every idle connection.
-                var websocket = new WebSocketConnection(this, _ctx, upgrade);
-
-                // The connection already holds its slot in the connection limits (taken at accept): an upgrade is not counted again.
-                await _http!.SwitchProtocolsAsync(upgrade, websocket.Subprotocol).ConfigureAwait(false);
-
-                // An async method's locals live in its state machine for as long as it runs: an idle connection would keep
-                // its whole request head (a dozen header strings, about 0.5 KiB) for its lifetime.
-                upgrade = null;
-                OpenWebSocket(websocket);
-                reason = await websocket.RunAsync().ConfigureAwait(false);
+                // The upgraded protocol runs here, not in an async method of its own: a second state machine waiting as long
+                // as the WebSocket lives was 144 bytes of every idle connection. The connection already holds its slot in
+                // the connection limits (taken at accept): an upgrade is not counted again.
+                SwitchTo(upgraded);
+                reason = await upgraded.RunAsync().ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ConnectionErrors.IsConnectionError(ex))
@@ -204,7 +199,7 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
         ServerLog.Refused(_ctx.Logger, Id, label);
         _ctx.Metrics.ConnectionsRefused.WithLabels(label).Inc();
         string text = refusal == ConnectionRefusal.MaxConnections ? "too many connections" : "too many connections from this address";
-        await _http!.RefuseAsync(text).ConfigureAwait(false);
+        await _opening!.RefuseAsync(text).ConfigureAwait(false);
         return CloseReason.Refused(label);
     }
 
@@ -216,20 +211,20 @@ internal sealed class TransportConnection : IThreadPoolWorkItem
         ServerLog.RateLimited(_ctx.Logger, Id);
         _ctx.Metrics.ConnectionsRefused.WithLabels(label).Inc();
         _ctx.Metrics.RateLimited.WithLabels(Limits.ConnectionRateLimit.Label).Inc();
-        await _http!.RefuseRateAsync(retryAfter).ConfigureAwait(false);
+        await _opening!.RefuseRateAsync(retryAfter).ConfigureAwait(false);
         return CloseReason.Refused(label);
     }
 
     /// <summary>After the 101: the WebSocket takes the connection over from HTTP.</summary>
-    private void OpenWebSocket(WebSocketConnection websocket)
+    private void SwitchTo(IUpgradedProtocol upgraded)
     {
-        websocket.Start();
-        Interlocked.Exchange(ref _protocol, websocket); // full fence: see BeginShutdown
-        _http = null;
-        websocket.Open();
+        upgraded.Start();
+        Interlocked.Exchange(ref _protocol, upgraded); // full fence: see BeginShutdown
+        _opening = null;
+        upgraded.Open();
         if (IsShutdownRequested)
         {
-            websocket.BeginShutdown(); // shutdown raced the upgrade
+            upgraded.BeginShutdown(); // shutdown raced the upgrade
         }
     }
 

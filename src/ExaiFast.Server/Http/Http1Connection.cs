@@ -8,19 +8,20 @@ using ExaiFast.Wire.Http;
 namespace ExaiFast.Server.Http;
 
 /// <summary>HTTP/1.1 on one connection: reads request heads, serves each through its endpoint
-/// (<see cref="Http1Connection"/>.Request.cs), and hands a validated WebSocket upgrade back to the transport.</summary>
+/// (<see cref="Http1Connection"/>.Request.cs), and at a validated WebSocket upgrade answers the 101 and hands the
+/// <see cref="WebSocketConnection"/> back to the transport.</summary>
 /// <remarks>
 /// The request loop is the only reader of the input while the connection speaks HTTP; every byte it answers goes through
 /// one writer, <see cref="Http1Output"/>. The heartbeat, shutdown and abort reach it through <see cref="IConnectionProtocol"/>.
 /// </remarks>
-internal sealed partial class Http1Connection : IConnectionProtocol
+internal sealed partial class Http1Connection : IOpeningProtocol
 {
     private readonly TransportConnection _connection;
     private readonly ServerContext _ctx;
     private readonly PipeReader _input;
     private readonly Http1Output _output;
     private readonly HttpBodyReader _body;
-    private volatile bool _upgrading; // a validated upgrade was handed to the transport: shutdown leaves it to the upgrade
+    private volatile bool _upgrading; // a validated upgrade is under way: shutdown leaves it to the upgrade
 
     public Http1Connection(TransportConnection connection, ServerContext ctx)
     {
@@ -31,12 +32,13 @@ internal sealed partial class Http1Connection : IConnectionProtocol
         _body = new HttpBodyReader(connection, ctx);
     }
 
-    /// <summary>Answers HTTP requests until one upgrades (returned) or the connection should end (null).</summary>
+    /// <summary>Answers HTTP requests until one upgrades (the WebSocket returned, its 101 sent) or the connection should
+    /// end (null).</summary>
     /// <remarks>
     /// The first head is timed from accept, each later one from its first byte, both by the handshake timeout; the wait
     /// for that first byte is the keep-alive timeout. Nothing restarts a deadline on a partial read (slowloris).
     /// </remarks>
-    public async Task<HttpRequestHead?> RunAsync()
+    public async Task<IUpgradedProtocol?> RunAsync()
     {
         bool idle = false;
         while (true)
@@ -67,7 +69,7 @@ internal sealed partial class Http1Connection : IConnectionProtocol
 
             if (ServerContext.IsWebSocketPath(head!.Path))
             {
-                return await TryAcceptUpgradeAsync(head).ConfigureAwait(false);
+                return await UpgradeAsync(head).ConfigureAwait(false);
             }
 
             if (!_ctx.Endpoints.TryGetValue(head.Path, out var endpoint))
@@ -92,9 +94,6 @@ internal sealed partial class Http1Connection : IConnectionProtocol
     public Task RefuseRateAsync(TimeSpan retryAfter) =>
         _output.RespondErrorAsync("other", 429, "too many new connections from this address",
             string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Retry-After: {Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds))}\r\n"));
-
-    /// <summary>Completes the upgrade <see cref="RunAsync"/> returned: the 101, flushed, is the last thing HTTP sends.</summary>
-    public ValueTask SwitchProtocolsAsync(HttpRequestHead head, string? subprotocol) => _output.SwitchProtocolsAsync(head, subprotocol);
 
     /// <inheritdoc />
     public void OnHeartbeat(long now, ConnectionPhase phase, long inPhase)
@@ -207,7 +206,8 @@ internal sealed partial class Http1Connection : IConnectionProtocol
         }
     }
 
-    private async Task<HttpRequestHead?> TryAcceptUpgradeAsync(HttpRequestHead head)
+    // Its own method: a local of the request loop would live as long as the loop, in every HTTP connection.
+    private async Task<IUpgradedProtocol?> UpgradeAsync(HttpRequestHead head)
     {
         var rejection = WebSocketHandshake.Validate(head, _ctx.Options.IsOriginAllowed);
         if (rejection is not null)
@@ -241,7 +241,11 @@ internal sealed partial class Http1Connection : IConnectionProtocol
         }
 
         _upgrading = true;
-        return head;
+
+        // Made from the request that asked for it, before the 101, which names the subprotocol it chose.
+        var websocket = new WebSocketConnection(_connection, _ctx, head, _ctx.Handler);
+        await _output.SwitchProtocolsAsync(head, websocket.Subprotocol).ConfigureAwait(false);
+        return websocket; // the 101, flushed, is the last thing HTTP sends
     }
 
     // As a request's screening: a check that waits on this daemon (an issuer's keys) is not the head's to time out.

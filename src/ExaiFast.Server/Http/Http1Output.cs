@@ -15,7 +15,7 @@ namespace ExaiFast.Server.Http;
 /// Requests are served one at a time, so writes come from the request loop, except those of an open event stream,
 /// which its <see cref="HttpEventStream"/> serialises (worker threads, the keep-alive comment) before they reach here.
 /// </remarks>
-internal sealed class Http1Output(TransportConnection connection, ServerContext ctx)
+internal sealed class Http1Output(TransportConnection connection, ConnectionContext ctx)
 {
     private readonly PipeWriter _output = connection.Output;
     private long _flushStarted; // timestamp of a flush under way, 0 when none (the write-stall rule)

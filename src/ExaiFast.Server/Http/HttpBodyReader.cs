@@ -11,7 +11,7 @@ namespace ExaiFast.Server.Http;
 /// body's deadlines: the whole body within its timeout, at a minimum rate after its grace, a budget wait within its own.</summary>
 /// <remarks>The request loop reads; the heartbeat calls <see cref="OnHeartbeat"/> and shutdown or abort
 /// <see cref="CancelBudgetWait"/> from other threads.</remarks>
-internal sealed class HttpBodyReader(TransportConnection connection, ServerContext ctx)
+internal sealed class HttpBodyReader(TransportConnection connection, ConnectionContext ctx)
 {
     private readonly PipeReader _input = connection.Input;
     private readonly BudgetReservation _reservation = new(ctx.InboundBudget, ctx.Time, connection);
@@ -25,7 +25,7 @@ internal sealed class HttpBodyReader(TransportConnection connection, ServerConte
     /// <summary>
     /// Reserves a big Content-Length body's length before a byte of it is read (and before <c>100 Continue</c>), waiting
     /// while it does not fit: the client is held back by TCP (or by the missing 100). False when the wait ended without
-    /// the budget — past <see cref="ServerContext.InboundBudgetTicks"/>, at shutdown, or because the connection was aborted.
+    /// the budget — past <see cref="ConnectionContext.InboundBudgetTicks"/>, at shutdown, or because the connection was aborted.
     /// </summary>
     public ValueTask<bool> ReserveAsync(long length)
     {
@@ -187,7 +187,7 @@ internal sealed class HttpBodyReader(TransportConnection connection, ServerConte
     }
 
     /// <summary>A body waiting for inbound budget: its peer is silent because we do not read it, so the body's rules
-    /// wait too; past <see cref="ServerContext.InboundBudgetTicks"/> the wait is given up (the request loop answers 503).
+    /// wait too; past <see cref="ConnectionContext.InboundBudgetTicks"/> the wait is given up (the request loop answers 503).
     /// True while it waits.</summary>
     private bool CheckBudgetWait(long now)
     {

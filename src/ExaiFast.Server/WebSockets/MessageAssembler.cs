@@ -13,7 +13,7 @@ namespace ExaiFast.Server.WebSockets;
 /// how long a big message waits for, or holds, its budget). A small message grows a pooled array from what arrives; a big
 /// one lives in an array of exactly its reservation (see <see cref="GrowOwned"/>).
 /// </remarks>
-internal sealed class MessageAssembler(ServerContext ctx, TransportConnection connection)
+internal sealed class MessageAssembler(ConnectionContext ctx, TransportConnection connection)
 {
     private readonly InboundBudget _budget = ctx.InboundBudget;
     private readonly long _maxMessageBytes = ctx.Options.MaxMessageBytes;

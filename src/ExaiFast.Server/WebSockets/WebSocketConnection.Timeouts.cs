@@ -40,7 +40,7 @@ internal sealed partial class WebSocketConnection
 
     /// <summary>
     /// The inbound budget's deadline: a big message may wait for budget, and then hold it while it arrives, for
-    /// <see cref="ServerContext.InboundBudgetTicks"/> each; past either, close 1008. True while the message waits: the
+    /// <see cref="ConnectionContext.InboundBudgetTicks"/> each; past either, close 1008. True while the message waits: the
     /// peer is silent because we stopped reading it, so the ping rule does not apply.
     /// </summary>
     private bool CheckInboundBudget(long now)

@@ -11,13 +11,13 @@ namespace ExaiFast.Server.WebSockets;
 /// assembly under the inbound budget (<see cref="MessageAssembler"/>), the one writer (<see cref="WebSocketWriter"/>),
 /// the closing handshake, and the ping and budget deadlines (.Timeouts.cs). Its door sees it as an <see cref="IWebSocketSession"/>.</summary>
 /// <remarks>
-/// Made by the transport at the upgrade, from the request that asked for it: the door is chosen then, once (by path,
+/// Made by HTTP at the upgrade, from the request that asked for it: the door is chosen then, once (by path,
 /// then by the handler's routing on the subprotocol), and every message goes straight to it.
 /// </remarks>
-internal sealed partial class WebSocketConnection : IWebSocketSession, IConnectionProtocol
+internal sealed partial class WebSocketConnection : IWebSocketSession, IUpgradedProtocol
 {
     private readonly TransportConnection _connection;
-    private readonly ServerContext _ctx;
+    private readonly ConnectionContext _ctx;
     private readonly IWebSocketHandler _handler;
     private readonly MessageAssembler _assembler;
     private readonly WebSocketWriter _writer;
@@ -27,11 +27,11 @@ internal sealed partial class WebSocketConnection : IWebSocketSession, IConnecti
     private int _closeSent;
     private CloseReason? _endedBy; // recorded by the heartbeat (EndBy), returned by the reader
 
-    public WebSocketConnection(TransportConnection connection, ServerContext ctx, HttpRequestHead upgrade)
+    public WebSocketConnection(TransportConnection connection, ConnectionContext ctx, HttpRequestHead upgrade, IWebSocketHandler handler)
     {
         _connection = connection;
         _ctx = ctx;
-        _handler = upgrade.Path == "/echo" ? EchoHandler.Instance : ctx.Handler;
+        _handler = upgrade.Path == "/echo" ? EchoHandler.Instance : handler;
         Subprotocol = Subprotocols.Select(upgrade);
         Principal = Subprotocol == Subprotocols.Mcp ? ctx.Access?.PrincipalOf(upgrade) : null; // admitted at the upgrade
         _assembler = new MessageAssembler(ctx, connection);

@@ -44,7 +44,7 @@ internal sealed class WebSocketWriter
     private Task _run = Task.CompletedTask;
     private TaskCompletionSource? _endedSignal; // made when the teardown waits for a run under way
 
-    public WebSocketWriter(WebSocketConnection owner, TransportConnection connection, ServerContext ctx)
+    public WebSocketWriter(WebSocketConnection owner, TransportConnection connection, ConnectionContext ctx)
     {
         _owner = owner;
         _connection = connection;

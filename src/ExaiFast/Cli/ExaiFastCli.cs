@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using ExaiFast.Configuration;
 using ExaiFast.Hosting;
 using ExaiFast.Server;
+using ExaiFast.Server.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

@@ -5,6 +5,7 @@ using ExaiFast.Core.Tools;
 using ExaiFast.Metrics;
 using ExaiFast.Models;
 using ExaiFast.Server;
+using ExaiFast.Server.Hosting;
 
 namespace ExaiFast.Dashboard;
 

@@ -6,6 +6,7 @@ using ExaiFast.Metrics;
 using ExaiFast.Models;
 using ExaiFast.Redis;
 using ExaiFast.Server.ExaiWs;
+using ExaiFast.Server.Hosting;
 using ExaiFast.Server.Mcp;
 using ExaiFast.Tools.Threads;
 using ExaiFast.Logging;

@@ -5,6 +5,7 @@ using ExaiFast.Core.Dispatch;
 using ExaiFast.Core.Tools;
 using ExaiFast.Server;
 using ExaiFast.Server.ExaiWs;
+using ExaiFast.Server.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,4 +1,5 @@
 using ExaiFast.Core.Dispatch;
+using ExaiFast.Server.Hosting;
 using ExaiFast.Server.Options;
 using ExaiFast.Server;
 using Microsoft.Extensions.Hosting;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using ExaiFast.Server.Connections;
+using ExaiFast.Server.Http;
 using ExaiFast.Server.Metrics;
 using ExaiFast.Server.Options;
 using ExaiFast.Server.WebSockets;

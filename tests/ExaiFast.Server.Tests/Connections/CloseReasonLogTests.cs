@@ -1,4 +1,5 @@
 using System.Net;
+using ExaiFast.Server.Hosting;
 using ExaiFast.Server.Options;
 using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Wire;

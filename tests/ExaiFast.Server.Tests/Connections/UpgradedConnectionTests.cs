@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using ExaiFast.Server.Hosting;
 using ExaiFast.Server.Http;
 using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Server.WebSockets;

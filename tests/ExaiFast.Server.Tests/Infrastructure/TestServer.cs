@@ -1,4 +1,5 @@
 using System.Net;
+using ExaiFast.Server.Hosting;
 using ExaiFast.Server.Http;
 using ExaiFast.Server.Options;
 using ExaiFast.Server.WebSockets;

@@ -4,6 +4,7 @@ using ExaiFast.Core.Dispatch;
 using ExaiFast.Hosting;
 using ExaiFast.Models.Local;
 using ExaiFast.Server;
+using ExaiFast.Server.Hosting;
 using ExaiFast.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

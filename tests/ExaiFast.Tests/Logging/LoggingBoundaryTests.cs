@@ -2,6 +2,7 @@ using System.Text;
 using ExaiFast.Configuration;
 using ExaiFast.Hosting;
 using ExaiFast.Logging;
+using ExaiFast.Server.Hosting;
 using ExaiFast.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -118,7 +119,7 @@ public class LoggingBoundaryTests
             }
 
             using var http = new HttpClient();
-            int port = host.Services.GetRequiredService<ExaiFast.Server.ExaiFastServer>().LocalEndPoint!.Port;
+            int port = host.Services.GetRequiredService<ExaiFastServer>().LocalEndPoint!.Port;
             string metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"), TestContext.Current.CancellationToken);
             var dropped = System.Text.RegularExpressions.Regex.Match(metrics, @"(?m)^exaifast_log_entries_dropped_total (\d+)");
             Assert.True(dropped.Success, "no exaifast_log_entries_dropped_total in /metrics");

@@ -11,7 +11,7 @@ using ExaiFast.Server.WebSockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace ExaiFast.Server;
+namespace ExaiFast.Server.Hosting;
 
 /// <summary>The listening socket, its accept loop, and graceful shutdown of every connection it accepted.</summary>
 /// <remarks>

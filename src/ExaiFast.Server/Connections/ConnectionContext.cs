@@ -1,29 +1,23 @@
-using ExaiFast.Core.Dispatch;
-using ExaiFast.Core.Tools;
-using System.Collections.Frozen;
-using ExaiFast.Server.Connections;
-using ExaiFast.Server.Http;
 using ExaiFast.Server.Limits;
 using ExaiFast.Server.Metrics;
 using ExaiFast.Server.Options;
-using ExaiFast.Server.WebSockets;
 using Microsoft.Extensions.Logging;
 
-namespace ExaiFast.Server;
+namespace ExaiFast.Server.Connections;
 
-/// <summary>What every connection of one server shares. Immutable after construction, except the drain flag.</summary>
-internal sealed class ServerContext
+/// <summary>What every connection of one server shares, whatever it speaks: options, clock, metrics, limits, budget,
+/// deadlines, the drain flag. Immutable after construction, except the drain and listening flags.</summary>
+/// <remarks>What a connection speaks is the subclass's (<see cref="Open"/>): this layer knows no protocol.</remarks>
+internal abstract class ConnectionContext
 {
     private volatile bool _draining;
 
-    public ServerContext(ServerOptions options, ServerMetrics metrics, ILogger logger, TimeProvider time, IWebSocketHandler handler,
-        IReadOnlyDictionary<string, IHttpEndpoint>? endpoints = null)
+    protected ConnectionContext(ServerOptions options, ServerMetrics metrics, ILogger logger, TimeProvider time)
     {
         Options = options;
         Metrics = metrics;
         Logger = logger;
         Time = time;
-        Handler = handler;
         StartedAt = time.GetTimestamp();
         HandshakeTicks = ToTicks(options.HandshakeTimeout);
         PingIntervalTicks = ToTicks(options.PingInterval);
@@ -38,7 +32,6 @@ internal sealed class ServerContext
         // must never reuse a connection just as we close it, since a POST lost that way is not retried.
         double keepAlive = options.KeepAliveTimeout.TotalSeconds;
         KeepAliveHintSeconds = (int)Math.Floor(keepAlive - Math.Max(2, keepAlive / 10));
-        Endpoints = BuildEndpoints(endpoints);
         Registry = new ConnectionRegistry(options, time);
         InboundBudget = new InboundBudget(options.EffectiveInboundBudgetBytes, metrics);
         InboundBudgetTicks = ToTicks(options.InboundBudgetTimeout);
@@ -53,19 +46,7 @@ internal sealed class ServerContext
 
     public TimeProvider Time { get; }
 
-    public IWebSocketHandler Handler { get; }
-
-    /// <summary>The daemon's live status; null for a bare server (no dispatcher). /ready reads its memory level, so a load
-    /// balancer steers new work away from an instance that refuses it.</summary>
-    public IDaemonStatus? Status { get; set; }
-
     public ConnectionRegistry Registry { get; }
-
-    /// <summary>The model providers for /ready (whether a model can answer now, each provider's deployments); null: always ready.</summary>
-    public Func<ModelReadiness>? Models { get; set; }
-
-    /// <summary>The shared store (Redis), for /health and /ready; null in memory.</summary>
-    public IStoreStatus? Store { get; set; }
 
     /// <summary>The rate of new connections per client address.</summary>
     public ConnectionRateLimit ConnectionRate { get; }
@@ -101,37 +82,14 @@ internal sealed class ServerContext
     /// <summary>The <c>timeout</c> of the <c>Keep-Alive</c> response header; 0 or less: not sent.</summary>
     public int KeepAliveHintSeconds { get; }
 
-    /// <summary>The endpoint table: path (exact, without query) to endpoint. The WebSocket paths are not in it.</summary>
-    public FrozenDictionary<string, IHttpEndpoint> Endpoints { get; }
-
-    /// <summary>Paths that upgrade to a WebSocket; no endpoint may take them.</summary>
-    public static bool IsWebSocketPath(string path) => path is "/" or "/ws" or "/echo";
-
     public bool IsDraining => _draining;
 
     public bool IsListening { get; set; }
 
     public void BeginDrain() => _draining = true;
 
-    private FrozenDictionary<string, IHttpEndpoint> BuildEndpoints(IReadOnlyDictionary<string, IHttpEndpoint>? extra)
-    {
-        var table = new Dictionary<string, IHttpEndpoint>(StringComparer.Ordinal);
-        foreach (var (path, endpoint) in StatusEndpoint.All(this))
-        {
-            table.Add(path, endpoint);
-        }
-
-        foreach (var (path, endpoint) in extra ?? FrozenDictionary<string, IHttpEndpoint>.Empty)
-        {
-            ArgumentNullException.ThrowIfNull(endpoint);
-            if (!path.StartsWith('/') || path.Contains('?', StringComparison.Ordinal) || IsWebSocketPath(path) || !table.TryAdd(path, endpoint))
-            {
-                throw new ArgumentException($"'{path}' cannot be an endpoint path (not absolute, a WebSocket path, or taken)", nameof(extra));
-            }
-        }
-
-        return table.ToFrozenDictionary(StringComparer.Ordinal);
-    }
+    /// <summary>What <paramref name="connection"/> speaks from its first byte (called once, as it is set up).</summary>
+    public abstract IOpeningProtocol Open(TransportConnection connection);
 
     private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * Time.TimestampFrequency);
 }

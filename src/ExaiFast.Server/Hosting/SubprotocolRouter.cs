@@ -2,7 +2,7 @@ using ExaiFast.Server.ExaiWs;
 using ExaiFast.Server.Mcp;
 using ExaiFast.Server.WebSockets;
 
-namespace ExaiFast.Server;
+namespace ExaiFast.Server.Hosting;
 
 /// <summary>
 /// Sends each WebSocket connection to its front door by the subprotocol it negotiated — <c>mcp</c> to MCP, none to
