@@ -49,7 +49,7 @@ public sealed class DispatcherBackend : IMcpBackend
         // A stateless POST and a modern request have no session to count (each is a dispatcher session of its own).
         if (RateLimits?.TryAdmit(request.Reply.ClientAddress, session.IsStateless || request.Dialect.IsModern ? null : session.SessionId) is { } limited)
         {
-            session.Complete(request, new CallResult { Error = limited });
+            session.Answer(request, new CallResult { Error = limited });
             return;
         }
 
@@ -81,7 +81,7 @@ public sealed class DispatcherBackend : IMcpBackend
         var validation = tool.Validate(arguments);
         if (validation.Error is { } invalid)
         {
-            session.Complete(request, CallResult.Failed(ErrorCodes.InvalidArguments, invalid));
+            session.Answer(request, CallResult.Failed(ErrorCodes.InvalidArguments, invalid));
             return;
         }
 
@@ -104,7 +104,7 @@ public sealed class DispatcherBackend : IMcpBackend
         ticket.OnCompleted(static (t, state) =>
         {
             var answered = (McpRequest)state!;
-            answered.Session.Complete(answered, t.Result);
+            answered.Session.Answer(answered, t.Result);
         }, request);
     }
 
@@ -118,7 +118,7 @@ public sealed class DispatcherBackend : IMcpBackend
             ArgumentsLease: lease, WaitForSlot: true, KeepsResult: true, Plan: validation.Plan, TraceParent: request.TraceParent));
         lease = default; // the dispatcher's now
         tasks.Watch(taskId, ticket, request, atOnce: tool.Tasks != TaskSupport.WhenLong,
-            static (answered, result) => answered.Session.Complete(answered, result),
+            static (answered, result) => answered.Session.Answer(answered, result),
             (handed, task) => handed.Session.Respond(handed, McpMessages.TaskCreated(handed.RawId, task, tasks)));
     }
 

@@ -10,7 +10,7 @@ namespace ExaiFast.Server.Mcp;
 /// <remarks>
 /// The MCP semantics (JSON-RPC, versions, ids, progress tokens, cancellation, "no response after a cancel") live in
 /// <see cref="McpProtocol"/> and <see cref="McpSession"/> once; a backend only starts and stops work and reports its
-/// end through <see cref="McpSession.Complete"/>, <see cref="McpSession.Reject"/> and <see cref="McpSession.Progress"/>.
+/// end through <see cref="McpSession.Answer(McpRequest, CallResult)"/>, <see cref="McpSession.Reject"/> and <see cref="McpSession.Progress"/>.
 /// Called on the transport's reader: implementations never block.
 /// </remarks>
 public interface IMcpBackend

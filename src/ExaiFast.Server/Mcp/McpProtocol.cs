@@ -378,7 +378,7 @@ public sealed partial class McpProtocol
         request.TraceParent = TraceParentOf(parameters, transportTrace);
         if (PromptSize.Refusal(arguments, PromptSizeLimit) is { } tooBig)
         {
-            session.Complete(request, tooBig); // answered here: no model request, nothing reaches the backend
+            session.Answer(request, tooBig); // answered here: no model request, nothing reaches the backend
             return;
         }
 
@@ -386,7 +386,7 @@ public sealed partial class McpProtocol
         // before it, which this sees (End sets the flag before its snapshot). Never a call left running in a dead session.
         if (session.HasEnded)
         {
-            session.Complete(request, CallResult.Failed(ErrorCodes.Cancelled, "the session has ended"));
+            session.Answer(request, CallResult.Failed(ErrorCodes.Cancelled, "the session has ended"));
             return;
         }
 

@@ -104,7 +104,7 @@ public sealed class McpSession
 
     /// <summary>The request's call ended: its one response goes out, unless it was cancelled (MCP: then none follows).
     /// An answer over the session's output budget is cut there, with a notice saying where the rest is (<see cref="OutputCut"/>).</summary>
-    public void Complete(McpRequest request, CallResult result)
+    public void Answer(McpRequest request, CallResult result)
     {
         Forget(request);
         if (result.ContinuationId is { } thread && Guid.TryParse(thread, out var id))

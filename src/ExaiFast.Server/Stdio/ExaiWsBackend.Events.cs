@@ -89,13 +89,13 @@ public sealed partial class ExaiWsBackend
     {
         if (_refusal is not null || _shutDown)
         {
-            call.Session.Complete(call.Request, CallResult.Failed(_refusal is null ? ErrorCodes.Cancelled : ErrorCodes.Unauthorized, _refusal ?? "the bridge is shutting down"));
+            call.Session.Answer(call.Request, CallResult.Failed(_refusal is null ? ErrorCodes.Cancelled : ErrorCodes.Unauthorized, _refusal ?? "the bridge is shutting down"));
             return;
         }
 
         if (_queued.Count >= _options.CallerQueueDepth && !(IsConnected && _atDaemon < _sessionLimit))
         {
-            call.Session.Complete(call.Request, CallResult.Failed(ErrorCodes.OverCapacity,
+            call.Session.Answer(call.Request, CallResult.Failed(ErrorCodes.OverCapacity,
                 $"{_queued.Count} calls already wait in the stdio bridge (EXAIFAST_SESSION_QUEUE_DEPTH)", retryAfter: 1));
             return;
         }
@@ -434,7 +434,7 @@ public sealed partial class ExaiWsBackend
         Forget(call);
         if (answer)
         {
-            call.Session.Complete(call.Request, result);
+            call.Session.Answer(call.Request, result);
         }
     }
 
