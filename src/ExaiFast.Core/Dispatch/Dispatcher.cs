@@ -46,8 +46,14 @@ public sealed partial class Dispatcher : IAsyncDisposable
     public int StoredResults => _table.StoredCount;
 
     /// <summary>Creates the lanes and starts the progress heartbeat and the memory monitor.</summary>
-    public Dispatcher(DispatcherOptions options, TimeProvider? time = null, DispatchMetrics? metrics = null, ILogger? logger = null)
-        : this(options, time, metrics, logger, memory: null)
+    /// <param name="options">The lanes, limits and memory marks.</param>
+    /// <param name="time">The clock; the system's if null.</param>
+    /// <param name="metrics">Where the dispatcher counts; nowhere if null.</param>
+    /// <param name="logger">Where it logs; nowhere if null.</param>
+    /// <param name="inbound">The daemon's big inbound messages arriving, which keep the memory monitor from taking the
+    /// daemon for quiet; none ever if null.</param>
+    public Dispatcher(DispatcherOptions options, TimeProvider? time = null, DispatchMetrics? metrics = null, ILogger? logger = null, InboundActivity? inbound = null)
+        : this(options, time, metrics, logger, new MemoryMonitor(MemoryMarks.Resolve(options), time ?? TimeProvider.System, inbound: inbound))
     {
     }
 

@@ -36,6 +36,7 @@ internal sealed class MemoryMonitor
     private readonly Func<long> _readCommitted;
     private readonly Func<long> _readAllocated;
     private readonly Action _compact;
+    private readonly InboundActivity _inbound;
     private long _lastCheck;
     private long _lastAllocated;
     private int _quietChecks;
@@ -52,9 +53,10 @@ internal sealed class MemoryMonitor
     private long _heap;
     private long _committed;
 
-    /// <summary>A monitor of <paramref name="marks"/>; tests pass their own readings, collection and compaction.</summary>
+    /// <summary>A monitor of <paramref name="marks"/>, told of the daemon's big messages arriving by <paramref name="inbound"/>
+    /// (none ever if null); tests pass their own readings, collection and compaction.</summary>
     public MemoryMonitor(MemoryMarks marks, TimeProvider time, Func<long>? readHeap = null, Action? collect = null,
-        Func<long>? readCommitted = null, Func<long>? readAllocated = null, Action? compact = null)
+        Func<long>? readCommitted = null, Func<long>? readAllocated = null, Action? compact = null, InboundActivity? inbound = null)
     {
         Marks = marks;
         _time = time;
@@ -63,6 +65,7 @@ internal sealed class MemoryMonitor
         _readCommitted = readCommitted ?? (static () => GC.GetGCMemoryInfo().TotalCommittedBytes);
         _readAllocated = readAllocated ?? (static () => GC.GetTotalAllocatedBytes(precise: false));
         _compact = compact ?? Compact;
+        _inbound = inbound ?? new InboundActivity();
         _lastCheck = time.GetTimestamp();
         _lastAllocated = _readAllocated();
     }
@@ -109,7 +112,7 @@ internal sealed class MemoryMonitor
         long now = _time.GetTimestamp();
         long allocated = _readAllocated();
         double seconds = Math.Max(_time.GetElapsedTime(_lastCheck, now).TotalSeconds, 1e-3);
-        bool quiet = !busy && InboundActivity.Bytes == 0 && (allocated - _lastAllocated) / seconds < QuietAllocationRate;
+        bool quiet = !busy && _inbound.Bytes == 0 && (allocated - _lastAllocated) / seconds < QuietAllocationRate;
         _lastCheck = now;
         _lastAllocated = allocated;
         _quietChecks = quiet ? _quietChecks + 1 : 0;

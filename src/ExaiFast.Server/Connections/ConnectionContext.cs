@@ -1,3 +1,4 @@
+using ExaiFast.Core.Dispatch;
 using ExaiFast.Server.Limits;
 using ExaiFast.Server.Metrics;
 using ExaiFast.Server.Options;
@@ -12,7 +13,13 @@ internal abstract class ConnectionContext
 {
     private volatile bool _draining;
 
-    protected ConnectionContext(ServerOptions options, ServerMetrics metrics, ILogger logger, TimeProvider time)
+    /// <param name="options">Validated options.</param>
+    /// <param name="metrics">The server's metrics.</param>
+    /// <param name="logger">The server's log.</param>
+    /// <param name="time">The clock of every deadline.</param>
+    /// <param name="inbound">The daemon's count of the bytes its inbound budgets hold (its memory monitor reads it); the
+    /// budget's own if null.</param>
+    protected ConnectionContext(ServerOptions options, ServerMetrics metrics, ILogger logger, TimeProvider time, InboundActivity? inbound)
     {
         Options = options;
         Metrics = metrics;
@@ -33,7 +40,7 @@ internal abstract class ConnectionContext
         double keepAlive = options.KeepAliveTimeout.TotalSeconds;
         KeepAliveHintSeconds = (int)Math.Floor(keepAlive - Math.Max(2, keepAlive / 10));
         Registry = new ConnectionRegistry(options, time);
-        InboundBudget = new InboundBudget(options.EffectiveInboundBudgetBytes, metrics);
+        InboundBudget = new InboundBudget(options.EffectiveInboundBudgetBytes, metrics, inbound);
         InboundBudgetTicks = ToTicks(options.InboundBudgetTimeout);
         ConnectionRate = new ConnectionRateLimit(options, metrics);
     }

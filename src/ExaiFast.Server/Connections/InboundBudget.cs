@@ -1,4 +1,5 @@
 using ExaiFast.Core.Calls;
+using ExaiFast.Core.Dispatch;
 using ExaiFast.Server.Metrics;
 
 namespace ExaiFast.Server.Connections;
@@ -25,12 +26,18 @@ internal sealed class InboundBudget : IPayloadOwner
     private readonly object _gate = new();
     private readonly LinkedList<Waiter> _waiters = new();
     private readonly ServerMetrics _metrics;
+    private readonly InboundActivity _activity;
     private long _used;
 
-    public InboundBudget(long capacity, ServerMetrics metrics)
+    /// <param name="capacity">Bytes the big messages may hold at once.</param>
+    /// <param name="metrics">Where the budget and its use are shown.</param>
+    /// <param name="activity">The daemon's count of the bytes its budgets hold, which its memory monitor reads; one of
+    /// this budget's own if null.</param>
+    public InboundBudget(long capacity, ServerMetrics metrics, InboundActivity? activity = null)
     {
         Capacity = capacity;
         _metrics = metrics;
+        _activity = activity ?? new InboundActivity();
         _metrics.InboundBudget.Set(capacity);
     }
 
@@ -119,7 +126,7 @@ internal sealed class InboundBudget : IPayloadOwner
     {
         _used += bytes;
         _metrics.InboundBytesInFlight.Set(_used);
-        Core.Dispatch.InboundActivity.Add(bytes);
+        _activity.Add(bytes);
     }
 
     /// <summary>One message waiting for budget.</summary>

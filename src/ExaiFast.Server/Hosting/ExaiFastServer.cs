@@ -39,13 +39,14 @@ public sealed class ExaiFastServer : IAsyncDisposable
 
     /// <summary>Creates a server whose endpoint table holds <paramref name="endpoints"/> besides /health, /ready and /metrics.</summary>
     /// <remarks>The composition root (<c>DaemonHost</c>) registers its endpoints here, e.g. <c>POST /mcp</c>. Paths are exact
-    /// (no query), may not be a WebSocket path (<c>/</c>, <c>/ws</c>, <c>/echo</c>) nor a status path: ArgumentException.</remarks>
+    /// (no query), may not be a WebSocket path (<c>/</c>, <c>/ws</c>, <c>/echo</c>) nor a status path: ArgumentException.
+    /// It also hands in the daemon's <paramref name="inbound"/> activity, which its memory monitor reads.</remarks>
     internal ExaiFastServer(ServerOptions options, IWebSocketHandler? handler, ILoggerFactory? loggerFactory, ServerMetrics? metrics, TimeProvider? timeProvider,
-        AccessGuard? access, IReadOnlyDictionary<string, IHttpEndpoint>? endpoints)
+        AccessGuard? access, IReadOnlyDictionary<string, IHttpEndpoint>? endpoints, InboundActivity? inbound = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("ExaiFast.Server");
-        _ctx = new ServerContext(options, metrics ?? new ServerMetrics(), logger, timeProvider ?? TimeProvider.System, handler ?? EchoHandler.Instance, endpoints)
+        _ctx = new ServerContext(options, metrics ?? new ServerMetrics(), logger, timeProvider ?? TimeProvider.System, handler ?? EchoHandler.Instance, endpoints, inbound)
         {
             Access = access,
         };

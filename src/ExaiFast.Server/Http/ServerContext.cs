@@ -15,8 +15,8 @@ namespace ExaiFast.Server.Http;
 internal sealed class ServerContext : ConnectionContext
 {
     public ServerContext(ServerOptions options, ServerMetrics metrics, ILogger logger, TimeProvider time, IWebSocketHandler handler,
-        IReadOnlyDictionary<string, IHttpEndpoint>? endpoints = null)
-        : base(options, metrics, logger, time)
+        IReadOnlyDictionary<string, IHttpEndpoint>? endpoints = null, InboundActivity? inbound = null)
+        : base(options, metrics, logger, time, inbound)
     {
         Handler = handler;
         Endpoints = BuildEndpoints(endpoints);

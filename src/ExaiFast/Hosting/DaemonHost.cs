@@ -90,7 +90,8 @@ internal static class DaemonHost
             sp.GetRequiredService<ServerMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<AccessGuard>(),
-            HttpEndpoints(sp))
+            HttpEndpoints(sp),
+            sp.GetRequiredService<InboundActivity>())
         {
             Models = sp.GetRequiredService<ProviderRegistry>().Readiness,
             Store = sp.GetService<IStoreStatus>(),

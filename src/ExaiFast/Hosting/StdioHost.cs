@@ -75,7 +75,9 @@ internal static partial class StdioHost
         // process's own, and a call keeps its line's budget until it ends; the bridge gives a line's back once its frame
         // is written onward (the daemon budgets that frame), so there it bounds only the line being read and parsed.
         var metrics = options.InProcess ? provider.GetRequiredService<ServerMetrics>() : new ServerMetrics();
-        var budget = new InboundBudget(settings.Server.EffectiveInboundBudgetBytes, metrics);
+        // In process, the dispatcher's memory monitor sees what the budget holds; the bridge runs no dispatcher.
+        var inbound = options.InProcess ? provider.GetRequiredService<InboundActivity>() : null;
+        var budget = new InboundBudget(settings.Server.EffectiveInboundBudgetBytes, metrics, inbound);
         var transport = new StdioTransport(protocol, session, reply, settings.Server.MaxMessageBytes, budget, settings.Server.InboundBudgetTimeout);
 
         using var stop = new CancellationTokenSource();

@@ -69,8 +69,12 @@ internal static class ToolServices
         // The lanes are the registry's providers (one source of truth): a lane per configured provider plus local,
         // each with the worker count its EXAI_WS_<LANE>_MAX_INFLIGHT gives.
         services.AddSingleton(sp => LanesOf(settings.Dispatcher, sp.GetRequiredService<ProviderRegistry>()));
+        // The bytes of big messages arriving, counted by the inbound budgets (the server's, stdio's) and read by the
+        // dispatcher's memory monitor: one for the daemon.
+        services.AddSingleton(new InboundActivity());
         services.AddSingleton(sp => new Dispatcher(sp.GetRequiredService<DispatcherOptions>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<DispatchMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Dispatch")));
+            sp.GetRequiredService<DispatchMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("ExaiFast.Dispatch"),
+            sp.GetRequiredService<InboundActivity>()));
         // The process's one status object; whoever hosts the tools names the clients it counts (DaemonStatus.Count).
         services.AddSingleton(sp => new DaemonStatus(sp.GetRequiredService<Dispatcher>(), sp.GetRequiredService<TimeProvider>()));
         if (settings.RedisUrl is { } redisUrl)
