@@ -11,7 +11,7 @@ namespace ExaiFast.Server;
 /// </summary>
 /// <remarks>Thread-safe. An access token is read from the <c>Authorization</c> header only (MCP forbids it in a URL);
 /// <c>?token=</c> can carry the daemon's token alone, as before.</remarks>
-public sealed class AccessGuard
+internal sealed class AccessGuard
 {
     private static readonly AccessRefusal s_tokenRefusal = new(401, "Unauthorized: this daemon requires its token (Authorization: Bearer <token>)",
         "WWW-Authenticate: Bearer realm=\"exaifast\"\r\n");

@@ -1,7 +1,7 @@
 namespace ExaiFast.Server;
 
 /// <summary>How many clients the daemon's doors hold now: the part of the daemon's status only the doors know.</summary>
-public interface IClientCounts
+internal interface IClientCounts
 {
     /// <summary>Open WebSocket connections.</summary>
     int Connections { get; }

@@ -9,7 +9,7 @@ namespace ExaiFast.Server;
 /// Ownership moves with the value: whoever holds it last calls <see cref="Return"/> exactly once (or hands it to
 /// <see cref="WebSockets.IWebSocketSession.SendAsync"/>, which takes ownership). A struct so that passing one allocates nothing.
 /// </remarks>
-public readonly struct PooledBuffer
+internal readonly struct PooledBuffer
 {
     /// <summary>Wraps a rented array.</summary>
     public PooledBuffer(byte[] array, int length)

@@ -3,7 +3,7 @@ using System.Reflection;
 namespace ExaiFast.Server;
 
 /// <summary>Name and version the daemon reports.</summary>
-public static class ServerInfo
+internal static class ServerInfo
 {
     /// <summary>The server name in handshakes and health.</summary>
     public const string Name = "exaifast";

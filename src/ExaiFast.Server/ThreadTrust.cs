@@ -7,7 +7,7 @@ namespace ExaiFast.Server;
 /// without a token (<c>EXAIFAST_ALLOW_REMOTE_WITHOUT_TOKEN</c>) lists a session its own threads alone, and so does one in
 /// OAuth mode: its callers are the issuer's many users, each of whom proved who they are, not that they are the operator.
 /// </summary>
-public static class ThreadTrust
+internal static class ThreadTrust
 {
     /// <summary>The rule for a daemon with <paramref name="tokens"/> listening on a loopback address or not, in OAuth mode
     /// (<paramref name="oauth"/>) or not.</summary>

@@ -12,7 +12,7 @@ namespace ExaiFast.Server;
 /// Both sides are hashed with SHA-256 before <see cref="CryptographicOperations.FixedTimeEquals"/>, so neither the
 /// content nor the length of the token leaks through timing. The token is never logged or echoed.
 /// </remarks>
-public sealed class TokenGuard(string token)
+internal sealed class TokenGuard(string token)
 {
     private volatile byte[] _hash = Hash(token);
     private volatile bool _enabled = token.Length > 0;

@@ -4,7 +4,7 @@ namespace ExaiFast.Server;
 /// Which of the tool fields added to MCP over time a client's revision knows, decided from the revision it negotiated:
 /// a client is never sent a field its revision does not define.
 /// </summary>
-public enum ToolShape
+internal enum ToolShape
 {
     /// <summary>2024-11-05: name, description, inputSchema; results as content.</summary>
     Plain,

@@ -5,4 +5,4 @@ namespace ExaiFast.Server;
 /// <summary>A complete, unmasked (and for text, UTF-8-validated) WebSocket message.</summary>
 /// <param name="Opcode"><see cref="WebSocketOpcode.Text"/> or <see cref="WebSocketOpcode.Binary"/>.</param>
 /// <param name="Payload">The message bytes; the handler owns them.</param>
-public readonly record struct WebSocketMessage(WebSocketOpcode Opcode, PooledBuffer Payload);
+internal readonly record struct WebSocketMessage(WebSocketOpcode Opcode, PooledBuffer Payload);

@@ -7,7 +7,7 @@ using ExaiFast.Wire;
 
 namespace ExaiFast.Server.ExaiWs;
 
-public sealed partial class ExaiWsHandler
+internal sealed partial class ExaiWsHandler
 {
     private readonly ISharedResults? _shared;
 

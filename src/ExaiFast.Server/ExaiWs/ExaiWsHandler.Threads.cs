@@ -6,7 +6,7 @@ using ExaiFast.Core.Tools;
 namespace ExaiFast.Server.ExaiWs;
 
 // list_threads and read_thread: the conversation threads for the stdio bridge's MCP resources and `exaifast threads`.
-public sealed partial class ExaiWsHandler
+internal sealed partial class ExaiWsHandler
 {
     private readonly IThreadArchive? _threads;
     private readonly Func<bool> _trusted;

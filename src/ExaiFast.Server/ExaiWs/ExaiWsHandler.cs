@@ -22,7 +22,7 @@ namespace ExaiFast.Server.ExaiWs;
 /// which answers at once, so control ops (cancel, ping, list_tools, health) are answered even when every worker is busy.
 /// One instance serves all connections; per-connection state is an <see cref="ExaiWsConnection"/>.
 /// </remarks>
-public sealed partial class ExaiWsHandler : IWebSocketHandler, IAsyncDisposable
+internal sealed partial class ExaiWsHandler : IWebSocketHandler, IAsyncDisposable
 {
     private readonly ExaiWsOptions _options;
     private readonly Dispatcher _dispatcher;

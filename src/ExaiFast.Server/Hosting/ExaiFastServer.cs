@@ -18,7 +18,7 @@ namespace ExaiFast.Server.Hosting;
 /// <see cref="StartAsync"/> and <see cref="StopAsync"/> are called once each, from one thread (the host).
 /// Everything else is safe to read from any thread.
 /// </remarks>
-public sealed class ExaiFastServer : IAsyncDisposable
+internal sealed class ExaiFastServer : IAsyncDisposable
 {
     private readonly ServerContext _ctx;
     private Socket? _listener;

@@ -11,7 +11,7 @@ namespace ExaiFast.Server.Hosting;
 /// <param name="exaiWs">The exai-ws door.</param>
 /// <param name="mcp">The MCP-over-WebSocket door.</param>
 /// <param name="httpSessions">MCP Streamable HTTP's sessions, counted with the others; none if null.</param>
-public sealed class SubprotocolRouter(ExaiWsHandler exaiWs, McpHandler mcp, McpHttpSessions? httpSessions = null) : IWebSocketHandler, IClientCounts
+internal sealed class SubprotocolRouter(ExaiWsHandler exaiWs, McpHandler mcp, McpHttpSessions? httpSessions = null) : IWebSocketHandler, IClientCounts
 {
     /// <inheritdoc />
     public int Connections => exaiWs.Connections + mcp.Connections;

@@ -9,7 +9,7 @@ namespace ExaiFast.Server.Mcp;
 
 /// <summary>The tools of this process behind MCP: calls go to the <see cref="Dispatcher"/> (same lanes, limits,
 /// deadlines and single-flight as exai-ws).</summary>
-public sealed class DispatcherBackend : IMcpBackend
+internal sealed class DispatcherBackend : IMcpBackend
 {
     private readonly Dispatcher _dispatcher;
     private readonly IToolCatalog _tools;

@@ -13,7 +13,7 @@ namespace ExaiFast.Server.Mcp;
 /// end through <see cref="McpSession.Answer(McpRequest, CallResult)"/>, <see cref="McpSession.Reject"/> and <see cref="McpSession.Progress"/>.
 /// Called on the transport's reader: implementations never block.
 /// </remarks>
-public interface IMcpBackend
+internal interface IMcpBackend
 {
     /// <summary>Answers <c>tools/list</c> through <paramref name="reply"/> (now or later), under <paramref name="rawId"/>, in <paramref name="dialect"/>.</summary>
     void ListTools(string rawId, McpDialect dialect, IMcpReply reply);

@@ -12,7 +12,7 @@ namespace ExaiFast.Server.Mcp;
 /// that and never after. Both may be called from any thread; implementations only enqueue and never block.
 /// Both take ownership of the buffer.
 /// </remarks>
-public interface IMcpReply
+internal interface IMcpReply
 {
     /// <summary>Sends the response (a result or a JSON-RPC error). Must arrive: waits for room, never drops.</summary>
     void Respond(PooledBuffer response);

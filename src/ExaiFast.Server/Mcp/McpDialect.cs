@@ -7,7 +7,7 @@ namespace ExaiFast.Server.Mcp;
 /// </summary>
 /// <param name="Shape">The tool fields the revision knows.</param>
 /// <param name="IsModern">A 2026-07-28 request (per-request <c>_meta</c>, no session).</param>
-public readonly record struct McpDialect(ToolShape Shape, bool IsModern)
+internal readonly record struct McpDialect(ToolShape Shape, bool IsModern)
 {
     /// <summary>A modern request whose client declared the tasks extension: a <c>tools/call</c> may be answered with a
     /// task (<see cref="McpTasks"/>) instead of its result.</summary>

@@ -12,7 +12,7 @@ namespace ExaiFast.Server.Mcp;
 /// Runs on each connection's reader loop and never waits for the work queue. When the connection closes its calls are
 /// cancelled: MCP has no way to collect a result on another connection.
 /// </remarks>
-public sealed class McpHandler : IWebSocketHandler
+internal sealed class McpHandler : IWebSocketHandler
 {
     private readonly McpProtocol _protocol;
     private readonly ConcurrentDictionary<McpSession, byte> _open = new();

@@ -8,7 +8,7 @@ namespace ExaiFast.Server.Mcp;
 /// <param name="Version"><c>MCP-Protocol-Version</c>, or null.</param>
 /// <param name="Method"><c>Mcp-Method</c>, or null.</param>
 /// <param name="Name"><c>Mcp-Name</c>, or null.</param>
-public readonly record struct McpHttpEnvelope(string? Version, string? Method, string? Name)
+internal readonly record struct McpHttpEnvelope(string? Version, string? Method, string? Name)
 {
     /// <summary>The header a modern request names its revision in.</summary>
     public const string VersionHeader = "MCP-Protocol-Version";

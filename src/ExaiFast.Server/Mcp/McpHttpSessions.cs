@@ -12,7 +12,7 @@ namespace ExaiFast.Server.Mcp;
 /// is busy is a new one refused. Most clients never send <c>DELETE</c>, so a table that only refused would fill up with
 /// sessions nobody will use again.
 /// </remarks>
-public sealed class McpHttpSessions : IAsyncDisposable
+internal sealed class McpHttpSessions : IAsyncDisposable
 {
     /// <summary>What every HTTP session's id starts with (the client sees the rest as its <c>Mcp-Session-Id</c>).</summary>
     internal const string SessionPrefix = "mcp-http-";

@@ -1,7 +1,7 @@
 namespace ExaiFast.Server.Mcp;
 
 /// <summary>What an incoming MCP message turned out to be (Streamable HTTP answers each kind differently).</summary>
-public enum McpMessageKind : byte
+internal enum McpMessageKind : byte
 {
     /// <summary>A request: exactly one response goes to its reply, now or later.</summary>
     Request,

@@ -6,7 +6,7 @@ using ExaiFast.Server.WebSockets;
 namespace ExaiFast.Server.Mcp;
 
 /// <summary>The modern era (2026-07-28): per-request <c>_meta</c>, <c>server/discover</c>, and Streamable HTTP's header checks.</summary>
-public sealed partial class McpProtocol
+internal sealed partial class McpProtocol
 {
     private const string DiscoverNeedsMeta = "Invalid params: server/discover is a 2026-07-28 request: its _meta names \"io.modelcontextprotocol/protocolVersion\" and \"io.modelcontextprotocol/clientCapabilities\"";
 

@@ -4,7 +4,7 @@ namespace ExaiFast.Server.Mcp;
 
 // prompts/list and prompts/get: the requests are read here; the backend knows the tools (and, for continue, the threads)
 // and answers through PromptCatalog.
-public sealed partial class McpProtocol
+internal sealed partial class McpProtocol
 {
     private void ListPrompts(McpSession session, string rawId, JsonElement parameters, McpDialect dialect, IMcpReply reply)
     {

@@ -23,7 +23,7 @@ namespace ExaiFast.Server.Mcp;
 /// answer goes. Runs on the transport's reader and never waits for work (a big message waits only for its own parse):
 /// the backend starts work and reports its end to the session.</para>
 /// </remarks>
-public sealed partial class McpProtocol
+internal sealed partial class McpProtocol
 {
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };

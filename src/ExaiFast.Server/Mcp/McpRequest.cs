@@ -7,7 +7,7 @@ namespace ExaiFast.Server.Mcp;
 
 /// <summary>A <c>tools/call</c> in flight in one MCP session, and the listener of its call's progress.</summary>
 /// <remarks>A class, not a record: two requests are the same only if they are the same object (the id map removes by it).</remarks>
-public sealed class McpRequest : ICallListener
+internal sealed class McpRequest : ICallListener
 {
     // Progress a client can use, not a flood: at most one notification per interval (a tool reporting in a tight loop
     // would otherwise fill the transport and delay the response behind them).

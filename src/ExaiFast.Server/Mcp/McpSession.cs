@@ -15,7 +15,7 @@ namespace ExaiFast.Server.Mcp;
 /// its own (a per-session sequence number plus the JSON-RPC id): MCP clients reuse ids, and a reused id must run
 /// again, not replay an earlier result as exai-ws's request ids do. Thread-safe: backends report from any thread.
 /// </remarks>
-public sealed class McpSession
+internal sealed class McpSession
 {
     // The requests in flight by JSON-RPC id (raw JSON). A plain dictionary under its own lock: a session holds a few
     // requests at a time, and a stateless HTTP POST makes a session for one (a concurrent dictionary cost it ~1 KB).

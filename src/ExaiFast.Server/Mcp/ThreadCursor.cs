@@ -4,7 +4,7 @@ using ExaiFast.Core.Threads;
 namespace ExaiFast.Server.Mcp;
 
 /// <summary>Where a page starts: after the thread of this time and id in the list's order (newest first, then by id).</summary>
-public readonly record struct ThreadCursor(long UpdatedTicks, Guid Id)
+internal readonly record struct ThreadCursor(long UpdatedTicks, Guid Id)
 {
     /// <summary>The cursor as MCP's opaque <c>nextCursor</c> (base64url).</summary>
     public string Encode()

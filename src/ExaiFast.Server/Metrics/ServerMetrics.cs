@@ -4,7 +4,7 @@ namespace ExaiFast.Server.Metrics;
 
 /// <summary>The server's Prometheus metrics, in a registry of its own (several servers can share a process in tests).</summary>
 /// <remarks>prometheus-net metrics are thread-safe. Hot loops add per read batch, not per frame.</remarks>
-public sealed class ServerMetrics
+internal sealed class ServerMetrics
 {
     /// <summary>Creates the registry and every metric, including the .NET runtime collectors (GC, memory, threads).</summary>
     public ServerMetrics()

@@ -5,4 +5,4 @@ namespace ExaiFast.Server.OAuth;
 /// cannot be had, so no token can be checked: the client's token may well be good, and must not be thrown away).</param>
 /// <param name="Message">A short sentence for the response body; never a piece of the token.</param>
 /// <param name="ExtraHeaders">Header lines, each ending in CRLF: the <c>WWW-Authenticate</c> challenge, or <c>Retry-After</c>.</param>
-public sealed record AccessRefusal(int Status, string Message, string ExtraHeaders);
+internal sealed record AccessRefusal(int Status, string Message, string ExtraHeaders);

@@ -4,7 +4,7 @@ namespace ExaiFast.Server.OAuth;
 /// The OAuth 2.1 resource-server mode (<c>EXAIFAST_OAUTH_*</c>): which authorization server issues the access tokens the
 /// daemon accepts, the resource identifier they must name as their audience, and the scopes they must carry.
 /// </summary>
-public sealed record OAuthOptions
+internal sealed record OAuthOptions
 {
     /// <summary>The issuer identifier (<c>EXAIFAST_OAUTH_ISSUER</c>), exactly as its tokens' <c>iss</c> and its metadata's
     /// <c>issuer</c> say it; empty: the mode is off.</summary>

@@ -14,7 +14,7 @@ namespace ExaiFast.Server.OAuth;
 /// secret (<c>HS256</c>, where a public key could be misused as the secret) is refused before any key is looked at. The
 /// token is never logged, echoed, or passed on (the providers get their own keys, never a client's credentials).
 /// </remarks>
-public sealed class OAuthResourceServer : IDisposable
+internal sealed class OAuthResourceServer : IDisposable
 {
     /// <summary>Lifetimes are checked with this much leeway for clocks that disagree.</summary>
     public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);

@@ -1,7 +1,7 @@
 namespace ExaiFast.Server.Options;
 
 /// <summary>Settings of the exai-ws front door.</summary>
-public sealed record ExaiWsOptions
+internal sealed record ExaiWsOptions
 {
     /// <summary>The shared token (<c>EXAI_WS_TOKEN</c>); empty means no authentication (loopback only by default).</summary>
     public string Token { get; init; } = string.Empty;

@@ -1,7 +1,7 @@
 namespace ExaiFast.Server.Options;
 
 /// <summary>Validated settings of MCP's Streamable HTTP sessions (<c>/mcp</c>).</summary>
-public sealed record McpOptions
+internal sealed record McpOptions
 {
     /// <summary>Most sessions at once (<c>EXAIFAST_MCP_MAX_SESSIONS</c>); when full, the least recently used idle one
     /// makes room, and only a table of busy sessions serves <c>initialize</c> statelessly.</summary>

@@ -3,7 +3,7 @@ namespace ExaiFast.Server.Options;
 /// <summary>One token bucket's shape: how many a minute on average, and how many at once from a full bucket.</summary>
 /// <param name="PerMinute">Refill rate, in tokens per minute; 0 turns the limit off.</param>
 /// <param name="Burst">The bucket's size; 0 means one minute's worth (<paramref name="PerMinute"/>).</param>
-public sealed record RateLimit(int PerMinute, int Burst = 0)
+internal sealed record RateLimit(int PerMinute, int Burst = 0)
 {
     /// <summary>No limit.</summary>
     public static RateLimit Off { get; } = new(0);

@@ -8,7 +8,7 @@ namespace ExaiFast.Server.Options;
 /// reverse proxy on the same host every client shares the proxy's address, so there the per-session limit is the one
 /// that tells clients apart.
 /// </remarks>
-public sealed record RateLimitOptions
+internal sealed record RateLimitOptions
 {
     /// <summary>New TCP connections per client address (<c>EXAIFAST_RATE_CONNECTIONS_PER_IP</c>); over it: 429 at accept.</summary>
     public RateLimit ConnectionsPerIp { get; init; } = new(600);

@@ -5,7 +5,7 @@ namespace ExaiFast.Server.Options;
 /// Built once by the composition root from defaults, <c>.env</c>, environment and flags, validated before the
 /// socket binds, and never mutated afterwards: safe to share between threads.
 /// </remarks>
-public sealed record ServerOptions
+internal sealed record ServerOptions
 {
     /// <summary>Address to bind (<c>EXAI_WS_HOST</c>).</summary>
     public string Host { get; init; } = "127.0.0.1";

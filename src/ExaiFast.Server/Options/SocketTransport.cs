@@ -1,7 +1,7 @@
 namespace ExaiFast.Server.Options;
 
 /// <summary>How a connected socket becomes a pair of pipes.</summary>
-public enum SocketTransport
+internal enum SocketTransport
 {
     /// <summary>The BCL: <c>NetworkStream</c> wrapped by <c>PipeReader.Create</c>/<c>PipeWriter.Create</c>.</summary>
     Streams,

@@ -6,7 +6,7 @@ namespace ExaiFast.Server.Stdio;
 
 // The connection supervisor: connects, says hello, runs the receive loop, reconnects with backoff. It owns the
 // connection's lifecycle and hands each live socket to the event loop, which alone sends on it.
-public sealed partial class ExaiWsBackend
+internal sealed partial class ExaiWsBackend
 {
     private const int MaxFrameBytes = 1024 * 1024 * 1024;
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);

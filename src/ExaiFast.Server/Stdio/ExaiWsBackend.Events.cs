@@ -7,7 +7,7 @@ using ExaiFast.Server.Mcp;
 namespace ExaiFast.Server.Stdio;
 
 // The event loop: the only code that reads or writes the state below, and the only sender on the socket.
-public sealed partial class ExaiWsBackend
+internal sealed partial class ExaiWsBackend
 {
     /// <summary>What the bridge's own failures are called in a tool error (the daemon never sends it).</summary>
     public const string DaemonUnavailable = "DAEMON_UNAVAILABLE";

@@ -7,7 +7,7 @@ namespace ExaiFast.Server.Stdio;
 
 // prompts/list and prompts/get: made from the daemon's own tools/list (list_tools), asked for each time, so the prompts
 // follow what the daemon serves (its profile, a restart with another); continue also asks for the session's threads.
-public sealed partial class ExaiWsBackend
+internal sealed partial class ExaiWsBackend
 {
     /// <inheritdoc />
     public void ListPrompts(McpSession session, string rawId, McpDialect dialect, IMcpReply reply) =>

@@ -24,7 +24,7 @@ namespace ExaiFast.Server.Stdio;
 /// clients fan out and do not retry, so the bridge keeps at most <c>limits.session_max_inflight</c> (from
 /// <c>hello_ack</c>) calls at the daemon and queues the rest, FIFO and bounded, as the daemon's own MCP doors do.</para>
 /// </remarks>
-public sealed partial class ExaiWsBackend : IMcpBackend, IAsyncDisposable
+internal sealed partial class ExaiWsBackend : IMcpBackend, IAsyncDisposable
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 

@@ -1,7 +1,7 @@
 namespace ExaiFast.Server.Stdio;
 
 /// <summary>Where the stdio bridge finds its daemon, and how long it waits for one.</summary>
-public sealed record ExaiWsBackendOptions
+internal sealed record ExaiWsBackendOptions
 {
     /// <summary>The daemon's exai-ws URL, e.g. <c>ws://127.0.0.1:8079/</c>.</summary>
     public required Uri DaemonUri { get; init; }

@@ -12,7 +12,7 @@ namespace ExaiFast.Server.Stdio;
 /// lines reaches it. Responses are never dropped: when the queue is full they wait for room (without blocking the
 /// caller); progress notifications are dropped instead, as on every other transport. Thread-safe.
 /// </remarks>
-public sealed class StdioReply : IMcpReply, IAsyncDisposable
+internal sealed class StdioReply : IMcpReply, IAsyncDisposable
 {
     private const byte ByteLF = (byte)'\n';
 

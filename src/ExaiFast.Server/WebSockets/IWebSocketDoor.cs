@@ -5,7 +5,7 @@ namespace ExaiFast.Server.WebSockets;
 /// Called on the connection's reader loop, one message at a time: implementations answer control work inline and hand
 /// long work elsewhere, so that the reader never waits on it.
 /// </remarks>
-public interface IWebSocketDoor
+internal interface IWebSocketDoor
 {
     /// <summary>A message arrived. The door owns <see cref="WebSocketMessage.Payload"/>.</summary>
     ValueTask OnMessageAsync(WebSocketMessage message, CancellationToken cancellationToken);

@@ -8,7 +8,7 @@ namespace ExaiFast.Server.WebSockets;
 /// Routing happens here, once per connection (by path and subprotocol); a message then goes straight to its door,
 /// with no per-message lookup or cast.
 /// </remarks>
-public interface IWebSocketHandler
+internal interface IWebSocketHandler
 {
     /// <summary>The connection was upgraded and admitted: returns the object that gets its messages and its end.</summary>
     IWebSocketDoor Open(IWebSocketSession session);

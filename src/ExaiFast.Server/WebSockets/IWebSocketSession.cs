@@ -5,7 +5,7 @@ namespace ExaiFast.Server.WebSockets;
 
 /// <summary>What a message handler may do with its connection.</summary>
 /// <remarks>All members are thread-safe: workers may send while the reader loop runs.</remarks>
-public interface IWebSocketSession
+internal interface IWebSocketSession
 {
     /// <summary>A process-unique connection number.</summary>
     long ConnectionId { get; }

@@ -7,10 +7,10 @@ namespace ExaiFast.Server.Tests.Connections;
 
 public sealed class OutboundQueueTestsOverSockets : OutboundQueueTests
 {
-    protected override SocketTransport Transport => SocketTransport.Sockets;
+    private protected override SocketTransport Transport => SocketTransport.Sockets;
 }
 
 public sealed class UpgradedConnectionTestsOverSockets : UpgradedConnectionTests
 {
-    protected override SocketTransport Transport => SocketTransport.Sockets;
+    private protected override SocketTransport Transport => SocketTransport.Sockets;
 }

@@ -7,15 +7,15 @@ namespace ExaiFast.Server.Tests.Http;
 
 public sealed class HttpEndpointTestsOverSockets : HttpEndpointTests
 {
-    protected override SocketTransport Transport => SocketTransport.Sockets;
+    private protected override SocketTransport Transport => SocketTransport.Sockets;
 }
 
 public sealed class HttpBodyTestsOverSockets : HttpBodyTests
 {
-    protected override SocketTransport Transport => SocketTransport.Sockets;
+    private protected override SocketTransport Transport => SocketTransport.Sockets;
 }
 
 public sealed class HttpEndpointLifecycleTestsOverSockets : HttpEndpointLifecycleTests
 {
-    protected override SocketTransport Transport => SocketTransport.Sockets;
+    private protected override SocketTransport Transport => SocketTransport.Sockets;
 }

@@ -12,7 +12,7 @@ namespace ExaiFast.Server.Tests.Infrastructure;
 public abstract class TransportSuite
 {
     /// <summary>The adapter every server of this suite uses.</summary>
-    protected virtual SocketTransport Transport => SocketTransport.Streams;
+    private protected virtual SocketTransport Transport => SocketTransport.Streams;
 
     private protected Task<TestServer> StartServerAsync(ServerOptions? options = null, IWebSocketHandler? handler = null,
         IReadOnlyDictionary<string, IHttpEndpoint>? endpoints = null) =>

@@ -7,10 +7,10 @@ namespace ExaiFast.Server.Tests.Interop;
 
 public sealed class ClientWebSocketInteropTestsOverSockets : ClientWebSocketInteropTests
 {
-    protected override SocketTransport Transport => SocketTransport.Sockets;
+    private protected override SocketTransport Transport => SocketTransport.Sockets;
 }
 
 public sealed class NodeWsInteropTestsOverSockets : NodeWsInteropTests
 {
-    protected override SocketTransport Transport => SocketTransport.Sockets;
+    private protected override SocketTransport Transport => SocketTransport.Sockets;
 }

@@ -40,10 +40,11 @@ internal static class PublicSurface
     }
 
     /// <summary>
-    /// A type with public constants is left out: the compiler copies a constant's value into the code that reads it, so
-    /// the assemblies do not show who reads it (error codes are read by every layer that way).
+    /// A type with public constants (an enum's members are constants too) is left out: the compiler copies a constant's
+    /// value into the code that reads it, so the assemblies do not show who reads it (error codes are read by every
+    /// layer that way).
     /// </summary>
-    private static bool DeclaresConstants(Type type) =>
+    public static bool DeclaresConstants(Type type) =>
         type.GetFields(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly).Any(f => f.IsLiteral);
 
     /// <summary>Every type the public surface of <paramref name="type"/> (and of its public nested types) names.</summary>

@@ -33,10 +33,12 @@ public sealed class PublicSurfaceTests
     [Fact]
     public void TheCheck_FindsATypeNobodyOutsideNeeds_AndKeepsWhatAPublicMemberShows()
     {
-        // Wire's exported types, read as if no other assembly used any of them: all would be unneeded; with one used
-        // from outside, that one and every type its public members show are kept.
+        // Wire's exported types, read as if no other assembly used any of them: all would be unneeded (but those with
+        // constants, whose readers the assemblies do not show); with one used from outside, that one and every type its
+        // public members show are kept.
         var wire = Assembly.LoadFrom(PathOf("ExaiFast.Wire"));
-        var exported = wire.GetExportedTypes().Where(t => t.DeclaringType is null).ToList();
+        var exported = wire.GetExportedTypes().Where(t => t.DeclaringType is null && !PublicSurface.DeclaresConstants(t)).ToList();
+        Assert.True(exported.Count > 5);
         Assert.Equal(exported.OrderBy(t => t.FullName), PublicSurface.Unneeded(wire, []).OrderBy(t => t.FullName));
 
         var used = exported.First(t => PublicSurface.Shown(t).Any(s => s.Assembly == wire && s != t));
