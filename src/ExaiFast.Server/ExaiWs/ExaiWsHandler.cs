@@ -490,6 +490,8 @@ internal sealed partial class ExaiWsHandler : IWebSocketHandler, IAsyncDisposabl
         }
     }
 
+    // No ':' (McpSession.CallerSeparator): every MCP caller holds one, so a chosen session_id never names an MCP
+    // session's or task's calls and results.
     private static bool IsValidSessionId(string id) =>
         id.Length is >= 3 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
 

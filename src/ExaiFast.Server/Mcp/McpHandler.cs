@@ -26,7 +26,7 @@ internal sealed class McpHandler : IWebSocketHandler
     /// <inheritdoc />
     public IWebSocketDoor Open(IWebSocketSession session)
     {
-        var door = new Door(this, new McpSession("mcp-" + Guid.NewGuid().ToString("N"), "websocket") { Principal = session.Principal }, new WebSocketReply(session));
+        var door = new Door(this, new McpSession("mcp:" + Guid.NewGuid().ToString("N"), "websocket") { Principal = session.Principal }, new WebSocketReply(session));
         _open[door.Session] = 0;
         return door;
     }

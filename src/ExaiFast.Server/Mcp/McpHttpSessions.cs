@@ -15,7 +15,7 @@ namespace ExaiFast.Server.Mcp;
 internal sealed class McpHttpSessions : IAsyncDisposable
 {
     /// <summary>What every HTTP session's id starts with (the client sees the rest as its <c>Mcp-Session-Id</c>).</summary>
-    internal const string SessionPrefix = "mcp-http-";
+    internal const string SessionPrefix = "mcp-http:";
 
     private readonly ConcurrentDictionary<string, Entry> _sessions = new(StringComparer.Ordinal);
     private readonly McpProtocol _protocol;

@@ -24,15 +24,27 @@ internal sealed class McpSession
     private int _ended;
 
     /// <summary>Creates a session.</summary>
-    /// <param name="sessionId">Unique in the daemon; the dispatcher's session (limits, queue) is this id.</param>
+    /// <param name="sessionId">
+    /// Unique in the daemon; the dispatcher's caller (limits, queue, stored results) is this id. It holds a
+    /// <see cref="CallerSeparator"/>, which no exai-ws <c>session_id</c> may hold, so the two doors' callers never meet: an
+    /// exai-ws client cannot name an MCP session's calls or results, nor the reverse.
+    /// </param>
     /// <param name="transport">For logs and metrics: <c>websocket</c>, <c>http</c> or <c>stdio</c>.</param>
     public McpSession(string sessionId, string transport)
     {
+        if (!sessionId.Contains(CallerSeparator, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"an MCP session's id holds '{CallerSeparator}' (\"mcp:…\"), keeping it apart from exai-ws session ids", nameof(sessionId));
+        }
+
         SessionId = sessionId;
         Transport = transport;
     }
 
-    /// <summary>The session's id (also its dispatcher session).</summary>
+    /// <summary>What every MCP caller holds and no exai-ws <c>session_id</c> may.</summary>
+    public const char CallerSeparator = ':';
+
+    /// <summary>The session's id (also its dispatcher caller).</summary>
     public string SessionId { get; }
 
     /// <summary>Which transport carries it.</summary>

@@ -19,7 +19,7 @@ internal static class McpTaskId
 
     // The dispatcher's key: a session of its own per task, as a stateless request has, so that no per-session limit
     // couples one client's tasks with another's and no session's end cancels a task.
-    private const string SessionPrefix = "mcp-task-";
+    private const string SessionPrefix = "mcp-task:";
 
     public static string New(DateTimeOffset now) =>
         now.ToUnixTimeMilliseconds().ToString("x", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(RandomHex / 2));

@@ -69,7 +69,7 @@ internal static partial class StdioHost
         }
 
         var protocol = new McpProtocol(backend, loggers.CreateLogger("ExaiFast.Mcp")) { MaxOutputTokens = settings.Mcp.MaxOutputTokens, PromptSizeLimit = settings.Mcp.PromptSizeLimit };
-        var session = new McpSession("stdio-" + Guid.NewGuid().ToString("N"), "stdio");
+        var session = new McpSession("stdio:" + Guid.NewGuid().ToString("N"), "stdio");
         var reply = new StdioReply(Console.OpenStandardOutput());
         // Big lines are under an inbound budget as the daemon's big messages are. In process it is this
         // process's own, and a call keeps its line's budget until it ends; the bridge gives a line's back once its frame

@@ -161,7 +161,7 @@ public class McpArgumentsLeaseTests
 
         public McpProtocol Protocol { get; }
 
-        public McpSession Session { get; } = new("lease", "test");
+        public McpSession Session { get; } = new("mcp:lease", "test");
 
         public CollectingReply Reply { get; } = new();
 

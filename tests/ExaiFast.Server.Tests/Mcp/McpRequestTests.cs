@@ -10,7 +10,7 @@ namespace ExaiFast.Server.Tests.Mcp;
 public class McpRequestTests
 {
     private static McpRequest NewRequest(TimeProvider? time = null) =>
-        new(new McpSession("session", "test"), "1", "\"token\"", new CallKey("session", "1:1"), 1, new NoReply(), time);
+        new(new McpSession("mcp:session", "test"), "1", "\"token\"", new CallKey("mcp:session", "1:1"), 1, new NoReply(), time);
 
     private static double? Next(McpRequest request, ProgressReport report) => request.TryNextProgress(report, out double p) ? p : null;
 

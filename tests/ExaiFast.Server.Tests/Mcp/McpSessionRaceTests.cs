@@ -15,7 +15,7 @@ public class McpSessionRaceTests
         while (DateTime.UtcNow < deadline || rounds < 200)
         {
             rounds++;
-            var session = new McpSession("race", "test");
+            var session = new McpSession("mcp:race", "test");
             var reply = new OrderReply();
             Assert.True(session.TryBegin("1", "\"t\"", reply, McpDialect.Legacy(null), out var request));
             using var stop = new CancellationTokenSource();

@@ -175,7 +175,7 @@ public class StdioTransportBudgetTests
 
         public McpProtocol Protocol { get; }
 
-        public McpSession Session { get; } = new("stdio-test", "stdio");
+        public McpSession Session { get; } = new("stdio:test", "stdio");
 
         public CollectingReply Reply { get; } = new();
 
