@@ -223,7 +223,7 @@ public class CheckConfigTests
         Assert.Equal(bad.ErrorLines.Select(l => l["exaifast: ".Length..]), badDoc.RootElement.GetProperty("problems").EnumerateArray().Select(p => p.GetString()));
     }
 
-    private static string HermeticStartEmptyEnvFile => ExaiFast.Server.Tests.Infrastructure.HermeticStart.EmptyEnvFile;
+    private static string HermeticStartEmptyEnvFile => ExaiFast.Testing.HermeticStart.EmptyEnvFile;
 
     private static void AssertRow(string table, string name, string value, string source)
     {

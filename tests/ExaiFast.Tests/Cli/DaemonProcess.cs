@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
-using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Cli;
 

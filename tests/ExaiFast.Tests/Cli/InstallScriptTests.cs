@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.Stdio;
 
 namespace ExaiFast.Tests.Cli;

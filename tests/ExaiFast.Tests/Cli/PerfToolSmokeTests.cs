@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Cli;
 

@@ -1,5 +1,4 @@
 using ExaiFast.Configuration;
-using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Configuration;
 

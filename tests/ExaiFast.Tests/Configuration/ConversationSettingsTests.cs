@@ -1,6 +1,5 @@
 using ExaiFast.Cli;
 using ExaiFast.Configuration;
-using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Configuration;
 

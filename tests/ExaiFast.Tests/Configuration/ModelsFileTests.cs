@@ -1,6 +1,5 @@
 using ExaiFast.Configuration;
 using ExaiFast.Models;
-using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Configuration;
 

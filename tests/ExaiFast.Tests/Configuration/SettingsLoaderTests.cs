@@ -1,7 +1,6 @@
 using ExaiFast.Cli;
 using ExaiFast.Configuration;
 using ExaiFast.Server.Options;
-using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Configuration;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.Cli;
 using ExaiFast.Tests.ExaiWs;
 using ExaiFast.Tests.Models;

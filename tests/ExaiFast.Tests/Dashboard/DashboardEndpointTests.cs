@@ -221,7 +221,7 @@ public class DashboardEndpointTests
     [Fact]
     public async Task TheStore_ShowsRedisUp_ThenDownWhenItStops_ThenUpAgain()
     {
-        await using var redis = await Redis.RedisServer.StartNewAsync();
+        await using var redis = await RedisServer.StartNewAsync();
         await using var fake = FakeOpenAIServer.Start();
         await using var daemon = await StartAsync(fake, Token, new() { ["REDIS_URL"] = redis.Url });
 

@@ -1,4 +1,3 @@
-using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Docs;
 

@@ -5,7 +5,6 @@ using ExaiFast.Hosting;
 using ExaiFast.Models.Local;
 using ExaiFast.Server;
 using ExaiFast.Server.Hosting;
-using ExaiFast.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
 using ExaiFast.Configuration;
-using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.ExaiWs;
 using static ExaiFast.Tests.Limits.LoopbackClients;
 using static ExaiFast.Tests.Limits.RateLimitDaemon;

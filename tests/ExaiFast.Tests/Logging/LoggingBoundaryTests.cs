@@ -3,7 +3,6 @@ using ExaiFast.Configuration;
 using ExaiFast.Hosting;
 using ExaiFast.Logging;
 using ExaiFast.Server.Hosting;
-using ExaiFast.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using ZLogger;

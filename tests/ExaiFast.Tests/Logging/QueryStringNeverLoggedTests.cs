@@ -43,7 +43,7 @@ public class QueryStringNeverLoggedTests
             await using (var daemon = DaemonProcess.Start(env, "serve", "--port", "0"))
             {
                 int port = toFile ? await PortFromFileAsync(logFile, daemon, ct) : await daemon.WaitForPortAsync();
-                await ExaiFast.Server.Tests.Infrastructure.Readiness.WaitAsync(port, () => false, () => daemon.Stderr, ct);
+                await ExaiFast.Testing.Readiness.WaitAsync(port, () => false, () => daemon.Stderr, ct);
 
                 const string Initialize = """{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"q","version":"1"}}}""";
                 string Post(string target, string? bearer) =>

@@ -4,7 +4,6 @@ using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.Cli;
 using ExaiFast.Tests.ExaiWs;
 using ExaiFast.Tests.Models;

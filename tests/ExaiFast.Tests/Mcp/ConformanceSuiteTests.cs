@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Mcp;
 

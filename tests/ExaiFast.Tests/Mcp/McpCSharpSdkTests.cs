@@ -1,5 +1,4 @@
 using ExaiFast.Server.Mcp;
-using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.ExaiWs;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;

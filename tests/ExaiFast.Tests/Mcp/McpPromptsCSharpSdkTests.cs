@@ -1,5 +1,4 @@
 using System.Globalization;
-using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.ExaiWs;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;

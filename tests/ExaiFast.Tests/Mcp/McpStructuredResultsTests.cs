@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.ExaiWs;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -113,7 +112,7 @@ public class McpStructuredResultsTests
     [InlineData("usage-in-choice")] // Moonshot's way: inside the last chunk's choice
     public async Task AModelsReportedUsage_IsInTheStructuredResult(string model)
     {
-        await using var fake = Models.FakeOpenAIServer.Start();
+        await using var fake = FakeOpenAIServer.Start();
         await using var daemon = await Daemon.StartAsync(new()
         {
             ["OPENAI_COMPATIBLE_BASE_URL"] = fake.BaseUrl.ToString(),

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.ExaiWs;
 using ExaiFast.Tests.Models;
 

@@ -1,4 +1,3 @@
-using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.ExaiWs;
 
 namespace ExaiFast.Tests.Mcp;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using ExaiFast.Server.Mcp;
-using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.ExaiWs;
 using ExaiFast.Tests.Stdio;
 using Microsoft.Extensions.DependencyInjection;

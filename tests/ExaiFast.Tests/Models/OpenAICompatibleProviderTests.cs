@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using ExaiFast.Configuration;
-using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.ExaiWs;
 
 namespace ExaiFast.Tests.Models;

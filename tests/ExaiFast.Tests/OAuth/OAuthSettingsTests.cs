@@ -1,5 +1,4 @@
 using ExaiFast.Configuration;
-using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.Cli;
 
 namespace ExaiFast.Tests.OAuth;

@@ -27,7 +27,7 @@ public class StdioBridgeTests
     [InlineData("2024-11-05", false)]
     public async Task TitlesHintsSchemasAndUsage_CrossTheBridge_AsTheClientsRevisionDefinesThem(string revision, bool structured)
     {
-        await using var fake = Models.FakeOpenAIServer.Start();
+        await using var fake = FakeOpenAIServer.Start();
         await using var daemon = await Daemon.StartAsync(new()
         {
             ["OPENAI_COMPATIBLE_BASE_URL"] = fake.BaseUrl.ToString(),

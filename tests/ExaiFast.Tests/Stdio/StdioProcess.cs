@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ExaiFast.Server.Tests.Infrastructure;
 
 namespace ExaiFast.Tests.Stdio;
 

@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using ExaiFast.Core.Tools;
-using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.Stdio;
 using ExaiFast.Tools.Files;
 

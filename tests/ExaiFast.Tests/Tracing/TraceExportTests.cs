@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using ExaiFast.Configuration;
-using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.Cli;
 using ExaiFast.Tests.ExaiWs;
 using ExaiFast.Tests.Models;

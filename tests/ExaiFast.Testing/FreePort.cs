@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace ExaiFast.Tests.Redis;
+namespace ExaiFast.Testing;
 
 /// <summary>
 /// A loopback port the OS just handed out, for servers that cannot bind port 0 and report it (redis-server, nginx).
@@ -9,7 +9,7 @@ namespace ExaiFast.Tests.Redis;
 /// retried on a new one when it could not bind (<see cref="StartAsync"/>), and is ready when it answers in its own
 /// protocol, never when something merely accepts there.
 /// </summary>
-internal static class FreePort
+public static class FreePort
 {
     private const int Attempts = 5;
 

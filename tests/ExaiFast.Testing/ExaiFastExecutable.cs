@@ -1,12 +1,12 @@
 using System.Diagnostics;
 
-namespace ExaiFast.Server.Tests.Infrastructure;
+namespace ExaiFast.Testing;
 
 /// <summary>
 /// The <c>exaifast</c> that end-to-end tests start: the native binary named by <c>EXAIFAST_TEST_BINARY</c> (scripts/test.sh
 /// publishes it, so CI tests what users install), else the JIT build beside the tests (<c>dotnet exec exaifast.dll</c>).
 /// </summary>
-internal static class ExaiFastExecutable
+public static class ExaiFastExecutable
 {
     public const string Variable = "EXAIFAST_TEST_BINARY";
 

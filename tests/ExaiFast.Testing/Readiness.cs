@@ -1,12 +1,12 @@
 using System.Net;
 
-namespace ExaiFast.Server.Tests.Infrastructure;
+namespace ExaiFast.Testing;
 
 /// <summary>
 /// A daemon is ready when it answers <c>GET /ready</c> with 200 — not when something accepts on its port, which a
 /// process that took a freed port, or a listener whose accept loop has not started, also does.
 /// </summary>
-internal static class Readiness
+public static class Readiness
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 

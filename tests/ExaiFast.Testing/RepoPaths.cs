@@ -1,7 +1,7 @@
-namespace ExaiFast.Server.Tests.Infrastructure;
+namespace ExaiFast.Testing;
 
 /// <summary>Finds files of the repository from the test binary's folder.</summary>
-internal static class RepoPaths
+public static class RepoPaths
 {
     public static string Root { get; } = FindRoot();
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace ExaiFast.Server.Tests.Infrastructure;
+namespace ExaiFast.Testing;
 
 /// <summary>Runs the independent Node clients of tests/clients (installed by scripts/test.sh with npm ci).</summary>
-internal static class NodeProcess
+public static class NodeProcess
 {
     /// <summary>Runs <paramref name="script"/> from tests/clients with Node; kills it after two minutes.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string script, string[] args)

@@ -1,4 +1,4 @@
-namespace ExaiFast.Tests.Redis;
+namespace ExaiFast.Testing;
 
 /// <summary>A server could not bind the port <see cref="FreePort.Next"/> gave: another process took it first.</summary>
-internal sealed class PortTakenException(string message) : Exception(message);
+public sealed class PortTakenException(string message) : Exception(message);

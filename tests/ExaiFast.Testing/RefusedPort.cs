@@ -1,13 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace ExaiFast.Tests.Redis;
+namespace ExaiFast.Testing;
 
 /// <summary>
 /// A loopback port where every connection is refused for as long as this is held: bound, never listening, so no other
 /// process can take it. A port merely freed (<see cref="FreePort.Next"/>) may be listening again by the time it is used.
 /// </summary>
-internal sealed class RefusedPort : IDisposable
+public sealed class RefusedPort : IDisposable
 {
     private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
 

@@ -1,14 +1,13 @@
 using System.Diagnostics;
-using ExaiFast.Server.Tests.Infrastructure;
 
-namespace ExaiFast.Tests.Redis;
+namespace ExaiFast.Testing;
 
 /// <summary>
 /// A real nginx (scripts/setup.sh installs it) load-balancing WebSocket connections over several daemons, with its own
 /// config, prefix, pid file, temp paths and error log in a temp folder, on a free loopback port; no root needed.
 /// </summary>
 /// <remarks><see cref="Config"/> is the configuration docs/operations.md shows, with the ports and paths filled in.</remarks>
-internal sealed class NginxProxy : IAsyncDisposable
+public sealed class NginxProxy : IAsyncDisposable
 {
     private readonly string _dir;
     private readonly Process _process;

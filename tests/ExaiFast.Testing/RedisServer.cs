@@ -1,16 +1,15 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
-using ExaiFast.Server.Tests.Infrastructure;
 
-namespace ExaiFast.Tests.Redis;
+namespace ExaiFast.Testing;
 
 /// <summary>
 /// A real <c>redis-server</c> (scripts/setup.sh installs it) on a free loopback port, with its own config and directory in a
 /// temp folder and no persistence; stopped and removed on dispose. <see cref="StopAsync"/> and <see cref="StartAsync"/>
 /// take it down and bring it back on the same port (an outage).
 /// </summary>
-internal sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServer : IAsyncDisposable
 {
     private readonly string _dir;
     private readonly string _executable;

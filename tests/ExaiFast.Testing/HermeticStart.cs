@@ -1,13 +1,13 @@
 using System.Diagnostics;
 
-namespace ExaiFast.Server.Tests.Infrastructure;
+namespace ExaiFast.Testing;
 
 /// <summary>
 /// How every test starts a child process: an empty environment plus what any process needs to start and what the test
 /// sets, in a working directory of its own. A KIMI_API_KEY, REDIS_URL or OPENAI_COMPATIBLE_* in a developer's shell,
 /// or a ./.env where the tests happen to run, must never change what a test runs against.
 /// </summary>
-internal static class HermeticStart
+public static class HermeticStart
 {
     // Finding executables, the home directory (dotnet and node keep their caches there) and a private .NET install.
     // Nothing else: even DOTNET_gcServer or DOTNET_TieredPGO in a shell would change what the daemon does.

@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace ExaiFast.Tests.Models;
+namespace ExaiFast.Testing;
 
 /// <summary>Reads HTTP/1.1 requests (head and Content-Length body) off a connection, for <see cref="FakeOpenAIServer"/>.</summary>
-internal sealed class RequestReader(Stream stream)
+public sealed class RequestReader(Stream stream)
 {
     private const int MaxRequestBytes = 64 << 20;
     private byte[] _buffer = new byte[64 * 1024];

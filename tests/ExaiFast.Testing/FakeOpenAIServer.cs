@@ -6,7 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace ExaiFast.Tests.Models;
+namespace ExaiFast.Testing;
 
 /// <summary>
 /// A real HTTP/1.1 server on 127.0.0.1 (OS-assigned port) that plays an OpenAI-compatible chat-completions API, scripted
@@ -15,7 +15,7 @@ namespace ExaiFast.Tests.Models;
 /// fault is the real thing on the wire; it counts the requests it is still serving, so a test can see that no upstream
 /// request outlives its call.
 /// </summary>
-internal sealed class FakeOpenAIServer : IAsyncDisposable
+public sealed class FakeOpenAIServer : IAsyncDisposable
 {
     public const string Answer = "Hello from the fake model.";
 
