@@ -41,7 +41,7 @@ internal sealed partial class DaemonPair : IAsyncDisposable
         var pair = new DaemonPair(redis, daemons, ports, nginx);
         foreach (int i in (int[])[0, 1])
         {
-            await RedisThreadStoreTests.Until(async () => await pair.MetricAsync(i, "exaifast_redis_up") == 1);
+            await Eventually.Until(async () => await pair.MetricAsync(i, "exaifast_redis_up") == 1);
         }
 
         return pair;
@@ -55,11 +55,11 @@ internal sealed partial class DaemonPair : IAsyncDisposable
     {
         for (int attempt = 0; attempt < 10; attempt++)
         {
-            await RedisThreadStoreTests.Until(async () => await MetricAsync(0, "exaifast_websocket_connections_open") == 0
+            await Eventually.Until(async () => await MetricAsync(0, "exaifast_websocket_connections_open") == 0
                 && await MetricAsync(1, "exaifast_websocket_connections_open") == 0);
             var client = await ExaiWsClient.ConnectAsync(Nginx.WebSocketUri, sessionId: sessionId);
             int landed = -1;
-            await RedisThreadStoreTests.Until(async () =>
+            await Eventually.Until(async () =>
             {
                 landed = await MetricAsync(0, "exaifast_websocket_connections_open") == 1 ? 0
                     : await MetricAsync(1, "exaifast_websocket_connections_open") == 1 ? 1 : -1;

@@ -73,7 +73,7 @@ public sealed class MultiDaemonTests : IAsyncLifetime
         Assert.Contains(c2.All, f => (string?)f["op"] == "progress" && (string?)f["request_id"] == "slow"); // heartbeats while waiting
         // The first daemon was asked to keep the call for the client waiting on the second (past its disconnect grace,
         // had that been shorter): the orphan has a listener again.
-        await RedisThreadStoreTests.Until(() => Task.FromResult(
+        await Eventually.Until(() => Task.FromResult(
             _pair.Daemons[0].Stderr.Contains($"Call slow of session {session}: chat in lane local keeps running for its client, who came back through another daemon", StringComparison.Ordinal)));
         Assert.Equal(1, await _pair.MetricAsync(0, "exaifast_calls_total", "tool=\"chat\",outcome=\"ok\""));
         Assert.Equal(0, await _pair.MetricAsync(1, "exaifast_calls_total", "tool=\"chat\""));
@@ -90,7 +90,7 @@ public sealed class MultiDaemonTests : IAsyncLifetime
         var c1 = await _pair.ConnectToAsync(0, session);
         await c1.CallAsync("long", "chat", arguments.DeepClone().AsObject());
         await c1.OpAsync("call_tool_ack");
-        await RedisThreadStoreTests.Until(async () => await _pair.MetricAsync(0, "exaifast_lane_workers_busy") == 1);
+        await Eventually.Until(async () => await _pair.MetricAsync(0, "exaifast_lane_workers_busy") == 1);
         c1.Vanish(); // the connection drops mid-call
         await c1.DisposeAsync();
 
@@ -111,10 +111,10 @@ public sealed class MultiDaemonTests : IAsyncLifetime
         Assert.Equal("CANCELLED", (string?)result["error"]!["code"]);
 
         // Cancelled where it ran, by its client's cancel: its model request abandoned, its slot free, nothing in flight.
-        await RedisThreadStoreTests.Until(async () => await _pair.MetricAsync(0, "exaifast_calls_total", "tool=\"chat\",outcome=\"cancelled\"") == 1);
-        await RedisThreadStoreTests.Until(async () => await _pair.MetricAsync(0, "exaifast_lane_workers_busy") == 0
+        await Eventually.Until(async () => await _pair.MetricAsync(0, "exaifast_calls_total", "tool=\"chat\",outcome=\"cancelled\"") == 1);
+        await Eventually.Until(async () => await _pair.MetricAsync(0, "exaifast_lane_workers_busy") == 0
             && await _pair.MetricAsync(0, "exaifast_calls_inflight") == 0);
-        await RedisThreadStoreTests.Until(() => Task.FromResult(
+        await Eventually.Until(() => Task.FromResult(
             _pair.Daemons[0].Stderr.Contains($"Call long of session {session}: chat in lane local ends CANCELLED: its client sent the cancel through another daemon", StringComparison.Ordinal)));
 
         // Sent again, the request id gets the stored CANCELLED answer (ack first, as for every request): no second run on
@@ -142,7 +142,7 @@ public sealed class MultiDaemonTests : IAsyncLifetime
         var c1 = await _pair.ConnectToAsync(0, session);
         await c1.CallAsync("doomed", "chat", arguments.DeepClone().AsObject());
         await c1.OpAsync("call_tool_ack");
-        await RedisThreadStoreTests.Until(async () => await _pair.MetricAsync(0, "exaifast_lane_workers_busy") == 1);
+        await Eventually.Until(async () => await _pair.MetricAsync(0, "exaifast_lane_workers_busy") == 1);
         c1.Vanish(); // the connection drops mid-call
         await c1.DisposeAsync();
 
@@ -216,8 +216,8 @@ public sealed class MultiDaemonTests : IAsyncLifetime
         await _pair.Redis.StopAsync();
         foreach (int d in (int[])[0, 1])
         {
-            await RedisThreadStoreTests.Until(async () => await _pair.MetricAsync(d, "exaifast_redis_up") == 0);
-            await RedisThreadStoreTests.Until(() => Task.FromResult(_pair.Daemons[d].Stderr.Contains("Redis down", StringComparison.Ordinal)));
+            await Eventually.Until(async () => await _pair.MetricAsync(d, "exaifast_redis_up") == 0);
+            await Eventually.Until(() => Task.FromResult(_pair.Daemons[d].Stderr.Contains("Redis down", StringComparison.Ordinal)));
             var health = await _pair.GetAsync(d, "/health");
             Assert.Contains("\"redis\":\"down\"", health.Body);
             var ready = await _pair.GetAsync(d, "/ready");
@@ -277,9 +277,9 @@ public sealed class MultiDaemonTests : IAsyncLifetime
         await _pair.Redis.StartAsync();
         foreach (int d in (int[])[0, 1])
         {
-            await RedisThreadStoreTests.Until(async () => await _pair.MetricAsync(d, "exaifast_redis_up") == 1);
+            await Eventually.Until(async () => await _pair.MetricAsync(d, "exaifast_redis_up") == 1);
             // One "up" line at start, one now.
-            await RedisThreadStoreTests.Until(() => Task.FromResult(_pair.Daemons[d].Stderr.Split("Redis up").Length - 1 >= 2));
+            await Eventually.Until(() => Task.FromResult(_pair.Daemons[d].Stderr.Split("Redis up").Length - 1 >= 2));
             Assert.Contains("\"redis\":\"up\"", (await _pair.GetAsync(d, "/health")).Body);
         }
 

@@ -69,7 +69,7 @@ public sealed class RedisSettingsTests
         Assert.True((bool)status["ok"]!);
         Assert.Contains("conversation store redis (down)", (string?)status["text"]);
 
-        await RedisThreadStoreTests.Until(() => Task.FromResult(daemon.Stderr.Contains($"Redis down (127.0.0.1:{nothing}", StringComparison.Ordinal)));
+        await Eventually.Until(() => Task.FromResult(daemon.Stderr.Contains($"Redis down (127.0.0.1:{nothing}", StringComparison.Ordinal)));
         foreach (string seen in (string[])[daemon.Stderr, daemon.Stdout, health, metrics, status.ToJsonString()])
         {
             Assert.DoesNotContain(Password, seen);

@@ -77,7 +77,7 @@ public partial class StdioAutostartTests
             await using var bridge = StdioProcess.Start(environment, "--autostart", "--daemon-log-file", log, "--connect-timeout", "120");
 
             // The start failed, and then the bridge tried (and was refused) three more times.
-            await RedisThreadStoreTests.Until(() => Task.FromResult(AttemptsAfterTheFailure(bridge.Stderr) >= 3));
+            await Eventually.Until(() => Task.FromResult(AttemptsAfterTheFailure(bridge.Stderr) >= 3));
             Assert.True(Regex.Matches(bridge.Stderr, "Nothing listens at .*: starting a daemon").Count == 1, bridge.Stderr);
             Assert.True(StartedLine().Matches(bridge.Stderr).Count == 1, bridge.Stderr);
             Assert.Contains("cannot write the health file", await File.ReadAllTextAsync(log, TestContext.Current.CancellationToken), StringComparison.Ordinal);
@@ -146,7 +146,7 @@ public partial class StdioAutostartTests
             }
 
             // The daemon flushes its log in the background: its first lines arrive soon after it listens.
-            await RedisThreadStoreTests.Until(() => Task.FromResult(File.Exists(expected)
+            await Eventually.Until(() => Task.FromResult(File.Exists(expected)
                 && File.ReadAllText(expected).Contains($"Listening on 127.0.0.1:{port}", StringComparison.Ordinal)));
         }
         finally

@@ -28,7 +28,7 @@ public class StdioBridgeOptionsTests
         var response = await bridge.ResponseAsync(1);
         Assert.False((bool)response["result"]!["isError"]!, response.ToJsonString());
         Assert.Contains("through the url", (string?)response["result"]!["content"]![0]!["text"], StringComparison.Ordinal);
-        await RedisThreadStoreTests.Until(async () => await CallsAsync(port) == 1); // that daemon ran it
+        await Eventually.Until(async () => await CallsAsync(port) == 1); // that daemon ran it
     }
 
     [Fact]
@@ -47,7 +47,7 @@ public class StdioBridgeOptionsTests
             await bridge.CallAsync(1, "configured by file");
             var response = await bridge.ResponseAsync(1);
             Assert.False((bool)response["result"]!["isError"]!, response.ToJsonString());
-            await RedisThreadStoreTests.Until(async () => await CallsAsync(port) == 1);
+            await Eventually.Until(async () => await CallsAsync(port) == 1);
         }
         finally
         {

@@ -2,7 +2,7 @@ using ExaiFast.Core.Dispatch;
 using ExaiFast.Tools.Threads;
 using Microsoft.Extensions.Time.Testing;
 
-namespace ExaiFast.Tests.Threads;
+namespace ExaiFast.Tools.Tests.Threads;
 
 /// <summary>
 /// The in-memory thread store: atomic appends (none lost, none beyond the turn cap, under contention), the TTL refreshed

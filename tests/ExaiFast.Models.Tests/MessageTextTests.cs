@@ -4,7 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using ExaiFast.Models;
 
-namespace ExaiFast.Tests.Models;
+namespace ExaiFast.Models.Tests;
 
 /// <summary>
 /// A prompt read in place where it arrived (<see cref="MessageText.InPlace"/>) reads exactly as

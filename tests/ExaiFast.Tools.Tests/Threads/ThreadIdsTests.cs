@@ -1,6 +1,6 @@
 using ExaiFast.Tools.Threads;
 
-namespace ExaiFast.Tests.Threads;
+namespace ExaiFast.Tools.Tests.Threads;
 
 /// <summary>
 /// Thread ids cut from blocks of randomness: every one distinct across many blocks and threads, each a well-formed

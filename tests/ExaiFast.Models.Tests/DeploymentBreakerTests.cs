@@ -1,7 +1,7 @@
 using ExaiFast.Models;
 using Microsoft.Extensions.Time.Testing;
 
-namespace ExaiFast.Tests.Models;
+namespace ExaiFast.Models.Tests;
 
 /// <summary>
 /// The state machine of one deployment's circuit breaker, on a fake clock: it opens on N failures in a row or on the

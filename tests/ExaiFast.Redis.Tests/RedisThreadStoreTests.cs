@@ -4,7 +4,7 @@ using ExaiFast.Tools.Threads;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
-namespace ExaiFast.Tests.Redis;
+namespace ExaiFast.Redis.Tests;
 
 /// <summary>The Redis thread store against a real redis-server: the semantics of MemoryThreadStore, shared by two multiplexers.</summary>
 public sealed class RedisThreadStoreTests : IAsyncLifetime
@@ -29,7 +29,7 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
     {
         var connection = RedisConnection.Connect(RedisUrl.Parse(_redis.Url), NullLogger.Instance, metrics: null);
         _connections.Add(connection);
-        await Until(() => Task.FromResult(connection.IsUp));
+        await Eventually.Until(() => Task.FromResult(connection.IsUp));
         return connection;
     }
 
@@ -130,7 +130,7 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
         // The first thread gains a turn, newest of all; the fourth goes (as if expired).
         await store.AppendAsync(ids[0], Turn("later", model: "m2") with { Tool = "debug", At = DateTimeOffset.UnixEpoch.AddDays(20_000).AddSeconds(10) }, create: false, ct);
         await connection.Database.KeyDeleteAsync("exaifast:thread:" + ids[3].ToString("D"));
-        await Until(async () => (await store.RecentAsync(10, ct)).Count == 4 && (await store.RecentAsync(10, ct))[0].Id == ids[0]); // the index is written after the append
+        await Eventually.Until(async () => (await store.RecentAsync(10, ct)).Count == 4 && (await store.RecentAsync(10, ct))[0].Id == ids[0]); // the index is written after the append
 
         var recent = await store.RecentAsync(3, ct);
 
@@ -155,12 +155,12 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
         Assert.InRange((await connection.Database.KeyTimeToLiveAsync(key))!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4));
 
         // Let the TTL run down below half, then append: it is back near its full length.
-        await Until(async () => (await connection.Database.KeyTimeToLiveAsync(key)) is { } left && left < TimeSpan.FromSeconds(2));
+        await Eventually.Until(async () => (await connection.Database.KeyTimeToLiveAsync(key)) is { } left && left < TimeSpan.FromSeconds(2));
         Assert.Equal(ThreadAppendStatus.Appended, (await store.AppendAsync(id, Turn("two"), create: false, ct)).Status);
         Assert.InRange((await connection.Database.KeyTimeToLiveAsync(key))!.Value, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4));
 
         // Without appends it ends: gone for reads and for appends.
-        await Until(async () => await store.GetAsync(id, ct) is null);
+        await Eventually.Until(async () => await store.GetAsync(id, ct) is null);
         Assert.Equal((ThreadAppendStatus.NotFound, 0), await store.AppendAsync(id, Turn("three"), create: false, ct));
     }
 
@@ -209,7 +209,7 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
         await store.AppendAsync(id, Turn("before"), create: true, ct);
 
         await _redis.StopAsync();
-        await Until(() => Task.FromResult(!connection.IsUp));
+        await Eventually.Until(() => Task.FromResult(!connection.IsUp));
         var append = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.AppendAsync(id, Turn("during"), create: false, ct));
         Assert.Contains("conversation store (redis)", append.Message);
         Assert.DoesNotContain("127.0.0.1", append.Message);
@@ -217,8 +217,8 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
         await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.GetAsync(id, ct));
 
         await _redis.StartAsync(); // empty again: no persistence
-        await Until(() => Task.FromResult(connection.IsUp));
-        await Until(async () =>
+        await Eventually.Until(() => Task.FromResult(connection.IsUp));
+        await Eventually.Until(async () =>
         {
             try
             {
@@ -230,16 +230,5 @@ public sealed class RedisThreadStoreTests : IAsyncLifetime
             }
         });
         Assert.Equal(["after"], (await store.GetAsync(id, ct))!.Turns.Select(t => t.Request));
-    }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds, failing after a generous deadline (never a timed assertion).</summary>
-    internal static async Task Until(Func<Task<bool>> condition, int seconds = 60)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached within the deadline");
-            await Task.Delay(50, TestContext.Current.CancellationToken);
-        }
     }
 }

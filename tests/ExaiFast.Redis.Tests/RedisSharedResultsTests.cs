@@ -7,7 +7,7 @@ using ExaiFast.Core.Tools;
 using ExaiFast.Redis;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace ExaiFast.Tests.Redis;
+namespace ExaiFast.Redis.Tests;
 
 /// <summary>
 /// Two dispatchers sharing results through a real redis-server, as two daemons do (no sockets): a client's cancel sent
@@ -34,7 +34,7 @@ public sealed class RedisSharedResultsTests : IAsyncLifetime
     {
         var connection = RedisConnection.Connect(RedisUrl.Parse(_redis.Url), NullLogger.Instance, metrics: null);
         _owned.Add(connection);
-        await RedisThreadStoreTests.Until(() => Task.FromResult(connection.IsUp));
+        await Eventually.Until(() => Task.FromResult(connection.IsUp));
         var dispatcher = new Dispatcher(new DispatcherOptions
         {
             LaneSlots = new Dictionary<string, int> { ["local"] = 2 },
@@ -62,10 +62,10 @@ public sealed class RedisSharedResultsTests : IAsyncLifetime
             ticket.Listen(client);
         }
 
-        await RedisThreadStoreTests.Until(() => Task.FromResult(tool.Started == 1));
+        await Eventually.Until(() => Task.FromResult(tool.Started == 1));
         ownerDispatcher.Detach(client, key.Caller); // its connection went away: the call is an orphan, marked in Redis
         SharedLookup running = default;
-        await RedisThreadStoreTests.Until(async () => (running = await waiter.LookupAsync(key, ct)).RunningOn == owner.DaemonId);
+        await Eventually.Until(async () => (running = await waiter.LookupAsync(key, ct)).RunningOn == owner.DaemonId);
 
         var wait = waiter.WaitAsync(key, running, () => { }, ct);
         Assert.True(await waiter.CancelElsewhereAsync(key, running, ct));
@@ -74,7 +74,7 @@ public sealed class RedisSharedResultsTests : IAsyncLifetime
         Assert.Equal(ErrorCodes.Cancelled, result.Error?.Code);
         Assert.Equal("cancelled by the client", result.Error?.Message); // the client's reason, not a disconnect or a deadline
         Assert.True(result.RunMs > 0); // it was running: `cancelled` says was_running from this
-        await RedisThreadStoreTests.Until(() => Task.FromResult(tool.Cancelled == 1 && ownerDispatcher.Inflight == 0 && ownerDispatcher.BusySlots == 0));
+        await Eventually.Until(() => Task.FromResult(tool.Cancelled == 1 && ownerDispatcher.Inflight == 0 && ownerDispatcher.BusySlots == 0));
         Assert.Equal(ErrorCodes.Cancelled, (await waiter.LookupAsync(key, ct)).Result?.Error?.Code); // what a later re-send gets
         Assert.Equal(1, tool.Started);
     }

@@ -3,7 +3,7 @@ using ExaiFast.Core.Tools;
 using ExaiFast.Tools.Schema;
 using ExaiFast.Tools.Threads;
 
-namespace ExaiFast.Tests.Threads;
+namespace ExaiFast.Tools.Tests.Threads;
 
 /// <summary>
 /// What every thread-keeping tool does with its thread: a turn's text clipped at 256 Ki chars (never half a surrogate

@@ -4,7 +4,7 @@ using System.Text.Json;
 using ExaiFast.Models;
 using ExaiFast.Models.Local;
 
-namespace ExaiFast.Tests.Models;
+namespace ExaiFast.Models.Tests.Local;
 
 /// <summary>The offline model's answer: labelled, deterministic, and derived from the request as documented.</summary>
 public class LocalModelProviderTests

@@ -7,7 +7,7 @@ using ExaiFast.Models.Local;
 using ExaiFast.Tools;
 using ExaiFast.Tools.Tools;
 
-namespace ExaiFast.Tests.Tools;
+namespace ExaiFast.Tools.Tests.Tools;
 
 /// <summary>
 /// A call is routed once: chat's validation chooses the route (its first choice is the lane the call is admitted to),

@@ -2,7 +2,7 @@ using ExaiFast.Core.Tools;
 using ExaiFast.Models;
 using ExaiFast.Tools.Threads;
 
-namespace ExaiFast.Tests.Threads;
+namespace ExaiFast.Tools.Tests.Threads;
 
 /// <summary>
 /// A thread's history rebuilt into a request within the model's context window: oldest first, the newest turns kept and

@@ -5,7 +5,7 @@ using ExaiFast.Models.Local;
 using ExaiFast.Tools.Schema;
 using ExaiFast.Tools.Tools;
 
-namespace ExaiFast.Tests.Tools;
+namespace ExaiFast.Tools.Tests.Tools;
 
 /// <summary>
 /// Tools declared once: <see cref="ToolFields"/> gives both the JSON Schema a client sees and the validation the daemon
