@@ -4,13 +4,17 @@ using System.Text.RegularExpressions;
 
 namespace ExaiFast.Load.Tests;
 
-/// <summary>A server under test in a child process (<c>dotnet exec X.dll</c>), its output kept for failure messages.</summary>
+/// <summary>A server under test in a child process — exaifast, or a perf/ baseline (<c>dotnet exec X.dll</c>) — its output kept for failure messages.</summary>
 internal sealed partial class ServerProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly ProcessStartInfo _start;
+    // A baseline's own process, or the daemon's (which captures its own output).
+    private readonly Process? _process;
+    private readonly ProcessStartInfo? _start;
+    private readonly ExaiFastProcess? _exaifast;
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource<int> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ServerProcess(ExaiFastProcess exaifast) => _exaifast = exaifast;
 
     private ServerProcess(ProcessStartInfo start)
     {
@@ -22,7 +26,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         {
             if (e.Data is null)
             {
-                _listening.TrySetException(new InvalidOperationException("the server exited before listening:\n" + Output));
+                _listening.TrySetException(new InvalidOperationException("the server exited before listening:\n" + Captured));
                 return;
             }
 
@@ -42,31 +46,20 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         _process.BeginErrorReadLine();
     }
 
-    public int Pid => _process.Id;
+    public int Pid => _exaifast?.Pid ?? _process!.Id;
 
     public int Port { get; private set; }
 
-    public string Output { get { lock (_output) { return _output.ToString(); } } }
+    public string Output => _exaifast is { } daemon ? daemon.Stderr + daemon.Stdout : Captured;
 
-    /// <summary>The real daemon on an OS-assigned port (read back from its "Listening on" log line), once it answers /ready.</summary>
+    private string Captured { get { lock (_output) { return _output.ToString(); } } }
+
+    /// <summary>The real daemon (<see cref="ExaiFastProcess"/>) on an OS-assigned port, once it answers /ready.</summary>
     public static async Task<ServerProcess> StartExaiFastAsync(CancellationToken cancellationToken, params string[] args)
     {
-        var start = HermeticStart.Create(ExaiFastExecutable.FileName);
-        ExaiFastExecutable.AddArguments(start, ["serve", "--port", "0", .. args]);
-
-        var server = new ServerProcess(start);
-        try
-        {
-            server.Port = await server._listening.Task.WaitAsync(TimeSpan.FromSeconds(60), cancellationToken);
-            await Readiness.WaitAsync(server.Port, () => server._process.HasExited, () => server.Output, cancellationToken);
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
-
-        return server;
+        cancellationToken.ThrowIfCancellationRequested();
+        var daemon = await ExaiFastProcess.StartServeAsync(null, args);
+        return new ServerProcess(daemon) { Port = daemon.Port };
     }
 
     /// <summary>
@@ -97,14 +90,19 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        if (_exaifast is not null)
+        {
+            return _exaifast.DisposeAsync();
+        }
+
+        if (!_process!.HasExited)
         {
             _process.Kill(entireProcessTree: true);
             _process.WaitForExit();
         }
 
         _process.Dispose();
-        HermeticStart.DeleteWorkingDirectory(_start);
+        HermeticStart.DeleteWorkingDirectory(_start!);
         return ValueTask.CompletedTask;
     }
 
@@ -112,21 +110,8 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     private static string PerfDll(string name)
     {
         string configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-        string path = Path.Combine(RepoRoot(), "perf", name, "bin", configuration, "net10.0", name + ".dll");
+        string path = Path.Combine(RepoPaths.Root, "perf", name, "bin", configuration, "net10.0", name + ".dll");
         return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is missing: the test project builds it (ProjectReference)", path);
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ExaiFast.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("ExaiFast.sln not found above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex(@"Listening on [^ ]*:(\d+) ")]

@@ -79,7 +79,7 @@ public class ClientCommandTests
         // not because the connection went away.
         await using var daemon = await Daemon.StartAsync(new() { ["EXAI_WS_DISCONNECT_GRACE_SECS"] = "3600" });
         var calls = daemon.Services.GetRequiredService<DispatchMetrics>().Calls;
-        await using var cli = DaemonProcess.Start("call", "chat", "-a", "prompt=interrupt me", "-a", "local_latency_ms=600000", "--url", daemon.Uri.ToString());
+        await using var cli = ExaiFastProcess.Start("call", "chat", "-a", "prompt=interrupt me", "-a", "local_latency_ms=600000", "--url", daemon.Uri.ToString());
 
         await ExaiWsProtocolTests.Eventually(() => daemon.LocalModel.Requests == 1, 30_000); // running on the daemon
         cli.Signal(SigInt);
@@ -100,7 +100,7 @@ public class ClientCommandTests
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        await using var cli = DaemonProcess.Start("call", "version", "--url", $"ws://127.0.0.1:{port}/");
+        await using var cli = ExaiFastProcess.Start("call", "version", "--url", $"ws://127.0.0.1:{port}/");
 
         using var connection = await listener.AcceptTcpClientAsync(TestContext.Current.CancellationToken);
         var upgrade = new List<byte>();

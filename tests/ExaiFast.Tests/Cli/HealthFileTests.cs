@@ -18,7 +18,7 @@ public sealed class HealthFileTests : IDisposable
     public async Task HealthFile_IsAlwaysWhole_CarriesTheLiveStatus_AndIsRemovedAtShutdown()
     {
         string file = Path.Combine(_dir, "logs", "ws_daemon.health.json"); // logs/ does not exist yet: the daemon makes it
-        await using var daemon = DaemonProcess.Start(new Dictionary<string, string>
+        await using var daemon = ExaiFastProcess.Start(new Dictionary<string, string>
         {
             ["EXAIFAST_HEALTH_FILE"] = file,
             ["EXAIFAST_HEALTH_INTERVAL_SECS"] = "0.05",
@@ -81,7 +81,7 @@ public sealed class HealthFileTests : IDisposable
     [Fact]
     public async Task UnwritableHealthFile_Exits2_BeforeListening()
     {
-        await using var daemon = DaemonProcess.Start(new Dictionary<string, string> { ["EXAIFAST_HEALTH_FILE"] = "/proc/exaifast-no-such-dir/health.json" }, "serve", "--port", "0");
+        await using var daemon = ExaiFastProcess.Start(new Dictionary<string, string> { ["EXAIFAST_HEALTH_FILE"] = "/proc/exaifast-no-such-dir/health.json" }, "serve", "--port", "0");
 
         Assert.Equal(2, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         string stderr = daemon.Stderr.Trim();

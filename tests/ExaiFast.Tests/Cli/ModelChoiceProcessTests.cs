@@ -85,7 +85,7 @@ public class ModelChoiceProcessTests : IDisposable
         var env = new Dictionary<string, string> { ["KIMI_API_KEY"] = "k", ["EXAIFAST_MODELS_FILE"] = file };
         string line = $"models file {file}: kimi[1] \"k3\": context_window must be a positive integer (tokens)";
 
-        await using (var serve = DaemonProcess.Start(env, "serve", "--port", "0"))
+        await using (var serve = ExaiFastProcess.Start(env, "serve", "--port", "0"))
         {
             Assert.Equal(2, await serve.WaitForExitAsync(TimeSpan.FromSeconds(30)));
             Assert.Equal($"exaifast: {line}", serve.Stderr.Trim());
@@ -104,7 +104,7 @@ public class ModelChoiceProcessTests : IDisposable
     [Fact]
     public async Task AnAllowListThatLeavesNothing_OrNamesNoModelOfItsProvider_StopsServe_WithExit2()
     {
-        await using (var serve = DaemonProcess.Start(new Dictionary<string, string> { ["GLM_API_KEY"] = "g", ["GLM_ALLOWED_MODELS"] = " ," }, "serve", "--port", "0"))
+        await using (var serve = ExaiFastProcess.Start(new Dictionary<string, string> { ["GLM_API_KEY"] = "g", ["GLM_ALLOWED_MODELS"] = " ," }, "serve", "--port", "0"))
         {
             Assert.Equal(2, await serve.WaitForExitAsync(TimeSpan.FromSeconds(30)));
             Assert.Equal("exaifast: invalid GLM_ALLOWED_MODELS (from environment): ' ,' is not a list of at least one model: it would leave glm none", serve.Stderr.Trim());

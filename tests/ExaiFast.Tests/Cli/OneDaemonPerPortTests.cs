@@ -20,11 +20,11 @@ public sealed class OneDaemonPerPortTests : IDisposable
     public async Task SecondServe_OnAServedPort_Exits2_NamingThePortAndThePid_AndTheFirstServesAlone()
     {
         int port = Stdio.StdioBridgeTests.FreePort();
-        await using var first = DaemonProcess.Start(Environment(), "serve", "--port", Text(port));
+        await using var first = ExaiFastProcess.Start(Environment(), "serve", "--port", Text(port));
         await first.WaitForReadyAsync();
         Assert.Equal(Text(first.Pid), File.ReadAllText(PidFile(port)).Trim());
 
-        await using var second = DaemonProcess.Start(Environment(), "serve", "--port", Text(port));
+        await using var second = ExaiFastProcess.Start(Environment(), "serve", "--port", Text(port));
 
         Assert.Equal(2, await second.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal($"exaifast: port {port} is already served by an exaifast daemon (pid {first.Pid}); stop it first or choose another port (--port, EXAI_WS_PORT)",
@@ -50,7 +50,7 @@ public sealed class OneDaemonPerPortTests : IDisposable
         using var other = StalePid(stale, out string content);
         File.WriteAllText(PidFile(port), content);
 
-        await using var daemon = DaemonProcess.Start(Environment(), "serve", "--port", Text(port));
+        await using var daemon = ExaiFastProcess.Start(Environment(), "serve", "--port", Text(port));
 
         Assert.Equal(port, await daemon.WaitForReadyAsync());
         Assert.Equal(Text(daemon.Pid), File.ReadAllText(PidFile(port)).Trim());
@@ -70,7 +70,7 @@ public sealed class OneDaemonPerPortTests : IDisposable
         using var other = StalePid(stale, out string content);
         File.WriteAllText(PidFile(port), content);
 
-        await using var daemon = DaemonProcess.Start(Environment(), "serve", "--port", Text(port));
+        await using var daemon = ExaiFastProcess.Start(Environment(), "serve", "--port", Text(port));
 
         Assert.Equal(2, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal($"exaifast: cannot listen on 127.0.0.1:{port}: Address already in use; another program holds the port: choose another one (--port, EXAI_WS_PORT)",

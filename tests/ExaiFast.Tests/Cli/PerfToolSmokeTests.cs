@@ -14,7 +14,7 @@ public partial class PerfToolSmokeTests
     {
         string tool = LoadToolPath();
         Assert.True(File.Exists(tool), $"{tool} is missing: scripts/test.sh builds the whole solution, perf/ included");
-        await using var daemon = DaemonProcess.Start("serve", "--port", "0");
+        await using var daemon = ExaiFastProcess.Start("serve", "--port", "0");
         int port = await daemon.WaitForPortAsync();
 
         var start = HermeticStart.Create("dotnet");

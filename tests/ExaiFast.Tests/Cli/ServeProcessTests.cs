@@ -12,7 +12,7 @@ public class ServeProcessTests
     [Fact]
     public async Task BadPort_Exits2_WithOneLine_BeforeBindingAnything()
     {
-        await using var daemon = DaemonProcess.Start("serve", "--port", "99999");
+        await using var daemon = ExaiFastProcess.Start("serve", "--port", "99999");
 
         Assert.Equal(2, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal("exaifast: invalid --port: '99999' is not an integer from 0 to 65535", daemon.Stderr.Trim());
@@ -27,7 +27,7 @@ public class ServeProcessTests
         blocker.Listen();
         int port = ((IPEndPoint)blocker.LocalEndPoint!).Port;
 
-        await using var daemon = DaemonProcess.Start("serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await using var daemon = ExaiFastProcess.Start("serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.Equal(2, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal($"exaifast: cannot listen on 127.0.0.1:{port}: Address already in use; another program holds the port: choose another one (--port, EXAI_WS_PORT)", daemon.Stderr.Trim());
@@ -36,7 +36,7 @@ public class ServeProcessTests
     [Fact]
     public async Task Serve_AnswersHealth_ThenSigterm_Closes1001_AndExits0_WithNothingOnStdout()
     {
-        await using var daemon = DaemonProcess.Start("serve", "--port", "0", "--log-level", "debug");
+        await using var daemon = ExaiFastProcess.Start("serve", "--port", "0", "--log-level", "debug");
         int port = await daemon.WaitForPortAsync();
         var ct = TestContext.Current.CancellationToken;
 
@@ -65,7 +65,7 @@ public class ServeProcessTests
     [Fact]
     public async Task JsonLogs_AreOneObjectPerLine()
     {
-        await using var daemon = DaemonProcess.Start("serve", "--port", "0", "--log-format", "json");
+        await using var daemon = ExaiFastProcess.Start("serve", "--port", "0", "--log-format", "json");
         await daemon.WaitForPortAsync();
         daemon.Signal(SigTerm);
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
@@ -82,7 +82,7 @@ public class ServeProcessTests
     [Fact]
     public async Task JsonLogs_CarryEachCallsFields_InSnakeCase()
     {
-        await using var daemon = DaemonProcess.Start("serve", "--port", "0", "--log-format", "json", "--log-level", "debug");
+        await using var daemon = ExaiFastProcess.Start("serve", "--port", "0", "--log-format", "json", "--log-level", "debug");
         int port = await daemon.WaitForReadyAsync();
         string session;
         await using (var client = await ExaiWs.ExaiWsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/")))
@@ -113,14 +113,14 @@ public class ServeProcessTests
         string file = Path.Combine(Path.GetTempPath(), $"exaifast-log-{Guid.NewGuid():N}.log");
         try
         {
-            await using var daemon = DaemonProcess.Start(new Dictionary<string, string> { ["EXAIFAST_LOG_FILE"] = file }, "serve", "--port", "0");
+            await using var daemon = ExaiFastProcess.Start(new Dictionary<string, string> { ["EXAIFAST_LOG_FILE"] = file }, "serve", "--port", "0");
 
             // The "Listening on" line, wherever it shows up first; it must be in the file.
             int? port = null;
             await ExaiWs.ExaiWsProtocolTests.Eventually(
-                () => (port = (File.Exists(file) ? DaemonProcess.ListeningPort(ReadShared(file)) : null) ?? DaemonProcess.ListeningPort(daemon.Stderr)) is not null, 30_000,
+                () => (port = (File.Exists(file) ? ExaiFastProcess.ListeningPort(ReadShared(file)) : null) ?? ExaiFastProcess.ListeningPort(daemon.Stderr)) is not null, 30_000,
                 because: $"no 'Listening on' line in {file} nor on stderr within 30 s:\n{daemon.Stderr}");
-            Assert.True(File.Exists(file) && DaemonProcess.ListeningPort(ReadShared(file)) is not null, $"the logs went to stderr, not to {file}:\n{daemon.Stderr}");
+            Assert.True(File.Exists(file) && ExaiFastProcess.ListeningPort(ReadShared(file)) is not null, $"the logs went to stderr, not to {file}:\n{daemon.Stderr}");
             using var http = new HttpClient();
             Assert.Contains("\"status\":\"ok\"", await http.GetStringAsync($"http://127.0.0.1:{port}/health", TestContext.Current.CancellationToken));
 

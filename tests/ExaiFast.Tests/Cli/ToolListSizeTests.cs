@@ -38,7 +38,7 @@ public class ToolListSizeTests
     /// <summary>Each section of the output (before 2025-06-18, then 2025-06-18 on), by profile.</summary>
     private static async Task<Dictionary<string, (int Tools, int Bytes, int Tokens)>[]> SizeAsync(Dictionary<string, string> env)
     {
-        await using var process = DaemonProcess.Start(env, "tools", "--size");
+        await using var process = ExaiFastProcess.Start(env, "tools", "--size");
         Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         var lines = process.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Equal("MCP before 2025-06-18:", lines[0]);
@@ -72,7 +72,7 @@ public class ToolListSizeTests
     [Fact]
     public async Task Size_WithAnUnknownToolName_Exits2()
     {
-        await using var process = DaemonProcess.Start(new Dictionary<string, string> { ["DISABLED_TOOLS"] = "nonesuch" }, "tools", "--size");
+        await using var process = ExaiFastProcess.Start(new Dictionary<string, string> { ["DISABLED_TOOLS"] = "nonesuch" }, "tools", "--size");
 
         Assert.Equal(2, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("invalid DISABLED_TOOLS (from environment): 'nonesuch'", process.Stderr, StringComparison.Ordinal);

@@ -93,7 +93,7 @@ public class DashboardBrowserTests
         await SaveScreenshotAsync(browser, "dashboard-after-login.png");
     }
 
-    private static DaemonProcess StartDaemon(FakeOpenAIServer fake) => DaemonProcess.Start(new Dictionary<string, string>
+    private static ExaiFastProcess StartDaemon(FakeOpenAIServer fake) => ExaiFastProcess.Start(new Dictionary<string, string>
     {
         ["EXAI_WS_TOKEN"] = Token,
         ["OPENAI_COMPATIBLE_BASE_URL"] = fake.BaseUrl.ToString(),

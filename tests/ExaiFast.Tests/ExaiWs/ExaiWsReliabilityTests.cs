@@ -224,7 +224,7 @@ public class ExaiWsReliabilityTests
         // deadline; the disposed token source threw on the reader and the connection was dropped. It shows with the
         // real executable's inline socket completions (this test process can't switch them on for itself), in Release
         // builds as scripts/test.sh makes them: there it failed on the old code within a few hundred calls.
-        await using var daemon = Cli.DaemonProcess.Start("serve", "--port", "0");
+        await using var daemon = ExaiFastProcess.Start("serve", "--port", "0");
         int port = await daemon.WaitForPortAsync();
         await using var client = await ExaiWsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"));
         for (int i = 0; i < 3000; i++)

@@ -21,7 +21,7 @@ public class CallFieldsInJsonLogsTests
     public async Task EveryLineAboutAFailedCall_CarriesItsRequestSessionToolLane_AndOutcome()
     {
         await using var fake = FakeOpenAIServer.Start();
-        await using var daemon = DaemonProcess.Start(new Dictionary<string, string>
+        await using var daemon = ExaiFastProcess.Start(new Dictionary<string, string>
         {
             ["OPENAI_COMPATIBLE_BASE_URL"] = fake.BaseUrl.ToString(),
             ["OPENAI_COMPATIBLE_API_KEY"] = ProviderRig.ApiKey,

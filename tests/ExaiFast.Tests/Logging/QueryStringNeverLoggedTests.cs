@@ -40,7 +40,7 @@ public class QueryStringNeverLoggedTests
         {
             string stderr, stdout;
             int sent;
-            await using (var daemon = DaemonProcess.Start(env, "serve", "--port", "0"))
+            await using (var daemon = ExaiFastProcess.Start(env, "serve", "--port", "0"))
             {
                 int port = toFile ? await PortFromFileAsync(logFile, daemon, ct) : await daemon.WaitForPortAsync();
                 await ExaiFast.Testing.Readiness.WaitAsync(port, () => false, () => daemon.Stderr, ct);
@@ -159,12 +159,12 @@ public class QueryStringNeverLoggedTests
         return end < 0 ? all : all[..end];
     }
 
-    private static async Task<int> PortFromFileAsync(string logFile, DaemonProcess daemon, CancellationToken ct)
+    private static async Task<int> PortFromFileAsync(string logFile, ExaiFastProcess daemon, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
-            if (File.Exists(logFile) && DaemonProcess.ListeningPort(await File.ReadAllTextAsync(logFile, ct)) is { } port)
+            if (File.Exists(logFile) && ExaiFastProcess.ListeningPort(await File.ReadAllTextAsync(logFile, ct)) is { } port)
             {
                 return port;
             }

@@ -42,7 +42,7 @@ public class SecretsNeverLeakTests
         var seen = new StringBuilder(); // everything the daemon sent to this test
         try
         {
-            await using (var daemon = DaemonProcess.Start(new Dictionary<string, string>
+            await using (var daemon = ExaiFastProcess.Start(new Dictionary<string, string>
             {
                 ["EXAI_WS_TOKEN"] = secrets["token"],
                 ["KIMI_API_KEY"] = secrets["KIMI_API_KEY"],
@@ -130,7 +130,7 @@ public class SecretsNeverLeakTests
         var seen = new StringBuilder();
         try
         {
-            await using (var daemon = DaemonProcess.Start(new Dictionary<string, string>
+            await using (var daemon = ExaiFastProcess.Start(new Dictionary<string, string>
             {
                 ["EXAIFAST_OAUTH_ISSUER"] = issuer.Issuer,
                 ["EXAIFAST_OAUTH_AUDIENCE"] = audience,
@@ -336,12 +336,12 @@ public class SecretsNeverLeakTests
         }
     }
 
-    private static async Task<int> ListeningPortAsync(string logFile, DaemonProcess daemon, CancellationToken ct)
+    private static async Task<int> ListeningPortAsync(string logFile, ExaiFastProcess daemon, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
-            if (File.Exists(logFile) && DaemonProcess.ListeningPort(await File.ReadAllTextAsync(logFile, ct)) is { } port)
+            if (File.Exists(logFile) && ExaiFastProcess.ListeningPort(await File.ReadAllTextAsync(logFile, ct)) is { } port)
             {
                 return port;
             }

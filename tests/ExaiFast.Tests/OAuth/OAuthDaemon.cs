@@ -20,9 +20,9 @@ internal sealed class OAuthDaemon : IAsyncDisposable
 
     public const string MetadataUrl = "https://mcp.example.test/.well-known/oauth-protected-resource/mcp";
 
-    private readonly DaemonProcess _process;
+    private readonly ExaiFastProcess _process;
 
-    private OAuthDaemon(LocalIssuer issuer, DaemonProcess process, int port)
+    private OAuthDaemon(LocalIssuer issuer, ExaiFastProcess process, int port)
     {
         Issuer = issuer;
         _process = process;
@@ -55,14 +55,13 @@ internal sealed class OAuthDaemon : IAsyncDisposable
             env[key] = value;
         }
 
-        var process = DaemonProcess.Start(env, "serve", "--port", "0");
         try
         {
-            return new OAuthDaemon(issuer, process, await process.WaitForReadyAsync());
+            var process = await ExaiFastProcess.StartServeAsync(env);
+            return new OAuthDaemon(issuer, process, process.Port);
         }
         catch
         {
-            await process.DisposeAsync();
             await issuer.DisposeAsync();
             throw;
         }

@@ -13,7 +13,7 @@ internal sealed partial class DaemonPair : IAsyncDisposable
 {
     private readonly HttpClient _http = new();
 
-    private DaemonPair(RedisServer redis, DaemonProcess[] daemons, int[] ports, NginxProxy nginx)
+    private DaemonPair(RedisServer redis, ExaiFastProcess[] daemons, int[] ports, NginxProxy nginx)
     {
         Redis = redis;
         Daemons = daemons;
@@ -23,7 +23,7 @@ internal sealed partial class DaemonPair : IAsyncDisposable
 
     public RedisServer Redis { get; }
 
-    public DaemonProcess[] Daemons { get; }
+    public ExaiFastProcess[] Daemons { get; }
 
     /// <summary>Each daemon's own port (for /metrics, /health and /ready; clients go through nginx).</summary>
     public int[] Ports { get; }
@@ -35,7 +35,7 @@ internal sealed partial class DaemonPair : IAsyncDisposable
     {
         var redis = await RedisServer.StartNewAsync();
         var env = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["REDIS_URL"] = redis.Url };
-        DaemonProcess[] daemons = [DaemonProcess.Start(env, "serve", "--port", "0"), DaemonProcess.Start(env, "serve", "--port", "0")];
+        ExaiFastProcess[] daemons = [ExaiFastProcess.Start(env, "serve", "--port", "0"), ExaiFastProcess.Start(env, "serve", "--port", "0")];
         int[] ports = [await daemons[0].WaitForReadyAsync(), await daemons[1].WaitForReadyAsync()];
         var nginx = await NginxProxy.StartAsync(ports);
         var pair = new DaemonPair(redis, daemons, ports, nginx);

@@ -40,7 +40,7 @@ public sealed class RedisSettingsTests
     [Fact]
     public async Task ABadRedisUrl_ExitsWith2_NamingTheSetting_WithoutItsValue()
     {
-        await using var daemon = DaemonProcess.Start(new Dictionary<string, string> { ["REDIS_URL"] = "redis://:" + Password + "@127.0.0.1:notaport" }, "serve", "--port", "0");
+        await using var daemon = ExaiFastProcess.Start(new Dictionary<string, string> { ["REDIS_URL"] = "redis://:" + Password + "@127.0.0.1:notaport" }, "serve", "--port", "0");
         Assert.Equal(2, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("REDIS_URL", daemon.Stderr);
         Assert.Contains("***", daemon.Stderr);
@@ -53,7 +53,7 @@ public sealed class RedisSettingsTests
         var ct = TestContext.Current.CancellationToken;
         using var refused = new RefusedPort(); // no Redis there, nor anything else
         int nothing = refused.Port;
-        await using var daemon = DaemonProcess.Start(new Dictionary<string, string> { ["REDIS_URL"] = $"redis://:{Password}@127.0.0.1:{nothing}" }, "serve", "--port", "0");
+        await using var daemon = ExaiFastProcess.Start(new Dictionary<string, string> { ["REDIS_URL"] = $"redis://:{Password}@127.0.0.1:{nothing}" }, "serve", "--port", "0");
         int port = await daemon.WaitForPortAsync();
         using var http = new HttpClient();
         var ready = await http.GetAsync($"http://127.0.0.1:{port}/ready", ct);

@@ -17,7 +17,7 @@ public class StdioBridgeOptionsTests
     [Fact]
     public async Task Url_ConnectsToThatDaemon_NotToTheConfiguredPort()
     {
-        await using var daemon = DaemonProcess.Start("serve", "--port", "0");
+        await using var daemon = ExaiFastProcess.Start("serve", "--port", "0");
         int port = await daemon.WaitForReadyAsync();
         using var configured = new RefusedPort(); // EXAI_WS_PORT names a port where nothing listens
         await using var bridge = StdioProcess.Start(
@@ -35,7 +35,7 @@ public class StdioBridgeOptionsTests
     public async Task EnvFile_IsRead_ItsPortAndTokenReachTheDaemon()
     {
         string token = "env-file-" + Guid.NewGuid().ToString("N");
-        await using var daemon = DaemonProcess.Start(new Dictionary<string, string> { ["EXAI_WS_TOKEN"] = token }, "serve", "--port", "0");
+        await using var daemon = ExaiFastProcess.Start(new Dictionary<string, string> { ["EXAI_WS_TOKEN"] = token }, "serve", "--port", "0");
         int port = await daemon.WaitForReadyAsync();
         string file = Path.Combine(Path.GetTempPath(), $"exaifast-bridge-{Guid.NewGuid():N}.env");
         await File.WriteAllTextAsync(file, $"EXAI_WS_PORT={port}\nEXAI_WS_TOKEN={token}\n", TestContext.Current.CancellationToken);

@@ -1,72 +1,39 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace ExaiFast.Tests.Stdio;
 
 /// <summary>
-/// The real <c>exaifast stdio</c> (<see cref="ExaiFastExecutable"/>) in a child process: JSON lines written to its stdin, every stdout line parsed (one
-/// that is not a JSON-RPC 2.0 object fails the test at <see cref="DisposeAsync"/>), stderr kept for messages.
+/// The real <c>exaifast stdio</c>, started by <see cref="ExaiFastProcess"/>: JSON lines written to its stdin, every
+/// stdout line parsed (one that is not a JSON-RPC 2.0 object fails the test at <see cref="DisposeAsync"/>), stderr kept
+/// for messages.
 /// </summary>
 internal sealed class StdioProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly ProcessStartInfo _start;
+    private readonly ExaiFastProcess _process;
     private readonly List<JsonObject> _messages = [];
     private readonly List<string> _badLines = [];
-    private readonly StringBuilder _stderr = new();
-    private readonly Task _stdoutLoop;
     private readonly SemaphoreSlim _arrived = new(0);
 
-    private StdioProcess(ProcessStartInfo start)
-    {
-        _start = start;
-        _process = Process.Start(start)!;
-        var process = _process;
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (_stderr) { _stderr.AppendLine(e.Data); } } };
-        process.BeginErrorReadLine();
-        _stdoutLoop = Task.Run(ReadStdoutAsync);
-    }
+    private StdioProcess(Func<Action<string>, ExaiFastProcess> start) => _process = start(OnStdoutLine);
 
-    public int Pid => _process.Id;
+    public int Pid => _process.Pid;
 
-    public string Stderr { get { lock (_stderr) { return _stderr.ToString(); } } }
+    public string Stderr => _process.Stderr;
 
     /// <summary>Every message read so far, in order.</summary>
     public List<JsonObject> Messages { get { lock (_messages) { return _messages.ToList(); } } }
 
-    /// <summary>Starts <c>exaifast stdio</c> with <paramref name="environment"/> as its whole configuration (<see cref="HermeticStart"/>).</summary>
-    public static StdioProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
-    {
-        var start = HermeticStart.Create(ExaiFastExecutable.FileName, environment);
-        ExaiFastExecutable.AddArguments(start, ["stdio", .. args]);
-        return Launch(start);
-    }
+    /// <summary>Starts <c>exaifast stdio</c> with <paramref name="environment"/> as its whole configuration.</summary>
+    public static StdioProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        new(onLine => ExaiFastProcess.Start(environment, ["stdio", .. args], onLine));
 
     /// <summary>
-    /// Starts <paramref name="command"/> as an MCP client's config names it: through env(1), which looks it up on the
-    /// PATH of <paramref name="environment"/> (Process.Start would search this process's PATH instead).
+    /// Starts <paramref name="command"/> as an MCP client's config names it: env(1) looks it up on the PATH of
+    /// <paramref name="environment"/> (Process.Start would search this process's PATH instead).
     /// </summary>
-    public static StdioProcess StartCommand(IReadOnlyDictionary<string, string> environment, string command, params string[] args)
-    {
-        var start = HermeticStart.Create("env", environment);
-        foreach (string a in (string[])[command, .. args])
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        return Launch(start);
-    }
-
-    private static StdioProcess Launch(ProcessStartInfo start)
-    {
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        start.RedirectStandardInput = true;
-        start.StandardInputEncoding = new UTF8Encoding(false);
-        return new StdioProcess(start);
-    }
+    public static StdioProcess StartCommand(IReadOnlyDictionary<string, string> environment, string command, params string[] args) =>
+        new(onLine => ExaiFastProcess.StartCommand(environment, command, args, onLine));
 
     /// <summary>Writes one line to stdin (a JSON object, or any text).</summary>
     public async Task WriteLineAsync(string line)
@@ -149,68 +116,48 @@ internal sealed class StdioProcess : IAsyncDisposable
     public List<JsonObject> ProgressOf(string token) =>
         Messages.Where(m => (string?)m["method"] == "notifications/progress" && (string?)m["params"]!["progressToken"] == token).ToList();
 
-    public void CloseStdin() => _process.StandardInput.Close();
+    public void CloseStdin() => _process.CloseStdin();
 
-    public void Signal(int signal) => Assert.Equal(0, Kill(_process.Id, signal));
+    public void Signal(int signal) => _process.Signal(signal);
 
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
-    {
-        await _process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(timeout, TestContext.Current.CancellationToken);
-        await _stdoutLoop.WaitAsync(timeout, TestContext.Current.CancellationToken);
-        _process.WaitForExit(); // drains stderr
-        return _process.ExitCode;
-    }
+    public Task<int> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
 
     /// <summary>Kills the process if it still runs, then asserts that every stdout line was a JSON-RPC 2.0 message.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-
-        await _stdoutLoop.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _process.Dispose();
-        HermeticStart.DeleteWorkingDirectory(_start);
+        await _process.DisposeAsync();
         lock (_badLines)
         {
             Assert.True(_badLines.Count == 0, "stdout carried something that is not a JSON-RPC message: " + string.Join("\n", _badLines));
         }
     }
 
-    private async Task ReadStdoutAsync()
+    private void OnStdoutLine(string line)
     {
-        var reader = _process.StandardOutput;
-        while (await reader.ReadLineAsync() is { } line)
+        JsonObject? message = null;
+        try
         {
-            JsonObject? message = null;
-            try
-            {
-                message = JsonNode.Parse(line) as JsonObject;
-            }
-            catch (JsonException)
-            {
-            }
-
-            if (message is null || (string?)message["jsonrpc"] != "2.0")
-            {
-                lock (_badLines)
-                {
-                    _badLines.Add(line);
-                }
-
-                continue;
-            }
-
-            lock (_messages)
-            {
-                _messages.Add(message);
-            }
-
-            _arrived.Release();
+            message = JsonNode.Parse(line) as JsonObject;
         }
-    }
+        catch (JsonException)
+        {
+        }
 
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
+        if (message is null || (string?)message["jsonrpc"] != "2.0")
+        {
+            lock (_badLines)
+            {
+                _badLines.Add(line);
+            }
+
+            return;
+        }
+
+        lock (_messages)
+        {
+            _messages.Add(message);
+        }
+
+        _arrived.Release();
+    }
 }

@@ -129,7 +129,7 @@ public class ToolSelectionTests
     [InlineData("EXAIFAST_TOOLS", "nonesuch", "stdio")]
     public async Task AnUnknownToolName_Exits2_NamingIt(string key, string value, string command)
     {
-        await using var process = DaemonProcess.Start(new Dictionary<string, string> { [key] = value }, command, "--port", "0");
+        await using var process = ExaiFastProcess.Start(new Dictionary<string, string> { [key] = value }, command, "--port", "0");
 
         Assert.Equal(2, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         string bad = value.Split(',')[^1];
@@ -141,7 +141,7 @@ public class ToolSelectionTests
     [Fact]
     public async Task AToolListNamingNone_Exits2()
     {
-        await using var process = DaemonProcess.Start(new Dictionary<string, string> { ["EXAIFAST_TOOLS"] = " , " }, "serve", "--port", "0");
+        await using var process = ExaiFastProcess.Start(new Dictionary<string, string> { ["EXAIFAST_TOOLS"] = " , " }, "serve", "--port", "0");
 
         Assert.Equal(2, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal("exaifast: invalid EXAIFAST_TOOLS (from environment): ' , ' is not full, lean or a comma-separated list of tool names (it names none)",
@@ -151,7 +151,7 @@ public class ToolSelectionTests
     [Fact]
     public async Task AnUnknownToolName_AsAFlag_Exits2_NamingTheFlag()
     {
-        await using var process = DaemonProcess.Start("serve", "--port", "0", "--disabled-tools", "Chat,thinkdep");
+        await using var process = ExaiFastProcess.Start("serve", "--port", "0", "--disabled-tools", "Chat,thinkdep");
 
         Assert.Equal(2, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.StartsWith("exaifast: invalid --disabled-tools: 'Chat,thinkdep' is not a comma-separated list of tool names ('thinkdep' is no tool;", process.Stderr, StringComparison.Ordinal);

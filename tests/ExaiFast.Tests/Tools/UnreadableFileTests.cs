@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using ExaiFast.Tests.Stdio;
@@ -34,11 +33,8 @@ public sealed class UnreadableFileTests : IDisposable
         // A mode of 000 does not stop root, who reads any file through CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH; CI runs
         // as root. So the real daemon reads it in a process of its own, which as root runs without those two
         // capabilities (setpriv drops them from its bounding set before the exec) and as anyone else runs as it is.
-        var exaifast = new ProcessStartInfo();
-        ExaiFastExecutable.AddArguments(exaifast, ["stdio", "--in-process"]);
-        string[] command = geteuid() == 0
-            ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search", ExaiFastExecutable.FileName, .. exaifast.ArgumentList]
-            : [ExaiFastExecutable.FileName, .. exaifast.ArgumentList];
+        string[] exaifast = [ExaiFastExecutable.FileName, .. ExaiFastExecutable.Prefix, "stdio", "--in-process"];
+        string[] command = geteuid() == 0 ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search", .. exaifast] : exaifast;
         await using var stdio = StdioProcess.StartCommand(new Dictionary<string, string>(), command[0], command[1..]);
         await stdio.InitializeAsync();
         await stdio.RequestAsync(1, "tools/call", new JsonObject

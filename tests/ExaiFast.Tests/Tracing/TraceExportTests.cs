@@ -26,7 +26,7 @@ public class TraceExportTests
         string token = Secret(), key = Secret();
         var answers = new Dictionary<string, JsonObject>();
         var (retried, metaTrace, headerTrace, failed, unsampled, wsTrace) = (NewTrace(), NewTrace(), NewTrace(), NewTrace(), NewTrace(), NewTrace());
-        await using (var daemon = DaemonProcess.Start(new Dictionary<string, string>
+        await using (var daemon = ExaiFastProcess.Start(new Dictionary<string, string>
         {
             ["EXAI_WS_TOKEN"] = token,
             ["OPENAI_COMPATIBLE_BASE_URL"] = fake.BaseUrl.ToString(),
@@ -143,7 +143,7 @@ public class TraceExportTests
         await using var fake = FakeOpenAIServer.Start();
         string token = Secret();
         var (sampled, unsampled) = (NewTrace(), NewTrace());
-        await using (var daemon = DaemonProcess.Start(new Dictionary<string, string>
+        await using (var daemon = ExaiFastProcess.Start(new Dictionary<string, string>
         {
             ["EXAI_WS_TOKEN"] = token,
             ["OPENAI_COMPATIBLE_BASE_URL"] = fake.BaseUrl.ToString(),
