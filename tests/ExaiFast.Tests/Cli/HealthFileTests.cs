@@ -62,16 +62,14 @@ public sealed class HealthFileTests : IDisposable
         }
 
         // Live numbers, from the daemon's own status: a WebSocket session shows up in the next rewrite.
-        using var ws = new ClientWebSocket();
-        await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"), ct);
-        await ws.SendAsync("{\"op\":\"hello\"}"u8.ToArray(), WebSocketMessageType.Text, true, ct);
-        await ws.ReceiveAsync(new byte[1024], ct);
-        await ExaiWs.ExaiWsProtocolTests.Eventually(() =>
+        await using (var client = await ExaiWsClient.ConnectAsync(daemon.WebSocketUri))
         {
-            using var doc = Parse(File.ReadAllBytes(file), reads);
-            return doc.RootElement.GetProperty("connections").GetInt32() == 1 && doc.RootElement.GetProperty("sessions").GetInt32() == 1;
-        }, 30_000, because: "the health file never showed the open exai-ws session:\n" + File.ReadAllText(file));
-        await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, ct);
+            await ExaiWs.ExaiWsProtocolTests.Eventually(() =>
+            {
+                using var doc = Parse(File.ReadAllBytes(file), reads);
+                return doc.RootElement.GetProperty("connections").GetInt32() == 1 && doc.RootElement.GetProperty("sessions").GetInt32() == 1;
+            }, 30_000, because: "the health file never showed the open exai-ws session:\n" + File.ReadAllText(file));
+        }
 
         daemon.Signal(SigTerm);
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));

@@ -42,18 +42,11 @@ public class ServeProcessTests
 
         using var http = new HttpClient();
         Assert.Contains("\"status\":\"ok\"", await http.GetStringAsync($"http://127.0.0.1:{port}/health", ct));
-        using var ws = new ClientWebSocket();
-        await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"), ct);
-        await ws.SendAsync("{\"op\":\"hello\"}"u8.ToArray(), WebSocketMessageType.Text, true, ct);
-        var buffer = new byte[1024];
-        var ack = await ws.ReceiveAsync(buffer, ct);
-        Assert.Contains("\"op\":\"hello_ack\",\"ok\":true", System.Text.Encoding.UTF8.GetString(buffer, 0, ack.Count));
+        await using var client = await ExaiWsClient.ConnectAsync(daemon.WebSocketUri); // its hello acknowledged
 
         daemon.Signal(SigTerm);
-        var close = await ws.ReceiveAsync(buffer, ct);
-        Assert.Equal(WebSocketMessageType.Close, close.MessageType);
-        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, ws.CloseStatus);
-        await ws.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, null, ct);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, await client.ClosedAsync());
+        await client.AnswerCloseAsync();
 
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(string.Empty, daemon.Stdout);
@@ -85,7 +78,7 @@ public class ServeProcessTests
         await using var daemon = ExaiFastProcess.Start("serve", "--port", "0", "--log-format", "json", "--log-level", "debug");
         int port = await daemon.WaitForReadyAsync();
         string session;
-        await using (var client = await ExaiWs.ExaiWsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/")))
+        await using (var client = await ExaiWsClient.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/")))
         {
             session = client.SessionId!;
             await client.CallAsync("traced-call", "chat", new System.Text.Json.Nodes.JsonObject { ["prompt"] = "hi", ["model"] = "local" });

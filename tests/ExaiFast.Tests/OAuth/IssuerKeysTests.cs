@@ -122,7 +122,7 @@ public class IssuerKeysTests
 
             async Task<System.Text.Json.Nodes.JsonObject> UpgradeAsync()
             {
-                await using var ws = await ExaiWs.ExaiWsClient.ConnectAsync(daemon.WebSocketUri, hello: false, subprotocol: "mcp", bearer: token);
+                await using var ws = await ExaiWsClient.ConnectAsync(daemon.WebSocketUri, hello: false, subprotocol: "mcp", bearer: token);
                 await ws.SendAsync(OAuthDaemon.Initialize());
                 return await ws.NextAsync();
             }

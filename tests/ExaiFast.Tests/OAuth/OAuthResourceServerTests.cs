@@ -169,8 +169,8 @@ public class OAuthResourceServerTests(OAuthDaemonFixture fixture) : IClassFixtur
         // by its id, which only its maker was told).
         var (mine, theirs) = (Issuer.Claims(OAuthDaemon.Audience, OAuthDaemonFixture.Scope), Issuer.Claims(OAuthDaemon.Audience, OAuthDaemonFixture.Scope));
         theirs["sub"] = "user-2";
-        await using var me = await ExaiWs.ExaiWsClient.ConnectAsync(Daemon.WebSocketUri, hello: false, subprotocol: "mcp", bearer: Issuer.SignRs256(mine));
-        await using var them = await ExaiWs.ExaiWsClient.ConnectAsync(Daemon.WebSocketUri, hello: false, subprotocol: "mcp", bearer: Issuer.SignRs256(theirs));
+        await using var me = await ExaiWsClient.ConnectAsync(Daemon.WebSocketUri, hello: false, subprotocol: "mcp", bearer: Issuer.SignRs256(mine));
+        await using var them = await ExaiWsClient.ConnectAsync(Daemon.WebSocketUri, hello: false, subprotocol: "mcp", bearer: Issuer.SignRs256(theirs));
         foreach (var client in new[] { me, them })
         {
             await client.SendAsync(OAuthDaemon.Initialize());

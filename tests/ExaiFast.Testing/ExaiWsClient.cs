@@ -4,13 +4,14 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace ExaiFast.Tests.ExaiWs;
+namespace ExaiFast.Testing;
 
 /// <summary>
-/// An exai-ws client over the BCL ClientWebSocket that records every frame it receives; with the <c>mcp</c> subprotocol
-/// (and no hello) the same client speaks MCP's JSON-RPC.
+/// The tests' exai-ws client, over the BCL ClientWebSocket: hello (session, token), call_tool, every frame it receives
+/// recorded and checked (each has an op); with the <c>mcp</c> subprotocol (and no hello) the same client speaks MCP's
+/// JSON-RPC over WebSocket. Tests of the wire itself use raw sockets instead.
 /// </summary>
-internal sealed class ExaiWsClient : IAsyncDisposable
+public sealed class ExaiWsClient : IAsyncDisposable
 {
     private readonly ClientWebSocket _socket = new();
     private readonly ConcurrentQueue<JsonObject> _all = new();
@@ -150,6 +151,10 @@ internal sealed class ExaiWsClient : IAsyncDisposable
 
         return _socket.CloseStatus;
     }
+
+    /// <summary>Answers the server's close (<see cref="ClosedAsync"/>) with the same status: the handshake's second half.</summary>
+    public Task AnswerCloseAsync() =>
+        _socket.CloseOutputAsync(_socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure, null, TestContext.Current.CancellationToken);
 
     /// <summary>Drops the TCP connection without a close handshake (a vanished client).</summary>
     public void Vanish() => _socket.Abort();
