@@ -179,7 +179,7 @@ public class SettingsLoaderTests
     }
 
     [Fact]
-    public void LaneWorkers_AndLimits_AreBound()
+    public void LaneSlots_AndLimits_AreBound()
     {
         var env = new Dictionary<string, string> { ["EXAI_WS_KIMI_MAX_INFLIGHT"] = "3", ["EXAI_WS_LOCAL_MAX_INFLIGHT"] = "50", ["EXAI_WS_SESSION_MAX_INFLIGHT"] = "2", ["EXAI_WS_DISABLE_COALESCE_FOR_TOOLS"] = "chat, version" };
         var d = SettingsLoader.Load(env, None, HermeticStart.EmptyEnvFile).Dispatcher;
