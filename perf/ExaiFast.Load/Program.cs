@@ -1,6 +1,13 @@
 using System.Net;
 using ExaiFast.Load;
 
+// Asked for, the usage is the answer: stdout and exit 0 (docs/performance.md runs it). A bad command line is exit 2.
+if (args is ["-h" or "--help"])
+{
+    Console.WriteLine(LoadOptions.Usage);
+    return 0;
+}
+
 LoadOptions options;
 try
 {

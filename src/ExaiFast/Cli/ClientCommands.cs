@@ -175,6 +175,13 @@ internal static class ClientCommands
                     else if (frame["ok"]?.GetValue<bool>() == true)
                     {
                         await stdout.WriteLineAsync(streamed ? string.Empty : (string?)frame["text"]).ConfigureAwait(false);
+
+                        // The text alone does not say which thread it began or continued, and the next call of a
+                        // conversation or workflow needs it: said on stderr, so stdout stays the answer alone.
+                        if ((string?)frame["continuation_id"] is { Length: > 0 } thread)
+                        {
+                            await stderr.WriteLineAsync($"… continue with -a continuation_id={thread}").ConfigureAwait(false);
+                        }
                     }
 
                     if (frame["ok"]?.GetValue<bool>() != true)
