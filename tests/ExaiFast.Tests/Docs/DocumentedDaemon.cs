@@ -42,11 +42,11 @@ internal sealed partial class DocumentedDaemon : IAsyncDisposable
     /// <summary>What it wrote, stderr and stdout interleaved (stdout lines marked).</summary>
     public string Log { get { lock (_log) { return _log.ToString(); } } }
 
-    /// <summary>Starts <c>exaifast serve</c> with <paramref name="environment"/> as its whole environment and waits until it is ready.</summary>
-    public static async Task<DocumentedDaemon> StartAsync(IReadOnlyDictionary<string, string> environment, string workingDirectory)
+    /// <summary>Starts <c>exaifast serve</c> <paramref name="flags"/> with <paramref name="environment"/> as its whole environment and waits until it is ready.</summary>
+    public static async Task<DocumentedDaemon> StartAsync(IReadOnlyList<string> flags, IReadOnlyDictionary<string, string> environment, string workingDirectory)
     {
         var start = HermeticStart.Create(ExaiFastExecutable.FileName, environment, workingDirectory);
-        ExaiFastExecutable.AddArguments(start, ["serve"]);
+        ExaiFastExecutable.AddArguments(start, ["serve", .. flags]);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.RedirectStandardInput = true;

@@ -50,15 +50,16 @@ public sealed class ReadersMachine : IAsyncLifetime
         return path;
     }
 
-    /// <summary>A running daemon with exactly <paramref name="settings"/>, started once and shared.</summary>
-    internal Task<DocumentedDaemon> DaemonAsync(IReadOnlyDictionary<string, string> settings)
+    /// <summary>A running daemon with exactly <paramref name="settings"/> and <c>serve</c>'s <paramref name="flags"/>, started once and shared.</summary>
+    internal Task<DocumentedDaemon> DaemonAsync(IReadOnlyDictionary<string, string> settings, IReadOnlyList<string>? flags = null)
     {
-        string key = string.Join('\n', settings.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"));
+        flags ??= [];
+        string key = string.Join('\n', settings.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}")) + "\n" + string.Join(' ', flags);
         lock (_daemons)
         {
             if (!_daemons.TryGetValue(key, out var daemon) || daemon.IsFaulted)
             {
-                _daemons[key] = daemon = DocumentedDaemon.StartAsync(settings, Directory);
+                _daemons[key] = daemon = DocumentedDaemon.StartAsync(flags, settings, Directory);
             }
 
             return daemon;
