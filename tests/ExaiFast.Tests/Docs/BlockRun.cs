@@ -1,7 +1,5 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ExaiFast.Server.Tests.Infrastructure;
 using ExaiFast.Tests.Stdio;

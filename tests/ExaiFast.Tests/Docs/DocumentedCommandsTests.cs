@@ -1,10 +1,5 @@
-using System.Net;
 using System.Reflection;
-using System.Text;
-using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using ExaiFast.Server.Tests.Infrastructure;
-using ExaiFast.Tests.Stdio;
 
 namespace ExaiFast.Tests.Docs;
 
@@ -16,7 +11,7 @@ namespace ExaiFast.Tests.Docs;
 /// the model API, and the port left to the OS; the <c>exaifast</c> command of a <c>claude mcp add</c> line, and its
 /// URL; the curl, node and tool lines. A command that no longer works as documented fails here, naming its line.
 /// </summary>
-public sealed partial class DocumentedCommandsTests(ReadersMachine machine) : IClassFixture<ReadersMachine>
+public sealed class DocumentedCommandsTests(ReadersMachine machine) : IClassFixture<ReadersMachine>
 {
     private const string WhatToDo =
         "make it an exaifast, claude, curl, node or ollama line (this class runs those), or add it to CommandsRunElsewhere.Table " +
