@@ -66,6 +66,12 @@ internal sealed partial class BlockRun(ReadersMachine machine, IReadOnlyList<Doc
         var daemon = await machine.DaemonAsync(settings, Flags(c));
         var client = ClientEnvironment(daemon, settings);
 
+        // "the daemon on 127.0.0.1:8079": where it listens with the documented settings, as check-config shows.
+        if (HostAndPort().Match(c.Comment) is { Success: true } address)
+        {
+            Assert.Equal((address.Groups[1].Value, address.Groups[2].Value), await AddressAsync(documented));
+        }
+
         // What the line's comment promises and is cheap to see.
         if (settings.TryGetValue("EXAIFAST_TOOLS", out string? profile))
         {
@@ -387,8 +393,9 @@ internal sealed partial class BlockRun(ReadersMachine machine, IReadOnlyList<Doc
     // The URL Claude Code would call: its path is the daemon's MCP endpoint, and the documented header is what lets it in.
     private async Task HttpAsync(Uri documented, List<string> headers)
     {
-        Assert.True(documented.Host is "127.0.0.1" or "localhost", $"{documented}: not the daemon's default address");
-        Assert.Equal(8079, documented.Port); // the default EXAI_WS_PORT
+        var (host, port) = await machine.DefaultAddressAsync(() => AddressAsync(new Dictionary<string, string>()));
+        Assert.True(documented.Host == host && documented.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) == port,
+            $"{documented}: not the daemon's default address {host}:{port}");
         var settings = new Dictionary<string, string>(Plain, StringComparer.Ordinal);
         foreach (string header in headers)
         {
@@ -420,6 +427,15 @@ internal sealed partial class BlockRun(ReadersMachine machine, IReadOnlyList<Doc
         }
     }
 
+    // The address serve would listen on with these settings (host, port), from check-config's table.
+    private async Task<(string Host, string Port)> AddressAsync(IReadOnlyDictionary<string, string> settings)
+    {
+        var check = await ProgramRun.ExaiFastAsync(["check-config"], settings, machine.Directory);
+        Assert.True(check.Code == 0, check.Stderr);
+        string Value(string name) => Regex.Match(check.Stdout, $@"^{name}\s+(\S+)", RegexOptions.Multiline).Groups[1].Value;
+        return (Value("EXAI_WS_HOST"), Value("EXAI_WS_PORT"));
+    }
+
     private static Uri McpUri(DocumentedDaemon daemon, string path) => new($"http://127.0.0.1:{daemon.Port}{path}");
 
     private static StringContent InitializeBody()
@@ -432,12 +448,13 @@ internal sealed partial class BlockRun(ReadersMachine machine, IReadOnlyList<Doc
 
     // -- curl, node, the repository's own tools -----------------------------------------------------------------------
 
-    // A line that talks to a daemon at the documented default port: run as written, at the plain daemon's port.
+    // A line that talks to a daemon at the default port: run as written, at the plain daemon's port.
     private async Task AgainstThePlainDaemonAsync(DocumentedCommand c)
     {
         var daemon = await machine.DaemonAsync(Plain);
-        var args = c.Arguments.Select(a => a.Replace(":8079", $":{ReadersMachine.Port(daemon)}", StringComparison.Ordinal)).ToList();
-        Assert.True(!args.SequenceEqual(c.Arguments), "it names no daemon at :8079, the default port");
+        var (_, port) = await machine.DefaultAddressAsync(() => AddressAsync(new Dictionary<string, string>()));
+        var args = c.Arguments.Select(a => a.Replace($":{port}", $":{ReadersMachine.Port(daemon)}", StringComparison.Ordinal)).ToList();
+        Assert.True(!args.SequenceEqual(c.Arguments), $"it names no daemon at :{port}, the default port");
         if (c.Program == "node")
         {
             Assert.True(Directory.Exists(Path.Combine(RepoPaths.Root, "tests", "clients", "node_modules")), "tests/clients/node_modules is missing: run scripts/setup.sh");
@@ -479,6 +496,9 @@ internal sealed partial class BlockRun(ReadersMachine machine, IReadOnlyList<Doc
 
     [GeneratedRegex(@"the (\d+) lean tools")]
     private static partial Regex LeanCount();
+
+    [GeneratedRegex(@"\b(\d+\.\d+\.\d+\.\d+|localhost):(\d+)\b")]
+    private static partial Regex HostAndPort();
 
     [GeneratedRegex(@"https?://[^\s,;)]+")]
     private static partial Regex Url();

@@ -19,6 +19,7 @@ public sealed class ReadersMachine : IAsyncLifetime
     private readonly SemaphoreSlim _redisLock = new(1, 1);
     private RedisServer? _redis;
     private FakeOpenAIServer? _models;
+    private Task<(string Host, string Port)>? _defaultAddress;
 
     /// <summary>The directory every documented command runs in.</summary>
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("exaifast-doc-commands-").FullName;
@@ -63,6 +64,15 @@ public sealed class ReadersMachine : IAsyncLifetime
             }
 
             return daemon;
+        }
+    }
+
+    /// <summary>Where a daemon with no settings listens (host, port): found once by <paramref name="find"/>.</summary>
+    internal Task<(string Host, string Port)> DefaultAddressAsync(Func<Task<(string Host, string Port)>> find)
+    {
+        lock (_daemons)
+        {
+            return _defaultAddress is { IsFaulted: false } known ? known : _defaultAddress = find();
         }
     }
 
