@@ -106,6 +106,14 @@ internal sealed partial class BlockRun(ReadersMachine machine, IReadOnlyList<Doc
             Assert.Contains(settings["EXAIFAST_OAUTH_AUDIENCE"], metadata, StringComparison.Ordinal);
         }
 
+        if (settings.GetValueOrDefault("MCP_PROMPT_SIZE_LIMIT") == "0")
+        {
+            // "prompts of any length": one past the default limit is answered over MCP, not sent back.
+            string text = await McpCallTextAsync(daemon, "chat", new string('x', 70_000));
+            Assert.DoesNotContain("resend_prompt", text, StringComparison.Ordinal);
+            Assert.Contains("70000 characters", text, StringComparison.Ordinal);
+        }
+
         if (settings.Keys.Any(k => k.EndsWith("_ALLOWED_MODELS", StringComparison.Ordinal)) || settings.ContainsKey("EXAIFAST_MODELS_FILE"))
         {
             var models = await ProgramRun.ExaiFastAsync(["call", "listmodels"], client, machine.Directory);
@@ -434,6 +442,26 @@ internal sealed partial class BlockRun(ReadersMachine machine, IReadOnlyList<Doc
         Assert.True(check.Code == 0, check.Stderr);
         string Value(string name) => Regex.Match(check.Stdout, $@"^{name}\s+(\S+)", RegexOptions.Multiline).Groups[1].Value;
         return (Value("EXAI_WS_HOST"), Value("EXAI_WS_PORT"));
+    }
+
+    // One tools/call over Streamable HTTP (stateless: no session needed): the text of its result.
+    private static async Task<string> McpCallTextAsync(DocumentedDaemon daemon, string tool, string prompt)
+    {
+        var call = new System.Text.Json.Nodes.JsonObject
+        {
+            ["jsonrpc"] = "2.0", ["id"] = 2, ["method"] = "tools/call",
+            ["params"] = new System.Text.Json.Nodes.JsonObject { ["name"] = tool, ["arguments"] = new System.Text.Json.Nodes.JsonObject { ["prompt"] = prompt } },
+        };
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, McpUri(daemon, "/mcp")) { Content = new StringContent(call.ToJsonString(), Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        string body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"tools/call {tool}: {(int)response.StatusCode} {body}");
+
+        // A JSON body, or an event stream whose last data line is the response.
+        string json = body.TrimStart().StartsWith('{') ? body : body.Split('\n').Last(l => l.StartsWith("data:", StringComparison.Ordinal))[5..];
+        return (string?)System.Text.Json.Nodes.JsonNode.Parse(json)?["result"]?["content"]?[0]?["text"] ?? throw new InvalidOperationException($"no text in {body}");
     }
 
     private static Uri McpUri(DocumentedDaemon daemon, string path) => new($"http://127.0.0.1:{daemon.Port}{path}");
