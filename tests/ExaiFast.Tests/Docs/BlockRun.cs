@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
-using ExaiFast.Server.Tests.Infrastructure;
+using ExaiFast.Testing;
 using ExaiFast.Tests.Stdio;
 
 namespace ExaiFast.Tests.Docs;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
-using ExaiFast.Server.Tests.Infrastructure;
+using ExaiFast.Testing;
 
 namespace ExaiFast.Tests.Docs;
 

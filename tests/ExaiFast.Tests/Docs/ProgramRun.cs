@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using ExaiFast.Server.Tests.Infrastructure;
+using ExaiFast.Testing;
 
 namespace ExaiFast.Tests.Docs;
 

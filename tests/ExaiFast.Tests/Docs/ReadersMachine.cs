@@ -1,6 +1,6 @@
 using System.Globalization;
 using ExaiFast.Models;
-using ExaiFast.Server.Tests.Infrastructure;
+using ExaiFast.Testing;
 using ExaiFast.Tests.Models;
 using ExaiFast.Tests.Redis;
 
