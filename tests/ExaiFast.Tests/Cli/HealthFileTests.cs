@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using System.Text.Json;
 
 namespace ExaiFast.Tests.Cli;
@@ -24,7 +23,6 @@ public sealed class HealthFileTests : IDisposable
             ["EXAIFAST_HEALTH_INTERVAL_SECS"] = "0.05",
         }, "serve", "--port", "0");
         int port = await daemon.WaitForReadyAsync();
-        var ct = TestContext.Current.CancellationToken;
 
         // Read as fast as possible while it is rewritten every 50 ms: every read must find a whole JSON document.
         var writes = new HashSet<string>(StringComparer.Ordinal);
