@@ -15,13 +15,15 @@ public sealed partial class ExaiFastProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ProcessStartInfo _start;
+    private readonly bool _ownsDirectory;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ExaiFastProcess(ProcessStartInfo start, Action<string>? onStdoutLine)
+    private ExaiFastProcess(ProcessStartInfo start, Action<string>? onStdoutLine, bool ownsDirectory = true)
     {
         _start = start;
+        _ownsDirectory = ownsDirectory;
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) =>
         {
@@ -95,12 +97,19 @@ public sealed partial class ExaiFastProcess : IAsyncDisposable
 
     /// <summary>As <see cref="Start(IReadOnlyDictionary{string, string}, string[])"/>, every stdout line handed to
     /// <paramref name="onStdoutLine"/> (in order, one at a time) instead of kept in <see cref="Stdout"/>.</summary>
-    public static ExaiFastProcess Start(IReadOnlyDictionary<string, string> settings, IEnumerable<string> args, Action<string>? onStdoutLine)
+    public static ExaiFastProcess Start(IReadOnlyDictionary<string, string> settings, IEnumerable<string> args, Action<string>? onStdoutLine) =>
+        Start(settings, args, onStdoutLine, workingDirectory: null);
+
+    /// <summary>
+    /// As <see cref="Start(IReadOnlyDictionary{string, string}, string[])"/>, in <paramref name="workingDirectory"/> (the
+    /// caller's: kept at dispose) when the test gives one, for files its settings name relative to it.
+    /// </summary>
+    public static ExaiFastProcess Start(IReadOnlyDictionary<string, string> settings, IEnumerable<string> args, Action<string>? onStdoutLine, string? workingDirectory)
     {
-        var start = Hermetic(settings);
+        var start = Hermetic(settings, workingDirectory);
         start.ArgumentList.Add(ExaiFastExecutable.FileName);
         ExaiFastExecutable.AddArguments(start, args);
-        return new ExaiFastProcess(start, onStdoutLine);
+        return new ExaiFastProcess(start, onStdoutLine, ownsDirectory: workingDirectory is null);
     }
 
     /// <summary>
@@ -139,9 +148,9 @@ public sealed partial class ExaiFastProcess : IAsyncDisposable
     // Through env(1), which execs exaifast (or dotnet) in its place (same pid): a test run started in the background by a
     // non-interactive shell has SIGINT ignored, a child inherits that, and the runtime keeps an inherited SIG_IGN — so
     // the Ctrl-C tests failed only when the suite was launched with '&'. --default-signal puts SIGINT back.
-    private static ProcessStartInfo Hermetic(IReadOnlyDictionary<string, string> settings)
+    private static ProcessStartInfo Hermetic(IReadOnlyDictionary<string, string> settings, string? workingDirectory = null)
     {
-        var start = HermeticStart.Create("env", settings);
+        var start = HermeticStart.Create("env", settings, workingDirectory);
         if (!settings.ContainsKey("HOME"))
         {
             // Its own HOME: nothing a daemon keeps under ~ (~/.cache/exaifast) is shared with another test, or the developer.
@@ -194,7 +203,10 @@ public sealed partial class ExaiFastProcess : IAsyncDisposable
         }
 
         _process.Dispose();
-        HermeticStart.DeleteWorkingDirectory(_start);
+        if (_ownsDirectory)
+        {
+            HermeticStart.DeleteWorkingDirectory(_start);
+        }
     }
 
     /// <summary>The port in a "Listening on" log line, or null.</summary>

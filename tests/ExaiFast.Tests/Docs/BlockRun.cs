@@ -310,7 +310,7 @@ internal sealed partial class BlockRun(ReadersMachine machine, IReadOnlyList<Doc
         return AbsolutePath().Replace(text, m => machine.AbsolutePath(m.Value));
     }
 
-    private static Dictionary<string, string> ClientEnvironment(DocumentedDaemon daemon, IReadOnlyDictionary<string, string> settings)
+    private static Dictionary<string, string> ClientEnvironment(ExaiFastProcess daemon, IReadOnlyDictionary<string, string> settings)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["EXAI_WS_PORT"] = ReadersMachine.Port(daemon) };
         if (settings.TryGetValue("EXAI_WS_TOKEN", out string? token))
@@ -445,7 +445,7 @@ internal sealed partial class BlockRun(ReadersMachine machine, IReadOnlyList<Doc
     }
 
     // One tools/call over Streamable HTTP (stateless: no session needed): the text of its result.
-    private static async Task<string> McpCallTextAsync(DocumentedDaemon daemon, string tool, string prompt)
+    private static async Task<string> McpCallTextAsync(ExaiFastProcess daemon, string tool, string prompt)
     {
         var call = new System.Text.Json.Nodes.JsonObject
         {
@@ -464,7 +464,7 @@ internal sealed partial class BlockRun(ReadersMachine machine, IReadOnlyList<Doc
         return (string?)System.Text.Json.Nodes.JsonNode.Parse(json)?["result"]?["content"]?[0]?["text"] ?? throw new InvalidOperationException($"no text in {body}");
     }
 
-    private static Uri McpUri(DocumentedDaemon daemon, string path) => new($"http://127.0.0.1:{daemon.Port}{path}");
+    private static Uri McpUri(ExaiFastProcess daemon, string path) => new($"http://127.0.0.1:{daemon.Port}{path}");
 
     private static StringContent InitializeBody()
     {

@@ -8,12 +8,27 @@ internal sealed record ProgramRun(int Code, string Stdout, string Stderr)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
-    /// <summary>Runs the real <c>exaifast</c> (<see cref="ExaiFastExecutable"/>) with <paramref name="args"/>.</summary>
-    public static Task<ProgramRun> ExaiFastAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, string workingDirectory, string? stdin = null)
+    /// <summary>Runs the real <c>exaifast</c> (<see cref="ExaiFastProcess"/>) with <paramref name="args"/>, to its exit.</summary>
+    public static async Task<ProgramRun> ExaiFastAsync(IReadOnlyList<string> args, IReadOnlyDictionary<string, string> environment, string workingDirectory, string? stdin = null)
     {
-        var start = HermeticStart.Create(ExaiFastExecutable.FileName, environment, workingDirectory);
-        ExaiFastExecutable.AddArguments(start, args);
-        return RunAsync(start, stdin);
+        await using var process = ExaiFastProcess.Start(environment, args, onStdoutLine: null, workingDirectory);
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+
+        process.CloseStdin();
+        int code;
+        try
+        {
+            code = await process.WaitForExitAsync(Deadline);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"exaifast {string.Join(' ', args)} did not exit within {Deadline.TotalSeconds} s; stderr so far:\n{process.Stderr}");
+        }
+
+        return new ProgramRun(code, process.Stdout, process.Stderr);
     }
 
     /// <summary>Runs <paramref name="program"/> (looked up on the PATH) with <paramref name="args"/>.</summary>

@@ -15,7 +15,7 @@ namespace ExaiFast.Tests.Docs;
 /// </summary>
 public sealed class ReadersMachine : IAsyncLifetime
 {
-    private readonly Dictionary<string, Task<DocumentedDaemon>> _daemons = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Task<ExaiFastProcess>> _daemons = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _redisLock = new(1, 1);
     private RedisServer? _redis;
     private FakeOpenAIServer? _models;
@@ -52,7 +52,7 @@ public sealed class ReadersMachine : IAsyncLifetime
     }
 
     /// <summary>A running daemon with exactly <paramref name="settings"/> and <c>serve</c>'s <paramref name="flags"/>, started once and shared.</summary>
-    internal Task<DocumentedDaemon> DaemonAsync(IReadOnlyDictionary<string, string> settings, IReadOnlyList<string>? flags = null)
+    internal Task<ExaiFastProcess> DaemonAsync(IReadOnlyDictionary<string, string> settings, IReadOnlyList<string>? flags = null)
     {
         flags ??= [];
         string key = string.Join('\n', settings.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}")) + "\n" + string.Join(' ', flags);
@@ -60,10 +60,27 @@ public sealed class ReadersMachine : IAsyncLifetime
         {
             if (!_daemons.TryGetValue(key, out var daemon) || daemon.IsFaulted)
             {
-                _daemons[key] = daemon = DocumentedDaemon.StartAsync(flags, settings, Directory);
+                _daemons[key] = daemon = StartAsync(flags, settings);
             }
 
             return daemon;
+        }
+    }
+
+    // `serve` with the documented flags (they carry their own port), in this machine's directory, where the settings'
+    // relative paths (models.json) are; ready once /ready says so.
+    private async Task<ExaiFastProcess> StartAsync(IReadOnlyList<string> flags, IReadOnlyDictionary<string, string> settings)
+    {
+        var daemon = ExaiFastProcess.Start(settings, ["serve", .. flags], onStdoutLine: null, Directory);
+        try
+        {
+            await daemon.WaitForReadyAsync();
+            return daemon;
+        }
+        catch
+        {
+            await daemon.DisposeAsync();
+            throw;
         }
     }
 
@@ -94,11 +111,11 @@ public sealed class ReadersMachine : IAsyncLifetime
     /// <summary>The model API's base URL, for every provider URL a document sets or implies.</summary>
     internal string ModelsUrl => Models.BaseUrl.ToString();
 
-    internal static string Port(DocumentedDaemon daemon) => daemon.Port.ToString(CultureInfo.InvariantCulture);
+    internal static string Port(ExaiFastProcess daemon) => daemon.Port.ToString(CultureInfo.InvariantCulture);
 
     public async ValueTask DisposeAsync()
     {
-        Task<DocumentedDaemon>[] daemons;
+        Task<ExaiFastProcess>[] daemons;
         lock (_daemons)
         {
             daemons = [.. _daemons.Values];
