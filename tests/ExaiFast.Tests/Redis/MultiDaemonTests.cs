@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using ExaiFast.Tests.ExaiWs;
+using StackExchange.Redis;
 
 namespace ExaiFast.Tests.Redis;
 
@@ -23,6 +24,17 @@ public sealed class MultiDaemonTests : IAsyncLifetime
     public async ValueTask DisposeAsync() => await _pair.DisposeAsync();
 
     private static string NewSession() => "s-" + Guid.NewGuid().ToString("N")[..12];
+
+    // What "never run twice" rests on: the owner has seen the connection close and left its marker for the call. A
+    // client that comes back through another daemon before that (the owner is that slow to see a closed socket) finds
+    // no marker and runs its call there (docs/operations.md says so); waiting for the marker keeps a loaded machine
+    // from turning that window into a failure of something else.
+    private async Task UntilTheOwnerMarkedItAsync(string session, string requestId)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{_pair.Redis.Port}");
+        var db = redis.GetDatabase();
+        await Eventually.Until(async () => await db.KeyExistsAsync($"exaifast:running:{session}:{requestId}"));
+    }
 
     [Fact]
     public async Task AResultStoredByOneDaemon_IsCollectedFromTheOther_AfterAReconnect()
@@ -63,6 +75,7 @@ public sealed class MultiDaemonTests : IAsyncLifetime
         await c1.OpAsync("call_tool_ack");
         c1.Vanish(); // the connection drops mid-call
         await c1.DisposeAsync();
+        await UntilTheOwnerMarkedItAsync(session, "slow");
 
         await using var c2 = await _pair.ConnectToAsync(1, session);
         await c2.CallAsync("slow", "chat", arguments.DeepClone().AsObject());
@@ -93,6 +106,7 @@ public sealed class MultiDaemonTests : IAsyncLifetime
         await Eventually.Until(async () => await _pair.MetricAsync(0, "exaifast_lane_workers_busy") == 1);
         c1.Vanish(); // the connection drops mid-call
         await c1.DisposeAsync();
+        await UntilTheOwnerMarkedItAsync(session, "long");
 
         await using var c2 = await _pair.ConnectToAsync(1, session);
         await c2.CallAsync("long", "chat", arguments.DeepClone().AsObject());
@@ -145,6 +159,7 @@ public sealed class MultiDaemonTests : IAsyncLifetime
         await Eventually.Until(async () => await _pair.MetricAsync(0, "exaifast_lane_workers_busy") == 1);
         c1.Vanish(); // the connection drops mid-call
         await c1.DisposeAsync();
+        await UntilTheOwnerMarkedItAsync(session, "doomed");
 
         await using var c2 = await _pair.ConnectToAsync(1, session);
         await c2.CallAsync("doomed", "chat", arguments.DeepClone().AsObject());
