@@ -130,9 +130,12 @@ public sealed partial class ExaiFastProcess : IAsyncDisposable
 
     /// <summary><c>exaifast serve --port 0</c> (then <paramref name="args"/>) with <paramref name="settings"/>, once it
     /// answers <c>/ready</c>; its port is <see cref="Port"/>.</summary>
-    public static async Task<ExaiFastProcess> StartServeAsync(IReadOnlyDictionary<string, string>? settings = null, params string[] args)
+    public static Task<ExaiFastProcess> StartServeAsync(IReadOnlyDictionary<string, string>? settings = null, params string[] args) =>
+        ReadyAsync(Start(settings ?? new Dictionary<string, string>(), ["serve", "--port", "0", .. args]));
+
+    /// <summary><paramref name="daemon"/> once it answers <c>/ready</c>; stopped, and the failure thrown, if it never does.</summary>
+    public static async Task<ExaiFastProcess> ReadyAsync(ExaiFastProcess daemon)
     {
-        var daemon = Start(settings ?? new Dictionary<string, string>(), ["serve", "--port", "0", .. args]);
         try
         {
             await daemon.WaitForReadyAsync();

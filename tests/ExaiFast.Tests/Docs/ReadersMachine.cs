@@ -69,20 +69,8 @@ public sealed class ReadersMachine : IAsyncLifetime
 
     // `serve` with the documented flags (they carry their own port), in this machine's directory, where the settings'
     // relative paths (models.json) are; ready once /ready says so.
-    private async Task<ExaiFastProcess> StartAsync(IReadOnlyList<string> flags, IReadOnlyDictionary<string, string> settings)
-    {
-        var daemon = ExaiFastProcess.Start(settings, ["serve", .. flags], onStdoutLine: null, Directory);
-        try
-        {
-            await daemon.WaitForReadyAsync();
-            return daemon;
-        }
-        catch
-        {
-            await daemon.DisposeAsync();
-            throw;
-        }
-    }
+    private Task<ExaiFastProcess> StartAsync(IReadOnlyList<string> flags, IReadOnlyDictionary<string, string> settings) =>
+        ExaiFastProcess.ReadyAsync(ExaiFastProcess.Start(settings, ["serve", .. flags], onStdoutLine: null, Directory));
 
     /// <summary>Where a daemon with no settings listens (host, port): found once by <paramref name="find"/>.</summary>
     internal Task<(string Host, string Port)> DefaultAddressAsync(Func<Task<(string Host, string Port)>> find)
